@@ -1,0 +1,190 @@
+// Stand-in kube-apiserver: an in-process HTTP server on 127.0.0.1 that answers the REST calls the launcher,
+// client-node and kubectl make, the way kube-apiserver does. See shared/reference/kube-api-standin.md.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { apiGroupList, apiVersions, resourceList, version } from './discovery.ts';
+import * as h from './handlers.ts';
+import { findResource, type Obj } from './resources.ts';
+import { ApiError, forbidden, methodNotAllowed, unauthorized, unknownRoute } from './status.ts';
+import { Store } from './store.ts';
+
+/** An RBAC-like grant: verbs on resources ("pods", "pods/status") in API groups ("" = core). "*" matches all. */
+export type Grant = { verbs: string[]; resources: string[]; groups?: string[] };
+export type Identity = { user: string; grants?: Grant[] }; // no grants = cluster-admin
+
+export type StandinOptions = {
+  tokens?: Record<string, Identity>;
+  /** Identity for requests without credentials (kube's anonymous auth); unset = 401. kubectl sends no token over http. */
+  anonymous?: Identity;
+  bookmarkMs?: number;
+  historyLimit?: number;
+  /** Called for every request, for tests that assert on what a client sent. */
+  onRequest?: (r: { method: string; url: string; headers: IncomingMessage['headers']; body: string }) => void;
+};
+
+export const DEFAULT_TOKEN = 'standin-admin-token';
+
+export class KubeStandin {
+  readonly store: Store;
+  private server?: Server;
+  private readonly tokens: Record<string, Identity>;
+  private readonly watchEnds = new Set<() => void>();
+  port = 0;
+  private readonly opts: StandinOptions;
+
+  constructor(opts: StandinOptions = {}) {
+    this.opts = opts;
+    this.store = new Store(opts.historyLimit);
+    this.tokens = opts.tokens ?? { [DEFAULT_TOKEN]: { user: 'system:admin' } };
+  }
+
+  get url() { return `http://127.0.0.1:${this.port}`; }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => { void this.handle(req, res); });
+    this.server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as { port: number }).port;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const end of [...this.watchEnds]) end();
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+
+  /** Writes a kubeconfig (Recipe A of the spec) and returns its path. */
+  async writeKubeconfig(dir: string, opts: { token?: string; namespace?: string; file?: string } = {}): Promise<string> {
+    const path = join(dir, opts.file ?? 'kubeconfig');
+    const yaml = [
+      'apiVersion: v1', 'kind: Config',
+      'clusters:', '- name: standin', '  cluster:', `    server: "${this.url}"`, '    insecure-skip-tls-verify: true',
+      'users:', '- name: launcher', '  user:', `    token: "${opts.token ?? DEFAULT_TOKEN}"`,
+      'contexts:', '- name: standin', '  context:', '    cluster: standin', '    user: launcher', `    namespace: "${opts.namespace ?? 'default'}"`,
+      'current-context: standin', '',
+    ].join('\n');
+    await writeFile(path, yaml, { mode: 0o600 });
+    return path;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://x');
+    this.opts.onRequest?.({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw });
+    try {
+      const reply = this.route(req, res, url, raw);
+      if (reply instanceof Promise) await this.send(res, await reply);
+      else if (reply) await this.send(res, reply);
+    } catch (e) {
+      if (e instanceof ApiError) return this.send(res, { code: e.status.code, body: e.status });
+      console.error('stand-in internal error', e);
+      this.send(res, { code: 500, body: new ApiError(500, 'InternalError', String(e)).status });
+    }
+  }
+
+  private send(res: ServerResponse, r: h.Reply) {
+    if (res.headersSent) return;
+    const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+    res.writeHead(r.code, { 'Content-Type': typeof r.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', ...(r.headers ?? {}) });
+    res.end(body);
+  }
+
+  private authenticate(req: IncomingMessage): Identity {
+    if (!req.headers.authorization && this.opts.anonymous) return this.opts.anonymous;
+    const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    const id = m ? this.tokens[m[1].trim()] : undefined;
+    if (!id) throw unauthorized();
+    return id;
+  }
+
+  private authorize(id: Identity, verb: string, resource: string, group: string, ns: string, name?: string) {
+    if (!id.grants) return;
+    const ok = id.grants.some((g) => (g.verbs.includes('*') || g.verbs.includes(verb))
+      && (g.resources.includes('*') || g.resources.includes(resource))
+      && (g.groups ?? ['*']).some((x) => x === '*' || x === group));
+    if (!ok) throw forbidden(id.user, verb, resource, group, ns, name);
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse, url: URL, raw: string): h.Reply | Promise<h.Reply> | undefined {
+    const id = this.authenticate(req);
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const method = req.method ?? 'GET';
+    const q = url.searchParams;
+    if (method === 'GET') {
+      if (url.pathname === '/version') return { code: 200, body: version() };
+      if (url.pathname === '/api') return { code: 200, body: apiVersions(`127.0.0.1:${this.port}`) };
+      if (url.pathname === '/apis') return { code: 200, body: apiGroupList() };
+      if (url.pathname === '/api/v1') return { code: 200, body: resourceList('') };
+      if (parts[0] === 'apis' && parts.length === 3) {
+        const doc = parts[2] === 'v1' ? resourceList(parts[1]) : undefined;
+        if (!doc) return { code: 404, body: '404 page not found\n' };
+        return { code: 200, body: doc };
+      }
+    }
+    let group: string; let rest: string[];
+    if (parts[0] === 'api' && parts[1] === 'v1') { group = ''; rest = parts.slice(2); }
+    else if (parts[0] === 'apis' && parts.length >= 3 && parts[2] === 'v1' && resourceList(parts[1])) { group = parts[1]; rest = parts.slice(3); }
+    else return { code: 404, body: '404 page not found\n' };
+
+    let ns: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length >= 3) { ns = rest[1]; rest = rest.slice(2); }
+    const [resource, name, sub, ...extra] = rest;
+    const def = resource ? findResource(group, resource) : undefined;
+    if (!def || extra.length || (sub !== undefined && (sub !== 'status' || !def.hasStatus))) throw unknownRoute();
+    const t: h.Target = { def, ns, name, sub };
+    const rbacResource = sub ? `${resource}/${sub}` : resource;
+    const nsForMsg = ns ?? '';
+    if (name === undefined) {
+      if (method === 'GET') {
+        const verb = q.get('watch') === 'true' || q.get('watch') === '1' ? 'watch' : 'list';
+        this.authorize(id, verb, rbacResource, group, nsForMsg);
+        if (verb === 'watch') {
+          h.watch(this.store, t, q, res, { bookmarkMs: this.opts.bookmarkMs ?? 60_000 }, (end) => {
+            this.watchEnds.add(end);
+            return () => this.watchEnds.delete(end);
+          });
+          return undefined;
+        }
+        return h.list(this.store, t, q);
+      }
+      if (method === 'POST' && ns !== undefined) {
+        this.authorize(id, 'create', rbacResource, group, nsForMsg);
+        let body: unknown;
+        try { body = JSON.parse(raw); } catch { throw new ApiError(400, 'BadRequest', 'the body of the request was in an unknown format'); }
+        return h.create(this.store, t, body);
+      }
+      throw methodNotAllowed();
+    }
+    if (ns === undefined) throw unknownRoute();
+    switch (method) {
+      case 'GET': this.authorize(id, 'get', rbacResource, group, ns, name); return h.get(this.store, t);
+      case 'PATCH': this.authorize(id, 'patch', rbacResource, group, ns, name); return h.patch(this.store, t, req.headers['content-type'], q, raw);
+      case 'PUT': this.authorize(id, 'update', rbacResource, group, ns, name); return h.update(this.store, t, raw);
+      case 'DELETE':
+        if (sub) throw methodNotAllowed();
+        this.authorize(id, 'delete', rbacResource, group, ns, name); return h.remove(this.store, t);
+      default: throw methodNotAllowed();
+    }
+  }
+
+  // ---- harness side: what a kubelet / StatefulSet controller would do ----
+
+  ensureNamespace(ns: string) { this.store.namespaces.add(ns); }
+
+  /** Creates or replaces an object directly (no validation); returns the stored object. */
+  put(bucket: string, obj: Obj): Obj {
+    const ns = obj.metadata.namespace ?? 'default';
+    this.ensureNamespace(ns);
+    const o = { ...obj, metadata: { ...obj.metadata, namespace: ns } };
+    return this.store.get(bucket, ns, o.metadata.name) ? this.store.update(bucket, o) : this.store.create(bucket, o);
+  }
+
+  getObject(bucket: string, ns: string, name: string): Obj | undefined { return this.store.get(bucket, ns, name); }
+  listObjects(bucket: string, ns?: string): Obj[] { return this.store.list(bucket, ns); }
+  deleteObject(bucket: string, ns: string, name: string): Obj | undefined { return this.store.delete(bucket, ns, name); }
+}

@@ -1,0 +1,89 @@
+// Every process a test starts is registered here and stopped by PID (process group) when the test ends,
+// when the test process exits, or on Ctrl-C. Nothing is ever killed by name.
+import { execa, type ResultPromise } from 'execa';
+
+type Tracked = { name: string; proc: ResultPromise; group: boolean };
+const running = new Set<Tracked>();
+
+function killTracked(t: Tracked, signal: NodeJS.Signals) {
+  const pid = t.proc.pid;
+  if (pid === undefined) return;
+  try {
+    if (t.group) process.kill(-pid, signal);
+    else process.kill(pid, signal);
+  } catch { /* already gone */ }
+}
+
+let hooked = false;
+function hookExit() {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => { for (const t of running) killTracked(t, 'SIGKILL'); });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const t of running) killTracked(t, 'SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
+export type Started = {
+  name: string;
+  pid: number;
+  proc: ResultPromise;
+  /** Resolves when the process has exited. */
+  exited: Promise<{ exitCode?: number; signal?: string }>;
+  /** Sends a signal to the process (its whole group when started as a group leader). */
+  signal(sig: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after graceMs; resolves once exited. */
+  stop(graceMs?: number): Promise<{ exitCode?: number; signal?: string }>;
+};
+
+/** Starts a process, tracked for cleanup. `group: true` makes it a process-group leader so its children die with it. */
+export function startProcess(name: string, file: string, args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; group?: boolean; log?: (line: string) => void } = {}): Started {
+  hookExit();
+  const proc = execa(file, args, {
+    env: opts.env, extendEnv: true, cwd: opts.cwd, reject: false, detached: opts.group ?? false,
+    stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false, forceKillAfterDelay: false, cleanup: true,
+  });
+  const t: Tracked = { name, proc, group: opts.group ?? false };
+  running.add(t);
+  const log = opts.log ?? (process.env.TEST_VERBOSE ? (l: string) => process.stderr.write(`[${name}] ${l}\n`) : undefined);
+  if (log) {
+    for (const s of [proc.stdout, proc.stderr]) {
+      let buf = '';
+      s?.on('data', (d: Buffer) => {
+        buf += d.toString();
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) { log(buf.slice(0, i)); buf = buf.slice(i + 1); }
+      });
+    }
+  } else {
+    proc.stdout?.resume();
+    proc.stderr?.resume();
+  }
+  const exited = proc.then((r) => {
+    running.delete(t);
+    return { exitCode: r.exitCode, signal: r.signal };
+  });
+  const started: Started = {
+    name, pid: proc.pid!, proc, exited,
+    signal: (sig) => killTracked(t, sig),
+    async stop(graceMs = 5000) {
+      if (!running.has(t)) return exited;
+      killTracked(t, 'SIGTERM');
+      const timer = setTimeout(() => killTracked(t, 'SIGKILL'), graceMs);
+      try { return await exited; } finally { clearTimeout(timer); }
+    },
+  };
+  return started;
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map(async (t) => {
+    killTracked(t, 'SIGKILL');
+    await t.proc.catch(() => {});
+  }));
+}
+
+export const runningCount = () => running.size;
