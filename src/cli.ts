@@ -1,0 +1,83 @@
+// The command line: `launcher run [--sentinel]`, `launcher role [--json]`, `launcher promote <7 args>`.
+// Every setting is a flag and an env var (config.ts). Bad input: one line on stderr, exit 2.
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, parseConfig, rawFromEnv, SETTINGS, type Config } from './config.ts';
+import { promote, parsePromoteArgs, PromoteError, EXIT_RETRY } from './commands/promote.ts';
+import { role } from './commands/role.ts';
+import { runRedis } from './commands/run-redis.ts';
+import { runSentinel } from './commands/run-sentinel.ts';
+import { connectKube } from './kube/api.ts';
+import { log } from './log.ts';
+
+export const VERSION = '0.1.0';
+
+function withSettings(cmd: Command): Command {
+  for (const s of SETTINGS) {
+    if (s.env === 'SENTINEL') continue;
+    const def = 'default' in s ? ` (default: ${s.default})` : '';
+    cmd.addOption(new Option(`--${s.flag} <value>`, `${s.help}${def} [env ${s.env}]`));
+  }
+  return cmd;
+}
+
+/** Env first, then flags given on the command line. */
+function configFrom(cmd: Command, sentinelFlag = false): Config {
+  const raw: Record<string, string | undefined> = rawFromEnv();
+  const opts = cmd.opts() as Record<string, string | undefined>;
+  for (const s of SETTINGS) {
+    const key = s.flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
+    if (opts[key] !== undefined) raw[s.env] = opts[key];
+  }
+  return parseConfig(raw, { sentinelFlag, hostname: process.env.HOSTNAME });
+}
+
+export type Io = { out: (s: string) => void; err: (s: string) => void };
+
+export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
+  let code = 0;
+  const program = new Command('launcher')
+    .description('Redis high availability on Kubernetes without an operator')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s, write) => write(s) });
+
+  withSettings(program.command('run').description('decide this pod\'s role, write the config, run and supervise redis-server (or redis-sentinel)'))
+    .option('--sentinel', 'run Sentinel instead of Redis [env SENTINEL=true]')
+    .action(async (opts: { sentinel?: boolean }, cmd: Command) => {
+      const c = configFrom(cmd, opts.sentinel);
+      log.setTag(`launcher[${c.podName}${c.sentinelMode ? '/sentinel' : ''}]`);
+      const kube = connectKube(c.namespace);
+      code = c.sentinelMode ? await runSentinel(c, kube) : await runRedis(c, kube);
+    });
+
+  withSettings(program.command('role').description('print what this pod would become and why; changes nothing'))
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const c = configFrom(cmd);
+      code = await role(c, connectKube(c.namespace), Boolean(opts.json), io.out);
+    });
+
+  withSettings(program.command('promote').description('Sentinel client-reconfig-script: relabel pods after a failover'))
+    .argument('[args...]', '<master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>')
+    .action(async (args: string[], _opts: unknown, cmd: Command) => {
+      const parsed = parsePromoteArgs(args);
+      const c = configFrom(cmd);
+      log.setTag(`promote[${c.podName}]`);
+      code = await promote(c, connectKube(c.namespace), parsed);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    const isPromote = argv[0] === 'promote';
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return e.code === 'commander.help' ? 2 : 0;
+      return 2;
+    }
+    if (e instanceof ConfigError) { io.err(`launcher: ${e.message}`); return 2; }
+    if (e instanceof PromoteError) { io.err(`launcher promote: ${e.message}`); return e.exitCode; }
+    io.err(`launcher: ${(e as Error).message?.split('\n')[0] ?? String(e)}`);
+    return isPromote ? EXIT_RETRY : 1;
+  }
+}

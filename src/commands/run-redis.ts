@@ -1,0 +1,96 @@
+// `launcher run`: observe -> decide (until the answer is safe) -> write redis.conf, record, label -> supervise.
+import { join } from 'node:path';
+import type { Config } from '../config.ts';
+import { decide, summary } from '../decide.ts';
+import { writeFileAtomic } from '../files.ts';
+import { apiFailure, type Kube } from '../kube/api.ts';
+import { emitEvent } from '../kube/events.ts';
+import { annotateData, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
+import { createRecord, writeRecord } from '../kube/record.ts';
+import { log } from '../log.ts';
+import type { Decision } from '../model.ts';
+import { dataDirHasData, observe, probeOptions } from '../observe.ts';
+import { withRedis } from '../redis.ts';
+import { renderRedisConf } from '../render.ts';
+import { supervise } from '../supervise.ts';
+
+const RETRY_MS = 1000;
+const LOG_EVERY_MS = 5000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Observes and decides until the decision is master or replica; null when the wait timeout runs out. */
+async function settle(c: Config, kube: Kube, hasData: boolean): Promise<Exclude<Decision, { role: 'wait' }> | null> {
+  const deadline = Date.now() + c.waitTimeoutMs;
+  let lastLog = 0;
+  let lastText = '';
+  for (;;) {
+    let d: Decision;
+    try {
+      d = decide(await observe(c, kube, hasData));
+    } catch (e) {
+      d = { role: 'wait', reasons: [`cannot observe the cluster: ${apiFailure(e).message}`] };
+    }
+    if (d.role !== 'wait') {
+      if (d.role === 'master' && d.rule === 'first-boot' && !(await createRecord(kube, c.masterRecord, c.podName, c.podIp))) {
+        log.info('first boot: another pod wrote the master of record first; deciding again');
+        continue;
+      }
+      return d;
+    }
+    const text = summary(d);
+    if (text !== lastText || Date.now() - lastLog >= LOG_EVERY_MS) {
+      log.info(`${text}${d.reasons.length > 1 ? ` (${d.reasons.slice(0, -1).join('; ')})` : ''}`);
+      lastLog = Date.now();
+      lastText = text;
+    }
+    if (Date.now() >= deadline) {
+      log.error(`no safe decision within ${c.waitTimeoutMs} ms (LAUNCHER_WAIT_TIMEOUT_MS); exiting so the kubelet restarts the container. Last: ${text}`);
+      return null;
+    }
+    await sleep(RETRY_MS);
+  }
+}
+
+/** Once Redis answers, the pod's label tells what it is: master only when the decision made it master. */
+async function labelWhenUp(c: Config, kube: Kube, d: Exclude<Decision, { role: 'wait' }>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await withRedis({ host: c.listenAddress ?? '127.0.0.1', port: c.redisPort }, probeOptions(c), (r) => r.ping())) === 'PONG') break;
+    } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  try {
+    if (d.role === 'master') {
+      await writeRecord(kube, c.masterRecord, c.podName, c.podIp);
+      const r = await labelOnlyMaster(kube, c.podSelector, c.podName);
+      if (r.demoted.length) log.info(`removed the master label from ${r.demoted.join(', ')}`);
+    } else {
+      await setRoleLabel(kube, c.podName, 'slave');
+    }
+    log.info(`labelled ${c.podName} redis-role=${d.role === 'master' ? 'master' : 'slave'}`);
+  } catch (e) {
+    log.warn(`could not label this pod: ${apiFailure(e).message}`);
+  }
+}
+
+export async function runRedis(c: Config, kube: Kube): Promise<number> {
+  const hasData = await dataDirHasData(c.dataDir);
+  try {
+    await annotateData(kube, c.podName, hasData);
+  } catch (e) {
+    log.warn(`could not publish this pod's data status: ${apiFailure(e).message}`);
+  }
+  log.info(`${c.podName} (${c.podIp}) starting; data dir ${c.dataDir} ${hasData ? 'has data' : 'is empty'}`);
+  const d = await settle(c, kube, hasData);
+  if (!d) return 1;
+  log.info(`decided: ${summary(d)}`);
+  for (const r of d.reasons.slice(0, -1)) log.info(`  because ${r}`);
+  if (!c.password) log.info('no password is set: protected mode is off so that other pods can connect');
+  const conf = join(c.confDir, 'redis.conf');
+  await writeFileAtomic(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null));
+  const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs);
+  void emitEvent(kube, { name: c.podName }, 'Normal', d.role === 'master' ? 'StartingAsMaster' : 'StartingAsReplica', summary(d));
+  void labelWhenUp(c, kube, d);
+  return child.done;
+}

@@ -1,0 +1,68 @@
+// Pods of the set: read them as PodViews, and write the two things the launcher writes on pods:
+// the redis-role label and the data-status annotation.
+import type * as k8s from '@kubernetes/client-node';
+import { ordinalOf, type PodView } from '../model.ts';
+import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
+
+export const ROLE_LABEL = 'redis-role';
+export const DATA_ANNOTATION = 'redis-ha-launcher/data';
+
+export function podView(p: k8s.V1Pod): PodView {
+  const labels = p.metadata?.labels ?? {};
+  const data = p.metadata?.annotations?.[DATA_ANNOTATION];
+  return {
+    name: p.metadata?.name ?? '',
+    ordinal: ordinalOf(p.metadata?.name ?? '', labels),
+    ip: p.status?.podIP || undefined,
+    phase: p.status?.phase ?? 'Unknown',
+    ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    terminating: Boolean(p.metadata?.deletionTimestamp),
+    roleLabel: labels[ROLE_LABEL],
+    data: data === 'present' || data === 'empty' ? data : undefined,
+    resourceVersion: p.metadata?.resourceVersion,
+  };
+}
+
+export async function listPods(kube: Kube, labelSelector: string): Promise<PodView[]> {
+  const list = await kube.core.listNamespacedPod({ namespace: kube.namespace, labelSelector }, withTimeout());
+  return list.items.map(podView);
+}
+
+/**
+ * Sets (or removes, with null) this pod's redis-role label if it differs, with a resourceVersion precondition;
+ * a 409 re-reads and re-applies. Returns whether anything changed.
+ */
+export async function setRoleLabel(kube: Kube, name: string, value: string | null, guard?: (current: PodView) => boolean): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    const pod = podView(await kube.core.readNamespacedPod({ name, namespace: kube.namespace }, withTimeout()));
+    if ((pod.roleLabel ?? null) === value) return false;
+    if (guard && !guard(pod)) return false;
+    try {
+      await kube.core.patchNamespacedPod({ name, namespace: kube.namespace, body: { metadata: { resourceVersion: pod.resourceVersion, labels: { [ROLE_LABEL]: value } } } }, mergePatch());
+      return true;
+    } catch (e) {
+      if (apiFailure(e).code !== 409 || attempt >= 5) throw e;
+    }
+  }
+}
+
+/**
+ * Makes `name` the only pod of the set labelled master: every other pod loses `master` first (becoming `slave`),
+ * then `name` gets it, so there is never a moment with two.
+ */
+export async function labelOnlyMaster(kube: Kube, selector: string, name: string): Promise<{ demoted: string[]; promoted: boolean }> {
+  const pods = await listPods(kube, selector);
+  const demoted: string[] = [];
+  for (const p of pods) {
+    if (p.name !== name && p.roleLabel === 'master') {
+      if (await setRoleLabel(kube, p.name, 'slave', (cur) => cur.roleLabel === 'master')) demoted.push(p.name);
+    }
+  }
+  const promoted = await setRoleLabel(kube, name, 'master');
+  return { demoted, promoted };
+}
+
+/** Publishes whether this pod's data dir holds data, so peers can decide safely (first boot, lost volumes). */
+export async function annotateData(kube: Kube, name: string, hasData: boolean): Promise<void> {
+  await kube.core.patchNamespacedPod({ name, namespace: kube.namespace, body: { metadata: { annotations: { [DATA_ANNOTATION]: hasData ? 'present' : 'empty' } } } }, mergePatch());
+}

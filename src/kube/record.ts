@@ -1,0 +1,75 @@
+// The master of record: which pod was master last, in a coordination.k8s.io/v1 Lease that outlives pods.
+// holderIdentity = pod name; the pod IP rides in an annotation. Writes are compare-and-swap on resourceVersion.
+import type { MasterRecord } from '../model.ts';
+import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
+
+const IP_ANNOTATION = 'redis-ha-launcher/master-ip';
+
+type Lease = { exists: false } | { exists: true; record: MasterRecord | null; resourceVersion?: string };
+
+async function readLease(kube: Kube, name: string): Promise<Lease> {
+  try {
+    const l = await kube.coordination.readNamespacedLease({ name, namespace: kube.namespace }, withTimeout());
+    const pod = l.spec?.holderIdentity;
+    const rv = l.metadata?.resourceVersion;
+    return { exists: true, resourceVersion: rv, record: pod ? { pod, ip: l.metadata?.annotations?.[IP_ANNOTATION], resourceVersion: rv } : null };
+  } catch (e) {
+    if (apiFailure(e).code === 404) return { exists: false };
+    throw e;
+  }
+}
+
+export async function readRecord(kube: Kube, name: string): Promise<MasterRecord | null> {
+  const l = await readLease(kube, name);
+  return l.exists ? l.record : null;
+}
+
+/** MicroTime as Kubernetes writes it (six fractional digits). */
+const microTime = (d: Date) => d.toISOString().replace(/Z$/, '000Z');
+
+/**
+ * First election: creates the record. Returns false when it exists already (409 AlreadyExists): the Lease is the
+ * tie-breaker that rules out two first-boot masters.
+ */
+export async function createRecord(kube: Kube, name: string, pod: string, ip: string): Promise<boolean> {
+  const now = microTime(new Date());
+  try {
+    await kube.coordination.createNamespacedLease({
+      namespace: kube.namespace,
+      body: {
+        metadata: { name, namespace: kube.namespace, annotations: { [IP_ANNOTATION]: ip }, labels: { 'app.kubernetes.io/managed-by': 'redis-ha-launcher' } },
+        spec: { holderIdentity: pod, acquireTime: now as never, renewTime: now as never, leaseTransitions: 0 },
+      },
+    }, withTimeout());
+    return true;
+  } catch (e) {
+    if (apiFailure(e).code === 409) return false;
+    throw e;
+  }
+}
+
+/** Points the record at `pod`, creating it if missing; 409s re-read and retry. */
+export async function writeRecord(kube: Kube, name: string, pod: string, ip: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const lease = await readLease(kube, name);
+    if (!lease.exists) {
+      if (await createRecord(kube, name, pod, ip)) return;
+      continue;
+    }
+    if (lease.record?.pod === pod && lease.record.ip === ip) return;
+    const now = microTime(new Date());
+    const changed = lease.record?.pod !== pod;
+    try {
+      await kube.coordination.patchNamespacedLease({
+        name, namespace: kube.namespace,
+        body: {
+          metadata: { resourceVersion: lease.resourceVersion, annotations: { [IP_ANNOTATION]: ip } },
+          spec: { holderIdentity: pod, renewTime: now, ...(changed ? { acquireTime: now } : {}) },
+        },
+      }, mergePatch());
+      return;
+    } catch (e) {
+      if (apiFailure(e).code !== 409 || attempt >= 5) throw e;
+    }
+  }
+}

@@ -1,0 +1,64 @@
+// What the launcher observes of the world, as plain immutable data. Adapters fill it; decide.ts reads it.
+
+export type Address = { host: string; port: number };
+export const addr = (a: Address) => `${a.host}:${a.port}`;
+export const sameAddress = (a: Address, b: Address) => a.host === b.host && a.port === b.port;
+
+/** A pod of the Redis set, as the Kubernetes API reports it. */
+export type PodView = {
+  name: string;
+  ordinal: number | null;
+  ip?: string;
+  phase: string;
+  ready: boolean;
+  terminating: boolean;
+  roleLabel?: string;
+  /** What the pod's launcher reported about its data dir (annotation); undefined = not reported yet. */
+  data?: 'present' | 'empty';
+  resourceVersion?: string;
+};
+
+/** One Sentinel's answer about the master set. */
+export type SentinelView = {
+  sentinel: Address;
+  reachable: boolean;
+  /** The master it names; null when it does not monitor the set. */
+  master?: Address | null;
+  failoverInProgress?: boolean;
+};
+
+/** A Redis instance's answer to ROLE. */
+export type RoleAnswer =
+  | { answered: false }
+  | { answered: true; role: 'master'; offset: number; replicas: Address[] }
+  | { answered: true; role: 'slave'; master: Address; linkState: string; offset: number }
+  | { answered: true; role: 'sentinel' };
+
+/** Which pod was master last, kept in a Lease that survives pod deletion. */
+export type MasterRecord = { pod: string; ip?: string; resourceVersion?: string };
+
+export type Observation = {
+  self: { name: string; ip: string; ordinal: number | null; hasData: boolean };
+  redisPort: number;
+  quorum: number;
+  pods: PodView[];
+  sentinels: SentinelView[];
+  /** ROLE answers keyed by "host:port", for every Sentinel-named master and every live pod. */
+  roles: Record<string, RoleAnswer>;
+  record: MasterRecord | null;
+};
+
+export type Rule = 'sentinels' | 'live-master' | 'master-of-record' | 'first-boot';
+
+export type Decision =
+  | { role: 'master'; rule: Rule; reasons: string[] }
+  | { role: 'replica'; rule: Rule; master: Address; masterPod?: string; reasons: string[] }
+  | { role: 'wait'; reasons: string[] };
+
+/** StatefulSet ordinal from the pod-index label, or the name's -N suffix. */
+export function ordinalOf(name: string, labels?: Record<string, string>): number | null {
+  const idx = labels?.['apps.kubernetes.io/pod-index'];
+  if (idx !== undefined && /^\d+$/.test(idx)) return Number(idx);
+  const m = /-(\d+)$/.exec(name);
+  return m ? Number(m[1]) : null;
+}

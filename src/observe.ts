@@ -1,0 +1,51 @@
+// Observe: gather one immutable snapshot of Kubernetes, the Sentinels and the Redis pods. Read-only.
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from './config.ts';
+import type { Kube } from './kube/api.ts';
+import { listPods } from './kube/pods.ts';
+import { readRecord } from './kube/record.ts';
+import { addr, ordinalOf, type Address, type Observation, type PodView } from './model.ts';
+import { askRole, askSentinel, type ProbeOptions } from './redis.ts';
+
+/** Whether Redis has ever written persistence files here (RDB or AOF): what "has data" means. */
+export async function dataDirHasData(dir: string): Promise<boolean> {
+  const nonEmpty = async (p: string) => { try { return (await stat(p)).size > 0; } catch { return false; } };
+  if (await nonEmpty(join(dir, 'dump.rdb')) || await nonEmpty(join(dir, 'appendonly.aof'))) return true;
+  try {
+    return (await readdir(join(dir, 'appendonlydir'))).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+export const probeOptions = (c: Config): ProbeOptions => ({ timeoutMs: c.probeTimeoutMs, password: c.password, sourceAddress: c.listenAddress });
+
+const live = (p: PodView) => Boolean(p.ip) && p.phase === 'Running' && !p.terminating;
+
+export async function sentinelAddresses(c: Config, kube: Kube, redisPods?: PodView[]): Promise<Address[]> {
+  const pods = c.sentinelSidecar && redisPods ? redisPods : await listPods(kube, c.sentinelSelector);
+  return pods.filter(live).map((p) => ({ host: p.ip!, port: c.sentinelPort }));
+}
+
+export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise<Observation> {
+  const [pods, record, selfHasData] = await Promise.all([
+    listPods(kube, c.podSelector), readRecord(kube, c.masterRecord), hasData ?? dataDirHasData(c.dataDir),
+  ]);
+  const probe = probeOptions(c);
+  const sentinels = await Promise.all((await sentinelAddresses(c, kube, pods)).map((s) => askSentinel(s, c.masterSet, probe)));
+  const targets = new Map<string, Address>();
+  for (const s of sentinels) if (s.master) targets.set(addr(s.master), s.master);
+  for (const p of pods.filter(live)) targets.set(`${p.ip}:${c.redisPort}`, { host: p.ip!, port: c.redisPort });
+  const answers = await Promise.all([...targets.values()].map(async (a) => [addr(a), await askRole(a, probe)] as const));
+  const self = pods.find((p) => p.name === c.podName);
+  return {
+    self: { name: c.podName, ip: c.podIp, ordinal: self?.ordinal ?? ordinalOf(c.podName), hasData: selfHasData },
+    redisPort: c.redisPort,
+    quorum: c.quorum,
+    pods,
+    sentinels,
+    roles: Object.fromEntries(answers),
+    record,
+  };
+}

@@ -1,0 +1,93 @@
+// One-shot questions to Redis and Sentinel, each with a hard deadline: a probe never hangs.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Address, RoleAnswer, SentinelView } from './model.ts';
+
+export type ProbeOptions = { timeoutMs: number; password?: string; sourceAddress?: string };
+
+/** Runs fn on a fresh connection; rejects after timeoutMs whatever happens. */
+export async function withRedis<T>(a: Address, o: ProbeOptions, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = new Redis({
+    host: a.host, port: a.port, password: o.password, lazyConnect: true, connectTimeout: o.timeoutMs, commandTimeout: o.timeoutMs,
+    maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, disableClientInfo: true, enableReadyCheck: false,
+    protocol: 2, ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}),
+  } as RedisOptions);
+  let lastErr: Error | undefined;
+  r.on('error', (e: Error) => { lastErr = e; });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from ${a.host}:${a.port} within ${o.timeoutMs} ms`)), o.timeoutMs);
+  });
+  try {
+    return await Promise.race([(async () => { await r.connect(); return fn(r); })(), deadline]);
+  } catch (e) {
+    throw lastErr ?? e;
+  } finally {
+    clearTimeout(timer);
+    r.disconnect();
+  }
+}
+
+/** Parses a ROLE reply. */
+export function parseRole(reply: unknown): RoleAnswer {
+  if (!Array.isArray(reply)) return { answered: false };
+  const [kind] = reply;
+  if (kind === 'master') {
+    const replicas = ((reply[2] ?? []) as unknown[][]).map((r) => ({ host: String(r[0]), port: Number(r[1]) }));
+    return { answered: true, role: 'master', offset: Number(reply[1]), replicas };
+  }
+  if (kind === 'slave') {
+    return { answered: true, role: 'slave', master: { host: String(reply[1]), port: Number(reply[2]) }, linkState: String(reply[3]), offset: Number(reply[4]) };
+  }
+  if (kind === 'sentinel') return { answered: true, role: 'sentinel' };
+  return { answered: false };
+}
+
+export async function askRole(a: Address, o: ProbeOptions): Promise<RoleAnswer> {
+  try {
+    return parseRole(await withRedis(a, o, (r) => r.call('ROLE')));
+  } catch {
+    return { answered: false };
+  }
+}
+
+/** Turns Sentinel's flat [k, v, k, v] records into an object. */
+export function pairs(flat: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(flat)) return out;
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
+  return out;
+}
+
+/** What one Sentinel says about the master set (SENTINEL MASTER <name>). Sentinels are asked without a password. */
+export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions): Promise<SentinelView> {
+  try {
+    return await withRedis(s, { ...o, password: undefined }, async (r) => {
+      let info: Record<string, string>;
+      try {
+        info = pairs(await r.call('SENTINEL', 'MASTER', masterSet));
+      } catch (e) {
+        if (/No such master/i.test(String((e as Error).message))) return { sentinel: s, reachable: true, master: null };
+        throw e;
+      }
+      const flags = (info.flags ?? '').split(',');
+      return {
+        sentinel: s, reachable: true,
+        master: { host: info.ip, port: Number(info.port) },
+        failoverInProgress: flags.includes('failover_in_progress') || (info['failover-state'] !== undefined && info['failover-state'] !== 'none'),
+      };
+    });
+  } catch {
+    return { sentinel: s, reachable: false };
+  }
+}
+
+/** SENTINEL GET-MASTER-ADDR-BY-NAME: the address a Sentinel currently gives out, or null. */
+export async function sentinelMasterAddr(s: Address, masterSet: string, o: ProbeOptions): Promise<Address | null | undefined> {
+  try {
+    const reply = await withRedis(s, { ...o, password: undefined }, (r) => r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterSet));
+    if (!Array.isArray(reply)) return null;
+    return { host: String(reply[0]), port: Number(reply[1]) };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+// Act: run redis-server / redis-sentinel as the container's main child. Signals are forwarded, the child's
+// exit code becomes ours (128 + signal when it was killed), and a SIGTERM that Redis does not honour within
+// the stop timeout ends in SIGKILL.
+import { constants } from 'node:os';
+import { execa, type ResultPromise } from 'execa';
+import { log } from './log.ts';
+
+export type Child = { proc: ResultPromise; done: Promise<number> };
+
+export function exitCodeOf(r: { exitCode?: number; signal?: string }): number {
+  if (r.exitCode !== undefined) return r.exitCode;
+  if (r.signal) return 128 + (constants.signals[r.signal as keyof typeof constants.signals] ?? 0);
+  return 1;
+}
+
+/**
+ * Starts the child with stdio inherited. `onSignal` runs first when SIGTERM/SIGINT arrives (e.g. a handover);
+ * then the signal is forwarded to the child.
+ */
+export function supervise(file: string, args: string[], stopTimeoutMs: number, onSignal?: (sig: NodeJS.Signals) => Promise<void>): Child {
+  const proc = execa(file, args, { stdio: 'inherit', reject: false, forceKillAfterDelay: stopTimeoutMs, cleanup: true });
+  let stopping = false;
+  const forward = (sig: NodeJS.Signals) => {
+    if (stopping) { proc.kill(sig); return; }
+    stopping = true;
+    log.info(`${sig} received: stopping ${file}`);
+    void (async () => {
+      try { await onSignal?.(sig); } catch (e) { log.warn(`shutdown step failed: ${(e as Error).message}`); }
+      proc.kill(sig === 'SIGINT' ? 'SIGTERM' : sig);
+    })();
+  };
+  process.on('SIGTERM', forward);
+  process.on('SIGINT', forward);
+  const done = proc.then((r) => {
+    process.off('SIGTERM', forward);
+    process.off('SIGINT', forward);
+    const code = exitCodeOf(r);
+    log.info(`${file} exited (${r.signal ? `signal ${r.signal}` : `code ${r.exitCode}`}); launcher exits ${code}`);
+    return code;
+  });
+  return { proc, done };
+}
