@@ -25,6 +25,7 @@ function configFrom(cmd: Command, sentinelFlag = false): Config {
   const raw: Record<string, string | undefined> = rawFromEnv();
   const opts = cmd.opts() as Record<string, string | undefined>;
   for (const s of SETTINGS) {
+    if (s.env === 'SENTINEL') continue; // a boolean flag, passed as sentinelFlag
     const key = s.flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
     if (opts[key] !== undefined) raw[s.env] = opts[key];
   }

@@ -35,7 +35,9 @@ export type Started = {
   exited: Promise<{ exitCode?: number; signal?: string }>;
   /** Sends a signal to the process (its whole group when started as a group leader). */
   signal(sig: NodeJS.Signals): void;
-  /** SIGTERM, then SIGKILL after graceMs; resolves once exited. */
+  /** Sends a signal to the process itself only, as the kubelet signals a container's PID 1. */
+  signalLeader(sig: NodeJS.Signals): void;
+  /** SIGTERM to the process itself, then SIGKILL (to the group) after graceMs; resolves once exited. */
   stop(graceMs?: number): Promise<{ exitCode?: number; signal?: string }>;
 };
 
@@ -69,9 +71,10 @@ export function startProcess(name: string, file: string, args: string[], opts: {
   const started: Started = {
     name, pid: proc.pid!, proc, exited,
     signal: (sig) => killTracked(t, sig),
+    signalLeader: (sig) => { try { process.kill(proc.pid!, sig); } catch { /* gone */ } },
     async stop(graceMs = 5000) {
       if (!running.has(t)) return exited;
-      killTracked(t, 'SIGTERM');
+      try { process.kill(proc.pid!, 'SIGTERM'); } catch { /* gone */ }
       const timer = setTimeout(() => killTracked(t, 'SIGKILL'), graceMs);
       try { return await exited; } finally { clearTimeout(timer); }
     },

@@ -18,7 +18,7 @@ export function loopbackAddress(): string {
 export type RedisInstance = Started & { host: string; port: number; dir: string; client: () => Redis };
 
 export function connect(host: string, port: number, extra: Record<string, unknown> = {}): Redis {
-  const r = new Redis({ host, port, lazyConnect: false, connectTimeout: 2000, commandTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null, disableClientInfo: true, ...extra });
+  const r = new Redis({ host, port, lazyConnect: false, connectTimeout: 2000, commandTimeout: 12000, maxRetriesPerRequest: 1, retryStrategy: () => null, disableClientInfo: true, ...extra });
   r.on('error', () => {});
   return r;
 }
