@@ -39,9 +39,10 @@ export function apiFailure(e: unknown): ApiFailure {
     try { s = typeof e.body === 'string' ? JSON.parse(e.body) : (e.body as typeof s); } catch { /* not JSON */ }
     return { code: e.code, reason: s?.reason ?? (e.code === 401 ? 'Unauthorized' : undefined), message: s?.message ?? `HTTP ${e.code}` };
   }
-  const err = e as { name?: string; message?: string; cause?: { code?: string } };
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return { message: 'the API server did not answer in time' };
-  return { message: err?.cause?.code ? `the API server is unreachable (${err.cause.code})` : String(err?.message ?? e) };
+  if (err?.message === 'fetch failed') return { message: `the API server is unreachable (${err.cause?.code ?? err.cause?.message ?? 'network error'})` };
+  return { message: String(err?.message ?? e) };
 }
 
 /** Permanent failures: retrying the same call will not help (authorization, bad request, missing object). */
