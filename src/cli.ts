@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, parseConfig, rawFromEnv, SETTINGS, type Config } from './config.ts';
 import { promote, parsePromoteArgs, PromoteError, EXIT_RETRY } from './commands/promote.ts';
 import { role } from './commands/role.ts';
+import { probe } from './commands/probe.ts';
 import { runRedis } from './commands/run-redis.ts';
 import { runSentinel } from './commands/run-sentinel.ts';
 import { connectKube } from './kube/api.ts';
@@ -56,6 +57,15 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const c = configFrom(cmd);
       code = await role(c, connectKube(c.namespace), Boolean(opts.json), io.out);
+    });
+
+  withSettings(program.command('probe').description('exec probe: readiness or liveness of this pod\'s Redis (or Sentinel with --sentinel)'))
+    .argument('<kind>', 'readiness or liveness')
+    .option('--sentinel', 'probe the Sentinel container')
+    .action(async (kind: string, opts: { sentinel?: boolean }, cmd: Command) => {
+      if (kind !== 'readiness' && kind !== 'liveness') throw new ConfigError(`probe kind ${JSON.stringify(kind)} is invalid: expected readiness or liveness`);
+      const c = configFrom(cmd, opts.sentinel);
+      code = await probe(c, connectKube(c.namespace), kind, io.out);
     });
 
   withSettings(program.command('promote').description('Sentinel client-reconfig-script: relabel pods after a failover'))

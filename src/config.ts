@@ -34,6 +34,10 @@ export const SETTINGS = [
   { env: 'REDIS_STOP_TIMEOUT_MS', flag: 'stop-timeout-ms', default: '25000', help: 'after SIGTERM, how long Redis may take to save and stop before SIGKILL; keep below terminationGracePeriodSeconds' },
   { env: 'LAUNCHER_PROMOTE_SCRIPT', flag: 'promote-script', help: 'executable Sentinel runs as client-reconfig-script; default launcher-promote beside the launcher' },
   { env: 'PROBE_TIMEOUT_MS', flag: 'probe-timeout-ms', default: '1500', help: 'deadline of each one-shot Redis/Sentinel probe' },
+  { env: 'LAUNCHER_HTTP_PORT', flag: 'http-port', help: 'port of /healthz, /readyz, /metrics on LISTEN_ADDRESS; default 8080 (Redis) or 8081 (Sentinel); 0 disables' },
+  { env: 'LAUNCHER_RECONCILE_MS', flag: 'reconcile-ms', default: '5000', help: 'how often the supervisor re-checks labels and split brain (also at once when Redis changes role)' },
+  { env: 'HANDOVER_TIMEOUT_MS', flag: 'handover-timeout-ms', default: '15000', help: 'on SIGTERM, how long a master waits for Sentinel to name another master before stopping anyway' },
+  { env: 'SENTINEL_HYGIENE_MS', flag: 'hygiene-ms', default: '30000', help: 'how often a Sentinel checks for entries of addresses no pod has (then SENTINEL RESET, one Sentinel at a time)' },
 ] as const satisfies readonly Setting[];
 
 export type Config = {
@@ -63,6 +67,10 @@ export type Config = {
   stopTimeoutMs: number;
   promoteScript: string;
   probeTimeoutMs: number;
+  httpPort: number;
+  reconcileMs: number;
+  handoverTimeoutMs: number;
+  hygieneMs: number;
 };
 
 /** A bad setting: one line naming the variable, the value and what is expected. Exit code 2. */
@@ -134,7 +142,14 @@ export function parseConfig(raw: Raw, opts: { sentinelFlag?: boolean; launcherPa
     stopTimeoutMs: int(raw, 'REDIS_STOP_TIMEOUT_MS', 1000, 3_600_000, 'milliseconds, at least 1000'),
     promoteScript: raw.LAUNCHER_PROMOTE_SCRIPT || join(dirname(opts.launcherPath ?? process.argv[1] ?? '.'), 'launcher-promote'),
     probeTimeoutMs: int(raw, 'PROBE_TIMEOUT_MS', 100, 60_000, 'milliseconds, 100 to 60000'),
+    httpPort: 0,
+    reconcileMs: int(raw, 'LAUNCHER_RECONCILE_MS', 100, 3_600_000, 'milliseconds, at least 100'),
+    handoverTimeoutMs: int(raw, 'HANDOVER_TIMEOUT_MS', 0, 3_600_000, 'milliseconds'),
+    hygieneMs: int(raw, 'SENTINEL_HYGIENE_MS', 100, 86_400_000, 'milliseconds, at least 100'),
   };
+  config.httpPort = raw.LAUNCHER_HTTP_PORT === undefined || raw.LAUNCHER_HTTP_PORT === ''
+    ? (config.sentinelMode ? 8081 : 8080)
+    : int(raw, 'LAUNCHER_HTTP_PORT', 0, 65535, 'a TCP port, or 0 to disable');
   return config;
 }
 

@@ -13,6 +13,9 @@ import { dataDirHasData, observe, probeOptions } from '../observe.ts';
 import { withRedis } from '../redis.ts';
 import { renderRedisConf } from '../render.ts';
 import { supervise } from '../supervise.ts';
+import { serveHttp } from '../http.ts';
+import { createMetrics } from '../metrics.ts';
+import { RedisSupervisor } from '../supervisor.ts';
 
 const RETRY_MS = 1000;
 const LOG_EVERY_MS = 5000;
@@ -89,8 +92,13 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   if (!c.password) log.info('no password is set: protected mode is off so that other pods can connect');
   const conf = join(c.confDir, 'redis.conf');
   await writeFileAtomic(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null));
-  const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs);
+  const metrics = createMetrics();
+  const sup = new RedisSupervisor(c, kube, metrics);
+  const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover());
+  if (c.httpPort) await serveHttp(c.listenAddress, c.httpPort, { liveness: () => sup.liveness(), readiness: () => sup.readiness() }, metrics);
   void emitEvent(kube, { name: c.podName }, 'Normal', d.role === 'master' ? 'StartingAsMaster' : 'StartingAsReplica', summary(d));
-  void labelWhenUp(c, kube, d);
-  return child.done;
+  void labelWhenUp(c, kube, d).then(() => sup.start());
+  const code = await child.done;
+  sup.stop();
+  return code;
 }

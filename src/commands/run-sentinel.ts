@@ -11,6 +11,9 @@ import { addr, type Address } from '../model.ts';
 import { observe } from '../observe.ts';
 import { renderSentinelConf } from '../render.ts';
 import { supervise } from '../supervise.ts';
+import { serveHttp } from '../http.ts';
+import { createMetrics } from '../metrics.ts';
+import { SentinelSupervisor } from '../sentinel-supervisor.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,5 +48,12 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
   if (!c.sentinelSidecar) {
     try { await setRoleLabel(kube, c.podName, 'sentinel'); } catch (e) { log.warn(`could not label this pod: ${apiFailure(e).message}`); }
   }
-  return supervise(c.redisSentinelBin, [conf], c.stopTimeoutMs).done;
+  const metrics = createMetrics();
+  const sup = new SentinelSupervisor(c, kube, metrics);
+  const child = supervise(c.redisSentinelBin, [conf], c.stopTimeoutMs);
+  if (c.httpPort) await serveHttp(c.listenAddress, c.httpPort, { liveness: () => sup.liveness(), readiness: () => sup.readiness() }, metrics);
+  sup.start();
+  const code = await child.done;
+  sup.stop();
+  return code;
 }

@@ -59,7 +59,7 @@ export class LocalCluster {
       REDIS_POD_SELECTOR: this.selector,
       REDIS_DATA_DIR: join(p.dir, 'data'),
       SENTINEL_DOWN_AFTER_MS: '1000', SENTINEL_FAILOVER_TIMEOUT_MS: '5000',
-      LAUNCHER_WAIT_TIMEOUT_MS: '60000', REDIS_STOP_TIMEOUT_MS: '10000',
+      LAUNCHER_WAIT_TIMEOUT_MS: '60000', REDIS_STOP_TIMEOUT_MS: '10000', HANDOVER_TIMEOUT_MS: '8000', LAUNCHER_RECONCILE_MS: '1000', SENTINEL_HYGIENE_MS: '2000',
       ...(this.opts.env ?? {}),
     };
   }
@@ -101,7 +101,7 @@ export class LocalCluster {
   /** SIGTERM to each container's PID 1 (the launchers), as the kubelet does; waits for both to exit. */
   async stopPod(i: number): Promise<{ redis?: number; sentinel?: number }> {
     const p = this.pod(i);
-    const [r, s] = await Promise.all([p.redis?.stop(15_000), p.sentinel?.stop(15_000)]);
+    const [r, s] = await Promise.all([p.redis?.stop(25_000), p.sentinel?.stop(25_000)]);
     return { redis: r?.exitCode, sentinel: s?.exitCode };
   }
 

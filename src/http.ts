@@ -1,0 +1,31 @@
+// /healthz, /readyz and /metrics on LISTEN_ADDRESS:LAUNCHER_HTTP_PORT.
+import { createServer, type Server } from 'node:http';
+import type { Metrics } from './metrics.ts';
+
+export type Check = () => Promise<{ ok: boolean; reason: string }>;
+
+export async function serveHttp(host: string | undefined, port: number, checks: { liveness: Check; readiness: Check }, metrics: Metrics): Promise<Server> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const path = (req.url ?? '/').split('?')[0];
+      try {
+        if (path === '/metrics') {
+          res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+          res.end(await metrics.registry.metrics());
+          return;
+        }
+        const check = path === '/healthz' || path === '/livez' ? checks.liveness : path === '/readyz' ? checks.readiness : undefined;
+        if (!check) { res.writeHead(404, { 'Content-Type': 'text/plain' }); res.end('not found\n'); return; }
+        const r = await check();
+        res.writeHead(r.ok ? 200 : 503, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end(`${r.ok ? 'ok' : 'not ok'}: ${r.reason}\n`);
+      } catch (e) {
+        res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end(`error: ${(e as Error).message}\n`);
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host ?? '0.0.0.0', resolve); });
+  server.unref();
+  return server;
+}

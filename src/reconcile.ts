@@ -1,0 +1,93 @@
+// What the supervisor should do about this pod right now, and whether it is ready: pure functions of what it
+// observed. The rules:
+//   - a pod may label itself `slave` whenever Redis says it is a replica;
+//   - it may label itself `master` only when a quorum of Sentinels names it master (never a second master label:
+//     the act step removes `master` from every other pod first);
+//   - Redis says master but a quorum of Sentinels names another master that answers ROLE master: this pod is a
+//     stale master (split brain) and becomes a replica of the real one;
+//   - during a failover, or when the Sentinels disagree, nothing is touched.
+import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
+
+export type SupervisorView = {
+  self: Address;
+  quorum: number;
+  local: RoleAnswer;
+  label?: string;
+  sentinels: SentinelView[];
+  /** ROLE of the master the Sentinels name (when it is not this pod). */
+  namedMasterRole?: RoleAnswer;
+};
+
+export type Action =
+  | { kind: 'none'; reason: string }
+  | { kind: 'label'; value: 'master' | 'slave'; reason: string }
+  | { kind: 'heal'; master: Address; reason: string };
+
+/** The master a quorum of reachable Sentinels names, if they agree and no failover is running. */
+export function sentinelMaster(sentinels: SentinelView[], quorum: number): { master?: Address; busy?: string; count: number } {
+  const reachable = sentinels.filter((s) => s.reachable);
+  if (reachable.some((s) => s.failoverInProgress)) return { busy: 'a failover is in progress', count: 0 };
+  const named = reachable.filter((s) => s.master).map((s) => s.master!);
+  const distinct = [...new Set(named.map(addr))];
+  if (distinct.length > 1) return { busy: `sentinels disagree (${distinct.join(', ')})`, count: 0 };
+  if (named.length >= quorum) return { master: named[0], count: named.length };
+  return { count: named.length };
+}
+
+export function reconcile(v: SupervisorView): Action {
+  if (!v.local.answered) return { kind: 'none', reason: 'Redis does not answer' };
+  const s = sentinelMaster(v.sentinels, v.quorum);
+  if (v.local.role === 'slave') {
+    if (v.label !== 'slave') return { kind: 'label', value: 'slave', reason: `Redis is a replica of ${addr(v.local.master)} but the label is ${v.label ?? '(none)'}` };
+    return { kind: 'none', reason: `replica of ${addr(v.local.master)}; label is true` };
+  }
+  if (v.local.role !== 'master') return { kind: 'none', reason: `Redis answers ROLE ${v.local.role}` };
+  if (s.busy) return { kind: 'none', reason: `Redis is master; ${s.busy}, so nothing is touched` };
+  if (!s.master) return { kind: 'none', reason: `Redis is master; only ${s.count} sentinel(s) name a master (quorum ${v.quorum}), so the label stays ${v.label ?? '(none)'}` };
+  if (sameAddress(s.master, v.self)) {
+    if (v.label !== 'master') return { kind: 'label', value: 'master', reason: `sentinels ${s.count} name this pod master but the label is ${v.label ?? '(none)'}` };
+    return { kind: 'none', reason: 'master, confirmed by the sentinels; label is true' };
+  }
+  if (v.namedMasterRole?.answered && v.namedMasterRole.role === 'master') {
+    return { kind: 'heal', master: s.master, reason: `Redis says master but ${s.count} sentinels name ${addr(s.master)}, which answers ROLE master: this pod is a stale master` };
+  }
+  return { kind: 'none', reason: `Redis is master, the sentinels name ${addr(s.master)}, which does not answer as master; waiting` };
+}
+
+/** INFO fields readiness needs. */
+export type InfoFacts = { role?: string; masterLinkStatus?: string; syncInProgress?: boolean; loading?: boolean };
+
+export function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+export function infoFacts(info: Record<string, string>): InfoFacts {
+  return {
+    role: info.role,
+    masterLinkStatus: info.master_link_status,
+    syncInProgress: info.master_sync_in_progress === '1',
+    loading: info.loading === '1' || info.async_loading === '1',
+  };
+}
+
+/** Readiness of a Redis pod: a master is ready when the Sentinels agree it is master; a replica when fully synced. */
+export function redisReadiness(self: Address, facts: InfoFacts | undefined, sentinels: SentinelView[], quorum: number): { ready: boolean; reason: string } {
+  if (!facts) return { ready: false, reason: 'Redis does not answer INFO' };
+  if (facts.loading) return { ready: false, reason: 'Redis is loading its dataset' };
+  if (facts.role === 'slave') {
+    if (facts.masterLinkStatus !== 'up') return { ready: false, reason: `replica link is ${facts.masterLinkStatus ?? 'unknown'}` };
+    if (facts.syncInProgress) return { ready: false, reason: 'replica sync in progress' };
+    return { ready: true, reason: 'replica, link up, synced' };
+  }
+  if (facts.role === 'master') {
+    const s = sentinelMaster(sentinels, quorum);
+    if (s.master && sameAddress(s.master, self)) return { ready: true, reason: `master, confirmed by ${s.count} sentinels` };
+    return { ready: false, reason: `master, but the sentinels do not confirm it (${s.busy ?? `${s.count} name ${s.master ? addr(s.master) : 'no master'}`})` };
+  }
+  return { ready: false, reason: `unexpected role ${facts.role}` };
+}

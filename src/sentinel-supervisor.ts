@@ -1,0 +1,149 @@
+// The Sentinel pod's supervisor: probes, and hygiene. When this Sentinel remembers replicas or Sentinels at
+// addresses no pod has any more (pod IPs changed), it runs SENTINEL RESET, but only when the entries really
+// disagree with the pods the API reports, never during a failover, and one Sentinel at a time (a Lease lock).
+import type { Config } from './config.ts';
+import { apiFailure, mergePatch, withTimeout, type Kube } from './kube/api.ts';
+import { emitEvent } from './kube/events.ts';
+import { listPods } from './kube/pods.ts';
+import { log } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import type { Address } from './model.ts';
+import { probeOptions } from './observe.ts';
+import { pairs, withRedis } from './redis.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export type SentinelState = { flags: string[]; replicas: string[]; sentinels: string[] };
+
+/** Addresses this Sentinel knows that belong to no pod of the set: what a reset would drop. */
+export function staleEntries(s: SentinelState, podIps: Set<string>): string[] {
+  return [...s.replicas, ...s.sentinels].filter((ip) => !podIps.has(ip));
+}
+
+export class SentinelSupervisor {
+  private readonly c: Config;
+  private readonly kube: Kube;
+  private readonly metrics: Metrics;
+  private readonly local: Address;
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  lastTick = Date.now();
+
+  constructor(c: Config, kube: Kube, metrics: Metrics) {
+    this.c = c;
+    this.kube = kube;
+    this.metrics = metrics;
+    this.local = { host: c.listenAddress ?? '127.0.0.1', port: c.sentinelPort };
+  }
+
+  start() {
+    setRoleGauge(this.metrics);
+    this.timer = setInterval(() => { void this.tick(); }, this.c.hygieneMs);
+  }
+
+  stop() { clearInterval(this.timer); }
+
+  async state(): Promise<SentinelState> {
+    return withRedis(this.local, { ...probeOptions(this.c), password: undefined }, async (r) => {
+      const m = pairs(await r.call('SENTINEL', 'MASTER', this.c.masterSet));
+      const ips = (list: unknown) => (Array.isArray(list) ? list.map((x) => pairs(x).ip) : []);
+      return {
+        flags: (m.flags ?? '').split(','),
+        replicas: ips(await r.call('SENTINEL', 'REPLICAS', this.c.masterSet)),
+        sentinels: ips(await r.call('SENTINEL', 'SENTINELS', this.c.masterSet)),
+      };
+    });
+  }
+
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      this.lastTick = Date.now();
+      const st = await this.state();
+      if (st.flags.some((f) => ['failover_in_progress', 'o_down', 's_down', 'promoted'].includes(f))) return;
+      const pods = [...await listPods(this.kube, this.c.podSelector), ...(this.c.sentinelSidecar ? [] : await listPods(this.kube, this.c.sentinelSelector))];
+      if (!pods.length) return;
+      const ips = new Set(pods.map((p) => p.ip).filter((x): x is string => Boolean(x)));
+      const stale = staleEntries(st, ips);
+      if (!stale.length) return;
+      if (!(await this.lock(true))) { log.info(`stale sentinel entries (${stale.join(', ')}), but another Sentinel is resetting; later`); return; }
+      try {
+        log.info(`SENTINEL RESET ${this.c.masterSet}: it remembers ${stale.join(', ')}, which no pod has`);
+        await withRedis(this.local, { ...probeOptions(this.c), password: undefined }, (r) => r.call('SENTINEL', 'RESET', this.c.masterSet));
+        this.metrics.sentinelResets.inc();
+        void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'SentinelReset', `dropped stale entries ${stale.join(', ')}`);
+        const want = pods.filter((p) => p.ip && p.phase === 'Running' && !p.terminating).length - 1;
+        const deadline = Date.now() + 20_000;
+        while (Date.now() < deadline && (await this.state()).replicas.length < want) await sleep(500);
+      } finally {
+        await this.lock(false);
+      }
+    } catch (e) {
+      log.warn(`sentinel hygiene failed: ${apiFailure(e).message}`);
+    } finally {
+      this.busy = false;
+      this.lastTick = Date.now();
+    }
+  }
+
+  /** A Lease `<record>-sentinel-reset` held for at most 60 s: one Sentinel resets at a time. */
+  private async lock(acquire: boolean): Promise<boolean> {
+    const name = `${this.c.masterRecord}-sentinel-reset`;
+    const ns = this.kube.namespace;
+    const now = new Date();
+    const micro = now.toISOString().replace(/Z$/, '000Z');
+    try {
+      const l = await this.kube.coordination.readNamespacedLease({ name, namespace: ns }, withTimeout());
+      const holder = l.spec?.holderIdentity;
+      const renewed = l.spec?.renewTime ? new Date(l.spec.renewTime as unknown as string).getTime() : 0;
+      if (!acquire) {
+        if (holder !== this.c.podName) return true;
+      } else if (holder && holder !== this.c.podName && now.getTime() - renewed < 60_000) {
+        return false;
+      }
+      await this.kube.coordination.patchNamespacedLease({ name, namespace: ns, body: {
+        metadata: { resourceVersion: l.metadata?.resourceVersion },
+        spec: { holderIdentity: acquire ? this.c.podName : null, renewTime: micro, leaseDurationSeconds: 60 },
+      } }, mergePatch());
+      return true;
+    } catch (e) {
+      const f = apiFailure(e);
+      if (f.code === 404 && acquire) {
+        try {
+          await this.kube.coordination.createNamespacedLease({ namespace: ns, body: { metadata: { name, namespace: ns }, spec: { holderIdentity: this.c.podName, renewTime: micro as never, leaseDurationSeconds: 60 } } }, withTimeout());
+          return true;
+        } catch { return false; }
+      }
+      if (f.code === 409) return false;
+      throw e;
+    }
+  }
+
+  async liveness(): Promise<{ ok: boolean; reason: string }> {
+    try {
+      const pong = await withRedis(this.local, { ...probeOptions(this.c), password: undefined }, (r) => r.ping());
+      return { ok: pong === 'PONG', reason: `Sentinel PING answered ${pong}` };
+    } catch (e) {
+      return { ok: false, reason: `Sentinel does not answer PING: ${(e as Error).message}` };
+    }
+  }
+
+  async readiness(): Promise<{ ok: boolean; reason: string }> {
+    return sentinelReadiness(this.c);
+  }
+}
+
+function setRoleGauge(m: Metrics) {
+  for (const r of ['master', 'slave', 'sentinel', 'unknown']) m.role.set({ role: r }, r === 'sentinel' ? 1 : 0);
+}
+
+/** Ready when this Sentinel monitors the set and a quorum of Sentinels is reachable (SENTINEL CKQUORUM). */
+export async function sentinelReadiness(c: Config): Promise<{ ok: boolean; reason: string }> {
+  try {
+    const r = await withRedis({ host: c.listenAddress ?? '127.0.0.1', port: c.sentinelPort }, { ...probeOptions(c), password: undefined }, (x) => x.call('SENTINEL', 'CKQUORUM', c.masterSet));
+    return { ok: true, reason: String(r) };
+  } catch (e) {
+    return { ok: false, reason: String((e as Error).message) };
+  }
+}

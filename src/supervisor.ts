@@ -1,0 +1,218 @@
+// The Redis pod's supervisor: while redis-server runs, keep the pod honest. Every second it asks Redis for its
+// ROLE; on a change, and every LAUNCHER_RECONCILE_MS, it observes the Sentinels and the pod's label, decides with
+// reconcile() and acts (label, heal). On SIGTERM a master hands over before Redis stops.
+import type { Config } from './config.ts';
+import { apiFailure, withTimeout, type Kube } from './kube/api.ts';
+import { emitEvent } from './kube/events.ts';
+import { labelOnlyMaster, podView, setRoleLabel } from './kube/pods.ts';
+import { writeRecord } from './kube/record.ts';
+import { log } from './log.ts';
+import { setRole, type Metrics } from './metrics.ts';
+import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
+import { probeOptions, sentinelAddresses } from './observe.ts';
+import { reconcile, redisReadiness, infoFacts, parseInfo, sentinelMaster, type Action } from './reconcile.ts';
+import { askRole, askSentinel, withRedis } from './redis.ts';
+
+const TICK_MS = 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class RedisSupervisor {
+  private readonly c: Config;
+  private readonly kube: Kube;
+  private readonly metrics: Metrics;
+  private readonly local: Address;
+  private readonly self: Address;
+  private timer?: NodeJS.Timeout;
+  private lastRole?: string;
+  private lastFull = 0;
+  private lastSentence = '';
+  private busy = false;
+  lastTick = Date.now();
+
+  constructor(c: Config, kube: Kube, metrics: Metrics) {
+    this.c = c;
+    this.kube = kube;
+    this.metrics = metrics;
+    this.local = { host: c.listenAddress ?? '127.0.0.1', port: c.redisPort };
+    this.self = { host: c.podIp, port: c.redisPort };
+  }
+
+  start() {
+    this.timer = setInterval(() => { void this.tick(); }, TICK_MS);
+  }
+
+  stop() {
+    clearInterval(this.timer);
+  }
+
+  private async sentinelViews(): Promise<SentinelView[]> {
+    const addrs = await sentinelAddresses(this.c, this.kube).catch(() => [{ host: this.c.podIp, port: this.c.sentinelPort }]);
+    return Promise.all(addrs.map((s) => askSentinel(s, this.c.masterSet, probeOptions(this.c))));
+  }
+
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      this.lastTick = Date.now();
+      const local = await askRole(this.local, probeOptions(this.c));
+      const role = local.answered ? local.role : 'unknown';
+      setRole(this.metrics, role);
+      if (local.answered && local.role !== 'sentinel') this.metrics.offset.set(local.offset);
+      const changed = this.lastRole !== undefined && role !== this.lastRole && role !== 'unknown';
+      if (changed) this.onRoleChange(this.lastRole!, local);
+      if (role !== 'unknown') this.lastRole = role;
+      if (changed || Date.now() - this.lastFull >= this.c.reconcileMs) {
+        this.lastFull = Date.now();
+        await this.cycle(local);
+      }
+    } catch (e) {
+      log.warn(`supervisor cycle failed: ${apiFailure(e).message}`);
+    } finally {
+      this.busy = false;
+      this.lastTick = Date.now();
+    }
+  }
+
+  private onRoleChange(from: string, now: RoleAnswer) {
+    if (!now.answered) return;
+    if (now.role === 'master') {
+      this.metrics.promotions.inc();
+      log.info(`Redis changed from ${from} to master`);
+      void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'BecameMaster', `Redis on ${this.c.podName} is now master (was ${from})`);
+    } else if (now.role === 'slave') {
+      log.info(`Redis changed from ${from} to replica of ${addr(now.master)}`);
+      void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'BecameReplica', `Redis on ${this.c.podName} is now a replica of ${addr(now.master)} (was ${from})`);
+    }
+  }
+
+  /** One observe -> decide -> act cycle; ends in one logged sentence when something changed. */
+  async cycle(local: RoleAnswer): Promise<Action> {
+    const t0 = performance.now();
+    const [sentinels, pod] = await Promise.all([
+      this.sentinelViews(),
+      this.kube.core.readNamespacedPod({ name: this.c.podName, namespace: this.kube.namespace }, withTimeout()).then(podView),
+    ]);
+    const named = sentinelMaster(sentinels, this.c.quorum).master;
+    const namedMasterRole = named && !sameAddress(named, this.self) ? await askRole(named, probeOptions(this.c)) : undefined;
+    if (local.answered && local.role === 'master') this.metrics.lag.set(0);
+    if (local.answered && local.role === 'slave') {
+      const m = await askRole(local.master, probeOptions(this.c));
+      if (m.answered && m.role === 'master') this.metrics.lag.set(Math.max(0, m.offset - local.offset));
+    }
+    const action = reconcile({ self: this.self, quorum: this.c.quorum, local, label: pod.roleLabel, sentinels, namedMasterRole });
+    this.metrics.decisionSeconds.set((performance.now() - t0) / 1000);
+    await this.act(action);
+    const sentence = `${action.kind === 'none' ? 'no action' : action.kind}: ${action.reason}`;
+    if (action.kind !== 'none' || sentence !== this.lastSentence) log.info(sentence);
+    this.lastSentence = sentence;
+    return action;
+  }
+
+  private async act(a: Action): Promise<void> {
+    if (a.kind === 'none') return;
+    this.metrics.actions.inc({ action: a.kind === 'label' ? `label-${a.value}` : a.kind });
+    if (a.kind === 'label' && a.value === 'slave') {
+      await setRoleLabel(this.kube, this.c.podName, 'slave');
+    } else if (a.kind === 'label') {
+      const r = await labelOnlyMaster(this.kube, this.c.podSelector, this.c.podName);
+      await writeRecord(this.kube, this.c.masterRecord, this.c.podName, this.c.podIp);
+      await emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'LabelCorrected', `${a.reason}; labelled master${r.demoted.length ? `, removed master from ${r.demoted.join(', ')}` : ''}`);
+    } else {
+      await withRedis(this.local, probeOptions(this.c), async (r) => {
+        await r.call('REPLICAOF', a.master.host, String(a.master.port));
+        await r.call('CONFIG', 'REWRITE').catch((e: Error) => log.warn(`CONFIG REWRITE failed: ${e.message}`));
+      });
+      this.metrics.heals.inc();
+      await setRoleLabel(this.kube, this.c.podName, 'slave');
+      log.warn(`split brain healed: ${a.reason}; now a replica of ${addr(a.master)}`);
+      await emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'SplitBrainHealed', `${a.reason}; made it a replica of ${addr(a.master)}`);
+    }
+  }
+
+  // ---- probes ----
+
+  async liveness(): Promise<{ ok: boolean; reason: string }> {
+    const stuckAfter = 3 * (TICK_MS + this.c.probeTimeoutMs * 4);
+    if (Date.now() - this.lastTick > stuckAfter) return { ok: false, reason: `supervisor loop has not run for ${Date.now() - this.lastTick} ms` };
+    return redisLiveness(this.c);
+  }
+
+  async readiness(): Promise<{ ok: boolean; reason: string }> {
+    return redisReadinessCheck(this.c, await this.sentinelViews());
+  }
+
+  /** SIGTERM: a master with an in-sync replica asks Sentinel to fail over and waits (bounded) until it has. */
+  async handover(): Promise<void> {
+    const local = await askRole(this.local, probeOptions(this.c));
+    if (!local.answered || local.role !== 'master') return;
+    this.stop();
+    if (local.replicas.length === 0) {
+      log.warn('shutting down a master without an in-sync replica: no handover possible');
+      this.metrics.handovers.inc({ result: 'skipped' });
+      return;
+    }
+    const t0 = Date.now();
+    const own = { host: this.c.podIp, port: this.c.sentinelPort };
+    const others = (await sentinelAddresses(this.c, this.kube).catch(() => [])).filter((s) => !sameAddress(s, own));
+    let asked: Address | undefined;
+    for (const s of [...others, own]) {
+      try {
+        await withRedis(s, { ...probeOptions(this.c), password: undefined }, (r) => r.call('SENTINEL', 'FAILOVER', this.c.masterSet));
+        asked = s;
+        break;
+      } catch (e) {
+        if (/INPROG/.test(String((e as Error).message))) { asked = s; break; }
+      }
+    }
+    if (!asked) {
+      log.warn('handover: no Sentinel accepted SENTINEL FAILOVER; stopping anyway');
+      this.metrics.handovers.inc({ result: 'failed' });
+      void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'HandoverFailed', 'no Sentinel accepted SENTINEL FAILOVER');
+      return;
+    }
+    log.info(`handover: asked Sentinel ${addr(asked)} to fail over; waiting up to ${this.c.handoverTimeoutMs} ms`);
+    const deadline = t0 + this.c.handoverTimeoutMs;
+    while (Date.now() < deadline) {
+      const views = await Promise.all(others.map((s) => askSentinel(s, this.c.masterSet, probeOptions(this.c))));
+      if (views.every((v) => !v.reachable)) {
+        log.warn('handover: no other Sentinel answers any more (the whole set is stopping?); stopping Redis now');
+        this.metrics.handovers.inc({ result: 'failed' });
+        return;
+      }
+      const m = sentinelMaster(views, Math.min(this.c.quorum, Math.max(1, others.length))).master;
+      if (m && !sameAddress(m, this.self)) {
+        const took = Date.now() - t0;
+        log.info(`handover: the sentinels now name ${addr(m)} after ${took} ms; stopping Redis`);
+        this.metrics.handovers.inc({ result: 'done' });
+        await emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'HandedOver', `shutting down: mastership handed over to ${addr(m)} in ${took} ms`);
+        return;
+      }
+      await sleep(100);
+    }
+    log.warn(`handover: no new master within ${this.c.handoverTimeoutMs} ms; stopping anyway`);
+    this.metrics.handovers.inc({ result: 'timeout' });
+    void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'HandoverFailed', `no new master within ${this.c.handoverTimeoutMs} ms`);
+  }
+}
+
+/** Liveness of Redis: it answers PING within the deadline; LOADING and MASTERDOWN count as alive. */
+export async function redisLiveness(c: Config): Promise<{ ok: boolean; reason: string }> {
+  try {
+    const pong = await withRedis({ host: c.listenAddress ?? '127.0.0.1', port: c.redisPort }, probeOptions(c), (r) => r.ping());
+    return { ok: pong === 'PONG', reason: `PING answered ${pong}` };
+  } catch (e) {
+    const msg = String((e as Error).message);
+    if (/^(LOADING|MASTERDOWN)/.test(msg)) return { ok: true, reason: `alive (${msg.split(' ')[0]})` };
+    return { ok: false, reason: `Redis does not answer PING: ${msg}` };
+  }
+}
+
+export async function redisReadinessCheck(c: Config, sentinels: SentinelView[]): Promise<{ ok: boolean; reason: string }> {
+  let facts;
+  try {
+    facts = infoFacts(parseInfo(String(await withRedis({ host: c.listenAddress ?? '127.0.0.1', port: c.redisPort }, probeOptions(c), (r) => r.call('INFO')))));
+  } catch { /* not answering */ }
+  const r = redisReadiness({ host: c.podIp, port: c.redisPort }, facts, sentinels, c.quorum);
+  return { ok: r.ready, reason: r.reason };
+}
