@@ -67,6 +67,13 @@ export class SentinelSupervisor {
       const ips = new Set(pods.map((p) => p.ip).filter((x): x is string => Boolean(x)));
       const stale = staleEntries(st, ips);
       if (!stale.length) return;
+      // A reset forgets the known replicas until the master's next INFO: never while anything is moving (a rollout,
+      // a pod starting or stopping), because losing the master in that window leaves no replica to promote.
+      const unsettled = pods.filter((p) => p.terminating || p.phase !== 'Running' || !p.ready || !p.ip);
+      if (unsettled.length) {
+        log.info(`stale sentinel entries (${stale.join(', ')}), but ${unsettled.map((p) => p.name).join(', ')} not settled; later`);
+        return;
+      }
       if (!(await this.lock(true))) { log.info(`stale sentinel entries (${stale.join(', ')}), but another Sentinel is resetting; later`); return; }
       try {
         log.info(`SENTINEL RESET ${this.c.masterSet}: it remembers ${stale.join(', ')}, which no pod has`);

@@ -142,6 +142,11 @@ export class RedisSupervisor {
     return redisReadinessCheck(this.c, await this.sentinelViews());
   }
 
+  /** Without a new master, the paused writes go on here before Redis saves and stops (SIGTERM). */
+  private async unpause() {
+    await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
+  }
+
   /** SIGTERM: a master with an in-sync replica asks Sentinel to fail over and waits (bounded) until it has. */
   async handover(): Promise<void> {
     const local = await askRole(this.local, probeOptions(this.c));
@@ -155,6 +160,10 @@ export class RedisSupervisor {
     const t0 = Date.now();
     const own = { host: this.c.podIp, port: this.c.sentinelPort };
     const others = (await sentinelAddresses(this.c, this.kube).catch(() => [])).filter((s) => !sameAddress(s, own));
+    // Writes are paused (they block, then fail on what is by then a replica) so that no write is acknowledged by
+    // this master and a not-yet-reconfigured replica after Sentinel has promoted another one.
+    await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'PAUSE', String(this.c.handoverTimeoutMs + 5000), 'WRITE'))
+      .catch((e: Error) => log.warn(`handover: CLIENT PAUSE failed: ${e.message}`));
     let asked: Address | undefined;
     for (const s of [...others, own]) {
       try {
@@ -166,6 +175,7 @@ export class RedisSupervisor {
       }
     }
     if (!asked) {
+      await this.unpause();
       log.warn('handover: no Sentinel accepted SENTINEL FAILOVER; stopping anyway');
       this.metrics.handovers.inc({ result: 'failed' });
       void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'HandoverFailed', 'no Sentinel accepted SENTINEL FAILOVER');
@@ -176,6 +186,7 @@ export class RedisSupervisor {
     while (Date.now() < deadline) {
       const views = await Promise.all(others.map((s) => askSentinel(s, this.c.masterSet, probeOptions(this.c))));
       if (views.every((v) => !v.reachable)) {
+        await this.unpause();
         log.warn('handover: no other Sentinel answers any more (the whole set is stopping?); stopping Redis now');
         this.metrics.handovers.inc({ result: 'failed' });
         return;
@@ -190,6 +201,7 @@ export class RedisSupervisor {
       }
       await sleep(100);
     }
+    await this.unpause();
     log.warn(`handover: no new master within ${this.c.handoverTimeoutMs} ms; stopping anyway`);
     this.metrics.handovers.inc({ result: 'timeout' });
     void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'HandoverFailed', `no new master within ${this.c.handoverTimeoutMs} ms`);

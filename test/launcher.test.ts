@@ -77,6 +77,7 @@ describe('launcher with real Redis and Sentinel', () => {
   test('3 pods started at once boot to exactly one master, labels true, Sentinels agreeing', async (t) => {
     const t0 = Date.now();
     const sampler = watchMasterLabels(c);
+    t.after(() => sampler.stop());
     await c.startAll();
     await waitFor('a pod labelled master', () => c.labelledMasters().length === 1, 30_000);
     t.diagnostic(`boot to labelled master: ${Date.now() - t0} ms`);
@@ -114,6 +115,7 @@ describe('launcher with real Redis and Sentinel', () => {
 
   test('SIGKILL of the master: Sentinel fails over, promote relabels, never two pods labelled master', async (t) => {
     const sampler = watchMasterLabels(c);
+    t.after(() => sampler.stop());
     const old = masterOrdinal;
     killed = old;
     const t0 = Date.now();
@@ -155,6 +157,7 @@ describe('launcher with real Redis and Sentinel', () => {
   test('full restart of all pods (new IPs) keeps the previous master and every WAIT-acknowledged key', async (t) => {
     const previous = c.pod(masterOrdinal).name;
     const sampler = watchMasterLabels(c);
+    t.after(() => sampler.stop());
     await c.stopAll();
     for (const i of [0, 1, 2]) api.deleteObject('pods', 'redis', c.pod(i).name);
     const t0 = Date.now();

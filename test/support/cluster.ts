@@ -9,6 +9,7 @@ import { markTerminating, setPodState, statefulSetPod } from './kube/kubelet.ts'
 import type { KubeStandin } from './kube/server.ts';
 import { startProcess, type Started } from './processes.ts';
 import { ask, loopbackAddress } from './redis.ts';
+import { waitFor } from './wait.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 
@@ -73,7 +74,7 @@ export class LocalCluster {
   }
 
   /** Creates the Pod object (new IP) as the StatefulSet controller and kubelet would, then starts its containers. */
-  async startPod(i: number, opts: { newIp?: boolean } = {}): Promise<SimPod> {
+  async startPod(i: number, opts: { newIp?: boolean; ready?: boolean } = {}): Promise<SimPod> {
     const prev = this.pods.get(i);
     const p: SimPod = prev && !opts.newIp ? prev : { ordinal: i, name: `${this.sts}-${i}`, ip: loopbackAddress(), dir: prev?.dir ?? join(this.opts.root, `${this.sts}-${i}`) };
     this.pods.set(i, p);
@@ -81,10 +82,29 @@ export class LocalCluster {
     if (!this.api.getObject('pods', this.ns, p.name)) {
       this.api.put('pods', statefulSetPod({ sts: this.sts, ordinal: i, namespace: this.ns, labels: { app: this.sts } }));
     }
-    setPodState(this.api, this.ns, p.name, { phase: 'Running', podIP: p.ip, ready: true });
+    setPodState(this.api, this.ns, p.name, { phase: 'Running', podIP: p.ip, ready: opts.ready ?? true });
     p.redis = this.launcher(p, false);
     p.sentinel = this.launcher(p, true);
     return p;
+  }
+
+  /** What the kubelet's readiness probe does: the pod becomes Ready once its /readyz answers 200. */
+  async waitReady(i: number, ms = 60_000): Promise<void> {
+    const p = this.pod(i);
+    await waitFor(`${p.name} ready`, async () => {
+      try {
+        return (await fetch(`http://${p.ip}:8080/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
+      } catch { return false; }
+    }, ms, 100);
+    setPodState(this.api, this.ns, p.name, { phase: 'Running', podIP: p.ip, ready: true });
+  }
+
+  /** A StatefulSet rolling update: highest ordinal first, each pod recreated and Ready before the next. */
+  async rollingRestart(): Promise<void> {
+    for (const i of [...this.ordinals].reverse()) {
+      await this.recreatePod(i, 'term');
+      await this.waitReady(i);
+    }
   }
 
   async startAll(order?: number[]): Promise<void> {
@@ -111,7 +131,7 @@ export class LocalCluster {
     markTerminating(this.api, this.ns, p.name);
     if (stop === 'kill') await this.killPod(i); else await this.stopPod(i);
     this.api.deleteObject('pods', this.ns, p.name);
-    return this.startPod(i, { newIp: true });
+    return this.startPod(i, { newIp: true, ready: false });
   }
 
   async stopAll(): Promise<void> {

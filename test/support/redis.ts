@@ -1,18 +1,46 @@
 // Real redis-server / redis-sentinel processes on their own loopback addresses, for tests.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startProcess, type Started } from './processes.ts';
 import { waitFor } from './wait.ts';
 
 let next = 0;
+let octet: number | undefined;
+
 /**
- * A fresh loopback address, unique within this test process and very likely across the test files that run
- * at the same time (the second octet comes from the PID): 127.<10..209>.<x>.<y>.
+ * This process's own second octet of 127.0.0.0/8, claimed exclusively (a file created with O_EXCL under the temp
+ * dir), so that test files running at the same time never share an address. Claims of dead processes are reclaimed.
  */
+function claimOctet(): number {
+  if (octet !== undefined) return octet;
+  const dir = join(tmpdir(), 'redis-ha-launcher-loopback');
+  mkdirSync(dir, { recursive: true });
+  for (let n = 10; n < 250; n++) {
+    const f = join(dir, String(n));
+    try {
+      writeFileSync(f, String(process.pid), { flag: 'wx' });
+    } catch {
+      const owner = Number(readFileSync(f, 'utf8'));
+      let alive = true;
+      try { process.kill(owner, 0); } catch { alive = false; }
+      if (alive || owner === process.pid) continue;
+      rmSync(f, { force: true });
+      try { writeFileSync(f, String(process.pid), { flag: 'wx' }); } catch { continue; }
+    }
+    process.on('exit', () => rmSync(f, { force: true }));
+    octet = n;
+    return n;
+  }
+  throw new Error('no free loopback octet');
+}
+
+/** A fresh loopback address 127.<this process's octet>.<x>.<y>, unique across concurrently running test files. */
 export function loopbackAddress(): string {
   const n = next++;
-  return `127.${10 + (process.pid % 200)}.${Math.floor(n / 250)}.${(n % 250) + 1}`;
+  return `127.${claimOctet()}.${Math.floor(n / 250)}.${(n % 250) + 1}`;
 }
 
 export type RedisInstance = Started & { host: string; port: number; dir: string; client: () => Redis };

@@ -1,0 +1,61 @@
+// PID 1 duties: signals forwarded to the child, its exit code passed on (128 + signal when killed), SIGKILL after
+// the stop timeout, and orphans reaped by tini in front of the launcher (what the image runs).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { execa } from 'execa';
+import { REPO } from './support/cluster.ts';
+import { startProcess } from './support/processes.ts';
+import { waitFor } from './support/wait.ts';
+
+const driver = join(REPO, 'test/support/supervise-driver.ts');
+const run = (script: string, stopMs = 5000) => startProcess('driver', process.execPath, [driver, String(stopMs), script], { group: true });
+
+test('SIGTERM is forwarded to the child; a child that exits 0 on TERM makes the launcher exit 0', async () => {
+  const p = run("trap 'exit 0' TERM; echo up; while true; do sleep 0.05; done");
+  await waitFor('child running', () => spawnSync('pgrep', ['-P', String(p.pid)]).status === 0, 5000);
+  p.signalLeader('SIGTERM');
+  assert.equal((await p.exited).exitCode, 0);
+});
+
+test('a child killed by a signal gives 128 + signal; plain exit codes pass through', async () => {
+  assert.equal((await run('kill -9 $$').exited).exitCode, 137);
+  assert.equal((await run('exit 3').exited).exitCode, 3);
+});
+
+test('a child that ignores SIGTERM is SIGKILLed after the stop timeout (137)', async () => {
+  const p = run("trap '' TERM; while true; do sleep 0.05; done", 1000);
+  await waitFor('child running', () => spawnSync('pgrep', ['-P', String(p.pid)]).status === 0, 5000);
+  const t0 = Date.now();
+  p.signalLeader('SIGTERM');
+  assert.equal((await p.exited).exitCode, 137);
+  assert.ok(Date.now() - t0 >= 900, 'waited for the stop timeout');
+});
+
+const hasTini = spawnSync('tini', ['--version'], { stdio: 'ignore' }).status === 0;
+
+test('zombies: under tini (the image\'s PID 1) an orphaned grandchild is adopted and reaped', { skip: hasTini ? false : 'tini is not installed (.ci/run installs it)' }, async () => {
+  // tini -s makes it a child subreaper here, as it is PID 1 in the container. The child shell leaves a background
+  // `sleep` behind and exits; the orphan is re-parented to tini, and when it exits tini must reap it.
+  const p = startProcess('tini', 'tini', ['-s', '-g', '--', process.execPath, driver, '5000', 'sleep 0.3 & echo $! ; exit 0'], { group: true });
+  let out = '';
+  p.proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  const orphan = Number(await waitFor('orphan pid', () => out.trim().split('\n')[0], 5000));
+  const ppid = () => { try { return Number(readFileSync(`/proc/${orphan}/stat`, 'utf8').split(') ')[1].split(' ')[2]); } catch { return undefined; } };
+  // once its shell has exited, the orphan's parent is tini (or it has already exited and been reaped)
+  await waitFor('orphan adopted by tini', () => { const pp = ppid(); return pp === p.pid || pp === undefined; }, 3000, 5);
+  await waitFor('orphan reaped (gone from /proc, not a zombie)', () => ppid() === undefined, 5000);
+  p.signalLeader('SIGTERM');
+  await p.exited;
+});
+
+test('`launcher` with no settings exits 2 with one line; --help exits 0', async () => {
+  const r = await execa(process.execPath, [join(REPO, 'bin/launcher'), 'run'], { reject: false, env: { POD_NAME: '', HOSTNAME: '' } });
+  assert.equal(r.exitCode, 2);
+  assert.equal(String(r.stderr).trim().split('\n').length, 1);
+  const h = await execa(process.execPath, [join(REPO, 'bin/launcher'), 'run', '--help'], { reject: false });
+  assert.equal(h.exitCode, 0);
+  assert.match(String(h.stdout), /REDIS_POD_SELECTOR/);
+});

@@ -1,0 +1,209 @@
+// The supervisor with real processes: labels kept true, split brain healed, mastership handed over on SIGTERM,
+// rolling restarts without losing acknowledged writes, readiness gated on sync, metrics, Events, Sentinel hygiene.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalCluster } from './support/cluster.ts';
+import { KubeStandin } from './support/kube/server.ts';
+import { stopAll } from './support/processes.ts';
+import { ask, connect } from './support/redis.ts';
+import { waitFor } from './support/wait.ts';
+import { LabelWriter } from './support/writer.ts';
+
+let api: KubeStandin;
+let c: LocalCluster;
+let root: string;
+const NS = 'redis';
+
+before(async () => {
+  api = await new KubeStandin().start();
+  root = await mkdtemp(join(tmpdir(), 'rhl-supervisor-'));
+  c = await new LocalCluster({ api, root, log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined }).init();
+  await c.startAll();
+  await converged();
+});
+after(async () => {
+  await stopAll();
+  await api.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+const ordinalOf = (name: string) => Number(name.split('-').pop());
+
+async function converged(ms = 40_000) {
+  await waitFor('cluster converged', async () => {
+    const roles = await c.roles();
+    const masters = Object.keys(roles).filter((n) => roles[n] === 'master');
+    if (masters.length !== 1) return false;
+    const labels = c.labels();
+    const mIp = c.pod(ordinalOf(masters[0])).ip;
+    const views = await c.sentinelViews();
+    return Object.keys(roles).every((n) => labels[n] === (roles[n] === 'master' ? 'master' : 'slave')) && views.every((v) => v === `${mIp}:6379`);
+  }, ms, 100);
+}
+
+/** Every write to the API that leaves two pods labelled master. */
+function recordDoubles() {
+  const doubles: string[][] = [];
+  const off = api.store.subscribe((ch) => {
+    if (ch.bucket !== 'pods') return;
+    const m = c.labelledMasters();
+    if (m.length > 1) doubles.push(m);
+  });
+  return { doubles, stop: off };
+}
+
+const http = async (i: number, path: string) => {
+  const port = 8080;
+  try {
+    const r = await fetch(`http://${c.pod(i).ip}:${port}${path}`, { signal: AbortSignal.timeout(3000) });
+    return { status: r.status, text: await r.text() };
+  } catch (e) {
+    return { status: 0, text: String(e) };
+  }
+};
+
+describe('supervisor', () => {
+  test('a lost promote (labels wrong on purpose) is corrected within the reconcile interval, never two masters', async (t) => {
+    const master = c.labelledMasters()[0];
+    const replica = Object.keys(c.labels()).find((n) => n !== master)!;
+    const rec = recordDoubles();
+    const relabel = (name: string, role: string) => {
+      const pod = api.getObject('pods', NS, name)!;
+      api.put('pods', { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, 'redis-role': role } } });
+    };
+    relabel(master, 'slave');
+    relabel(replica, 'master');
+    const t0 = Date.now();
+    await waitFor('labels corrected', () => c.labels()[master] === 'master' && c.labels()[replica] === 'slave', 10_000, 20);
+    t.diagnostic(`reconciler latency (wrong labels to corrected): ${Date.now() - t0} ms (LAUNCHER_RECONCILE_MS=1000)`);
+    rec.stop();
+    assert.deepEqual(rec.doubles, [], 'no write left two pods labelled master');
+    assert.ok(api.listObjects('events', NS).some((e) => e.reason === 'LabelCorrected' && e.involvedObject.name === master));
+  });
+
+  test('a stale second master is healed into a replica of the real one; the real master keeps its data', async (t) => {
+    const master = ordinalOf(c.labelledMasters()[0]);
+    const stale = [0, 1, 2].find((i) => i !== master)!;
+    const m = connect(c.pod(master).ip, 6379);
+    await m.set('real', 'kept');
+    await m.call('WAIT', '2', '5000');
+    const s = connect(c.pod(stale).ip, 6379);
+    await s.call('REPLICAOF', 'NO', 'ONE');
+    await s.set('divergent', 'x');
+    s.disconnect();
+    const t0 = Date.now();
+    await waitFor('stale master healed', async () => (await c.role(stale)) === 'slave', 15_000, 50);
+    t.diagnostic(`split brain heal: ${Date.now() - t0} ms`);
+    await waitFor('Warning event', () => api.listObjects('events', NS).some((e) => e.reason === 'SplitBrainHealed' && e.type === 'Warning' && e.involvedObject.name === c.pod(stale).name), 5000);
+    assert.equal(await m.get('real'), 'kept');
+    assert.equal(await m.get('divergent'), null);
+    m.disconnect();
+    assert.equal(c.labelledMasters()[0], c.pod(master).name);
+    // the healed pod resyncs from the real master (full sync after Redis' diskless delay): its divergent write goes
+    await waitFor('healed replica discards its divergent write and has the real data', async () =>
+      (await ask(c.pod(stale).ip, 6379, 'GET', 'divergent')) === null && (await ask(c.pod(stale).ip, 6379, 'GET', 'real')) === 'kept', 20_000, 100);
+  });
+
+  test('/healthz, /readyz and /metrics answer; metrics parse and carry the role; Events tell the story', async () => {
+    const master = ordinalOf(c.labelledMasters()[0]);
+    const replica = [0, 1, 2].find((i) => i !== master)!;
+    assert.equal((await http(master, '/healthz')).status, 200);
+    await waitFor('master ready', async () => (await http(master, '/readyz')).status === 200, 10_000);
+    await waitFor('replica ready', async () => (await http(replica, '/readyz')).status === 200, 10_000);
+    const metrics = (await http(master, '/metrics')).text;
+    for (const line of metrics.split('\n').filter(Boolean)) {
+      assert.match(line, /^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (NaN|[+-]Inf))$/, line);
+    }
+    assert.match(metrics, /^redis_ha_role\{role="master"\} 1$/m);
+    assert.match((await http(replica, '/metrics')).text, /^redis_ha_role\{role="slave"\} 1$/m);
+    assert.match(metrics, /^redis_ha_last_decision_duration_seconds /m);
+    const sentinelMetrics = await fetch(`http://${c.pod(master).ip}:8081/metrics`).then((r) => r.text());
+    assert.match(sentinelMetrics, /^redis_ha_role\{role="sentinel"\} 1$/m);
+    assert.equal((await fetch(`http://${c.pod(master).ip}:8081/readyz`)).status, 200);
+    const reasons = new Set(api.listObjects('events', NS).map((e) => e.reason));
+    for (const r of ['StartingAsMaster', 'StartingAsReplica']) assert.ok(reasons.has(r), `event ${r}`);
+  });
+
+  test('SIGTERM to the master hands over before it stops; writes through the label resume; no acknowledged write lost', async (t) => {
+    const writer = new LabelWriter(c);
+    writer.start();
+    t.after(() => writer.stop());
+    await waitFor('writes flowing', () => writer.acked.length >= 20, 10_000);
+    const old = ordinalOf(c.labelledMasters()[0]);
+    const oldIp = c.pod(old).ip;
+    const t0 = Date.now();
+    const stopping = c.pod(old).redis!.stop(30_000);
+    const sentinelStop = c.pod(old).sentinel!.stop(30_000);
+    const newMaster = await waitFor('another master named by the sentinels', async () => {
+      const views = await c.sentinelViews();
+      return views.find((v) => v && !v.startsWith(`${oldIp}:`));
+    }, 20_000, 20);
+    const handoverMs = Date.now() - t0;
+    const exited = await stopping;
+    await sentinelStop;
+    t.diagnostic(`SIGTERM to new master named by Sentinel: ${handoverMs} ms; old launcher exit code ${exited.exitCode}`);
+    assert.equal(exited.exitCode, 0, 'Redis stopped cleanly and the launcher passed its exit code on');
+    assert.ok(api.listObjects('events', NS).some((e) => e.reason === 'HandedOver' && e.involvedObject.name === c.pod(old).name));
+    await waitFor('label moved', () => { const m = c.labelledMasters(); return m.length === 1 && m[0] !== c.pod(old).name; }, 10_000);
+    const resumeFrom = writer.acked.length;
+    await waitFor('writes resume through the label', () => writer.acked.length >= resumeFrom + 20, 15_000);
+    t.diagnostic(`longest gap between acknowledged writes through the label: ${writer.maxGapMs()} ms; new master ${newMaster}`);
+    await c.startPod(old, { newIp: true });
+    await converged();
+    await writer.stop();
+    await writer.assertAllPresent();
+  });
+
+  test('rolling restart of all 3 pods one by one with continuous writes keeps every acknowledged write; Sentinels drop stale addresses', async (t) => {
+    const writer = new LabelWriter(c);
+    writer.start();
+    t.after(() => writer.stop());
+    const oldIps = c.ordinals.map((i) => c.pod(i).ip);
+    await c.rollingRestart();
+    await converged();
+    await writer.stop();
+    t.diagnostic(`rolling restart: ${writer.acked.length} acknowledged writes, ${writer.failures} failed attempts, longest gap ${writer.maxGapMs()} ms`);
+    await writer.assertAllPresent();
+    const current = new Set(c.ordinals.map((i) => c.pod(i).ip));
+    await waitFor('no Sentinel remembers an address no pod has', async () => {
+      for (const i of c.ordinals) {
+        for (const cmd of ['REPLICAS', 'SENTINELS']) {
+          const rows = (await ask(c.pod(i).ip, 26379, 'SENTINEL', cmd, 'mymaster')) as string[][] | undefined;
+          if (!rows) return false;
+          for (const r of rows) if (!current.has(r[r.indexOf('ip') + 1])) return false;
+        }
+      }
+      return true;
+    }, 60_000, 500);
+    assert.ok(oldIps.every((ip) => !current.has(ip)));
+  });
+
+  test('/readyz is false for a replica during its initial sync and true after', async (t) => {
+    const master = ordinalOf(c.labelledMasters()[0]);
+    const m = connect(c.pod(master).ip, 6379);
+    const value = 'x'.repeat(1000);
+    for (let b = 0; b < 50; b++) {
+      const p = m.pipeline();
+      for (let k = 0; k < 2000; k++) p.set(`bulk:${b}:${k}`, value);
+      await p.exec();
+    }
+    m.disconnect();
+    const replica = [0, 1, 2].find((i) => i !== master)!;
+    await c.killPod(replica);
+    await rm(join(c.pod(replica).dir, 'data'), { recursive: true, force: true });
+    api.deleteObject('pods', NS, c.pod(replica).name);
+    await c.startPod(replica, { newIp: true });
+    const seen: string[] = [];
+    await waitFor('replica ready after its sync', async () => {
+      const r = await http(replica, '/readyz');
+      if (r.status) seen.push(`${r.status} ${r.text.trim()}`);
+      return r.status === 200;
+    }, 60_000, 100);
+    t.diagnostic(`readiness during sync: ${[...new Set(seen.map((s) => s.replace(/\d+ ms/, '')))].join(' | ')}`);
+    assert.ok(seen.some((s) => s.startsWith('503') && /link|sync|loading/.test(s)), `never saw not-ready during sync: ${seen.slice(0, 5)}`);
+    assert.equal(await ask(c.pod(replica).ip, 6379, 'DBSIZE'), await ask(c.pod(master).ip, 6379, 'DBSIZE'));
+  });
+});
