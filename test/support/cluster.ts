@@ -2,7 +2,7 @@
 // runs the real entrypoints (`launcher run` and `launcher run --sentinel`) as separate processes with the
 // production env contract and KUBECONFIG pointing at the stand-in API, where this harness keeps the Pod objects
 // as the StatefulSet controller and kubelet would.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { markTerminating, setPodState, statefulSetPod } from './kube/kubelet.ts';
@@ -107,6 +107,23 @@ export class LocalCluster {
     }
   }
 
+  /** Every Sentinel restarts; with amnesia its config dir is wiped first, so it starts from nothing. */
+  async restartSentinels(amnesia: boolean): Promise<void> {
+    await Promise.all(this.ordinals.map(async (i) => {
+      const p = this.pod(i);
+      await p.sentinel?.stop(25_000);
+      if (amnesia) await rm(join(p.dir, 'sentinel'), { recursive: true, force: true });
+      p.sentinel = this.launcher(p, true);
+    }));
+  }
+
+  /** Scale up: the StatefulSet controller creates the missing ordinals. */
+  async scaleTo(n: number): Promise<void> {
+    const add = [];
+    for (let i = 0; i < n; i++) if (!this.pods.has(i)) add.push(i);
+    await Promise.all(add.map((i) => this.startPod(i)));
+  }
+
   async startAll(order?: number[]): Promise<void> {
     await Promise.all((order ?? [0, 1, 2]).map((i) => this.startPod(i)));
   }
@@ -164,6 +181,23 @@ export class LocalCluster {
       const r = (await ask(this.pod(i).ip, 26379, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster')) as string[] | null | undefined;
       return r ? `${r[0]}:${r[1]}` : undefined;
     }));
+  }
+
+  /**
+   * Converged: exactly one Redis answers ROLE master, every pod's label equals its real role, and every Sentinel
+   * names that master. Returns the master's pod name.
+   */
+  async converged(what: string, ms = 30_000): Promise<string> {
+    return waitFor(what, async () => {
+      const roles = await this.roles();
+      const masters = Object.keys(roles).filter((n) => roles[n] === 'master');
+      if (masters.length !== 1) return undefined;
+      const labels = this.labels();
+      const mIp = [...this.pods.values()].find((p) => p.name === masters[0])!.ip;
+      const views = await this.sentinelViews();
+      const ok = Object.keys(roles).every((n) => labels[n] === (roles[n] === 'master' ? 'master' : 'slave')) && views.every((v) => v === `${mIp}:6379`);
+      return ok ? masters[0] : undefined;
+    }, ms, 100);
   }
 
   podByIp(ip: string): SimPod | undefined { return [...this.pods.values()].find((p) => p.ip === ip); }

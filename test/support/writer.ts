@@ -1,65 +1,60 @@
-// A plain client that always writes to the pod labelled `redis-role=master` (what a Service selecting that label
-// does), counting a write as acknowledged only when WAIT confirms a replica has it.
+// Clients that write continuously and count a write as acknowledged only when WAIT confirms a replica has it:
+// LabelWriter always writes to the pod labelled `redis-role=master` (what a Service selecting that label does);
+// SentinelWriter is a Sentinel-aware ioredis client that discovers the master through Sentinel.
 import assert from 'node:assert/strict';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { LocalCluster } from './cluster.ts';
 import { connect } from './redis.ts';
 import { waitFor } from './wait.ts';
 
 let runs = 0;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class LabelWriter {
+abstract class AckedWriter {
   readonly acked: { key: string; at: number }[] = [];
   failures = 0;
   private running = false;
   private loop?: Promise<void>;
-  private conns = new Map<string, Redis>();
-  private readonly prefix = `w${process.pid}-${runs++}`;
-  private readonly c: LocalCluster;
+  protected readonly prefix: string;
+  protected readonly c: LocalCluster;
 
-  constructor(c: LocalCluster) { this.c = c; }
-
-  private client(ip: string): Redis {
-    let r = this.conns.get(ip);
-    if (!r) {
-      r = connect(ip, 6379, { commandTimeout: 1000, connectTimeout: 500, maxRetriesPerRequest: 0 });
-      this.conns.set(ip, r);
-    }
-    return r;
+  constructor(c: LocalCluster, kind: string) {
+    this.c = c;
+    this.prefix = `${kind}${process.pid}-${runs++}`;
   }
+
+  /** The client to write with now, or undefined when there is nowhere to write. */
+  protected abstract client(): Redis | undefined;
+  protected abstract failed(): void;
+  protected abstract close(): void;
+  protected succeeded(): void {}
 
   start() {
     this.running = true;
     this.loop = (async () => {
       let n = 0;
       while (this.running) {
-        const name = this.c.labelledMasters()[0];
-        const pod = name ? [...this.c.pods.values()].find((p) => p.name === name) : undefined;
-        const ip = pod && this.c.api.getObject('pods', this.c.ns, pod.name)?.status?.podIP;
-        if (!ip) { this.failures++; await new Promise((r) => setTimeout(r, 20)); continue; }
+        const r = this.client();
+        if (!r) { this.failures++; await sleep(20); continue; }
         const key = `${this.prefix}:${n}`;
         try {
-          const r = this.client(ip);
           await r.set(key, String(n));
-          const acks = Number(await r.call('WAIT', '1', '500'));
-          if (acks >= 1) { this.acked.push({ key, at: Date.now() }); n++; } else this.failures++;
+          if (Number(await r.call('WAIT', '1', '500')) >= 1) { this.acked.push({ key, at: Date.now() }); n++; this.succeeded(); } else this.failures++;
         } catch {
           this.failures++;
-          this.conns.get(ip)?.disconnect();
-          this.conns.delete(ip);
-          await new Promise((r) => setTimeout(r, 20));
+          this.failed();
+          await sleep(20);
         }
       }
     })();
   }
 
   async stop() {
-    if (!this.running && !this.loop) return;
+    if (!this.loop) return;
     this.running = false;
     await this.loop;
     this.loop = undefined;
-    for (const r of this.conns.values()) r.disconnect();
-    this.conns.clear();
+    this.close();
   }
 
   maxGapMs(): number {
@@ -81,9 +76,72 @@ export class LabelWriter {
         const vals = await r.mget(...chunk);
         chunk.forEach((k, j) => { if (vals[j] === null) missing.push(k); });
       }
-      assert.deepEqual(missing, [], `${missing.length} of ${keys.length} acknowledged writes lost`);
+      assert.deepEqual(missing, [], `${missing.length} of ${keys.length} acknowledged writes lost (${this.prefix})`);
     } finally {
       r.disconnect();
     }
+  }
+}
+
+export class LabelWriter extends AckedWriter {
+  private conns = new Map<string, Redis>();
+  private lastIp?: string;
+
+  constructor(c: LocalCluster) { super(c, 'label'); }
+
+  protected client(): Redis | undefined {
+    const name = this.c.labelledMasters()[0];
+    const ip = name ? this.c.api.getObject('pods', this.c.ns, name)?.status?.podIP as string | undefined : undefined;
+    if (!ip) return undefined;
+    this.lastIp = ip;
+    let r = this.conns.get(ip);
+    if (!r) {
+      r = connect(ip, 6379, { commandTimeout: 1000, connectTimeout: 500, maxRetriesPerRequest: 0 });
+      this.conns.set(ip, r);
+    }
+    return r;
+  }
+
+  protected failed() {
+    if (!this.lastIp) return;
+    this.conns.get(this.lastIp)?.disconnect();
+    this.conns.delete(this.lastIp);
+  }
+
+  protected close() {
+    for (const r of this.conns.values()) r.disconnect();
+    this.conns.clear();
+  }
+}
+
+export class SentinelWriter extends AckedWriter {
+  private r?: Redis;
+  private streak = 0;
+
+  constructor(c: LocalCluster) { super(c, 'sentinel'); }
+
+  protected client(): Redis {
+    if (!this.r) {
+      // Like resolving a Sentinel Service: the addresses of the Sentinel pods now.
+      const sentinels = this.c.ordinals.map((i) => ({ host: this.c.pod(i).ip, port: 26379 }));
+      this.r = new Redis({
+        sentinels, name: 'mymaster', role: 'master', commandTimeout: 1000, connectTimeout: 500, maxRetriesPerRequest: 0,
+        sentinelRetryStrategy: (times: number) => Math.min(times * 50, 500), failoverDetector: true, disableClientInfo: true,
+      });
+      this.r.on('error', () => {});
+    }
+    return this.r;
+  }
+
+  protected succeeded() { this.streak = 0; }
+
+  protected failed() {
+    // After 40 failures in a row (e.g. every Sentinel IP changed) start over from the current Sentinel addresses.
+    if (++this.streak >= 40) { this.streak = 0; this.close(); }
+  }
+
+  protected close() {
+    this.r?.disconnect();
+    this.r = undefined;
   }
 }
