@@ -35,17 +35,7 @@ const masterPod = () => {
   return Number(m[0].split('-').pop());
 };
 
-async function converged(what: string, ms = 30_000) {
-  await waitFor(what, async () => {
-    const labels = c.labels();
-    const roles = await c.roles();
-    const masters = Object.entries(roles).filter(([, r]) => r === 'master').map(([n]) => n);
-    if (masters.length !== 1) return false;
-    const views = await c.sentinelViews();
-    const mIp = c.pod(Number(masters[0].split('-').pop())).ip;
-    return Object.entries(labels).every(([n, l]) => l === (roles[n] === 'master' ? 'master' : 'slave')) && views.every((v) => v === `${mIp}:6379`);
-  }, ms, 100);
-}
+const converged = (what: string, ms = 30_000) => c.converged(what, ms);
 
 async function writeAcked(n: number) {
   const m = connect(c.pod(masterPod()).ip, 6379);

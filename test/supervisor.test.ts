@@ -32,17 +32,7 @@ after(async () => {
 
 const ordinalOf = (name: string) => Number(name.split('-').pop());
 
-async function converged(ms = 40_000) {
-  await waitFor('cluster converged', async () => {
-    const roles = await c.roles();
-    const masters = Object.keys(roles).filter((n) => roles[n] === 'master');
-    if (masters.length !== 1) return false;
-    const labels = c.labels();
-    const mIp = c.pod(ordinalOf(masters[0])).ip;
-    const views = await c.sentinelViews();
-    return Object.keys(roles).every((n) => labels[n] === (roles[n] === 'master' ? 'master' : 'slave')) && views.every((v) => v === `${mIp}:6379`);
-  }, ms, 100);
-}
+const converged = (ms = 40_000) => c.converged('cluster converged', ms);
 
 /** Every write to the API that leaves two pods labelled master. */
 function recordDoubles() {

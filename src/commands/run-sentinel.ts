@@ -5,27 +5,45 @@ import { ConfigError, type Config } from '../config.ts';
 import { decideSentinelMaster } from '../decide.ts';
 import { writeFileAtomic } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
-import { setRoleLabel } from '../kube/pods.ts';
+import { listPods, setRoleLabel } from '../kube/pods.ts';
 import { log } from '../log.ts';
-import { addr, type Address } from '../model.ts';
+import { addr, type Address, type Observation } from '../model.ts';
 import { observe } from '../observe.ts';
-import { renderSentinelConf } from '../render.ts';
+import { renderSentinelConf, type SentinelSeed } from '../render.ts';
 import { supervise } from '../supervise.ts';
 import { serveHttp } from '../http.ts';
 import { createMetrics } from '../metrics.ts';
 import { SentinelSupervisor } from '../sentinel-supervisor.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SEED_WAIT_MS = 5000;
 
-async function findMaster(c: Config, kube: Kube): Promise<Address> {
+/** Peers and replicas to pre-seed: live Sentinel pods other than this one; pods whose Redis replicates the master. */
+async function seedFor(c: Config, kube: Kube, o: Observation, master: Address): Promise<SentinelSeed> {
+  const sentinelPods = c.sentinelSidecar ? o.pods : await listPods(kube, c.sentinelSelector);
+  return {
+    sentinels: sentinelPods.filter((p) => p.ip && p.phase === 'Running' && !p.terminating && p.name !== c.podName)
+      .map((p) => ({ pod: p.name, address: { host: p.ip!, port: c.sentinelPort } })),
+    replicas: o.pods.filter((p) => p.ip).map((p) => ({ host: p.ip!, port: c.redisPort }))
+      .filter((a) => { const r = o.roles[addr(a)]; return r?.answered && r.role === 'slave' && addr(r.master) === addr(master); }),
+  };
+}
+
+async function findMaster(c: Config, kube: Kube): Promise<{ master: Address; seed: SentinelSeed }> {
   let lastLog = 0;
   for (;;) {
     let reasons: string[];
     try {
-      const r = decideSentinelMaster(await observe(c, kube, false));
+      let o = await observe(c, kube, false);
+      const r = decideSentinelMaster(o);
       if (r.master) {
-        log.info(`monitoring ${addr(r.master)}: ${r.reasons.join('; ')}`);
-        return r.master;
+        // At first boot the replicas may still be deciding: give them a moment so that they can be pre-seeded.
+        const settleBy = Date.now() + SEED_WAIT_MS;
+        const undecided = (x: Observation) => x.pods.filter((p) => p.ip && p.phase === 'Running' && !p.terminating && !x.roles[`${p.ip}:${c.redisPort}`]?.answered);
+        while (undecided(o).length && Date.now() < settleBy) { await sleep(250); o = await observe(c, kube, false); }
+        const seed = await seedFor(c, kube, o, r.master);
+        log.info(`monitoring ${addr(r.master)}: ${r.reasons.join('; ')}; pre-seeded ${seed.sentinels.length} sentinel(s), ${seed.replicas.length} replica(s)`);
+        return { master: r.master, seed };
       }
       reasons = r.reasons;
     } catch (e) {
@@ -42,9 +60,9 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
   } catch {
     throw new ConfigError(`LAUNCHER_PROMOTE_SCRIPT=${JSON.stringify(c.promoteScript)} is not an executable file: Sentinel needs it as client-reconfig-script`);
   }
-  const master = await findMaster(c, kube);
+  const { master, seed } = await findMaster(c, kube);
   const conf = join(c.confDir, 'sentinel.conf');
-  await writeFileAtomic(conf, renderSentinelConf(c, master));
+  await writeFileAtomic(conf, renderSentinelConf(c, master, seed));
   if (!c.sentinelSidecar) {
     try { await setRoleLabel(kube, c.podName, 'sentinel'); } catch (e) { log.warn(`could not label this pod: ${apiFailure(e).message}`); }
   }
