@@ -6,6 +6,7 @@ import { apiFailure, mergePatch, withTimeout, type Kube } from './kube/api.ts';
 import { emitEvent } from './kube/events.ts';
 import { listPods } from './kube/pods.ts';
 import { log } from './log.ts';
+import { PeriodicLoop } from './loop.ts';
 import type { Metrics } from './metrics.ts';
 import type { Address } from './model.ts';
 import { probeOptions } from './observe.ts';
@@ -20,16 +21,14 @@ export function staleEntries(s: SentinelState, podIps: Set<string>): string[] {
   return [...s.replicas, ...s.sentinels].filter((ip) => !podIps.has(ip));
 }
 
-export class SentinelSupervisor {
+export class SentinelSupervisor extends PeriodicLoop {
   private readonly c: Config;
   private readonly kube: Kube;
   private readonly metrics: Metrics;
   private readonly local: Address;
-  private timer?: NodeJS.Timeout;
-  private busy = false;
-  lastTick = Date.now();
 
   constructor(c: Config, kube: Kube, metrics: Metrics) {
+    super();
     this.c = c;
     this.kube = kube;
     this.metrics = metrics;
@@ -38,10 +37,8 @@ export class SentinelSupervisor {
 
   start() {
     setRoleGauge(this.metrics);
-    this.timer = setInterval(() => { void this.tick(); }, this.c.hygieneMs);
+    super.start(this.c.hygieneMs);
   }
-
-  stop() { clearInterval(this.timer); }
 
   async state(): Promise<SentinelState> {
     return withRedis(this.local, { ...probeOptions(this.c), password: undefined }, async (r) => {
@@ -55,42 +52,33 @@ export class SentinelSupervisor {
     });
   }
 
-  async tick(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
+  /** Hygiene: drop entries for addresses no pod has, when it is safe (see the file comment). */
+  protected async cycleOnce(): Promise<void> {
+    const st = await this.state();
+    if (st.flags.some((f) => ['failover_in_progress', 'o_down', 's_down', 'promoted'].includes(f))) return;
+    const pods = [...await listPods(this.kube, this.c.podSelector), ...(this.c.sentinelSidecar ? [] : await listPods(this.kube, this.c.sentinelSelector))];
+    if (!pods.length) return;
+    const ips = new Set(pods.map((p) => p.ip).filter((x): x is string => Boolean(x)));
+    const stale = staleEntries(st, ips);
+    if (!stale.length) return;
+    // A reset forgets the known replicas until the master's next INFO: never while anything is moving (a rollout,
+    // a pod starting or stopping), because losing the master in that window leaves no replica to promote.
+    const unsettled = pods.filter((p) => p.terminating || p.phase !== 'Running' || !p.ready || !p.ip);
+    if (unsettled.length) {
+      log.info(`stale sentinel entries (${stale.join(', ')}), but ${unsettled.map((p) => p.name).join(', ')} not settled; later`);
+      return;
+    }
+    if (!(await this.lock(true))) { log.info(`stale sentinel entries (${stale.join(', ')}), but another Sentinel is resetting; later`); return; }
     try {
-      this.lastTick = Date.now();
-      const st = await this.state();
-      if (st.flags.some((f) => ['failover_in_progress', 'o_down', 's_down', 'promoted'].includes(f))) return;
-      const pods = [...await listPods(this.kube, this.c.podSelector), ...(this.c.sentinelSidecar ? [] : await listPods(this.kube, this.c.sentinelSelector))];
-      if (!pods.length) return;
-      const ips = new Set(pods.map((p) => p.ip).filter((x): x is string => Boolean(x)));
-      const stale = staleEntries(st, ips);
-      if (!stale.length) return;
-      // A reset forgets the known replicas until the master's next INFO: never while anything is moving (a rollout,
-      // a pod starting or stopping), because losing the master in that window leaves no replica to promote.
-      const unsettled = pods.filter((p) => p.terminating || p.phase !== 'Running' || !p.ready || !p.ip);
-      if (unsettled.length) {
-        log.info(`stale sentinel entries (${stale.join(', ')}), but ${unsettled.map((p) => p.name).join(', ')} not settled; later`);
-        return;
-      }
-      if (!(await this.lock(true))) { log.info(`stale sentinel entries (${stale.join(', ')}), but another Sentinel is resetting; later`); return; }
-      try {
-        log.info(`SENTINEL RESET ${this.c.masterSet}: it remembers ${stale.join(', ')}, which no pod has`);
-        await withRedis(this.local, { ...probeOptions(this.c), password: undefined }, (r) => r.call('SENTINEL', 'RESET', this.c.masterSet));
-        this.metrics.sentinelResets.inc();
-        void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'SentinelReset', `dropped stale entries ${stale.join(', ')}`);
-        const want = pods.filter((p) => p.ip && p.phase === 'Running' && !p.terminating).length - 1;
-        const deadline = Date.now() + 20_000;
-        while (Date.now() < deadline && (await this.state()).replicas.length < want) await sleep(500);
-      } finally {
-        await this.lock(false);
-      }
-    } catch (e) {
-      log.warn(`sentinel hygiene failed: ${apiFailure(e).message}`);
+      log.info(`SENTINEL RESET ${this.c.masterSet}: it remembers ${stale.join(', ')}, which no pod has`);
+      await withRedis(this.local, { ...probeOptions(this.c), password: undefined }, (r) => r.call('SENTINEL', 'RESET', this.c.masterSet));
+      this.metrics.sentinelResets.inc();
+      void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'SentinelReset', `dropped stale entries ${stale.join(', ')}`);
+      const want = pods.filter((p) => p.ip && p.phase === 'Running' && !p.terminating).length - 1;
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && (await this.state()).replicas.length < want) await sleep(500);
     } finally {
-      this.busy = false;
-      this.lastTick = Date.now();
+      await this.lock(false);
     }
   }
 

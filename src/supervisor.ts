@@ -2,7 +2,8 @@
 // ROLE; on a change, and every LAUNCHER_RECONCILE_MS, it observes the Sentinels and the pod's label, decides with
 // reconcile() and acts (label, heal). On SIGTERM a master hands over before Redis stops.
 import type { Config } from './config.ts';
-import { apiFailure, withTimeout, type Kube } from './kube/api.ts';
+import { withTimeout, type Kube } from './kube/api.ts';
+import { PeriodicLoop } from './loop.ts';
 import { emitEvent } from './kube/events.ts';
 import { labelOnlyMaster, podView, setRoleLabel } from './kube/pods.ts';
 import { writeRecord } from './kube/record.ts';
@@ -13,23 +14,21 @@ import { probeOptions, sentinelAddresses } from './observe.ts';
 import { reconcile, redisReadiness, infoFacts, parseInfo, sentinelMaster, type Action } from './reconcile.ts';
 import { askRole, askSentinel, withRedis } from './redis.ts';
 
-const TICK_MS = 1000;
+export const TICK_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class RedisSupervisor {
+export class RedisSupervisor extends PeriodicLoop {
   private readonly c: Config;
   private readonly kube: Kube;
   private readonly metrics: Metrics;
   private readonly local: Address;
   private readonly self: Address;
-  private timer?: NodeJS.Timeout;
   private lastRole?: string;
   private lastFull = 0;
   private lastSentence = '';
-  private busy = false;
-  lastTick = Date.now();
 
   constructor(c: Config, kube: Kube, metrics: Metrics) {
+    super();
     this.c = c;
     this.kube = kube;
     this.metrics = metrics;
@@ -37,40 +36,23 @@ export class RedisSupervisor {
     this.self = { host: c.podIp, port: c.redisPort };
   }
 
-  start() {
-    this.timer = setInterval(() => { void this.tick(); }, TICK_MS);
-  }
-
-  stop() {
-    clearInterval(this.timer);
-  }
-
   private async sentinelViews(): Promise<SentinelView[]> {
     const addrs = await sentinelAddresses(this.c, this.kube).catch(() => [{ host: this.c.podIp, port: this.c.sentinelPort }]);
     return Promise.all(addrs.map((s) => askSentinel(s, this.c.masterSet, probeOptions(this.c))));
   }
 
-  async tick(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      this.lastTick = Date.now();
-      const local = await askRole(this.local, probeOptions(this.c));
-      const role = local.answered ? local.role : 'unknown';
-      setRole(this.metrics, role);
-      if (local.answered && local.role !== 'sentinel') this.metrics.offset.set(local.offset);
-      const changed = this.lastRole !== undefined && role !== this.lastRole && role !== 'unknown';
-      if (changed) this.onRoleChange(this.lastRole!, local);
-      if (role !== 'unknown') this.lastRole = role;
-      if (changed || Date.now() - this.lastFull >= this.c.reconcileMs) {
-        this.lastFull = Date.now();
-        await this.cycle(local);
-      }
-    } catch (e) {
-      log.warn(`supervisor cycle failed: ${apiFailure(e).message}`);
-    } finally {
-      this.busy = false;
-      this.lastTick = Date.now();
+  /** Every second: ROLE; on a change, and every LAUNCHER_RECONCILE_MS, a full cycle. */
+  protected async cycleOnce(): Promise<void> {
+    const local = await askRole(this.local, probeOptions(this.c));
+    const role = local.answered ? local.role : 'unknown';
+    setRole(this.metrics, role);
+    if (local.answered && local.role !== 'sentinel') this.metrics.offset.set(local.offset);
+    const changed = this.lastRole !== undefined && role !== this.lastRole && role !== 'unknown';
+    if (changed) this.onRoleChange(this.lastRole!, local);
+    if (role !== 'unknown') this.lastRole = role;
+    if (changed || Date.now() - this.lastFull >= this.c.reconcileMs) {
+      this.lastFull = Date.now();
+      await this.cycle(local);
     }
   }
 

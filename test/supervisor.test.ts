@@ -71,7 +71,7 @@ describe('supervisor', () => {
     t.diagnostic(`reconciler latency (wrong labels to corrected): ${Date.now() - t0} ms (LAUNCHER_RECONCILE_MS=1000)`);
     rec.stop();
     assert.deepEqual(rec.doubles, [], 'no write left two pods labelled master');
-    assert.ok(api.listObjects('events', NS).some((e) => e.reason === 'LabelCorrected' && e.involvedObject.name === master));
+    await waitFor('LabelCorrected event', () => api.listObjects('events', NS).some((e) => e.reason === 'LabelCorrected' && e.involvedObject.name === master), 5000);
   });
 
   test('a stale second master is healed into a replica of the real one; the real master keeps its data', async (t) => {

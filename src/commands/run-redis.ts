@@ -15,7 +15,7 @@ import { renderRedisConf } from '../render.ts';
 import { supervise } from '../supervise.ts';
 import { serveHttp } from '../http.ts';
 import { createMetrics } from '../metrics.ts';
-import { RedisSupervisor } from '../supervisor.ts';
+import { RedisSupervisor, TICK_MS } from '../supervisor.ts';
 
 const RETRY_MS = 1000;
 const LOG_EVERY_MS = 5000;
@@ -97,7 +97,7 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover());
   if (c.httpPort) await serveHttp(c.listenAddress, c.httpPort, { liveness: () => sup.liveness(), readiness: () => sup.readiness() }, metrics);
   void emitEvent(kube, { name: c.podName }, 'Normal', d.role === 'master' ? 'StartingAsMaster' : 'StartingAsReplica', summary(d));
-  void labelWhenUp(c, kube, d).then(() => sup.start());
+  void labelWhenUp(c, kube, d).then(() => sup.start(TICK_MS));
   const code = await child.done;
   sup.stop();
   return code;

@@ -91,11 +91,19 @@ export class LocalCluster {
   /** What the kubelet's readiness probe does: the pod becomes Ready once its /readyz answers 200. */
   async waitReady(i: number, ms = 60_000): Promise<void> {
     const p = this.pod(i);
-    await waitFor(`${p.name} ready`, async () => {
-      try {
-        return (await fetch(`http://${p.ip}:8080/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
-      } catch { return false; }
-    }, ms, 100);
+    let last = '';
+    try {
+      await waitFor(`${p.name} ready`, async () => {
+        try {
+          const r = await fetch(`http://${p.ip}:8080/readyz`, { signal: AbortSignal.timeout(2000) });
+          last = `${r.status} ${(await r.text()).trim()}`;
+          return r.status === 200;
+        } catch (e) { last = String(e); return false; }
+      }, ms, 100);
+    } catch (e) {
+      const logs = [p.redis, p.sentinel].map((s) => `--- ${s?.name} (last lines)\n${s?.tail.join('\n')}`).join('\n');
+      throw new Error(`${(e as Error).message}; last /readyz: ${last}\n${logs}`);
+    }
     setPodState(this.api, this.ns, p.name, { phase: 'Running', podIP: p.ip, ready: true });
   }
 

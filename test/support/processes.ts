@@ -39,7 +39,11 @@ export type Started = {
   signalLeader(sig: NodeJS.Signals): void;
   /** SIGTERM to the process itself, then SIGKILL (to the group) after graceMs; resolves once exited. */
   stop(graceMs?: number): Promise<{ exitCode?: number; signal?: string }>;
+  /** The last lines it printed (stdout and stderr), for failure messages. */
+  tail: string[];
 };
+
+const TAIL_LINES = 40;
 
 /** Starts a process, tracked for cleanup. `group: true` makes it a process-group leader so its children die with it. */
 export function startProcess(name: string, file: string, args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; group?: boolean; log?: (line: string) => void } = {}): Started {
@@ -51,25 +55,27 @@ export function startProcess(name: string, file: string, args: string[], opts: {
   const t: Tracked = { name, proc, group: opts.group ?? false };
   running.add(t);
   const log = opts.log ?? (process.env.TEST_VERBOSE ? (l: string) => process.stderr.write(`[${name}] ${l}\n`) : undefined);
-  if (log) {
-    for (const s of [proc.stdout, proc.stderr]) {
-      let buf = '';
-      s?.on('data', (d: Buffer) => {
-        buf += d.toString();
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) { log(buf.slice(0, i)); buf = buf.slice(i + 1); }
-      });
-    }
-  } else {
-    proc.stdout?.resume();
-    proc.stderr?.resume();
+  const tail: string[] = [];
+  for (const s of [proc.stdout, proc.stderr]) {
+    let buf = '';
+    s?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        tail.push(line);
+        if (tail.length > TAIL_LINES) tail.shift();
+        log?.(line);
+      }
+    });
   }
   const exited = proc.then((r) => {
     running.delete(t);
     return { exitCode: r.exitCode, signal: r.signal };
   });
   const started: Started = {
-    name, pid: proc.pid!, proc, exited,
+    name, pid: proc.pid!, proc, exited, tail,
     signal: (sig) => killTracked(t, sig),
     signalLeader: (sig) => { try { process.kill(proc.pid!, sig); } catch { /* gone */ } },
     async stop(graceMs = 5000) {
