@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalCluster } from './support/cluster.ts';
+import { execa } from 'execa';
+import { LocalCluster, REPO } from './support/cluster.ts';
 import { KubeStandin } from './support/kube/server.ts';
 import { stopAll } from './support/processes.ts';
 import { ask, connect } from './support/redis.ts';
@@ -113,6 +114,16 @@ describe('supervisor', () => {
     const sentinelMetrics = await fetch(`http://${c.pod(master).ip}:8081/metrics`).then((r) => r.text());
     assert.match(sentinelMetrics, /^redis_ha_role\{role="sentinel"\} 1$/m);
     assert.equal((await fetch(`http://${c.pod(master).ip}:8081/readyz`)).status, 200);
+    // the same checks as exec probes
+    const probe = (i: number, ...args: string[]) => execa(process.execPath, [join(REPO, 'bin/launcher'), 'probe', ...args],
+      { env: { ...c.env(c.pod(i)), REDIS_CONF_DIR: join(c.pod(i).dir, 'conf') }, reject: false, timeout: 20_000 });
+    const pr = await probe(replica, 'readiness');
+    assert.equal(pr.exitCode, 0, String(pr.stdout) + String(pr.stderr));
+    assert.match(String(pr.stdout), /^readiness: ok: replica, link up, synced$/m);
+    assert.equal((await probe(master, 'liveness')).exitCode, 0);
+    assert.match(String((await probe(master, 'readiness', '--sentinel')).stdout), /^readiness: ok: OK \d usable Sentinels/m);
+    const bad = await probe(master, 'startup');
+    assert.equal(bad.exitCode, 2);
     const reasons = new Set(api.listObjects('events', NS).map((e) => e.reason));
     for (const r of ['StartingAsMaster', 'StartingAsReplica']) assert.ok(reasons.has(r), `event ${r}`);
   });

@@ -1,0 +1,70 @@
+// With REDIS_PASSWORD_FILE: Redis requires the password, replicas and Sentinels authenticate, protected mode stays
+// on, and the secret appears in no process's argv, no launcher log line and no Event.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Redis } from 'ioredis';
+import { LocalCluster } from './support/cluster.ts';
+import { KubeStandin } from './support/kube/server.ts';
+import { stopAll } from './support/processes.ts';
+import { ask } from './support/redis.ts';
+import { waitFor } from './support/wait.ts';
+
+const SECRET = 'Sup3r-s3cret-pw';
+
+test('a password-protected set boots, replicates, is monitored, and never shows the secret', async (t) => {
+  const api = await new KubeStandin().start();
+  const root = await mkdtemp(join(tmpdir(), 'rhl-password-'));
+  t.after(async () => { await stopAll(); await api.close(); await rm(root, { recursive: true, force: true }); });
+  await writeFile(join(root, 'password'), SECRET + '\n', { mode: 0o600 });
+  const c = await new LocalCluster({ api, root, env: { REDIS_PASSWORD_FILE: join(root, 'password'), SENTINEL_QUORUM: '1' } }).init();
+  await c.startPod(0);
+  await c.startPod(1);
+  const client = (i: number, password?: string) => { const r = new Redis({ host: c.pod(i).ip, port: 6379, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null }); r.on('error', () => {}); return r; };
+  await waitFor('redis-0 labelled master, redis-1 slave', () => c.labels()['redis-0'] === 'master' && c.labels()['redis-1'] === 'slave', 30_000);
+  const m = client(0, SECRET);
+  await m.connect();
+  await waitFor('replica authenticated and online', async () => ((await m.call('ROLE')) as unknown[])[2] && (((await m.call('ROLE')) as unknown[][])[2]).length === 1, 20_000, 100);
+  await m.set('k', 'v');
+  assert.equal(Number(await m.call('WAIT', '1', '5000')), 1);
+  m.disconnect();
+
+  const raw = await new Promise<string>((resolve, reject) => {
+    const sock = createConnection({ host: c.pod(0).ip, port: 6379 }, () => sock.write('GET k\r\n'));
+    sock.once('data', (d) => { resolve(d.toString()); sock.destroy(); });
+    sock.once('error', reject);
+  });
+  assert.match(raw, /^-NOAUTH/, 'Redis refuses clients without the password');
+  assert.equal(await ask(c.pod(0).ip, 6379, 'GET', 'k'), undefined, 'no answer without the password');
+
+  await waitFor('Sentinel monitors the authenticated master and sees the replica', async () => {
+    const reps = (await ask(c.pod(0).ip, 26379, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][] | undefined;
+    return reps?.length === 1 && reps[0][reps[0].indexOf('flags') + 1] === 'slave';
+  }, 30_000, 200);
+  const conf = readFileSync(join(c.pod(0).dir, 'conf', 'redis.conf'), 'utf8');
+  assert.match(conf, /^protected-mode yes$/m);
+
+  // argv of every process of both pods (launchers, redis-server, redis-sentinel), logs and Events
+  const descendants = (pid: number): number[] => [pid, ...childrenOf(pid).flatMap(descendants)];
+  for (const i of [0, 1]) {
+    for (const proc of [c.pod(i).redis!, c.pod(i).sentinel!]) {
+      for (const pid of descendants(proc.pid)) {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        assert.ok(!argv.includes(SECRET), `argv of ${pid}: ${argv.replace(/\0/g, ' ')}`);
+      }
+      assert.ok(!proc.tail.join('\n').includes(SECRET), `log of ${proc.name}`);
+    }
+  }
+  assert.ok(!JSON.stringify(api.listObjects('events', c.ns)).includes(SECRET), 'Events');
+});
+
+/** Direct children of a PID, from /proc. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch { return []; }
+}
