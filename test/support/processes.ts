@@ -94,5 +94,3 @@ export async function stopAll(): Promise<void> {
     await t.proc.catch(() => {});
   }));
 }
-
-export const runningCount = () => running.size;
