@@ -6,9 +6,9 @@ import { writeFileAtomic } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
 import { annotateData, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
-import { createRecord, writeRecord } from '../kube/record.ts';
+import { claimRecord, writeRecord } from '../kube/record.ts';
 import { log } from '../log.ts';
-import type { Decision } from '../model.ts';
+import type { Decision, MasterRecord } from '../model.ts';
 import { dataDirHasData, observe, probeOptions } from '../observe.ts';
 import { withRedis } from '../redis.ts';
 import { renderRedisConf } from '../render.ts';
@@ -28,16 +28,19 @@ async function settle(c: Config, kube: Kube, hasData: boolean): Promise<Exclude<
   let lastText = '';
   for (;;) {
     let d: Decision;
+    let record: MasterRecord | null = null;
     try {
-      d = decide(await observe(c, kube, hasData));
+      const o = await observe(c, kube, hasData);
+      record = o.record;
+      d = decide(o);
     } catch (e) {
       d = { role: 'wait', reasons: [`cannot observe the cluster: ${apiFailure(e).message}`] };
     }
-    if (d.role !== 'wait') {
-      if (d.role === 'master' && d.rule === 'first-boot' && !(await createRecord(kube, c.masterRecord, c.podName, c.podIp))) {
-        log.info('first boot: another pod wrote the master of record first; deciding again');
-        continue;
-      }
+    if (d.role === 'master' && d.rule === 'first-boot') {
+      // The record is the tie-breaker: only the pod that creates it (or replaces the unusable one it saw) is master.
+      if (await claimRecord(kube, c.masterRecord, c.podName, c.podIp, record).catch(() => false)) return d;
+      d = { role: 'wait', reasons: [...d.reasons.slice(0, -1), `${d.reasons[d.reasons.length - 1]}, but another pod changed the master of record first; deciding again`] };
+    } else if (d.role !== 'wait') {
       return d;
     }
     const text = summary(d);

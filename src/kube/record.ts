@@ -48,6 +48,26 @@ export async function createRecord(kube: Kube, name: string, pod: string, ip: st
   }
 }
 
+/**
+ * First-boot claim: creates the record when none was observed, or replaces the observed (unusable) one only if it
+ * is still at the resourceVersion the decision saw. False when another pod got there first: decide again.
+ */
+export async function claimRecord(kube: Kube, name: string, pod: string, ip: string, observed: MasterRecord | null): Promise<boolean> {
+  if (!observed?.resourceVersion) return createRecord(kube, name, pod, ip);
+  const now = microTime(new Date());
+  try {
+    await kube.coordination.patchNamespacedLease({
+      name, namespace: kube.namespace,
+      body: { metadata: { resourceVersion: observed.resourceVersion, annotations: { [IP_ANNOTATION]: ip } }, spec: { holderIdentity: pod, acquireTime: now, renewTime: now } },
+    }, mergePatch());
+    return true;
+  } catch (e) {
+    const code = apiFailure(e).code;
+    if (code === 409 || code === 404) return false;
+    throw e;
+  }
+}
+
 /** Points the record at `pod`, creating it if missing; 409s re-read and retry. */
 export async function writeRecord(kube: Kube, name: string, pod: string, ip: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
