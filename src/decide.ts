@@ -7,7 +7,7 @@
 //   c. Else (cold start) the master of record, kept in a Lease, becomes master; the others replicate it.
 //   d. Else (first boot) the lowest ordinal among the pods that have data (or among all, if none has data).
 //   Never: an empty pod as master while another pod has data; two masters.
-import { addr, sameAddress, type Address, type Decision, type Observation, type PodView } from './model.ts';
+import { addr, ordinalOf, sameAddress, type Address, type Decision, type Observation, type PodView } from './model.ts';
 
 const wait = (reasons: string[]): Decision => ({ role: 'wait', reasons });
 
@@ -93,8 +93,11 @@ export function decide(o: Observation): Decision {
   const anyoneElseHasData = holders.length > 0;
   if (o.record) {
     const rec = o.pods.find((p) => p.name === o.record!.pod);
-    if (!rec) {
-      reasons.push(`the master of record, ${o.record.pod}, no longer exists`);
+    const recOrdinal = ordinalOf(o.record.pod);
+    if (!rec && o.setSize !== undefined && recOrdinal !== null && recOrdinal < o.setSize) {
+      return wait([...reasons, `the master of record, ${o.record.pod}, is being recreated (the StatefulSet keeps ${o.setSize} replicas); waiting for it`]);
+    } else if (!rec) {
+      reasons.push(`the master of record, ${o.record.pod}, no longer exists${o.setSize !== undefined ? ` (the StatefulSet has ${o.setSize} replicas)` : ''}`);
     } else if (rec.name === o.self.name) {
       if (o.self.hasData || !anyoneElseHasData) {
         return { role: 'master', rule: 'master-of-record', reasons: [...reasons, `this pod is the master of record${o.self.hasData ? ' and has its data' : ' and no other pod has data'}`] };

@@ -46,6 +46,8 @@ export type Observation = {
   /** ROLE answers keyed by "host:port", for every Sentinel-named master and every live pod. */
   roles: Record<string, RoleAnswer>;
   record: MasterRecord | null;
+  /** spec.replicas of the StatefulSet that owns this pod, when it can be read: which ordinals will exist. */
+  setSize?: number;
 };
 
 export type Rule = 'sentinels' | 'live-master' | 'master-of-record' | 'first-boot';

@@ -2,7 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from './config.ts';
-import type { Kube } from './kube/api.ts';
+import { withTimeout, type Kube } from './kube/api.ts';
 import { listPods } from './kube/pods.ts';
 import { readRecord } from './kube/record.ts';
 import { addr, ordinalOf, type Address, type Observation, type PodView } from './model.ts';
@@ -28,9 +28,22 @@ export async function sentinelAddresses(c: Config, kube: Kube, redisPods?: PodVi
   return pods.filter(live).map((p) => ({ host: p.ip!, port: c.sentinelPort }));
 }
 
+/** spec.replicas of the StatefulSet owning this pod; undefined when there is none or it cannot be read (RBAC). */
+async function setSize(kube: Kube, podName: string): Promise<number | undefined> {
+  try {
+    const pod = await kube.core.readNamespacedPod({ name: podName, namespace: kube.namespace }, withTimeout());
+    const owner = pod.metadata?.ownerReferences?.find((r) => r.kind === 'StatefulSet' && r.controller);
+    if (!owner) return undefined;
+    const sts = await kube.apps.readNamespacedStatefulSet({ name: owner.name, namespace: kube.namespace }, withTimeout());
+    return sts.spec?.replicas ?? 1;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise<Observation> {
-  const [pods, record, selfHasData] = await Promise.all([
-    listPods(kube, c.podSelector), readRecord(kube, c.masterRecord), hasData ?? dataDirHasData(c.dataDir),
+  const [pods, record, selfHasData, size] = await Promise.all([
+    listPods(kube, c.podSelector), readRecord(kube, c.masterRecord), hasData ?? dataDirHasData(c.dataDir), setSize(kube, c.podName),
   ]);
   const probe = probeOptions(c);
   const sentinels = await Promise.all((await sentinelAddresses(c, kube, pods)).map((s) => askSentinel(s, c.masterSet, probe)));
@@ -47,5 +60,6 @@ export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise
     sentinels,
     roles: Object.fromEntries(answers),
     record,
+    setSize: size,
   };
 }

@@ -102,6 +102,16 @@ const scenarios: { name: string; obs: Observation; expect: { role: string; maste
     expect: { role: 'master', rule: 'first-boot', why: /lowest ordinal \(among the pods with data\)/ },
   },
   {
+    name: 'record pointing at a pod being recreated (its ordinal is within the StatefulSet) -> wait for it',
+    obs: world(0, { record: { pod: 'redis-1' }, pods: [pod(0), pod(2)], setSize: 3 }),
+    expect: { role: 'wait', why: /redis-1, is being recreated \(the StatefulSet keeps 3 replicas\)/ },
+  },
+  {
+    name: 'record pointing at a pod scaled away (ordinal beyond the StatefulSet) -> first-boot rule',
+    obs: world(0, { record: { pod: 'redis-4' }, setSize: 3 }),
+    expect: { role: 'master', rule: 'first-boot', why: /redis-4, no longer exists \(the StatefulSet has 3 replicas\)/ },
+  },
+  {
     name: 'record pod lost its data while others have data -> it must not be master',
     obs: world(1, { record: { pod: 'redis-1' }, hasData: false, pods: [pod(0), pod(1, { data: 'empty' }), pod(2)] }),
     expect: { role: 'wait', why: /redis-0 has the lowest ordinal \(among the pods with data\)/ },

@@ -35,6 +35,7 @@ test('manifests: kustomize renders; every env var is a documented setting; RBAC 
   const can = (group: string, resource: string, verb: string) => role.rules.some((x: any) => x.apiGroups.includes(group) && x.resources.includes(resource) && x.verbs.includes(verb));
   for (const v of ['get', 'list', 'patch']) assert.ok(can('', 'pods', v), `pods ${v}`);
   assert.ok(can('', 'events', 'create'));
+  assert.ok(can('apps', 'statefulsets', 'get'));
   for (const v of ['get', 'create', 'patch']) assert.ok(can('coordination.k8s.io', 'leases', v), `leases ${v}`);
   const master = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'redis-master');
   assert.equal(master.spec.selector['redis-role'], 'master');

@@ -4,6 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 
 export type Kube = {
   core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
   coordination: k8s.CoordinationV1Api;
   namespace: string;
 };
@@ -13,7 +14,7 @@ export const API_TIMEOUT_MS = 5000;
 export function connectKube(namespace: string): Kube {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
-  return { core: kc.makeApiClient(k8s.CoreV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api), namespace };
+  return { core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api), namespace };
 }
 
 /** Per-call options: a deadline, optionally composed with other options (e.g. the merge-patch content type). */

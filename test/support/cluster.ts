@@ -46,7 +46,18 @@ export class LocalCluster {
 
   async init(): Promise<this> {
     this.kubeconfig = await this.api.writeKubeconfig(this.opts.root, { namespace: this.ns });
+    this.setReplicas(0);
     return this;
+  }
+
+  /** The StatefulSet object, as `kubectl scale` leaves it: spec.replicas is how many ordinals will exist. */
+  setReplicas(n: number) {
+    const cur = this.api.getObject('statefulsets', this.ns, this.sts);
+    this.api.put('statefulsets', {
+      metadata: { ...(cur?.metadata ?? { name: this.sts, namespace: this.ns }), generation: (cur?.metadata.generation ?? 0) + 1 },
+      spec: { replicas: n, serviceName: `${this.sts}-headless`, selector: { matchLabels: { app: this.sts } }, podManagementPolicy: 'Parallel', template: { metadata: { labels: { app: this.sts } } } },
+      status: { replicas: this.pods.size, availableReplicas: this.pods.size },
+    });
   }
 
   pod(i: number): SimPod { const p = this.pods.get(i); if (!p) throw new Error(`no pod ${i}`); return p; }
@@ -78,6 +89,8 @@ export class LocalCluster {
     const prev = this.pods.get(i);
     const p: SimPod = prev && !opts.newIp ? prev : { ordinal: i, name: `${this.sts}-${i}`, ip: loopbackAddress(), dir: prev?.dir ?? join(this.opts.root, `${this.sts}-${i}`) };
     this.pods.set(i, p);
+    const want = Math.max(...this.pods.keys()) + 1;
+    if ((this.api.getObject('statefulsets', this.ns, this.sts)?.spec.replicas ?? 0) < want) this.setReplicas(want);
     await mkdir(join(p.dir, 'data'), { recursive: true });
     if (!this.api.getObject('pods', this.ns, p.name)) {
       this.api.put('pods', statefulSetPod({ sts: this.sts, ordinal: i, namespace: this.ns, labels: { app: this.sts } }));
