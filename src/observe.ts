@@ -21,6 +21,10 @@ export async function dataDirHasData(dir: string): Promise<boolean> {
 
 export const probeOptions = (c: Config): ProbeOptions => ({ timeoutMs: c.probeTimeoutMs, password: c.password, sourceAddress: c.listenAddress });
 
+/** Where this pod's own Redis / Sentinel answers (they bind LISTEN_ADDRESS, or all interfaces). */
+export const localRedis = (c: Config): Address => ({ host: c.listenAddress ?? '127.0.0.1', port: c.redisPort });
+export const localSentinel = (c: Config): Address => ({ host: c.listenAddress ?? '127.0.0.1', port: c.sentinelPort });
+
 const live = (p: PodView) => Boolean(p.ip) && p.phase === 'Running' && !p.terminating;
 
 export async function sentinelAddresses(c: Config, kube: Kube, redisPods?: PodView[]): Promise<Address[]> {

@@ -9,7 +9,7 @@ import { log } from './log.ts';
 import { PeriodicLoop } from './loop.ts';
 import type { Metrics } from './metrics.ts';
 import type { Address } from './model.ts';
-import { probeOptions } from './observe.ts';
+import { localSentinel, probeOptions } from './observe.ts';
 import { pairs, withRedis } from './redis.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +32,7 @@ export class SentinelSupervisor extends PeriodicLoop {
     this.c = c;
     this.kube = kube;
     this.metrics = metrics;
-    this.local = { host: c.listenAddress ?? '127.0.0.1', port: c.sentinelPort };
+    this.local = localSentinel(c);
   }
 
   start() {
@@ -116,12 +116,7 @@ export class SentinelSupervisor extends PeriodicLoop {
   }
 
   async liveness(): Promise<{ ok: boolean; reason: string }> {
-    try {
-      const pong = await withRedis(this.local, { ...probeOptions(this.c), password: undefined }, (r) => r.ping());
-      return { ok: pong === 'PONG', reason: `Sentinel PING answered ${pong}` };
-    } catch (e) {
-      return { ok: false, reason: `Sentinel does not answer PING: ${(e as Error).message}` };
-    }
+    return sentinelLiveness(this.c);
   }
 
   async readiness(): Promise<{ ok: boolean; reason: string }> {
@@ -133,10 +128,20 @@ function setRoleGauge(m: Metrics) {
   for (const r of ['master', 'slave', 'sentinel', 'unknown']) m.role.set({ role: r }, r === 'sentinel' ? 1 : 0);
 }
 
+/** Liveness of Sentinel: it answers PING within the deadline. */
+export async function sentinelLiveness(c: Config): Promise<{ ok: boolean; reason: string }> {
+  try {
+    const pong = await withRedis(localSentinel(c), { ...probeOptions(c), password: undefined }, (r) => r.ping());
+    return { ok: pong === 'PONG', reason: `Sentinel PING answered ${pong}` };
+  } catch (e) {
+    return { ok: false, reason: `Sentinel does not answer PING: ${(e as Error).message}` };
+  }
+}
+
 /** Ready when this Sentinel monitors the set and a quorum of Sentinels is reachable (SENTINEL CKQUORUM). */
 export async function sentinelReadiness(c: Config): Promise<{ ok: boolean; reason: string }> {
   try {
-    const r = await withRedis({ host: c.listenAddress ?? '127.0.0.1', port: c.sentinelPort }, { ...probeOptions(c), password: undefined }, (x) => x.call('SENTINEL', 'CKQUORUM', c.masterSet));
+    const r = await withRedis(localSentinel(c), { ...probeOptions(c), password: undefined }, (x) => x.call('SENTINEL', 'CKQUORUM', c.masterSet));
     return { ok: true, reason: String(r) };
   } catch (e) {
     return { ok: false, reason: String((e as Error).message) };

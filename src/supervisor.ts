@@ -10,7 +10,7 @@ import { writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
 import { setRole, type Metrics } from './metrics.ts';
 import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
-import { probeOptions, sentinelAddresses } from './observe.ts';
+import { localRedis, probeOptions, sentinelAddresses } from './observe.ts';
 import { reconcile, redisReadiness, infoFacts, parseInfo, sentinelMaster, type Action } from './reconcile.ts';
 import { askRole, askSentinel, withRedis } from './redis.ts';
 
@@ -32,7 +32,7 @@ export class RedisSupervisor extends PeriodicLoop {
     this.c = c;
     this.kube = kube;
     this.metrics = metrics;
-    this.local = { host: c.listenAddress ?? '127.0.0.1', port: c.redisPort };
+    this.local = localRedis(c);
     this.self = { host: c.podIp, port: c.redisPort };
   }
 
@@ -193,7 +193,7 @@ export class RedisSupervisor extends PeriodicLoop {
 /** Liveness of Redis: it answers PING within the deadline; LOADING and MASTERDOWN count as alive. */
 export async function redisLiveness(c: Config): Promise<{ ok: boolean; reason: string }> {
   try {
-    const pong = await withRedis({ host: c.listenAddress ?? '127.0.0.1', port: c.redisPort }, probeOptions(c), (r) => r.ping());
+    const pong = await withRedis(localRedis(c), probeOptions(c), (r) => r.ping());
     return { ok: pong === 'PONG', reason: `PING answered ${pong}` };
   } catch (e) {
     const msg = String((e as Error).message);
@@ -205,7 +205,7 @@ export async function redisLiveness(c: Config): Promise<{ ok: boolean; reason: s
 export async function redisReadinessCheck(c: Config, sentinels: SentinelView[]): Promise<{ ok: boolean; reason: string }> {
   let facts;
   try {
-    facts = infoFacts(parseInfo(String(await withRedis({ host: c.listenAddress ?? '127.0.0.1', port: c.redisPort }, probeOptions(c), (r) => r.call('INFO')))));
+    facts = infoFacts(parseInfo(String(await withRedis(localRedis(c), probeOptions(c), (r) => r.call('INFO')))));
   } catch { /* not answering */ }
   const r = redisReadiness({ host: c.podIp, port: c.redisPort }, facts, sentinels, c.quorum);
   return { ok: r.ready, reason: r.reason };

@@ -9,7 +9,7 @@ import { annotateData, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
 import { claimRecord, writeRecord } from '../kube/record.ts';
 import { log } from '../log.ts';
 import type { Decision, MasterRecord } from '../model.ts';
-import { dataDirHasData, observe, probeOptions } from '../observe.ts';
+import { dataDirHasData, localRedis, observe, probeOptions } from '../observe.ts';
 import { withRedis } from '../redis.ts';
 import { renderRedisConf } from '../render.ts';
 import { supervise } from '../supervise.ts';
@@ -62,7 +62,7 @@ async function labelWhenUp(c: Config, kube: Kube, d: Exclude<Decision, { role: '
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     try {
-      if ((await withRedis({ host: c.listenAddress ?? '127.0.0.1', port: c.redisPort }, probeOptions(c), (r) => r.ping())) === 'PONG') break;
+      if ((await withRedis(localRedis(c), probeOptions(c), (r) => r.ping())) === 'PONG') break;
     } catch { /* not up yet */ }
     await sleep(100);
   }

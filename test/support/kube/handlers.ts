@@ -4,7 +4,7 @@ import { applyPatch, patchTypeOf } from './patch.ts';
 import { groupVersion, type Obj, type ResourceDef } from './resources.ts';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError, type FieldSelector, type LabelSelector } from './selectors.ts';
 import {
-  ApiError, alreadyExists, badRequest, conflict, invalid, namespaceNotFound, notFound, tooLargeRV,
+  alreadyExists, badRequest, conflict, invalid, namespaceNotFound, notFound, tooLargeRV,
 } from './status.ts';
 import type { Change, Store } from './store.ts';
 import { checkIdentity, checkTypes, dropUnknownFields, validateObject } from './validate.ts';
@@ -229,4 +229,3 @@ export function remove(store: Store, t: Target): Reply {
   return { code: 200, body: withKind(t.def, o) };
 }
 
-export { ApiError };
