@@ -7,7 +7,7 @@
 //   c. Else (cold start) the master of record, kept in a Lease, becomes master; the others replicate it.
 //   d. Else (first boot) the lowest ordinal among the pods that have data (or among all, if none has data).
 //   Never: an empty pod as master while another pod has data; two masters.
-import { addr, ordinalOf, sameAddress, type Address, type Decision, type Observation, type PodView } from './model.ts';
+import { addr, ordinalOf, sameAddress, tallySentinels, type Address, type Decision, type Observation, type PodView } from './model.ts';
 
 const wait = (reasons: string[]): Decision => ({ role: 'wait', reasons });
 
@@ -32,25 +32,18 @@ export function decide(o: Observation): Decision {
   const selfAddr: Address = { host: o.self.ip, port: o.redisPort };
 
   // a. Sentinels.
-  const reachable = o.sentinels.filter((s) => s.reachable);
-  const failing = reachable.filter((s) => s.failoverInProgress);
+  const { failing, opinions } = tallySentinels(o.sentinels);
   if (failing.length) {
-    return wait([`sentinel ${failing.map((s) => addr(s.sentinel)).join(', ')} reports a failover in progress; waiting for it to finish`]);
+    return wait([`sentinel ${failing.map(addr).join(', ')} reports a failover in progress; waiting for it to finish`]);
   }
-  const named = new Map<string, { a: Address; n: number }>();
-  for (const s of reachable) {
-    if (!s.master) continue;
-    const k = addr(s.master);
-    named.set(k, { a: s.master, n: (named.get(k)?.n ?? 0) + 1 });
-  }
-  if (named.size > 1) {
-    const views = [...named.values()].map((v) => `${v.n} name ${describe(o, v.a)}`).join(', ');
+  if (opinions.length > 1) {
+    const views = opinions.map((v) => `${v.count} name ${describe(o, v.master)}`).join(', ');
     return wait([`sentinels disagree about the master (${views}); waiting for them to converge`]);
   }
-  const [opinion] = named.values();
-  const tally = `${opinion?.n ?? 0}/${o.sentinels.length}`;
-  if (opinion && opinion.n >= o.quorum) {
-    const m = opinion.a;
+  const [opinion] = opinions;
+  const tally = `${opinion?.count ?? 0}/${o.sentinels.length}`;
+  if (opinion && opinion.count >= o.quorum) {
+    const m = opinion.master;
     if (sameAddress(m, selfAddr)) {
       const said = `sentinels ${tally} name this pod (${addr(m)}) as master`;
       if (o.self.hasData) return { role: 'master', rule: 'sentinels', reasons: [`${said}; its data dir has data, so it comes back as master`] };
@@ -67,8 +60,9 @@ export function decide(o: Observation): Decision {
     const state = !role?.answered ? 'it does not answer' : `it answers ROLE ${role.role}`;
     return wait([`sentinels ${tally} name ${describe(o, m)} as master, but ${state}; waiting for Sentinel to fail over or the master to return`]);
   }
-  if (opinion) reasons.push(`only ${tally} sentinels name ${describe(o, opinion.a)} as master (quorum is ${o.quorum})`);
-  else if (reachable.length) reasons.push(`${reachable.length} sentinel(s) answer but none monitors this master set`);
+  const reachable = o.sentinels.filter((s) => s.reachable).length;
+  if (opinion) reasons.push(`only ${tally} sentinels name ${describe(o, opinion.master)} as master (quorum is ${o.quorum})`);
+  else if (reachable) reasons.push(`${reachable} sentinel(s) answer but none monitors this master set`);
   else reasons.push(`no sentinel answers (${o.sentinels.length} known)`);
 
   // b. A live pod that is master.
@@ -146,15 +140,13 @@ export function summary(d: Decision): string {
 
 /** What a Sentinel should monitor: the master the Sentinels agree on, else a live pod answering ROLE master. */
 export function decideSentinelMaster(o: Observation): { master?: Address; reasons: string[] } {
-  const reachable = o.sentinels.filter((s) => s.reachable && s.master);
-  const counts = new Map<string, { a: Address; n: number }>();
-  for (const s of reachable) counts.set(addr(s.master!), { a: s.master!, n: (counts.get(addr(s.master!))?.n ?? 0) + 1 });
-  if (reachable.some((s) => s.failoverInProgress)) return { reasons: ['a failover is in progress; waiting for it to finish'] };
-  if (counts.size > 1) return { reasons: [`sentinels disagree about the master (${[...counts.keys()].join(', ')}); waiting`] };
-  const [only] = counts.values();
-  if (only && only.n >= Math.min(o.quorum, o.sentinels.length)) {
-    const r = o.roles[addr(only.a)];
-    if (r?.answered && r.role === 'master') return { master: only.a, reasons: [`sentinels ${only.n}/${o.sentinels.length} name ${describe(o, only.a)} as master; it answers ROLE master`] };
+  const { failing, opinions } = tallySentinels(o.sentinels);
+  if (failing.length) return { reasons: ['a failover is in progress; waiting for it to finish'] };
+  if (opinions.length > 1) return { reasons: [`sentinels disagree about the master (${opinions.map((v) => addr(v.master)).join(', ')}); waiting`] };
+  const [only] = opinions;
+  if (only && only.count >= Math.min(o.quorum, o.sentinels.length)) {
+    const r = o.roles[addr(only.master)];
+    if (r?.answered && r.role === 'master') return { master: only.master, reasons: [`sentinels ${only.count}/${o.sentinels.length} name ${describe(o, only.master)} as master; it answers ROLE master`] };
   }
   const live = o.pods.filter((p) => p.ip && p.phase === 'Running' && !p.terminating)
     .filter((p) => { const r = o.roles[`${p.ip}:${o.redisPort}`]; return r?.answered && r.role === 'master'; });

@@ -27,6 +27,18 @@ export type SentinelView = {
   failoverInProgress?: boolean;
 };
 
+/** What the reachable Sentinels say: who reports a failover in progress, and each named master with its count. */
+export function tallySentinels(sentinels: SentinelView[]): { failing: Address[]; opinions: { master: Address; count: number }[] } {
+  const reachable = sentinels.filter((s) => s.reachable);
+  const opinions = new Map<string, { master: Address; count: number }>();
+  for (const s of reachable) {
+    if (!s.master) continue;
+    const k = addr(s.master);
+    opinions.set(k, { master: s.master, count: (opinions.get(k)?.count ?? 0) + 1 });
+  }
+  return { failing: reachable.filter((s) => s.failoverInProgress).map((s) => s.sentinel), opinions: [...opinions.values()] };
+}
+
 /** A Redis instance's answer to ROLE. */
 export type RoleAnswer =
   | { answered: false }

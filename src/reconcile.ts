@@ -6,7 +6,7 @@
 //   - Redis says master but a quorum of Sentinels names another master that answers ROLE master: this pod is a
 //     stale master (split brain) and becomes a replica of the real one;
 //   - during a failover, or when the Sentinels disagree, nothing is touched.
-import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
+import { addr, sameAddress, tallySentinels, type Address, type RoleAnswer, type SentinelView } from './model.ts';
 
 export type SupervisorView = {
   self: Address;
@@ -25,13 +25,12 @@ export type Action =
 
 /** The master a quorum of reachable Sentinels names, if they agree and no failover is running. */
 export function sentinelMaster(sentinels: SentinelView[], quorum: number): { master?: Address; busy?: string; count: number } {
-  const reachable = sentinels.filter((s) => s.reachable);
-  if (reachable.some((s) => s.failoverInProgress)) return { busy: 'a failover is in progress', count: 0 };
-  const named = reachable.filter((s) => s.master).map((s) => s.master!);
-  const distinct = [...new Set(named.map(addr))];
-  if (distinct.length > 1) return { busy: `sentinels disagree (${distinct.join(', ')})`, count: 0 };
-  if (named.length >= quorum) return { master: named[0], count: named.length };
-  return { count: named.length };
+  const { failing, opinions } = tallySentinels(sentinels);
+  if (failing.length) return { busy: 'a failover is in progress', count: 0 };
+  if (opinions.length > 1) return { busy: `sentinels disagree (${opinions.map((v) => addr(v.master)).join(', ')})`, count: 0 };
+  const [only] = opinions;
+  if (only && only.count >= quorum) return { master: only.master, count: only.count };
+  return { count: only?.count ?? 0 };
 }
 
 export function reconcile(v: SupervisorView): Action {
