@@ -16,6 +16,8 @@ export type PodView = {
   /** What the pod's launcher reported about its data dir (annotation); undefined = not reported yet. */
   data?: 'present' | 'empty';
   resourceVersion?: string;
+  /** Name of the StatefulSet that controls the pod, if any. */
+  owner?: string;
 };
 
 /** One Sentinel's answer about the master set. */

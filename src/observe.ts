@@ -33,12 +33,10 @@ export async function sentinelAddresses(c: Config, kube: Kube, redisPods?: PodVi
 }
 
 /** spec.replicas of the StatefulSet owning this pod; undefined when there is none or it cannot be read (RBAC). */
-async function setSize(kube: Kube, podName: string): Promise<number | undefined> {
+async function setSize(kube: Kube, owner: string | undefined): Promise<number | undefined> {
+  if (!owner) return undefined;
   try {
-    const pod = await kube.core.readNamespacedPod({ name: podName, namespace: kube.namespace }, withTimeout());
-    const owner = pod.metadata?.ownerReferences?.find((r) => r.kind === 'StatefulSet' && r.controller);
-    if (!owner) return undefined;
-    const sts = await kube.apps.readNamespacedStatefulSet({ name: owner.name, namespace: kube.namespace }, withTimeout());
+    const sts = await kube.apps.readNamespacedStatefulSet({ name: owner, namespace: kube.namespace }, withTimeout());
     return sts.spec?.replicas ?? 1;
   } catch {
     return undefined;
@@ -46,16 +44,19 @@ async function setSize(kube: Kube, podName: string): Promise<number | undefined>
 }
 
 export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise<Observation> {
-  const [pods, record, selfHasData, size] = await Promise.all([
-    listPods(kube, c.podSelector), readRecord(kube, c.masterRecord), hasData ?? dataDirHasData(c.dataDir), setSize(kube, c.podName),
+  const [pods, record, selfHasData] = await Promise.all([
+    listPods(kube, c.podSelector), readRecord(kube, c.masterRecord), hasData ?? dataDirHasData(c.dataDir),
   ]);
+  const self = pods.find((p) => p.name === c.podName);
   const probe = probeOptions(c);
   const sentinels = await Promise.all((await sentinelAddresses(c, kube, pods)).map((s) => askSentinel(s, c.masterSet, probe)));
   const targets = new Map<string, Address>();
   for (const s of sentinels) if (s.master) targets.set(addr(s.master), s.master);
   for (const p of pods.filter(live)) targets.set(`${p.ip}:${c.redisPort}`, { host: p.ip!, port: c.redisPort });
-  const answers = await Promise.all([...targets.values()].map(async (a) => [addr(a), await askRole(a, probe)] as const));
-  const self = pods.find((p) => p.name === c.podName);
+  const [answers, size] = await Promise.all([
+    Promise.all([...targets.values()].map(async (a) => [addr(a), await askRole(a, probe)] as const)),
+    setSize(kube, self?.owner),
+  ]);
   return {
     self: { name: c.podName, ip: c.podIp, ordinal: self?.ordinal ?? ordinalOf(c.podName), hasData: selfHasData },
     redisPort: c.redisPort,

@@ -54,8 +54,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function confirm(c: Config, kube: Kube, to: Address, ms: number): Promise<{ verdict: 'confirmed' | 'stale' | 'unconfirmed'; text: string }> {
   const deadline = Date.now() + ms;
   let text = 'no sentinel answered';
+  const sentinels = await sentinelAddresses(c, kube);
   for (;;) {
-    const sentinels = await sentinelAddresses(c, kube);
     const need = Math.min(c.quorum, Math.max(1, sentinels.length));
     const answers = await Promise.all(sentinels.map((s) => sentinelMasterAddr(s, c.masterSet, probeOptions(c))));
     const named = answers.filter((a): a is Address => Boolean(a));

@@ -20,6 +20,7 @@ export function podView(p: k8s.V1Pod): PodView {
     roleLabel: labels[ROLE_LABEL],
     data: data === 'present' || data === 'empty' ? data : undefined,
     resourceVersion: p.metadata?.resourceVersion,
+    owner: p.metadata?.ownerReferences?.find((r) => r.kind === 'StatefulSet' && r.controller)?.name,
   };
 }
 
