@@ -6,16 +6,25 @@ import { log } from './log.ts';
 export abstract class PeriodicLoop {
   private timer?: NodeJS.Timeout;
   private busy = false;
-  lastTick = Date.now();
+  private lastTick = 0;
 
   protected abstract cycleOnce(): Promise<void>;
 
   start(everyMs: number) {
+    this.lastTick = Date.now();
     this.timer = setInterval(() => { void this.tick(); }, everyMs);
   }
 
   stop() {
     clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** How long the running loop has not completed a cycle, if longer than maxMs. Not started or stopped: never stuck. */
+  stuckFor(maxMs: number): number | undefined {
+    if (!this.timer) return undefined;
+    const idle = Date.now() - this.lastTick;
+    return idle > maxMs ? idle : undefined;
   }
 
   async tick(): Promise<void> {

@@ -115,8 +115,8 @@ export class RedisSupervisor extends PeriodicLoop {
   // ---- probes ----
 
   async liveness(): Promise<{ ok: boolean; reason: string }> {
-    const stuckAfter = 3 * (TICK_MS + this.c.probeTimeoutMs * 4);
-    if (Date.now() - this.lastTick > stuckAfter) return { ok: false, reason: `supervisor loop has not run for ${Date.now() - this.lastTick} ms` };
+    const stuck = this.stuckFor(3 * (TICK_MS + this.c.probeTimeoutMs * 4));
+    if (stuck !== undefined) return { ok: false, reason: `supervisor loop has not run for ${stuck} ms` };
     return redisLiveness(this.c);
   }
 
