@@ -8,11 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalCluster, REPO } from './cluster.ts';
-import { KubeStandin } from './kube/server.ts';
-import { stopAll } from './processes.ts';
-import { ask, connect } from './redis.ts';
-import { waitFor } from './wait.ts';
+import { LocalCluster, REPO } from '../support/cluster.ts';
+import { KubeStandin } from '../support/kube/server.ts';
+import { stopAll } from '../support/processes.ts';
+import { ask, connect } from '../support/redis.ts';
+import { waitFor } from '../support/wait.ts';
 
 const { values: opts } = parseArgs({ options: { 'no-tour': { type: 'boolean' }, pods: { type: 'string', default: '3' }, exit: { type: 'boolean' } } });
 const podCount = Number(opts.pods);
