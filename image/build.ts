@@ -18,9 +18,13 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
 });
 await chmod(join(out, 'launcher.mjs'), 0o755);
 // Sentinel execs one path with no extra arguments: a wrapper that calls the bundle's `promote`.
-await writeFile(join(out, 'launcher-promote'), '#!/bin/sh\nexec node "$(dirname "$0")/launcher.mjs" promote "$@"\n', { mode: 0o755 });
+await writeFile(join(out, 'launcher-promote'), '#!/bin/sh\nexec node "$(dirname "$0")/launcher.mjs" promote "$@"\n', {
+  mode: 0o755,
+});
 console.log(`built ${join(out, 'launcher.mjs')}`);

@@ -35,15 +35,26 @@ function configFrom(cmd: Command, sentinelFlag = false): Config {
 
 export type Io = { out: (s: string) => void; err: (s: string) => void };
 
-export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') },
+): Promise<number> {
   let code = 0;
   const program = new Command('launcher')
     .description('Redis high availability on Kubernetes without an operator')
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()), outputError: (s, write) => write(s) });
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+      outputError: (s, write) => write(s),
+    });
 
-  withSettings(program.command('run').description('decide this pod\'s role, write the config, run and supervise redis-server (or redis-sentinel)'))
+  withSettings(
+    program
+      .command('run')
+      .description("decide this pod's role, write the config, run and supervise redis-server (or redis-sentinel)"),
+  )
     .option('--sentinel', 'run Sentinel instead of Redis [env SENTINEL=true]')
     .action(async (opts: { sentinel?: boolean }, cmd: Command) => {
       const c = configFrom(cmd, opts.sentinel);
@@ -59,11 +70,16 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
       code = await role(c, connectKube(c.namespace), Boolean(opts.json), io.out);
     });
 
-  withSettings(program.command('probe').description('exec probe: readiness or liveness of this pod\'s Redis (or Sentinel with --sentinel)'))
+  withSettings(
+    program
+      .command('probe')
+      .description("exec probe: readiness or liveness of this pod's Redis (or Sentinel with --sentinel)"),
+  )
     .argument('<kind>', 'readiness or liveness')
     .option('--sentinel', 'probe the Sentinel container')
     .action(async (kind: string, opts: { sentinel?: boolean }, cmd: Command) => {
-      if (kind !== 'readiness' && kind !== 'liveness') throw new ConfigError(`probe kind ${JSON.stringify(kind)} is invalid: expected readiness or liveness`);
+      if (kind !== 'readiness' && kind !== 'liveness')
+        throw new ConfigError(`probe kind ${JSON.stringify(kind)} is invalid: expected readiness or liveness`);
       const c = configFrom(cmd, opts.sentinel);
       code = await probe(c, connectKube(c.namespace), kind, io.out);
     });
@@ -83,11 +99,18 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
   } catch (e) {
     const isPromote = argv[0] === 'promote';
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return e.code === 'commander.help' ? 2 : 0;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+        return e.code === 'commander.help' ? 2 : 0;
       return 2;
     }
-    if (e instanceof ConfigError) { io.err(`launcher: ${e.message}`); return 2; }
-    if (e instanceof PromoteError) { io.err(`launcher promote: ${e.message}`); return e.exitCode; }
+    if (e instanceof ConfigError) {
+      io.err(`launcher: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof PromoteError) {
+      io.err(`launcher promote: ${e.message}`);
+      return e.exitCode;
+    }
     io.err(`launcher: ${(e as Error).message?.split('\n')[0] ?? String(e)}`);
     return isPromote ? EXIT_RETRY : 1;
   }

@@ -9,35 +9,131 @@ export const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/
 export type Setting = { env: string; flag: string; default?: string; help: string };
 
 export const SETTINGS = [
-  { env: 'POD_NAME', flag: 'pod-name', help: 'this pod\'s name (downward API metadata.name); fallback HOSTNAME' },
-  { env: 'POD_NAMESPACE', flag: 'pod-namespace', help: `this pod's namespace; fallback the service-account file ${SA_NAMESPACE_FILE}` },
-  { env: 'POD_IP', flag: 'pod-ip', help: 'this pod\'s IP (downward API status.podIP); announced to replicas and Sentinels' },
-  { env: 'REDIS_MASTER_SET', flag: 'master-set', default: 'mymaster', help: 'Sentinel master-set name; give each deployment its own' },
-  { env: 'REDIS_POD_SELECTOR', flag: 'pod-selector', help: 'label selector of this set\'s Redis pods (required)' },
-  { env: 'SENTINEL_POD_SELECTOR', flag: 'sentinel-selector', help: 'label selector of the Sentinel pods; default REDIS_POD_SELECTOR (Sentinel as a sidecar)' },
+  { env: 'POD_NAME', flag: 'pod-name', help: "this pod's name (downward API metadata.name); fallback HOSTNAME" },
+  {
+    env: 'POD_NAMESPACE',
+    flag: 'pod-namespace',
+    help: `this pod's namespace; fallback the service-account file ${SA_NAMESPACE_FILE}`,
+  },
+  {
+    env: 'POD_IP',
+    flag: 'pod-ip',
+    help: "this pod's IP (downward API status.podIP); announced to replicas and Sentinels",
+  },
+  {
+    env: 'REDIS_MASTER_SET',
+    flag: 'master-set',
+    default: 'mymaster',
+    help: 'Sentinel master-set name; give each deployment its own',
+  },
+  { env: 'REDIS_POD_SELECTOR', flag: 'pod-selector', help: "label selector of this set's Redis pods (required)" },
+  {
+    env: 'SENTINEL_POD_SELECTOR',
+    flag: 'sentinel-selector',
+    help: 'label selector of the Sentinel pods; default REDIS_POD_SELECTOR (Sentinel as a sidecar)',
+  },
   { env: 'REDIS_PORT', flag: 'redis-port', default: '6379', help: 'Redis port' },
   { env: 'SENTINEL_PORT', flag: 'sentinel-port', default: '26379', help: 'Sentinel port' },
-  { env: 'SENTINEL_QUORUM', flag: 'quorum', default: '2', help: 'Sentinels that must agree (monitor quorum, and for the launcher to trust them)' },
+  {
+    env: 'SENTINEL_QUORUM',
+    flag: 'quorum',
+    default: '2',
+    help: 'Sentinels that must agree (monitor quorum, and for the launcher to trust them)',
+  },
   { env: 'SENTINEL_DOWN_AFTER_MS', flag: 'down-after-ms', default: '5000', help: 'sentinel down-after-milliseconds' },
-  { env: 'SENTINEL_FAILOVER_TIMEOUT_MS', flag: 'failover-timeout-ms', default: '10000', help: 'sentinel failover-timeout' },
+  {
+    env: 'SENTINEL_FAILOVER_TIMEOUT_MS',
+    flag: 'failover-timeout-ms',
+    default: '10000',
+    help: 'sentinel failover-timeout',
+  },
   { env: 'SENTINEL_PARALLEL_SYNCS', flag: 'parallel-syncs', default: '1', help: 'sentinel parallel-syncs' },
-  { env: 'REDIS_DATA_DIR', flag: 'data-dir', default: '/data', help: 'Redis data directory (a PVC); its RDB/AOF files are what "has data" means' },
-  { env: 'REDIS_CONF_DIR', flag: 'conf-dir', default: '/etc/redis-ha', help: 'writable directory (emptyDir) for the generated redis.conf / sentinel.conf' },
-  { env: 'REDIS_EXTRA_CONF', flag: 'extra-conf', help: 'optional user file included at the top of redis.conf (the launcher\'s own lines win)' },
-  { env: 'REDIS_PASSWORD_FILE', flag: 'password-file', help: 'optional file holding the Redis password (a mounted Secret); enables requirepass/masterauth/auth-pass' },
+  {
+    env: 'REDIS_DATA_DIR',
+    flag: 'data-dir',
+    default: '/data',
+    help: 'Redis data directory (a PVC); its RDB/AOF files are what "has data" means',
+  },
+  {
+    env: 'REDIS_CONF_DIR',
+    flag: 'conf-dir',
+    default: '/etc/redis-ha',
+    help: 'writable directory (emptyDir) for the generated redis.conf / sentinel.conf',
+  },
+  {
+    env: 'REDIS_EXTRA_CONF',
+    flag: 'extra-conf',
+    help: "optional user file included at the top of redis.conf (the launcher's own lines win)",
+  },
+  {
+    env: 'REDIS_PASSWORD_FILE',
+    flag: 'password-file',
+    help: 'optional file holding the Redis password (a mounted Secret); enables requirepass/masterauth/auth-pass',
+  },
   { env: 'REDIS_SERVER_BIN', flag: 'redis-server-bin', default: 'redis-server', help: 'redis-server executable' },
-  { env: 'REDIS_SENTINEL_BIN', flag: 'redis-sentinel-bin', default: 'redis-sentinel', help: 'redis-sentinel executable' },
-  { env: 'LISTEN_ADDRESS', flag: 'listen-address', help: 'address Redis/Sentinel bind and connect from; default all interfaces. Set to the pod IP when pods share a host' },
+  {
+    env: 'REDIS_SENTINEL_BIN',
+    flag: 'redis-sentinel-bin',
+    default: 'redis-sentinel',
+    help: 'redis-sentinel executable',
+  },
+  {
+    env: 'LISTEN_ADDRESS',
+    flag: 'listen-address',
+    help: 'address Redis/Sentinel bind and connect from; default all interfaces. Set to the pod IP when pods share a host',
+  },
   { env: 'SENTINEL', flag: 'sentinel', help: 'true: run Sentinel instead of Redis (same as --sentinel)' },
-  { env: 'MASTER_RECORD_NAME', flag: 'master-record', help: 'name of the coordination.k8s.io Lease that keeps the master of record; default <master-set>-master' },
-  { env: 'LAUNCHER_WAIT_TIMEOUT_MS', flag: 'wait-timeout-ms', default: '300000', help: 'how long `run` waits for a safe decision before exiting 1 (the kubelet restarts it)' },
-  { env: 'REDIS_STOP_TIMEOUT_MS', flag: 'stop-timeout-ms', default: '25000', help: 'after SIGTERM, how long Redis may take to save and stop before SIGKILL; keep below terminationGracePeriodSeconds' },
-  { env: 'LAUNCHER_PROMOTE_SCRIPT', flag: 'promote-script', help: 'executable Sentinel runs as client-reconfig-script; default launcher-promote beside the launcher' },
-  { env: 'PROBE_TIMEOUT_MS', flag: 'probe-timeout-ms', default: '1500', help: 'deadline of each one-shot Redis/Sentinel probe' },
-  { env: 'LAUNCHER_HTTP_PORT', flag: 'http-port', help: 'port of /healthz, /readyz, /metrics on LISTEN_ADDRESS; default 8080 (Redis) or 8081 (Sentinel); 0 disables' },
-  { env: 'LAUNCHER_RECONCILE_MS', flag: 'reconcile-ms', default: '5000', help: 'how often the supervisor re-checks labels and split brain (also at once when Redis changes role)' },
-  { env: 'HANDOVER_TIMEOUT_MS', flag: 'handover-timeout-ms', default: '15000', help: 'on SIGTERM, how long a master waits for Sentinel to name another master before stopping anyway' },
-  { env: 'SENTINEL_HYGIENE_MS', flag: 'hygiene-ms', default: '30000', help: 'how often a Sentinel checks for entries of addresses no pod has (then SENTINEL RESET, one Sentinel at a time)' },
+  {
+    env: 'MASTER_RECORD_NAME',
+    flag: 'master-record',
+    help: 'name of the coordination.k8s.io Lease that keeps the master of record; default <master-set>-master',
+  },
+  {
+    env: 'LAUNCHER_WAIT_TIMEOUT_MS',
+    flag: 'wait-timeout-ms',
+    default: '300000',
+    help: 'how long `run` waits for a safe decision before exiting 1 (the kubelet restarts it)',
+  },
+  {
+    env: 'REDIS_STOP_TIMEOUT_MS',
+    flag: 'stop-timeout-ms',
+    default: '25000',
+    help: 'after SIGTERM, how long Redis may take to save and stop before SIGKILL; keep below terminationGracePeriodSeconds',
+  },
+  {
+    env: 'LAUNCHER_PROMOTE_SCRIPT',
+    flag: 'promote-script',
+    help: 'executable Sentinel runs as client-reconfig-script; default launcher-promote beside the launcher',
+  },
+  {
+    env: 'PROBE_TIMEOUT_MS',
+    flag: 'probe-timeout-ms',
+    default: '1500',
+    help: 'deadline of each one-shot Redis/Sentinel probe',
+  },
+  {
+    env: 'LAUNCHER_HTTP_PORT',
+    flag: 'http-port',
+    help: 'port of /healthz, /readyz, /metrics on LISTEN_ADDRESS; default 8080 (Redis) or 8081 (Sentinel); 0 disables',
+  },
+  {
+    env: 'LAUNCHER_RECONCILE_MS',
+    flag: 'reconcile-ms',
+    default: '5000',
+    help: 'how often the supervisor re-checks labels and split brain (also at once when Redis changes role)',
+  },
+  {
+    env: 'HANDOVER_TIMEOUT_MS',
+    flag: 'handover-timeout-ms',
+    default: '15000',
+    help: 'on SIGTERM, how long a master waits for Sentinel to name another master before stopping anyway',
+  },
+  {
+    env: 'SENTINEL_HYGIENE_MS',
+    flag: 'hygiene-ms',
+    default: '30000',
+    help: 'how often a Sentinel checks for entries of addresses no pod has (then SENTINEL RESET, one Sentinel at a time)',
+  },
 ] as const satisfies readonly Setting[];
 
 export type Config = {
@@ -89,39 +185,80 @@ function int(raw: Raw, env: keyof Raw, min: number, max: number, what: string): 
 const MASTER_SET_RE = /^[A-Za-z0-9._-]+$/;
 
 /** Builds the configuration from raw values (env merged with flags by the CLI). Throws ConfigError. */
-export function parseConfig(raw: Raw, opts: { sentinelFlag?: boolean; launcherPath?: string; readFile?: (p: string) => string; hostname?: string } = {}): Config {
+export function parseConfig(
+  raw: Raw,
+  opts: { sentinelFlag?: boolean; launcherPath?: string; readFile?: (p: string) => string; hostname?: string } = {},
+): Config {
   const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const podName = raw.POD_NAME || opts.hostname || '';
-  if (!podName) throw new ConfigError('POD_NAME is not set (nor HOSTNAME): expected this pod\'s name from the downward API');
+  if (!podName)
+    throw new ConfigError("POD_NAME is not set (nor HOSTNAME): expected this pod's name from the downward API");
   let namespace = raw.POD_NAMESPACE ?? '';
   if (!namespace) {
-    try { namespace = read(SA_NAMESPACE_FILE).trim(); } catch { /* handled below */ }
+    try {
+      namespace = read(SA_NAMESPACE_FILE).trim();
+    } catch {
+      /* handled below */
+    }
   }
-  if (!namespace) throw new ConfigError(`POD_NAMESPACE is not set and ${SA_NAMESPACE_FILE} is unreadable: expected this pod's namespace`);
+  if (!namespace)
+    throw new ConfigError(
+      `POD_NAMESPACE is not set and ${SA_NAMESPACE_FILE} is unreadable: expected this pod's namespace`,
+    );
   const podIp = raw.POD_IP ?? '';
-  if (!isIP(podIp)) throw new ConfigError(`POD_IP=${JSON.stringify(podIp)} is invalid: expected this pod's IP address (downward API status.podIP)`);
+  if (!isIP(podIp))
+    throw new ConfigError(
+      `POD_IP=${JSON.stringify(podIp)} is invalid: expected this pod's IP address (downward API status.podIP)`,
+    );
   const masterSet = raw.REDIS_MASTER_SET ?? 'mymaster';
-  if (!MASTER_SET_RE.test(masterSet)) throw new ConfigError(`REDIS_MASTER_SET=${JSON.stringify(masterSet)} is invalid: expected letters, digits, '.', '-' or '_'`);
+  if (!MASTER_SET_RE.test(masterSet))
+    throw new ConfigError(
+      `REDIS_MASTER_SET=${JSON.stringify(masterSet)} is invalid: expected letters, digits, '.', '-' or '_'`,
+    );
   const podSelector = raw.REDIS_POD_SELECTOR ?? '';
-  if (!podSelector.trim()) throw new ConfigError('REDIS_POD_SELECTOR is not set: expected the label selector of this set\'s Redis pods, e.g. app=redis');
+  if (!podSelector.trim())
+    throw new ConfigError(
+      "REDIS_POD_SELECTOR is not set: expected the label selector of this set's Redis pods, e.g. app=redis",
+    );
   const sentinelSelector = raw.SENTINEL_POD_SELECTOR || podSelector;
   const listenAddress = raw.LISTEN_ADDRESS || undefined;
-  if (listenAddress && !isIP(listenAddress)) throw new ConfigError(`LISTEN_ADDRESS=${JSON.stringify(listenAddress)} is invalid: expected an IP address`);
+  if (listenAddress && !isIP(listenAddress))
+    throw new ConfigError(`LISTEN_ADDRESS=${JSON.stringify(listenAddress)} is invalid: expected an IP address`);
   const sentinelEnv = raw.SENTINEL?.trim().toLowerCase();
   if (sentinelEnv && !['true', 'false', '1', '0', 'yes', 'no'].includes(sentinelEnv)) {
     throw new ConfigError(`SENTINEL=${JSON.stringify(raw.SENTINEL)} is invalid: expected true or false`);
   }
   let password: string | undefined;
   if (raw.REDIS_PASSWORD_FILE) {
-    try { password = read(raw.REDIS_PASSWORD_FILE).replace(/\r?\n$/, ''); } catch (e) {
-      throw new ConfigError(`REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} is unreadable: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    try {
+      password = read(raw.REDIS_PASSWORD_FILE).replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new ConfigError(
+        `REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} is unreadable: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
-    if (!password) throw new ConfigError(`REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} is empty: expected the password`);
-    if (/[\s"']/.test(password)) throw new ConfigError(`REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} holds whitespace or quotes: expected a password without them`);
+    if (!password)
+      throw new ConfigError(
+        `REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} is empty: expected the password`,
+      );
+    if (/[\s"']/.test(password))
+      throw new ConfigError(
+        `REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} holds whitespace or quotes: expected a password without them`,
+      );
   }
-  const recordDefault = `${masterSet.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'redis'}-master`;
+  const recordDefault = `${
+    masterSet
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]/g, '-')
+      .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'redis'
+  }-master`;
   const config: Config = {
-    podName, namespace, podIp, masterSet, podSelector, sentinelSelector,
+    podName,
+    namespace,
+    podIp,
+    masterSet,
+    podSelector,
+    sentinelSelector,
     sentinelSidecar: sentinelSelector === podSelector,
     redisPort: int(raw, 'REDIS_PORT', 1, 65535, 'a TCP port 1-65535'),
     sentinelPort: int(raw, 'SENTINEL_PORT', 1, 65535, 'a TCP port 1-65535'),
@@ -140,16 +277,20 @@ export function parseConfig(raw: Raw, opts: { sentinelFlag?: boolean; launcherPa
     masterRecord: raw.MASTER_RECORD_NAME || recordDefault,
     waitTimeoutMs: int(raw, 'LAUNCHER_WAIT_TIMEOUT_MS', 1000, 86_400_000, 'milliseconds, at least 1000'),
     stopTimeoutMs: int(raw, 'REDIS_STOP_TIMEOUT_MS', 1000, 3_600_000, 'milliseconds, at least 1000'),
-    promoteScript: raw.LAUNCHER_PROMOTE_SCRIPT || join(dirname(opts.launcherPath ?? process.argv[1] ?? '.'), 'launcher-promote'),
+    promoteScript:
+      raw.LAUNCHER_PROMOTE_SCRIPT || join(dirname(opts.launcherPath ?? process.argv[1] ?? '.'), 'launcher-promote'),
     probeTimeoutMs: int(raw, 'PROBE_TIMEOUT_MS', 100, 60_000, 'milliseconds, 100 to 60000'),
     httpPort: 0,
     reconcileMs: int(raw, 'LAUNCHER_RECONCILE_MS', 100, 3_600_000, 'milliseconds, at least 100'),
     handoverTimeoutMs: int(raw, 'HANDOVER_TIMEOUT_MS', 0, 3_600_000, 'milliseconds'),
     hygieneMs: int(raw, 'SENTINEL_HYGIENE_MS', 100, 86_400_000, 'milliseconds, at least 100'),
   };
-  config.httpPort = raw.LAUNCHER_HTTP_PORT === undefined || raw.LAUNCHER_HTTP_PORT === ''
-    ? (config.sentinelMode ? 8081 : 8080)
-    : int(raw, 'LAUNCHER_HTTP_PORT', 0, 65535, 'a TCP port, or 0 to disable');
+  config.httpPort =
+    raw.LAUNCHER_HTTP_PORT === undefined || raw.LAUNCHER_HTTP_PORT === ''
+      ? config.sentinelMode
+        ? 8081
+        : 8080
+      : int(raw, 'LAUNCHER_HTTP_PORT', 0, 65535, 'a TCP port, or 0 to disable');
   return config;
 }
 

@@ -7,7 +7,16 @@
 //   c. Else (cold start) the master of record, kept in a Lease, becomes master; the others replicate it.
 //   d. Else (first boot) the lowest ordinal among the pods that have data (or among all, if none has data).
 //   Never: an empty pod as master while another pod has data; two masters.
-import { addr, ordinalOf, sameAddress, tallySentinels, type Address, type Decision, type Observation, type PodView } from './model.ts';
+import {
+  addr,
+  ordinalOf,
+  sameAddress,
+  tallySentinels,
+  type Address,
+  type Decision,
+  type Observation,
+  type PodView,
+} from './model.ts';
 
 const wait = (reasons: string[]): Decision => ({ role: 'wait', reasons });
 
@@ -16,7 +25,8 @@ function livePeers(o: Observation): PodView[] {
   return o.pods.filter((p) => p.name !== o.self.name && p.ip && p.phase === 'Running' && !p.terminating);
 }
 
-const podAt = (o: Observation, a: Address) => (a.port === o.redisPort ? o.pods.find((p) => p.ip === a.host) : undefined);
+const podAt = (o: Observation, a: Address) =>
+  a.port === o.redisPort ? o.pods.find((p) => p.ip === a.host) : undefined;
 const describe = (o: Observation, a: Address) => {
   const pod = podAt(o, a);
   return pod ? `${pod.name} (${addr(a)})` : addr(a);
@@ -46,39 +56,77 @@ export function decide(o: Observation): Decision {
     const m = opinion.master;
     if (sameAddress(m, selfAddr)) {
       const said = `sentinels ${tally} name this pod (${addr(m)}) as master`;
-      if (o.self.hasData) return { role: 'master', rule: 'sentinels', reasons: [`${said}; its data dir has data, so it comes back as master`] };
+      if (o.self.hasData)
+        return {
+          role: 'master',
+          rule: 'sentinels',
+          reasons: [`${said}; its data dir has data, so it comes back as master`],
+        };
       const holders = peersWithData(o);
       if (holders.length) {
-        return wait([`${said}, but its data dir is empty while ${holders.map((p) => p.name).join(', ')} hold data; it must not come back as an empty master that would wipe them, so it waits for Sentinel to fail over`]);
+        return wait([
+          `${said}, but its data dir is empty while ${holders.map((p) => p.name).join(', ')} hold data; it must not come back as an empty master that would wipe them, so it waits for Sentinel to fail over`,
+        ]);
       }
-      return { role: 'master', rule: 'sentinels', reasons: [`${said}; its data dir is empty, but no other pod has data either`] };
+      return {
+        role: 'master',
+        rule: 'sentinels',
+        reasons: [`${said}; its data dir is empty, but no other pod has data either`],
+      };
     }
     const role = o.roles[addr(m)];
     if (role?.answered && role.role === 'master') {
-      return { role: 'replica', rule: 'sentinels', master: m, masterPod: podAt(o, m)?.name, reasons: [`sentinels ${tally} name ${describe(o, m)} as master; it answers ROLE master`] };
+      return {
+        role: 'replica',
+        rule: 'sentinels',
+        master: m,
+        masterPod: podAt(o, m)?.name,
+        reasons: [`sentinels ${tally} name ${describe(o, m)} as master; it answers ROLE master`],
+      };
     }
     const state = !role?.answered ? 'it does not answer' : `it answers ROLE ${role.role}`;
-    return wait([`sentinels ${tally} name ${describe(o, m)} as master, but ${state}; waiting for Sentinel to fail over or the master to return`]);
+    return wait([
+      `sentinels ${tally} name ${describe(o, m)} as master, but ${state}; waiting for Sentinel to fail over or the master to return`,
+    ]);
   }
   const reachable = o.sentinels.filter((s) => s.reachable).length;
-  if (opinion) reasons.push(`only ${tally} sentinels name ${describe(o, opinion.master)} as master (quorum is ${o.quorum})`);
+  if (opinion)
+    reasons.push(`only ${tally} sentinels name ${describe(o, opinion.master)} as master (quorum is ${o.quorum})`);
   else if (reachable) reasons.push(`${reachable} sentinel(s) answer but none monitors this master set`);
   else reasons.push(`no sentinel answers (${o.sentinels.length} known)`);
 
   // b. A live pod that is master.
-  const masters = livePeers(o).filter((p) => { const r = o.roles[`${p.ip}:${o.redisPort}`]; return r?.answered && r.role === 'master'; });
+  const masters = livePeers(o).filter((p) => {
+    const r = o.roles[`${p.ip}:${o.redisPort}`];
+    return r?.answered && r.role === 'master';
+  });
   if (masters.length === 1) {
     const p = masters[0];
-    return { role: 'replica', rule: 'live-master', master: { host: p.ip!, port: o.redisPort }, masterPod: p.name, reasons: [...reasons, `live pod ${p.name} (${p.ip}:${o.redisPort}) answers ROLE master`] };
+    return {
+      role: 'replica',
+      rule: 'live-master',
+      master: { host: p.ip!, port: o.redisPort },
+      masterPod: p.name,
+      reasons: [...reasons, `live pod ${p.name} (${p.ip}:${o.redisPort}) answers ROLE master`],
+    };
   }
   if (masters.length > 1) {
     const labelled = masters.filter((p) => p.roleLabel === 'master');
     const list = masters.map((p) => p.name).join(', ');
     if (labelled.length === 1) {
       const p = labelled[0];
-      return { role: 'replica', rule: 'live-master', master: { host: p.ip!, port: o.redisPort }, masterPod: p.name, reasons: [...reasons, `several pods answer ROLE master (${list}); ${p.name} is the one labelled master`] };
+      return {
+        role: 'replica',
+        rule: 'live-master',
+        master: { host: p.ip!, port: o.redisPort },
+        masterPod: p.name,
+        reasons: [...reasons, `several pods answer ROLE master (${list}); ${p.name} is the one labelled master`],
+      };
     }
-    return wait([...reasons, `several pods answer ROLE master (${list}) and the labels do not single one out; waiting for Sentinel to settle it`]);
+    return wait([
+      ...reasons,
+      `several pods answer ROLE master (${list}) and the labels do not single one out; waiting for Sentinel to settle it`,
+    ]);
   }
   reasons.push('no live pod answers ROLE master');
 
@@ -89,20 +137,49 @@ export function decide(o: Observation): Decision {
     const rec = o.pods.find((p) => p.name === o.record!.pod);
     const recOrdinal = ordinalOf(o.record.pod);
     if (!rec && o.setSize !== undefined && recOrdinal !== null && recOrdinal < o.setSize) {
-      return wait([...reasons, `the master of record, ${o.record.pod}, is being recreated (the StatefulSet keeps ${o.setSize} replicas); waiting for it`]);
+      return wait([
+        ...reasons,
+        `the master of record, ${o.record.pod}, is being recreated (the StatefulSet keeps ${o.setSize} replicas); waiting for it`,
+      ]);
     } else if (!rec) {
-      reasons.push(`the master of record, ${o.record.pod}, no longer exists${o.setSize !== undefined ? ` (the StatefulSet has ${o.setSize} replicas)` : ''}`);
+      reasons.push(
+        `the master of record, ${o.record.pod}, no longer exists${o.setSize !== undefined ? ` (the StatefulSet has ${o.setSize} replicas)` : ''}`,
+      );
     } else if (rec.name === o.self.name) {
       if (o.self.hasData || !anyoneElseHasData) {
-        return { role: 'master', rule: 'master-of-record', reasons: [...reasons, `this pod is the master of record${o.self.hasData ? ' and has its data' : ' and no other pod has data'}`] };
+        return {
+          role: 'master',
+          rule: 'master-of-record',
+          reasons: [
+            ...reasons,
+            `this pod is the master of record${o.self.hasData ? ' and has its data' : ' and no other pod has data'}`,
+          ],
+        };
       }
-      reasons.push(`this pod is the master of record, but its data dir is empty while ${holders.map((p) => p.name).join(', ')} hold data`);
+      reasons.push(
+        `this pod is the master of record, but its data dir is empty while ${holders.map((p) => p.name).join(', ')} hold data`,
+      );
     } else if (!rec.ip || rec.phase !== 'Running' || rec.terminating) {
-      return wait([...reasons, `the master of record, ${rec.name}, is not running yet (${rec.terminating ? 'terminating' : rec.phase}${rec.ip ? '' : ', no IP'}); waiting for it`]);
+      return wait([
+        ...reasons,
+        `the master of record, ${rec.name}, is not running yet (${rec.terminating ? 'terminating' : rec.phase}${rec.ip ? '' : ', no IP'}); waiting for it`,
+      ]);
     } else if (rec.data === undefined) {
-      return wait([...reasons, `the master of record, ${rec.name}, has not reported whether it has data; waiting for it`]);
+      return wait([
+        ...reasons,
+        `the master of record, ${rec.name}, has not reported whether it has data; waiting for it`,
+      ]);
     } else if (rec.data === 'present' || (!o.self.hasData && !holders.some((p) => p.name !== rec.name))) {
-      return { role: 'replica', rule: 'master-of-record', master: { host: rec.ip, port: o.redisPort }, masterPod: rec.name, reasons: [...reasons, `the master of record is ${rec.name} (${rec.ip}:${o.redisPort}); it starts as master and this pod replicates it`] };
+      return {
+        role: 'replica',
+        rule: 'master-of-record',
+        master: { host: rec.ip, port: o.redisPort },
+        masterPod: rec.name,
+        reasons: [
+          ...reasons,
+          `the master of record is ${rec.name} (${rec.ip}:${o.redisPort}); it starts as master and this pod replicates it`,
+        ],
+      };
     } else {
       reasons.push(`the master of record, ${rec.name}, lost its data while other pods have data`);
     }
@@ -116,25 +193,44 @@ export function decide(o: Observation): Decision {
   type Candidate = { name: string; ordinal: number; data: boolean };
   const candidates: Candidate[] = [
     { name: o.self.name, ordinal: o.self.ordinal ?? Number.MAX_SAFE_INTEGER, data: o.self.hasData },
-    ...peers.filter((p) => !unknown.includes(p)).map((p) => ({ name: p.name, ordinal: p.ordinal ?? Number.MAX_SAFE_INTEGER, data: holders.includes(p) })),
+    ...peers
+      .filter((p) => !unknown.includes(p))
+      .map((p) => ({ name: p.name, ordinal: p.ordinal ?? Number.MAX_SAFE_INTEGER, data: holders.includes(p) })),
   ];
   const withData = candidates.filter((c) => c.data);
   const pool = withData.length ? withData : candidates;
   const chosen = pool.reduce((a, b) => (b.ordinal < a.ordinal || (b.ordinal === a.ordinal && b.name < a.name) ? b : a));
-  const blocking = withData.length ? unknown.filter((p) => (p.ordinal ?? Number.MAX_SAFE_INTEGER) < chosen.ordinal) : unknown;
+  const blocking = withData.length
+    ? unknown.filter((p) => (p.ordinal ?? Number.MAX_SAFE_INTEGER) < chosen.ordinal)
+    : unknown;
   if (blocking.length) {
-    return wait([...reasons, `first boot: waiting for ${blocking.map((p) => p.name).join(', ')} to report whether they have data`]);
+    return wait([
+      ...reasons,
+      `first boot: waiting for ${blocking.map((p) => p.name).join(', ')} to report whether they have data`,
+    ]);
   }
   const basis = withData.length ? 'among the pods with data' : 'no pod has data; among all running pods';
   if (chosen.name === o.self.name) {
-    return { role: 'master', rule: 'first-boot', reasons: [...reasons, `first boot: this pod has the lowest ordinal (${basis})`] };
+    return {
+      role: 'master',
+      rule: 'first-boot',
+      reasons: [...reasons, `first boot: this pod has the lowest ordinal (${basis})`],
+    };
   }
-  return wait([...reasons, `first boot: ${chosen.name} has the lowest ordinal (${basis}); waiting for it to become master`]);
+  return wait([
+    ...reasons,
+    `first boot: ${chosen.name} has the lowest ordinal (${basis}); waiting for it to become master`,
+  ]);
 }
 
 /** The one sentence a cycle ends with, e.g. for the log. */
 export function summary(d: Decision): string {
-  const head = d.role === 'master' ? 'master' : d.role === 'replica' ? `replica of ${d.masterPod ? `${d.masterPod} (${addr(d.master)})` : addr(d.master)}` : 'wait';
+  const head =
+    d.role === 'master'
+      ? 'master'
+      : d.role === 'replica'
+        ? `replica of ${d.masterPod ? `${d.masterPod} (${addr(d.master)})` : addr(d.master)}`
+        : 'wait';
   return `${head}: ${d.reasons[d.reasons.length - 1]}`;
 }
 
@@ -142,15 +238,33 @@ export function summary(d: Decision): string {
 export function decideSentinelMaster(o: Observation): { master?: Address; reasons: string[] } {
   const { failing, opinions } = tallySentinels(o.sentinels);
   if (failing.length) return { reasons: ['a failover is in progress; waiting for it to finish'] };
-  if (opinions.length > 1) return { reasons: [`sentinels disagree about the master (${opinions.map((v) => addr(v.master)).join(', ')}); waiting`] };
+  if (opinions.length > 1)
+    return {
+      reasons: [`sentinels disagree about the master (${opinions.map((v) => addr(v.master)).join(', ')}); waiting`],
+    };
   const [only] = opinions;
   if (only && only.count >= Math.min(o.quorum, o.sentinels.length)) {
     const r = o.roles[addr(only.master)];
-    if (r?.answered && r.role === 'master') return { master: only.master, reasons: [`sentinels ${only.count}/${o.sentinels.length} name ${describe(o, only.master)} as master; it answers ROLE master`] };
+    if (r?.answered && r.role === 'master')
+      return {
+        master: only.master,
+        reasons: [
+          `sentinels ${only.count}/${o.sentinels.length} name ${describe(o, only.master)} as master; it answers ROLE master`,
+        ],
+      };
   }
-  const live = o.pods.filter((p) => p.ip && p.phase === 'Running' && !p.terminating)
-    .filter((p) => { const r = o.roles[`${p.ip}:${o.redisPort}`]; return r?.answered && r.role === 'master'; });
-  if (live.length === 1) return { master: { host: live[0].ip!, port: o.redisPort }, reasons: [`${live[0].name} (${live[0].ip}:${o.redisPort}) answers ROLE master`] };
-  if (live.length > 1) return { reasons: [`several pods answer ROLE master (${live.map((p) => p.name).join(', ')}); waiting`] };
+  const live = o.pods
+    .filter((p) => p.ip && p.phase === 'Running' && !p.terminating)
+    .filter((p) => {
+      const r = o.roles[`${p.ip}:${o.redisPort}`];
+      return r?.answered && r.role === 'master';
+    });
+  if (live.length === 1)
+    return {
+      master: { host: live[0].ip!, port: o.redisPort },
+      reasons: [`${live[0].name} (${live[0].ip}:${o.redisPort}) answers ROLE master`],
+    };
+  if (live.length > 1)
+    return { reasons: [`several pods answer ROLE master (${live.map((p) => p.name).join(', ')}); waiting`] };
   return { reasons: ['no pod answers ROLE master yet; waiting for a master to exist'] };
 }

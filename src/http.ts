@@ -4,7 +4,12 @@ import type { Metrics } from './metrics.ts';
 
 export type Check = () => Promise<{ ok: boolean; reason: string }>;
 
-export async function serveHttp(host: string | undefined, port: number, checks: { liveness: Check; readiness: Check }, metrics: Metrics): Promise<Server> {
+export async function serveHttp(
+  host: string | undefined,
+  port: number,
+  checks: { liveness: Check; readiness: Check },
+  metrics: Metrics,
+): Promise<Server> {
   const server = createServer((req, res) => {
     void (async () => {
       const path = (req.url ?? '/').split('?')[0];
@@ -14,8 +19,17 @@ export async function serveHttp(host: string | undefined, port: number, checks: 
           res.end(await metrics.registry.metrics());
           return;
         }
-        const check = path === '/healthz' || path === '/livez' ? checks.liveness : path === '/readyz' ? checks.readiness : undefined;
-        if (!check) { res.writeHead(404, { 'Content-Type': 'text/plain' }); res.end('not found\n'); return; }
+        const check =
+          path === '/healthz' || path === '/livez'
+            ? checks.liveness
+            : path === '/readyz'
+              ? checks.readiness
+              : undefined;
+        if (!check) {
+          res.writeHead(404, { 'Content-Type': 'text/plain' });
+          res.end('not found\n');
+          return;
+        }
         const r = await check();
         res.writeHead(r.ok ? 200 : 503, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end(`${r.ok ? 'ok' : 'not ok'}: ${r.reason}\n`);
@@ -25,7 +39,10 @@ export async function serveHttp(host: string | undefined, port: number, checks: 
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host ?? '0.0.0.0', resolve); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host ?? '0.0.0.0', resolve);
+  });
   server.unref();
   return server;
 }

@@ -12,6 +12,10 @@ export const log = {
   info: (msg: string) => write('info', msg),
   warn: (msg: string) => write('warn', msg),
   error: (msg: string) => write('error', msg),
-  setTag: (t: string) => { tag = t; },
-  setSink: (s: (line: string) => void) => { sink = s; },
+  setTag: (t: string) => {
+    tag = t;
+  },
+  setSink: (s: (line: string) => void) => {
+    sink = s;
+  },
 };

@@ -12,7 +12,9 @@ export abstract class PeriodicLoop {
 
   start(everyMs: number) {
     this.lastTick = Date.now();
-    this.timer = setInterval(() => { void this.tick(); }, everyMs);
+    this.timer = setInterval(() => {
+      void this.tick();
+    }, everyMs);
   }
 
   stop() {

@@ -6,16 +6,55 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'redis_ha_launcher_' });
   const m = {
     registry,
-    role: new Gauge({ name: 'redis_ha_role', help: '1 for the role Redis reports (master, slave, sentinel, unknown)', labelNames: ['role'], registers: [registry] }),
-    offset: new Gauge({ name: 'redis_ha_replication_offset_bytes', help: 'replication offset Redis reports (ROLE)', registers: [registry] }),
-    lag: new Gauge({ name: 'redis_ha_replication_lag_bytes', help: 'replica: bytes behind the master (master offset minus own); master: largest lag of its replicas', registers: [registry] }),
+    role: new Gauge({
+      name: 'redis_ha_role',
+      help: '1 for the role Redis reports (master, slave, sentinel, unknown)',
+      labelNames: ['role'],
+      registers: [registry],
+    }),
+    offset: new Gauge({
+      name: 'redis_ha_replication_offset_bytes',
+      help: 'replication offset Redis reports (ROLE)',
+      registers: [registry],
+    }),
+    lag: new Gauge({
+      name: 'redis_ha_replication_lag_bytes',
+      help: 'replica: bytes behind the master (master offset minus own); master: largest lag of its replicas',
+      registers: [registry],
+    }),
     ready: new Gauge({ name: 'redis_ha_ready', help: '1 when the readiness rule holds', registers: [registry] }),
-    actions: new Counter({ name: 'redis_ha_reconcile_actions_total', help: 'actions taken by the supervisor', labelNames: ['action'], registers: [registry] }),
-    promotions: new Counter({ name: 'redis_ha_promotions_total', help: 'times this pod became master while running', registers: [registry] }),
-    heals: new Counter({ name: 'redis_ha_split_brain_heals_total', help: 'stale masters turned into replicas', registers: [registry] }),
-    handovers: new Counter({ name: 'redis_ha_handovers_total', help: 'mastership handovers on shutdown, by result', labelNames: ['result'], registers: [registry] }),
-    sentinelResets: new Counter({ name: 'redis_ha_sentinel_resets_total', help: 'SENTINEL RESET run to drop stale entries', registers: [registry] }),
-    decisionSeconds: new Gauge({ name: 'redis_ha_last_decision_duration_seconds', help: 'duration of the last observe+decide cycle', registers: [registry] }),
+    actions: new Counter({
+      name: 'redis_ha_reconcile_actions_total',
+      help: 'actions taken by the supervisor',
+      labelNames: ['action'],
+      registers: [registry],
+    }),
+    promotions: new Counter({
+      name: 'redis_ha_promotions_total',
+      help: 'times this pod became master while running',
+      registers: [registry],
+    }),
+    heals: new Counter({
+      name: 'redis_ha_split_brain_heals_total',
+      help: 'stale masters turned into replicas',
+      registers: [registry],
+    }),
+    handovers: new Counter({
+      name: 'redis_ha_handovers_total',
+      help: 'mastership handovers on shutdown, by result',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    sentinelResets: new Counter({
+      name: 'redis_ha_sentinel_resets_total',
+      help: 'SENTINEL RESET run to drop stale entries',
+      registers: [registry],
+    }),
+    decisionSeconds: new Gauge({
+      name: 'redis_ha_last_decision_duration_seconds',
+      help: 'duration of the last observe+decide cycle',
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -30,7 +30,10 @@ export type SentinelView = {
 };
 
 /** What the reachable Sentinels say: who reports a failover in progress, and each named master with its count. */
-export function tallySentinels(sentinels: SentinelView[]): { failing: Address[]; opinions: { master: Address; count: number }[] } {
+export function tallySentinels(sentinels: SentinelView[]): {
+  failing: Address[];
+  opinions: { master: Address; count: number }[];
+} {
   const reachable = sentinels.filter((s) => s.reachable);
   const opinions = new Map<string, { master: Address; count: number }>();
   for (const s of reachable) {
@@ -38,7 +41,10 @@ export function tallySentinels(sentinels: SentinelView[]): { failing: Address[];
     const k = addr(s.master);
     opinions.set(k, { master: s.master, count: (opinions.get(k)?.count ?? 0) + 1 });
   }
-  return { failing: reachable.filter((s) => s.failoverInProgress).map((s) => s.sentinel), opinions: [...opinions.values()] };
+  return {
+    failing: reachable.filter((s) => s.failoverInProgress).map((s) => s.sentinel),
+    opinions: [...opinions.values()],
+  };
 }
 
 /** A Redis instance's answer to ROLE. */

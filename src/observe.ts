@@ -10,8 +10,14 @@ import { askRole, askSentinel, type ProbeOptions } from './redis.ts';
 
 /** Whether Redis has ever written persistence files here (RDB or AOF): what "has data" means. */
 export async function dataDirHasData(dir: string): Promise<boolean> {
-  const nonEmpty = async (p: string) => { try { return (await stat(p)).size > 0; } catch { return false; } };
-  if (await nonEmpty(join(dir, 'dump.rdb')) || await nonEmpty(join(dir, 'appendonly.aof'))) return true;
+  const nonEmpty = async (p: string) => {
+    try {
+      return (await stat(p)).size > 0;
+    } catch {
+      return false;
+    }
+  };
+  if ((await nonEmpty(join(dir, 'dump.rdb'))) || (await nonEmpty(join(dir, 'appendonly.aof')))) return true;
   try {
     return (await readdir(join(dir, 'appendonlydir'))).length > 0;
   } catch {
@@ -19,7 +25,11 @@ export async function dataDirHasData(dir: string): Promise<boolean> {
   }
 }
 
-export const probeOptions = (c: Config): ProbeOptions => ({ timeoutMs: c.probeTimeoutMs, password: c.password, sourceAddress: c.listenAddress });
+export const probeOptions = (c: Config): ProbeOptions => ({
+  timeoutMs: c.probeTimeoutMs,
+  password: c.password,
+  sourceAddress: c.listenAddress,
+});
 
 /** Where this pod's own Redis / Sentinel answers (they bind LISTEN_ADDRESS, or all interfaces). */
 export const localRedis = (c: Config): Address => ({ host: c.listenAddress ?? '127.0.0.1', port: c.redisPort });
@@ -45,11 +55,15 @@ async function setSize(kube: Kube, owner: string | undefined): Promise<number | 
 
 export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise<Observation> {
   const [pods, record, selfHasData] = await Promise.all([
-    listPods(kube, c.podSelector), readRecord(kube, c.masterRecord), hasData ?? dataDirHasData(c.dataDir),
+    listPods(kube, c.podSelector),
+    readRecord(kube, c.masterRecord),
+    hasData ?? dataDirHasData(c.dataDir),
   ]);
   const self = pods.find((p) => p.name === c.podName);
   const probe = probeOptions(c);
-  const sentinels = await Promise.all((await sentinelAddresses(c, kube, pods)).map((s) => askSentinel(s, c.masterSet, probe)));
+  const sentinels = await Promise.all(
+    (await sentinelAddresses(c, kube, pods)).map((s) => askSentinel(s, c.masterSet, probe)),
+  );
   const targets = new Map<string, Address>();
   for (const s of sentinels) if (s.master) targets.set(addr(s.master), s.master);
   for (const p of pods.filter(live)) targets.set(`${p.ip}:${c.redisPort}`, { host: p.ip!, port: c.redisPort });

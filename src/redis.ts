@@ -7,18 +7,39 @@ export type ProbeOptions = { timeoutMs: number; password?: string; sourceAddress
 /** Runs fn on a fresh connection; rejects after timeoutMs whatever happens. */
 export async function withRedis<T>(a: Address, o: ProbeOptions, fn: (r: Redis) => Promise<T>): Promise<T> {
   const r = new Redis({
-    host: a.host, port: a.port, password: o.password, lazyConnect: true, connectTimeout: o.timeoutMs, commandTimeout: o.timeoutMs,
-    maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, disableClientInfo: true, enableReadyCheck: false,
-    protocol: 2, ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}),
+    host: a.host,
+    port: a.port,
+    password: o.password,
+    lazyConnect: true,
+    connectTimeout: o.timeoutMs,
+    commandTimeout: o.timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    disableClientInfo: true,
+    enableReadyCheck: false,
+    protocol: 2,
+    ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}),
   } as RedisOptions);
   let lastErr: Error | undefined;
-  r.on('error', (e: Error) => { lastErr = e; });
+  r.on('error', (e: Error) => {
+    lastErr = e;
+  });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from ${a.host}:${a.port} within ${o.timeoutMs} ms`)), o.timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`no answer from ${a.host}:${a.port} within ${o.timeoutMs} ms`)),
+      o.timeoutMs,
+    );
   });
   try {
-    return await Promise.race([(async () => { await r.connect(); return fn(r); })(), deadline]);
+    return await Promise.race([
+      (async () => {
+        await r.connect();
+        return fn(r);
+      })(),
+      deadline,
+    ]);
   } catch (e) {
     throw lastErr ?? e;
   } finally {
@@ -36,7 +57,13 @@ export function parseRole(reply: unknown): RoleAnswer {
     return { answered: true, role: 'master', offset: Number(reply[1]), replicas };
   }
   if (kind === 'slave') {
-    return { answered: true, role: 'slave', master: { host: String(reply[1]), port: Number(reply[2]) }, linkState: String(reply[3]), offset: Number(reply[4]) };
+    return {
+      answered: true,
+      role: 'slave',
+      master: { host: String(reply[1]), port: Number(reply[2]) },
+      linkState: String(reply[3]),
+      offset: Number(reply[4]),
+    };
   }
   if (kind === 'sentinel') return { answered: true, role: 'sentinel' };
   return { answered: false };
@@ -71,9 +98,12 @@ export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions
       }
       const flags = (info.flags ?? '').split(',');
       return {
-        sentinel: s, reachable: true,
+        sentinel: s,
+        reachable: true,
         master: { host: info.ip, port: Number(info.port) },
-        failoverInProgress: flags.includes('failover_in_progress') || (info['failover-state'] !== undefined && info['failover-state'] !== 'none'),
+        failoverInProgress:
+          flags.includes('failover_in_progress') ||
+          (info['failover-state'] !== undefined && info['failover-state'] !== 'none'),
       };
     });
   } catch {
@@ -82,9 +112,15 @@ export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions
 }
 
 /** SENTINEL GET-MASTER-ADDR-BY-NAME: the address a Sentinel currently gives out, or null. */
-export async function sentinelMasterAddr(s: Address, masterSet: string, o: ProbeOptions): Promise<Address | null | undefined> {
+export async function sentinelMasterAddr(
+  s: Address,
+  masterSet: string,
+  o: ProbeOptions,
+): Promise<Address | null | undefined> {
   try {
-    const reply = await withRedis(s, { ...o, password: undefined }, (r) => r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterSet));
+    const reply = await withRedis(s, { ...o, password: undefined }, (r) =>
+      r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterSet),
+    );
     if (!Array.isArray(reply)) return null;
     return { host: String(reply[0]), port: Number(reply[1]) };
   } catch {

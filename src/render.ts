@@ -47,7 +47,11 @@ export function sentinelId(c: Pick<Config, 'namespace' | 'podName' | 'masterSet'
 /** What a Sentinel can know at start about its peers and the replicas, so it can fail over before any hello. */
 export type SentinelSeed = { sentinels: { address: Address; pod: string }[]; replicas: Address[] };
 
-export function renderSentinelConf(c: Config, master: Address, seed: SentinelSeed = { sentinels: [], replicas: [] }): string {
+export function renderSentinelConf(
+  c: Config,
+  master: Address,
+  seed: SentinelSeed = { sentinels: [], replicas: [] },
+): string {
   const m = c.masterSet;
   const lines = [
     HEADER,
@@ -63,7 +67,9 @@ export function renderSentinelConf(c: Config, master: Address, seed: SentinelSee
     ...(c.password ? [`sentinel auth-pass ${m} ${q(c.password)}`] : []),
     `sentinel client-reconfig-script ${m} ${q(c.promoteScript)}`,
     // Pre-seeded from the pods the API reports: peers' ids are derived from their pod names like ours.
-    ...seed.sentinels.map((s) => `sentinel known-sentinel ${m} ${s.address.host} ${s.address.port} ${sentinelId({ ...c, podName: s.pod })}`),
+    ...seed.sentinels.map(
+      (s) => `sentinel known-sentinel ${m} ${s.address.host} ${s.address.port} ${sentinelId({ ...c, podName: s.pod })}`,
+    ),
     ...seed.replicas.map((r) => `sentinel known-replica ${m} ${r.host} ${r.port}`),
   ];
   return lines.join('\n') + '\n';

@@ -56,7 +56,10 @@ export class SentinelSupervisor extends PeriodicLoop {
   protected async cycleOnce(): Promise<void> {
     const st = await this.state();
     if (st.flags.some((f) => ['failover_in_progress', 'o_down', 's_down', 'promoted'].includes(f))) return;
-    const pods = [...await listPods(this.kube, this.c.podSelector), ...(this.c.sentinelSidecar ? [] : await listPods(this.kube, this.c.sentinelSelector))];
+    const pods = [
+      ...(await listPods(this.kube, this.c.podSelector)),
+      ...(this.c.sentinelSidecar ? [] : await listPods(this.kube, this.c.sentinelSelector)),
+    ];
     if (!pods.length) return;
     const ips = new Set(pods.map((p) => p.ip).filter((x): x is string => Boolean(x)));
     const stale = staleEntries(st, ips);
@@ -65,15 +68,28 @@ export class SentinelSupervisor extends PeriodicLoop {
     // a pod starting or stopping), because losing the master in that window leaves no replica to promote.
     const unsettled = pods.filter((p) => p.terminating || p.phase !== 'Running' || !p.ready || !p.ip);
     if (unsettled.length) {
-      log.info(`stale sentinel entries (${stale.join(', ')}), but ${unsettled.map((p) => p.name).join(', ')} not settled; later`);
+      log.info(
+        `stale sentinel entries (${stale.join(', ')}), but ${unsettled.map((p) => p.name).join(', ')} not settled; later`,
+      );
       return;
     }
-    if (!(await this.lock(true))) { log.info(`stale sentinel entries (${stale.join(', ')}), but another Sentinel is resetting; later`); return; }
+    if (!(await this.lock(true))) {
+      log.info(`stale sentinel entries (${stale.join(', ')}), but another Sentinel is resetting; later`);
+      return;
+    }
     try {
       log.info(`SENTINEL RESET ${this.c.masterSet}: it remembers ${stale.join(', ')}, which no pod has`);
-      await withRedis(this.local, { ...probeOptions(this.c), password: undefined }, (r) => r.call('SENTINEL', 'RESET', this.c.masterSet));
+      await withRedis(this.local, { ...probeOptions(this.c), password: undefined }, (r) =>
+        r.call('SENTINEL', 'RESET', this.c.masterSet),
+      );
       this.metrics.sentinelResets.inc();
-      void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'SentinelReset', `dropped stale entries ${stale.join(', ')}`);
+      void emitEvent(
+        this.kube,
+        { name: this.c.podName },
+        'Normal',
+        'SentinelReset',
+        `dropped stale entries ${stale.join(', ')}`,
+      );
       const want = pods.filter((p) => p.ip && p.phase === 'Running' && !p.terminating).length - 1;
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline && (await this.state()).replicas.length < want) await sleep(500);
@@ -97,18 +113,36 @@ export class SentinelSupervisor extends PeriodicLoop {
       } else if (holder && holder !== this.c.podName && now.getTime() - renewed < 60_000) {
         return false;
       }
-      await this.kube.coordination.patchNamespacedLease({ name, namespace: ns, body: {
-        metadata: { resourceVersion: l.metadata?.resourceVersion },
-        spec: { holderIdentity: acquire ? this.c.podName : null, renewTime: micro, leaseDurationSeconds: 60 },
-      } }, mergePatch());
+      await this.kube.coordination.patchNamespacedLease(
+        {
+          name,
+          namespace: ns,
+          body: {
+            metadata: { resourceVersion: l.metadata?.resourceVersion },
+            spec: { holderIdentity: acquire ? this.c.podName : null, renewTime: micro, leaseDurationSeconds: 60 },
+          },
+        },
+        mergePatch(),
+      );
       return true;
     } catch (e) {
       const f = apiFailure(e);
       if (f.code === 404 && acquire) {
         try {
-          await this.kube.coordination.createNamespacedLease({ namespace: ns, body: { metadata: { name, namespace: ns }, spec: { holderIdentity: this.c.podName, renewTime: micro as never, leaseDurationSeconds: 60 } } }, withTimeout());
+          await this.kube.coordination.createNamespacedLease(
+            {
+              namespace: ns,
+              body: {
+                metadata: { name, namespace: ns },
+                spec: { holderIdentity: this.c.podName, renewTime: micro as never, leaseDurationSeconds: 60 },
+              },
+            },
+            withTimeout(),
+          );
           return true;
-        } catch { return false; }
+        } catch {
+          return false;
+        }
       }
       if (f.code === 409) return false;
       throw e;
@@ -141,7 +175,9 @@ export async function sentinelLiveness(c: Config): Promise<{ ok: boolean; reason
 /** Ready when this Sentinel monitors the set and a quorum of Sentinels is reachable (SENTINEL CKQUORUM). */
 export async function sentinelReadiness(c: Config): Promise<{ ok: boolean; reason: string }> {
   try {
-    const r = await withRedis(localSentinel(c), { ...probeOptions(c), password: undefined }, (x) => x.call('SENTINEL', 'CKQUORUM', c.masterSet));
+    const r = await withRedis(localSentinel(c), { ...probeOptions(c), password: undefined }, (x) =>
+      x.call('SENTINEL', 'CKQUORUM', c.masterSet),
+    );
     return { ok: true, reason: String(r) };
   } catch (e) {
     return { ok: false, reason: String((e as Error).message) };

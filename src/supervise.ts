@@ -17,15 +17,32 @@ export function exitCodeOf(r: { exitCode?: number; signal?: string }): number {
  * Starts the child with stdio inherited. `onSignal` runs first when SIGTERM/SIGINT arrives (e.g. a handover);
  * then the signal is forwarded to the child.
  */
-export function supervise(file: string, args: string[], stopTimeoutMs: number, onSignal?: (sig: NodeJS.Signals) => Promise<void>): Child {
-  const proc = execa(file, args, { stdio: 'inherit', reject: false, forceKillAfterDelay: stopTimeoutMs, cleanup: true });
+export function supervise(
+  file: string,
+  args: string[],
+  stopTimeoutMs: number,
+  onSignal?: (sig: NodeJS.Signals) => Promise<void>,
+): Child {
+  const proc = execa(file, args, {
+    stdio: 'inherit',
+    reject: false,
+    forceKillAfterDelay: stopTimeoutMs,
+    cleanup: true,
+  });
   let stopping = false;
   const forward = (sig: NodeJS.Signals) => {
-    if (stopping) { proc.kill(sig); return; }
+    if (stopping) {
+      proc.kill(sig);
+      return;
+    }
     stopping = true;
     log.info(`${sig} received: stopping ${file}`);
     void (async () => {
-      try { await onSignal?.(sig); } catch (e) { log.warn(`shutdown step failed: ${(e as Error).message}`); }
+      try {
+        await onSignal?.(sig);
+      } catch (e) {
+        log.warn(`shutdown step failed: ${(e as Error).message}`);
+      }
       proc.kill(sig === 'SIGINT' ? 'SIGTERM' : sig);
     })();
   };

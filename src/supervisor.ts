@@ -37,7 +37,9 @@ export class RedisSupervisor extends PeriodicLoop {
   }
 
   private async sentinelViews(): Promise<SentinelView[]> {
-    const addrs = await sentinelAddresses(this.c, this.kube).catch(() => [{ host: this.c.podIp, port: this.c.sentinelPort }]);
+    const addrs = await sentinelAddresses(this.c, this.kube).catch(() => [
+      { host: this.c.podIp, port: this.c.sentinelPort },
+    ]);
     return Promise.all(addrs.map((s) => askSentinel(s, this.c.masterSet, probeOptions(this.c))));
   }
 
@@ -61,10 +63,22 @@ export class RedisSupervisor extends PeriodicLoop {
     if (now.role === 'master') {
       this.metrics.promotions.inc();
       log.info(`Redis changed from ${from} to master`);
-      void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'BecameMaster', `Redis on ${this.c.podName} is now master (was ${from})`);
+      void emitEvent(
+        this.kube,
+        { name: this.c.podName },
+        'Normal',
+        'BecameMaster',
+        `Redis on ${this.c.podName} is now master (was ${from})`,
+      );
     } else if (now.role === 'slave') {
       log.info(`Redis changed from ${from} to replica of ${addr(now.master)}`);
-      void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'BecameReplica', `Redis on ${this.c.podName} is now a replica of ${addr(now.master)} (was ${from})`);
+      void emitEvent(
+        this.kube,
+        { name: this.c.podName },
+        'Normal',
+        'BecameReplica',
+        `Redis on ${this.c.podName} is now a replica of ${addr(now.master)} (was ${from})`,
+      );
     }
   }
 
@@ -73,16 +87,26 @@ export class RedisSupervisor extends PeriodicLoop {
     const t0 = performance.now();
     const [sentinels, pod] = await Promise.all([
       this.sentinelViews(),
-      this.kube.core.readNamespacedPod({ name: this.c.podName, namespace: this.kube.namespace }, withTimeout()).then(podView),
+      this.kube.core
+        .readNamespacedPod({ name: this.c.podName, namespace: this.kube.namespace }, withTimeout())
+        .then(podView),
     ]);
     const named = sentinelMaster(sentinels, this.c.quorum).master;
-    const namedMasterRole = named && !sameAddress(named, this.self) ? await askRole(named, probeOptions(this.c)) : undefined;
+    const namedMasterRole =
+      named && !sameAddress(named, this.self) ? await askRole(named, probeOptions(this.c)) : undefined;
     if (local.answered && local.role === 'master') this.metrics.lag.set(0);
     if (local.answered && local.role === 'slave') {
       const m = await askRole(local.master, probeOptions(this.c));
       if (m.answered && m.role === 'master') this.metrics.lag.set(Math.max(0, m.offset - local.offset));
     }
-    const action = reconcile({ self: this.self, quorum: this.c.quorum, local, label: pod.roleLabel, sentinels, namedMasterRole });
+    const action = reconcile({
+      self: this.self,
+      quorum: this.c.quorum,
+      local,
+      label: pod.roleLabel,
+      sentinels,
+      namedMasterRole,
+    });
     this.metrics.decisionSeconds.set((performance.now() - t0) / 1000);
     await this.act(action);
     const sentence = `${action.kind === 'none' ? 'no action' : action.kind}: ${action.reason}`;
@@ -99,7 +123,13 @@ export class RedisSupervisor extends PeriodicLoop {
     } else if (a.kind === 'label') {
       const r = await labelOnlyMaster(this.kube, this.c.podSelector, this.c.podName);
       await writeRecord(this.kube, this.c.masterRecord, this.c.podName, this.c.podIp);
-      await emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'LabelCorrected', `${a.reason}; labelled master${r.demoted.length ? `, removed master from ${r.demoted.join(', ')}` : ''}`);
+      await emitEvent(
+        this.kube,
+        { name: this.c.podName },
+        'Normal',
+        'LabelCorrected',
+        `${a.reason}; labelled master${r.demoted.length ? `, removed master from ${r.demoted.join(', ')}` : ''}`,
+      );
     } else {
       await withRedis(this.local, probeOptions(this.c), async (r) => {
         await r.call('REPLICAOF', a.master.host, String(a.master.port));
@@ -108,7 +138,13 @@ export class RedisSupervisor extends PeriodicLoop {
       this.metrics.heals.inc();
       await setRoleLabel(this.kube, this.c.podName, 'slave');
       log.warn(`split brain healed: ${a.reason}; now a replica of ${addr(a.master)}`);
-      await emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'SplitBrainHealed', `${a.reason}; made it a replica of ${addr(a.master)}`);
+      await emitEvent(
+        this.kube,
+        { name: this.c.podName },
+        'Warning',
+        'SplitBrainHealed',
+        `${a.reason}; made it a replica of ${addr(a.master)}`,
+      );
     }
   }
 
@@ -144,23 +180,35 @@ export class RedisSupervisor extends PeriodicLoop {
     const others = (await sentinelAddresses(this.c, this.kube).catch(() => [])).filter((s) => !sameAddress(s, own));
     // Writes are paused (they block, then fail on what is by then a replica) so that no write is acknowledged by
     // this master and a not-yet-reconfigured replica after Sentinel has promoted another one.
-    await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'PAUSE', String(this.c.handoverTimeoutMs + 5000), 'WRITE'))
-      .catch((e: Error) => log.warn(`handover: CLIENT PAUSE failed: ${e.message}`));
+    await withRedis(this.local, probeOptions(this.c), (r) =>
+      r.call('CLIENT', 'PAUSE', String(this.c.handoverTimeoutMs + 5000), 'WRITE'),
+    ).catch((e: Error) => log.warn(`handover: CLIENT PAUSE failed: ${e.message}`));
     let asked: Address | undefined;
     for (const s of [...others, own]) {
       try {
-        await withRedis(s, { ...probeOptions(this.c), password: undefined }, (r) => r.call('SENTINEL', 'FAILOVER', this.c.masterSet));
+        await withRedis(s, { ...probeOptions(this.c), password: undefined }, (r) =>
+          r.call('SENTINEL', 'FAILOVER', this.c.masterSet),
+        );
         asked = s;
         break;
       } catch (e) {
-        if (/INPROG/.test(String((e as Error).message))) { asked = s; break; }
+        if (/INPROG/.test(String((e as Error).message))) {
+          asked = s;
+          break;
+        }
       }
     }
     if (!asked) {
       await this.unpause();
       log.warn('handover: no Sentinel accepted SENTINEL FAILOVER; stopping anyway');
       this.metrics.handovers.inc({ result: 'failed' });
-      void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'HandoverFailed', 'no Sentinel accepted SENTINEL FAILOVER');
+      void emitEvent(
+        this.kube,
+        { name: this.c.podName },
+        'Warning',
+        'HandoverFailed',
+        'no Sentinel accepted SENTINEL FAILOVER',
+      );
       return;
     }
     log.info(`handover: asked Sentinel ${addr(asked)} to fail over; waiting up to ${this.c.handoverTimeoutMs} ms`);
@@ -178,7 +226,13 @@ export class RedisSupervisor extends PeriodicLoop {
         const took = Date.now() - t0;
         log.info(`handover: the sentinels now name ${addr(m)} after ${took} ms; stopping Redis`);
         this.metrics.handovers.inc({ result: 'done' });
-        await emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'HandedOver', `shutting down: mastership handed over to ${addr(m)} in ${took} ms`);
+        await emitEvent(
+          this.kube,
+          { name: this.c.podName },
+          'Normal',
+          'HandedOver',
+          `shutting down: mastership handed over to ${addr(m)} in ${took} ms`,
+        );
         return;
       }
       await sleep(100);
@@ -186,7 +240,13 @@ export class RedisSupervisor extends PeriodicLoop {
     await this.unpause();
     log.warn(`handover: no new master within ${this.c.handoverTimeoutMs} ms; stopping anyway`);
     this.metrics.handovers.inc({ result: 'timeout' });
-    void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'HandoverFailed', `no new master within ${this.c.handoverTimeoutMs} ms`);
+    void emitEvent(
+      this.kube,
+      { name: this.c.podName },
+      'Warning',
+      'HandoverFailed',
+      `no new master within ${this.c.handoverTimeoutMs} ms`,
+    );
   }
 }
 
@@ -202,11 +262,16 @@ export async function redisLiveness(c: Config): Promise<{ ok: boolean; reason: s
   }
 }
 
-export async function redisReadinessCheck(c: Config, sentinels: SentinelView[]): Promise<{ ok: boolean; reason: string }> {
+export async function redisReadinessCheck(
+  c: Config,
+  sentinels: SentinelView[],
+): Promise<{ ok: boolean; reason: string }> {
   let facts;
   try {
     facts = infoFacts(parseInfo(String(await withRedis(localRedis(c), probeOptions(c), (r) => r.call('INFO')))));
-  } catch { /* not answering */ }
+  } catch {
+    /* not answering */
+  }
   const r = redisReadiness({ host: c.podIp, port: c.redisPort }, facts, sentinels, c.quorum);
   return { ok: r.ready, reason: r.reason };
 }

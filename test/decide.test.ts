@@ -6,17 +6,48 @@ import type { Observation, PodView, RoleAnswer, SentinelView } from '../src/mode
 
 const P = 6379;
 const ip = (i: number) => `10.0.0.${i + 10}`;
-const pod = (i: number, extra: Partial<PodView> = {}): PodView => ({ name: `redis-${i}`, ordinal: i, ip: ip(i), phase: 'Running', ready: true, terminating: false, data: 'present', ...extra });
-const master = (replicas: number[] = []): RoleAnswer => ({ answered: true, role: 'master', offset: 100, replicas: replicas.map((r) => ({ host: ip(r), port: P })) });
-const replicaOf = (m: number): RoleAnswer => ({ answered: true, role: 'slave', master: { host: ip(m), port: P }, linkState: 'connected', offset: 100 });
+const pod = (i: number, extra: Partial<PodView> = {}): PodView => ({
+  name: `redis-${i}`,
+  ordinal: i,
+  ip: ip(i),
+  phase: 'Running',
+  ready: true,
+  terminating: false,
+  data: 'present',
+  ...extra,
+});
+const master = (replicas: number[] = []): RoleAnswer => ({
+  answered: true,
+  role: 'master',
+  offset: 100,
+  replicas: replicas.map((r) => ({ host: ip(r), port: P })),
+});
+const replicaOf = (m: number): RoleAnswer => ({
+  answered: true,
+  role: 'slave',
+  master: { host: ip(m), port: P },
+  linkState: 'connected',
+  offset: 100,
+});
 const sentinel = (i: number, m: number | null | undefined, extra: Partial<SentinelView> = {}): SentinelView =>
-  m === undefined ? { sentinel: { host: ip(i), port: 26379 }, reachable: false } : { sentinel: { host: ip(i), port: 26379 }, reachable: true, master: m === null ? null : { host: ip(m), port: P }, ...extra };
+  m === undefined
+    ? { sentinel: { host: ip(i), port: 26379 }, reachable: false }
+    : {
+        sentinel: { host: ip(i), port: 26379 },
+        reachable: true,
+        master: m === null ? null : { host: ip(m), port: P },
+        ...extra,
+      };
 
-function world(self: number, o: Partial<Observation> & { roles?: Record<number, RoleAnswer>; hasData?: boolean } = {}): Observation {
+function world(
+  self: number,
+  o: Partial<Observation> & { roles?: Record<number, RoleAnswer>; hasData?: boolean } = {},
+): Observation {
   const { roles = {}, hasData = true, ...rest } = o;
   return {
     self: { name: `redis-${self}`, ip: ip(self), ordinal: self, hasData },
-    redisPort: P, quorum: 2,
+    redisPort: P,
+    quorum: 2,
     pods: [pod(0), pod(1), pod(2)],
     sentinels: [sentinel(0, undefined), sentinel(1, undefined), sentinel(2, undefined)],
     record: null,
@@ -25,15 +56,29 @@ function world(self: number, o: Partial<Observation> & { roles?: Record<number, 
   };
 }
 
-const scenarios: { name: string; obs: Observation; expect: { role: string; master?: number; rule?: string; why: RegExp } }[] = [
+const scenarios: {
+  name: string;
+  obs: Observation;
+  expect: { role: string; master?: number; rule?: string; why: RegExp };
+}[] = [
   {
     name: 'first boot ever: all pods empty, nothing anywhere -> lowest ordinal is master',
-    obs: world(0, { hasData: false, pods: [pod(0, { data: 'empty' }), pod(1, { data: 'empty' }), pod(2, { data: 'empty' })] }),
-    expect: { role: 'master', rule: 'first-boot', why: /first boot: this pod has the lowest ordinal \(no pod has data/ },
+    obs: world(0, {
+      hasData: false,
+      pods: [pod(0, { data: 'empty' }), pod(1, { data: 'empty' }), pod(2, { data: 'empty' })],
+    }),
+    expect: {
+      role: 'master',
+      rule: 'first-boot',
+      why: /first boot: this pod has the lowest ordinal \(no pod has data/,
+    },
   },
   {
     name: 'first boot, another pod: waits for the lowest ordinal to become master',
-    obs: world(2, { hasData: false, pods: [pod(0, { data: 'empty' }), pod(1, { data: 'empty' }), pod(2, { data: 'empty' })] }),
+    obs: world(2, {
+      hasData: false,
+      pods: [pod(0, { data: 'empty' }), pod(1, { data: 'empty' }), pod(2, { data: 'empty' })],
+    }),
     expect: { role: 'wait', why: /redis-0 has the lowest ordinal.*waiting for it to become master/ },
   },
   {
@@ -43,7 +88,10 @@ const scenarios: { name: string; obs: Observation; expect: { role: string; maste
   },
   {
     name: 'first boot: a peer has not reported its data yet -> wait, do not guess',
-    obs: world(0, { hasData: false, pods: [pod(0, { data: 'empty' }), pod(1, { data: undefined }), pod(2, { data: 'empty' })] }),
+    obs: world(0, {
+      hasData: false,
+      pods: [pod(0, { data: 'empty' }), pod(1, { data: undefined }), pod(2, { data: 'empty' })],
+    }),
     expect: { role: 'wait', why: /waiting for redis-1 to report whether they have data/ },
   },
   {
@@ -53,12 +101,23 @@ const scenarios: { name: string; obs: Observation; expect: { role: string; maste
   },
   {
     name: 'restart while Sentinels know the master -> replica of it',
-    obs: world(1, { sentinels: [sentinel(0, 0), sentinel(1, 0), sentinel(2, 0)], roles: { 0: master([2]), 2: replicaOf(0) } }),
-    expect: { role: 'replica', master: 0, rule: 'sentinels', why: /sentinels 3\/3 name redis-0 \(10\.0\.0\.10:6379\) as master; it answers ROLE master/ },
+    obs: world(1, {
+      sentinels: [sentinel(0, 0), sentinel(1, 0), sentinel(2, 0)],
+      roles: { 0: master([2]), 2: replicaOf(0) },
+    }),
+    expect: {
+      role: 'replica',
+      master: 0,
+      rule: 'sentinels',
+      why: /sentinels 3\/3 name redis-0 \(10\.0\.0\.10:6379\) as master; it answers ROLE master/,
+    },
   },
   {
     name: 'master died, failover in progress -> wait',
-    obs: world(1, { sentinels: [sentinel(0, undefined), sentinel(1, 0, { failoverInProgress: true }), sentinel(2, 0)], roles: { 2: replicaOf(0) } }),
+    obs: world(1, {
+      sentinels: [sentinel(0, undefined), sentinel(1, 0, { failoverInProgress: true }), sentinel(2, 0)],
+      roles: { 2: replicaOf(0) },
+    }),
     expect: { role: 'wait', why: /failover in progress/ },
   },
   {
@@ -73,12 +132,18 @@ const scenarios: { name: string; obs: Observation; expect: { role: string; maste
   },
   {
     name: 'Sentinels disagree -> wait',
-    obs: world(2, { sentinels: [sentinel(0, 0), sentinel(1, 1), sentinel(2, undefined)], roles: { 0: master(), 1: master() } }),
+    obs: world(2, {
+      sentinels: [sentinel(0, 0), sentinel(1, 1), sentinel(2, undefined)],
+      roles: { 0: master(), 1: master() },
+    }),
     expect: { role: 'wait', why: /sentinels disagree/ },
   },
   {
     name: 'only one Sentinel answers (below quorum) -> falls through to the live master',
-    obs: world(2, { sentinels: [sentinel(0, 0), sentinel(1, undefined), sentinel(2, undefined)], roles: { 0: master() } }),
+    obs: world(2, {
+      sentinels: [sentinel(0, 0), sentinel(1, undefined), sentinel(2, undefined)],
+      roles: { 0: master() },
+    }),
     expect: { role: 'replica', master: 0, rule: 'live-master', why: /answers ROLE master/ },
   },
   {
@@ -117,33 +182,60 @@ const scenarios: { name: string; obs: Observation; expect: { role: string; maste
     expect: { role: 'wait', why: /redis-0 has the lowest ordinal \(among the pods with data\)/ },
   },
   {
-    name: 'pod IP changed: Sentinels name this pod\'s old IP, which no pod has; nobody answers there -> wait for failover',
-    obs: world(0, { pods: [pod(0, { ip: '10.0.0.99' }), pod(1), pod(2)], self: { name: 'redis-0', ip: '10.0.0.99', ordinal: 0, hasData: true }, sentinels: [sentinel(1, 0), sentinel(2, 0)], roles: { 1: replicaOf(0), 2: replicaOf(0) } }),
+    name: "pod IP changed: Sentinels name this pod's old IP, which no pod has; nobody answers there -> wait for failover",
+    obs: world(0, {
+      pods: [pod(0, { ip: '10.0.0.99' }), pod(1), pod(2)],
+      self: { name: 'redis-0', ip: '10.0.0.99', ordinal: 0, hasData: true },
+      sentinels: [sentinel(1, 0), sentinel(2, 0)],
+      roles: { 1: replicaOf(0), 2: replicaOf(0) },
+    }),
     expect: { role: 'wait', why: /name 10\.0\.0\.10:6379 as master, but it does not answer/ },
   },
   {
     name: 'pod IP changed after the failover: replica of the new master',
-    obs: world(0, { pods: [pod(0, { ip: '10.0.0.99' }), pod(1), pod(2)], self: { name: 'redis-0', ip: '10.0.0.99', ordinal: 0, hasData: true }, sentinels: [sentinel(1, 1), sentinel(2, 1)], roles: { 1: master([2]) } }),
+    obs: world(0, {
+      pods: [pod(0, { ip: '10.0.0.99' }), pod(1), pod(2)],
+      self: { name: 'redis-0', ip: '10.0.0.99', ordinal: 0, hasData: true },
+      sentinels: [sentinel(1, 1), sentinel(2, 1)],
+      roles: { 1: master([2]) },
+    }),
     expect: { role: 'replica', master: 1, rule: 'sentinels', why: /name redis-1/ },
   },
   {
     name: 'crashed and restarted before Sentinel noticed, with its data -> comes back as master',
-    obs: world(0, { sentinels: [sentinel(0, undefined), sentinel(1, 0), sentinel(2, 0)], roles: { 1: replicaOf(0), 2: replicaOf(0) } }),
+    obs: world(0, {
+      sentinels: [sentinel(0, undefined), sentinel(1, 0), sentinel(2, 0)],
+      roles: { 1: replicaOf(0), 2: replicaOf(0) },
+    }),
     expect: { role: 'master', rule: 'sentinels', why: /name this pod .* as master; its data dir has data/ },
   },
   {
     name: 'crashed and restarted before Sentinel noticed, data dir lost -> must not come back as an empty master',
-    obs: world(0, { hasData: false, sentinels: [sentinel(1, 0), sentinel(2, 0)], roles: { 1: replicaOf(0), 2: replicaOf(0) } }),
-    expect: { role: 'wait', why: /data dir is empty while redis-1, redis-2 hold data; it must not come back as an empty master/ },
+    obs: world(0, {
+      hasData: false,
+      sentinels: [sentinel(1, 0), sentinel(2, 0)],
+      roles: { 1: replicaOf(0), 2: replicaOf(0) },
+    }),
+    expect: {
+      role: 'wait',
+      why: /data dir is empty while redis-1, redis-2 hold data; it must not come back as an empty master/,
+    },
   },
   {
     name: 'two live masters (split brain) and one is labelled master -> replicate the labelled one',
-    obs: world(2, { pods: [pod(0, { roleLabel: 'slave' }), pod(1, { roleLabel: 'master' }), pod(2)], roles: { 0: master(), 1: master() } }),
+    obs: world(2, {
+      pods: [pod(0, { roleLabel: 'slave' }), pod(1, { roleLabel: 'master' }), pod(2)],
+      roles: { 0: master(), 1: master() },
+    }),
     expect: { role: 'replica', master: 1, rule: 'live-master', why: /redis-1 is the one labelled master/ },
   },
   {
     name: 'terminating pods do not count as live masters',
-    obs: world(2, { pods: [pod(0, { terminating: true }), pod(1), pod(2)], roles: { 0: master() }, record: { pod: 'redis-1' } }),
+    obs: world(2, {
+      pods: [pod(0, { terminating: true }), pod(1), pod(2)],
+      roles: { 0: master() },
+      record: { pod: 'redis-1' },
+    }),
     expect: { role: 'replica', master: 1, rule: 'master-of-record', why: /master of record is redis-1/ },
   },
 ];
@@ -158,7 +250,10 @@ for (const s of scenarios) {
       assert.deepEqual(d.master, { host: ip(s.expect.master), port: P });
     }
     assert.match(d.reasons.join(' | '), s.expect.why);
-    assert.ok(d.reasons.every((r) => r.length > 10 && !r.includes('undefined')), d.reasons.join(' | '));
+    assert.ok(
+      d.reasons.every((r) => r.length > 10 && !r.includes('undefined')),
+      d.reasons.join(' | '),
+    );
   });
 }
 
@@ -171,7 +266,11 @@ test('decide is pure: same observation, same decision; the observation is not mo
 
 test('never two masters: with every pod deciding on the same world, at most one decides master', () => {
   const worlds = [
-    (s: number) => world(s, { hasData: false, pods: [pod(0, { data: 'empty' }), pod(1, { data: 'empty' }), pod(2, { data: 'empty' })] }),
+    (s: number) =>
+      world(s, {
+        hasData: false,
+        pods: [pod(0, { data: 'empty' }), pod(1, { data: 'empty' }), pod(2, { data: 'empty' })],
+      }),
     (s: number) => world(s, { record: { pod: 'redis-2' } }),
     (s: number) => world(s, { hasData: s === 1, pods: [pod(0, { data: 'empty' }), pod(1), pod(2, { data: 'empty' })] }),
     (s: number) => world(s, { sentinels: [sentinel(0, 0), sentinel(1, 0), sentinel(2, 0)], roles: { 0: master() } }),
@@ -180,7 +279,12 @@ test('never two masters: with every pod deciding on the same world, at most one 
 });
 
 test('Sentinel mode monitors the agreed master, else a live master, else waits', () => {
-  assert.deepEqual(decideSentinelMaster(world(0, { sentinels: [sentinel(0, 1), sentinel(1, 1), sentinel(2, undefined)], roles: { 1: master() } })).master, { host: ip(1), port: P });
+  assert.deepEqual(
+    decideSentinelMaster(
+      world(0, { sentinels: [sentinel(0, 1), sentinel(1, 1), sentinel(2, undefined)], roles: { 1: master() } }),
+    ).master,
+    { host: ip(1), port: P },
+  );
   assert.deepEqual(decideSentinelMaster(world(0, { roles: { 2: master() } })).master, { host: ip(2), port: P });
   const none = decideSentinelMaster(world(0, {}));
   assert.equal(none.master, undefined);

@@ -26,8 +26,17 @@ let offDoubles = () => {};
 before(async () => {
   api = await new KubeStandin().start();
   root = await mkdtemp(join(tmpdir(), 'rhl-e2e-'));
-  c = await new LocalCluster({ api, root, log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined }).init();
-  offDoubles = api.store.subscribe((ch) => { if (ch.bucket === 'pods') { const m = c.labelledMasters(); if (m.length > 1) doubles.push(m); } });
+  c = await new LocalCluster({
+    api,
+    root,
+    log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined,
+  }).init();
+  offDoubles = api.store.subscribe((ch) => {
+    if (ch.bucket === 'pods') {
+      const m = c.labelledMasters();
+      if (m.length > 1) doubles.push(m);
+    }
+  });
 });
 after(async () => {
   offDoubles();
@@ -70,13 +79,20 @@ describe('end-to-end scenarios', () => {
     sentinelWriter = new SentinelWriter(c);
     labelWriter.start();
     sentinelWriter.start();
-    await waitFor('both clients writing', () => labelWriter.acked.length > 10 && sentinelWriter.acked.length > 10, 20_000);
+    await waitFor(
+      'both clients writing',
+      () => labelWriter.acked.length > 10 && sentinelWriter.acked.length > 10,
+      20_000,
+    );
   });
 
   test('replica kill (container restart, same IP): rejoins, master unchanged', async (t) => {
     const before = c.labelledMasters()[0];
     const replica = c.ordinals.find((i) => c.pod(i).name !== before)!;
-    const m = await scenario(t, 'replica kill', async () => { await c.killPod(replica); await c.startPod(replica); });
+    const m = await scenario(t, 'replica kill', async () => {
+      await c.killPod(replica);
+      await c.startPod(replica);
+    });
     assert.equal(m, before);
   });
 
@@ -84,7 +100,15 @@ describe('end-to-end scenarios', () => {
     const old = c.labelledMasters()[0];
     const m = await scenario(t, 'master kill', async () => {
       await c.killPod(ord(old));
-      await waitFor('failover relabel', () => { const ms = c.labelledMasters(); return ms.length === 1 && ms[0] !== old; }, CONVERGE_MS, 20);
+      await waitFor(
+        'failover relabel',
+        () => {
+          const ms = c.labelledMasters();
+          return ms.length === 1 && ms[0] !== old;
+        },
+        CONVERGE_MS,
+        20,
+      );
       await c.recreatePod(ord(old), 'kill');
       await c.waitReady(ord(old));
     });
@@ -94,7 +118,10 @@ describe('end-to-end scenarios', () => {
   test('a replica pod deleted and recreated with a new IP', async (t) => {
     const master = c.labelledMasters()[0];
     const replica = c.ordinals.find((i) => c.pod(i).name !== master)!;
-    const m = await scenario(t, 'replica recreated', async () => { await c.recreatePod(replica, 'term'); await c.waitReady(replica); });
+    const m = await scenario(t, 'replica recreated', async () => {
+      await c.recreatePod(replica, 'term');
+      await c.waitReady(replica);
+    });
     assert.equal(m, master);
   });
 
@@ -102,7 +129,11 @@ describe('end-to-end scenarios', () => {
     const master = c.labelledMasters()[0];
     const mi = ord(master);
     let flips = 0;
-    const watch = setInterval(() => { void c.role(mi).then((r) => { if (r && r !== 'master') flips++; }); }, 100);
+    const watch = setInterval(() => {
+      void c.role(mi).then((r) => {
+        if (r && r !== 'master') flips++;
+      });
+    }, 100);
     try {
       const m = await scenario(t, 'sentinel amnesia', () => c.restartSentinels(true));
       assert.equal(m, master);
@@ -114,7 +145,11 @@ describe('end-to-end scenarios', () => {
 
   test('scale 3 -> 5: the new pods join as replicas', async (t) => {
     const master = c.labelledMasters()[0];
-    const m = await scenario(t, 'scale to 5', async () => { await c.scaleTo(5); await c.waitReady(3); await c.waitReady(4); });
+    const m = await scenario(t, 'scale to 5', async () => {
+      await c.scaleTo(5);
+      await c.waitReady(3);
+      await c.waitReady(4);
+    });
     assert.equal(m, master);
     assert.deepEqual(Object.values(c.labels()).sort(), ['master', 'slave', 'slave', 'slave', 'slave']);
   });
@@ -134,14 +169,22 @@ describe('end-to-end scenarios', () => {
   });
 
   test('no WAIT-acknowledged write was lost by either client', async (t) => {
-    await waitFor('clients writing again', async () => {
-      const [a, b] = [labelWriter.acked.length, sentinelWriter.acked.length];
-      await new Promise((r) => setTimeout(r, 500));
-      return labelWriter.acked.length > a && sentinelWriter.acked.length > b;
-    }, 60_000, 0);
+    await waitFor(
+      'clients writing again',
+      async () => {
+        const [a, b] = [labelWriter.acked.length, sentinelWriter.acked.length];
+        await new Promise((r) => setTimeout(r, 500));
+        return labelWriter.acked.length > a && sentinelWriter.acked.length > b;
+      },
+      60_000,
+      0,
+    );
     await labelWriter.stop();
     await sentinelWriter.stop();
-    for (const w of [labelWriter, sentinelWriter]) gaps.push(`${w.constructor.name}: ${w.acked.length} acknowledged, ${w.failures} failed attempts, longest gap ${w.maxGapMs()} ms`);
+    for (const w of [labelWriter, sentinelWriter])
+      gaps.push(
+        `${w.constructor.name}: ${w.acked.length} acknowledged, ${w.failures} failed attempts, longest gap ${w.maxGapMs()} ms`,
+      );
     t.diagnostic(gaps.join('; '));
     await labelWriter.assertAllPresent();
     await sentinelWriter.assertAllPresent();

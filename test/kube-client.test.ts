@@ -31,7 +31,8 @@ test('C1 Node 24 and client-node 2.x; loadFromDefault() via KUBECONFIG with inse
     kc = new k8s.KubeConfig();
     kc.loadFromDefault();
   } finally {
-    if (saved === undefined) delete process.env.KUBECONFIG; else process.env.KUBECONFIG = saved;
+    if (saved === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = saved;
   }
   assert.equal(kc.getCurrentCluster()?.skipTLSVerify, true);
   core = kc.makeApiClient(k8s.CoreV1Api);
@@ -39,16 +40,29 @@ test('C1 Node 24 and client-node 2.x; loadFromDefault() via KUBECONFIG with inse
 
 test('lists pods by label and field selector', async () => {
   const all = await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=redis,redis-role notin (master)' });
-  assert.deepEqual(all.items.map((p) => p.metadata?.name), ['redis-0', 'redis-1', 'redis-2']);
+  assert.deepEqual(
+    all.items.map((p) => p.metadata?.name),
+    ['redis-0', 'redis-1', 'redis-2'],
+  );
   const byIp = await core.listNamespacedPod({ namespace: NS, fieldSelector: 'status.podIP=10.0.0.2' });
-  assert.deepEqual(byIp.items.map((p) => p.metadata?.name), ['redis-1']);
+  assert.deepEqual(
+    byIp.items.map((p) => p.metadata?.name),
+    ['redis-1'],
+  );
 });
 
 test('merge-patches a label with the content-type override; the default content type is refused with 400', async () => {
-  const p = await core.patchNamespacedPod({ name: 'redis-0', namespace: NS, body: { metadata: { labels: { 'redis-role': 'master' } } } }, merge);
+  const p = await core.patchNamespacedPod(
+    { name: 'redis-0', namespace: NS, body: { metadata: { labels: { 'redis-role': 'master' } } } },
+    merge,
+  );
   assert.equal(p.metadata?.labels?.['redis-role'], 'master');
   await assert.rejects(
-    core.patchNamespacedPod({ name: 'redis-0', namespace: NS, body: { metadata: { labels: { 'redis-role': 'slave' } } } }),
+    core.patchNamespacedPod({
+      name: 'redis-0',
+      namespace: NS,
+      body: { metadata: { labels: { 'redis-role': 'slave' } } },
+    }),
     (e: unknown) => e instanceof k8s.ApiException && e.code === 400,
   );
   assert.equal(api.getObject('pods', NS, 'redis-0')!.metadata.labels!['redis-role'], 'master');
@@ -57,24 +71,42 @@ test('merge-patches a label with the content-type override; the default content 
 test('a stale resourceVersion gets 409 Conflict with reason Conflict', async () => {
   const pod = await core.readNamespacedPod({ name: 'redis-1', namespace: NS });
   const rv = pod.metadata!.resourceVersion!;
-  await core.patchNamespacedPod({ name: 'redis-1', namespace: NS, body: { metadata: { resourceVersion: rv, labels: { x: '1' } } } }, merge);
+  await core.patchNamespacedPod(
+    { name: 'redis-1', namespace: NS, body: { metadata: { resourceVersion: rv, labels: { x: '1' } } } },
+    merge,
+  );
   await assert.rejects(
-    core.patchNamespacedPod({ name: 'redis-1', namespace: NS, body: { metadata: { resourceVersion: rv, labels: { x: '2' } } } }, merge),
-    (e: unknown) => e instanceof k8s.ApiException && e.code === 409 && JSON.parse(e.body as string).reason === 'Conflict',
+    core.patchNamespacedPod(
+      { name: 'redis-1', namespace: NS, body: { metadata: { resourceVersion: rv, labels: { x: '2' } } } },
+      merge,
+    ),
+    (e: unknown) =>
+      e instanceof k8s.ApiException && e.code === 409 && JSON.parse(e.body as string).reason === 'Conflict',
   );
 });
 
 test('creates a core/v1 Event (201) and reads a missing StatefulSet as 404', async () => {
   const now = new Date();
-  const ev = await core.createNamespacedEvent({ namespace: NS, body: {
-    metadata: { generateName: 'redis-0.', namespace: NS },
-    involvedObject: { apiVersion: 'v1', kind: 'Pod', name: 'redis-0', namespace: NS },
-    type: 'Normal', reason: 'Test', message: 'hello', source: { component: 'redis-ha-launcher' },
-    firstTimestamp: now, lastTimestamp: now, count: 1,
-  } });
+  const ev = await core.createNamespacedEvent({
+    namespace: NS,
+    body: {
+      metadata: { generateName: 'redis-0.', namespace: NS },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: 'redis-0', namespace: NS },
+      type: 'Normal',
+      reason: 'Test',
+      message: 'hello',
+      source: { component: 'redis-ha-launcher' },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    },
+  });
   assert.match(ev.metadata?.name ?? '', /^redis-0\./);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
-  await assert.rejects(apps.readNamespacedStatefulSet({ name: 'redis', namespace: NS }), (e: unknown) => e instanceof k8s.ApiException && e.code === 404);
+  await assert.rejects(
+    apps.readNamespacedStatefulSet({ name: 'redis', namespace: NS }),
+    (e: unknown) => e instanceof k8s.ApiException && e.code === 404,
+  );
 });
 
 test('an informer sees label changes that move pods in and out of its selector', async () => {
@@ -86,12 +118,22 @@ test('an informer sees label changes that move pods in and out of its selector',
   inf.on('delete', (p) => seen.push(`delete ${p.metadata?.name}`));
   await inf.start();
   try {
-    await core.patchNamespacedPod({ name: 'redis-2', namespace: NS, body: { metadata: { labels: { 'redis-role': 'master' } } } }, merge);
-    await core.patchNamespacedPod({ name: 'redis-0', namespace: NS, body: { metadata: { labels: { 'redis-role': null } } } }, merge);
+    await core.patchNamespacedPod(
+      { name: 'redis-2', namespace: NS, body: { metadata: { labels: { 'redis-role': 'master' } } } },
+      merge,
+    );
+    await core.patchNamespacedPod(
+      { name: 'redis-0', namespace: NS, body: { metadata: { labels: { 'redis-role': null } } } },
+      merge,
+    );
     const deadline = Date.now() + 5000;
-    while (!(seen.includes('add redis-2') && seen.includes('delete redis-0')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!(seen.includes('add redis-2') && seen.includes('delete redis-0')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(seen, ['add redis-0', 'add redis-2', 'delete redis-0']);
-    assert.deepEqual(inf.list(NS).map((p) => p.metadata?.name), ['redis-2']);
+    assert.deepEqual(
+      inf.list(NS).map((p) => p.metadata?.name),
+      ['redis-2'],
+    );
   } finally {
     await inf.stop();
   }

@@ -16,7 +16,15 @@ let api: KubeStandin;
 
 function seed() {
   for (const [i, role] of ['master', 'slave', undefined].entries()) {
-    api.put('pods', statefulSetPod({ sts: 'redis', ordinal: i, namespace: NS, labels: { app: 'redis', tier: String(i * 10), ...(role ? { 'redis-role': role } : {}) } }));
+    api.put(
+      'pods',
+      statefulSetPod({
+        sts: 'redis',
+        ordinal: i,
+        namespace: NS,
+        labels: { app: 'redis', tier: String(i * 10), ...(role ? { 'redis-role': role } : {}) },
+      }),
+    );
     setPodState(api, NS, `redis-${i}`, { phase: 'Running', podIP: `10.0.0.${i + 1}`, ready: i !== 2 });
   }
   api.put('pods', statefulSetPod({ sts: 'other', ordinal: 0, namespace: NS, labels: { app: 'other' } }));
@@ -26,9 +34,12 @@ function seed() {
 before(async () => {
   api = await new KubeStandin({
     tokens: {
-      'admin': { user: 'system:admin' },
+      admin: { user: 'system:admin' },
       [DEFAULT_TOKEN]: { user: 'system:admin' },
-      'reader': { user: 'system:serviceaccount:redis:reader', grants: [{ verbs: ['get', 'list', 'watch'], resources: ['pods'], groups: [''] }] },
+      reader: {
+        user: 'system:serviceaccount:redis:reader',
+        grants: [{ verbs: ['get', 'list', 'watch'], resources: ['pods'], groups: [''] }],
+      },
     },
     bookmarkMs: 200,
     historyLimit: 50,
@@ -42,7 +53,12 @@ const T = { token: 'admin' };
 
 describe('transport', () => {
   test('T1 every JSON response has Content-Type application/json (success and error)', async () => {
-    for (const [m, p] of [['GET', PODS], ['GET', `${PODS}/nope`], ['GET', '/api/v1/namespaces/x/foos'], ['GET', '/apis']] as const) {
+    for (const [m, p] of [
+      ['GET', PODS],
+      ['GET', `${PODS}/nope`],
+      ['GET', '/api/v1/namespaces/x/foos'],
+      ['GET', '/apis'],
+    ] as const) {
       const r = await call(api, m, p, T);
       assert.match(r.headers.get('content-type') ?? '', /^application\/json/, `${m} ${p}`);
     }
@@ -50,7 +66,16 @@ describe('transport', () => {
   test('T2 errors use the Status envelope with HTTP status = code', async () => {
     const r = await call(api, 'GET', `${PODS}/redis-9`, T);
     assert.equal(r.status, 404);
-    assert.deepEqual(r.json, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'pods "redis-9" not found', reason: 'NotFound', details: { name: 'redis-9', kind: 'pods' }, code: 404 });
+    assert.deepEqual(r.json, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'pods "redis-9" not found',
+      reason: 'NotFound',
+      details: { name: 'redis-9', kind: 'pods' },
+      code: 404,
+    });
   });
   test('T3 + decodes to space; repeated parameters use the first value', async () => {
     const r = await call(api, 'GET', `${PODS}?labelSelector=app+in+(redis)&labelSelector=app%3Dother`, T);
@@ -69,16 +94,34 @@ describe('transport', () => {
     for (const token of [null, 'wrong']) {
       const r = await call(api, 'GET', PODS, { token });
       assert.equal(r.status, 401);
-      assert.deepEqual(r.json, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+      assert.deepEqual(r.json, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'Unauthorized',
+        reason: 'Unauthorized',
+        code: 401,
+      });
     }
-    const p = await call(api, 'PATCH', `${PODS}/redis-0`, { token: 'reader', contentType: MERGE, body: { metadata: { labels: { a: 'b' } } } });
+    const p = await call(api, 'PATCH', `${PODS}/redis-0`, {
+      token: 'reader',
+      contentType: MERGE,
+      body: { metadata: { labels: { a: 'b' } } },
+    });
     assert.equal(p.status, 403);
     assert.equal(p.json.reason, 'Forbidden');
-    assert.equal(p.json.message, 'pods "redis-0" is forbidden: User "system:serviceaccount:redis:reader" cannot patch resource "pods" in API group "" in the namespace "redis"');
+    assert.equal(
+      p.json.message,
+      'pods "redis-0" is forbidden: User "system:serviceaccount:redis:reader" cannot patch resource "pods" in API group "" in the namespace "redis"',
+    );
     assert.deepEqual(p.json.details, { name: 'redis-0', kind: 'pods' });
     const l = await call(api, 'GET', '/apis/apps/v1/namespaces/redis/statefulsets', { token: 'reader' });
     assert.equal(l.status, 403);
-    assert.equal(l.json.message, 'statefulsets.apps is forbidden: User "system:serviceaccount:redis:reader" cannot list resource "statefulsets" in API group "apps" in the namespace "redis"');
+    assert.equal(
+      l.json.message,
+      'statefulsets.apps is forbidden: User "system:serviceaccount:redis:reader" cannot list resource "statefulsets" in API group "apps" in the namespace "redis"',
+    );
     assert.deepEqual(l.json.details, { group: 'apps', kind: 'statefulsets' });
     const s = await call(api, 'PATCH', `${PODS}/redis-0/status`, { token: 'reader', contentType: MERGE, body: {} });
     assert.match(s.json.message, /cannot patch resource "pods\/status"/);
@@ -92,14 +135,22 @@ describe('list', () => {
     assert.equal(r.json.kind, 'PodList');
     assert.equal(r.json.apiVersion, 'v1');
     assert.equal(typeof r.json.metadata.resourceVersion, 'string');
-    for (const i of r.json.items) { assert.equal(i.kind, undefined); assert.equal(i.apiVersion, undefined); }
-    assert.ok(r.json.items.every((i: any) => Number(i.metadata.resourceVersion) <= Number(r.json.metadata.resourceVersion)));
+    for (const i of r.json.items) {
+      assert.equal(i.kind, undefined);
+      assert.equal(i.apiVersion, undefined);
+    }
+    assert.ok(
+      r.json.items.every((i: any) => Number(i.metadata.resourceVersion) <= Number(r.json.metadata.resourceVersion)),
+    );
     const empty = await call(api, 'GET', `${PODS}?labelSelector=app%3Dnone`, T);
     assert.deepEqual(empty.json.items, []);
   });
   test('L2 items sorted by namespace then name', async () => {
     const r = await call(api, 'GET', '/api/v1/pods', T);
-    assert.deepEqual(r.json.items.map((i: any) => `${i.metadata.namespace}/${i.metadata.name}`), ['redis/other-0', 'redis/redis-0', 'redis/redis-1', 'redis/redis-2', 'zz/redis-0']);
+    assert.deepEqual(
+      r.json.items.map((i: any) => `${i.metadata.namespace}/${i.metadata.name}`),
+      ['redis/other-0', 'redis/redis-0', 'redis/redis-1', 'redis/redis-2', 'zz/redis-0'],
+    );
   });
   test('L3 label selector operators, whitespace, empty values, != and notin match absent keys', async () => {
     const q = async (s: string) => names(await call(api, 'GET', `${PODS}?labelSelector=${encodeURIComponent(s)}`, T));
@@ -188,7 +239,14 @@ describe('watch', () => {
     assert.equal(w.status, 200);
     assert.match(w.headers.get('content-type')!, /^application\/json/);
     await w.next(3);
-    assert.deepEqual(w.events.map((e) => [e.type, e.object.metadata.name, e.object.kind]), [['ADDED', 'redis-0', 'Pod'], ['ADDED', 'redis-1', 'Pod'], ['ADDED', 'redis-2', 'Pod']]);
+    assert.deepEqual(
+      w.events.map((e) => [e.type, e.object.metadata.name, e.object.kind]),
+      [
+        ['ADDED', 'redis-0', 'Pod'],
+        ['ADDED', 'redis-1', 'Pod'],
+        ['ADDED', 'redis-2', 'Pod'],
+      ],
+    );
     assert.ok(w.rawLines.every((l) => !l.includes('\n  ') && JSON.stringify(JSON.parse(l)) === l));
     w.close();
     // headers arrive although nothing matches
@@ -199,15 +257,34 @@ describe('watch', () => {
   test('W3+W7 resourceVersion=N gives only later changes, RVs increasing and equal to stored; too old → ERROR 410 then close', async () => {
     const rv = (await call(api, 'GET', PODS, T)).json.metadata.resourceVersion;
     const w = await openWatch(api, `${PODS}?watch=true&resourceVersion=${rv}`);
-    await call(api, 'PATCH', `${PODS}/redis-1`, { ...T, contentType: MERGE, body: { metadata: { annotations: { a: '1' } } } });
-    await call(api, 'PATCH', `${PODS}/redis-2`, { ...T, contentType: MERGE, body: { metadata: { annotations: { a: '1' } } } });
+    await call(api, 'PATCH', `${PODS}/redis-1`, {
+      ...T,
+      contentType: MERGE,
+      body: { metadata: { annotations: { a: '1' } } },
+    });
+    await call(api, 'PATCH', `${PODS}/redis-2`, {
+      ...T,
+      contentType: MERGE,
+      body: { metadata: { annotations: { a: '1' } } },
+    });
     await w.next(2);
-    assert.deepEqual(w.events.map((e) => [e.type, e.object.metadata.name]), [['MODIFIED', 'redis-1'], ['MODIFIED', 'redis-2']]);
+    assert.deepEqual(
+      w.events.map((e) => [e.type, e.object.metadata.name]),
+      [
+        ['MODIFIED', 'redis-1'],
+        ['MODIFIED', 'redis-2'],
+      ],
+    );
     const rvs = w.events.map((e) => Number(e.object.metadata.resourceVersion));
     assert.ok(rvs[0] > Number(rv) && rvs[1] > rvs[0]);
     assert.equal((await call(api, 'GET', `${PODS}/redis-2`, T)).json.metadata.resourceVersion, String(rvs[1]));
     w.close();
-    for (let i = 0; i < 60; i++) await call(api, 'PATCH', `${PODS}/other-0`, { ...T, contentType: MERGE, body: { metadata: { annotations: { n: String(i) } } } });
+    for (let i = 0; i < 60; i++)
+      await call(api, 'PATCH', `${PODS}/other-0`, {
+        ...T,
+        contentType: MERGE,
+        body: { metadata: { annotations: { n: String(i) } } },
+      });
     const old = await openWatch(api, `${PODS}?watch=true&resourceVersion=${rv}`);
     await old.end();
     assert.equal(old.events.length, 1);
@@ -218,15 +295,41 @@ describe('watch', () => {
   test('W4 selector transitions: ADDED on entering, DELETED (previous content, new RV) on leaving, nothing for no-ops', async () => {
     const rv = (await call(api, 'GET', PODS, T)).json.metadata.resourceVersion;
     const w = await openWatch(api, `${PODS}?watch=true&resourceVersion=${rv}&labelSelector=redis-role%3Dmaster`);
-    await call(api, 'PATCH', `${PODS}/redis-1`, { ...T, contentType: MERGE, body: { metadata: { labels: { 'redis-role': 'master' } } } });
-    await call(api, 'PATCH', `${PODS}/redis-1`, { ...T, contentType: MERGE, body: { metadata: { labels: { 'redis-role': 'master' } } } }); // no-op
-    await call(api, 'PATCH', `${PODS}/other-0`, { ...T, contentType: MERGE, body: { metadata: { labels: { x: 'y' } } } }); // not matching
-    const del = await call(api, 'PATCH', `${PODS}/redis-1`, { ...T, contentType: MERGE, body: { metadata: { labels: { 'redis-role': 'slave' } } } });
+    await call(api, 'PATCH', `${PODS}/redis-1`, {
+      ...T,
+      contentType: MERGE,
+      body: { metadata: { labels: { 'redis-role': 'master' } } },
+    });
+    await call(api, 'PATCH', `${PODS}/redis-1`, {
+      ...T,
+      contentType: MERGE,
+      body: { metadata: { labels: { 'redis-role': 'master' } } },
+    }); // no-op
+    await call(api, 'PATCH', `${PODS}/other-0`, {
+      ...T,
+      contentType: MERGE,
+      body: { metadata: { labels: { x: 'y' } } },
+    }); // not matching
+    const del = await call(api, 'PATCH', `${PODS}/redis-1`, {
+      ...T,
+      contentType: MERGE,
+      body: { metadata: { labels: { 'redis-role': 'slave' } } },
+    });
     await w.next(2);
-    assert.deepEqual(w.events.map((e) => [e.type, e.object.metadata.name]), [['ADDED', 'redis-1'], ['DELETED', 'redis-1']]);
+    assert.deepEqual(
+      w.events.map((e) => [e.type, e.object.metadata.name]),
+      [
+        ['ADDED', 'redis-1'],
+        ['DELETED', 'redis-1'],
+      ],
+    );
     assert.equal(w.events[1].object.metadata.labels['redis-role'], 'master');
     assert.equal(w.events[1].object.metadata.resourceVersion, del.json.metadata.resourceVersion);
-    await call(api, 'PATCH', `${PODS}/redis-0`, { ...T, contentType: MERGE, body: { metadata: { labels: { touched: 'yes' } } } });
+    await call(api, 'PATCH', `${PODS}/redis-0`, {
+      ...T,
+      contentType: MERGE,
+      body: { metadata: { labels: { touched: 'yes' } } },
+    });
     await w.next(3);
     assert.equal(w.events[2].type, 'MODIFIED');
     assert.equal(w.events.length, 3);
@@ -256,11 +359,19 @@ describe('watch', () => {
   test('W8 a client abort is handled; re-watch from the last RV resumes without loss or 410', async () => {
     const rv0 = (await call(api, 'GET', PODS, T)).json.metadata.resourceVersion;
     const w = await openWatch(api, `${PODS}?watch=true&resourceVersion=${rv0}`);
-    await call(api, 'PATCH', `${PODS}/redis-0`, { ...T, contentType: MERGE, body: { metadata: { annotations: { w8: '1' } } } });
+    await call(api, 'PATCH', `${PODS}/redis-0`, {
+      ...T,
+      contentType: MERGE,
+      body: { metadata: { annotations: { w8: '1' } } },
+    });
     await w.next(1);
     const last = w.events[0].object.metadata.resourceVersion;
     w.close();
-    await call(api, 'PATCH', `${PODS}/redis-0`, { ...T, contentType: MERGE, body: { metadata: { annotations: { w8: '2' } } } });
+    await call(api, 'PATCH', `${PODS}/redis-0`, {
+      ...T,
+      contentType: MERGE,
+      body: { metadata: { annotations: { w8: '2' } } },
+    });
     const again = await openWatch(api, `${PODS}?watch=true&resourceVersion=${last}`);
     await again.next(1);
     assert.equal(again.events[0].type, 'MODIFIED');
@@ -275,13 +386,28 @@ describe('patch', () => {
     call(api, 'PATCH', `${PODS}/${name}${suffix}`, { ...T, contentType, body });
 
   test('P1 four content types accepted (charset ignored); others or missing → 415', async () => {
-    assert.equal((await patch('redis-2', MERGE + '; charset=utf-8', { metadata: { labels: { p1: 'a' } } })).status, 200);
+    assert.equal(
+      (await patch('redis-2', MERGE + '; charset=utf-8', { metadata: { labels: { p1: 'a' } } })).status,
+      200,
+    );
     assert.equal((await patch('redis-2', SMP, { metadata: { labels: { p1: 'b' } } })).status, 200);
-    assert.equal((await patch('redis-2', JSONP, [{ op: 'replace', path: '/metadata/labels/p1', value: 'c' }])).status, 200);
+    assert.equal(
+      (await patch('redis-2', JSONP, [{ op: 'replace', path: '/metadata/labels/p1', value: 'c' }])).status,
+      200,
+    );
     for (const ct of ['application/json', undefined, 'text/plain', 'application/apply-patch+yaml']) {
       const r = await patch('redis-2', ct, { metadata: { labels: { p1: 'x' } } });
       assert.equal(r.status, 415, String(ct));
-      assert.deepEqual(r.json, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: '415: Unsupported Media Type', reason: 'UnsupportedMediaType', details: {}, code: 415 });
+      assert.deepEqual(r.json, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: '415: Unsupported Media Type',
+        reason: 'UnsupportedMediaType',
+        details: {},
+        code: 415,
+      });
     }
   });
   test('P2 json-patch+json with an object body → 400 (client-node default content type)', async () => {
@@ -296,12 +422,34 @@ describe('patch', () => {
     assert.equal(r.json.metadata.labels.keep, 'y');
     r = await patch('redis-2', MERGE, { metadata: { labels: null } });
     assert.equal(r.json.metadata.labels, undefined);
-    api.put('services', { metadata: { name: 'redis', namespace: NS }, spec: { selector: { app: 'redis' }, ports: [{ name: 'redis', protocol: 'TCP', port: 6379, targetPort: 6379 }], clusterIP: '10.96.0.10', type: 'ClusterIP' } });
+    api.put('services', {
+      metadata: { name: 'redis', namespace: NS },
+      spec: {
+        selector: { app: 'redis' },
+        ports: [{ name: 'redis', protocol: 'TCP', port: 6379, targetPort: 6379 }],
+        clusterIP: '10.96.0.10',
+        type: 'ClusterIP',
+      },
+    });
     const svc = `/api/v1/namespaces/${NS}/services/redis`;
-    const s1 = await call(api, 'PATCH', svc, { ...T, contentType: SMP, body: { spec: { ports: [{ name: 'sentinel', protocol: 'TCP', port: 26379, targetPort: 26379 }] } } });
-    assert.deepEqual(s1.json.spec.ports.map((p: any) => p.port), [6379, 26379]);
-    const s2 = await call(api, 'PATCH', svc, { ...T, contentType: MERGE, body: { spec: { ports: [{ name: 'only', protocol: 'TCP', port: 1, targetPort: 1 }] } } });
-    assert.deepEqual(s2.json.spec.ports.map((p: any) => p.port), [1]);
+    const s1 = await call(api, 'PATCH', svc, {
+      ...T,
+      contentType: SMP,
+      body: { spec: { ports: [{ name: 'sentinel', protocol: 'TCP', port: 26379, targetPort: 26379 }] } },
+    });
+    assert.deepEqual(
+      s1.json.spec.ports.map((p: any) => p.port),
+      [6379, 26379],
+    );
+    const s2 = await call(api, 'PATCH', svc, {
+      ...T,
+      contentType: MERGE,
+      body: { spec: { ports: [{ name: 'only', protocol: 'TCP', port: 1, targetPort: 1 }] } },
+    });
+    assert.deepEqual(
+      s2.json.spec.ports.map((p: any) => p.port),
+      [1],
+    );
   });
   test('P4 JSON Patch: ~1 unescaping, add/replace/remove/test, failures → 422 details {}, atomic', async () => {
     let r = await patch('redis-2', JSONP, [{ op: 'add', path: '/metadata/labels', value: { 'redis.io/role': 'a' } }]);
@@ -313,7 +461,10 @@ describe('patch', () => {
       [{ op: 'replace', path: '/metadata/labels/missing', value: 'x' }],
       [{ op: 'remove', path: '/metadata/labels/missing' }],
       [{ op: 'add', path: '/metadata/nothere/x', value: 'x' }],
-      [{ op: 'add', path: '/metadata/labels/ok', value: 'x' }, { op: 'test', path: '/metadata/labels/redis.io~1role', value: 'wrong' }],
+      [
+        { op: 'add', path: '/metadata/labels/ok', value: 'x' },
+        { op: 'test', path: '/metadata/labels/redis.io~1role', value: 'wrong' },
+      ],
     ]) {
       const f = await patch('redis-2', JSONP, ops);
       assert.equal(f.status, 422, JSON.stringify(ops));
@@ -323,7 +474,10 @@ describe('patch', () => {
     const now = await call(api, 'GET', `${PODS}/redis-2`, T);
     assert.equal(now.json.metadata.resourceVersion, before);
     assert.equal(now.json.metadata.labels.ok, undefined);
-    r = await patch('redis-2', JSONP, [{ op: 'test', path: '/metadata/labels/redis.io~1role', value: 'b' }, { op: 'remove', path: '/metadata/labels/redis.io~1role' }]);
+    r = await patch('redis-2', JSONP, [
+      { op: 'test', path: '/metadata/labels/redis.io~1role', value: 'b' },
+      { op: 'remove', path: '/metadata/labels/redis.io~1role' },
+    ]);
     assert.equal(r.status, 200);
     assert.equal(r.json.metadata.labels?.['redis.io/role'], undefined);
   });
@@ -331,7 +485,10 @@ describe('patch', () => {
     const r = await patch('redis-2', MERGE, { metadata: { labels: { ok: 'bad value' } } });
     assert.equal(r.status, 422);
     assert.equal(r.json.reason, 'Invalid');
-    assert.match(r.json.message, /^Pod "redis-2" is invalid: metadata.labels: Invalid value: "bad value": a valid label must be an empty string/);
+    assert.match(
+      r.json.message,
+      /^Pod "redis-2" is invalid: metadata.labels: Invalid value: "bad value": a valid label must be an empty string/,
+    );
     assert.equal(r.json.details.kind, 'Pod');
     assert.equal(r.json.details.causes[0].field, 'metadata.labels');
     assert.equal((await patch('redis-2', MERGE, { metadata: { labels: { ['x'.repeat(64)]: 'v' } } })).status, 422);
@@ -364,16 +521,28 @@ describe('patch', () => {
   });
   test('P8 stale resourceVersion → 409 Conflict; matching RV succeeds; failing JSON Patch test on RV → 422', async () => {
     const cur = (await call(api, 'GET', `${PODS}/redis-1`, T)).json;
-    const ok = await patch('redis-1', MERGE, { metadata: { resourceVersion: cur.metadata.resourceVersion, labels: { p8: 'a' } } });
+    const ok = await patch('redis-1', MERGE, {
+      metadata: { resourceVersion: cur.metadata.resourceVersion, labels: { p8: 'a' } },
+    });
     assert.equal(ok.status, 200);
-    const stale = await patch('redis-1', MERGE, { metadata: { resourceVersion: cur.metadata.resourceVersion, labels: { p8: 'b' } } });
+    const stale = await patch('redis-1', MERGE, {
+      metadata: { resourceVersion: cur.metadata.resourceVersion, labels: { p8: 'b' } },
+    });
     assert.equal(stale.status, 409);
     assert.equal(stale.json.reason, 'Conflict');
-    assert.equal(stale.json.message, 'Operation cannot be fulfilled on pods "redis-1": the object has been modified; please apply your changes to the latest version and try again');
+    assert.equal(
+      stale.json.message,
+      'Operation cannot be fulfilled on pods "redis-1": the object has been modified; please apply your changes to the latest version and try again',
+    );
     assert.deepEqual(stale.json.details, { name: 'redis-1', kind: 'pods' });
-    const jp = await patch('redis-1', JSONP, [{ op: 'replace', path: '/metadata/resourceVersion', value: cur.metadata.resourceVersion }, { op: 'replace', path: '/metadata/labels/p8', value: 'c' }]);
+    const jp = await patch('redis-1', JSONP, [
+      { op: 'replace', path: '/metadata/resourceVersion', value: cur.metadata.resourceVersion },
+      { op: 'replace', path: '/metadata/labels/p8', value: 'c' },
+    ]);
     assert.equal(jp.status, 409);
-    const test422 = await patch('redis-1', JSONP, [{ op: 'test', path: '/metadata/resourceVersion', value: cur.metadata.resourceVersion }]);
+    const test422 = await patch('redis-1', JSONP, [
+      { op: 'test', path: '/metadata/resourceVersion', value: cur.metadata.resourceVersion },
+    ]);
     assert.equal(test422.status, 422);
   });
   test('P9 patch of a missing object → 404; name or namespace change → 400', async () => {
@@ -385,7 +554,12 @@ describe('patch', () => {
     const a = await patch('redis-1', MERGE, { status: { phase: 'Failed' }, metadata: { labels: { p10: 'a' } } });
     assert.equal(a.json.status.phase, 'Running');
     assert.equal(a.json.metadata.labels.p10, 'a');
-    const b = await patch('redis-1', MERGE, { spec: { nodeName: 'elsewhere' }, status: { phase: 'Failed' } }, '/status');
+    const b = await patch(
+      'redis-1',
+      MERGE,
+      { spec: { nodeName: 'elsewhere' }, status: { phase: 'Failed' } },
+      '/status',
+    );
     assert.equal(b.json.spec.nodeName, 'node-1');
     assert.equal(b.json.status.phase, 'Failed');
     setPodState(api, NS, 'redis-1', { phase: 'Running', podIP: '10.0.0.2', ready: true });
@@ -410,7 +584,11 @@ describe('events', () => {
   const EV1 = `/apis/events.k8s.io/v1/namespaces/${NS}/events`;
   const coreEvent = (extra: object = {}) => ({
     metadata: { name: `redis-0.${Date.now().toString(16)}${Math.random().toString(16).slice(2, 6)}`, namespace: NS },
-    involvedObject: { kind: 'Pod', namespace: NS, name: 'redis-0', apiVersion: 'v1' }, reason: 'Test', message: 'm', type: 'Normal', ...extra,
+    involvedObject: { kind: 'Pod', namespace: NS, name: 'redis-0', apiVersion: 'v1' },
+    reason: 'Test',
+    message: 'm',
+    type: 'Normal',
+    ...extra,
   });
   test('E1 POST → 201 with uid/resourceVersion/creationTimestamp set and nothing else filled in', async () => {
     const r = await call(api, 'POST', EV, { ...T, body: coreEvent() });
@@ -421,7 +599,10 @@ describe('events', () => {
     assert.equal(r.json.source, undefined);
   });
   test('E2 generateName; neither name nor generateName → 422; duplicate name → 409 AlreadyExists', async () => {
-    const g = await call(api, 'POST', EV, { ...T, body: { ...coreEvent(), metadata: { generateName: 'redis-0.', namespace: NS } } });
+    const g = await call(api, 'POST', EV, {
+      ...T,
+      body: { ...coreEvent(), metadata: { generateName: 'redis-0.', namespace: NS } },
+    });
     assert.match(g.json.metadata.name, /^redis-0\.[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     const none = await call(api, 'POST', EV, { ...T, body: { ...coreEvent(), metadata: { namespace: NS } } });
     assert.equal(none.status, 422);
@@ -433,27 +614,59 @@ describe('events', () => {
     assert.deepEqual(dup.json.details, { name: ev.metadata.name, kind: 'events' });
   });
   test('E3 core/v1: involvedObject.namespace mismatch → 422; eventTime without reporting fields → 422', async () => {
-    const mis = await call(api, 'POST', EV, { ...T, body: coreEvent({ involvedObject: { kind: 'Pod', namespace: 'other', name: 'x' } }) });
+    const mis = await call(api, 'POST', EV, {
+      ...T,
+      body: coreEvent({ involvedObject: { kind: 'Pod', namespace: 'other', name: 'x' } }),
+    });
     assert.equal(mis.status, 422);
     const et = await call(api, 'POST', EV, { ...T, body: coreEvent({ eventTime: '2026-01-01T00:00:00.000000Z' }) });
     assert.equal(et.status, 422);
-    const ok = await call(api, 'POST', EV, { ...T, body: coreEvent({ eventTime: '2026-01-01T00:00:00.000000Z', reportingComponent: 'x.io/launcher', reportingInstance: 'redis-0', action: 'Do' }) });
+    const ok = await call(api, 'POST', EV, {
+      ...T,
+      body: coreEvent({
+        eventTime: '2026-01-01T00:00:00.000000Z',
+        reportingComponent: 'x.io/launcher',
+        reportingInstance: 'redis-0',
+        action: 'Do',
+      }),
+    });
     assert.equal(ok.status, 201);
   });
   test('E4 events.k8s.io/v1: required fields, type Normal|Warning, deprecated* unset', async () => {
-    const good = { metadata: { generateName: 'e.', namespace: NS }, eventTime: '2026-01-01T00:00:00.000000Z', reportingController: 'x.io/l', reportingInstance: 'redis-0', action: 'A', reason: 'R', type: 'Normal', regarding: { kind: 'Pod', name: 'redis-0', namespace: NS } };
+    const good = {
+      metadata: { generateName: 'e.', namespace: NS },
+      eventTime: '2026-01-01T00:00:00.000000Z',
+      reportingController: 'x.io/l',
+      reportingInstance: 'redis-0',
+      action: 'A',
+      reason: 'R',
+      type: 'Normal',
+      regarding: { kind: 'Pod', name: 'redis-0', namespace: NS },
+    };
     assert.equal((await call(api, 'POST', EV1, { ...T, body: good })).status, 201);
-    for (const bad of [{ eventTime: undefined }, { reportingController: '' }, { action: '' }, { type: 'Info' }, { deprecatedCount: 3 }]) {
+    for (const bad of [
+      { eventTime: undefined },
+      { reportingController: '' },
+      { action: '' },
+      { type: 'Info' },
+      { deprecatedCount: 3 },
+    ]) {
       const r = await call(api, 'POST', EV1, { ...T, body: { ...good, ...bad } });
       assert.equal(r.status, 422, JSON.stringify(bad));
     }
   });
   test('E5 create in a missing namespace → 404 namespaces "X" not found; body namespace ≠ URL → 400', async () => {
-    const r = await call(api, 'POST', '/api/v1/namespaces/ghost/events', { ...T, body: { ...coreEvent(), metadata: { name: 'a' }, involvedObject: { namespace: 'ghost' } } });
+    const r = await call(api, 'POST', '/api/v1/namespaces/ghost/events', {
+      ...T,
+      body: { ...coreEvent(), metadata: { name: 'a' }, involvedObject: { namespace: 'ghost' } },
+    });
     assert.equal(r.status, 404);
     assert.equal(r.json.message, 'namespaces "ghost" not found');
     assert.deepEqual(r.json.details, { name: 'ghost', kind: 'namespaces' });
-    const m = await call(api, 'POST', EV, { ...T, body: { ...coreEvent(), metadata: { name: 'b', namespace: 'other' } } });
+    const m = await call(api, 'POST', EV, {
+      ...T,
+      body: { ...coreEvent(), metadata: { name: 'b', namespace: 'other' } },
+    });
     assert.equal(m.status, 400);
   });
 });
@@ -464,7 +677,9 @@ describe('discovery', () => {
     const groups = (await call(api, 'GET', '/apis', T)).json;
     assert.deepEqual(groups.groups.map((g: any) => g.name).sort(), ['apps', 'coordination.k8s.io', 'events.k8s.io']);
     const v1 = (await call(api, 'GET', '/api/v1', T)).json;
-    assert.ok(v1.resources.some((r: any) => r.name === 'pods' && r.shortNames[0] === 'po' && r.verbs.includes('patch')));
+    assert.ok(
+      v1.resources.some((r: any) => r.name === 'pods' && r.shortNames[0] === 'po' && r.verbs.includes('patch')),
+    );
     assert.ok(v1.resources.some((r: any) => r.name === 'pods/status'));
     const apps = (await call(api, 'GET', '/apis/apps/v1', T)).json;
     assert.equal(apps.apiVersion, 'v1');

@@ -20,7 +20,10 @@ before(async () => {
   // kubectl sends no credentials over plain http (kubernetes/kubectl#744): anonymous requests act as an admin here.
   api = await new KubeStandin({ anonymous: { user: 'system:anonymous' } }).start();
   for (const [i, role] of ['master', 'slave', 'slave'].entries()) {
-    api.put('pods', statefulSetPod({ sts: 'redis', ordinal: i, namespace: NS, labels: { app: 'redis', 'redis-role': role } }));
+    api.put(
+      'pods',
+      statefulSetPod({ sts: 'redis', ordinal: i, namespace: NS, labels: { app: 'redis', 'redis-role': role } }),
+    );
     setPodState(api, NS, `redis-${i}`, { phase: 'Running', podIP: `10.0.0.${i + 1}`, ready: true });
   }
   dir = await mkdtemp(join(tmpdir(), 'rhl-kubectl-'));
@@ -34,7 +37,8 @@ after(async () => {
 const kubectl = (...args: string[]) => execa('kubectl', args, { env, extendEnv: true, reject: false, timeout: 20_000 });
 
 test('get pods -l with several selector forms', { skip }, async () => {
-  const q = async (sel: string) => (await kubectl('get', 'pods', '-l', sel, '-o', 'name')).stdout.split('\n').filter(Boolean);
+  const q = async (sel: string) =>
+    (await kubectl('get', 'pods', '-l', sel, '-o', 'name')).stdout.split('\n').filter(Boolean);
   assert.deepEqual(await q('app=redis,redis-role=master'), ['pod/redis-0']);
   assert.deepEqual(await q('redis-role notin (master)'), ['pod/redis-1', 'pod/redis-2']);
   assert.deepEqual(await q('redis-role in (master,slave),app'), ['pod/redis-0', 'pod/redis-1', 'pod/redis-2']);

@@ -21,7 +21,11 @@ let killed = -1;
 before(async () => {
   api = await new KubeStandin().start();
   root = await mkdtemp(join(tmpdir(), 'rhl-launcher-'));
-  c = await new LocalCluster({ api, root, log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined }).init();
+  c = await new LocalCluster({
+    api,
+    root,
+    log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined,
+  }).init();
 });
 after(async () => {
   await stopAll();
@@ -110,10 +114,15 @@ describe('launcher with real Redis and Sentinel', () => {
     killed = old;
     const t0 = Date.now();
     await c.killPod(old);
-    const newMaster = await waitFor('another pod labelled master', () => {
-      const m = c.labelledMasters();
-      return m.length === 1 && m[0] !== c.pod(old).name ? m[0] : undefined;
-    }, 30_000, 20);
+    const newMaster = await waitFor(
+      'another pod labelled master',
+      () => {
+        const m = c.labelledMasters();
+        return m.length === 1 && m[0] !== c.pod(old).name ? m[0] : undefined;
+      },
+      30_000,
+      20,
+    );
     const relabelMs = Date.now() - t0;
     const ip = c.pod(Number(newMaster.split('-').pop())).ip;
     const views = await c.sentinelViews();
@@ -124,7 +133,11 @@ describe('launcher with real Redis and Sentinel', () => {
     assert.deepEqual(sampler.doubles, [], 'never two pods labelled master');
     t.diagnostic(`label samples during failover: ${sampler.samples}`);
     masterOrdinal = Number(newMaster.split('-').pop());
-    await waitFor('master of record follows the failover', () => api.listObjects('leases', 'redis')[0]?.spec.holderIdentity === newMaster, 10_000);
+    await waitFor(
+      'master of record follows the failover',
+      () => api.listObjects('leases', 'redis')[0]?.spec.holderIdentity === newMaster,
+      10_000,
+    );
     await assertKeys(masterOrdinal);
   });
 
@@ -134,13 +147,30 @@ describe('launcher with real Redis and Sentinel', () => {
     const t0 = Date.now();
     const p = await c.recreatePod(old, 'kill');
     assert.notEqual(p.ip, oldIp);
-    await waitFor('returned pod replicates the new master', async () => (await c.role(old)) === 'slave' && c.labels()[p.name] === 'slave', 30_000, 100);
+    await waitFor(
+      'returned pod replicates the new master',
+      async () => (await c.role(old)) === 'slave' && c.labels()[p.name] === 'slave',
+      30_000,
+      100,
+    );
     t.diagnostic(`return with new IP to replica: ${Date.now() - t0} ms`);
     assert.equal(masterPod(), masterOrdinal);
     const out = await c.launcherRole(old);
     assert.match(out.stdout, /role:\s+replica/);
     assert.match(out.stdout, new RegExp(`master: redis-${masterOrdinal} \\(`));
-    await waitFor('replica synced all keys', async () => { try { await assertKeys(old); return true; } catch { return false; } }, 20_000, 100);
+    await waitFor(
+      'replica synced all keys',
+      async () => {
+        try {
+          await assertKeys(old);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      100,
+    );
     await writeAcked(50);
   });
 
@@ -158,7 +188,20 @@ describe('launcher with real Redis and Sentinel', () => {
     sampler.stop();
     assert.deepEqual(sampler.doubles, []);
     assert.equal(masterPod(), masterOrdinal);
-    for (const i of [0, 1, 2]) await waitFor(`all keys on redis-${i}`, async () => { try { await assertKeys(i); return true; } catch { return false; } }, 20_000, 100);
+    for (const i of [0, 1, 2])
+      await waitFor(
+        `all keys on redis-${i}`,
+        async () => {
+          try {
+            await assertKeys(i);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        20_000,
+        100,
+      );
     const out = await c.launcherRole((masterOrdinal + 1) % 3);
     assert.match(out.stdout, /role:\s+replica/);
   });

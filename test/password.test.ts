@@ -19,32 +19,68 @@ const SECRET = 'Sup3r-s3cret-pw';
 test('a password-protected set boots, replicates, is monitored, and never shows the secret', async (t) => {
   const api = await new KubeStandin().start();
   const root = await mkdtemp(join(tmpdir(), 'rhl-password-'));
-  t.after(async () => { await stopAll(); await api.close(); await rm(root, { recursive: true, force: true }); });
+  t.after(async () => {
+    await stopAll();
+    await api.close();
+    await rm(root, { recursive: true, force: true });
+  });
   await writeFile(join(root, 'password'), SECRET + '\n', { mode: 0o600 });
-  const c = await new LocalCluster({ api, root, env: { REDIS_PASSWORD_FILE: join(root, 'password'), SENTINEL_QUORUM: '1' } }).init();
+  const c = await new LocalCluster({
+    api,
+    root,
+    env: { REDIS_PASSWORD_FILE: join(root, 'password'), SENTINEL_QUORUM: '1' },
+  }).init();
   await c.startPod(0);
   await c.startPod(1);
-  const client = (i: number, password?: string) => { const r = new Redis({ host: c.pod(i).ip, port: 6379, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null }); r.on('error', () => {}); return r; };
-  await waitFor('redis-0 labelled master, redis-1 slave', () => c.labels()['redis-0'] === 'master' && c.labels()['redis-1'] === 'slave', 30_000);
+  const client = (i: number, password?: string) => {
+    const r = new Redis({
+      host: c.pod(i).ip,
+      port: 6379,
+      password,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    r.on('error', () => {});
+    return r;
+  };
+  await waitFor(
+    'redis-0 labelled master, redis-1 slave',
+    () => c.labels()['redis-0'] === 'master' && c.labels()['redis-1'] === 'slave',
+    30_000,
+  );
   const m = client(0, SECRET);
   await m.connect();
-  await waitFor('replica authenticated and online', async () => ((await m.call('ROLE')) as unknown[])[2] && (((await m.call('ROLE')) as unknown[][])[2]).length === 1, 20_000, 100);
+  await waitFor(
+    'replica authenticated and online',
+    async () => ((await m.call('ROLE')) as unknown[])[2] && ((await m.call('ROLE')) as unknown[][])[2].length === 1,
+    20_000,
+    100,
+  );
   await m.set('k', 'v');
   assert.equal(Number(await m.call('WAIT', '1', '5000')), 1);
   m.disconnect();
 
   const raw = await new Promise<string>((resolve, reject) => {
     const sock = createConnection({ host: c.pod(0).ip, port: 6379 }, () => sock.write('GET k\r\n'));
-    sock.once('data', (d) => { resolve(d.toString()); sock.destroy(); });
+    sock.once('data', (d) => {
+      resolve(d.toString());
+      sock.destroy();
+    });
     sock.once('error', reject);
   });
   assert.match(raw, /^-NOAUTH/, 'Redis refuses clients without the password');
   assert.equal(await ask(c.pod(0).ip, 6379, 'GET', 'k'), undefined, 'no answer without the password');
 
-  await waitFor('Sentinel monitors the authenticated master and sees the replica', async () => {
-    const reps = (await ask(c.pod(0).ip, 26379, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][] | undefined;
-    return reps?.length === 1 && reps[0][reps[0].indexOf('flags') + 1] === 'slave';
-  }, 30_000, 200);
+  await waitFor(
+    'Sentinel monitors the authenticated master and sees the replica',
+    async () => {
+      const reps = (await ask(c.pod(0).ip, 26379, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][] | undefined;
+      return reps?.length === 1 && reps[0][reps[0].indexOf('flags') + 1] === 'slave';
+    },
+    30_000,
+    200,
+  );
   const conf = readFileSync(join(c.pod(0).dir, 'conf', 'redis.conf'), 'utf8');
   assert.match(conf, /^protected-mode yes$/m);
 
@@ -66,5 +102,7 @@ test('a password-protected set boots, replicates, is monitored, and never shows 
 function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch { return []; }
+  } catch {
+    return [];
+  }
 }

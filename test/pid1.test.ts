@@ -11,7 +11,8 @@ import { startProcess } from './support/processes.ts';
 import { waitFor } from './support/wait.ts';
 
 const driver = join(REPO, 'test/support/supervise-driver.ts');
-const run = (script: string, stopMs = 5000) => startProcess('driver', process.execPath, [driver, String(stopMs), script], { group: true });
+const run = (script: string, stopMs = 5000) =>
+  startProcess('driver', process.execPath, [driver, String(stopMs), script], { group: true });
 
 test('SIGTERM is forwarded to the child; a child that exits 0 on TERM makes the launcher exit 0', async () => {
   const p = run("trap 'exit 0' TERM; echo up; while true; do sleep 0.05; done");
@@ -36,26 +37,46 @@ test('a child that ignores SIGTERM is SIGKILLed after the stop timeout (137)', a
 
 const hasTini = spawnSync('tini', ['--version'], { stdio: 'ignore' }).status === 0;
 
-test('zombies: under tini (the image\'s PID 1) an orphaned grandchild is adopted and reaped', { skip: hasTini ? false : 'tini is not installed (.ci/run installs it)' }, async () => {
-  // tini -s makes it a child subreaper here, as it is PID 1 in the container. The launcher's main child keeps running
-  // (as redis-server does) while a subshell of it leaves a background `sleep` behind and exits: the orphan is
-  // re-parented to tini, and when it exits tini must reap it.
-  const p = startProcess('tini', 'tini', ['-s', '-g', '--', process.execPath, driver, '5000', '(sleep 1 & echo $!) ; sleep 5'], { group: true });
-  let out = '';
-  p.proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  const orphan = Number(await waitFor('orphan pid', () => out.trim().split('\n')[0], 5000));
-  // /proc/<pid>/stat after the command name: state, ppid, pgrp, ...
-  const ppid = () => { try { return Number(readFileSync(`/proc/${orphan}/stat`, 'utf8').split(') ')[1].split(' ')[1]); } catch { return undefined; } };
-  // once its shell has exited, the orphan (alive for 1 s) must be seen with tini as its parent...
-  await waitFor('orphan adopted by tini', () => ppid() === p.pid, 3000, 5);
-  // ...and when it exits, tini reaps it: it leaves /proc instead of staying a zombie.
-  await waitFor('orphan reaped (gone from /proc, not a zombie)', () => ppid() === undefined, 5000);
-  p.signalLeader('SIGTERM');
-  await p.exited;
-});
+test(
+  "zombies: under tini (the image's PID 1) an orphaned grandchild is adopted and reaped",
+  { skip: hasTini ? false : 'tini is not installed (.ci/run installs it)' },
+  async () => {
+    // tini -s makes it a child subreaper here, as it is PID 1 in the container. The launcher's main child keeps running
+    // (as redis-server does) while a subshell of it leaves a background `sleep` behind and exits: the orphan is
+    // re-parented to tini, and when it exits tini must reap it.
+    const p = startProcess(
+      'tini',
+      'tini',
+      ['-s', '-g', '--', process.execPath, driver, '5000', '(sleep 1 & echo $!) ; sleep 5'],
+      { group: true },
+    );
+    let out = '';
+    p.proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const orphan = Number(await waitFor('orphan pid', () => out.trim().split('\n')[0], 5000));
+    // /proc/<pid>/stat after the command name: state, ppid, pgrp, ...
+    const ppid = () => {
+      try {
+        return Number(readFileSync(`/proc/${orphan}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      } catch {
+        return undefined;
+      }
+    };
+    // once its shell has exited, the orphan (alive for 1 s) must be seen with tini as its parent...
+    await waitFor('orphan adopted by tini', () => ppid() === p.pid, 3000, 5);
+    // ...and when it exits, tini reaps it: it leaves /proc instead of staying a zombie.
+    await waitFor('orphan reaped (gone from /proc, not a zombie)', () => ppid() === undefined, 5000);
+    p.signalLeader('SIGTERM');
+    await p.exited;
+  },
+);
 
 test('`launcher` with no settings exits 2 with one line; --help exits 0', async () => {
-  const r = await execa(process.execPath, [join(REPO, 'bin/launcher'), 'run'], { reject: false, env: { POD_NAME: '', HOSTNAME: '' } });
+  const r = await execa(process.execPath, [join(REPO, 'bin/launcher'), 'run'], {
+    reject: false,
+    env: { POD_NAME: '', HOSTNAME: '' },
+  });
   assert.equal(r.exitCode, 2);
   assert.equal(String(r.stderr).trim().split('\n').length, 1);
   const h = await execa(process.execPath, [join(REPO, 'bin/launcher'), 'run', '--help'], { reject: false });

@@ -24,7 +24,10 @@ before(async () => {
   api = await new KubeStandin({
     tokens: {
       admin: { user: 'system:admin' },
-      readonly: { user: 'system:serviceaccount:redis:readonly', grants: [{ verbs: ['get', 'list', 'watch'], resources: ['*'] }] },
+      readonly: {
+        user: 'system:serviceaccount:redis:readonly',
+        grants: [{ verbs: ['get', 'list', 'watch'], resources: ['*'] }],
+      },
     },
   }).start();
   root = await mkdtemp(join(tmpdir(), 'rhl-promote-'));
@@ -35,8 +38,20 @@ before(async () => {
   await startRedis({ host: ips[0], dir: join(root, 'r0'), conf: [`replicaof ${ips[1]} 6379`] });
   await startRedis({ host: ips[2], dir: join(root, 'r2'), conf: [`replicaof ${ips[1]} 6379`] });
   for (let i = 0; i < 3; i++) {
-    await startSentinel({ host: ips[i], dir: join(root, `s${i}`), master: { name: 'mymaster', host: ips[1], port: 6379, quorum: 2 } });
-    api.put('pods', statefulSetPod({ sts: 'redis', ordinal: i, namespace: NS, labels: { app: 'redis', 'redis-role': i === 0 ? 'master' : 'slave' } }));
+    await startSentinel({
+      host: ips[i],
+      dir: join(root, `s${i}`),
+      master: { name: 'mymaster', host: ips[1], port: 6379, quorum: 2 },
+    });
+    api.put(
+      'pods',
+      statefulSetPod({
+        sts: 'redis',
+        ordinal: i,
+        namespace: NS,
+        labels: { app: 'redis', 'redis-role': i === 0 ? 'master' : 'slave' },
+      }),
+    );
     setPodState(api, NS, `redis-${i}`, { phase: 'Running', podIP: ips[i], ready: true });
   }
 });
@@ -47,8 +62,13 @@ after(async () => {
 });
 
 const env = (extra: Record<string, string> = {}) => ({
-  PATH: `${dirname(process.execPath)}:${process.env.PATH}`, KUBECONFIG: kubeconfig,
-  POD_NAME: 'redis-2', POD_NAMESPACE: NS, POD_IP: ips[2], REDIS_POD_SELECTOR: 'app=redis', ...extra,
+  PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
+  KUBECONFIG: kubeconfig,
+  POD_NAME: 'redis-2',
+  POD_NAMESPACE: NS,
+  POD_IP: ips[2],
+  REDIS_POD_SELECTOR: 'app=redis',
+  ...extra,
 });
 const promote = (args: string[], extra: Record<string, string> = {}) =>
   execa(join(REPO, 'bin/launcher-promote'), args, { env: env(extra), reject: false, timeout: 30_000 });
@@ -60,25 +80,43 @@ describe('launcher-promote', () => {
     const r = await promote(args(ips[1]));
     t.diagnostic(`cold launcher-promote wall time: ${Date.now() - t0} ms`);
     assert.equal(r.exitCode, 0, r.stderr);
-    const labels = Object.fromEntries(api.listObjects('pods', NS).map((p) => [p.metadata.name, p.metadata.labels?.['redis-role']]));
+    const labels = Object.fromEntries(
+      api.listObjects('pods', NS).map((p) => [p.metadata.name, p.metadata.labels?.['redis-role']]),
+    );
     assert.deepEqual(labels, { 'redis-0': 'slave', 'redis-1': 'master', 'redis-2': 'slave' });
     assert.equal(api.listObjects('leases', NS)[0].spec.holderIdentity, 'redis-1');
-    assert.ok(api.listObjects('events', NS).some((e) => e.reason === 'PromotedToMaster' && e.involvedObject.name === 'redis-1'));
+    assert.ok(
+      api.listObjects('events', NS).some((e) => e.reason === 'PromotedToMaster' && e.involvedObject.name === 'redis-1'),
+    );
   });
 
   test('three concurrent runs are idempotent and never leave two masters', async () => {
     const relabel = (name: string, role: string) => {
       const pod = api.getObject('pods', NS, name)!;
-      api.put('pods', { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, 'redis-role': role } } });
+      api.put('pods', {
+        ...pod,
+        metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, 'redis-role': role } },
+      });
     };
     relabel('redis-0', 'master'); // stale label, as after a lost promote
     relabel('redis-1', 'slave');
-    const masters = () => api.listObjects('pods', NS).filter((p) => p.metadata.labels?.['redis-role'] === 'master').map((p) => p.metadata.name);
+    const masters = () =>
+      api
+        .listObjects('pods', NS)
+        .filter((p) => p.metadata.labels?.['redis-role'] === 'master')
+        .map((p) => p.metadata.name);
     const doubles: string[][] = [];
-    const off = api.store.subscribe(() => { const m = masters(); if (m.length > 1) doubles.push(m); });
+    const off = api.store.subscribe(() => {
+      const m = masters();
+      if (m.length > 1) doubles.push(m);
+    });
     const runs = await Promise.all([0, 1, 2].map(() => promote(args(ips[1]))));
     off();
-    assert.deepEqual(runs.map((r) => r.exitCode), [0, 0, 0], runs.map((r) => r.stderr).join('\n'));
+    assert.deepEqual(
+      runs.map((r) => r.exitCode),
+      [0, 0, 0],
+      runs.map((r) => r.stderr).join('\n'),
+    );
     assert.deepEqual(masters(), ['redis-1']);
     assert.deepEqual(doubles, [], 'at no write were two pods labelled master');
   });
@@ -97,17 +135,27 @@ describe('launcher-promote', () => {
       [['mymaster', 'leader'], {}, /expected 7 arguments/],
       [['mymaster', 'leader', 'start', ips[0], '6379', ips[1], 'port'], {}, /to-port "port" is not a TCP port/],
       [args(ips[1], 'othermaster'), {}, /unknown master set "othermaster"/],
-      [args(ips[1]), { REDIS_POD_SELECTOR: 'app=nothing', SENTINEL_POD_SELECTOR: 'app=redis' }, /no pod matching "app=nothing" has the address/],
+      [
+        args(ips[1]),
+        { REDIS_POD_SELECTOR: 'app=nothing', SENTINEL_POD_SELECTOR: 'app=redis' },
+        /no pod matching "app=nothing" has the address/,
+      ],
     ];
     for (const [a, e, re] of cases) {
       const r = await promote(a, e);
       assert.equal(r.exitCode, 2, `${a.join(' ')}: ${r.stderr}`);
-      const lines = String(r.stderr).trim().split('\n').filter((l) => !/ INFO /.test(l));
+      const lines = String(r.stderr)
+        .trim()
+        .split('\n')
+        .filter((l) => !/ INFO /.test(l));
       assert.equal(lines.length, 1, String(r.stderr));
       assert.match(lines[0], re);
     }
     const ro = await api.writeKubeconfig(root, { namespace: NS, token: 'readonly', file: 'ro-kubeconfig' });
-    api.put('pods', { ...api.getObject('pods', NS, 'redis-0')!, metadata: { ...api.getObject('pods', NS, 'redis-0')!.metadata, labels: { app: 'redis', 'redis-role': 'master' } } });
+    api.put('pods', {
+      ...api.getObject('pods', NS, 'redis-0')!,
+      metadata: { ...api.getObject('pods', NS, 'redis-0')!.metadata, labels: { app: 'redis', 'redis-role': 'master' } },
+    });
     const forbidden = await promote(args(ips[1]), { KUBECONFIG: ro });
     assert.equal(forbidden.exitCode, 2, forbidden.stderr);
     assert.match(forbidden.stderr, /forbidden/);
@@ -115,7 +163,13 @@ describe('launcher-promote', () => {
 
   test('transient failures exit 1 so Sentinel retries: API server unreachable', async () => {
     const dead = join(root, 'dead-kubeconfig');
-    const closed = await new Promise<number>((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
+    const closed = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
     await writeFile(dead, readFileSync(kubeconfig, 'utf8').replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${closed}`));
     const r = await promote(args(ips[1]), { KUBECONFIG: dead });
     assert.equal(r.exitCode, 1, r.stderr);

@@ -7,20 +7,90 @@ import { staleEntries } from '../src/sentinel-supervisor.ts';
 
 const self = { host: '10.0.0.10', port: 6379 };
 const other = { host: '10.0.0.11', port: 6379 };
-const s = (m: typeof self | null, extra: Partial<SentinelView> = {}): SentinelView => ({ sentinel: { host: '10.0.0.99', port: 26379 }, reachable: true, master: m, ...extra });
+const s = (m: typeof self | null, extra: Partial<SentinelView> = {}): SentinelView => ({
+  sentinel: { host: '10.0.0.99', port: 26379 },
+  reachable: true,
+  master: m,
+  ...extra,
+});
 const master: RoleAnswer = { answered: true, role: 'master', offset: 1, replicas: [] };
-const replicaOf = (m: typeof self): RoleAnswer => ({ answered: true, role: 'slave', master: m, linkState: 'connected', offset: 1 });
+const replicaOf = (m: typeof self): RoleAnswer => ({
+  answered: true,
+  role: 'slave',
+  master: m,
+  linkState: 'connected',
+  offset: 1,
+});
 
 const cases: [string, Parameters<typeof reconcile>[0], string, RegExp][] = [
-  ['replica with a wrong label -> label slave', { self, quorum: 2, local: replicaOf(other), label: 'master', sentinels: [s(other), s(other)] }, 'label:slave', /replica of 10\.0\.0\.11:6379 but the label is master/],
-  ['replica, label true -> nothing', { self, quorum: 2, local: replicaOf(other), label: 'slave', sentinels: [] }, 'none', /label is true/],
-  ['master named by the quorum, label wrong -> label master', { self, quorum: 2, local: master, label: 'slave', sentinels: [s(self), s(self), s(null)] }, 'label:master', /name this pod master but the label is slave/],
-  ['master without a Sentinel quorum -> the label is left alone', { self, quorum: 2, local: master, label: undefined, sentinels: [s(self), s(null, { reachable: false })] }, 'none', /only 1 sentinel/],
-  ['stale master: quorum names another that answers master -> heal', { self, quorum: 2, local: master, label: 'master', sentinels: [s(other), s(other)], namedMasterRole: master }, 'heal', /stale master/],
-  ['the named master does not answer -> wait, never demote', { self, quorum: 2, local: master, label: 'master', sentinels: [s(other), s(other)], namedMasterRole: { answered: false } }, 'none', /does not answer as master/],
-  ['failover in progress -> nothing is touched', { self, quorum: 2, local: master, label: 'master', sentinels: [s(other, { failoverInProgress: true }), s(other)], namedMasterRole: master }, 'none', /failover is in progress/],
-  ['Sentinels disagree -> nothing is touched', { self, quorum: 1, local: master, label: 'master', sentinels: [s(other), s(self)], namedMasterRole: master }, 'none', /disagree/],
-  ['Redis does not answer -> nothing', { self, quorum: 2, local: { answered: false }, label: 'master', sentinels: [s(self), s(self)] }, 'none', /does not answer/],
+  [
+    'replica with a wrong label -> label slave',
+    { self, quorum: 2, local: replicaOf(other), label: 'master', sentinels: [s(other), s(other)] },
+    'label:slave',
+    /replica of 10\.0\.0\.11:6379 but the label is master/,
+  ],
+  [
+    'replica, label true -> nothing',
+    { self, quorum: 2, local: replicaOf(other), label: 'slave', sentinels: [] },
+    'none',
+    /label is true/,
+  ],
+  [
+    'master named by the quorum, label wrong -> label master',
+    { self, quorum: 2, local: master, label: 'slave', sentinels: [s(self), s(self), s(null)] },
+    'label:master',
+    /name this pod master but the label is slave/,
+  ],
+  [
+    'master without a Sentinel quorum -> the label is left alone',
+    { self, quorum: 2, local: master, label: undefined, sentinels: [s(self), s(null, { reachable: false })] },
+    'none',
+    /only 1 sentinel/,
+  ],
+  [
+    'stale master: quorum names another that answers master -> heal',
+    { self, quorum: 2, local: master, label: 'master', sentinels: [s(other), s(other)], namedMasterRole: master },
+    'heal',
+    /stale master/,
+  ],
+  [
+    'the named master does not answer -> wait, never demote',
+    {
+      self,
+      quorum: 2,
+      local: master,
+      label: 'master',
+      sentinels: [s(other), s(other)],
+      namedMasterRole: { answered: false },
+    },
+    'none',
+    /does not answer as master/,
+  ],
+  [
+    'failover in progress -> nothing is touched',
+    {
+      self,
+      quorum: 2,
+      local: master,
+      label: 'master',
+      sentinels: [s(other, { failoverInProgress: true }), s(other)],
+      namedMasterRole: master,
+    },
+    'none',
+    /failover is in progress/,
+  ],
+  [
+    'Sentinels disagree -> nothing is touched',
+    { self, quorum: 1, local: master, label: 'master', sentinels: [s(other), s(self)], namedMasterRole: master },
+    'none',
+    /disagree/,
+  ],
+  [
+    'Redis does not answer -> nothing',
+    { self, quorum: 2, local: { answered: false }, label: 'master', sentinels: [s(self), s(self)] },
+    'none',
+    /does not answer/,
+  ],
 ];
 
 for (const [name, view, want, why] of cases) {
@@ -33,14 +103,28 @@ for (const [name, view, want, why] of cases) {
 }
 
 test('the master the Sentinels agree on is never demoted', () => {
-  const a = reconcile({ self, quorum: 2, local: master, label: 'master', sentinels: [s(self), s(self), s(other)], namedMasterRole: master });
+  const a = reconcile({
+    self,
+    quorum: 2,
+    local: master,
+    label: 'master',
+    sentinels: [s(self), s(self), s(other)],
+    namedMasterRole: master,
+  });
   assert.equal(a.kind, 'none');
-  assert.equal(sentinelMaster([s(self), s(self), s(other)], 2).busy, 'sentinels disagree (10.0.0.10:6379, 10.0.0.11:6379)');
+  assert.equal(
+    sentinelMaster([s(self), s(self), s(other)], 2).busy,
+    'sentinels disagree (10.0.0.10:6379, 10.0.0.11:6379)',
+  );
 });
 
 test('readiness: replicas only when synced; masters only when the Sentinels confirm them', () => {
-  const r = (facts: Parameters<typeof redisReadiness>[1], sentinels: SentinelView[] = [s(self), s(self)]) => redisReadiness(self, facts, sentinels, 2);
-  assert.deepEqual(r({ role: 'slave', masterLinkStatus: 'down', syncInProgress: true, loading: false }), { ready: false, reason: 'replica link is down' });
+  const r = (facts: Parameters<typeof redisReadiness>[1], sentinels: SentinelView[] = [s(self), s(self)]) =>
+    redisReadiness(self, facts, sentinels, 2);
+  assert.deepEqual(r({ role: 'slave', masterLinkStatus: 'down', syncInProgress: true, loading: false }), {
+    ready: false,
+    reason: 'replica link is down',
+  });
   assert.equal(r({ role: 'slave', masterLinkStatus: 'up', syncInProgress: true, loading: false }).ready, false);
   assert.equal(r({ role: 'slave', masterLinkStatus: 'up', syncInProgress: false, loading: true }).ready, false);
   assert.equal(r({ role: 'slave', masterLinkStatus: 'up', syncInProgress: false, loading: false }).ready, true);
@@ -51,6 +135,12 @@ test('readiness: replicas only when synced; masters only when the Sentinels conf
 
 test('a Sentinel reset would drop exactly the addresses no pod has', () => {
   const pods = new Set(['10.0.0.10', '10.0.0.11']);
-  assert.deepEqual(staleEntries({ flags: ['master'], replicas: ['10.0.0.11', '10.0.0.7'], sentinels: ['10.0.0.10', '10.0.0.8'] }, pods), ['10.0.0.7', '10.0.0.8']);
+  assert.deepEqual(
+    staleEntries(
+      { flags: ['master'], replicas: ['10.0.0.11', '10.0.0.7'], sentinels: ['10.0.0.10', '10.0.0.8'] },
+      pods,
+    ),
+    ['10.0.0.7', '10.0.0.8'],
+  );
   assert.deepEqual(staleEntries({ flags: ['master'], replicas: ['10.0.0.11'], sentinels: ['10.0.0.10'] }, pods), []);
 });

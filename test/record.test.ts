@@ -20,10 +20,16 @@ before(async () => {
   process.env.KUBECONFIG = await api.writeKubeconfig(dir, { namespace: 'redis' });
   kube = connectKube('redis');
 });
-after(async () => { await api.close(); await rm(dir, { recursive: true, force: true }); });
+after(async () => {
+  await api.close();
+  await rm(dir, { recursive: true, force: true });
+});
 
 test('only one pod can create the record; a second create is refused', async () => {
-  const [a, b] = await Promise.all([createRecord(kube, 'r1', 'redis-0', '10.0.0.10'), createRecord(kube, 'r1', 'redis-1', '10.0.0.11')]);
+  const [a, b] = await Promise.all([
+    createRecord(kube, 'r1', 'redis-0', '10.0.0.10'),
+    createRecord(kube, 'r1', 'redis-1', '10.0.0.11'),
+  ]);
   assert.equal(Number(a) + Number(b), 1);
   const rec = await readRecord(kube, 'r1');
   assert.equal(rec?.pod, a ? 'redis-0' : 'redis-1');
@@ -32,8 +38,15 @@ test('only one pod can create the record; a second create is refused', async () 
 test('claiming an existing record succeeds only at the resourceVersion the decision observed', async () => {
   await createRecord(kube, 'r2', 'redis-7', '10.0.0.17');
   const seen = await readRecord(kube, 'r2');
-  assert.equal(await claimRecord(kube, 'r2', 'redis-0', '10.0.0.10', null), false, 'a create over an existing record fails');
-  const [a, b] = await Promise.all([claimRecord(kube, 'r2', 'redis-0', '10.0.0.10', seen), claimRecord(kube, 'r2', 'redis-1', '10.0.0.11', seen)]);
+  assert.equal(
+    await claimRecord(kube, 'r2', 'redis-0', '10.0.0.10', null),
+    false,
+    'a create over an existing record fails',
+  );
+  const [a, b] = await Promise.all([
+    claimRecord(kube, 'r2', 'redis-0', '10.0.0.10', seen),
+    claimRecord(kube, 'r2', 'redis-1', '10.0.0.11', seen),
+  ]);
   assert.equal(Number(a) + Number(b), 1, 'exactly one claim wins');
   assert.equal(await claimRecord(kube, 'r2', 'redis-2', '10.0.0.12', seen), false, 'a stale observation loses');
   assert.equal((await readRecord(kube, 'r2'))?.pod, a ? 'redis-0' : 'redis-1');
@@ -41,7 +54,10 @@ test('claiming an existing record succeeds only at the resourceVersion the decis
 
 test('writeRecord moves the record (creating it when missing) and is idempotent', async () => {
   await writeRecord(kube, 'r3', 'redis-2', '10.0.0.12');
-  assert.deepEqual({ ...(await readRecord(kube, 'r3')), resourceVersion: undefined }, { pod: 'redis-2', ip: '10.0.0.12', resourceVersion: undefined });
+  assert.deepEqual(
+    { ...(await readRecord(kube, 'r3')), resourceVersion: undefined },
+    { pod: 'redis-2', ip: '10.0.0.12', resourceVersion: undefined },
+  );
   const rv = api.store.rv;
   await writeRecord(kube, 'r3', 'redis-2', '10.0.0.12');
   assert.equal(api.store.rv, rv, 'no write when nothing changes');

@@ -5,7 +5,14 @@ import { ask, loopbackAddress, startRedis, startSentinel } from './support/redis
 import { tempDir } from './support/tmp.ts';
 import { waitFor } from './support/wait.ts';
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 test('master, replica and Sentinel on their own loopback addresses see each other by those addresses', async (t) => {
   const dir = await tempDir(t);
@@ -19,7 +26,11 @@ test('master, replica and Sentinel on their own loopback addresses see each othe
     const role = (await ask(a, 6379, 'ROLE')) as [string, number, [string, string, string][]];
     return role?.[2]?.some(([ip]) => ip === b);
   });
-  const sentinel = await startSentinel({ host: s, dir: `${dir}/s`, master: { name: 'mymaster', host: a, port: 6379, quorum: 1 } });
+  const sentinel = await startSentinel({
+    host: s,
+    dir: `${dir}/s`,
+    master: { name: 'mymaster', host: a, port: 6379, quorum: 1 },
+  });
   t.after(() => sentinel.stop());
   await waitFor('Sentinel discovers the replica at its announced address', async () => {
     const reps = (await ask(s, 26379, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][] | undefined;

@@ -21,7 +21,11 @@ const NS = 'redis';
 before(async () => {
   api = await new KubeStandin().start();
   root = await mkdtemp(join(tmpdir(), 'rhl-supervisor-'));
-  c = await new LocalCluster({ api, root, log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined }).init();
+  c = await new LocalCluster({
+    api,
+    root,
+    log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined,
+  }).init();
   await c.startAll();
   await converged();
 });
@@ -63,16 +67,29 @@ describe('supervisor', () => {
     const rec = recordDoubles();
     const relabel = (name: string, role: string) => {
       const pod = api.getObject('pods', NS, name)!;
-      api.put('pods', { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, 'redis-role': role } } });
+      api.put('pods', {
+        ...pod,
+        metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, 'redis-role': role } },
+      });
     };
     relabel(master, 'slave');
     relabel(replica, 'master');
     const t0 = Date.now();
-    await waitFor('labels corrected', () => c.labels()[master] === 'master' && c.labels()[replica] === 'slave', 10_000, 20);
+    await waitFor(
+      'labels corrected',
+      () => c.labels()[master] === 'master' && c.labels()[replica] === 'slave',
+      10_000,
+      20,
+    );
     t.diagnostic(`reconciler latency (wrong labels to corrected): ${Date.now() - t0} ms (LAUNCHER_RECONCILE_MS=1000)`);
     rec.stop();
     assert.deepEqual(rec.doubles, [], 'no write left two pods labelled master');
-    await waitFor('LabelCorrected event', () => api.listObjects('events', NS).some((e) => e.reason === 'LabelCorrected' && e.involvedObject.name === master), 5000);
+    await waitFor(
+      'LabelCorrected event',
+      () =>
+        api.listObjects('events', NS).some((e) => e.reason === 'LabelCorrected' && e.involvedObject.name === master),
+      5000,
+    );
   });
 
   test('a stale second master is healed into a replica of the real one; the real master keeps its data', async (t) => {
@@ -88,14 +105,30 @@ describe('supervisor', () => {
     const t0 = Date.now();
     await waitFor('stale master healed', async () => (await c.role(stale)) === 'slave', 15_000, 50);
     t.diagnostic(`split brain heal: ${Date.now() - t0} ms`);
-    await waitFor('Warning event', () => api.listObjects('events', NS).some((e) => e.reason === 'SplitBrainHealed' && e.type === 'Warning' && e.involvedObject.name === c.pod(stale).name), 5000);
+    await waitFor(
+      'Warning event',
+      () =>
+        api
+          .listObjects('events', NS)
+          .some(
+            (e) =>
+              e.reason === 'SplitBrainHealed' && e.type === 'Warning' && e.involvedObject.name === c.pod(stale).name,
+          ),
+      5000,
+    );
     assert.equal(await m.get('real'), 'kept');
     assert.equal(await m.get('divergent'), null);
     m.disconnect();
     assert.equal(c.labelledMasters()[0], c.pod(master).name);
     // the healed pod resyncs from the real master (full sync after Redis' diskless delay): its divergent write goes
-    await waitFor('healed replica discards its divergent write and has the real data', async () =>
-      (await ask(c.pod(stale).ip, 6379, 'GET', 'divergent')) === null && (await ask(c.pod(stale).ip, 6379, 'GET', 'real')) === 'kept', 20_000, 100);
+    await waitFor(
+      'healed replica discards its divergent write and has the real data',
+      async () =>
+        (await ask(c.pod(stale).ip, 6379, 'GET', 'divergent')) === null &&
+        (await ask(c.pod(stale).ip, 6379, 'GET', 'real')) === 'kept',
+      20_000,
+      100,
+    );
   });
 
   test('/healthz, /readyz and /metrics answer; metrics parse and carry the role; Events tell the story', async () => {
@@ -106,7 +139,11 @@ describe('supervisor', () => {
     await waitFor('replica ready', async () => (await http(replica, '/readyz')).status === 200, 10_000);
     const metrics = (await http(master, '/metrics')).text;
     for (const line of metrics.split('\n').filter(Boolean)) {
-      assert.match(line, /^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (NaN|[+-]Inf))$/, line);
+      assert.match(
+        line,
+        /^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (NaN|[+-]Inf))$/,
+        line,
+      );
     }
     assert.match(metrics, /^redis_ha_role\{role="master"\} 1$/m);
     assert.match((await http(replica, '/metrics')).text, /^redis_ha_role\{role="slave"\} 1$/m);
@@ -115,13 +152,20 @@ describe('supervisor', () => {
     assert.match(sentinelMetrics, /^redis_ha_role\{role="sentinel"\} 1$/m);
     assert.equal((await fetch(`http://${c.pod(master).ip}:8081/readyz`)).status, 200);
     // the same checks as exec probes
-    const probe = (i: number, ...args: string[]) => execa(process.execPath, [join(REPO, 'bin/launcher'), 'probe', ...args],
-      { env: { ...c.env(c.pod(i)), REDIS_CONF_DIR: join(c.pod(i).dir, 'conf') }, reject: false, timeout: 20_000 });
+    const probe = (i: number, ...args: string[]) =>
+      execa(process.execPath, [join(REPO, 'bin/launcher'), 'probe', ...args], {
+        env: { ...c.env(c.pod(i)), REDIS_CONF_DIR: join(c.pod(i).dir, 'conf') },
+        reject: false,
+        timeout: 20_000,
+      });
     const pr = await probe(replica, 'readiness');
     assert.equal(pr.exitCode, 0, String(pr.stdout) + String(pr.stderr));
     assert.match(String(pr.stdout), /^readiness: ok: replica, link up, synced$/m);
     assert.equal((await probe(master, 'liveness')).exitCode, 0);
-    assert.match(String((await probe(master, 'readiness', '--sentinel')).stdout), /^readiness: ok: OK \d usable Sentinels/m);
+    assert.match(
+      String((await probe(master, 'readiness', '--sentinel')).stdout),
+      /^readiness: ok: OK \d usable Sentinels/m,
+    );
     const bad = await probe(master, 'startup');
     assert.equal(bad.exitCode, 2);
     const reasons = new Set(api.listObjects('events', NS).map((e) => e.reason));
@@ -138,20 +182,38 @@ describe('supervisor', () => {
     const t0 = Date.now();
     const stopping = c.pod(old).redis!.stop(30_000);
     const sentinelStop = c.pod(old).sentinel!.stop(30_000);
-    const newMaster = await waitFor('another master named by the sentinels', async () => {
-      const views = await c.sentinelViews();
-      return views.find((v) => v && !v.startsWith(`${oldIp}:`));
-    }, 20_000, 20);
+    const newMaster = await waitFor(
+      'another master named by the sentinels',
+      async () => {
+        const views = await c.sentinelViews();
+        return views.find((v) => v && !v.startsWith(`${oldIp}:`));
+      },
+      20_000,
+      20,
+    );
     const handoverMs = Date.now() - t0;
     const exited = await stopping;
     await sentinelStop;
-    t.diagnostic(`SIGTERM to new master named by Sentinel: ${handoverMs} ms; old launcher exit code ${exited.exitCode}`);
+    t.diagnostic(
+      `SIGTERM to new master named by Sentinel: ${handoverMs} ms; old launcher exit code ${exited.exitCode}`,
+    );
     assert.equal(exited.exitCode, 0, 'Redis stopped cleanly and the launcher passed its exit code on');
-    assert.ok(api.listObjects('events', NS).some((e) => e.reason === 'HandedOver' && e.involvedObject.name === c.pod(old).name));
-    await waitFor('label moved', () => { const m = c.labelledMasters(); return m.length === 1 && m[0] !== c.pod(old).name; }, 10_000);
+    assert.ok(
+      api.listObjects('events', NS).some((e) => e.reason === 'HandedOver' && e.involvedObject.name === c.pod(old).name),
+    );
+    await waitFor(
+      'label moved',
+      () => {
+        const m = c.labelledMasters();
+        return m.length === 1 && m[0] !== c.pod(old).name;
+      },
+      10_000,
+    );
     const resumeFrom = writer.acked.length;
     await waitFor('writes resume through the label', () => writer.acked.length >= resumeFrom + 20, 15_000);
-    t.diagnostic(`longest gap between acknowledged writes through the label: ${writer.maxGapMs()} ms; new master ${newMaster}`);
+    t.diagnostic(
+      `longest gap between acknowledged writes through the label: ${writer.maxGapMs()} ms; new master ${newMaster}`,
+    );
     await c.startPod(old, { newIp: true });
     await converged();
     await writer.stop();
@@ -166,19 +228,26 @@ describe('supervisor', () => {
     await c.rollingRestart();
     await converged();
     await writer.stop();
-    t.diagnostic(`rolling restart: ${writer.acked.length} acknowledged writes, ${writer.failures} failed attempts, longest gap ${writer.maxGapMs()} ms`);
+    t.diagnostic(
+      `rolling restart: ${writer.acked.length} acknowledged writes, ${writer.failures} failed attempts, longest gap ${writer.maxGapMs()} ms`,
+    );
     await writer.assertAllPresent();
     const current = new Set(c.ordinals.map((i) => c.pod(i).ip));
-    await waitFor('no Sentinel remembers an address no pod has', async () => {
-      for (const i of c.ordinals) {
-        for (const cmd of ['REPLICAS', 'SENTINELS']) {
-          const rows = (await ask(c.pod(i).ip, 26379, 'SENTINEL', cmd, 'mymaster')) as string[][] | undefined;
-          if (!rows) return false;
-          for (const r of rows) if (!current.has(r[r.indexOf('ip') + 1])) return false;
+    await waitFor(
+      'no Sentinel remembers an address no pod has',
+      async () => {
+        for (const i of c.ordinals) {
+          for (const cmd of ['REPLICAS', 'SENTINELS']) {
+            const rows = (await ask(c.pod(i).ip, 26379, 'SENTINEL', cmd, 'mymaster')) as string[][] | undefined;
+            if (!rows) return false;
+            for (const r of rows) if (!current.has(r[r.indexOf('ip') + 1])) return false;
+          }
         }
-      }
-      return true;
-    }, 60_000, 500);
+        return true;
+      },
+      60_000,
+      500,
+    );
     assert.ok(oldIps.every((ip) => !current.has(ip)));
   });
 
@@ -198,13 +267,21 @@ describe('supervisor', () => {
     api.deleteObject('pods', NS, c.pod(replica).name);
     await c.startPod(replica, { newIp: true });
     const seen: string[] = [];
-    await waitFor('replica ready after its sync', async () => {
-      const r = await http(replica, '/readyz');
-      if (r.status) seen.push(`${r.status} ${r.text.trim()}`);
-      return r.status === 200;
-    }, 60_000, 100);
+    await waitFor(
+      'replica ready after its sync',
+      async () => {
+        const r = await http(replica, '/readyz');
+        if (r.status) seen.push(`${r.status} ${r.text.trim()}`);
+        return r.status === 200;
+      },
+      60_000,
+      100,
+    );
     t.diagnostic(`readiness during sync: ${[...new Set(seen.map((s) => s.replace(/\d+ ms/, '')))].join(' | ')}`);
-    assert.ok(seen.some((s) => s.startsWith('503') && /link|sync|loading/.test(s)), `never saw not-ready during sync: ${seen.slice(0, 5)}`);
+    assert.ok(
+      seen.some((s) => s.startsWith('503') && /link|sync|loading/.test(s)),
+      `never saw not-ready during sync: ${seen.slice(0, 5)}`,
+    );
     assert.equal(await ask(c.pod(replica).ip, 6379, 'DBSIZE'), await ask(c.pod(master).ip, 6379, 'DBSIZE'));
   });
 });

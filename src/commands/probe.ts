@@ -6,7 +6,12 @@ import { observe } from '../observe.ts';
 import { sentinelLiveness, sentinelReadiness } from '../sentinel-supervisor.ts';
 import { redisLiveness, redisReadinessCheck } from '../supervisor.ts';
 
-export async function probe(c: Config, kube: Kube, kind: 'readiness' | 'liveness', out: (s: string) => void): Promise<number> {
+export async function probe(
+  c: Config,
+  kube: Kube,
+  kind: 'readiness' | 'liveness',
+  out: (s: string) => void,
+): Promise<number> {
   let r: { ok: boolean; reason: string };
   if (c.sentinelMode) r = kind === 'readiness' ? await sentinelReadiness(c) : await sentinelLiveness(c);
   else if (kind === 'liveness') r = await redisLiveness(c);

@@ -19,7 +19,10 @@ export const EXIT_GIVE_UP = 2;
 
 export class PromoteError extends Error {
   readonly exitCode: number;
-  constructor(exitCode: number, message: string) { super(message); this.exitCode = exitCode; }
+  constructor(exitCode: number, message: string) {
+    super(message);
+    this.exitCode = exitCode;
+  }
 }
 
 export type PromoteArgs = { masterSet: string; role: string; state: string; from: Address; to: Address };
@@ -27,17 +30,23 @@ export type PromoteArgs = { masterSet: string; role: string; state: string; from
 const HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
 
 function parseAddress(host: string, port: string, which: string): Address {
-  if (!host || !(isIP(host) || HOST_RE.test(host))) throw new PromoteError(EXIT_GIVE_UP, `${which}-ip ${JSON.stringify(host)} is not an IP address or hostname`);
-  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new PromoteError(EXIT_GIVE_UP, `${which}-port ${JSON.stringify(port)} is not a TCP port`);
+  if (!host || !(isIP(host) || HOST_RE.test(host)))
+    throw new PromoteError(EXIT_GIVE_UP, `${which}-ip ${JSON.stringify(host)} is not an IP address or hostname`);
+  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+    throw new PromoteError(EXIT_GIVE_UP, `${which}-port ${JSON.stringify(port)} is not a TCP port`);
   return { host: host.replace(/\.$/, ''), port: Number(port) };
 }
 
 export function parsePromoteArgs(args: string[]): PromoteArgs {
   if (args.length !== 7) {
-    throw new PromoteError(EXIT_GIVE_UP, `expected 7 arguments (<master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>), got ${args.length}`);
+    throw new PromoteError(
+      EXIT_GIVE_UP,
+      `expected 7 arguments (<master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>), got ${args.length}`,
+    );
   }
   const [masterSet, role, state, fromIp, fromPort, toIp, toPort] = args;
-  if (role !== 'leader' && role !== 'observer') throw new PromoteError(EXIT_GIVE_UP, `role ${JSON.stringify(role)} is not leader or observer`);
+  if (role !== 'leader' && role !== 'observer')
+    throw new PromoteError(EXIT_GIVE_UP, `role ${JSON.stringify(role)} is not leader or observer`);
   return { masterSet, role, state, from: parseAddress(fromIp, fromPort, 'from'), to: parseAddress(toIp, toPort, 'to') };
 }
 
@@ -51,7 +60,12 @@ export function podFor(pods: PodView[], a: Address): PodView | undefined {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls the Sentinels until a quorum names `to` (confirmed), a quorum names another (stale), or time runs out. */
-async function confirm(c: Config, kube: Kube, to: Address, ms: number): Promise<{ verdict: 'confirmed' | 'stale' | 'unconfirmed'; text: string }> {
+async function confirm(
+  c: Config,
+  kube: Kube,
+  to: Address,
+  ms: number,
+): Promise<{ verdict: 'confirmed' | 'stale' | 'unconfirmed'; text: string }> {
   const deadline = Date.now() + ms;
   let text = 'no sentinel answered';
   const sentinels = await sentinelAddresses(c, kube);
@@ -63,7 +77,8 @@ async function confirm(c: Config, kube: Kube, to: Address, ms: number): Promise<
     text = `${agree}/${sentinels.length} sentinels name ${addr(to)}${named.length > agree ? `; others name ${[...new Set(named.filter((a) => !sameAddress(a, to)).map(addr))].join(', ')}` : ''}`;
     if (agree >= need) {
       const role = await askRole(to, probeOptions(c));
-      if (role.answered && role.role === 'master') return { verdict: 'confirmed', text: `${text}; it answers ROLE master` };
+      if (role.answered && role.role === 'master')
+        return { verdict: 'confirmed', text: `${text}; it answers ROLE master` };
       text += `; but it answers ${role.answered ? `ROLE ${role.role}` : 'nothing'}`;
     } else {
       const counts = new Map<string, number>();
@@ -78,28 +93,49 @@ async function confirm(c: Config, kube: Kube, to: Address, ms: number): Promise<
 
 export async function promote(c: Config, kube: Kube, a: PromoteArgs): Promise<number> {
   const started = Date.now();
-  if (a.masterSet !== c.masterSet) throw new PromoteError(EXIT_GIVE_UP, `unknown master set ${JSON.stringify(a.masterSet)}: this launcher manages ${JSON.stringify(c.masterSet)} (REDIS_MASTER_SET)`);
+  if (a.masterSet !== c.masterSet)
+    throw new PromoteError(
+      EXIT_GIVE_UP,
+      `unknown master set ${JSON.stringify(a.masterSet)}: this launcher manages ${JSON.stringify(c.masterSet)} (REDIS_MASTER_SET)`,
+    );
   log.info(`promote (${a.role}, ${a.state}): ${addr(a.from)} -> ${addr(a.to)}`);
   try {
     const check = await confirm(c, kube, a.to, 15_000);
-    if (check.verdict === 'stale') { log.info(`nothing to do: ${check.text}`); return EXIT_DONE; }
-    if (check.verdict === 'unconfirmed') throw new PromoteError(EXIT_RETRY, `the sentinels do not confirm ${addr(a.to)} as master yet (${check.text})`);
+    if (check.verdict === 'stale') {
+      log.info(`nothing to do: ${check.text}`);
+      return EXIT_DONE;
+    }
+    if (check.verdict === 'unconfirmed')
+      throw new PromoteError(EXIT_RETRY, `the sentinels do not confirm ${addr(a.to)} as master yet (${check.text})`);
     const pods = await listPods(kube, c.podSelector);
     const pod = podFor(pods, a.to);
-    if (!pod) throw new PromoteError(EXIT_GIVE_UP, `no pod matching ${JSON.stringify(c.podSelector)} has the address ${a.to.host}`);
+    if (!pod)
+      throw new PromoteError(
+        EXIT_GIVE_UP,
+        `no pod matching ${JSON.stringify(c.podSelector)} has the address ${a.to.host}`,
+      );
     const { demoted, promoted } = await labelOnlyMaster(kube, c.podSelector, pod.name);
     await writeRecord(kube, c.masterRecord, pod.name, pod.ip ?? a.to.host);
     const took = Date.now() - started;
-    const what = promoted || demoted.length
-      ? `labelled ${pod.name} master${demoted.length ? ` after removing the label from ${demoted.join(', ')}` : ''}`
-      : `labels already correct (${pod.name} is master)`;
+    const what =
+      promoted || demoted.length
+        ? `labelled ${pod.name} master${demoted.length ? ` after removing the label from ${demoted.join(', ')}` : ''}`
+        : `labels already correct (${pod.name} is master)`;
     log.info(`${what}; ${check.text}; ${took} ms`);
-    if (promoted) await emitEvent(kube, { name: pod.name }, 'Normal', 'PromotedToMaster', `Sentinel failed over ${addr(a.from)} -> ${addr(a.to)}; ${what}`);
+    if (promoted)
+      await emitEvent(
+        kube,
+        { name: pod.name },
+        'Normal',
+        'PromotedToMaster',
+        `Sentinel failed over ${addr(a.from)} -> ${addr(a.to)}; ${what}`,
+      );
     return EXIT_DONE;
   } catch (e) {
     if (e instanceof PromoteError) throw e;
     const f = apiFailure(e);
-    if (f.code === 403 || (f.code !== undefined && isPermanent(f) && f.code !== 404)) throw new PromoteError(EXIT_GIVE_UP, `the API refused: ${f.message}`);
+    if (f.code === 403 || (f.code !== undefined && isPermanent(f) && f.code !== 404))
+      throw new PromoteError(EXIT_GIVE_UP, `the API refused: ${f.message}`);
     throw new PromoteError(EXIT_RETRY, `transient failure: ${f.message}`);
   }
 }

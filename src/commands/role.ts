@@ -13,12 +13,15 @@ export async function role(c: Config, kube: Kube, json: boolean, out: (s: string
     return 0;
   }
   const lines = [`pod:    ${c.podName} (${c.podIp})`, `role:   ${d.role}`];
-  if (d.role === 'replica') lines.push(`master: ${d.masterPod ? `${d.masterPod} (${addr(d.master)})` : addr(d.master)}`);
+  if (d.role === 'replica')
+    lines.push(`master: ${d.masterPod ? `${d.masterPod} (${addr(d.master)})` : addr(d.master)}`);
   if (d.role !== 'wait') lines.push(`rule:   ${d.rule}`);
   lines.push('why:', ...d.reasons.map((r) => `  - ${r}`));
   const label = o.pods.find((p) => p.name === c.podName)?.roleLabel;
   const actual = o.roles[`${c.podIp}:${c.redisPort}`];
-  lines.push(`now:    label redis-role=${label ?? '(none)'}; Redis ${actual?.answered ? `answers ROLE ${actual.role}` : 'does not answer'}`);
+  lines.push(
+    `now:    label redis-role=${label ?? '(none)'}; Redis ${actual?.answered ? `answers ROLE ${actual.role}` : 'does not answer'}`,
+  );
   out(lines.join('\n'));
   return 0;
 }

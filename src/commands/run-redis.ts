@@ -39,7 +39,13 @@ async function settle(c: Config, kube: Kube, hasData: boolean): Promise<Exclude<
     if (d.role === 'master' && d.rule === 'first-boot') {
       // The record is the tie-breaker: only the pod that creates it (or replaces the unusable one it saw) is master.
       if (await claimRecord(kube, c.masterRecord, c.podName, c.podIp, record).catch(() => false)) return d;
-      d = { role: 'wait', reasons: [...d.reasons.slice(0, -1), `${d.reasons[d.reasons.length - 1]}, but another pod changed the master of record first; deciding again`] };
+      d = {
+        role: 'wait',
+        reasons: [
+          ...d.reasons.slice(0, -1),
+          `${d.reasons[d.reasons.length - 1]}, but another pod changed the master of record first; deciding again`,
+        ],
+      };
     } else if (d.role !== 'wait') {
       return d;
     }
@@ -50,7 +56,9 @@ async function settle(c: Config, kube: Kube, hasData: boolean): Promise<Exclude<
       lastText = text;
     }
     if (Date.now() >= deadline) {
-      log.error(`no safe decision within ${c.waitTimeoutMs} ms (LAUNCHER_WAIT_TIMEOUT_MS); exiting so the kubelet restarts the container. Last: ${text}`);
+      log.error(
+        `no safe decision within ${c.waitTimeoutMs} ms (LAUNCHER_WAIT_TIMEOUT_MS); exiting so the kubelet restarts the container. Last: ${text}`,
+      );
       return null;
     }
     await sleep(RETRY_MS);
@@ -63,7 +71,9 @@ async function labelWhenUp(c: Config, kube: Kube, d: Exclude<Decision, { role: '
   while (Date.now() < deadline) {
     try {
       if ((await withRedis(localRedis(c), probeOptions(c), (r) => r.ping())) === 'PONG') break;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await sleep(100);
   }
   try {
@@ -98,8 +108,20 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   const metrics = createMetrics();
   const sup = new RedisSupervisor(c, kube, metrics);
   const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover());
-  if (c.httpPort) await serveHttp(c.listenAddress, c.httpPort, { liveness: () => sup.liveness(), readiness: () => sup.readiness() }, metrics);
-  void emitEvent(kube, { name: c.podName }, 'Normal', d.role === 'master' ? 'StartingAsMaster' : 'StartingAsReplica', summary(d));
+  if (c.httpPort)
+    await serveHttp(
+      c.listenAddress,
+      c.httpPort,
+      { liveness: () => sup.liveness(), readiness: () => sup.readiness() },
+      metrics,
+    );
+  void emitEvent(
+    kube,
+    { name: c.podName },
+    'Normal',
+    d.role === 'master' ? 'StartingAsMaster' : 'StartingAsReplica',
+    summary(d),
+  );
   void labelWhenUp(c, kube, d).then(() => sup.start(TICK_MS));
   const code = await child.done;
   sup.stop();

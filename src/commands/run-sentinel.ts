@@ -22,10 +22,16 @@ const SEED_WAIT_MS = 5000;
 async function seedFor(c: Config, kube: Kube, o: Observation, master: Address): Promise<SentinelSeed> {
   const sentinelPods = c.sentinelSidecar ? o.pods : await listPods(kube, c.sentinelSelector);
   return {
-    sentinels: sentinelPods.filter((p) => p.ip && p.phase === 'Running' && !p.terminating && p.name !== c.podName)
+    sentinels: sentinelPods
+      .filter((p) => p.ip && p.phase === 'Running' && !p.terminating && p.name !== c.podName)
       .map((p) => ({ pod: p.name, address: { host: p.ip!, port: c.sentinelPort } })),
-    replicas: o.pods.filter((p) => p.ip).map((p) => ({ host: p.ip!, port: c.redisPort }))
-      .filter((a) => { const r = o.roles[addr(a)]; return r?.answered && r.role === 'slave' && addr(r.master) === addr(master); }),
+    replicas: o.pods
+      .filter((p) => p.ip)
+      .map((p) => ({ host: p.ip!, port: c.redisPort }))
+      .filter((a) => {
+        const r = o.roles[addr(a)];
+        return r?.answered && r.role === 'slave' && addr(r.master) === addr(master);
+      }),
   };
 }
 
@@ -39,17 +45,28 @@ async function findMaster(c: Config, kube: Kube): Promise<{ master: Address; see
       if (r.master) {
         // At first boot the replicas may still be deciding: give them a moment so that they can be pre-seeded.
         const settleBy = Date.now() + SEED_WAIT_MS;
-        const undecided = (x: Observation) => x.pods.filter((p) => p.ip && p.phase === 'Running' && !p.terminating && !x.roles[`${p.ip}:${c.redisPort}`]?.answered);
-        while (undecided(o).length && Date.now() < settleBy) { await sleep(250); o = await observe(c, kube, false); }
+        const undecided = (x: Observation) =>
+          x.pods.filter(
+            (p) => p.ip && p.phase === 'Running' && !p.terminating && !x.roles[`${p.ip}:${c.redisPort}`]?.answered,
+          );
+        while (undecided(o).length && Date.now() < settleBy) {
+          await sleep(250);
+          o = await observe(c, kube, false);
+        }
         const seed = await seedFor(c, kube, o, r.master);
-        log.info(`monitoring ${addr(r.master)}: ${r.reasons.join('; ')}; pre-seeded ${seed.sentinels.length} sentinel(s), ${seed.replicas.length} replica(s)`);
+        log.info(
+          `monitoring ${addr(r.master)}: ${r.reasons.join('; ')}; pre-seeded ${seed.sentinels.length} sentinel(s), ${seed.replicas.length} replica(s)`,
+        );
         return { master: r.master, seed };
       }
       reasons = r.reasons;
     } catch (e) {
       reasons = [`cannot observe the cluster: ${apiFailure(e).message}`];
     }
-    if (Date.now() - lastLog >= 5000) { log.info(`sentinel waits: ${reasons.join('; ')}`); lastLog = Date.now(); }
+    if (Date.now() - lastLog >= 5000) {
+      log.info(`sentinel waits: ${reasons.join('; ')}`);
+      lastLog = Date.now();
+    }
     await sleep(1000);
   }
 }
@@ -58,18 +75,30 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
   try {
     await access(c.promoteScript, constants.X_OK);
   } catch {
-    throw new ConfigError(`LAUNCHER_PROMOTE_SCRIPT=${JSON.stringify(c.promoteScript)} is not an executable file: Sentinel needs it as client-reconfig-script`);
+    throw new ConfigError(
+      `LAUNCHER_PROMOTE_SCRIPT=${JSON.stringify(c.promoteScript)} is not an executable file: Sentinel needs it as client-reconfig-script`,
+    );
   }
   const { master, seed } = await findMaster(c, kube);
   const conf = join(c.confDir, 'sentinel.conf');
   await writeFileAtomic(conf, renderSentinelConf(c, master, seed));
   if (!c.sentinelSidecar) {
-    try { await setRoleLabel(kube, c.podName, 'sentinel'); } catch (e) { log.warn(`could not label this pod: ${apiFailure(e).message}`); }
+    try {
+      await setRoleLabel(kube, c.podName, 'sentinel');
+    } catch (e) {
+      log.warn(`could not label this pod: ${apiFailure(e).message}`);
+    }
   }
   const metrics = createMetrics();
   const sup = new SentinelSupervisor(c, kube, metrics);
   const child = supervise(c.redisSentinelBin, [conf], c.stopTimeoutMs);
-  if (c.httpPort) await serveHttp(c.listenAddress, c.httpPort, { liveness: () => sup.liveness(), readiness: () => sup.readiness() }, metrics);
+  if (c.httpPort)
+    await serveHttp(
+      c.listenAddress,
+      c.httpPort,
+      { liveness: () => sup.liveness(), readiness: () => sup.readiness() },
+      metrics,
+    );
   sup.start();
   const code = await child.done;
   sup.stop();

@@ -14,22 +14,34 @@ export const API_TIMEOUT_MS = 5000;
 export function connectKube(namespace: string): Kube {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
-  return { core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api), namespace };
+  return {
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    coordination: kc.makeApiClient(k8s.CoordinationV1Api),
+    namespace,
+  };
 }
 
 /** Per-call options: a deadline, optionally composed with other options (e.g. the merge-patch content type). */
 export function withTimeout(ms = API_TIMEOUT_MS, opts: k8s.ConfigurationOptions = {}): k8s.ConfigurationOptions {
   return {
     ...opts,
-    middleware: [...(opts.middleware ?? []), {
-      pre: (ctx) => { ctx.setSignal(AbortSignal.timeout(ms)); return new k8s.Observable(Promise.resolve(ctx)); },
-      post: (rsp) => new k8s.Observable(Promise.resolve(rsp)),
-    }],
+    middleware: [
+      ...(opts.middleware ?? []),
+      {
+        pre: (ctx) => {
+          ctx.setSignal(AbortSignal.timeout(ms));
+          return new k8s.Observable(Promise.resolve(ctx));
+        },
+        post: (rsp) => new k8s.Observable(Promise.resolve(rsp)),
+      },
+    ],
     middlewareMergeStrategy: 'append',
   };
 }
 
-export const mergePatch = () => withTimeout(API_TIMEOUT_MS, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+export const mergePatch = () =>
+  withTimeout(API_TIMEOUT_MS, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
 
 export type ApiFailure = { code?: number; reason?: string; message: string };
 
@@ -37,14 +49,25 @@ export type ApiFailure = { code?: number; reason?: string; message: string };
 export function apiFailure(e: unknown): ApiFailure {
   if (e instanceof k8s.ApiException) {
     let s: { reason?: string; message?: string } | undefined;
-    try { s = typeof e.body === 'string' ? JSON.parse(e.body) : (e.body as typeof s); } catch { /* not JSON */ }
-    return { code: e.code, reason: s?.reason ?? (e.code === 401 ? 'Unauthorized' : undefined), message: s?.message ?? `HTTP ${e.code}` };
+    try {
+      s = typeof e.body === 'string' ? JSON.parse(e.body) : (e.body as typeof s);
+    } catch {
+      /* not JSON */
+    }
+    return {
+      code: e.code,
+      reason: s?.reason ?? (e.code === 401 ? 'Unauthorized' : undefined),
+      message: s?.message ?? `HTTP ${e.code}`,
+    };
   }
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return { message: 'the API server did not answer in time' };
-  if (err?.message === 'fetch failed') return { message: `the API server is unreachable (${err.cause?.code ?? err.cause?.message ?? 'network error'})` };
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError')
+    return { message: 'the API server did not answer in time' };
+  if (err?.message === 'fetch failed')
+    return { message: `the API server is unreachable (${err.cause?.code ?? err.cause?.message ?? 'network error'})` };
   return { message: String(err?.message ?? e) };
 }
 
 /** Permanent failures: retrying the same call will not help (authorization, bad request, missing object). */
-export const isPermanent = (f: ApiFailure) => f.code !== undefined && [400, 401, 403, 404, 405, 415, 422].includes(f.code);
+export const isPermanent = (f: ApiFailure) =>
+  f.code !== undefined && [400, 401, 403, 404, 405, 415, 422].includes(f.code);

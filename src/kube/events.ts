@@ -5,19 +5,43 @@ import { log } from '../log.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
-export async function emitEvent(kube: Kube, pod: { name: string; uid?: string }, type: EventType, reason: string, message: string): Promise<void> {
+export async function emitEvent(
+  kube: Kube,
+  pod: { name: string; uid?: string },
+  type: EventType,
+  reason: string,
+  message: string,
+): Promise<void> {
   const now = new Date();
   try {
-    await kube.core.createNamespacedEvent({
-      namespace: kube.namespace,
-      body: {
-        metadata: { name: `${pod.name}.${(BigInt(now.getTime()) * 1_000_000n).toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`, namespace: kube.namespace },
-        involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.name, namespace: kube.namespace, ...(pod.uid ? { uid: pod.uid } : {}) },
-        type, reason, message: message.slice(0, 1024),
-        source: { component: 'redis-ha-launcher' }, reportingComponent: 'redis-ha-launcher', reportingInstance: pod.name,
-        firstTimestamp: now, lastTimestamp: now, count: 1,
+    await kube.core.createNamespacedEvent(
+      {
+        namespace: kube.namespace,
+        body: {
+          metadata: {
+            name: `${pod.name}.${(BigInt(now.getTime()) * 1_000_000n).toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`,
+            namespace: kube.namespace,
+          },
+          involvedObject: {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            name: pod.name,
+            namespace: kube.namespace,
+            ...(pod.uid ? { uid: pod.uid } : {}),
+          },
+          type,
+          reason,
+          message: message.slice(0, 1024),
+          source: { component: 'redis-ha-launcher' },
+          reportingComponent: 'redis-ha-launcher',
+          reportingInstance: pod.name,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
       },
-    }, withTimeout(3000));
+      withTimeout(3000),
+    );
   } catch (e) {
     log.warn(`could not record event ${reason} on ${pod.name}: ${(e as Error).message?.split('\n')[0]}`);
   }

@@ -33,13 +33,25 @@ export async function listPods(kube: Kube, labelSelector: string): Promise<PodVi
  * Sets (or removes, with null) this pod's redis-role label if it differs, with a resourceVersion precondition;
  * a 409 re-reads and re-applies. Returns whether anything changed.
  */
-export async function setRoleLabel(kube: Kube, name: string, value: string | null, guard?: (current: PodView) => boolean): Promise<boolean> {
+export async function setRoleLabel(
+  kube: Kube,
+  name: string,
+  value: string | null,
+  guard?: (current: PodView) => boolean,
+): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
     const pod = podView(await kube.core.readNamespacedPod({ name, namespace: kube.namespace }, withTimeout()));
     if ((pod.roleLabel ?? null) === value) return false;
     if (guard && !guard(pod)) return false;
     try {
-      await kube.core.patchNamespacedPod({ name, namespace: kube.namespace, body: { metadata: { resourceVersion: pod.resourceVersion, labels: { [ROLE_LABEL]: value } } } }, mergePatch());
+      await kube.core.patchNamespacedPod(
+        {
+          name,
+          namespace: kube.namespace,
+          body: { metadata: { resourceVersion: pod.resourceVersion, labels: { [ROLE_LABEL]: value } } },
+        },
+        mergePatch(),
+      );
       return true;
     } catch (e) {
       if (apiFailure(e).code !== 409 || attempt >= 5) throw e;
@@ -51,7 +63,11 @@ export async function setRoleLabel(kube: Kube, name: string, value: string | nul
  * Makes `name` the only pod of the set labelled master: every other pod loses `master` first (becoming `slave`),
  * then `name` gets it, so there is never a moment with two.
  */
-export async function labelOnlyMaster(kube: Kube, selector: string, name: string): Promise<{ demoted: string[]; promoted: boolean }> {
+export async function labelOnlyMaster(
+  kube: Kube,
+  selector: string,
+  name: string,
+): Promise<{ demoted: string[]; promoted: boolean }> {
   const pods = await listPods(kube, selector);
   const demoted: string[] = [];
   for (const p of pods) {
@@ -65,5 +81,12 @@ export async function labelOnlyMaster(kube: Kube, selector: string, name: string
 
 /** Publishes whether this pod's data dir holds data, so peers can decide safely (first boot, lost volumes). */
 export async function annotateData(kube: Kube, name: string, hasData: boolean): Promise<void> {
-  await kube.core.patchNamespacedPod({ name, namespace: kube.namespace, body: { metadata: { annotations: { [DATA_ANNOTATION]: hasData ? 'present' : 'empty' } } } }, mergePatch());
+  await kube.core.patchNamespacedPod(
+    {
+      name,
+      namespace: kube.namespace,
+      body: { metadata: { annotations: { [DATA_ANNOTATION]: hasData ? 'present' : 'empty' } } },
+    },
+    mergePatch(),
+  );
 }

@@ -12,7 +12,11 @@ async function readLease(kube: Kube, name: string): Promise<Lease> {
     const l = await kube.coordination.readNamespacedLease({ name, namespace: kube.namespace }, withTimeout());
     const pod = l.spec?.holderIdentity;
     const rv = l.metadata?.resourceVersion;
-    return { exists: true, resourceVersion: rv, record: pod ? { pod, ip: l.metadata?.annotations?.[IP_ANNOTATION], resourceVersion: rv } : null };
+    return {
+      exists: true,
+      resourceVersion: rv,
+      record: pod ? { pod, ip: l.metadata?.annotations?.[IP_ANNOTATION], resourceVersion: rv } : null,
+    };
   } catch (e) {
     if (apiFailure(e).code === 404) return { exists: false };
     throw e;
@@ -34,13 +38,21 @@ const microTime = (d: Date) => d.toISOString().replace(/Z$/, '000Z');
 export async function createRecord(kube: Kube, name: string, pod: string, ip: string): Promise<boolean> {
   const now = microTime(new Date());
   try {
-    await kube.coordination.createNamespacedLease({
-      namespace: kube.namespace,
-      body: {
-        metadata: { name, namespace: kube.namespace, annotations: { [IP_ANNOTATION]: ip }, labels: { 'app.kubernetes.io/managed-by': 'redis-ha-launcher' } },
-        spec: { holderIdentity: pod, acquireTime: now as never, renewTime: now as never, leaseTransitions: 0 },
+    await kube.coordination.createNamespacedLease(
+      {
+        namespace: kube.namespace,
+        body: {
+          metadata: {
+            name,
+            namespace: kube.namespace,
+            annotations: { [IP_ANNOTATION]: ip },
+            labels: { 'app.kubernetes.io/managed-by': 'redis-ha-launcher' },
+          },
+          spec: { holderIdentity: pod, acquireTime: now as never, renewTime: now as never, leaseTransitions: 0 },
+        },
       },
-    }, withTimeout());
+      withTimeout(),
+    );
     return true;
   } catch (e) {
     if (apiFailure(e).code === 409) return false;
@@ -52,14 +64,27 @@ export async function createRecord(kube: Kube, name: string, pod: string, ip: st
  * First-boot claim: creates the record when none was observed, or replaces the observed (unusable) one only if it
  * is still at the resourceVersion the decision saw. False when another pod got there first: decide again.
  */
-export async function claimRecord(kube: Kube, name: string, pod: string, ip: string, observed: MasterRecord | null): Promise<boolean> {
+export async function claimRecord(
+  kube: Kube,
+  name: string,
+  pod: string,
+  ip: string,
+  observed: MasterRecord | null,
+): Promise<boolean> {
   if (!observed?.resourceVersion) return createRecord(kube, name, pod, ip);
   const now = microTime(new Date());
   try {
-    await kube.coordination.patchNamespacedLease({
-      name, namespace: kube.namespace,
-      body: { metadata: { resourceVersion: observed.resourceVersion, annotations: { [IP_ANNOTATION]: ip } }, spec: { holderIdentity: pod, acquireTime: now, renewTime: now } },
-    }, mergePatch());
+    await kube.coordination.patchNamespacedLease(
+      {
+        name,
+        namespace: kube.namespace,
+        body: {
+          metadata: { resourceVersion: observed.resourceVersion, annotations: { [IP_ANNOTATION]: ip } },
+          spec: { holderIdentity: pod, acquireTime: now, renewTime: now },
+        },
+      },
+      mergePatch(),
+    );
     return true;
   } catch (e) {
     const code = apiFailure(e).code;
@@ -80,13 +105,17 @@ export async function writeRecord(kube: Kube, name: string, pod: string, ip: str
     const now = microTime(new Date());
     const changed = lease.record?.pod !== pod;
     try {
-      await kube.coordination.patchNamespacedLease({
-        name, namespace: kube.namespace,
-        body: {
-          metadata: { resourceVersion: lease.resourceVersion, annotations: { [IP_ANNOTATION]: ip } },
-          spec: { holderIdentity: pod, renewTime: now, ...(changed ? { acquireTime: now } : {}) },
+      await kube.coordination.patchNamespacedLease(
+        {
+          name,
+          namespace: kube.namespace,
+          body: {
+            metadata: { resourceVersion: lease.resourceVersion, annotations: { [IP_ANNOTATION]: ip } },
+            spec: { holderIdentity: pod, renewTime: now, ...(changed ? { acquireTime: now } : {}) },
+          },
         },
-      }, mergePatch());
+        mergePatch(),
+      );
       return;
     } catch (e) {
       if (apiFailure(e).code !== 409 || attempt >= 5) throw e;

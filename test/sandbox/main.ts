@@ -14,20 +14,28 @@ import { stopAll } from '../support/processes.ts';
 import { ask, connect } from '../support/redis.ts';
 import { waitFor } from '../support/wait.ts';
 
-const { values: opts } = parseArgs({ options: { 'no-tour': { type: 'boolean' }, pods: { type: 'string', default: '3' }, exit: { type: 'boolean' } } });
+const { values: opts } = parseArgs({
+  options: { 'no-tour': { type: 'boolean' }, pods: { type: 'string', default: '3' }, exit: { type: 'boolean' } },
+});
 const podCount = Number(opts.pods);
 if (!Number.isInteger(podCount) || podCount < 1 || podCount > 9) {
   console.error(`sandbox: --pods ${JSON.stringify(opts.pods)} is invalid: expected a whole number from 1 to 9`);
   process.exit(2);
 }
-const missing = ['redis-server', 'redis-sentinel'].filter((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status !== 0);
+const missing = ['redis-server', 'redis-sentinel'].filter(
+  (b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status !== 0,
+);
 if (missing.length) {
-  console.error(`sandbox: ${missing.join(' and ')} not found. Install the Debian packages: sudo apt-get install ${missing.join(' ')}`);
+  console.error(
+    `sandbox: ${missing.join(' and ')} not found. Install the Debian packages: sudo apt-get install ${missing.join(' ')}`,
+  );
   process.exit(1);
 }
 const bundle = join(REPO, 'image/dist/launcher.mjs');
 if (!existsSync(bundle)) {
-  console.error('sandbox: the bundle image/dist/launcher.mjs is missing; run `npm run build` (npm run sandbox does it for you)');
+  console.error(
+    'sandbox: the bundle image/dist/launcher.mjs is missing; run `npm run build` (npm run sandbox does it for you)',
+  );
   process.exit(1);
 }
 
@@ -36,7 +44,12 @@ const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const root = await mkdtemp(join(tmpdir(), 'redis-ha-sandbox-'));
 // kubectl sends no token over plain http (kubernetes/kubectl#744): the sandbox lets anonymous requests in, so it works.
 const api = await new KubeStandin({ anonymous: { user: 'system:anonymous' } }).start();
-const cluster = await new LocalCluster({ api, root, launcher: bundle, env: { LAUNCHER_WAIT_TIMEOUT_MS: '120000' } }).init();
+const cluster = await new LocalCluster({
+  api,
+  root,
+  launcher: bundle,
+  env: { LAUNCHER_WAIT_TIMEOUT_MS: '120000' },
+}).init();
 const kubeconfig = join(root, 'kubeconfig');
 
 let cleaning = false;
@@ -50,8 +63,12 @@ async function cleanup(code: number) {
   await rm(root, { recursive: true, force: true });
   process.exit(code);
 }
-process.on('SIGINT', () => { void cleanup(0); });
-process.on('SIGTERM', () => { void cleanup(0); });
+process.on('SIGINT', () => {
+  void cleanup(0);
+});
+process.on('SIGTERM', () => {
+  void cleanup(0);
+});
 
 // ---- the live table ----
 async function snapshot(): Promise<string[][]> {
@@ -60,7 +77,8 @@ async function snapshot(): Promise<string[][]> {
     const p = cluster.pod(i);
     const label = api.getObject('pods', cluster.ns, p.name)?.metadata.labels?.['redis-role'] ?? '-';
     const role = (await ask(p.ip, 6379, 'ROLE')) as unknown[] | undefined;
-    const sent = (await ask(p.ip, 26379, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster')) as string[] | null | undefined;
+    const sent = (await ask(p.ip, 26379, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster')) as
+      string[] | null | undefined;
     const offset = role ? String(role[0] === 'master' ? role[1] : role[4]) : '-';
     const sentinelSays = sent ? (cluster.podByIp(sent[0])?.name ?? sent[0]) : sent === null ? '(no master)' : '(down)';
     rows.push([p.name, p.ip, label, role ? String(role[0]) : '(down)', offset, sentinelSays]);
@@ -71,7 +89,12 @@ function render(rows: string[][]): string {
   const head = ['POD', 'IP', 'LABEL redis-role', 'ROLE', 'OFFSET', 'SENTINEL SAYS MASTER'];
   const all = [head, ...rows];
   const w = head.map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  return all.map((r, n) => { const line = r.map((x, c) => x.padEnd(w[c])).join('  '); return n === 0 ? bold(line) : line; }).join('\n');
+  return all
+    .map((r, n) => {
+      const line = r.map((x, c) => x.padEnd(w[c])).join('  ');
+      return n === 0 ? bold(line) : line;
+    })
+    .join('\n');
 }
 let lastTable = '';
 let tableBusy = false;
@@ -85,19 +108,37 @@ async function printTableIfChanged(prefix = '') {
       lastTable = key;
       say(`\n${prefix}${new Date().toISOString().slice(11, 23)}\n${render(rows)}`);
     }
-  } finally { tableBusy = false; }
+  } finally {
+    tableBusy = false;
+  }
 }
-const tableTimer = setInterval(() => { void printTableIfChanged(); }, 250);
+const tableTimer = setInterval(() => {
+  void printTableIfChanged();
+}, 250);
 
 // ---- start ----
-say(bold(`redis-ha-launcher sandbox: ${podCount} pods (Redis + Sentinel each) on loopback, stand-in Kubernetes API at ${api.url}`));
+say(
+  bold(
+    `redis-ha-launcher sandbox: ${podCount} pods (Redis + Sentinel each) on loopback, stand-in Kubernetes API at ${api.url}`,
+  ),
+);
 say(`running the bundled launcher ${bundle}; pod data under ${root}`);
-say('Sentinel: quorum 2, down-after 1000 ms, failover-timeout 5000 ms (a split first election retries after 2 x failover-timeout)');
+say(
+  'Sentinel: quorum 2, down-after 1000 ms, failover-timeout 5000 ms (a split first election retries after 2 x failover-timeout)',
+);
 const t0 = Date.now();
 await Promise.all(Array.from({ length: podCount }, (_, i) => cluster.startPod(i)));
 const firstMaster = await waitFor('a master', () => cluster.labelledMasters()[0], 60_000);
 const bootMs = Date.now() - t0;
-await waitFor('Sentinels agreeing', async () => { const v = await cluster.sentinelViews(); return v.every((x) => x && x === v[0]); }, 60_000, 200);
+await waitFor(
+  'Sentinels agreeing',
+  async () => {
+    const v = await cluster.sentinelViews();
+    return v.every((x) => x && x === v[0]);
+  },
+  60_000,
+  200,
+);
 await printTableIfChanged();
 const masterIp = () => api.getObject('pods', cluster.ns, cluster.labelledMasters()[0])!.status.podIP as string;
 say(`\n${bold('booted')}: ${firstMaster} labelled master after ${bootMs} ms; Sentinels agree.`);
@@ -105,7 +146,9 @@ say(`\n${bold('connect')}`);
 say(`  master (what a Service selecting redis-role=master points at): redis-cli -h ${masterIp()} -p 6379`);
 say(`  sentinels: ${cluster.ordinals.map((i) => `${cluster.pod(i).ip}:26379`).join(', ')}`);
 say(`  ask a sentinel: redis-cli -h ${cluster.pod(0).ip} -p 26379 SENTINEL get-master-addr-by-name mymaster`);
-say(`  why is a pod what it is: KUBECONFIG=${kubeconfig} POD_NAME=redis-1 POD_NAMESPACE=redis POD_IP=${cluster.pod(Math.min(1, podCount - 1)).ip} REDIS_POD_SELECTOR=app=redis node ${bundle} role`);
+say(
+  `  why is a pod what it is: KUBECONFIG=${kubeconfig} POD_NAME=redis-1 POD_NAMESPACE=redis POD_IP=${cluster.pod(Math.min(1, podCount - 1)).ip} REDIS_POD_SELECTOR=app=redis node ${bundle} role`,
+);
 say(`  the API: KUBECONFIG=${kubeconfig} KUBECACHEDIR=${root}/kcache kubectl get pods -L redis-role`);
 
 if (!opts['no-tour']) {
@@ -126,13 +169,32 @@ if (!opts['no-tour']) {
   say(`\n${bold('tour 2/4')}: SIGKILL every process of the master ${victim} (${oldIp})`);
   const k0 = Date.now();
   await cluster.killPod(vi);
-  const switched = await waitFor('Sentinel switch', async () => { const v = await cluster.sentinelViews(); const other = v.find((x) => x && !x.startsWith(`${oldIp}:`)); return other && v.filter((x) => x === other).length >= 2 ? other : undefined; }, 60_000, 20);
+  const switched = await waitFor(
+    'Sentinel switch',
+    async () => {
+      const v = await cluster.sentinelViews();
+      const other = v.find((x) => x && !x.startsWith(`${oldIp}:`));
+      return other && v.filter((x) => x === other).length >= 2 ? other : undefined;
+    },
+    60_000,
+    20,
+  );
   const switchMs = Date.now() - k0;
-  const newMaster = await waitFor('labels flipped', () => { const ms = cluster.labelledMasters(); return ms.length === 1 && ms[0] !== victim ? ms[0] : undefined; }, 60_000, 10);
+  const newMaster = await waitFor(
+    'labels flipped',
+    () => {
+      const ms = cluster.labelledMasters();
+      return ms.length === 1 && ms[0] !== victim ? ms[0] : undefined;
+    },
+    60_000,
+    10,
+  );
   const flipMs = Date.now() - k0;
   await printTableIfChanged();
   say(`\n  kill -> Sentinel switch to ${switched}: ${switchMs} ms`);
-  say(`  kill -> labels flipped (${newMaster} master, ${victim} not): ${flipMs} ms (${flipMs - switchMs} ms after the switch)`);
+  say(
+    `  kill -> labels flipped (${newMaster} master, ${victim} not): ${flipMs} ms (${flipMs - switchMs} ms after the switch)`,
+  );
 
   say(`\n${bold('tour 3/4')}: ${victim} comes back (recreated, new IP) and must rejoin as a replica`);
   const r0 = Date.now();
@@ -143,15 +205,25 @@ if (!opts['no-tour']) {
 
   say(`\n${bold('tour 4/4')}: every key is still there`);
   for (const i of cluster.ordinals) {
-    await waitFor(`keys on ${cluster.pod(i).name}`, async () => Number(await ask(cluster.pod(i).ip, 6379, 'DBSIZE')) >= 1000, 60_000, 200);
+    await waitFor(
+      `keys on ${cluster.pod(i).name}`,
+      async () => Number(await ask(cluster.pod(i).ip, 6379, 'DBSIZE')) >= 1000,
+      60_000,
+      200,
+    );
     const c = connect(cluster.pod(i).ip, 6379);
     const vals = await c.mget(...Array.from({ length: 1000 }, (_, k) => `tour:${k}`));
     c.disconnect();
     const ok = vals.filter((v, k) => v === String(k)).length;
     say(`  ${cluster.pod(i).name}: ${ok}/1000 keys`);
-    if (ok !== 1000) { say('  KEYS MISSING'); await cleanup(1); }
+    if (ok !== 1000) {
+      say('  KEYS MISSING');
+      await cleanup(1);
+    }
   }
-  say(`\n${bold('summary')}: boot ${bootMs} ms; kill -> Sentinel switch ${switchMs} ms; kill -> labels flipped ${flipMs} ms; no key lost.`);
+  say(
+    `\n${bold('summary')}: boot ${bootMs} ms; kill -> Sentinel switch ${switchMs} ms; kill -> labels flipped ${flipMs} ms; no key lost.`,
+  );
 }
 if (opts.exit) await cleanup(0);
 say(`\nthe cluster stays up; the table is printed whenever something changes. Ctrl-C stops everything.`);

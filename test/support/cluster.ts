@@ -54,24 +54,47 @@ export class LocalCluster {
   setReplicas(n: number) {
     const cur = this.api.getObject('statefulsets', this.ns, this.sts);
     this.api.put('statefulsets', {
-      metadata: { ...(cur?.metadata ?? { name: this.sts, namespace: this.ns }), generation: (cur?.metadata.generation ?? 0) + 1 },
-      spec: { replicas: n, serviceName: `${this.sts}-headless`, selector: { matchLabels: { app: this.sts } }, podManagementPolicy: 'Parallel', template: { metadata: { labels: { app: this.sts } } } },
+      metadata: {
+        ...(cur?.metadata ?? { name: this.sts, namespace: this.ns }),
+        generation: (cur?.metadata.generation ?? 0) + 1,
+      },
+      spec: {
+        replicas: n,
+        serviceName: `${this.sts}-headless`,
+        selector: { matchLabels: { app: this.sts } },
+        podManagementPolicy: 'Parallel',
+        template: { metadata: { labels: { app: this.sts } } },
+      },
       status: { replicas: this.pods.size, availableReplicas: this.pods.size },
     });
   }
 
-  pod(i: number): SimPod { const p = this.pods.get(i); if (!p) throw new Error(`no pod ${i}`); return p; }
-  get ordinals(): number[] { return [...this.pods.keys()].sort((a, b) => a - b); }
+  pod(i: number): SimPod {
+    const p = this.pods.get(i);
+    if (!p) throw new Error(`no pod ${i}`);
+    return p;
+  }
+  get ordinals(): number[] {
+    return [...this.pods.keys()].sort((a, b) => a - b);
+  }
 
   env(p: SimPod): Record<string, string> {
     return {
       PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
       KUBECONFIG: this.kubeconfig,
-      POD_NAME: p.name, POD_NAMESPACE: this.ns, POD_IP: p.ip, LISTEN_ADDRESS: p.ip,
+      POD_NAME: p.name,
+      POD_NAMESPACE: this.ns,
+      POD_IP: p.ip,
+      LISTEN_ADDRESS: p.ip,
       REDIS_POD_SELECTOR: this.selector,
       REDIS_DATA_DIR: join(p.dir, 'data'),
-      SENTINEL_DOWN_AFTER_MS: '1000', SENTINEL_FAILOVER_TIMEOUT_MS: '5000',
-      LAUNCHER_WAIT_TIMEOUT_MS: '60000', REDIS_STOP_TIMEOUT_MS: '10000', HANDOVER_TIMEOUT_MS: '15000', LAUNCHER_RECONCILE_MS: '1000', SENTINEL_HYGIENE_MS: '2000',
+      SENTINEL_DOWN_AFTER_MS: '1000',
+      SENTINEL_FAILOVER_TIMEOUT_MS: '5000',
+      LAUNCHER_WAIT_TIMEOUT_MS: '60000',
+      REDIS_STOP_TIMEOUT_MS: '10000',
+      HANDOVER_TIMEOUT_MS: '15000',
+      LAUNCHER_RECONCILE_MS: '1000',
+      SENTINEL_HYGIENE_MS: '2000',
       ...(this.opts.env ?? {}),
     };
   }
@@ -81,19 +104,34 @@ export class LocalCluster {
     const env = { ...this.env(p), REDIS_CONF_DIR: join(p.dir, sentinel ? 'sentinel' : 'conf') };
     const name = `${p.name}${sentinel ? '/sentinel' : ''}`;
     const log = this.opts.log ? (l: string) => this.opts.log!(name, l) : undefined;
-    return startProcess(name, process.execPath, [entry, 'run', ...(sentinel ? ['--sentinel'] : [])], { env, group: true, log });
+    return startProcess(name, process.execPath, [entry, 'run', ...(sentinel ? ['--sentinel'] : [])], {
+      env,
+      group: true,
+      log,
+    });
   }
 
   /** Creates the Pod object (new IP) as the StatefulSet controller and kubelet would, then starts its containers. */
   async startPod(i: number, opts: { newIp?: boolean; ready?: boolean } = {}): Promise<SimPod> {
     const prev = this.pods.get(i);
-    const p: SimPod = prev && !opts.newIp ? prev : { ordinal: i, name: `${this.sts}-${i}`, ip: loopbackAddress(), dir: prev?.dir ?? join(this.opts.root, `${this.sts}-${i}`) };
+    const p: SimPod =
+      prev && !opts.newIp
+        ? prev
+        : {
+            ordinal: i,
+            name: `${this.sts}-${i}`,
+            ip: loopbackAddress(),
+            dir: prev?.dir ?? join(this.opts.root, `${this.sts}-${i}`),
+          };
     this.pods.set(i, p);
     const want = Math.max(...this.pods.keys()) + 1;
     if ((this.api.getObject('statefulsets', this.ns, this.sts)?.spec.replicas ?? 0) < want) this.setReplicas(want);
     await mkdir(join(p.dir, 'data'), { recursive: true });
     if (!this.api.getObject('pods', this.ns, p.name)) {
-      this.api.put('pods', statefulSetPod({ sts: this.sts, ordinal: i, namespace: this.ns, labels: { app: this.sts } }));
+      this.api.put(
+        'pods',
+        statefulSetPod({ sts: this.sts, ordinal: i, namespace: this.ns, labels: { app: this.sts } }),
+      );
     }
     setPodState(this.api, this.ns, p.name, { phase: 'Running', podIP: p.ip, ready: opts.ready ?? true });
     p.redis = this.launcher(p, false);
@@ -106,13 +144,21 @@ export class LocalCluster {
     const p = this.pod(i);
     let last = '';
     try {
-      await waitFor(`${p.name} ready`, async () => {
-        try {
-          const r = await fetch(`http://${p.ip}:8080/readyz`, { signal: AbortSignal.timeout(2000) });
-          last = `${r.status} ${(await r.text()).trim()}`;
-          return r.status === 200;
-        } catch (e) { last = String(e); return false; }
-      }, ms, 100);
+      await waitFor(
+        `${p.name} ready`,
+        async () => {
+          try {
+            const r = await fetch(`http://${p.ip}:8080/readyz`, { signal: AbortSignal.timeout(2000) });
+            last = `${r.status} ${(await r.text()).trim()}`;
+            return r.status === 200;
+          } catch (e) {
+            last = String(e);
+            return false;
+          }
+        },
+        ms,
+        100,
+      );
     } catch (e) {
       const logs = [p.redis, p.sentinel].map((s) => `--- ${s?.name} (last lines)\n${s?.tail.join('\n')}`).join('\n');
       throw new Error(`${(e as Error).message}; last /readyz: ${last}\n${logs}`);
@@ -130,12 +176,14 @@ export class LocalCluster {
 
   /** Every Sentinel restarts; with amnesia its config dir is wiped first, so it starts from nothing. */
   async restartSentinels(amnesia: boolean): Promise<void> {
-    await Promise.all(this.ordinals.map(async (i) => {
-      const p = this.pod(i);
-      await p.sentinel?.stop(25_000);
-      if (amnesia) await rm(join(p.dir, 'sentinel'), { recursive: true, force: true });
-      p.sentinel = this.launcher(p, true);
-    }));
+    await Promise.all(
+      this.ordinals.map(async (i) => {
+        const p = this.pod(i);
+        await p.sentinel?.stop(25_000);
+        if (amnesia) await rm(join(p.dir, 'sentinel'), { recursive: true, force: true });
+        p.sentinel = this.launcher(p, true);
+      }),
+    );
   }
 
   /** Scale up: the StatefulSet controller creates the missing ordinals. */
@@ -167,7 +215,8 @@ export class LocalCluster {
   async recreatePod(i: number, stop: 'kill' | 'term' = 'term'): Promise<SimPod> {
     const p = this.pod(i);
     markTerminating(this.api, this.ns, p.name);
-    if (stop === 'kill') await this.killPod(i); else await this.stopPod(i);
+    if (stop === 'kill') await this.killPod(i);
+    else await this.stopPod(i);
     this.api.deleteObject('pods', this.ns, p.name);
     return this.startPod(i, { newIp: true, ready: false });
   }
@@ -179,11 +228,18 @@ export class LocalCluster {
   // ---- observers ----
 
   labels(): Record<string, string | undefined> {
-    return Object.fromEntries(this.api.listObjects('pods', this.ns).filter((o) => o.metadata.labels?.app === this.sts).map((o) => [o.metadata.name, o.metadata.labels?.['redis-role']]));
+    return Object.fromEntries(
+      this.api
+        .listObjects('pods', this.ns)
+        .filter((o) => o.metadata.labels?.app === this.sts)
+        .map((o) => [o.metadata.name, o.metadata.labels?.['redis-role']]),
+    );
   }
 
   labelledMasters(): string[] {
-    return Object.entries(this.labels()).filter(([, v]) => v === 'master').map(([k]) => k);
+    return Object.entries(this.labels())
+      .filter(([, v]) => v === 'master')
+      .map(([k]) => k);
   }
 
   async role(i: number): Promise<string | undefined> {
@@ -198,10 +254,13 @@ export class LocalCluster {
   }
 
   async sentinelViews(): Promise<(string | undefined)[]> {
-    return Promise.all(this.ordinals.map(async (i) => {
-      const r = (await ask(this.pod(i).ip, 26379, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster')) as string[] | null | undefined;
-      return r ? `${r[0]}:${r[1]}` : undefined;
-    }));
+    return Promise.all(
+      this.ordinals.map(async (i) => {
+        const r = (await ask(this.pod(i).ip, 26379, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster')) as
+          string[] | null | undefined;
+        return r ? `${r[0]}:${r[1]}` : undefined;
+      }),
+    );
   }
 
   /**
@@ -209,24 +268,37 @@ export class LocalCluster {
    * names that master. Returns the master's pod name.
    */
   async converged(what: string, ms = 30_000): Promise<string> {
-    return waitFor(what, async () => {
-      const roles = await this.roles();
-      const masters = Object.keys(roles).filter((n) => roles[n] === 'master');
-      if (masters.length !== 1) return undefined;
-      const labels = this.labels();
-      const mIp = [...this.pods.values()].find((p) => p.name === masters[0])!.ip;
-      const views = await this.sentinelViews();
-      const ok = Object.keys(roles).every((n) => labels[n] === (roles[n] === 'master' ? 'master' : 'slave')) && views.every((v) => v === `${mIp}:6379`);
-      return ok ? masters[0] : undefined;
-    }, ms, 100);
+    return waitFor(
+      what,
+      async () => {
+        const roles = await this.roles();
+        const masters = Object.keys(roles).filter((n) => roles[n] === 'master');
+        if (masters.length !== 1) return undefined;
+        const labels = this.labels();
+        const mIp = [...this.pods.values()].find((p) => p.name === masters[0])!.ip;
+        const views = await this.sentinelViews();
+        const ok =
+          Object.keys(roles).every((n) => labels[n] === (roles[n] === 'master' ? 'master' : 'slave')) &&
+          views.every((v) => v === `${mIp}:6379`);
+        return ok ? masters[0] : undefined;
+      },
+      ms,
+      100,
+    );
   }
 
-  podByIp(ip: string): SimPod | undefined { return [...this.pods.values()].find((p) => p.ip === ip); }
+  podByIp(ip: string): SimPod | undefined {
+    return [...this.pods.values()].find((p) => p.ip === ip);
+  }
 
   /** Runs `launcher role` inside pod i's environment. */
   async launcherRole(i: number, json = false): Promise<{ exitCode?: number; stdout: string; stderr: string }> {
     const p = this.pod(i);
-    const r = await execa(process.execPath, [this.opts.launcher ?? join(REPO, 'bin/launcher'), 'role', ...(json ? ['--json'] : [])], { env: { ...this.env(p), REDIS_CONF_DIR: join(p.dir, 'conf') }, reject: false, timeout: 20_000 });
+    const r = await execa(
+      process.execPath,
+      [this.opts.launcher ?? join(REPO, 'bin/launcher'), 'role', ...(json ? ['--json'] : [])],
+      { env: { ...this.env(p), REDIS_CONF_DIR: join(p.dir, 'conf') }, reject: false, timeout: 20_000 },
+    );
     return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
 }
@@ -240,5 +312,11 @@ export function watchMasterLabels(c: LocalCluster, everyMs = 50) {
     const m = c.labelledMasters();
     if (m.length > 1) doubles.push(m);
   }, everyMs);
-  return { doubles, get samples() { return samples; }, stop: () => clearInterval(timer) };
+  return {
+    doubles,
+    get samples() {
+      return samples;
+    },
+    stop: () => clearInterval(timer),
+  };
 }

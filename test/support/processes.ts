@@ -11,14 +11,18 @@ function killTracked(t: Tracked, signal: NodeJS.Signals) {
   try {
     if (t.group) process.kill(-pid, signal);
     else process.kill(pid, signal);
-  } catch { /* already gone */ }
+  } catch {
+    /* already gone */
+  }
 }
 
 let hooked = false;
 function hookExit() {
   if (hooked) return;
   hooked = true;
-  process.on('exit', () => { for (const t of running) killTracked(t, 'SIGKILL'); });
+  process.on('exit', () => {
+    for (const t of running) killTracked(t, 'SIGKILL');
+  });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
       for (const t of running) killTracked(t, 'SIGKILL');
@@ -46,15 +50,30 @@ export type Started = {
 const TAIL_LINES = 40;
 
 /** Starts a process, tracked for cleanup. `group: true` makes it a process-group leader so its children die with it. */
-export function startProcess(name: string, file: string, args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; group?: boolean; log?: (line: string) => void } = {}): Started {
+export function startProcess(
+  name: string,
+  file: string,
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string; group?: boolean; log?: (line: string) => void } = {},
+): Started {
   hookExit();
   const proc = execa(file, args, {
-    env: opts.env, extendEnv: true, cwd: opts.cwd, reject: false, detached: opts.group ?? false,
-    stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false, forceKillAfterDelay: false, cleanup: true,
+    env: opts.env,
+    extendEnv: true,
+    cwd: opts.cwd,
+    reject: false,
+    detached: opts.group ?? false,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    forceKillAfterDelay: false,
+    cleanup: true,
   });
   const t: Tracked = { name, proc, group: opts.group ?? false };
   running.add(t);
-  const log = opts.log ?? (process.env.TEST_VERBOSE ? (l: string) => process.stderr.write(`[${name}] ${l}\n`) : undefined);
+  const log =
+    opts.log ?? (process.env.TEST_VERBOSE ? (l: string) => process.stderr.write(`[${name}] ${l}\n`) : undefined);
   const tail: string[] = [];
   for (const s of [proc.stdout, proc.stderr]) {
     let buf = '';
@@ -75,22 +94,42 @@ export function startProcess(name: string, file: string, args: string[], opts: {
     return { exitCode: r.exitCode, signal: r.signal };
   });
   const started: Started = {
-    name, pid: proc.pid!, proc, exited, tail,
+    name,
+    pid: proc.pid!,
+    proc,
+    exited,
+    tail,
     signal: (sig) => killTracked(t, sig),
-    signalLeader: (sig) => { try { process.kill(proc.pid!, sig); } catch { /* gone */ } },
+    signalLeader: (sig) => {
+      try {
+        process.kill(proc.pid!, sig);
+      } catch {
+        /* gone */
+      }
+    },
     async stop(graceMs = 5000) {
       if (!running.has(t)) return exited;
-      try { process.kill(proc.pid!, 'SIGTERM'); } catch { /* gone */ }
+      try {
+        process.kill(proc.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
       const timer = setTimeout(() => killTracked(t, 'SIGKILL'), graceMs);
-      try { return await exited; } finally { clearTimeout(timer); }
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
   return started;
 }
 
 export async function stopAll(): Promise<void> {
-  await Promise.all([...running].map(async (t) => {
-    killTracked(t, 'SIGKILL');
-    await t.proc.catch(() => {});
-  }));
+  await Promise.all(
+    [...running].map(async (t) => {
+      killTracked(t, 'SIGKILL');
+      await t.proc.catch(() => {});
+    }),
+  );
 }

@@ -25,10 +25,18 @@ function claimOctet(): number {
     } catch {
       const owner = Number(readFileSync(f, 'utf8'));
       let alive = true;
-      try { process.kill(owner, 0); } catch { alive = false; }
+      try {
+        process.kill(owner, 0);
+      } catch {
+        alive = false;
+      }
       if (alive || owner === process.pid) continue;
       rmSync(f, { force: true });
-      try { writeFileSync(f, String(process.pid), { flag: 'wx' }); } catch { continue; }
+      try {
+        writeFileSync(f, String(process.pid), { flag: 'wx' });
+      } catch {
+        continue;
+      }
     }
     process.on('exit', () => rmSync(f, { force: true }));
     octet = n;
@@ -46,14 +54,35 @@ export function loopbackAddress(): string {
 export type RedisInstance = Started & { host: string; port: number; dir: string; client: () => Redis };
 
 export function connect(host: string, port: number, extra: Record<string, unknown> = {}): Redis {
-  const r = new Redis({ host, port, lazyConnect: false, connectTimeout: 2000, commandTimeout: 12000, maxRetriesPerRequest: 1, retryStrategy: () => null, disableClientInfo: true, ...extra });
+  const r = new Redis({
+    host,
+    port,
+    lazyConnect: false,
+    connectTimeout: 2000,
+    commandTimeout: 12000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    disableClientInfo: true,
+    ...extra,
+  });
   r.on('error', () => {});
   return r;
 }
 
 /** Asks one command of a Redis/Sentinel with a deadline; undefined when it does not answer. */
 export async function ask(host: string, port: number, ...cmd: (string | number)[]): Promise<unknown> {
-  const r = new Redis({ host, port, lazyConnect: true, connectTimeout: 1000, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, disableClientInfo: true, enableReadyCheck: false });
+  const r = new Redis({
+    host,
+    port,
+    lazyConnect: true,
+    connectTimeout: 1000,
+    commandTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    disableClientInfo: true,
+    enableReadyCheck: false,
+  });
   r.on('error', () => {});
   try {
     await r.connect();
@@ -70,31 +99,73 @@ export async function waitUntilPing(host: string, port: number, ms = 10_000): Pr
 }
 
 /** Starts redis-server on host:port with its own data dir and config; waits until it answers PING. */
-export async function startRedis(opts: { host: string; port?: number; dir: string; conf?: string[]; bin?: string }): Promise<RedisInstance> {
+export async function startRedis(opts: {
+  host: string;
+  port?: number;
+  dir: string;
+  conf?: string[];
+  bin?: string;
+}): Promise<RedisInstance> {
   const port = opts.port ?? 6379;
   await mkdir(opts.dir, { recursive: true });
   const confPath = join(opts.dir, 'redis.conf');
-  const conf = [`bind ${opts.host}`, `port ${port}`, `dir ${opts.dir}`, 'daemonize no', 'logfile ""', 'protected-mode no', 'save ""',
-    `replica-announce-ip ${opts.host}`, `replica-announce-port ${port}`, ...(opts.conf ?? [])];
+  const conf = [
+    `bind ${opts.host}`,
+    `port ${port}`,
+    `dir ${opts.dir}`,
+    'daemonize no',
+    'logfile ""',
+    'protected-mode no',
+    'save ""',
+    `replica-announce-ip ${opts.host}`,
+    `replica-announce-port ${port}`,
+    ...(opts.conf ?? []),
+  ];
   await writeFile(confPath, conf.join('\n') + '\n');
   const p = startProcess(`redis ${opts.host}:${port}`, opts.bin ?? 'redis-server', [confPath]);
-  await Promise.race([waitUntilPing(opts.host, port), p.exited.then((r) => { throw new Error(`redis-server exited early: ${JSON.stringify(r)}`); })]);
+  await Promise.race([
+    waitUntilPing(opts.host, port),
+    p.exited.then((r) => {
+      throw new Error(`redis-server exited early: ${JSON.stringify(r)}`);
+    }),
+  ]);
   return { ...p, host: opts.host, port, dir: opts.dir, client: () => connect(opts.host, port) };
 }
 
 /** Starts redis-sentinel monitoring a master; waits until it answers PING. */
-export async function startSentinel(opts: { host: string; port?: number; dir: string; master: { name: string; host: string; port: number; quorum: number }; downAfterMs?: number; failoverTimeoutMs?: number; extra?: string[] }): Promise<RedisInstance> {
+export async function startSentinel(opts: {
+  host: string;
+  port?: number;
+  dir: string;
+  master: { name: string; host: string; port: number; quorum: number };
+  downAfterMs?: number;
+  failoverTimeoutMs?: number;
+  extra?: string[];
+}): Promise<RedisInstance> {
   const port = opts.port ?? 26379;
   await mkdir(opts.dir, { recursive: true });
   const confPath = join(opts.dir, 'sentinel.conf');
   const m = opts.master;
-  const conf = [`bind ${opts.host}`, `port ${port}`, `dir ${opts.dir}`, 'daemonize no', 'logfile ""',
-    `sentinel announce-ip ${opts.host}`, `sentinel announce-port ${port}`,
+  const conf = [
+    `bind ${opts.host}`,
+    `port ${port}`,
+    `dir ${opts.dir}`,
+    'daemonize no',
+    'logfile ""',
+    `sentinel announce-ip ${opts.host}`,
+    `sentinel announce-port ${port}`,
     `sentinel monitor ${m.name} ${m.host} ${m.port} ${m.quorum}`,
     `sentinel down-after-milliseconds ${m.name} ${opts.downAfterMs ?? 1000}`,
-    `sentinel failover-timeout ${m.name} ${opts.failoverTimeoutMs ?? 5000}`, ...(opts.extra ?? [])];
+    `sentinel failover-timeout ${m.name} ${opts.failoverTimeoutMs ?? 5000}`,
+    ...(opts.extra ?? []),
+  ];
   await writeFile(confPath, conf.join('\n') + '\n');
   const p = startProcess(`sentinel ${opts.host}:${port}`, 'redis-sentinel', [confPath]);
-  await Promise.race([waitUntilPing(opts.host, port), p.exited.then((r) => { throw new Error(`redis-sentinel exited early: ${JSON.stringify(r)}`); })]);
+  await Promise.race([
+    waitUntilPing(opts.host, port),
+    p.exited.then((r) => {
+      throw new Error(`redis-sentinel exited early: ${JSON.stringify(r)}`);
+    }),
+  ]);
   return { ...p, host: opts.host, port, dir: opts.dir, client: () => connect(opts.host, port) };
 }

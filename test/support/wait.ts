@@ -3,7 +3,12 @@
 export class DeadlineError extends Error {}
 
 /** Polls `check` every `everyMs` until it returns a truthy value; throws naming `what` after `ms`. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, ms = 10_000, everyMs = 25): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  ms = 10_000,
+  everyMs = 25,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
@@ -15,7 +20,9 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, ms =
       last = e;
     }
     if (Date.now() >= deadline) {
-      throw new DeadlineError(`timed out after ${ms} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+      throw new DeadlineError(
+        `timed out after ${ms} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }

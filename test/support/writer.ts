@@ -35,11 +35,19 @@ abstract class AckedWriter {
       let n = 0;
       while (this.running) {
         const r = this.client();
-        if (!r) { this.failures++; await sleep(20); continue; }
+        if (!r) {
+          this.failures++;
+          await sleep(20);
+          continue;
+        }
         const key = `${this.prefix}:${n}`;
         try {
           await r.set(key, String(n));
-          if (Number(await r.call('WAIT', '1', '500')) >= 1) { this.acked.push({ key, at: Date.now() }); n++; this.succeeded(); } else this.failures++;
+          if (Number(await r.call('WAIT', '1', '500')) >= 1) {
+            this.acked.push({ key, at: Date.now() });
+            n++;
+            this.succeeded();
+          } else this.failures++;
         } catch {
           this.failures++;
           this.failed();
@@ -65,7 +73,10 @@ abstract class AckedWriter {
 
   /** Every acknowledged key is on the current master. */
   async assertAllPresent() {
-    const name = await waitFor('one labelled master', () => { const m = this.c.labelledMasters(); return m.length === 1 ? m[0] : undefined; });
+    const name = await waitFor('one labelled master', () => {
+      const m = this.c.labelledMasters();
+      return m.length === 1 ? m[0] : undefined;
+    });
     const ip = this.c.api.getObject('pods', this.c.ns, name)!.status.podIP as string;
     const r = connect(ip, 6379);
     try {
@@ -74,7 +85,9 @@ abstract class AckedWriter {
       for (let i = 0; i < keys.length; i += 1000) {
         const chunk = keys.slice(i, i + 1000);
         const vals = await r.mget(...chunk);
-        chunk.forEach((k, j) => { if (vals[j] === null) missing.push(k); });
+        chunk.forEach((k, j) => {
+          if (vals[j] === null) missing.push(k);
+        });
       }
       assert.deepEqual(missing, [], `${missing.length} of ${keys.length} acknowledged writes lost (${this.prefix})`);
     } finally {
@@ -87,11 +100,13 @@ export class LabelWriter extends AckedWriter {
   private conns = new Map<string, Redis>();
   private lastIp?: string;
 
-  constructor(c: LocalCluster) { super(c, 'label'); }
+  constructor(c: LocalCluster) {
+    super(c, 'label');
+  }
 
   protected client(): Redis | undefined {
     const name = this.c.labelledMasters()[0];
-    const ip = name ? this.c.api.getObject('pods', this.c.ns, name)?.status?.podIP as string | undefined : undefined;
+    const ip = name ? (this.c.api.getObject('pods', this.c.ns, name)?.status?.podIP as string | undefined) : undefined;
     if (!ip) return undefined;
     this.lastIp = ip;
     let r = this.conns.get(ip);
@@ -118,26 +133,40 @@ export class SentinelWriter extends AckedWriter {
   private r?: Redis;
   private streak = 0;
 
-  constructor(c: LocalCluster) { super(c, 'sentinel'); }
+  constructor(c: LocalCluster) {
+    super(c, 'sentinel');
+  }
 
   protected client(): Redis {
     if (!this.r) {
       // Like resolving a Sentinel Service: the addresses of the Sentinel pods now.
       const sentinels = this.c.ordinals.map((i) => ({ host: this.c.pod(i).ip, port: 26379 }));
       this.r = new Redis({
-        sentinels, name: 'mymaster', role: 'master', commandTimeout: 1000, connectTimeout: 500, maxRetriesPerRequest: 0,
-        sentinelRetryStrategy: (times: number) => Math.min(times * 50, 500), failoverDetector: true, disableClientInfo: true,
+        sentinels,
+        name: 'mymaster',
+        role: 'master',
+        commandTimeout: 1000,
+        connectTimeout: 500,
+        maxRetriesPerRequest: 0,
+        sentinelRetryStrategy: (times: number) => Math.min(times * 50, 500),
+        failoverDetector: true,
+        disableClientInfo: true,
       });
       this.r.on('error', () => {});
     }
     return this.r;
   }
 
-  protected succeeded() { this.streak = 0; }
+  protected succeeded() {
+    this.streak = 0;
+  }
 
   protected failed() {
     // After 40 failures in a row (e.g. every Sentinel IP changed) start over from the current Sentinel addresses.
-    if (++this.streak >= 40) { this.streak = 0; this.close(); }
+    if (++this.streak >= 40) {
+      this.streak = 0;
+      this.close();
+    }
   }
 
   protected close() {

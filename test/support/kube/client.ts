@@ -3,16 +3,27 @@ import { DEFAULT_TOKEN, type KubeStandin } from './server.ts';
 
 export type RawReply = { status: number; headers: Headers; text: string; json: any };
 
-export async function call(api: KubeStandin, method: string, path: string, opts: { body?: unknown; contentType?: string; token?: string | null } = {}): Promise<RawReply> {
+export async function call(
+  api: KubeStandin,
+  method: string,
+  path: string,
+  opts: { body?: unknown; contentType?: string; token?: string | null } = {},
+): Promise<RawReply> {
   const headers: Record<string, string> = {};
   if (opts.token !== null) headers.authorization = `Bearer ${opts.token ?? DEFAULT_TOKEN}`;
   if (opts.contentType) headers['content-type'] = opts.contentType;
   const res = await fetch(api.url + path, {
-    method, headers, body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
   });
   const text = await res.text();
   let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
   return { status: res.status, headers: res.headers, text, json };
 }
 
@@ -40,7 +51,9 @@ export async function openWatch(api: KubeStandin, path: string) {
           wake();
         }
       }
-    } catch { /* aborted */ }
+    } catch {
+      /* aborted */
+    }
     ended = true;
     wake();
   })();
@@ -48,13 +61,27 @@ export async function openWatch(api: KubeStandin, path: string) {
     const deadline = Date.now() + ms;
     while (!pred()) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`watch: condition not met in ${ms} ms; events so far: ${JSON.stringify(events.map((e) => e.type))}`);
-      await new Promise<void>((r) => { const t = setTimeout(r, left); waiters.push(() => { clearTimeout(t); r(); }); });
+      if (left <= 0)
+        throw new Error(
+          `watch: condition not met in ${ms} ms; events so far: ${JSON.stringify(events.map((e) => e.type))}`,
+        );
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
     }
   };
   return {
-    status: res.status, headers: res.headers, events, rawLines,
-    get ended() { return ended; },
+    status: res.status,
+    headers: res.headers,
+    events,
+    rawLines,
+    get ended() {
+      return ended;
+    },
     next: (n: number, ms?: number) => until(() => events.length >= n, ms),
     end: (ms?: number) => until(() => ended, ms),
     close: () => ac.abort(),

@@ -2,10 +2,16 @@
 import type { ServerResponse } from 'node:http';
 import { applyPatch, patchTypeOf } from './patch.ts';
 import { groupVersion, type Obj, type ResourceDef } from './resources.ts';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError, type FieldSelector, type LabelSelector } from './selectors.ts';
 import {
-  alreadyExists, badRequest, conflict, invalid, namespaceNotFound, notFound, tooLargeRV,
-} from './status.ts';
+  matchesFields,
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  SelectorError,
+  type FieldSelector,
+  type LabelSelector,
+} from './selectors.ts';
+import { alreadyExists, badRequest, conflict, invalid, namespaceNotFound, notFound, tooLargeRV } from './status.ts';
 import type { Change, Store } from './store.ts';
 import { checkIdentity, checkTypes, dropUnknownFields, validateObject } from './validate.ts';
 
@@ -28,18 +34,23 @@ type Selectors = { labels: LabelSelector; fields: FieldSelector };
 
 function selectors(def: ResourceDef, q: URLSearchParams): Selectors {
   try {
-    return { labels: parseLabelSelector(q.get('labelSelector') ?? ''), fields: parseFieldSelector(q.get('fieldSelector') ?? '', def.fieldKeys) };
+    return {
+      labels: parseLabelSelector(q.get('labelSelector') ?? ''),
+      fields: parseFieldSelector(q.get('fieldSelector') ?? '', def.fieldKeys),
+    };
   } catch (e) {
     if (e instanceof SelectorError) throw badRequest(e.message);
     throw e;
   }
 }
 
-const matches = (def: ResourceDef, s: Selectors, o: Obj) => matchesLabels(s.labels, o.metadata.labels) && matchesFields(s.fields, def.fields(o));
+const matches = (def: ResourceDef, s: Selectors, o: Obj) =>
+  matchesLabels(s.labels, o.metadata.labels) && matchesFields(s.fields, def.fields(o));
 
 function parseRV(v: string | null): number | undefined {
   if (v === null || v === '') return undefined;
-  if (!/^\d+$/.test(v)) throw badRequest(`invalid resource version: strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
+  if (!/^\d+$/.test(v))
+    throw badRequest(`invalid resource version: strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
   return Number(v);
 }
 
@@ -48,7 +59,13 @@ export async function list(store: Store, t: Target, q: URLSearchParams): Promise
   const rvMatch = q.get('resourceVersionMatch');
   const rv = parseRV(q.get('resourceVersion'));
   if (rvMatch && rv === undefined) {
-    throw invalid('ListOptions.meta.k8s.io', '', [{ reason: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided' }]);
+    throw invalid('ListOptions.meta.k8s.io', '', [
+      {
+        reason: 'FieldValueForbidden',
+        field: 'resourceVersionMatch',
+        message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
+      },
+    ]);
   }
   if (rv !== undefined && rv > store.rv) {
     await new Promise((r) => setTimeout(r, 200));
@@ -75,22 +92,44 @@ export async function list(store: Store, t: Target, q: URLSearchParams): Promise
   if (limit > 0 && items.length > limit) {
     items = items.slice(0, limit);
     const last = items[items.length - 1];
-    metadata.continue = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: store.rv, after: `${last.metadata.namespace}/${last.metadata.name}` })).toString('base64url');
+    metadata.continue = Buffer.from(
+      JSON.stringify({ v: 'meta.k8s.io/v1', rv: store.rv, after: `${last.metadata.namespace}/${last.metadata.name}` }),
+    ).toString('base64url');
     if (!q.get('labelSelector') && !q.get('fieldSelector')) metadata.remainingItemCount = all.length - start - limit;
   }
-  return { code: 200, body: { kind: `${t.def.kind}List`, apiVersion: groupVersion(t.def), metadata, items: items.map(withoutKind) } };
+  return {
+    code: 200,
+    body: { kind: `${t.def.kind}List`, apiVersion: groupVersion(t.def), metadata, items: items.map(withoutKind) },
+  };
 }
 
 export type WatchOptions = { bookmarkMs: number };
 
 /** Streams watch events as compact JSON lines until timeoutSeconds, an ERROR, or the client goes away. */
-export function watch(store: Store, t: Target, q: URLSearchParams, res: ServerResponse, opts: WatchOptions, onEnd: (end: () => void) => () => void) {
+export function watch(
+  store: Store,
+  t: Target,
+  q: URLSearchParams,
+  res: ServerResponse,
+  opts: WatchOptions,
+  onEnd: (end: () => void) => () => void,
+) {
   const sel = selectors(t.def, q);
   const rv = parseRV(q.get('resourceVersion'));
   if ((q.get('sendInitialEvents') !== null) !== (q.get('resourceVersionMatch') !== null)) {
-    throw invalid('ListOptions.meta.k8s.io', '', [{ reason: 'FieldValueForbidden', field: 'sendInitialEvents', message: 'Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled' }]);
+    throw invalid('ListOptions.meta.k8s.io', '', [
+      {
+        reason: 'FieldValueForbidden',
+        field: 'sendInitialEvents',
+        message: 'Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled',
+      },
+    ]);
   }
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Transfer-Encoding': 'chunked',
+    'Cache-Control': 'no-cache, private',
+  });
   res.flushHeaders();
   const send = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + '\n');
   let closed = false;
@@ -104,7 +143,10 @@ export function watch(store: Store, t: Target, q: URLSearchParams, res: ServerRe
     res.end();
   };
   const unregister = onEnd(end);
-  res.on('close', () => { unregister(); end(); });
+  res.on('close', () => {
+    unregister();
+    end();
+  });
 
   const onChange = (c: Change) => {
     if (closed || c.bucket !== t.def.bucket || (t.ns !== undefined && c.ns !== t.ns)) return;
@@ -122,7 +164,15 @@ export function watch(store: Store, t: Target, q: URLSearchParams, res: ServerRe
   if (rv === undefined || rv === 0) {
     for (const o of store.list(t.def.bucket, t.ns)) if (matches(t.def, sel, o)) send('ADDED', withKind(t.def, o));
   } else if (rv < store.oldestResumable()) {
-    send('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${rv} (${store.oldestResumable() + 1})`, reason: 'Expired', code: 410 });
+    send('ERROR', {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: `too old resource version: ${rv} (${store.oldestResumable() + 1})`,
+      reason: 'Expired',
+      code: 410,
+    });
     end();
     return;
   } else {
@@ -130,7 +180,19 @@ export function watch(store: Store, t: Target, q: URLSearchParams, res: ServerRe
   }
   unsubscribe = store.subscribe(onChange);
   if (q.get('allowWatchBookmarks') === 'true') {
-    timers.push(setInterval(() => send('BOOKMARK', { kind: t.def.kind, apiVersion: groupVersion(t.def), metadata: { resourceVersion: String(store.rv) }, spec: { containers: null }, status: {} }), opts.bookmarkMs));
+    timers.push(
+      setInterval(
+        () =>
+          send('BOOKMARK', {
+            kind: t.def.kind,
+            apiVersion: groupVersion(t.def),
+            metadata: { resourceVersion: String(store.rv) },
+            spec: { containers: null },
+            status: {},
+          }),
+        opts.bookmarkMs,
+      ),
+    );
   }
   const timeout = Number(q.get('timeoutSeconds') ?? 0);
   if (timeout > 0) timers.push(setTimeout(end, timeout * 1000));
@@ -143,23 +205,34 @@ export function get(store: Store, t: Target): Reply {
 }
 
 export function create(store: Store, t: Target, body: unknown): Reply {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body of the request was in an unknown format');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('the body of the request was in an unknown format');
   const o = structuredClone(body) as Obj;
   o.metadata ??= { name: '' };
   checkIdentity(o, undefined, t.ns!);
   if (!store.namespaces.has(t.ns!)) throw namespaceNotFound(t.ns!);
   o.metadata.namespace = t.ns;
   if (!o.metadata.name && o.metadata.generateName) {
-    const suffix = Array.from({ length: 5 }, () => GENERATE_CHARS[Math.floor(Math.random() * GENERATE_CHARS.length)]).join('');
+    const suffix = Array.from(
+      { length: 5 },
+      () => GENERATE_CHARS[Math.floor(Math.random() * GENERATE_CHARS.length)],
+    ).join('');
     o.metadata.name = o.metadata.generateName.slice(0, 58) + suffix;
   }
   if (!o.metadata.name) {
-    throw invalid(t.def.kind, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+    throw invalid(t.def.kind, '', [
+      {
+        reason: 'FieldValueRequired',
+        field: 'metadata.name',
+        message: 'Required value: name or generateName is required',
+      },
+    ]);
   }
   const warnings = dropUnknownFields(t.def, o);
   checkTypes(t.def, o, 'metadata');
   validateObject(t.def, o);
-  if (store.get(t.def.bucket, t.ns!, o.metadata.name)) throw alreadyExists(t.def.resource, t.def.group, o.metadata.name);
+  if (store.get(t.def.bucket, t.ns!, o.metadata.name))
+    throw alreadyExists(t.def.resource, t.def.group, o.metadata.name);
   delete o.metadata.resourceVersion;
   if (t.def.generation === 'always') o.metadata.generation = 1;
   const stored = store.create(t.def.bucket, withoutKind(o));
@@ -183,8 +256,10 @@ function commit(store: Store, t: Target, old: Obj, next: Obj, typeErrField: stri
     else next.metadata[f] = old.metadata[f] as never;
   }
   if (t.def.hasStatus) {
-    if (t.sub === 'status') { next.spec = old.spec; next.metadata.ownerReferences = old.metadata.ownerReferences; }
-    else next.status = old.status;
+    if (t.sub === 'status') {
+      next.spec = old.spec;
+      next.metadata.ownerReferences = old.metadata.ownerReferences;
+    } else next.status = old.status;
     if (next.spec === undefined) delete next.spec;
     if (next.status === undefined) delete next.status;
     if (next.metadata.ownerReferences === undefined) delete next.metadata.ownerReferences;
@@ -198,17 +273,35 @@ function commit(store: Store, t: Target, old: Obj, next: Obj, typeErrField: stri
   return { code: 200, body: withKind(t.def, stored), headers: warningHeader(warnings) };
 }
 
-export function patch(store: Store, t: Target, contentType: string | undefined, q: URLSearchParams, raw: string): Reply {
+export function patch(
+  store: Store,
+  t: Target,
+  contentType: string | undefined,
+  q: URLSearchParams,
+  raw: string,
+): Reply {
   const type = patchTypeOf(contentType);
   if (q.get('force') !== null) {
-    throw invalid('PatchOptions.meta.k8s.io', '', [{ reason: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' }]);
+    throw invalid('PatchOptions.meta.k8s.io', '', [
+      { reason: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' },
+    ]);
   }
   let body: unknown;
-  try { body = JSON.parse(raw); } catch { throw badRequest('invalid JSON patch'); }
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw badRequest('invalid JSON patch');
+  }
   const old = store.get(t.def.bucket, t.ns!, t.name!);
   if (!old) throw notFound(t.def.resource, t.def.group, t.name!);
   const next = applyPatch(type, withKind(t.def, old), body) as Obj;
-  if (typeof next !== 'object' || next === null || Array.isArray(next) || typeof next.metadata !== 'object' || next.metadata === null) {
+  if (
+    typeof next !== 'object' ||
+    next === null ||
+    Array.isArray(next) ||
+    typeof next.metadata !== 'object' ||
+    next.metadata === null
+  ) {
     throw badRequest('the body of the request was in an unknown format');
   }
   return commit(store, t, old, next, 'patch');
@@ -216,10 +309,15 @@ export function patch(store: Store, t: Target, contentType: string | undefined, 
 
 export function update(store: Store, t: Target, raw: string): Reply {
   let body: Obj;
-  try { body = JSON.parse(raw); } catch { throw badRequest('the body of the request was in an unknown format'); }
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw badRequest('the body of the request was in an unknown format');
+  }
   const old = store.get(t.def.bucket, t.ns!, t.name!);
   if (!old) throw notFound(t.def.resource, t.def.group, t.name!);
-  if (typeof body !== 'object' || body === null || !body.metadata) throw badRequest('the body of the request was in an unknown format');
+  if (typeof body !== 'object' || body === null || !body.metadata)
+    throw badRequest('the body of the request was in an unknown format');
   return commit(store, t, old, body, 'metadata');
 }
 
@@ -228,4 +326,3 @@ export function remove(store: Store, t: Target): Reply {
   if (!o) throw notFound(t.def.resource, t.def.group, t.name!);
   return { code: 200, body: withKind(t.def, o) };
 }
-

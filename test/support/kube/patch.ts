@@ -53,15 +53,24 @@ export function strategicMergePatch(target: unknown, patch: unknown, path = ''):
   for (const [k, v] of Object.entries(patch)) {
     if (k.startsWith('$')) throw badRequest(`unknown patch directive ${k}`);
     const p = path ? `${path}.${k}` : k;
-    if (v === null) { delete out[k]; continue; }
+    if (v === null) {
+      delete out[k];
+      continue;
+    }
     const key = MERGE_KEYS[p];
     if (Array.isArray(v) && key && Array.isArray(out[k])) {
       if (v.some((e) => Array.isArray(e))) throw jsonPatchFailed();
       const merged = [...(out[k] as unknown[])];
       for (const item of v) {
-        if (!isObject(item)) { merged.push(item); continue; }
+        if (!isObject(item)) {
+          merged.push(item);
+          continue;
+        }
         const idx = merged.findIndex((e) => isObject(e) && e[key] === item[key]);
-        if (item.$patch === 'delete') { if (idx >= 0) merged.splice(idx, 1); continue; }
+        if (item.$patch === 'delete') {
+          if (idx >= 0) merged.splice(idx, 1);
+          continue;
+        }
         if (idx >= 0) merged[idx] = strategicMergePatch(merged[idx], item, `${p}[]`);
         else merged.push(strategicMergePatch(undefined, item, `${p}[]`));
       }
@@ -96,6 +105,7 @@ export function jsonPatch(target: unknown, body: unknown): unknown {
 
 export function applyPatch(type: PatchType, target: unknown, body: unknown): unknown {
   if (type === 'json') return jsonPatch(target, body);
-  if (!isObject(body)) throw badRequest('error decoding patch: invalid JSON merge patch: the patch is not a JSON object');
+  if (!isObject(body))
+    throw badRequest('error decoding patch: invalid JSON merge patch: the patch is not a JSON object');
   return type === 'merge' ? mergePatch(target, body) : strategicMergePatch(target, body);
 }

@@ -16,14 +16,45 @@ function tokenize(s: string): Token[] {
   const special = '!=<>(),';
   while (i < s.length) {
     const c = s[i];
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') { i++; continue; }
-    if (c === '(') { out.push({ kind: '(', text: c }); i++; continue; }
-    if (c === ')') { out.push({ kind: ')', text: c }); i++; continue; }
-    if (c === ',') { out.push({ kind: ',', text: c }); i++; continue; }
-    if (c === '!' && s[i + 1] === '=') { out.push({ kind: 'op', text: '!=' }); i += 2; continue; }
-    if (c === '!') { out.push({ kind: '!', text: c }); i++; continue; }
-    if (c === '=' && s[i + 1] === '=') { out.push({ kind: 'op', text: '==' }); i += 2; continue; }
-    if (c === '=' || c === '<' || c === '>') { out.push({ kind: 'op', text: c }); i++; continue; }
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (c === '(') {
+      out.push({ kind: '(', text: c });
+      i++;
+      continue;
+    }
+    if (c === ')') {
+      out.push({ kind: ')', text: c });
+      i++;
+      continue;
+    }
+    if (c === ',') {
+      out.push({ kind: ',', text: c });
+      i++;
+      continue;
+    }
+    if (c === '!' && s[i + 1] === '=') {
+      out.push({ kind: 'op', text: '!=' });
+      i += 2;
+      continue;
+    }
+    if (c === '!') {
+      out.push({ kind: '!', text: c });
+      i++;
+      continue;
+    }
+    if (c === '=' && s[i + 1] === '=') {
+      out.push({ kind: 'op', text: '==' });
+      i += 2;
+      continue;
+    }
+    if (c === '=' || c === '<' || c === '>') {
+      out.push({ kind: 'op', text: c });
+      i++;
+      continue;
+    }
     let j = i;
     while (j < s.length && !special.includes(s[j]) && !' \t\n\r'.includes(s[j])) j++;
     out.push({ kind: 'id', text: s.slice(i, j) });
@@ -48,7 +79,8 @@ export function parseLabelSelector(input: string): LabelSelector {
     let req: Requirement;
     if (t.kind === '!') {
       const k = next();
-      if (k.kind !== 'id') throw new SelectorError(`unable to parse requirement: found '${describe(k)}', expected: identifier`);
+      if (k.kind !== 'id')
+        throw new SelectorError(`unable to parse requirement: found '${describe(k)}', expected: identifier`);
       req = { key: k.text, op: '!', values: [] };
     } else if (t.kind === 'id') {
       const key = t.text;
@@ -60,39 +92,53 @@ export function parseLabelSelector(input: string): LabelSelector {
         const op: Op = o.text === '>' ? 'gt' : o.text === '<' ? 'lt' : (o.text as Op);
         const v = peek();
         let value = '';
-        if (v.kind === 'id') { next(); value = v.text; }
-        else if (v.kind !== 'end' && v.kind !== ',') {
+        if (v.kind === 'id') {
+          next();
+          value = v.text;
+        } else if (v.kind !== 'end' && v.kind !== ',') {
           throw new SelectorError(`unable to parse requirement: found '${describe(v)}', expected: identifier`);
         }
         if ((op === 'gt' || op === 'lt') && !/^-?\d+$/.test(value)) {
-          throw new SelectorError(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`);
+          throw new SelectorError(
+            `unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`,
+          );
         }
         req = { key, op, values: [value] };
       } else if (o.kind === 'id' && (o.text === 'in' || o.text === 'notin')) {
         next();
         const open = next();
-        if (open.kind !== '(') throw new SelectorError(`unable to parse requirement: found '${describe(open)}', expected: '('`);
+        if (open.kind !== '(')
+          throw new SelectorError(`unable to parse requirement: found '${describe(open)}', expected: '('`);
         const values: string[] = [];
         for (;;) {
           const v = peek();
-          if (v.kind === 'id') { next(); values.push(v.text); }
-          else values.push('');
+          if (v.kind === 'id') {
+            next();
+            values.push(v.text);
+          } else values.push('');
           const sep = next();
           if (sep.kind === ')') break;
-          if (sep.kind !== ',') throw new SelectorError(`unable to parse requirement: found '${describe(sep)}', expected: ',' or ')'`);
+          if (sep.kind !== ',')
+            throw new SelectorError(`unable to parse requirement: found '${describe(sep)}', expected: ',' or ')'`);
         }
         req = { key, op: o.text as Op, values };
       } else {
-        throw new SelectorError(`unable to parse requirement: found '${describe(o)}', expected: in, notin, =, ==, !=, gt, lt`);
+        throw new SelectorError(
+          `unable to parse requirement: found '${describe(o)}', expected: in, notin, =, ==, !=, gt, lt`,
+        );
       }
     } else {
       throw new SelectorError(`unable to parse requirement: found '${describe(t)}', expected: !, identifier`);
     }
-    for (const e of labelKeyErrors(req.key)) throw new SelectorError(`unable to parse requirement: key: Invalid value: ${JSON.stringify(req.key)}: ${e}`);
+    for (const e of labelKeyErrors(req.key))
+      throw new SelectorError(`unable to parse requirement: key: Invalid value: ${JSON.stringify(req.key)}: ${e}`);
     if (req.op !== 'gt' && req.op !== 'lt') {
-      for (const v of req.values) for (const e of labelValueErrors(v)) {
-        throw new SelectorError(`unable to parse requirement: values[0][${req.key}]: Invalid value: ${JSON.stringify(v)}: ${e}`);
-      }
+      for (const v of req.values)
+        for (const e of labelValueErrors(v)) {
+          throw new SelectorError(
+            `unable to parse requirement: values[0][${req.key}]: Invalid value: ${JSON.stringify(v)}: ${e}`,
+          );
+        }
     }
     reqs.push(req);
     t = next();
@@ -107,11 +153,19 @@ export function matchesLabels(sel: LabelSelector, labels: Record<string, string>
     const has = Object.hasOwn(l, r.key);
     const v = l[r.key];
     switch (r.op) {
-      case '=': case '==': case 'in': return has && r.values.includes(v);
-      case '!=': case 'notin': return !has || !r.values.includes(v);
-      case 'exists': return has;
-      case '!': return !has;
-      case 'gt': case 'lt': {
+      case '=':
+      case '==':
+      case 'in':
+        return has && r.values.includes(v);
+      case '!=':
+      case 'notin':
+        return !has || !r.values.includes(v);
+      case 'exists':
+        return has;
+      case '!':
+        return !has;
+      case 'gt':
+      case 'lt': {
         if (!has || !/^-?\d+$/.test(v)) return false;
         return r.op === 'gt' ? Number(v) > Number(r.values[0]) : Number(v) < Number(r.values[0]);
       }
@@ -128,8 +182,16 @@ function splitUnescaped(s: string, sep: string): string[] {
   const out: string[] = [];
   let cur = '';
   for (let i = 0; i < s.length; i++) {
-    if (s[i] === '\\' && i + 1 < s.length) { cur += s[i] + s[i + 1]; i++; continue; }
-    if (s[i] === sep) { out.push(cur); cur = ''; continue; }
+    if (s[i] === '\\' && i + 1 < s.length) {
+      cur += s[i] + s[i + 1];
+      i++;
+      continue;
+    }
+    if (s[i] === sep) {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
     cur += s[i];
   }
   out.push(cur);
@@ -148,10 +210,25 @@ export function parseFieldSelector(input: string, allowedKeys: readonly string[]
     let op: '=' | '!=' | undefined;
     // find the first unescaped operator
     for (let i = 0; i < term.length; i++) {
-      if (term[i] === '\\') { i++; continue; }
-      if (term.startsWith('!=', i)) { op = '!='; m = [term.slice(0, i), term.slice(i + 2)]; break; }
-      if (term.startsWith('==', i)) { op = '='; m = [term.slice(0, i), term.slice(i + 2)]; break; }
-      if (term[i] === '=') { op = '='; m = [term.slice(0, i), term.slice(i + 1)]; break; }
+      if (term[i] === '\\') {
+        i++;
+        continue;
+      }
+      if (term.startsWith('!=', i)) {
+        op = '!=';
+        m = [term.slice(0, i), term.slice(i + 2)];
+        break;
+      }
+      if (term.startsWith('==', i)) {
+        op = '=';
+        m = [term.slice(0, i), term.slice(i + 2)];
+        break;
+      }
+      if (term[i] === '=') {
+        op = '=';
+        m = [term.slice(0, i), term.slice(i + 1)];
+        break;
+      }
     }
     if (!m || !op) throw new SelectorError(`invalid selector: '${input}'; can't understand '${term}'`);
     const key = unescape(m[0]).trim();

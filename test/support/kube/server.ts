@@ -39,10 +39,14 @@ export class KubeStandin {
     this.tokens = opts.tokens ?? { [DEFAULT_TOKEN]: { user: 'system:admin' } };
   }
 
-  get url() { return `http://127.0.0.1:${this.port}`; }
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => { void this.handle(req, res); });
+    this.server = createServer((req, res) => {
+      void this.handle(req, res);
+    });
     this.server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;
@@ -57,14 +61,31 @@ export class KubeStandin {
   }
 
   /** Writes a kubeconfig (Recipe A of the spec) and returns its path. */
-  async writeKubeconfig(dir: string, opts: { token?: string; namespace?: string; file?: string } = {}): Promise<string> {
+  async writeKubeconfig(
+    dir: string,
+    opts: { token?: string; namespace?: string; file?: string } = {},
+  ): Promise<string> {
     const path = join(dir, opts.file ?? 'kubeconfig');
     const yaml = [
-      'apiVersion: v1', 'kind: Config',
-      'clusters:', '- name: standin', '  cluster:', `    server: "${this.url}"`, '    insecure-skip-tls-verify: true',
-      'users:', '- name: launcher', '  user:', `    token: "${opts.token ?? DEFAULT_TOKEN}"`,
-      'contexts:', '- name: standin', '  context:', '    cluster: standin', '    user: launcher', `    namespace: "${opts.namespace ?? 'default'}"`,
-      'current-context: standin', '',
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: standin',
+      '  cluster:',
+      `    server: "${this.url}"`,
+      '    insecure-skip-tls-verify: true',
+      'users:',
+      '- name: launcher',
+      '  user:',
+      `    token: "${opts.token ?? DEFAULT_TOKEN}"`,
+      'contexts:',
+      '- name: standin',
+      '  context:',
+      '    cluster: standin',
+      '    user: launcher',
+      `    namespace: "${opts.namespace ?? 'default'}"`,
+      'current-context: standin',
+      '',
     ].join('\n');
     await writeFile(path, yaml, { mode: 0o600 });
     return path;
@@ -90,7 +111,10 @@ export class KubeStandin {
   private send(res: ServerResponse, r: h.Reply) {
     if (res.headersSent) return;
     const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
-    res.writeHead(r.code, { 'Content-Type': typeof r.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', ...(r.headers ?? {}) });
+    res.writeHead(r.code, {
+      'Content-Type': typeof r.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+      ...(r.headers ?? {}),
+    });
     res.end(body);
   }
 
@@ -104,13 +128,21 @@ export class KubeStandin {
 
   private authorize(id: Identity, verb: string, resource: string, group: string, ns: string, name?: string) {
     if (!id.grants) return;
-    const ok = id.grants.some((g) => (g.verbs.includes('*') || g.verbs.includes(verb))
-      && (g.resources.includes('*') || g.resources.includes(resource))
-      && (g.groups ?? ['*']).some((x) => x === '*' || x === group));
+    const ok = id.grants.some(
+      (g) =>
+        (g.verbs.includes('*') || g.verbs.includes(verb)) &&
+        (g.resources.includes('*') || g.resources.includes(resource)) &&
+        (g.groups ?? ['*']).some((x) => x === '*' || x === group),
+    );
     if (!ok) throw forbidden(id.user, verb, resource, group, ns, name);
   }
 
-  private route(req: IncomingMessage, res: ServerResponse, url: URL, raw: string): h.Reply | Promise<h.Reply> | undefined {
+  private route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    raw: string,
+  ): h.Reply | Promise<h.Reply> | undefined {
     const id = this.authenticate(req);
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const method = req.method ?? 'GET';
@@ -126,13 +158,21 @@ export class KubeStandin {
         return { code: 200, body: doc };
       }
     }
-    let group: string; let rest: string[];
-    if (parts[0] === 'api' && parts[1] === 'v1') { group = ''; rest = parts.slice(2); }
-    else if (parts[0] === 'apis' && parts.length >= 3 && parts[2] === 'v1' && resourceList(parts[1])) { group = parts[1]; rest = parts.slice(3); }
-    else return { code: 404, body: '404 page not found\n' };
+    let group: string;
+    let rest: string[];
+    if (parts[0] === 'api' && parts[1] === 'v1') {
+      group = '';
+      rest = parts.slice(2);
+    } else if (parts[0] === 'apis' && parts.length >= 3 && parts[2] === 'v1' && resourceList(parts[1])) {
+      group = parts[1];
+      rest = parts.slice(3);
+    } else return { code: 404, body: '404 page not found\n' };
 
     let ns: string | undefined;
-    if (rest[0] === 'namespaces' && rest.length >= 3) { ns = rest[1]; rest = rest.slice(2); }
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      ns = rest[1];
+      rest = rest.slice(2);
+    }
     const [resource, name, sub, ...extra] = rest;
     const def = resource ? findResource(group, resource) : undefined;
     if (!def || extra.length || (sub !== undefined && (sub !== 'status' || !def.hasStatus))) throw unknownRoute();
@@ -155,26 +195,40 @@ export class KubeStandin {
       if (method === 'POST' && ns !== undefined) {
         this.authorize(id, 'create', rbacResource, group, nsForMsg);
         let body: unknown;
-        try { body = JSON.parse(raw); } catch { throw new ApiError(400, 'BadRequest', 'the body of the request was in an unknown format'); }
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          throw new ApiError(400, 'BadRequest', 'the body of the request was in an unknown format');
+        }
         return h.create(this.store, t, body);
       }
       throw methodNotAllowed();
     }
     if (ns === undefined) throw unknownRoute();
     switch (method) {
-      case 'GET': this.authorize(id, 'get', rbacResource, group, ns, name); return h.get(this.store, t);
-      case 'PATCH': this.authorize(id, 'patch', rbacResource, group, ns, name); return h.patch(this.store, t, req.headers['content-type'], q, raw);
-      case 'PUT': this.authorize(id, 'update', rbacResource, group, ns, name); return h.update(this.store, t, raw);
+      case 'GET':
+        this.authorize(id, 'get', rbacResource, group, ns, name);
+        return h.get(this.store, t);
+      case 'PATCH':
+        this.authorize(id, 'patch', rbacResource, group, ns, name);
+        return h.patch(this.store, t, req.headers['content-type'], q, raw);
+      case 'PUT':
+        this.authorize(id, 'update', rbacResource, group, ns, name);
+        return h.update(this.store, t, raw);
       case 'DELETE':
         if (sub) throw methodNotAllowed();
-        this.authorize(id, 'delete', rbacResource, group, ns, name); return h.remove(this.store, t);
-      default: throw methodNotAllowed();
+        this.authorize(id, 'delete', rbacResource, group, ns, name);
+        return h.remove(this.store, t);
+      default:
+        throw methodNotAllowed();
     }
   }
 
   // ---- harness side: what a kubelet / StatefulSet controller would do ----
 
-  ensureNamespace(ns: string) { this.store.namespaces.add(ns); }
+  ensureNamespace(ns: string) {
+    this.store.namespaces.add(ns);
+  }
 
   /** Creates or replaces an object directly (no validation); returns the stored object. */
   put(bucket: string, obj: Obj): Obj {
@@ -184,7 +238,13 @@ export class KubeStandin {
     return this.store.get(bucket, ns, o.metadata.name) ? this.store.update(bucket, o) : this.store.create(bucket, o);
   }
 
-  getObject(bucket: string, ns: string, name: string): Obj | undefined { return this.store.get(bucket, ns, name); }
-  listObjects(bucket: string, ns?: string): Obj[] { return this.store.list(bucket, ns); }
-  deleteObject(bucket: string, ns: string, name: string): Obj | undefined { return this.store.delete(bucket, ns, name); }
+  getObject(bucket: string, ns: string, name: string): Obj | undefined {
+    return this.store.get(bucket, ns, name);
+  }
+  listObjects(bucket: string, ns?: string): Obj[] {
+    return this.store.list(bucket, ns);
+  }
+  deleteObject(bucket: string, ns: string, name: string): Obj | undefined {
+    return this.store.delete(bucket, ns, name);
+  }
 }

@@ -15,13 +15,26 @@ export class ApiError extends Error {
   readonly status: Status;
   constructor(code: number, reason: string, message: string, details?: Record<string, unknown>) {
     super(message);
-    this.status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
+    this.status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason,
+      ...(details ? { details } : {}),
+      code,
+    };
   }
 }
 
 /** `pods`, `statefulsets.apps`: how kube-apiserver names a resource in messages. */
 export const qualified = (resource: string, group: string) => (group ? `${resource}.${group}` : resource);
-const detailsOf = (name: string, resource: string, group: string) => ({ name, ...(group ? { group } : {}), kind: resource });
+const detailsOf = (name: string, resource: string, group: string) => ({
+  name,
+  ...(group ? { group } : {}),
+  kind: resource,
+});
 
 export const notFound = (resource: string, group: string, name: string) =>
   new ApiError(404, 'NotFound', `${qualified(resource, group)} "${name}" not found`, detailsOf(name, resource, group));
@@ -32,7 +45,12 @@ export const namespaceNotFound = (ns: string) =>
 export const unknownRoute = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 
 export const alreadyExists = (resource: string, group: string, name: string) =>
-  new ApiError(409, 'AlreadyExists', `${qualified(resource, group)} "${name}" already exists`, detailsOf(name, resource, group));
+  new ApiError(
+    409,
+    'AlreadyExists',
+    `${qualified(resource, group)} "${name}" already exists`,
+    detailsOf(name, resource, group),
+  );
 
 export const conflict = (resource: string, group: string, name: string) =>
   new ApiError(
@@ -68,11 +86,24 @@ export function invalid(kind: string, name: string, causes: Cause[], group = '')
 export const jsonPatchFailed = () =>
   new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
 
-export function forbidden(user: string, verb: string, resource: string, group: string, ns: string, name?: string): ApiError {
-  const what = name ? `${qualified(resource.split('/')[0], group)} "${name}"` : qualified(resource.split('/')[0], group);
+export function forbidden(
+  user: string,
+  verb: string,
+  resource: string,
+  group: string,
+  ns: string,
+  name?: string,
+): ApiError {
+  const what = name
+    ? `${qualified(resource.split('/')[0], group)} "${name}"`
+    : qualified(resource.split('/')[0], group);
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const msg = `${what} is forbidden: User "${esc(user)}" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${ns}"`;
-  return new ApiError(403, 'Forbidden', msg, { ...(name ? { name } : {}), ...(group ? { group } : {}), kind: resource.split('/')[0] });
+  return new ApiError(403, 'Forbidden', msg, {
+    ...(name ? { name } : {}),
+    ...(group ? { group } : {}),
+    kind: resource.split('/')[0],
+  });
 }
 
 export const tooLargeRV = (rv: string, current: number) =>

@@ -17,7 +17,9 @@ export class Store {
   readonly history: Change[] = [];
   private readonly listeners = new Set<Listener>();
   readonly historyLimit: number;
-  constructor(historyLimit = 10_000) { this.historyLimit = historyLimit; }
+  constructor(historyLimit = 10_000) {
+    this.historyLimit = historyLimit;
+  }
 
   get(bucket: string, ns: string, name: string): Obj | undefined {
     const o = this.objects.get(key(bucket, ns, name));
@@ -32,7 +34,9 @@ export class Store {
       if (b === bucket && (ns === undefined || n === ns)) out.push(structuredClone(o));
     }
     const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-    return out.sort((a, b) => cmp(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || cmp(a.metadata.name, b.metadata.name));
+    return out.sort(
+      (a, b) => cmp(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || cmp(a.metadata.name, b.metadata.name),
+    );
   }
 
   /** Stores a new object: server-set uid, resourceVersion, creationTimestamp. */
@@ -99,7 +103,11 @@ export class Store {
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
   }
   return v;
 }

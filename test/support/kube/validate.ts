@@ -7,11 +7,17 @@ import { badRequest, invalid, type Cause } from './status.ts';
 export function dropUnknownFields(def: ResourceDef, o: Record<string, any>): string[] {
   const warnings: string[] = [];
   for (const k of Object.keys(o)) {
-    if (!def.topLevel.includes(k)) { warnings.push(`unknown field "${k}"`); delete o[k]; }
+    if (!def.topLevel.includes(k)) {
+      warnings.push(`unknown field "${k}"`);
+      delete o[k];
+    }
   }
   if (o.metadata && typeof o.metadata === 'object') {
     for (const k of Object.keys(o.metadata)) {
-      if (!METADATA_FIELDS.includes(k)) { warnings.push(`unknown field "metadata.${k}"`); delete o.metadata[k]; }
+      if (!METADATA_FIELDS.includes(k)) {
+        warnings.push(`unknown field "metadata.${k}"`);
+        delete o.metadata[k];
+      }
     }
   }
   return warnings;
@@ -23,12 +29,18 @@ export function checkTypes(def: ResourceDef, o: Obj, field: string) {
     const map = o.metadata?.[m];
     if (map === undefined || map === null) continue;
     if (typeof map !== 'object' || Array.isArray(map)) {
-      throw invalid(def.kind, o.metadata.name, [{ reason: 'FieldValueInvalid', field, message: `Invalid value: metadata.${m}: expected map` }]);
+      throw invalid(def.kind, o.metadata.name, [
+        { reason: 'FieldValueInvalid', field, message: `Invalid value: metadata.${m}: expected map` },
+      ]);
     }
     for (const [k, v] of Object.entries(map)) {
       if (typeof v !== 'string') {
         throw invalid(def.kind, o.metadata.name, [
-          { reason: 'FieldValueInvalid', field, message: `Invalid value: "metadata.${m}.${k}": json: cannot unmarshal ${typeof v} into Go struct field ObjectMeta.metadata.${m} of type string` },
+          {
+            reason: 'FieldValueInvalid',
+            field,
+            message: `Invalid value: "metadata.${m}.${k}": json: cannot unmarshal ${typeof v} into Go struct field ObjectMeta.metadata.${m} of type string`,
+          },
         ]);
       }
     }
@@ -50,15 +62,25 @@ function validateCoreEvent(o: Obj) {
   if (!o.eventTime) {
     const ion = o.involvedObject?.namespace ?? '';
     if (ion !== ns && !(ion === '' && ns === 'default')) {
-      causes.push({ reason: 'FieldValueInvalid', field: 'involvedObject.namespace', message: `Invalid value: ${JSON.stringify(ion)}: does not match event.namespace` });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field: 'involvedObject.namespace',
+        message: `Invalid value: ${JSON.stringify(ion)}: does not match event.namespace`,
+      });
     }
   } else {
     for (const f of ['reportingComponent', 'reportingInstance', 'action', 'reason']) {
       if (!o[f]) causes.push(required(f === 'reportingComponent' ? 'reportingController' : f));
-      else if (String(o[f]).length > 128) causes.push({ reason: 'FieldValueTooLong', field: f, message: 'Too long: may not be more than 128 bytes' });
+      else if (String(o[f]).length > 128)
+        causes.push({ reason: 'FieldValueTooLong', field: f, message: 'Too long: may not be more than 128 bytes' });
     }
   }
-  if (o.message && String(o.message).length > 1024) causes.push({ reason: 'FieldValueTooLong', field: 'message', message: 'Too long: may not be more than 1024 bytes' });
+  if (o.message && String(o.message).length > 1024)
+    causes.push({
+      reason: 'FieldValueTooLong',
+      field: 'message',
+      message: 'Too long: may not be more than 1024 bytes',
+    });
   if (causes.length) throw invalid('Event', o.metadata.name, causes);
 }
 
@@ -67,10 +89,15 @@ function validateEventsV1(o: Obj) {
   if (!o.eventTime) causes.push(required('eventTime'));
   for (const f of ['reportingController', 'reportingInstance', 'action', 'reason']) {
     if (!o[f]) causes.push(required(f));
-    else if (String(o[f]).length > 128) causes.push({ reason: 'FieldValueTooLong', field: f, message: 'Too long: may not be more than 128 bytes' });
+    else if (String(o[f]).length > 128)
+      causes.push({ reason: 'FieldValueTooLong', field: f, message: 'Too long: may not be more than 128 bytes' });
   }
   if (o.type !== 'Normal' && o.type !== 'Warning') {
-    causes.push({ reason: 'FieldValueNotSupported', field: 'type', message: `Unsupported value: ${JSON.stringify(o.type ?? '')}: supported values: "Normal", "Warning"` });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      field: 'type',
+      message: `Unsupported value: ${JSON.stringify(o.type ?? '')}: supported values: "Normal", "Warning"`,
+    });
   }
   for (const f of ['deprecatedSource', 'deprecatedFirstTimestamp', 'deprecatedLastTimestamp', 'deprecatedCount']) {
     const v = o[f];
@@ -78,7 +105,8 @@ function validateEventsV1(o: Obj) {
       causes.push({ reason: 'FieldValueInvalid', field: f, message: 'Invalid value: needs to be unset' });
     }
   }
-  if (o.note && String(o.note).length > 1024) causes.push({ reason: 'FieldValueTooLong', field: 'note', message: 'Too long: may not be more than 1024 bytes' });
+  if (o.note && String(o.note).length > 1024)
+    causes.push({ reason: 'FieldValueTooLong', field: 'note', message: 'Too long: may not be more than 1024 bytes' });
   if (causes.length) throw invalid('Event', o.metadata.name, causes, 'events.k8s.io');
 }
 
