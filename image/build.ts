@@ -19,7 +19,9 @@ await build({
   logLevel: 'warning',
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
   banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    js:
+      "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = " +
+      '__cr(import.meta.url);',
   },
 });
 await chmod(join(out, 'launcher.mjs'), 0o755);

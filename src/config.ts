@@ -80,7 +80,9 @@ export const SETTINGS = [
   {
     env: 'LISTEN_ADDRESS',
     flag: 'listen-address',
-    help: 'address Redis/Sentinel bind and connect from; default all interfaces. Set to the pod IP when pods share a host',
+    help:
+      'address Redis/Sentinel bind and connect from; default all interfaces. Set to the pod IP when pods share ' +
+      'a host',
   },
   { env: 'SENTINEL', flag: 'sentinel', help: 'true: run Sentinel instead of Redis (same as --sentinel)' },
   {
@@ -98,7 +100,9 @@ export const SETTINGS = [
     env: 'REDIS_STOP_TIMEOUT_MS',
     flag: 'stop-timeout-ms',
     default: '25000',
-    help: 'after SIGTERM, how long Redis may take to save and stop before SIGKILL; keep below terminationGracePeriodSeconds',
+    help:
+      'after SIGTERM, how long Redis may take to save and stop before SIGKILL; keep below ' +
+      'terminationGracePeriodSeconds',
   },
   {
     env: 'LAUNCHER_PROMOTE_SCRIPT',
@@ -132,7 +136,9 @@ export const SETTINGS = [
     env: 'SENTINEL_HYGIENE_MS',
     flag: 'hygiene-ms',
     default: '30000',
-    help: 'how often a Sentinel checks for entries of addresses no pod has (then SENTINEL RESET, one Sentinel at a time)',
+    help:
+      'how often a Sentinel checks for entries of addresses no pod has (then SENTINEL RESET, one Sentinel at a ' +
+      'time)',
   },
 ] as const satisfies readonly Setting[];
 
@@ -234,7 +240,8 @@ export function parseConfig(
       password = read(raw.REDIS_PASSWORD_FILE).replace(/\r?\n$/, '');
     } catch (e) {
       throw new ConfigError(
-        `REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} is unreadable: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+        `REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} is unreadable: ` +
+          `${(e as NodeJS.ErrnoException).code ?? 'error'}`,
       );
     }
     if (!password)
@@ -243,7 +250,8 @@ export function parseConfig(
       );
     if (/[\s"']/.test(password))
       throw new ConfigError(
-        `REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} holds whitespace or quotes: expected a password without them`,
+        `REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} holds whitespace or quotes: expected a ` +
+          `password without them`,
       );
   }
   const recordDefault = `${

@@ -65,7 +65,8 @@ export function decide(o: Observation): Decision {
       const holders = peersWithData(o);
       if (holders.length) {
         return wait([
-          `${said}, but its data dir is empty while ${holders.map((p) => p.name).join(', ')} hold data; it must not come back as an empty master that would wipe them, so it waits for Sentinel to fail over`,
+          `${said}, but its data dir is empty while ${holders.map((p) => p.name).join(', ')} hold data; it must not ` +
+            `come back as an empty master that would wipe them, so it waits for Sentinel to fail over`,
         ]);
       }
       return {
@@ -86,7 +87,8 @@ export function decide(o: Observation): Decision {
     }
     const state = !role?.answered ? 'it does not answer' : `it answers ROLE ${role.role}`;
     return wait([
-      `sentinels ${tally} name ${describe(o, m)} as master, but ${state}; waiting for Sentinel to fail over or the master to return`,
+      `sentinels ${tally} name ${describe(o, m)} as master, but ${state}; waiting for Sentinel to fail over or the ` +
+        `master to return`,
     ]);
   }
   const reachable = o.sentinels.filter((s) => s.reachable).length;
@@ -125,7 +127,8 @@ export function decide(o: Observation): Decision {
     }
     return wait([
       ...reasons,
-      `several pods answer ROLE master (${list}) and the labels do not single one out; waiting for Sentinel to settle it`,
+      `several pods answer ROLE master (${list}) and the labels do not single one out; waiting for Sentinel to ` +
+        `settle it`,
     ]);
   }
   reasons.push('no live pod answers ROLE master');
@@ -139,11 +142,13 @@ export function decide(o: Observation): Decision {
     if (!rec && o.setSize !== undefined && recOrdinal !== null && recOrdinal < o.setSize) {
       return wait([
         ...reasons,
-        `the master of record, ${o.record.pod}, is being recreated (the StatefulSet keeps ${o.setSize} replicas); waiting for it`,
+        `the master of record, ${o.record.pod}, is being recreated (the StatefulSet keeps ${o.setSize} replicas); ` +
+          `waiting for it`,
       ]);
     } else if (!rec) {
       reasons.push(
-        `the master of record, ${o.record.pod}, no longer exists${o.setSize !== undefined ? ` (the StatefulSet has ${o.setSize} replicas)` : ''}`,
+        `the master of record, ${o.record.pod}, no longer ` +
+          `exists${o.setSize !== undefined ? ` (the StatefulSet has ${o.setSize} replicas)` : ''}`,
       );
     } else if (rec.name === o.self.name) {
       if (o.self.hasData || !anyoneElseHasData) {
@@ -157,12 +162,14 @@ export function decide(o: Observation): Decision {
         };
       }
       reasons.push(
-        `this pod is the master of record, but its data dir is empty while ${holders.map((p) => p.name).join(', ')} hold data`,
+        `this pod is the master of record, but its data dir is empty while ${holders.map((p) => p.name).join(', ')} ` +
+          `hold data`,
       );
     } else if (!rec.ip || rec.phase !== 'Running' || rec.terminating) {
       return wait([
         ...reasons,
-        `the master of record, ${rec.name}, is not running yet (${rec.terminating ? 'terminating' : rec.phase}${rec.ip ? '' : ', no IP'}); waiting for it`,
+        `the master of record, ${rec.name}, is not running yet ` +
+          `(${rec.terminating ? 'terminating' : rec.phase}${rec.ip ? '' : ', no IP'}); waiting for it`,
       ]);
     } else if (rec.data === undefined) {
       return wait([
@@ -177,7 +184,8 @@ export function decide(o: Observation): Decision {
         masterPod: rec.name,
         reasons: [
           ...reasons,
-          `the master of record is ${rec.name} (${rec.ip}:${o.redisPort}); it starts as master and this pod replicates it`,
+          `the master of record is ${rec.name} (${rec.ip}:${o.redisPort}); it starts as master and this pod ` +
+            `replicates it`,
         ],
       };
     } else {
@@ -249,7 +257,8 @@ export function decideSentinelMaster(o: Observation): { master?: Address; reason
       return {
         master: only.master,
         reasons: [
-          `sentinels ${only.count}/${o.sentinels.length} name ${describe(o, only.master)} as master; it answers ROLE master`,
+          `sentinels ${only.count}/${o.sentinels.length} name ${describe(o, only.master)} as master; it answers ` +
+            `ROLE master`,
         ],
       };
   }

@@ -54,7 +54,9 @@ export function reconcile(v: SupervisorView): Action {
   if (!s.master)
     return {
       kind: 'none',
-      reason: `Redis is master; only ${s.count} sentinel(s) name a master (quorum ${v.quorum}), so the label stays ${v.label ?? '(none)'}`,
+      reason:
+        `Redis is master; only ${s.count} sentinel(s) name a master (quorum ${v.quorum}), so the label stays ` +
+        `${v.label ?? '(none)'}`,
     };
   if (sameAddress(s.master, v.self)) {
     if (v.label !== 'master')
@@ -69,7 +71,9 @@ export function reconcile(v: SupervisorView): Action {
     return {
       kind: 'heal',
       master: s.master,
-      reason: `Redis says master but ${s.count} sentinels name ${addr(s.master)}, which answers ROLE master: this pod is a stale master`,
+      reason:
+        `Redis says master but ${s.count} sentinels name ${addr(s.master)}, which answers ROLE master: this ` +
+        `pod is a stale master`,
     };
   }
   return {
@@ -120,7 +124,9 @@ export function redisReadiness(
       return { ready: true, reason: `master, confirmed by ${s.count} sentinels` };
     return {
       ready: false,
-      reason: `master, but the sentinels do not confirm it (${s.busy ?? `${s.count} name ${s.master ? addr(s.master) : 'no master'}`})`,
+      reason:
+        `master, but the sentinels do not confirm it ` +
+        `(${s.busy ?? `${s.count} name ${s.master ? addr(s.master) : 'no master'}`})`,
     };
   }
   return { ready: false, reason: `unexpected role ${facts.role}` };

@@ -69,7 +69,8 @@ export class SentinelSupervisor extends PeriodicLoop {
     const unsettled = pods.filter((p) => p.terminating || p.phase !== 'Running' || !p.ready || !p.ip);
     if (unsettled.length) {
       log.info(
-        `stale sentinel entries (${stale.join(', ')}), but ${unsettled.map((p) => p.name).join(', ')} not settled; later`,
+        `stale sentinel entries (${stale.join(', ')}), but ${unsettled.map((p) => p.name).join(', ')} not settled; ` +
+          `later`,
       );
       return;
     }

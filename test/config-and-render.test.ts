@@ -47,7 +47,7 @@ test('invalid values stop with one line naming the variable, the value and what 
   }
 });
 
-test('namespace falls back to the service-account file (no trailing newline trusted); password comes from a file', () => {
+test('namespace falls back to the service-account file (trimmed); the password comes from a file', () => {
   const files: Record<string, string> = {
     '/var/run/secrets/kubernetes.io/serviceaccount/namespace': 'redis-ns\n',
     '/secret/pw': 's3cret\n',
@@ -166,30 +166,34 @@ test('sentinel.conf (golden): stable myid, announce address, monitor, timers, au
   );
 });
 
-test('sentinel.conf pre-seeds peers (ids derived from their pod names) and replicas, so a young Sentinel can fail over', () => {
-  const c = cfg();
-  const text = renderSentinelConf(
-    c,
-    { host: '10.0.0.10', port: 6379 },
-    {
-      sentinels: [
-        { pod: 'redis-0', address: { host: '10.0.0.10', port: 26379 } },
-        { pod: 'redis-2', address: { host: '10.0.0.12', port: 26379 } },
-      ],
-      replicas: [{ host: '10.0.0.12', port: 6379 }],
-    },
-  );
-  const lines = text.trim().split('\n');
-  assert.deepEqual(lines.slice(-3), [
-    `sentinel known-sentinel mymaster 10.0.0.10 26379 ${sentinelId({ ...c, podName: 'redis-0' })}`,
-    `sentinel known-sentinel mymaster 10.0.0.12 26379 ${sentinelId({ ...c, podName: 'redis-2' })}`,
-    'sentinel known-replica mymaster 10.0.0.12 6379',
-  ]);
-  assert.ok(
-    lines.indexOf('sentinel monitor mymaster 10.0.0.10 6379 2') < lines.length - 3,
-    'known-* lines come after monitor',
-  );
-});
+test(
+  'sentinel.conf pre-seeds peers (ids derived from their pod names) and replicas, so a young Sentinel can fail ' +
+    'over',
+  () => {
+    const c = cfg();
+    const text = renderSentinelConf(
+      c,
+      { host: '10.0.0.10', port: 6379 },
+      {
+        sentinels: [
+          { pod: 'redis-0', address: { host: '10.0.0.10', port: 26379 } },
+          { pod: 'redis-2', address: { host: '10.0.0.12', port: 26379 } },
+        ],
+        replicas: [{ host: '10.0.0.12', port: 6379 }],
+      },
+    );
+    const lines = text.trim().split('\n');
+    assert.deepEqual(lines.slice(-3), [
+      `sentinel known-sentinel mymaster 10.0.0.10 26379 ${sentinelId({ ...c, podName: 'redis-0' })}`,
+      `sentinel known-sentinel mymaster 10.0.0.12 26379 ${sentinelId({ ...c, podName: 'redis-2' })}`,
+      'sentinel known-replica mymaster 10.0.0.12 6379',
+    ]);
+    assert.ok(
+      lines.indexOf('sentinel monitor mymaster 10.0.0.10 6379 2') < lines.length - 3,
+      'known-* lines come after monitor',
+    );
+  },
+);
 
 test('promote arguments: 7 of them, addresses as IPs or hostnames; anything else is permanent (exit 2)', () => {
   const ok = parsePromoteArgs([

@@ -182,7 +182,9 @@ const scenarios: {
     expect: { role: 'wait', why: /redis-0 has the lowest ordinal \(among the pods with data\)/ },
   },
   {
-    name: "pod IP changed: Sentinels name this pod's old IP, which no pod has; nobody answers there -> wait for failover",
+    name:
+      "pod IP changed: Sentinels name this pod's old IP, which no pod has; nobody answers there -> wait for " +
+      'failover',
     obs: world(0, {
       pods: [pod(0, { ip: '10.0.0.99' }), pod(1), pod(2)],
       self: { name: 'redis-0', ip: '10.0.0.99', ordinal: 0, hasData: true },

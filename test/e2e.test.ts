@@ -125,7 +125,7 @@ describe('end-to-end scenarios', () => {
     assert.equal(m, master);
   });
 
-  test('Sentinel amnesia: all Sentinels restart with empty config and monitor the same master; no failover', async (t) => {
+  test('Sentinel amnesia: every Sentinel restarts empty and monitors the same master; no failover', async (t) => {
     const master = c.labelledMasters()[0];
     const mi = ord(master);
     let flips = 0;
@@ -183,7 +183,8 @@ describe('end-to-end scenarios', () => {
     await sentinelWriter.stop();
     for (const w of [labelWriter, sentinelWriter])
       gaps.push(
-        `${w.constructor.name}: ${w.acked.length} acknowledged, ${w.failures} failed attempts, longest gap ${w.maxGapMs()} ms`,
+        `${w.constructor.name}: ${w.acked.length} acknowledged, ${w.failures} failed attempts, longest gap ` +
+          `${w.maxGapMs()} ms`,
       );
     t.diagnostic(gaps.join('; '));
     await labelWriter.assertAllPresent();

@@ -113,14 +113,16 @@ describe('transport', () => {
     assert.equal(p.json.reason, 'Forbidden');
     assert.equal(
       p.json.message,
-      'pods "redis-0" is forbidden: User "system:serviceaccount:redis:reader" cannot patch resource "pods" in API group "" in the namespace "redis"',
+      'pods "redis-0" is forbidden: User "system:serviceaccount:redis:reader" cannot patch resource "pods" in API ' +
+        'group "" in the namespace "redis"',
     );
     assert.deepEqual(p.json.details, { name: 'redis-0', kind: 'pods' });
     const l = await call(api, 'GET', '/apis/apps/v1/namespaces/redis/statefulsets', { token: 'reader' });
     assert.equal(l.status, 403);
     assert.equal(
       l.json.message,
-      'statefulsets.apps is forbidden: User "system:serviceaccount:redis:reader" cannot list resource "statefulsets" in API group "apps" in the namespace "redis"',
+      'statefulsets.apps is forbidden: User "system:serviceaccount:redis:reader" cannot list resource ' +
+        '"statefulsets" in API group "apps" in the namespace "redis"',
     );
     assert.deepEqual(l.json.details, { group: 'apps', kind: 'statefulsets' });
     const s = await call(api, 'PATCH', `${PODS}/redis-0/status`, { token: 'reader', contentType: MERGE, body: {} });
@@ -254,87 +256,95 @@ describe('watch', () => {
     assert.equal(quiet.status, 200);
     quiet.close();
   });
-  test('W3+W7 resourceVersion=N gives only later changes, RVs increasing and equal to stored; too old → ERROR 410 then close', async () => {
-    const rv = (await call(api, 'GET', PODS, T)).json.metadata.resourceVersion;
-    const w = await openWatch(api, `${PODS}?watch=true&resourceVersion=${rv}`);
-    await call(api, 'PATCH', `${PODS}/redis-1`, {
-      ...T,
-      contentType: MERGE,
-      body: { metadata: { annotations: { a: '1' } } },
-    });
-    await call(api, 'PATCH', `${PODS}/redis-2`, {
-      ...T,
-      contentType: MERGE,
-      body: { metadata: { annotations: { a: '1' } } },
-    });
-    await w.next(2);
-    assert.deepEqual(
-      w.events.map((e) => [e.type, e.object.metadata.name]),
-      [
-        ['MODIFIED', 'redis-1'],
-        ['MODIFIED', 'redis-2'],
-      ],
-    );
-    const rvs = w.events.map((e) => Number(e.object.metadata.resourceVersion));
-    assert.ok(rvs[0] > Number(rv) && rvs[1] > rvs[0]);
-    assert.equal((await call(api, 'GET', `${PODS}/redis-2`, T)).json.metadata.resourceVersion, String(rvs[1]));
-    w.close();
-    for (let i = 0; i < 60; i++)
+  test(
+    'W3+W7 resourceVersion=N gives only later changes, RVs increasing and equal to stored; too old → ERROR 410 ' +
+      'then close',
+    async () => {
+      const rv = (await call(api, 'GET', PODS, T)).json.metadata.resourceVersion;
+      const w = await openWatch(api, `${PODS}?watch=true&resourceVersion=${rv}`);
+      await call(api, 'PATCH', `${PODS}/redis-1`, {
+        ...T,
+        contentType: MERGE,
+        body: { metadata: { annotations: { a: '1' } } },
+      });
+      await call(api, 'PATCH', `${PODS}/redis-2`, {
+        ...T,
+        contentType: MERGE,
+        body: { metadata: { annotations: { a: '1' } } },
+      });
+      await w.next(2);
+      assert.deepEqual(
+        w.events.map((e) => [e.type, e.object.metadata.name]),
+        [
+          ['MODIFIED', 'redis-1'],
+          ['MODIFIED', 'redis-2'],
+        ],
+      );
+      const rvs = w.events.map((e) => Number(e.object.metadata.resourceVersion));
+      assert.ok(rvs[0] > Number(rv) && rvs[1] > rvs[0]);
+      assert.equal((await call(api, 'GET', `${PODS}/redis-2`, T)).json.metadata.resourceVersion, String(rvs[1]));
+      w.close();
+      for (let i = 0; i < 60; i++)
+        await call(api, 'PATCH', `${PODS}/other-0`, {
+          ...T,
+          contentType: MERGE,
+          body: { metadata: { annotations: { n: String(i) } } },
+        });
+      const old = await openWatch(api, `${PODS}?watch=true&resourceVersion=${rv}`);
+      await old.end();
+      assert.equal(old.events.length, 1);
+      assert.equal(old.events[0].type, 'ERROR');
+      assert.equal(old.events[0].object.code, 410);
+      assert.equal(old.events[0].object.reason, 'Expired');
+    },
+  );
+  test(
+    'W4 selector transitions: ADDED on entering, DELETED (previous content, new RV) on leaving, nothing for ' +
+      'no-ops',
+    async () => {
+      const rv = (await call(api, 'GET', PODS, T)).json.metadata.resourceVersion;
+      const w = await openWatch(api, `${PODS}?watch=true&resourceVersion=${rv}&labelSelector=redis-role%3Dmaster`);
+      await call(api, 'PATCH', `${PODS}/redis-1`, {
+        ...T,
+        contentType: MERGE,
+        body: { metadata: { labels: { 'redis-role': 'master' } } },
+      });
+      await call(api, 'PATCH', `${PODS}/redis-1`, {
+        ...T,
+        contentType: MERGE,
+        body: { metadata: { labels: { 'redis-role': 'master' } } },
+      }); // no-op
       await call(api, 'PATCH', `${PODS}/other-0`, {
         ...T,
         contentType: MERGE,
-        body: { metadata: { annotations: { n: String(i) } } },
+        body: { metadata: { labels: { x: 'y' } } },
+      }); // not matching
+      const del = await call(api, 'PATCH', `${PODS}/redis-1`, {
+        ...T,
+        contentType: MERGE,
+        body: { metadata: { labels: { 'redis-role': 'slave' } } },
       });
-    const old = await openWatch(api, `${PODS}?watch=true&resourceVersion=${rv}`);
-    await old.end();
-    assert.equal(old.events.length, 1);
-    assert.equal(old.events[0].type, 'ERROR');
-    assert.equal(old.events[0].object.code, 410);
-    assert.equal(old.events[0].object.reason, 'Expired');
-  });
-  test('W4 selector transitions: ADDED on entering, DELETED (previous content, new RV) on leaving, nothing for no-ops', async () => {
-    const rv = (await call(api, 'GET', PODS, T)).json.metadata.resourceVersion;
-    const w = await openWatch(api, `${PODS}?watch=true&resourceVersion=${rv}&labelSelector=redis-role%3Dmaster`);
-    await call(api, 'PATCH', `${PODS}/redis-1`, {
-      ...T,
-      contentType: MERGE,
-      body: { metadata: { labels: { 'redis-role': 'master' } } },
-    });
-    await call(api, 'PATCH', `${PODS}/redis-1`, {
-      ...T,
-      contentType: MERGE,
-      body: { metadata: { labels: { 'redis-role': 'master' } } },
-    }); // no-op
-    await call(api, 'PATCH', `${PODS}/other-0`, {
-      ...T,
-      contentType: MERGE,
-      body: { metadata: { labels: { x: 'y' } } },
-    }); // not matching
-    const del = await call(api, 'PATCH', `${PODS}/redis-1`, {
-      ...T,
-      contentType: MERGE,
-      body: { metadata: { labels: { 'redis-role': 'slave' } } },
-    });
-    await w.next(2);
-    assert.deepEqual(
-      w.events.map((e) => [e.type, e.object.metadata.name]),
-      [
-        ['ADDED', 'redis-1'],
-        ['DELETED', 'redis-1'],
-      ],
-    );
-    assert.equal(w.events[1].object.metadata.labels['redis-role'], 'master');
-    assert.equal(w.events[1].object.metadata.resourceVersion, del.json.metadata.resourceVersion);
-    await call(api, 'PATCH', `${PODS}/redis-0`, {
-      ...T,
-      contentType: MERGE,
-      body: { metadata: { labels: { touched: 'yes' } } },
-    });
-    await w.next(3);
-    assert.equal(w.events[2].type, 'MODIFIED');
-    assert.equal(w.events.length, 3);
-    w.close();
-  });
+      await w.next(2);
+      assert.deepEqual(
+        w.events.map((e) => [e.type, e.object.metadata.name]),
+        [
+          ['ADDED', 'redis-1'],
+          ['DELETED', 'redis-1'],
+        ],
+      );
+      assert.equal(w.events[1].object.metadata.labels['redis-role'], 'master');
+      assert.equal(w.events[1].object.metadata.resourceVersion, del.json.metadata.resourceVersion);
+      await call(api, 'PATCH', `${PODS}/redis-0`, {
+        ...T,
+        contentType: MERGE,
+        body: { metadata: { labels: { touched: 'yes' } } },
+      });
+      await w.next(3);
+      assert.equal(w.events[2].type, 'MODIFIED');
+      assert.equal(w.events.length, 3);
+      w.close();
+    },
+  );
   test('W5 timeoutSeconds ends the stream cleanly; without it the stream stays open', async () => {
     const t0 = Date.now();
     const w = await openWatch(api, `${PODS}?watch=true&resourceVersion=0&timeoutSeconds=1`);
@@ -481,24 +491,28 @@ describe('patch', () => {
     assert.equal(r.status, 200);
     assert.equal(r.json.metadata.labels?.['redis.io/role'], undefined);
   });
-  test('P5 invalid label keys/values → 422 Invalid (details.kind Pod, field metadata.labels); non-string values → 422', async () => {
-    const r = await patch('redis-2', MERGE, { metadata: { labels: { ok: 'bad value' } } });
-    assert.equal(r.status, 422);
-    assert.equal(r.json.reason, 'Invalid');
-    assert.match(
-      r.json.message,
-      /^Pod "redis-2" is invalid: metadata.labels: Invalid value: "bad value": a valid label must be an empty string/,
-    );
-    assert.equal(r.json.details.kind, 'Pod');
-    assert.equal(r.json.details.causes[0].field, 'metadata.labels');
-    assert.equal((await patch('redis-2', MERGE, { metadata: { labels: { ['x'.repeat(64)]: 'v' } } })).status, 422);
-    assert.equal((await patch('redis-2', MERGE, { metadata: { labels: { 'Bad_Prefix/x': 'v' } } })).status, 422);
-    assert.equal((await patch('redis-2', MERGE, { metadata: { labels: { k: 'v'.repeat(64) } } })).status, 422);
-    const typed = await patch('redis-2', MERGE, { metadata: { labels: { k: 1 } } });
-    assert.equal(typed.status, 422);
-    assert.equal(typed.json.details.causes[0].field, 'patch');
-  });
-  test('P6 real change → larger RV, same uid/creationTimestamp, generation unchanged for labels, MODIFIED event', async () => {
+  test(
+    'P5 invalid label keys/values → 422 Invalid (details.kind Pod, field metadata.labels); non-string values → ' +
+      '422',
+    async () => {
+      const r = await patch('redis-2', MERGE, { metadata: { labels: { ok: 'bad value' } } });
+      assert.equal(r.status, 422);
+      assert.equal(r.json.reason, 'Invalid');
+      assert.match(
+        r.json.message,
+        /^Pod "redis-2" is invalid: metadata.labels: Invalid value: "bad value": a valid label must be an empty string/,
+      );
+      assert.equal(r.json.details.kind, 'Pod');
+      assert.equal(r.json.details.causes[0].field, 'metadata.labels');
+      assert.equal((await patch('redis-2', MERGE, { metadata: { labels: { ['x'.repeat(64)]: 'v' } } })).status, 422);
+      assert.equal((await patch('redis-2', MERGE, { metadata: { labels: { 'Bad_Prefix/x': 'v' } } })).status, 422);
+      assert.equal((await patch('redis-2', MERGE, { metadata: { labels: { k: 'v'.repeat(64) } } })).status, 422);
+      const typed = await patch('redis-2', MERGE, { metadata: { labels: { k: 1 } } });
+      assert.equal(typed.status, 422);
+      assert.equal(typed.json.details.causes[0].field, 'patch');
+    },
+  );
+  test('P6 real change → larger RV, same uid/creationTimestamp, same generation for labels, MODIFIED', async () => {
     const before = (await call(api, 'GET', `${PODS}/redis-0`, T)).json;
     const w = await openWatch(api, `${PODS}?watch=true&resourceVersion=${before.metadata.resourceVersion}`);
     const r = await patch('redis-0', MERGE, { metadata: { labels: { p6: String(Date.now()) } } });
@@ -519,7 +533,7 @@ describe('patch', () => {
     await assert.rejects(w.next(1, 500));
     w.close();
   });
-  test('P8 stale resourceVersion → 409 Conflict; matching RV succeeds; failing JSON Patch test on RV → 422', async () => {
+  test('P8 stale resourceVersion → 409; matching RV succeeds; failing JSON Patch test on RV → 422', async () => {
     const cur = (await call(api, 'GET', `${PODS}/redis-1`, T)).json;
     const ok = await patch('redis-1', MERGE, {
       metadata: { resourceVersion: cur.metadata.resourceVersion, labels: { p8: 'a' } },
@@ -532,7 +546,8 @@ describe('patch', () => {
     assert.equal(stale.json.reason, 'Conflict');
     assert.equal(
       stale.json.message,
-      'Operation cannot be fulfilled on pods "redis-1": the object has been modified; please apply your changes to the latest version and try again',
+      'Operation cannot be fulfilled on pods "redis-1": the object has been modified; please apply your changes to ' +
+        'the latest version and try again',
     );
     assert.deepEqual(stale.json.details, { name: 'redis-1', kind: 'pods' });
     const jp = await patch('redis-1', JSONP, [
@@ -613,7 +628,7 @@ describe('events', () => {
     assert.equal(dup.json.reason, 'AlreadyExists');
     assert.deepEqual(dup.json.details, { name: ev.metadata.name, kind: 'events' });
   });
-  test('E3 core/v1: involvedObject.namespace mismatch → 422; eventTime without reporting fields → 422', async () => {
+  test('E3 involvedObject.namespace mismatch → 422; eventTime without reporting fields → 422', async () => {
     const mis = await call(api, 'POST', EV, {
       ...T,
       body: coreEvent({ involvedObject: { kind: 'Pod', namespace: 'other', name: 'x' } }),
@@ -655,7 +670,7 @@ describe('events', () => {
       assert.equal(r.status, 422, JSON.stringify(bad));
     }
   });
-  test('E5 create in a missing namespace → 404 namespaces "X" not found; body namespace ≠ URL → 400', async () => {
+  test('E5 create in a missing namespace → 404 namespaces "X" not found; namespace ≠ URL → 400', async () => {
     const r = await call(api, 'POST', '/api/v1/namespaces/ghost/events', {
       ...T,
       body: { ...coreEvent(), metadata: { name: 'a' }, involvedObject: { namespace: 'ghost' } },

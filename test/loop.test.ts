@@ -13,7 +13,7 @@ class Probe extends PeriodicLoop {
   }
 }
 
-test('a loop not started yet (Redis still loading, first labels pending) is not stuck, however long ago it was made', async () => {
+test('a loop not started yet (Redis loading, first labels pending) is not stuck, however old it is', async () => {
   const l = new Probe();
   const made = Date.now();
   await waitFor('time passes', () => Date.now() > made + 20, 1000, 5);

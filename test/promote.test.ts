@@ -75,7 +75,7 @@ const promote = (args: string[], extra: Record<string, string> = {}) =>
 const args = (to: string, set = 'mymaster') => [set, 'observer', 'start', ips[0], '6379', to, '6379'];
 
 describe('launcher-promote', () => {
-  test('relabels: the new master labelled, every other pod not; record updated; exit 0 (cold wall time reported)', async (t) => {
+  test('relabels: the new master labelled, every other pod not; record updated; exit 0 (cold time)', async (t) => {
     const t0 = Date.now();
     const r = await promote(args(ips[1]));
     t.diagnostic(`cold launcher-promote wall time: ${Date.now() - t0} ms`);
@@ -121,16 +121,20 @@ describe('launcher-promote', () => {
     assert.deepEqual(doubles, [], 'at no write were two pods labelled master');
   });
 
-  test('arguments are not trusted: a to-address the Sentinels do not name is not labelled (stale: exit 0, nothing changed)', async () => {
-    const rv = api.store.rv;
-    const r = await promote(args(ips[2]));
-    assert.equal(r.exitCode, 0, r.stderr);
-    assert.match(r.stderr, /a newer master, .* has the quorum/);
-    assert.equal(api.getObject('pods', NS, 'redis-2')!.metadata.labels?.['redis-role'], 'slave');
-    assert.equal(api.store.rv, rv, 'a stale run writes nothing');
-  });
+  test(
+    'arguments are not trusted: a to-address the Sentinels do not name is not labelled (stale: exit 0, nothing ' +
+      'changed)',
+    async () => {
+      const rv = api.store.rv;
+      const r = await promote(args(ips[2]));
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.match(r.stderr, /a newer master, .* has the quorum/);
+      assert.equal(api.getObject('pods', NS, 'redis-2')!.metadata.labels?.['redis-role'], 'slave');
+      assert.equal(api.store.rv, rv, 'a stale run writes nothing');
+    },
+  );
 
-  test('permanent failures exit 2 with one line: argument count, bad address, unknown master set, no such pod, 403', async () => {
+  test('permanent failures exit 2, one line: argument count, bad address, unknown set, no such pod, 403', async () => {
     const cases: [string[], Record<string, string>, RegExp][] = [
       [['mymaster', 'leader'], {}, /expected 7 arguments/],
       [['mymaster', 'leader', 'start', ips[0], '6379', ips[1], 'port'], {}, /to-port "port" is not a TCP port/],

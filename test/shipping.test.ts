@@ -25,7 +25,8 @@ test('the bundle builds and runs: --version, and launcher-promote maps bad argum
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 
 test(
-  'manifests: kustomize renders; every env var is a documented setting; RBAC covers the calls; master Service selects the label',
+  'manifests: kustomize renders; every env var is a documented setting; RBAC covers the calls; master Service ' +
+    'selects the label',
   { skip: hasKubectl ? false : 'kubectl (for kustomize) is not installed' },
   async () => {
     const r = await execa('kubectl', ['kustomize', join(REPO, 'manifests')], { reject: false });

@@ -74,7 +74,9 @@ async function confirm(
     const answers = await Promise.all(sentinels.map((s) => sentinelMasterAddr(s, c.masterSet, probeOptions(c))));
     const named = answers.filter((a): a is Address => Boolean(a));
     const agree = named.filter((a) => sameAddress(a, to)).length;
-    text = `${agree}/${sentinels.length} sentinels name ${addr(to)}${named.length > agree ? `; others name ${[...new Set(named.filter((a) => !sameAddress(a, to)).map(addr))].join(', ')}` : ''}`;
+    const others = [...new Set(named.filter((a) => !sameAddress(a, to)).map(addr))];
+    const rest = others.length ? `; others name ${others.join(', ')}` : '';
+    text = `${agree}/${sentinels.length} sentinels name ${addr(to)}${rest}`;
     if (agree >= need) {
       const role = await askRole(to, probeOptions(c));
       if (role.answered && role.role === 'master')
@@ -96,7 +98,8 @@ export async function promote(c: Config, kube: Kube, a: PromoteArgs): Promise<nu
   if (a.masterSet !== c.masterSet)
     throw new PromoteError(
       EXIT_GIVE_UP,
-      `unknown master set ${JSON.stringify(a.masterSet)}: this launcher manages ${JSON.stringify(c.masterSet)} (REDIS_MASTER_SET)`,
+      `unknown master set ${JSON.stringify(a.masterSet)}: this launcher manages ${JSON.stringify(c.masterSet)} ` +
+        `(REDIS_MASTER_SET)`,
     );
   log.info(`promote (${a.role}, ${a.state}): ${addr(a.from)} -> ${addr(a.to)}`);
   try {

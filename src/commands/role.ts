@@ -20,7 +20,8 @@ export async function role(c: Config, kube: Kube, json: boolean, out: (s: string
   const label = o.pods.find((p) => p.name === c.podName)?.roleLabel;
   const actual = o.roles[`${c.podIp}:${c.redisPort}`];
   lines.push(
-    `now:    label redis-role=${label ?? '(none)'}; Redis ${actual?.answered ? `answers ROLE ${actual.role}` : 'does not answer'}`,
+    `now:    label redis-role=${label ?? '(none)'}; Redis ` +
+      `${actual?.answered ? `answers ROLE ${actual.role}` : 'does not answer'}`,
   );
   out(lines.join('\n'));
   return 0;

@@ -57,7 +57,8 @@ async function settle(c: Config, kube: Kube, hasData: boolean): Promise<Exclude<
     }
     if (Date.now() >= deadline) {
       log.error(
-        `no safe decision within ${c.waitTimeoutMs} ms (LAUNCHER_WAIT_TIMEOUT_MS); exiting so the kubelet restarts the container. Last: ${text}`,
+        `no safe decision within ${c.waitTimeoutMs} ms (LAUNCHER_WAIT_TIMEOUT_MS); exiting so the kubelet restarts ` +
+          `the container. Last: ${text}`,
       );
       return null;
     }

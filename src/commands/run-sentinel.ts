@@ -55,7 +55,8 @@ async function findMaster(c: Config, kube: Kube): Promise<{ master: Address; see
         }
         const seed = await seedFor(c, kube, o, r.master);
         log.info(
-          `monitoring ${addr(r.master)}: ${r.reasons.join('; ')}; pre-seeded ${seed.sentinels.length} sentinel(s), ${seed.replicas.length} replica(s)`,
+          `monitoring ${addr(r.master)}: ${r.reasons.join('; ')}; pre-seeded ${seed.sentinels.length} sentinel(s), ` +
+            `${seed.replicas.length} replica(s)`,
         );
         return { master: r.master, seed };
       }
@@ -76,7 +77,8 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
     await access(c.promoteScript, constants.X_OK);
   } catch {
     throw new ConfigError(
-      `LAUNCHER_PROMOTE_SCRIPT=${JSON.stringify(c.promoteScript)} is not an executable file: Sentinel needs it as client-reconfig-script`,
+      `LAUNCHER_PROMOTE_SCRIPT=${JSON.stringify(c.promoteScript)} is not an executable file: Sentinel needs it as ` +
+        `client-reconfig-script`,
     );
   }
   const { master, seed } = await findMaster(c, kube);

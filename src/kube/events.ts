@@ -5,6 +5,10 @@ import { log } from '../log.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
+/** Like kubectl's event names: the time in nanoseconds, hex, plus a little randomness. */
+const eventSuffix = (now: Date) =>
+  (BigInt(now.getTime()) * 1_000_000n).toString(16) + Math.floor(Math.random() * 0xfff).toString(16);
+
 export async function emitEvent(
   kube: Kube,
   pod: { name: string; uid?: string },
@@ -19,7 +23,7 @@ export async function emitEvent(
         namespace: kube.namespace,
         body: {
           metadata: {
-            name: `${pod.name}.${(BigInt(now.getTime()) * 1_000_000n).toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`,
+            name: `${pod.name}.${eventSuffix(now)}`,
             namespace: kube.namespace,
           },
           involvedObject: {

@@ -1,7 +1,9 @@
 // `npm run sandbox`: the whole story on one machine. 3 pods (Redis + Sentinel each) on their own loopback
 // addresses, running the bundled launcher (what ships) against the stand-in Kubernetes API; a live table; then a
 // guided tour: write keys, kill the master, watch the failover, bring the old master back, check every key.
-//   --no-tour   keep the cluster up until Ctrl-C      --pods N   how many pods (default 3)      --exit   stop after the tour
+//   --no-tour   keep the cluster up until Ctrl-C
+//   --pods N    how many pods (default 3)
+//   --exit      stop after the tour
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -27,7 +29,8 @@ const missing = ['redis-server', 'redis-sentinel'].filter(
 );
 if (missing.length) {
   console.error(
-    `sandbox: ${missing.join(' and ')} not found. Install the Debian packages: sudo apt-get install ${missing.join(' ')}`,
+    `sandbox: ${missing.join(' and ')} not found. Install the Debian packages: sudo apt-get install ` +
+      `${missing.join(' ')}`,
   );
   process.exit(1);
 }
@@ -119,12 +122,14 @@ const tableTimer = setInterval(() => {
 // ---- start ----
 say(
   bold(
-    `redis-ha-launcher sandbox: ${podCount} pods (Redis + Sentinel each) on loopback, stand-in Kubernetes API at ${api.url}`,
+    `redis-ha-launcher sandbox: ${podCount} pods (Redis + Sentinel each) on loopback, stand-in Kubernetes API at ` +
+      `${api.url}`,
   ),
 );
 say(`running the bundled launcher ${bundle}; pod data under ${root}`);
 say(
-  'Sentinel: quorum 2, down-after 1000 ms, failover-timeout 5000 ms (a split first election retries after 2 x failover-timeout)',
+  'Sentinel: quorum 2, down-after 1000 ms, failover-timeout 5000 ms (a split first election retries after 2 x ' +
+    'failover-timeout)',
 );
 const t0 = Date.now();
 await Promise.all(Array.from({ length: podCount }, (_, i) => cluster.startPod(i)));
@@ -147,7 +152,8 @@ say(`  master (what a Service selecting redis-role=master points at): redis-cli 
 say(`  sentinels: ${cluster.ordinals.map((i) => `${cluster.pod(i).ip}:26379`).join(', ')}`);
 say(`  ask a sentinel: redis-cli -h ${cluster.pod(0).ip} -p 26379 SENTINEL get-master-addr-by-name mymaster`);
 say(
-  `  why is a pod what it is: KUBECONFIG=${kubeconfig} POD_NAME=redis-1 POD_NAMESPACE=redis POD_IP=${cluster.pod(Math.min(1, podCount - 1)).ip} REDIS_POD_SELECTOR=app=redis node ${bundle} role`,
+  `  why is a pod what it is: KUBECONFIG=${kubeconfig} POD_NAME=redis-1 POD_NAMESPACE=redis ` +
+    `POD_IP=${cluster.pod(Math.min(1, podCount - 1)).ip} REDIS_POD_SELECTOR=app=redis node ${bundle} role`,
 );
 say(`  the API: KUBECONFIG=${kubeconfig} KUBECACHEDIR=${root}/kcache kubectl get pods -L redis-role`);
 
@@ -193,7 +199,8 @@ if (!opts['no-tour']) {
   await printTableIfChanged();
   say(`\n  kill -> Sentinel switch to ${switched}: ${switchMs} ms`);
   say(
-    `  kill -> labels flipped (${newMaster} master, ${victim} not): ${flipMs} ms (${flipMs - switchMs} ms after the switch)`,
+    `  kill -> labels flipped (${newMaster} master, ${victim} not): ${flipMs} ms (${flipMs - switchMs} ms after the ` +
+      `switch)`,
   );
 
   say(`\n${bold('tour 3/4')}: ${victim} comes back (recreated, new IP) and must rejoin as a replica`);
@@ -222,7 +229,8 @@ if (!opts['no-tour']) {
     }
   }
   say(
-    `\n${bold('summary')}: boot ${bootMs} ms; kill -> Sentinel switch ${switchMs} ms; kill -> labels flipped ${flipMs} ms; no key lost.`,
+    `\n${bold('summary')}: boot ${bootMs} ms; kill -> Sentinel switch ${switchMs} ms; kill -> labels flipped ` +
+      `${flipMs} ms; no key lost.`,
   );
 }
 if (opts.exit) await cleanup(0);

@@ -21,7 +21,8 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       throw new DeadlineError(
-        `timed out after ${ms} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+        `timed out after ${ms} ms waiting for ${what}; last: ` +
+          `${last instanceof Error ? last.message : JSON.stringify(last)}`,
       );
     }
     await new Promise((r) => setTimeout(r, everyMs));

@@ -88,7 +88,9 @@ export function strategicMergePatch(target: unknown, patch: unknown, path = ''):
 export function jsonPatch(target: unknown, body: unknown): unknown {
   if (!Array.isArray(body)) {
     throw badRequest(
-      `error decoding patch: json: cannot unmarshal ${body === null ? 'null' : typeof body === 'object' ? 'object' : typeof body} into Go value of type []handlers.jsonPatchOp`,
+      `error decoding patch: json: cannot unmarshal ` +
+        `${body === null ? 'null' : typeof body === 'object' ? 'object' : typeof body} into Go value of type ` +
+        `[]handlers.jsonPatchOp`,
     );
   }
   if (body.length > 10000) throw badRequest('The allowed number of operations in a JSON patch is 10000');

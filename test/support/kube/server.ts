@@ -15,7 +15,10 @@ export type Identity = { user: string; grants?: Grant[] }; // no grants = cluste
 
 export type StandinOptions = {
   tokens?: Record<string, Identity>;
-  /** Identity for requests without credentials (kube's anonymous auth); unset = 401. kubectl sends no token over http. */
+  /**
+   * Identity for requests without credentials (kube's anonymous auth); unset = 401.
+   * kubectl sends no token over http.
+   */
   anonymous?: Identity;
   bookmarkMs?: number;
   historyLimit?: number;

@@ -56,7 +56,8 @@ export const conflict = (resource: string, group: string, name: string) =>
   new ApiError(
     409,
     'Conflict',
-    `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": the object has been modified; please ` +
+      `apply your changes to the latest version and try again`,
     detailsOf(name, resource, group),
   );
 
@@ -98,7 +99,9 @@ export function forbidden(
     ? `${qualified(resource.split('/')[0], group)} "${name}"`
     : qualified(resource.split('/')[0], group);
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const msg = `${what} is forbidden: User "${esc(user)}" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${ns}"`;
+  const msg =
+    `${what} is forbidden: User "${esc(user)}" cannot ${verb} resource "${resource}" in API group ` +
+    `"${group}" in the namespace "${ns}"`;
   return new ApiError(403, 'Forbidden', msg, {
     ...(name ? { name } : {}),
     ...(group ? { group } : {}),

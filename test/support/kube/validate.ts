@@ -39,7 +39,9 @@ export function checkTypes(def: ResourceDef, o: Obj, field: string) {
           {
             reason: 'FieldValueInvalid',
             field,
-            message: `Invalid value: "metadata.${m}.${k}": json: cannot unmarshal ${typeof v} into Go struct field ObjectMeta.metadata.${m} of type string`,
+            message:
+              `Invalid value: "metadata.${m}.${k}": json: cannot unmarshal ${typeof v} into Go struct field ` +
+              `ObjectMeta.metadata.${m} of type string`,
           },
         ]);
       }
