@@ -78,8 +78,9 @@ export async function main(
     .argument('<kind>', 'readiness or liveness')
     .option('--sentinel', 'probe the Sentinel container')
     .action(async (kind: string, opts: { sentinel?: boolean }, cmd: Command) => {
-      if (kind !== 'readiness' && kind !== 'liveness')
+      if (kind !== 'readiness' && kind !== 'liveness') {
         throw new ConfigError(`probe kind ${JSON.stringify(kind)} is invalid: expected readiness or liveness`);
+      }
       const c = configFrom(cmd, opts.sentinel);
       code = await probe(c, connectKube(c.namespace), kind, io.out);
     });
@@ -99,8 +100,9 @@ export async function main(
   } catch (e) {
     const isPromote = argv[0] === 'promote';
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
         return e.code === 'commander.help' ? 2 : 0;
+      }
       return 2;
     }
     if (e instanceof ConfigError) {

@@ -181,7 +181,7 @@ export class ConfigError extends Error {}
 type Raw = Partial<Record<(typeof SETTINGS)[number]['env'], string>>;
 
 function int(raw: Raw, env: keyof Raw, min: number, max: number, what: string): number {
-  const v = raw[env] ?? (SETTINGS as readonly Setting[]).find((s) => s.env === env)!.default!;
+  const v = raw[env] ?? (SETTINGS as readonly Setting[]).find((s) => s.env === env)?.default ?? '';
   if (!/^\d+$/.test(v.trim()) || Number(v) < min || Number(v) > max) {
     throw new ConfigError(`${env}=${JSON.stringify(v)} is invalid: expected ${what}`);
   }
@@ -197,8 +197,9 @@ export function parseConfig(
 ): Config {
   const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const podName = raw.POD_NAME || opts.hostname || '';
-  if (!podName)
+  if (!podName) {
     throw new ConfigError("POD_NAME is not set (nor HOSTNAME): expected this pod's name from the downward API");
+  }
   let namespace = raw.POD_NAMESPACE ?? '';
   if (!namespace) {
     try {
@@ -207,29 +208,34 @@ export function parseConfig(
       /* handled below */
     }
   }
-  if (!namespace)
+  if (!namespace) {
     throw new ConfigError(
       `POD_NAMESPACE is not set and ${SA_NAMESPACE_FILE} is unreadable: expected this pod's namespace`,
     );
+  }
   const podIp = raw.POD_IP ?? '';
-  if (!isIP(podIp))
+  if (!isIP(podIp)) {
     throw new ConfigError(
       `POD_IP=${JSON.stringify(podIp)} is invalid: expected this pod's IP address (downward API status.podIP)`,
     );
+  }
   const masterSet = raw.REDIS_MASTER_SET ?? 'mymaster';
-  if (!MASTER_SET_RE.test(masterSet))
+  if (!MASTER_SET_RE.test(masterSet)) {
     throw new ConfigError(
       `REDIS_MASTER_SET=${JSON.stringify(masterSet)} is invalid: expected letters, digits, '.', '-' or '_'`,
     );
+  }
   const podSelector = raw.REDIS_POD_SELECTOR ?? '';
-  if (!podSelector.trim())
+  if (!podSelector.trim()) {
     throw new ConfigError(
       "REDIS_POD_SELECTOR is not set: expected the label selector of this set's Redis pods, e.g. app=redis",
     );
+  }
   const sentinelSelector = raw.SENTINEL_POD_SELECTOR || podSelector;
   const listenAddress = raw.LISTEN_ADDRESS || undefined;
-  if (listenAddress && !isIP(listenAddress))
+  if (listenAddress && !isIP(listenAddress)) {
     throw new ConfigError(`LISTEN_ADDRESS=${JSON.stringify(listenAddress)} is invalid: expected an IP address`);
+  }
   const sentinelEnv = raw.SENTINEL?.trim().toLowerCase();
   if (sentinelEnv && !['true', 'false', '1', '0', 'yes', 'no'].includes(sentinelEnv)) {
     throw new ConfigError(`SENTINEL=${JSON.stringify(raw.SENTINEL)} is invalid: expected true or false`);
@@ -244,15 +250,17 @@ export function parseConfig(
           `${(e as NodeJS.ErrnoException).code ?? 'error'}`,
       );
     }
-    if (!password)
+    if (!password) {
       throw new ConfigError(
         `REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} is empty: expected the password`,
       );
-    if (/[\s"']/.test(password))
+    }
+    if (/[\s"']/.test(password)) {
       throw new ConfigError(
         `REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} holds whitespace or quotes: expected a ` +
           `password without them`,
       );
+    }
   }
   const recordDefault = `${
     masterSet

@@ -15,14 +15,16 @@ import {
   type Address,
   type Decision,
   type Observation,
+  type LivePod,
   type PodView,
+  isLive,
 } from './model.ts';
 
 const wait = (reasons: string[]): Decision => ({ role: 'wait', reasons });
 
 /** Pods that are running, have an address and are not being deleted, other than this one. */
-function livePeers(o: Observation): PodView[] {
-  return o.pods.filter((p) => p.name !== o.self.name && p.ip && p.phase === 'Running' && !p.terminating);
+function livePeers(o: Observation): LivePod[] {
+  return o.pods.filter(isLive).filter((p) => p.name !== o.self.name);
 }
 
 const podAt = (o: Observation, a: Address) =>
@@ -56,12 +58,13 @@ export function decide(o: Observation): Decision {
     const m = opinion.master;
     if (sameAddress(m, selfAddr)) {
       const said = `sentinels ${tally} name this pod (${addr(m)}) as master`;
-      if (o.self.hasData)
+      if (o.self.hasData) {
         return {
           role: 'master',
           rule: 'sentinels',
           reasons: [`${said}; its data dir has data, so it comes back as master`],
         };
+      }
       const holders = peersWithData(o);
       if (holders.length) {
         return wait([
@@ -92,9 +95,9 @@ export function decide(o: Observation): Decision {
     ]);
   }
   const reachable = o.sentinels.filter((s) => s.reachable).length;
-  if (opinion)
+  if (opinion) {
     reasons.push(`only ${tally} sentinels name ${describe(o, opinion.master)} as master (quorum is ${o.quorum})`);
-  else if (reachable) reasons.push(`${reachable} sentinel(s) answer but none monitors this master set`);
+  } else if (reachable) reasons.push(`${reachable} sentinel(s) answer but none monitors this master set`);
   else reasons.push(`no sentinel answers (${o.sentinels.length} known)`);
 
   // b. A live pod that is master.
@@ -107,7 +110,7 @@ export function decide(o: Observation): Decision {
     return {
       role: 'replica',
       rule: 'live-master',
-      master: { host: p.ip!, port: o.redisPort },
+      master: { host: p.ip, port: o.redisPort },
       masterPod: p.name,
       reasons: [...reasons, `live pod ${p.name} (${p.ip}:${o.redisPort}) answers ROLE master`],
     };
@@ -120,7 +123,7 @@ export function decide(o: Observation): Decision {
       return {
         role: 'replica',
         rule: 'live-master',
-        master: { host: p.ip!, port: o.redisPort },
+        master: { host: p.ip, port: o.redisPort },
         masterPod: p.name,
         reasons: [...reasons, `several pods answer ROLE master (${list}); ${p.name} is the one labelled master`],
       };
@@ -136,18 +139,19 @@ export function decide(o: Observation): Decision {
   // c. Master of record.
   const holders = peersWithData(o);
   const anyoneElseHasData = holders.length > 0;
-  if (o.record) {
-    const rec = o.pods.find((p) => p.name === o.record!.pod);
-    const recOrdinal = ordinalOf(o.record.pod);
+  const record = o.record;
+  if (record) {
+    const rec = o.pods.find((p) => p.name === record.pod);
+    const recOrdinal = ordinalOf(record.pod);
     if (!rec && o.setSize !== undefined && recOrdinal !== null && recOrdinal < o.setSize) {
       return wait([
         ...reasons,
-        `the master of record, ${o.record.pod}, is being recreated (the StatefulSet keeps ${o.setSize} replicas); ` +
+        `the master of record, ${record.pod}, is being recreated (the StatefulSet keeps ${o.setSize} replicas); ` +
           `waiting for it`,
       ]);
     } else if (!rec) {
       reasons.push(
-        `the master of record, ${o.record.pod}, no longer ` +
+        `the master of record, ${record.pod}, no longer ` +
           `exists${o.setSize !== undefined ? ` (the StatefulSet has ${o.setSize} replicas)` : ''}`,
       );
     } else if (rec.name === o.self.name) {
@@ -246,14 +250,15 @@ export function summary(d: Decision): string {
 export function decideSentinelMaster(o: Observation): { master?: Address; reasons: string[] } {
   const { failing, opinions } = tallySentinels(o.sentinels);
   if (failing.length) return { reasons: ['a failover is in progress; waiting for it to finish'] };
-  if (opinions.length > 1)
+  if (opinions.length > 1) {
     return {
       reasons: [`sentinels disagree about the master (${opinions.map((v) => addr(v.master)).join(', ')}); waiting`],
     };
+  }
   const [only] = opinions;
   if (only && only.count >= Math.min(o.quorum, o.sentinels.length)) {
     const r = o.roles[addr(only.master)];
-    if (r?.answered && r.role === 'master')
+    if (r?.answered && r.role === 'master') {
       return {
         master: only.master,
         reasons: [
@@ -261,19 +266,20 @@ export function decideSentinelMaster(o: Observation): { master?: Address; reason
             `ROLE master`,
         ],
       };
+    }
   }
-  const live = o.pods
-    .filter((p) => p.ip && p.phase === 'Running' && !p.terminating)
-    .filter((p) => {
-      const r = o.roles[`${p.ip}:${o.redisPort}`];
-      return r?.answered && r.role === 'master';
-    });
-  if (live.length === 1)
+  const live = o.pods.filter(isLive).filter((p) => {
+    const r = o.roles[`${p.ip}:${o.redisPort}`];
+    return r?.answered && r.role === 'master';
+  });
+  if (live.length === 1) {
     return {
-      master: { host: live[0].ip!, port: o.redisPort },
+      master: { host: live[0].ip, port: o.redisPort },
       reasons: [`${live[0].name} (${live[0].ip}:${o.redisPort}) answers ROLE master`],
     };
-  if (live.length > 1)
+  }
+  if (live.length > 1) {
     return { reasons: [`several pods answer ROLE master (${live.map((p) => p.name).join(', ')}); waiting`] };
+  }
   return { reasons: ['no pod answers ROLE master yet; waiting for a master to exist'] };
 }

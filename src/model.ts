@@ -20,6 +20,11 @@ export type PodView = {
   owner?: string;
 };
 
+/** A pod with an address that is running and not being deleted: one that can answer. */
+export type LivePod = PodView & { ip: string };
+export const isLive = (p: PodView): p is LivePod => Boolean(p.ip) && p.phase === 'Running' && !p.terminating;
+export const hasIp = (p: PodView): p is LivePod => Boolean(p.ip);
+
 /** One Sentinel's answer about the master set. */
 export type SentinelView = {
   sentinel: Address;

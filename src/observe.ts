@@ -5,7 +5,7 @@ import type { Config } from './config.ts';
 import { withTimeout, type Kube } from './kube/api.ts';
 import { listPods } from './kube/pods.ts';
 import { readRecord } from './kube/record.ts';
-import { addr, ordinalOf, type Address, type Observation, type PodView } from './model.ts';
+import { addr, isLive, ordinalOf, type Address, type Observation, type PodView } from './model.ts';
 import { askRole, askSentinel, type ProbeOptions } from './redis.ts';
 
 /** Whether Redis has ever written persistence files here (RDB or AOF): what "has data" means. */
@@ -35,11 +35,9 @@ export const probeOptions = (c: Config): ProbeOptions => ({
 export const localRedis = (c: Config): Address => ({ host: c.listenAddress ?? '127.0.0.1', port: c.redisPort });
 export const localSentinel = (c: Config): Address => ({ host: c.listenAddress ?? '127.0.0.1', port: c.sentinelPort });
 
-const live = (p: PodView) => Boolean(p.ip) && p.phase === 'Running' && !p.terminating;
-
 export async function sentinelAddresses(c: Config, kube: Kube, redisPods?: PodView[]): Promise<Address[]> {
   const pods = c.sentinelSidecar && redisPods ? redisPods : await listPods(kube, c.sentinelSelector);
-  return pods.filter(live).map((p) => ({ host: p.ip!, port: c.sentinelPort }));
+  return pods.filter(isLive).map((p) => ({ host: p.ip, port: c.sentinelPort }));
 }
 
 /** spec.replicas of the StatefulSet owning this pod; undefined when there is none or it cannot be read (RBAC). */
@@ -66,7 +64,7 @@ export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise
   );
   const targets = new Map<string, Address>();
   for (const s of sentinels) if (s.master) targets.set(addr(s.master), s.master);
-  for (const p of pods.filter(live)) targets.set(`${p.ip}:${c.redisPort}`, { host: p.ip!, port: c.redisPort });
+  for (const p of pods.filter(isLive)) targets.set(`${p.ip}:${c.redisPort}`, { host: p.ip, port: c.redisPort });
   const [answers, size] = await Promise.all([
     Promise.all([...targets.values()].map(async (a) => [addr(a), await askRole(a, probe)] as const)),
     setSize(kube, self?.owner),

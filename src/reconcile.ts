@@ -30,8 +30,9 @@ export function sentinelMaster(
 ): { master?: Address; busy?: string; count: number } {
   const { failing, opinions } = tallySentinels(sentinels);
   if (failing.length) return { busy: 'a failover is in progress', count: 0 };
-  if (opinions.length > 1)
+  if (opinions.length > 1) {
     return { busy: `sentinels disagree (${opinions.map((v) => addr(v.master)).join(', ')})`, count: 0 };
+  }
   const [only] = opinions;
   if (only && only.count >= quorum) return { master: only.master, count: only.count };
   return { count: only?.count ?? 0 };
@@ -41,30 +42,33 @@ export function reconcile(v: SupervisorView): Action {
   if (!v.local.answered) return { kind: 'none', reason: 'Redis does not answer' };
   const s = sentinelMaster(v.sentinels, v.quorum);
   if (v.local.role === 'slave') {
-    if (v.label !== 'slave')
+    if (v.label !== 'slave') {
       return {
         kind: 'label',
         value: 'slave',
         reason: `Redis is a replica of ${addr(v.local.master)} but the label is ${v.label ?? '(none)'}`,
       };
+    }
     return { kind: 'none', reason: `replica of ${addr(v.local.master)}; label is true` };
   }
   if (v.local.role !== 'master') return { kind: 'none', reason: `Redis answers ROLE ${v.local.role}` };
   if (s.busy) return { kind: 'none', reason: `Redis is master; ${s.busy}, so nothing is touched` };
-  if (!s.master)
+  if (!s.master) {
     return {
       kind: 'none',
       reason:
         `Redis is master; only ${s.count} sentinel(s) name a master (quorum ${v.quorum}), so the label stays ` +
         `${v.label ?? '(none)'}`,
     };
+  }
   if (sameAddress(s.master, v.self)) {
-    if (v.label !== 'master')
+    if (v.label !== 'master') {
       return {
         kind: 'label',
         value: 'master',
         reason: `sentinels ${s.count} name this pod master but the label is ${v.label ?? '(none)'}`,
       };
+    }
     return { kind: 'none', reason: 'master, confirmed by the sentinels; label is true' };
   }
   if (v.namedMasterRole?.answered && v.namedMasterRole.role === 'master') {
@@ -113,15 +117,17 @@ export function redisReadiness(
   if (!facts) return { ready: false, reason: 'Redis does not answer INFO' };
   if (facts.loading) return { ready: false, reason: 'Redis is loading its dataset' };
   if (facts.role === 'slave') {
-    if (facts.masterLinkStatus !== 'up')
+    if (facts.masterLinkStatus !== 'up') {
       return { ready: false, reason: `replica link is ${facts.masterLinkStatus ?? 'unknown'}` };
+    }
     if (facts.syncInProgress) return { ready: false, reason: 'replica sync in progress' };
     return { ready: true, reason: 'replica, link up, synced' };
   }
   if (facts.role === 'master') {
     const s = sentinelMaster(sentinels, quorum);
-    if (s.master && sameAddress(s.master, self))
+    if (s.master && sameAddress(s.master, self)) {
       return { ready: true, reason: `master, confirmed by ${s.count} sentinels` };
+    }
     return {
       ready: false,
       reason:

@@ -8,7 +8,7 @@ import { listPods } from './kube/pods.ts';
 import { log } from './log.ts';
 import { PeriodicLoop } from './loop.ts';
 import type { Metrics } from './metrics.ts';
-import type { Address } from './model.ts';
+import { isLive, type Address } from './model.ts';
 import { localSentinel, probeOptions } from './observe.ts';
 import { pairs, withRedis } from './redis.ts';
 
@@ -91,7 +91,7 @@ export class SentinelSupervisor extends PeriodicLoop {
         'SentinelReset',
         `dropped stale entries ${stale.join(', ')}`,
       );
-      const want = pods.filter((p) => p.ip && p.phase === 'Running' && !p.terminating).length - 1;
+      const want = pods.filter(isLive).length - 1;
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline && (await this.state()).replicas.length < want) await sleep(500);
     } finally {

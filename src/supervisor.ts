@@ -49,8 +49,9 @@ export class RedisSupervisor extends PeriodicLoop {
     const role = local.answered ? local.role : 'unknown';
     setRole(this.metrics, role);
     if (local.answered && local.role !== 'sentinel') this.metrics.offset.set(local.offset);
-    const changed = this.lastRole !== undefined && role !== this.lastRole && role !== 'unknown';
-    if (changed) this.onRoleChange(this.lastRole!, local);
+    const previous = this.lastRole;
+    const changed = previous !== undefined && role !== previous && role !== 'unknown';
+    if (changed) this.onRoleChange(previous, local);
     if (role !== 'unknown') this.lastRole = role;
     if (changed || Date.now() - this.lastFull >= this.c.reconcileMs) {
       this.lastFull = Date.now();

@@ -181,11 +181,12 @@ describe('end-to-end scenarios', () => {
     );
     await labelWriter.stop();
     await sentinelWriter.stop();
-    for (const w of [labelWriter, sentinelWriter])
+    for (const w of [labelWriter, sentinelWriter]) {
       gaps.push(
         `${w.constructor.name}: ${w.acked.length} acknowledged, ${w.failures} failed attempts, longest gap ` +
           `${w.maxGapMs()} ms`,
       );
+    }
     t.diagnostic(gaps.join('; '));
     await labelWriter.assertAllPresent();
     await sentinelWriter.assertAllPresent();

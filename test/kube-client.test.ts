@@ -127,8 +127,9 @@ test('an informer sees label changes that move pods in and out of its selector',
       merge,
     );
     const deadline = Date.now() + 5000;
-    while (!(seen.includes('add redis-2') && seen.includes('delete redis-0')) && Date.now() < deadline)
+    while (!(seen.includes('add redis-2') && seen.includes('delete redis-0')) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
+    }
     assert.deepEqual(seen, ['add redis-0', 'add redis-2', 'delete redis-0']);
     assert.deepEqual(
       inf.list(NS).map((p) => p.metadata?.name),

@@ -284,12 +284,13 @@ describe('watch', () => {
       assert.ok(rvs[0] > Number(rv) && rvs[1] > rvs[0]);
       assert.equal((await call(api, 'GET', `${PODS}/redis-2`, T)).json.metadata.resourceVersion, String(rvs[1]));
       w.close();
-      for (let i = 0; i < 60; i++)
+      for (let i = 0; i < 60; i++) {
         await call(api, 'PATCH', `${PODS}/other-0`, {
           ...T,
           contentType: MERGE,
           body: { metadata: { annotations: { n: String(i) } } },
         });
+      }
       const old = await openWatch(api, `${PODS}?watch=true&resourceVersion=${rv}`);
       await old.end();
       assert.equal(old.events.length, 1);

@@ -81,7 +81,7 @@ describe('launcher with real Redis and Sentinel', () => {
     assert.deepEqual(sampler.doubles, []);
     masterOrdinal = masterPod();
     assert.equal(masterOrdinal, 0, 'first boot picks the lowest ordinal');
-    assert.equal((await api.listObjects('leases', 'redis'))[0]?.spec.holderIdentity, 'redis-0');
+    assert.equal(api.listObjects('leases', 'redis')[0]?.spec.holderIdentity, 'redis-0');
     await writeAcked(50);
 
     const roleOut = await c.launcherRole(1);
@@ -188,7 +188,7 @@ describe('launcher with real Redis and Sentinel', () => {
     sampler.stop();
     assert.deepEqual(sampler.doubles, []);
     assert.equal(masterPod(), masterOrdinal);
-    for (const i of [0, 1, 2])
+    for (const i of [0, 1, 2]) {
       await waitFor(
         `all keys on redis-${i}`,
         async () => {
@@ -202,6 +202,7 @@ describe('launcher with real Redis and Sentinel', () => {
         20_000,
         100,
       );
+    }
     const out = await c.launcherRole((masterOrdinal + 1) % 3);
     assert.match(out.stdout, /role:\s+replica/);
   });

@@ -30,10 +30,12 @@ export type PromoteArgs = { masterSet: string; role: string; state: string; from
 const HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
 
 function parseAddress(host: string, port: string, which: string): Address {
-  if (!host || !(isIP(host) || HOST_RE.test(host)))
+  if (!host || !(isIP(host) || HOST_RE.test(host))) {
     throw new PromoteError(EXIT_GIVE_UP, `${which}-ip ${JSON.stringify(host)} is not an IP address or hostname`);
-  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+  }
+  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
     throw new PromoteError(EXIT_GIVE_UP, `${which}-port ${JSON.stringify(port)} is not a TCP port`);
+  }
   return { host: host.replace(/\.$/, ''), port: Number(port) };
 }
 
@@ -45,8 +47,9 @@ export function parsePromoteArgs(args: string[]): PromoteArgs {
     );
   }
   const [masterSet, role, state, fromIp, fromPort, toIp, toPort] = args;
-  if (role !== 'leader' && role !== 'observer')
+  if (role !== 'leader' && role !== 'observer') {
     throw new PromoteError(EXIT_GIVE_UP, `role ${JSON.stringify(role)} is not leader or observer`);
+  }
   return { masterSet, role, state, from: parseAddress(fromIp, fromPort, 'from'), to: parseAddress(toIp, toPort, 'to') };
 }
 
@@ -67,7 +70,6 @@ async function confirm(
   ms: number,
 ): Promise<{ verdict: 'confirmed' | 'stale' | 'unconfirmed'; text: string }> {
   const deadline = Date.now() + ms;
-  let text = 'no sentinel answered';
   const sentinels = await sentinelAddresses(c, kube);
   for (;;) {
     const need = Math.min(c.quorum, Math.max(1, sentinels.length));
@@ -76,11 +78,12 @@ async function confirm(
     const agree = named.filter((a) => sameAddress(a, to)).length;
     const others = [...new Set(named.filter((a) => !sameAddress(a, to)).map(addr))];
     const rest = others.length ? `; others name ${others.join(', ')}` : '';
-    text = `${agree}/${sentinels.length} sentinels name ${addr(to)}${rest}`;
+    let text = `${agree}/${sentinels.length} sentinels name ${addr(to)}${rest}`;
     if (agree >= need) {
       const role = await askRole(to, probeOptions(c));
-      if (role.answered && role.role === 'master')
+      if (role.answered && role.role === 'master') {
         return { verdict: 'confirmed', text: `${text}; it answers ROLE master` };
+      }
       text += `; but it answers ${role.answered ? `ROLE ${role.role}` : 'nothing'}`;
     } else {
       const counts = new Map<string, number>();
@@ -95,12 +98,13 @@ async function confirm(
 
 export async function promote(c: Config, kube: Kube, a: PromoteArgs): Promise<number> {
   const started = Date.now();
-  if (a.masterSet !== c.masterSet)
+  if (a.masterSet !== c.masterSet) {
     throw new PromoteError(
       EXIT_GIVE_UP,
       `unknown master set ${JSON.stringify(a.masterSet)}: this launcher manages ${JSON.stringify(c.masterSet)} ` +
         `(REDIS_MASTER_SET)`,
     );
+  }
   log.info(`promote (${a.role}, ${a.state}): ${addr(a.from)} -> ${addr(a.to)}`);
   try {
     const check = await confirm(c, kube, a.to, 15_000);
@@ -108,15 +112,17 @@ export async function promote(c: Config, kube: Kube, a: PromoteArgs): Promise<nu
       log.info(`nothing to do: ${check.text}`);
       return EXIT_DONE;
     }
-    if (check.verdict === 'unconfirmed')
+    if (check.verdict === 'unconfirmed') {
       throw new PromoteError(EXIT_RETRY, `the sentinels do not confirm ${addr(a.to)} as master yet (${check.text})`);
+    }
     const pods = await listPods(kube, c.podSelector);
     const pod = podFor(pods, a.to);
-    if (!pod)
+    if (!pod) {
       throw new PromoteError(
         EXIT_GIVE_UP,
         `no pod matching ${JSON.stringify(c.podSelector)} has the address ${a.to.host}`,
       );
+    }
     const { demoted, promoted } = await labelOnlyMaster(kube, c.podSelector, pod.name);
     await writeRecord(kube, c.masterRecord, pod.name, pod.ip ?? a.to.host);
     const took = Date.now() - started;
@@ -125,7 +131,7 @@ export async function promote(c: Config, kube: Kube, a: PromoteArgs): Promise<nu
         ? `labelled ${pod.name} master${demoted.length ? ` after removing the label from ${demoted.join(', ')}` : ''}`
         : `labels already correct (${pod.name} is master)`;
     log.info(`${what}; ${check.text}; ${took} ms`);
-    if (promoted)
+    if (promoted) {
       await emitEvent(
         kube,
         { name: pod.name },
@@ -133,12 +139,14 @@ export async function promote(c: Config, kube: Kube, a: PromoteArgs): Promise<nu
         'PromotedToMaster',
         `Sentinel failed over ${addr(a.from)} -> ${addr(a.to)}; ${what}`,
       );
+    }
     return EXIT_DONE;
   } catch (e) {
     if (e instanceof PromoteError) throw e;
     const f = apiFailure(e);
-    if (f.code === 403 || (f.code !== undefined && isPermanent(f) && f.code !== 404))
+    if (f.code === 403 || (f.code !== undefined && isPermanent(f) && f.code !== 404)) {
       throw new PromoteError(EXIT_GIVE_UP, `the API refused: ${f.message}`);
+    }
     throw new PromoteError(EXIT_RETRY, `transient failure: ${f.message}`);
   }
 }

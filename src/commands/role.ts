@@ -13,8 +13,9 @@ export async function role(c: Config, kube: Kube, json: boolean, out: (s: string
     return 0;
   }
   const lines = [`pod:    ${c.podName} (${c.podIp})`, `role:   ${d.role}`];
-  if (d.role === 'replica')
+  if (d.role === 'replica') {
     lines.push(`master: ${d.masterPod ? `${d.masterPod} (${addr(d.master)})` : addr(d.master)}`);
+  }
   if (d.role !== 'wait') lines.push(`rule:   ${d.rule}`);
   lines.push('why:', ...d.reasons.map((r) => `  - ${r}`));
   const label = o.pods.find((p) => p.name === c.podName)?.roleLabel;

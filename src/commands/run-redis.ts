@@ -109,13 +109,14 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   const metrics = createMetrics();
   const sup = new RedisSupervisor(c, kube, metrics);
   const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover());
-  if (c.httpPort)
+  if (c.httpPort) {
     await serveHttp(
       c.listenAddress,
       c.httpPort,
       { liveness: () => sup.liveness(), readiness: () => sup.readiness() },
       metrics,
     );
+  }
   void emitEvent(
     kube,
     { name: c.podName },

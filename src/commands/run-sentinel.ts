@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { listPods, setRoleLabel } from '../kube/pods.ts';
 import { log } from '../log.ts';
-import { addr, type Address, type Observation } from '../model.ts';
+import { addr, hasIp, isLive, type Address, type Observation } from '../model.ts';
 import { observe } from '../observe.ts';
 import { renderSentinelConf, type SentinelSeed } from '../render.ts';
 import { supervise } from '../supervise.ts';
@@ -23,11 +23,12 @@ async function seedFor(c: Config, kube: Kube, o: Observation, master: Address): 
   const sentinelPods = c.sentinelSidecar ? o.pods : await listPods(kube, c.sentinelSelector);
   return {
     sentinels: sentinelPods
-      .filter((p) => p.ip && p.phase === 'Running' && !p.terminating && p.name !== c.podName)
-      .map((p) => ({ pod: p.name, address: { host: p.ip!, port: c.sentinelPort } })),
+      .filter(isLive)
+      .filter((p) => p.name !== c.podName)
+      .map((p) => ({ pod: p.name, address: { host: p.ip, port: c.sentinelPort } })),
     replicas: o.pods
-      .filter((p) => p.ip)
-      .map((p) => ({ host: p.ip!, port: c.redisPort }))
+      .filter(hasIp)
+      .map((p) => ({ host: p.ip, port: c.redisPort }))
       .filter((a) => {
         const r = o.roles[addr(a)];
         return r?.answered && r.role === 'slave' && addr(r.master) === addr(master);
@@ -46,9 +47,7 @@ async function findMaster(c: Config, kube: Kube): Promise<{ master: Address; see
         // At first boot the replicas may still be deciding: give them a moment so that they can be pre-seeded.
         const settleBy = Date.now() + SEED_WAIT_MS;
         const undecided = (x: Observation) =>
-          x.pods.filter(
-            (p) => p.ip && p.phase === 'Running' && !p.terminating && !x.roles[`${p.ip}:${c.redisPort}`]?.answered,
-          );
+          x.pods.filter((p) => isLive(p) && !x.roles[`${p.ip}:${c.redisPort}`]?.answered);
         while (undecided(o).length && Date.now() < settleBy) {
           await sleep(250);
           o = await observe(c, kube, false);
@@ -94,13 +93,14 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
   const metrics = createMetrics();
   const sup = new SentinelSupervisor(c, kube, metrics);
   const child = supervise(c.redisSentinelBin, [conf], c.stopTimeoutMs);
-  if (c.httpPort)
+  if (c.httpPort) {
     await serveHttp(
       c.listenAddress,
       c.httpPort,
       { liveness: () => sup.liveness(), readiness: () => sup.readiness() },
       metrics,
     );
+  }
   sup.start();
   const code = await child.done;
   sup.stop();

@@ -61,10 +61,12 @@ export function apiFailure(e: unknown): ApiFailure {
     };
   }
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (err?.name === 'TimeoutError' || err?.name === 'AbortError')
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') {
     return { message: 'the API server did not answer in time' };
-  if (err?.message === 'fetch failed')
+  }
+  if (err?.message === 'fetch failed') {
     return { message: `the API server is unreachable (${err.cause?.code ?? err.cause?.message ?? 'network error'})` };
+  }
   return { message: String(err?.message ?? e) };
 }
 

@@ -161,7 +161,7 @@ export class LocalCluster {
       );
     } catch (e) {
       const logs = [p.redis, p.sentinel].map((s) => `--- ${s?.name} (last lines)\n${s?.tail.join('\n')}`).join('\n');
-      throw new Error(`${(e as Error).message}; last /readyz: ${last}\n${logs}`);
+      throw new Error(`${(e as Error).message}; last /readyz: ${last}\n${logs}`, { cause: e });
     }
     setPodState(this.api, this.ns, p.name, { phase: 'Running', podIP: p.ip, ready: true });
   }

@@ -61,10 +61,11 @@ export async function openWatch(api: KubeStandin, path: string) {
     const deadline = Date.now() + ms;
     while (!pred()) {
       const left = deadline - Date.now();
-      if (left <= 0)
+      if (left <= 0) {
         throw new Error(
           `watch: condition not met in ${ms} ms; events so far: ${JSON.stringify(events.map((e) => e.type))}`,
         );
+      }
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         waiters.push(() => {

@@ -46,7 +46,7 @@ export function resourceList(group: string) {
       ...(d.shortNames.length ? { shortNames: d.shortNames } : {}),
       ...(d.categories.length ? { categories: d.categories } : {}),
     });
-    if (d.hasStatus)
+    if (d.hasStatus) {
       resources.push({
         name: `${d.resource}/status`,
         singularName: '',
@@ -54,6 +54,7 @@ export function resourceList(group: string) {
         kind: d.kind,
         verbs: ['get', 'patch', 'update'],
       });
+    }
   }
   return {
     kind: 'APIResourceList',

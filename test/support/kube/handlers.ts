@@ -49,8 +49,9 @@ const matches = (def: ResourceDef, s: Selectors, o: Obj) =>
 
 function parseRV(v: string | null): number | undefined {
   if (v === null || v === '') return undefined;
-  if (!/^\d+$/.test(v))
+  if (!/^\d+$/.test(v)) {
     throw badRequest(`invalid resource version: strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
+  }
   return Number(v);
 }
 
@@ -205,8 +206,9 @@ export function get(store: Store, t: Target): Reply {
 }
 
 export function create(store: Store, t: Target, body: unknown): Reply {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('the body of the request was in an unknown format');
+  }
   const o = structuredClone(body) as Obj;
   o.metadata ??= { name: '' };
   checkIdentity(o, undefined, t.ns!);
@@ -231,8 +233,9 @@ export function create(store: Store, t: Target, body: unknown): Reply {
   const warnings = dropUnknownFields(t.def, o);
   checkTypes(t.def, o, 'metadata');
   validateObject(t.def, o);
-  if (store.get(t.def.bucket, t.ns!, o.metadata.name))
+  if (store.get(t.def.bucket, t.ns!, o.metadata.name)) {
     throw alreadyExists(t.def.resource, t.def.group, o.metadata.name);
+  }
   delete o.metadata.resourceVersion;
   if (t.def.generation === 'always') o.metadata.generation = 1;
   const stored = store.create(t.def.bucket, withoutKind(o));
@@ -316,8 +319,9 @@ export function update(store: Store, t: Target, raw: string): Reply {
   }
   const old = store.get(t.def.bucket, t.ns!, t.name!);
   if (!old) throw notFound(t.def.resource, t.def.group, t.name!);
-  if (typeof body !== 'object' || body === null || !body.metadata)
+  if (typeof body !== 'object' || body === null || !body.metadata) {
     throw badRequest('the body of the request was in an unknown format');
+  }
   return commit(store, t, old, body, 'metadata');
 }
 

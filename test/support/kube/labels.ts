@@ -59,11 +59,13 @@ export function validateLabels(labels: unknown): FieldError[] {
   if (labels === undefined || labels === null) return [];
   const out: FieldError[] = [];
   for (const [k, v] of Object.entries(labels as Record<string, unknown>)) {
-    for (const e of labelKeyErrors(k))
+    for (const e of labelKeyErrors(k)) {
       out.push({ field: 'metadata.labels', message: `Invalid value: ${JSON.stringify(k)}: ${e}` });
+    }
     if (typeof v !== 'string') continue; // type errors are reported by the decoder before validation
-    for (const e of labelValueErrors(v))
+    for (const e of labelValueErrors(v)) {
       out.push({ field: 'metadata.labels', message: `Invalid value: ${JSON.stringify(v)}: ${e}` });
+    }
   }
   return out;
 }

@@ -107,7 +107,8 @@ export function jsonPatch(target: unknown, body: unknown): unknown {
 
 export function applyPatch(type: PatchType, target: unknown, body: unknown): unknown {
   if (type === 'json') return jsonPatch(target, body);
-  if (!isObject(body))
+  if (!isObject(body)) {
     throw badRequest('error decoding patch: invalid JSON merge patch: the patch is not a JSON object');
+  }
   return type === 'merge' ? mergePatch(target, body) : strategicMergePatch(target, body);
 }

@@ -79,8 +79,9 @@ export function parseLabelSelector(input: string): LabelSelector {
     let req: Requirement;
     if (t.kind === '!') {
       const k = next();
-      if (k.kind !== 'id')
+      if (k.kind !== 'id') {
         throw new SelectorError(`unable to parse requirement: found '${describe(k)}', expected: identifier`);
+      }
       req = { key: k.text, op: '!', values: [] };
     } else if (t.kind === 'id') {
       const key = t.text;
@@ -107,8 +108,9 @@ export function parseLabelSelector(input: string): LabelSelector {
       } else if (o.kind === 'id' && (o.text === 'in' || o.text === 'notin')) {
         next();
         const open = next();
-        if (open.kind !== '(')
+        if (open.kind !== '(') {
           throw new SelectorError(`unable to parse requirement: found '${describe(open)}', expected: '('`);
+        }
         const values: string[] = [];
         for (;;) {
           const v = peek();
@@ -118,8 +120,9 @@ export function parseLabelSelector(input: string): LabelSelector {
           } else values.push('');
           const sep = next();
           if (sep.kind === ')') break;
-          if (sep.kind !== ',')
+          if (sep.kind !== ',') {
             throw new SelectorError(`unable to parse requirement: found '${describe(sep)}', expected: ',' or ')'`);
+          }
         }
         req = { key, op: o.text as Op, values };
       } else {
@@ -130,15 +133,17 @@ export function parseLabelSelector(input: string): LabelSelector {
     } else {
       throw new SelectorError(`unable to parse requirement: found '${describe(t)}', expected: !, identifier`);
     }
-    for (const e of labelKeyErrors(req.key))
+    for (const e of labelKeyErrors(req.key)) {
       throw new SelectorError(`unable to parse requirement: key: Invalid value: ${JSON.stringify(req.key)}: ${e}`);
+    }
     if (req.op !== 'gt' && req.op !== 'lt') {
-      for (const v of req.values)
+      for (const v of req.values) {
         for (const e of labelValueErrors(v)) {
           throw new SelectorError(
             `unable to parse requirement: values[0][${req.key}]: Invalid value: ${JSON.stringify(v)}: ${e}`,
           );
         }
+      }
     }
     reqs.push(req);
     t = next();

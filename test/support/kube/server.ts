@@ -102,8 +102,8 @@ export class KubeStandin {
     this.opts.onRequest?.({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw });
     try {
       const reply = this.route(req, res, url, raw);
-      if (reply instanceof Promise) await this.send(res, await reply);
-      else if (reply) await this.send(res, reply);
+      if (reply instanceof Promise) this.send(res, await reply);
+      else if (reply) this.send(res, reply);
     } catch (e) {
       if (e instanceof ApiError) return this.send(res, { code: e.status.code, body: e.status });
       console.error('stand-in internal error', e);

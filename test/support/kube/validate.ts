@@ -73,16 +73,18 @@ function validateCoreEvent(o: Obj) {
   } else {
     for (const f of ['reportingComponent', 'reportingInstance', 'action', 'reason']) {
       if (!o[f]) causes.push(required(f === 'reportingComponent' ? 'reportingController' : f));
-      else if (String(o[f]).length > 128)
+      else if (String(o[f]).length > 128) {
         causes.push({ reason: 'FieldValueTooLong', field: f, message: 'Too long: may not be more than 128 bytes' });
+      }
     }
   }
-  if (o.message && String(o.message).length > 1024)
+  if (o.message && String(o.message).length > 1024) {
     causes.push({
       reason: 'FieldValueTooLong',
       field: 'message',
       message: 'Too long: may not be more than 1024 bytes',
     });
+  }
   if (causes.length) throw invalid('Event', o.metadata.name, causes);
 }
 
@@ -91,8 +93,9 @@ function validateEventsV1(o: Obj) {
   if (!o.eventTime) causes.push(required('eventTime'));
   for (const f of ['reportingController', 'reportingInstance', 'action', 'reason']) {
     if (!o[f]) causes.push(required(f));
-    else if (String(o[f]).length > 128)
+    else if (String(o[f]).length > 128) {
       causes.push({ reason: 'FieldValueTooLong', field: f, message: 'Too long: may not be more than 128 bytes' });
+    }
   }
   if (o.type !== 'Normal' && o.type !== 'Warning') {
     causes.push({
@@ -107,8 +110,9 @@ function validateEventsV1(o: Obj) {
       causes.push({ reason: 'FieldValueInvalid', field: f, message: 'Invalid value: needs to be unset' });
     }
   }
-  if (o.note && String(o.note).length > 1024)
+  if (o.note && String(o.note).length > 1024) {
     causes.push({ reason: 'FieldValueTooLong', field: 'note', message: 'Too long: may not be more than 1024 bytes' });
+  }
   if (causes.length) throw invalid('Event', o.metadata.name, causes, 'events.k8s.io');
 }
 
