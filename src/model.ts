@@ -89,3 +89,6 @@ export function ordinalOf(name: string, labels?: Record<string, string>): number
   const m = /-(\d+)$/.exec(name);
   return m ? Number(m[1]) : null;
 }
+
+/** INFO fields readiness needs. */
+export type InfoFacts = { role?: string; masterLinkStatus?: string; syncInProgress?: boolean; loading?: boolean };

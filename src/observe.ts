@@ -3,10 +3,10 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from './config.ts';
 import { withTimeout, type Kube } from './kube/api.ts';
-import { listPods } from './kube/pods.ts';
+import { listPods, sentinelAddresses } from './kube/pods.ts';
 import { readRecord } from './kube/record.ts';
-import { addr, isLive, ordinalOf, type Address, type Observation, type PodView } from './model.ts';
-import { askRole, askSentinel, type ProbeOptions } from './redis.ts';
+import { addr, isLive, ordinalOf, type Address, type Observation } from './model.ts';
+import { askRole, askSentinel, probeOptions } from './redis.ts';
 
 /** Whether Redis has ever written persistence files here (RDB or AOF): what "has data" means. */
 export async function dataDirHasData(dir: string): Promise<boolean> {
@@ -23,21 +23,6 @@ export async function dataDirHasData(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export const probeOptions = (c: Config): ProbeOptions => ({
-  timeoutMs: c.probeTimeoutMs,
-  password: c.password,
-  sourceAddress: c.listenAddress,
-});
-
-/** Where this pod's own Redis / Sentinel answers (they bind LISTEN_ADDRESS, or all interfaces). */
-export const localRedis = (c: Config): Address => ({ host: c.listenAddress ?? '127.0.0.1', port: c.redisPort });
-export const localSentinel = (c: Config): Address => ({ host: c.listenAddress ?? '127.0.0.1', port: c.sentinelPort });
-
-export async function sentinelAddresses(c: Config, kube: Kube, redisPods?: PodView[]): Promise<Address[]> {
-  const pods = c.sentinelSidecar && redisPods ? redisPods : await listPods(kube, c.sentinelSelector);
-  return pods.filter(isLive).map((p) => ({ host: p.ip, port: c.sentinelPort }));
 }
 
 /** spec.replicas of the StatefulSet owning this pod; undefined when there is none or it cannot be read (RBAC). */

@@ -6,7 +6,15 @@
 //   - Redis says master but a quorum of Sentinels names another master that answers ROLE master: this pod is a
 //     stale master (split brain) and becomes a replica of the real one;
 //   - during a failover, or when the Sentinels disagree, nothing is touched.
-import { addr, sameAddress, tallySentinels, type Address, type RoleAnswer, type SentinelView } from './model.ts';
+import {
+  addr,
+  sameAddress,
+  tallySentinels,
+  type Address,
+  type RoleAnswer,
+  type SentinelView,
+  type InfoFacts,
+} from './model.ts';
 
 export type SupervisorView = {
   self: Address;
@@ -83,27 +91,6 @@ export function reconcile(v: SupervisorView): Action {
   return {
     kind: 'none',
     reason: `Redis is master, the sentinels name ${addr(s.master)}, which does not answer as master; waiting`,
-  };
-}
-
-/** INFO fields readiness needs. */
-export type InfoFacts = { role?: string; masterLinkStatus?: string; syncInProgress?: boolean; loading?: boolean };
-
-export function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
-export function infoFacts(info: Record<string, string>): InfoFacts {
-  return {
-    role: info.role,
-    masterLinkStatus: info.master_link_status,
-    syncInProgress: info.master_sync_in_progress === '1',
-    loading: info.loading === '1' || info.async_loading === '1',
   };
 }
 

@@ -1,8 +1,20 @@
 // One-shot questions to Redis and Sentinel, each with a hard deadline: a probe never hangs.
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Address, RoleAnswer, SentinelView } from './model.ts';
+import type { Config } from './config.ts';
+import type { Address, InfoFacts, RoleAnswer, SentinelView } from './model.ts';
 
 export type ProbeOptions = { timeoutMs: number; password?: string; sourceAddress?: string };
+
+/** How the launcher talks to Redis and Sentinel: the probe deadline, the password, the source address. */
+export const probeOptions = (c: Config): ProbeOptions => ({
+  timeoutMs: c.probeTimeoutMs,
+  password: c.password,
+  sourceAddress: c.listenAddress,
+});
+
+/** Where this pod's own Redis / Sentinel answers (they bind LISTEN_ADDRESS, or all interfaces). */
+export const localRedis = (c: Config): Address => ({ host: c.listenAddress ?? '127.0.0.1', port: c.redisPort });
+export const localSentinel = (c: Config): Address => ({ host: c.listenAddress ?? '127.0.0.1', port: c.sentinelPort });
 
 /** Runs fn on a fresh connection; rejects after timeoutMs whatever happens. */
 export async function withRedis<T>(a: Address, o: ProbeOptions, fn: (r: Redis) => Promise<T>): Promise<T> {
@@ -126,4 +138,23 @@ export async function sentinelMasterAddr(
   } catch {
     return undefined;
   }
+}
+
+/** INFO as key/value pairs (sections and comments dropped). */
+export function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+export function infoFacts(info: Record<string, string>): InfoFacts {
+  return {
+    role: info.role,
+    masterLinkStatus: info.master_link_status,
+    syncInProgress: info.master_sync_in_progress === '1',
+    loading: info.loading === '1' || info.async_loading === '1',
+  };
 }

@@ -9,8 +9,7 @@ import { log } from './log.ts';
 import { PeriodicLoop } from './loop.ts';
 import type { Metrics } from './metrics.ts';
 import { isLive, type Address } from './model.ts';
-import { localSentinel, probeOptions } from './observe.ts';
-import { pairs, withRedis } from './redis.ts';
+import { localSentinel, pairs, probeOptions, withRedis } from './redis.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

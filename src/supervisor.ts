@@ -5,14 +5,13 @@ import type { Config } from './config.ts';
 import { withTimeout, type Kube } from './kube/api.ts';
 import { PeriodicLoop } from './loop.ts';
 import { emitEvent } from './kube/events.ts';
-import { labelOnlyMaster, podView, setRoleLabel } from './kube/pods.ts';
+import { labelOnlyMaster, podView, sentinelAddresses, setRoleLabel } from './kube/pods.ts';
 import { writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
 import { setRole, type Metrics } from './metrics.ts';
 import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
-import { localRedis, probeOptions, sentinelAddresses } from './observe.ts';
-import { reconcile, redisReadiness, infoFacts, parseInfo, sentinelMaster, type Action } from './reconcile.ts';
-import { askRole, askSentinel, withRedis } from './redis.ts';
+import { reconcile, redisReadiness, sentinelMaster, type Action } from './reconcile.ts';
+import { askRole, askSentinel, infoFacts, localRedis, parseInfo, probeOptions, withRedis } from './redis.ts';
 
 export const TICK_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

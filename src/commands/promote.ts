@@ -6,12 +6,11 @@ import { isIP } from 'node:net';
 import type { Config } from '../config.ts';
 import { apiFailure, isPermanent, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
-import { labelOnlyMaster, listPods } from '../kube/pods.ts';
+import { labelOnlyMaster, listPods, sentinelAddresses } from '../kube/pods.ts';
 import { writeRecord } from '../kube/record.ts';
 import { log } from '../log.ts';
 import { addr, sameAddress, type Address, type PodView } from '../model.ts';
-import { probeOptions, sentinelAddresses } from '../observe.ts';
-import { askRole, sentinelMasterAddr } from '../redis.ts';
+import { askRole, probeOptions, sentinelMasterAddr } from '../redis.ts';
 
 export const EXIT_DONE = 0;
 export const EXIT_RETRY = 1;

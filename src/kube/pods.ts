@@ -1,7 +1,8 @@
 // Pods of the set: read them as PodViews, and write the two things the launcher writes on pods:
 // the redis-role label and the data-status annotation.
 import type * as k8s from '@kubernetes/client-node';
-import { ordinalOf, type PodView } from '../model.ts';
+import type { Config } from '../config.ts';
+import { isLive, ordinalOf, type Address, type PodView } from '../model.ts';
 import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
 
 export const ROLE_LABEL = 'redis-role';
@@ -89,4 +90,10 @@ export async function annotateData(kube: Kube, name: string, hasData: boolean): 
     },
     mergePatch(),
   );
+}
+
+/** Where the set's Sentinels answer: the live Sentinel pods (the Redis pods themselves when Sentinel is a sidecar). */
+export async function sentinelAddresses(c: Config, kube: Kube, redisPods?: PodView[]): Promise<Address[]> {
+  const pods = c.sentinelSidecar && redisPods ? redisPods : await listPods(kube, c.sentinelSelector);
+  return pods.filter(isLive).map((p) => ({ host: p.ip, port: c.sentinelPort }));
 }
