@@ -26,7 +26,11 @@ await build({
 });
 await chmod(join(out, 'launcher.mjs'), 0o755);
 // Sentinel execs one path with no extra arguments: a wrapper that calls the bundle's `promote`.
-await writeFile(join(out, 'launcher-promote'), '#!/bin/sh\nexec node "$(dirname "$0")/launcher.mjs" promote "$@"\n', {
-  mode: 0o755,
-});
+await writeFile(
+  join(out, 'launcher-promote'),
+  '#!/bin/sh\nexec node "$(dirname "$0")/launcher.mjs" promote -- "$@"\n',
+  {
+    mode: 0o755,
+  },
+);
 console.log(`built ${join(out, 'launcher.mjs')}`);

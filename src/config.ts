@@ -188,7 +188,8 @@ function int(raw: Raw, env: keyof Raw, min: number, max: number, what: string): 
   return Number(v);
 }
 
-const MASTER_SET_RE = /^[A-Za-z0-9._-]+$/;
+/** Sentinel passes the name to the client-reconfig-script as an argument: it must not look like an option. */
+const MASTER_SET_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Builds the configuration from raw values (env merged with flags by the CLI). Throws ConfigError. */
 export function parseConfig(
@@ -222,7 +223,8 @@ export function parseConfig(
   const masterSet = raw.REDIS_MASTER_SET ?? 'mymaster';
   if (!MASTER_SET_RE.test(masterSet)) {
     throw new ConfigError(
-      `REDIS_MASTER_SET=${JSON.stringify(masterSet)} is invalid: expected letters, digits, '.', '-' or '_'`,
+      `REDIS_MASTER_SET=${JSON.stringify(masterSet)} is invalid: expected letters, digits, '.', '-' or '_', ` +
+        'and to start with a letter or digit',
     );
   }
   const podSelector = raw.REDIS_POD_SELECTOR ?? '';

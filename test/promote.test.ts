@@ -139,6 +139,8 @@ describe('launcher-promote', () => {
       [['mymaster', 'leader'], {}, /expected 7 arguments/],
       [['mymaster', 'leader', 'start', ips[0], '6379', ips[1], 'port'], {}, /to-port "port" is not a TCP port/],
       [args(ips[1], 'othermaster'), {}, /unknown master set "othermaster"/],
+      // Sentinel passes the name as it is: one that looks like an option is still the first positional argument.
+      [args(ips[1], '-x'), {}, /unknown master set "-x"/],
       [
         args(ips[1]),
         { REDIS_POD_SELECTOR: 'app=nothing', SENTINEL_POD_SELECTOR: 'app=redis' },
