@@ -14,14 +14,15 @@ export function exitCodeOf(r: { exitCode?: number; signal?: string }): number {
 }
 
 /**
- * Starts the child with stdio inherited. `onSignal` runs first when SIGTERM/SIGINT arrives (e.g. a handover);
- * then the signal is forwarded to the child.
+ * Starts the child with stdio inherited. `onSignal` runs first when SIGTERM/SIGINT arrives (e.g. a handover), for
+ * at most `onSignalBudgetMs`; then the signal is forwarded to the child.
  */
 export function supervise(
   file: string,
   args: string[],
   stopTimeoutMs: number,
   onSignal?: (sig: NodeJS.Signals) => Promise<void>,
+  onSignalBudgetMs = Infinity,
 ): Child {
   const proc = execa(file, args, {
     stdio: 'inherit',
@@ -38,10 +39,19 @@ export function supervise(
     stopping = true;
     log.info(`${sig} received: stopping ${file}`);
     void (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      // The shutdown step has a hard budget: whatever it waits for, the child is signalled when it runs out.
+      const budget = new Promise<'over'>((resolve) => {
+        if (Number.isFinite(onSignalBudgetMs)) timer = setTimeout(resolve, onSignalBudgetMs, 'over');
+      });
       try {
-        await onSignal?.(sig);
+        if ((await Promise.race([onSignal?.(sig), budget])) === 'over') {
+          log.warn(`shutdown step still running after ${onSignalBudgetMs} ms; stopping ${file} now`);
+        }
       } catch (e) {
         log.warn(`shutdown step failed: ${(e as Error).message}`);
+      } finally {
+        clearTimeout(timer);
       }
       proc.kill(sig === 'SIGINT' ? 'SIGTERM' : sig);
     })();

@@ -4,13 +4,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { execa } from 'execa';
 import { REPO } from './support/cluster.ts';
-import { startProcess } from './support/processes.ts';
+import { startProcess, stopAll } from './support/processes.ts';
 import { waitFor } from './support/wait.ts';
 
 const driver = join(REPO, 'test/support/supervise-driver.ts');
+after(() => stopAll());
 const run = (script: string, stopMs = 5000) =>
   startProcess('driver', process.execPath, [driver, String(stopMs), script], { group: true });
 
@@ -33,6 +34,25 @@ test('a child that ignores SIGTERM is SIGKILLed after the stop timeout (137)', a
   p.signalLeader('SIGTERM');
   assert.equal((await p.exited).exitCode, 137);
   assert.ok(Date.now() - t0 >= 900, 'waited for the stop timeout');
+});
+
+test('a shutdown step (handover) that hangs cannot hold SIGTERM back from the child past its budget', async () => {
+  const p = startProcess(
+    'driver',
+    process.execPath,
+    [driver, '5000', "trap 'exit 0' TERM; while true; do sleep 0.05; done", '1000'],
+    {
+      group: true,
+    },
+  );
+  await waitFor('child running', () => spawnSync('pgrep', ['-P', String(p.pid)]).status === 0, 5000);
+  const t0 = Date.now();
+  p.signalLeader('SIGTERM');
+  const exited = await Promise.race([p.exited, new Promise<null>((r) => setTimeout(r, 8000, null))]);
+  assert.ok(exited, 'the child never got SIGTERM: the hanging step held it back');
+  assert.equal(exited.exitCode, 0);
+  const took = Date.now() - t0;
+  assert.ok(took >= 900 && took < 3000, `SIGTERM reached the child ${took} ms after it arrived (budget 1000 ms)`);
 });
 
 const hasTini = spawnSync('tini', ['--version'], { stdio: 'ignore' }).status === 0;
