@@ -1,32 +1,38 @@
 // Why is this pod a master, a replica, or still waiting? Every rule is here, in the order it is applied.
 // A pure function of the observation: no I/O, no clock. Each reason is a plain sentence.
 //
-//   a. A quorum of reachable Sentinels names a master that answers ROLE master -> replicate it (or be it).
-//      A failover in progress or Sentinels that disagree -> wait and look again; never guess.
+//   a. A majority of the known Sentinels (and at least the quorum) names a master that answers ROLE master ->
+//      replicate it (or be it). A failover in progress, or Sentinels that disagree with no majority -> wait.
 //   b. Else a live pod of the set answers ROLE master -> replicate it.
 //   c. Else (cold start) the master of record, kept in a Lease, becomes master; the others replicate it.
 //   d. Else (first boot) the lowest ordinal among the pods that have data (or among all, if none has data).
-//   Never: an empty pod as master while another pod has data; two masters.
+//   Never: an empty pod as master while another pod has data, or while a peer the StatefulSet keeps has not been
+//   seen or has not said whether it has data (unless an operator annotated the pod start-empty); two masters (every
+//   master decision is acted on only through a compare-and-swap on the Lease, see commands/run-redis.ts).
 import {
   addr,
+  isLive,
   ordinalOf,
   sameAddress,
+  sentinelsNeeded,
   tallySentinels,
   type Address,
   type Decision,
-  type Observation,
   type LivePod,
+  type Observation,
   type PodView,
-  isLive,
+  START_EMPTY_ANNOTATION,
 } from './model.ts';
 
 const wait = (reasons: string[]): Decision => ({ role: 'wait', reasons });
+const names = (pods: { name: string }[]) => pods.map((p) => p.name).join(', ');
 
 /** Pods that are running, have an address and are not being deleted, other than this one. */
 function livePeers(o: Observation): LivePod[] {
   return o.pods.filter(isLive).filter((p) => p.name !== o.self.name);
 }
 
+const answers = (o: Observation, p: PodView) => Boolean(p.ip && o.roles[`${p.ip}:${o.redisPort}`]?.answered);
 const podAt = (o: Observation, a: Address) =>
   a.port === o.redisPort ? o.pods.find((p) => p.ip === a.host) : undefined;
 const describe = (o: Observation, a: Address) => {
@@ -34,28 +40,66 @@ const describe = (o: Observation, a: Address) => {
   return pod ? `${pod.name} (${addr(a)})` : addr(a);
 };
 
-/** Peers whose data dirs hold data: reported by their launchers, or proven by a running replica/master. */
+/** Peers whose data dirs hold data, live or not: reported by their launchers, or proven by a running Redis. */
 function peersWithData(o: Observation): PodView[] {
-  return livePeers(o).filter((p) => p.data === 'present' || o.roles[`${p.ip}:${o.redisPort}`]?.answered);
+  return o.pods.filter((p) => p.name !== o.self.name && (p.data === 'present' || answers(o, p)));
+}
+
+/**
+ * Why an empty pod must not become master although no peer is known to hold data: the peers that may hold it but
+ * have not said so (ordinals the StatefulSet keeps with no pod yet, pods that have not reported), or a StatefulSet
+ * that could not be read. Undefined when the way is clear (or the pod has data).
+ */
+function emptyMasterBlocked(o: Observation): string | undefined {
+  if (o.self.hasData) return undefined;
+  if (o.setSizeUnknown) {
+    return (
+      `its data dir is empty and the StatefulSet cannot be read (${o.setSizeUnknown}), so it is unknown which ` +
+      `peers may hold data`
+    );
+  }
+  const silent = o.pods
+    .filter((p) => p.name !== o.self.name && p.data === undefined && !answers(o, p))
+    .map((p) => p.name);
+  if (o.setSize !== undefined) {
+    const base = o.self.name.replace(/-\d+$/, '');
+    for (let i = 0; i < o.setSize; i++) {
+      const name = `${base}-${i}`;
+      if (name !== o.self.name && !o.pods.some((p) => p.name === name)) silent.push(name);
+    }
+  }
+  if (!silent.length) return undefined;
+  const self = o.pods.find((p) => p.name === o.self.name);
+  if (self?.startEmpty) return undefined;
+  return (
+    `its data dir is empty and ${[...new Set(silent)].sort().join(', ')} have not been seen or reported whether ` +
+    `they hold data; an empty master would wipe them (annotate this pod ${START_EMPTY_ANNOTATION}=true if they ` +
+    `are gone for good)`
+  );
+}
+
+/** The reason an empty master may go ahead thanks to the operator's annotation, if that is what let it. */
+function startEmptyNote(o: Observation): string {
+  if (o.self.hasData) return '';
+  const self = o.pods.find((p) => p.name === o.self.name);
+  const unblocked = emptyMasterBlocked({ ...o, pods: o.pods.map((p) => ({ ...p, startEmpty: false })) });
+  return self?.startEmpty && unblocked ? `; the ${START_EMPTY_ANNOTATION} annotation lets it start empty` : '';
 }
 
 export function decide(o: Observation): Decision {
   const reasons: string[] = [];
   const selfAddr: Address = { host: o.self.ip, port: o.redisPort };
+  const known = Math.max(o.knownSentinels, o.sentinels.length);
+  const need = sentinelsNeeded(o.quorum, known);
 
   // a. Sentinels.
-  const { failing, opinions } = tallySentinels(o.sentinels);
+  const { failing, opinions, agreed } = tallySentinels(o.sentinels, need);
   if (failing.length) {
     return wait([`sentinel ${failing.map(addr).join(', ')} reports a failover in progress; waiting for it to finish`]);
   }
-  if (opinions.length > 1) {
-    const views = opinions.map((v) => `${v.count} name ${describe(o, v.master)}`).join(', ');
-    return wait([`sentinels disagree about the master (${views}); waiting for them to converge`]);
-  }
-  const [opinion] = opinions;
-  const tally = `${opinion?.count ?? 0}/${o.sentinels.length}`;
-  if (opinion && opinion.count >= o.quorum) {
-    const m = opinion.master;
+  if (agreed) {
+    const m = agreed.master;
+    const tally = `${agreed.count}/${known}`;
     if (sameAddress(m, selfAddr)) {
       const said = `sentinels ${tally} name this pod (${addr(m)}) as master`;
       if (o.self.hasData) {
@@ -68,14 +112,16 @@ export function decide(o: Observation): Decision {
       const holders = peersWithData(o);
       if (holders.length) {
         return wait([
-          `${said}, but its data dir is empty while ${holders.map((p) => p.name).join(', ')} hold data; it must not ` +
-            `come back as an empty master that would wipe them, so it waits for Sentinel to fail over`,
+          `${said}, but its data dir is empty while ${names(holders)} hold data; it must not come back as an ` +
+            `empty master that would wipe them, so it waits for Sentinel to fail over`,
         ]);
       }
+      const blocked = emptyMasterBlocked(o);
+      if (blocked) return wait([`${said}, but ${blocked}`]);
       return {
         role: 'master',
         rule: 'sentinels',
-        reasons: [`${said}; its data dir is empty, but no other pod has data either`],
+        reasons: [`${said}; its data dir is empty, but no other pod has data either${startEmptyNote(o)}`],
       };
     }
     const role = o.roles[addr(m)];
@@ -94,11 +140,19 @@ export function decide(o: Observation): Decision {
         `master to return`,
     ]);
   }
+  if (opinions.length > 1) {
+    const views = opinions.map((v) => `${v.count} name ${describe(o, v.master)}`).join(', ');
+    return wait([`sentinels disagree about the master (${views}, ${need} needed); waiting for them to converge`]);
+  }
+  const [opinion] = opinions;
   const reachable = o.sentinels.filter((s) => s.reachable).length;
   if (opinion) {
-    reasons.push(`only ${tally} sentinels name ${describe(o, opinion.master)} as master (quorum is ${o.quorum})`);
+    reasons.push(
+      `only ${opinion.count}/${known} sentinels name ${describe(o, opinion.master)} as master (${need} needed: a ` +
+        `majority of the known sentinels and at least the quorum of ${o.quorum})`,
+    );
   } else if (reachable) reasons.push(`${reachable} sentinel(s) answer but none monitors this master set`);
-  else reasons.push(`no sentinel answers (${o.sentinels.length} known)`);
+  else reasons.push(`no sentinel answers (${known} known)`);
 
   // b. A live pod that is master.
   const masters = livePeers(o).filter((p) => {
@@ -117,7 +171,7 @@ export function decide(o: Observation): Decision {
   }
   if (masters.length > 1) {
     const labelled = masters.filter((p) => p.roleLabel === 'master');
-    const list = masters.map((p) => p.name).join(', ');
+    const list = names(masters);
     if (labelled.length === 1) {
       const p = labelled[0];
       return {
@@ -136,14 +190,19 @@ export function decide(o: Observation): Decision {
   }
   reasons.push('no live pod answers ROLE master');
 
-  // c. Master of record.
+  // c. Master of record. A Lease without a holder is no record.
   const holders = peersWithData(o);
-  const anyoneElseHasData = holders.length > 0;
-  const record = o.record;
+  const record = o.record?.pod ? o.record : null;
   if (record) {
     const rec = o.pods.find((p) => p.name === record.pod);
     const recOrdinal = ordinalOf(record.pod);
-    if (!rec && o.setSize !== undefined && recOrdinal !== null && recOrdinal < o.setSize) {
+    if (!rec && o.setSizeUnknown) {
+      return wait([
+        ...reasons,
+        `the master of record, ${record.pod}, has no pod and the StatefulSet cannot be read (${o.setSizeUnknown}); ` +
+          `it may be being recreated, so this pod waits`,
+      ]);
+    } else if (!rec && o.setSize !== undefined && recOrdinal !== null && recOrdinal < o.setSize) {
       return wait([
         ...reasons,
         `the master of record, ${record.pod}, is being recreated (the StatefulSet keeps ${o.setSize} replicas); ` +
@@ -155,20 +214,21 @@ export function decide(o: Observation): Decision {
           `exists${o.setSize !== undefined ? ` (the StatefulSet has ${o.setSize} replicas)` : ''}`,
       );
     } else if (rec.name === o.self.name) {
-      if (o.self.hasData || !anyoneElseHasData) {
+      if (holders.length && !o.self.hasData) {
+        reasons.push(`this pod is the master of record, but its data dir is empty while ${names(holders)} hold data`);
+      } else {
+        const blocked = emptyMasterBlocked(o);
+        if (blocked) return wait([...reasons, `this pod is the master of record, but ${blocked}`]);
         return {
           role: 'master',
           rule: 'master-of-record',
           reasons: [
             ...reasons,
-            `this pod is the master of record${o.self.hasData ? ' and has its data' : ' and no other pod has data'}`,
+            `this pod is the master of record${o.self.hasData ? ' and has its data' : ' and no other pod has data'}` +
+              startEmptyNote(o),
           ],
         };
       }
-      reasons.push(
-        `this pod is the master of record, but its data dir is empty while ${holders.map((p) => p.name).join(', ')} ` +
-          `hold data`,
-      );
     } else if (!rec.ip || rec.phase !== 'Running' || rec.terminating) {
       return wait([
         ...reasons,
@@ -199,39 +259,40 @@ export function decide(o: Observation): Decision {
     reasons.push('there is no master of record');
   }
 
-  // d. First boot: lowest ordinal, preferring pods with data.
+  // d. First boot: lowest ordinal, preferring pods with data (a holder that is not running yet is waited for).
   const peers = livePeers(o);
-  const unknown = peers.filter((p) => p.data === undefined && !o.roles[`${p.ip}:${o.redisPort}`]?.answered);
+  const unknown = peers.filter((p) => p.data === undefined && !answers(o, p));
   type Candidate = { name: string; ordinal: number; data: boolean };
+  const ordinal = (p: { ordinal: number | null }) => p.ordinal ?? Number.MAX_SAFE_INTEGER;
   const candidates: Candidate[] = [
-    { name: o.self.name, ordinal: o.self.ordinal ?? Number.MAX_SAFE_INTEGER, data: o.self.hasData },
+    { name: o.self.name, ordinal: ordinal(o.self), data: o.self.hasData },
     ...peers
-      .filter((p) => !unknown.includes(p))
-      .map((p) => ({ name: p.name, ordinal: p.ordinal ?? Number.MAX_SAFE_INTEGER, data: holders.includes(p) })),
+      .filter((p) => !unknown.includes(p) && !holders.includes(p))
+      .map((p) => ({ name: p.name, ordinal: ordinal(p), data: false })),
+    ...holders.map((p) => ({ name: p.name, ordinal: ordinal(p), data: true })),
   ];
   const withData = candidates.filter((c) => c.data);
   const pool = withData.length ? withData : candidates;
   const chosen = pool.reduce((a, b) => (b.ordinal < a.ordinal || (b.ordinal === a.ordinal && b.name < a.name) ? b : a));
-  const blocking = withData.length
-    ? unknown.filter((p) => (p.ordinal ?? Number.MAX_SAFE_INTEGER) < chosen.ordinal)
-    : unknown;
+  const blocking = withData.length ? unknown.filter((p) => ordinal(p) < chosen.ordinal) : unknown;
   if (blocking.length) {
-    return wait([
-      ...reasons,
-      `first boot: waiting for ${blocking.map((p) => p.name).join(', ')} to report whether they have data`,
-    ]);
+    return wait([...reasons, `first boot: waiting for ${names(blocking)} to report whether they have data`]);
   }
   const basis = withData.length ? 'among the pods with data' : 'no pod has data; among all running pods';
   if (chosen.name === o.self.name) {
+    const blocked = emptyMasterBlocked(o);
+    if (blocked) return wait([...reasons, `first boot: this pod has the lowest ordinal, but ${blocked}`]);
     return {
       role: 'master',
       rule: 'first-boot',
-      reasons: [...reasons, `first boot: this pod has the lowest ordinal (${basis})`],
+      reasons: [...reasons, `first boot: this pod has the lowest ordinal (${basis})${startEmptyNote(o)}`],
     };
   }
+  const holder = holders.find((p) => p.name === chosen.name);
+  const state = holder && !isLive(holder) ? `, holds data and is not running yet` : '';
   return wait([
     ...reasons,
-    `first boot: ${chosen.name} has the lowest ordinal (${basis}); waiting for it to become master`,
+    `first boot: ${chosen.name} has the lowest ordinal (${basis})${state}; waiting for it to become master`,
   ]);
 }
 
@@ -246,40 +307,50 @@ export function summary(d: Decision): string {
   return `${head}: ${d.reasons[d.reasons.length - 1]}`;
 }
 
-/** What a Sentinel should monitor: the master the Sentinels agree on, else a live pod answering ROLE master. */
+/**
+ * What a Sentinel should monitor: the master a majority of the Sentinels agree on, else the one live pod answering
+ * ROLE master; of several, the master of record (the Lease is written by compare-and-swap), else the labelled one,
+ * so that the Sentinels start and the supervisors can heal the others.
+ */
 export function decideSentinelMaster(o: Observation): { master?: Address; reasons: string[] } {
-  const { failing, opinions } = tallySentinels(o.sentinels);
+  const known = Math.max(o.knownSentinels, o.sentinels.length);
+  const { failing, opinions, agreed } = tallySentinels(o.sentinels, sentinelsNeeded(o.quorum, known));
   if (failing.length) return { reasons: ['a failover is in progress; waiting for it to finish'] };
-  if (opinions.length > 1) {
-    return {
-      reasons: [`sentinels disagree about the master (${opinions.map((v) => addr(v.master)).join(', ')}); waiting`],
-    };
-  }
-  const [only] = opinions;
-  if (only && only.count >= Math.min(o.quorum, o.sentinels.length)) {
-    const r = o.roles[addr(only.master)];
+  if (agreed) {
+    const r = o.roles[addr(agreed.master)];
     if (r?.answered && r.role === 'master') {
       return {
-        master: only.master,
+        master: agreed.master,
         reasons: [
-          `sentinels ${only.count}/${o.sentinels.length} name ${describe(o, only.master)} as master; it answers ` +
-            `ROLE master`,
+          `sentinels ${agreed.count}/${known} name ${describe(o, agreed.master)} as master; it answers ROLE master`,
         ],
       };
     }
+  } else if (opinions.length > 1) {
+    return {
+      reasons: [`sentinels disagree about the master (${opinions.map((v) => addr(v.master)).join(', ')}); waiting`],
+    };
   }
   const live = o.pods.filter(isLive).filter((p) => {
     const r = o.roles[`${p.ip}:${o.redisPort}`];
     return r?.answered && r.role === 'master';
   });
+  const at = (p: LivePod) => ({ host: p.ip, port: o.redisPort });
   if (live.length === 1) {
-    return {
-      master: { host: live[0].ip, port: o.redisPort },
-      reasons: [`${live[0].name} (${live[0].ip}:${o.redisPort}) answers ROLE master`],
-    };
+    return { master: at(live[0]), reasons: [`${live[0].name} (${live[0].ip}:${o.redisPort}) answers ROLE master`] };
   }
   if (live.length > 1) {
-    return { reasons: [`several pods answer ROLE master (${live.map((p) => p.name).join(', ')}); waiting`] };
+    const recorded = live.find((p) => p.name === o.record?.pod);
+    const labelled = live.filter((p) => p.roleLabel === 'master');
+    const pick = recorded ?? (labelled.length === 1 ? labelled[0] : undefined);
+    if (pick) {
+      const why = recorded ? 'the master of record' : 'the one labelled master';
+      return {
+        master: at(pick),
+        reasons: [`several pods answer ROLE master (${names(live)}); ${pick.name} is ${why}, so it is monitored`],
+      };
+    }
+    return { reasons: [`several pods answer ROLE master (${names(live)}); waiting`] };
   }
   return { reasons: ['no pod answers ROLE master yet; waiting for a master to exist'] };
 }

@@ -4,6 +4,9 @@ export type Address = { host: string; port: number };
 export const addr = (a: Address) => `${a.host}:${a.port}`;
 export const sameAddress = (a: Address, b: Address) => a.host === b.host && a.port === b.port;
 
+/** The annotation an operator sets on a pod to let it start as an empty master (see PodView.startEmpty). */
+export const START_EMPTY_ANNOTATION = 'redis-ha-launcher/start-empty';
+
 /** A pod of the Redis set, as the Kubernetes API reports it. */
 export type PodView = {
   name: string;
@@ -18,6 +21,9 @@ export type PodView = {
   resourceVersion?: string;
   /** Name of the StatefulSet that controls the pod, if any. */
   owner?: string;
+  /** An operator annotated the pod `redis-ha-launcher/start-empty=true`: it may start as an empty master although
+   * peers have not reported their data (a peer gone for good, or OrderedReady's first boot). */
+  startEmpty?: boolean;
 };
 
 /** A pod with an address that is running and not being deleted: one that can answer. */
@@ -34,10 +40,24 @@ export type SentinelView = {
   failoverInProgress?: boolean;
 };
 
-/** What the reachable Sentinels say: who reports a failover in progress, and each named master with its count. */
-export function tallySentinels(sentinels: SentinelView[]): {
+/**
+ * How many Sentinels must name a master before the launcher trusts it: a majority of the known Sentinels (the
+ * Sentinel pods the API lists, reachable or not) and at least the quorum. That is what Sentinel itself needs to
+ * authorise a failover, so the minority side of a partition, which still names the old master, is never trusted.
+ */
+export const sentinelsNeeded = (quorum: number, known: number) => Math.max(quorum, Math.floor(known / 2) + 1);
+
+/**
+ * What the reachable Sentinels say: who reports a failover in progress, each named master with its count, and the
+ * one named by at least `need` of them (a majority: at most one can be), however many others lag behind.
+ */
+export function tallySentinels(
+  sentinels: SentinelView[],
+  need = Infinity,
+): {
   failing: Address[];
   opinions: { master: Address; count: number }[];
+  agreed?: { master: Address; count: number };
 } {
   const reachable = sentinels.filter((s) => s.reachable);
   const opinions = new Map<string, { master: Address; count: number }>();
@@ -49,6 +69,7 @@ export function tallySentinels(sentinels: SentinelView[]): {
   return {
     failing: reachable.filter((s) => s.failoverInProgress).map((s) => s.sentinel),
     opinions: [...opinions.values()],
+    agreed: [...opinions.values()].find((v) => v.count >= need),
   };
 }
 
@@ -59,7 +80,7 @@ export type RoleAnswer =
   | { answered: true; role: 'slave'; master: Address; linkState: string; offset: number }
   | { answered: true; role: 'sentinel' };
 
-/** Which pod was master last, kept in a Lease that survives pod deletion. */
+/** Which pod was master last, kept in a Lease that survives pod deletion; pod '' when the Lease has no holder. */
 export type MasterRecord = { pod: string; ip?: string; resourceVersion?: string };
 
 export type Observation = {
@@ -68,11 +89,15 @@ export type Observation = {
   quorum: number;
   pods: PodView[];
   sentinels: SentinelView[];
+  /** How many Sentinel pods the API lists (reachable or not): the majority is counted from these. */
+  knownSentinels: number;
   /** ROLE answers keyed by "host:port", for every Sentinel-named master and every live pod. */
   roles: Record<string, RoleAnswer>;
   record: MasterRecord | null;
   /** spec.replicas of the StatefulSet that owns this pod, when it can be read: which ordinals will exist. */
   setSize?: number;
+  /** Why spec.replicas could not be read although the pod has a StatefulSet (then which peers exist is unknown). */
+  setSizeUnknown?: string;
 };
 
 export type Rule = 'sentinels' | 'live-master' | 'master-of-record' | 'first-boot';

@@ -2,8 +2,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from './config.ts';
-import { withTimeout, type Kube } from './kube/api.ts';
-import { listPods, sentinelAddresses } from './kube/pods.ts';
+import { apiFailure, withTimeout, type Kube } from './kube/api.ts';
+import { listPods, sentinelTargets } from './kube/pods.ts';
 import { readRecord } from './kube/record.ts';
 import { addr, isLive, ordinalOf, type Address, type Observation } from './model.ts';
 import { askRole, askSentinel, probeOptions } from './redis.ts';
@@ -25,14 +25,17 @@ export async function dataDirHasData(dir: string): Promise<boolean> {
   }
 }
 
-/** spec.replicas of the StatefulSet owning this pod; undefined when there is none or it cannot be read (RBAC). */
-async function setSize(kube: Kube, owner: string | undefined): Promise<number | undefined> {
-  if (!owner) return undefined;
+/**
+ * spec.replicas of the StatefulSet owning this pod: which ordinals will exist. Nothing when the pod has no
+ * StatefulSet; `unknown` (with the reason) when it has one that cannot be read (RBAC, API errors): never "gone".
+ */
+async function setSize(kube: Kube, owner: string | undefined): Promise<{ setSize?: number; setSizeUnknown?: string }> {
+  if (!owner) return {};
   try {
     const sts = await kube.apps.readNamespacedStatefulSet({ name: owner, namespace: kube.namespace }, withTimeout());
-    return sts.spec?.replicas ?? 1;
-  } catch {
-    return undefined;
+    return { setSize: sts.spec?.replicas ?? 1 };
+  } catch (e) {
+    return { setSizeUnknown: `reading StatefulSet ${owner}: ${apiFailure(e).message}` };
   }
 }
 
@@ -44,9 +47,8 @@ export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise
   ]);
   const self = pods.find((p) => p.name === c.podName);
   const probe = probeOptions(c);
-  const sentinels = await Promise.all(
-    (await sentinelAddresses(c, kube, pods)).map((s) => askSentinel(s, c.masterSet, probe)),
-  );
+  const known = await sentinelTargets(c, kube, pods);
+  const sentinels = await Promise.all(known.addresses.map((s) => askSentinel(s, c.masterSet, probe)));
   const targets = new Map<string, Address>();
   for (const s of sentinels) if (s.master) targets.set(addr(s.master), s.master);
   for (const p of pods.filter(isLive)) targets.set(`${p.ip}:${c.redisPort}`, { host: p.ip, port: c.redisPort });
@@ -60,8 +62,9 @@ export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise
     quorum: c.quorum,
     pods,
     sentinels,
+    knownSentinels: known.known,
     roles: Object.fromEntries(answers),
     record,
-    setSize: size,
+    ...size,
   };
 }

@@ -1,14 +1,15 @@
 // What the supervisor should do about this pod right now, and whether it is ready: pure functions of what it
 // observed. The rules:
 //   - a pod may label itself `slave` whenever Redis says it is a replica;
-//   - it may label itself `master` only when a quorum of Sentinels names it master (never a second master label:
-//     the act step removes `master` from every other pod first);
-//   - Redis says master but a quorum of Sentinels names another master that answers ROLE master: this pod is a
+//   - it may label itself `master` only when a majority of the known Sentinels names it master (never a second
+//     master label: the act step removes `master` from every other pod first);
+//   - Redis says master but a majority of the Sentinels names another master that answers ROLE master: this pod is a
 //     stale master (split brain) and becomes a replica of the real one;
 //   - during a failover, or when the Sentinels disagree, nothing is touched.
 import {
   addr,
   sameAddress,
+  sentinelsNeeded,
   tallySentinels,
   type Address,
   type RoleAnswer,
@@ -19,6 +20,8 @@ import {
 export type SupervisorView = {
   self: Address;
   quorum: number;
+  /** How many Sentinel pods the API lists: trust needs a majority of them. */
+  knownSentinels: number;
   local: RoleAnswer;
   label?: string;
   sentinels: SentinelView[];
@@ -31,24 +34,29 @@ export type Action =
   | { kind: 'label'; value: 'master' | 'slave'; reason: string }
   | { kind: 'heal'; master: Address; reason: string };
 
-/** The master a quorum of reachable Sentinels names, if they agree and no failover is running. */
+/**
+ * The master a majority of the known Sentinels (and at least the quorum) names, unless a failover is running. One
+ * lagging Sentinel does not stand in the way of a majority; Sentinels that disagree with no majority do.
+ */
 export function sentinelMaster(
   sentinels: SentinelView[],
   quorum: number,
-): { master?: Address; busy?: string; count: number } {
-  const { failing, opinions } = tallySentinels(sentinels);
-  if (failing.length) return { busy: 'a failover is in progress', count: 0 };
+  knownSentinels: number,
+): { master?: Address; busy?: string; count: number; need: number; known: number } {
+  const known = Math.max(knownSentinels, sentinels.length);
+  const need = sentinelsNeeded(quorum, known);
+  const { failing, opinions, agreed } = tallySentinels(sentinels, need);
+  if (failing.length) return { busy: 'a failover is in progress', count: 0, need, known };
+  if (agreed) return { master: agreed.master, count: agreed.count, need, known };
   if (opinions.length > 1) {
-    return { busy: `sentinels disagree (${opinions.map((v) => addr(v.master)).join(', ')})`, count: 0 };
+    return { busy: `sentinels disagree (${opinions.map((v) => addr(v.master)).join(', ')})`, count: 0, need, known };
   }
-  const [only] = opinions;
-  if (only && only.count >= quorum) return { master: only.master, count: only.count };
-  return { count: only?.count ?? 0 };
+  return { count: opinions[0]?.count ?? 0, need, known };
 }
 
 export function reconcile(v: SupervisorView): Action {
   if (!v.local.answered) return { kind: 'none', reason: 'Redis does not answer' };
-  const s = sentinelMaster(v.sentinels, v.quorum);
+  const s = sentinelMaster(v.sentinels, v.quorum, v.knownSentinels);
   if (v.local.role === 'slave') {
     if (v.label !== 'slave') {
       return {
@@ -65,8 +73,8 @@ export function reconcile(v: SupervisorView): Action {
     return {
       kind: 'none',
       reason:
-        `Redis is master; only ${s.count} sentinel(s) name a master (quorum ${v.quorum}), so the label stays ` +
-        `${v.label ?? '(none)'}`,
+        `Redis is master; only ${s.count} of ${s.known} known sentinels name a master (${s.need} needed), so the ` +
+        `label stays ${v.label ?? '(none)'}`,
     };
   }
   if (sameAddress(s.master, v.self)) {
@@ -100,6 +108,7 @@ export function redisReadiness(
   facts: InfoFacts | undefined,
   sentinels: SentinelView[],
   quorum: number,
+  knownSentinels: number,
 ): { ready: boolean; reason: string } {
   if (!facts) return { ready: false, reason: 'Redis does not answer INFO' };
   if (facts.loading) return { ready: false, reason: 'Redis is loading its dataset' };
@@ -111,7 +120,7 @@ export function redisReadiness(
     return { ready: true, reason: 'replica, link up, synced' };
   }
   if (facts.role === 'master') {
-    const s = sentinelMaster(sentinels, quorum);
+    const s = sentinelMaster(sentinels, quorum, knownSentinels);
     if (s.master && sameAddress(s.master, self)) {
       return { ready: true, reason: `master, confirmed by ${s.count} sentinels` };
     }

@@ -5,7 +5,7 @@ import type { Config } from './config.ts';
 import { withTimeout, type Kube } from './kube/api.ts';
 import { PeriodicLoop } from './loop.ts';
 import { emitEvent } from './kube/events.ts';
-import { labelOnlyMaster, podView, sentinelAddresses, setRoleLabel } from './kube/pods.ts';
+import { labelOnlyMaster, podView, sentinelTargets, setRoleLabel } from './kube/pods.ts';
 import { writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
 import { setRole, type Metrics } from './metrics.ts';
@@ -25,6 +25,7 @@ export class RedisSupervisor extends PeriodicLoop {
   private lastRole?: string;
   private lastFull = 0;
   private lastSentence = '';
+  private knownSentinels = 1;
 
   constructor(c: Config, kube: Kube, metrics: Metrics) {
     super();
@@ -35,11 +36,18 @@ export class RedisSupervisor extends PeriodicLoop {
     this.self = { host: c.podIp, port: c.redisPort };
   }
 
-  private async sentinelViews(): Promise<SentinelView[]> {
-    const addrs = await sentinelAddresses(this.c, this.kube).catch(() => [
-      { host: this.c.podIp, port: this.c.sentinelPort },
-    ]);
-    return Promise.all(addrs.map((s) => askSentinel(s, this.c.masterSet, probeOptions(this.c))));
+  /** Every Sentinel's answer, and how many Sentinel pods there are (the last count when the API fails). */
+  private async sentinelViews(): Promise<{ views: SentinelView[]; known: number }> {
+    const own = { host: this.c.podIp, port: this.c.sentinelPort };
+    const targets = await sentinelTargets(this.c, this.kube).catch(() => ({
+      addresses: [own],
+      known: this.knownSentinels,
+    }));
+    this.knownSentinels = targets.known;
+    const views = await Promise.all(
+      targets.addresses.map((s) => askSentinel(s, this.c.masterSet, probeOptions(this.c))),
+    );
+    return { views, known: targets.known };
   }
 
   /** Every second: ROLE; on a change, and every LAUNCHER_RECONCILE_MS, a full cycle. */
@@ -85,13 +93,13 @@ export class RedisSupervisor extends PeriodicLoop {
   /** One observe -> decide -> act cycle; ends in one logged sentence when something changed. */
   async cycle(local: RoleAnswer): Promise<Action> {
     const t0 = performance.now();
-    const [sentinels, pod] = await Promise.all([
+    const [{ views: sentinels, known }, pod] = await Promise.all([
       this.sentinelViews(),
       this.kube.core
         .readNamespacedPod({ name: this.c.podName, namespace: this.kube.namespace }, withTimeout())
         .then(podView),
     ]);
-    const named = sentinelMaster(sentinels, this.c.quorum).master;
+    const named = sentinelMaster(sentinels, this.c.quorum, known).master;
     const namedMasterRole =
       named && !sameAddress(named, this.self) ? await askRole(named, probeOptions(this.c)) : undefined;
     if (local.answered && local.role === 'master') this.metrics.lag.set(0);
@@ -102,6 +110,7 @@ export class RedisSupervisor extends PeriodicLoop {
     const action = reconcile({
       self: this.self,
       quorum: this.c.quorum,
+      knownSentinels: known,
       local,
       label: pod.roleLabel,
       sentinels,
@@ -157,7 +166,10 @@ export class RedisSupervisor extends PeriodicLoop {
   }
 
   async readiness(): Promise<{ ok: boolean; reason: string }> {
-    return redisReadinessCheck(this.c, await this.sentinelViews());
+    const { views, known } = await this.sentinelViews();
+    const r = await redisReadinessCheck(this.c, views, known);
+    this.metrics.ready.set(r.ok ? 1 : 0);
+    return r;
   }
 
   /** Without a new master, the paused writes go on here before Redis saves and stops (SIGTERM). */
@@ -165,9 +177,17 @@ export class RedisSupervisor extends PeriodicLoop {
     await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
   }
 
-  /** SIGTERM: a master with an in-sync replica asks Sentinel to fail over and waits (bounded) until it has. */
+  /**
+   * SIGTERM: a master with an in-sync replica asks Sentinel to fail over and waits until a majority of the Sentinels
+   * names another master. The whole step, from the signal on, fits in HANDOVER_TIMEOUT_MS (supervise() cuts it off
+   * there too), and nothing on this path waits for an Event.
+   */
   async handover(): Promise<void> {
-    const local = await askRole(this.local, probeOptions(this.c));
+    const t0 = Date.now();
+    const deadline = t0 + this.c.handoverTimeoutMs;
+    const left = () => Math.max(1, deadline - Date.now());
+    const opts = () => ({ ...probeOptions(this.c), timeoutMs: Math.min(this.c.probeTimeoutMs, left()) });
+    const local = await askRole(this.local, opts());
     if (!local.answered || local.role !== 'master') return;
     this.stop();
     if (local.replicas.length === 0) {
@@ -175,20 +195,23 @@ export class RedisSupervisor extends PeriodicLoop {
       this.metrics.handovers.inc({ result: 'skipped' });
       return;
     }
-    const t0 = Date.now();
     const own = { host: this.c.podIp, port: this.c.sentinelPort };
-    const others = (await sentinelAddresses(this.c, this.kube).catch(() => [])).filter((s) => !sameAddress(s, own));
+    const targets = await sentinelTargets(this.c, this.kube).catch(() => ({ addresses: [], known: 1 }));
+    const others = targets.addresses.filter((s) => !sameAddress(s, own));
+    const failed = (why: string, result: 'failed' | 'timeout') => {
+      log.warn(`handover: ${why}; stopping anyway`);
+      this.metrics.handovers.inc({ result });
+      void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'HandoverFailed', why);
+    };
     // Writes are paused (they block, then fail on what is by then a replica) so that no write is acknowledged by
     // this master and a not-yet-reconfigured replica after Sentinel has promoted another one.
-    await withRedis(this.local, probeOptions(this.c), (r) =>
-      r.call('CLIENT', 'PAUSE', String(this.c.handoverTimeoutMs + 5000), 'WRITE'),
-    ).catch((e: Error) => log.warn(`handover: CLIENT PAUSE failed: ${e.message}`));
+    await withRedis(this.local, opts(), (r) => r.call('CLIENT', 'PAUSE', String(left() + 5000), 'WRITE')).catch(
+      (e: Error) => log.warn(`handover: CLIENT PAUSE failed: ${e.message}`),
+    );
     let asked: Address | undefined;
     for (const s of [...others, own]) {
       try {
-        await withRedis(s, { ...probeOptions(this.c), password: undefined }, (r) =>
-          r.call('SENTINEL', 'FAILOVER', this.c.masterSet),
-        );
+        await withRedis(s, { ...opts(), password: undefined }, (r) => r.call('SENTINEL', 'FAILOVER', this.c.masterSet));
         asked = s;
         break;
       } catch (e) {
@@ -200,33 +223,21 @@ export class RedisSupervisor extends PeriodicLoop {
     }
     if (!asked) {
       await this.unpause();
-      log.warn('handover: no Sentinel accepted SENTINEL FAILOVER; stopping anyway');
-      this.metrics.handovers.inc({ result: 'failed' });
-      void emitEvent(
-        this.kube,
-        { name: this.c.podName },
-        'Warning',
-        'HandoverFailed',
-        'no Sentinel accepted SENTINEL FAILOVER',
-      );
-      return;
+      return failed('no Sentinel accepted SENTINEL FAILOVER', 'failed');
     }
-    log.info(`handover: asked Sentinel ${addr(asked)} to fail over; waiting up to ${this.c.handoverTimeoutMs} ms`);
-    const deadline = t0 + this.c.handoverTimeoutMs;
+    log.info(`handover: asked Sentinel ${addr(asked)} to fail over; waiting up to ${left()} ms`);
     while (Date.now() < deadline) {
-      const views = await Promise.all(others.map((s) => askSentinel(s, this.c.masterSet, probeOptions(this.c))));
+      const views = await Promise.all(others.map((s) => askSentinel(s, this.c.masterSet, opts())));
       if (views.every((v) => !v.reachable)) {
         await this.unpause();
-        log.warn('handover: no other Sentinel answers any more (the whole set is stopping?); stopping Redis now');
-        this.metrics.handovers.inc({ result: 'failed' });
-        return;
+        return failed('no other Sentinel answers any more (the whole set is stopping?)', 'failed');
       }
-      const m = sentinelMaster(views, Math.min(this.c.quorum, Math.max(1, others.length))).master;
+      const m = sentinelMaster(views, this.c.quorum, targets.known).master;
       if (m && !sameAddress(m, this.self)) {
         const took = Date.now() - t0;
         log.info(`handover: the sentinels now name ${addr(m)} after ${took} ms; stopping Redis`);
         this.metrics.handovers.inc({ result: 'done' });
-        await emitEvent(
+        void emitEvent(
           this.kube,
           { name: this.c.podName },
           'Normal',
@@ -235,18 +246,10 @@ export class RedisSupervisor extends PeriodicLoop {
         );
         return;
       }
-      await sleep(100);
+      await sleep(Math.min(100, left()));
     }
     await this.unpause();
-    log.warn(`handover: no new master within ${this.c.handoverTimeoutMs} ms; stopping anyway`);
-    this.metrics.handovers.inc({ result: 'timeout' });
-    void emitEvent(
-      this.kube,
-      { name: this.c.podName },
-      'Warning',
-      'HandoverFailed',
-      `no new master within ${this.c.handoverTimeoutMs} ms`,
-    );
+    failed(`no new master within ${this.c.handoverTimeoutMs} ms`, 'timeout');
   }
 }
 
@@ -265,6 +268,7 @@ export async function redisLiveness(c: Config): Promise<{ ok: boolean; reason: s
 export async function redisReadinessCheck(
   c: Config,
   sentinels: SentinelView[],
+  knownSentinels: number,
 ): Promise<{ ok: boolean; reason: string }> {
   let facts;
   try {
@@ -272,6 +276,6 @@ export async function redisReadinessCheck(
   } catch {
     /* not answering */
   }
-  const r = redisReadiness({ host: c.podIp, port: c.redisPort }, facts, sentinels, c.quorum);
+  const r = redisReadiness({ host: c.podIp, port: c.redisPort }, facts, sentinels, c.quorum, knownSentinels);
   return { ok: r.ready, reason: r.reason };
 }

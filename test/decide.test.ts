@@ -52,6 +52,7 @@ function world(
     sentinels: [sentinel(0, undefined), sentinel(1, undefined), sentinel(2, undefined)],
     record: null,
     ...rest,
+    knownSentinels: rest.knownSentinels ?? (rest.sentinels ?? [0, 1, 2]).length,
     roles: Object.fromEntries(Object.entries(roles).map(([k, v]) => [`${ip(Number(k))}:${P}`, v])),
   };
 }
@@ -82,9 +83,101 @@ const scenarios: {
     expect: { role: 'wait', why: /redis-0 has the lowest ordinal.*waiting for it to become master/ },
   },
   {
-    name: 'first boot with OrderedReady: only this pod exists yet',
+    name: 'first boot, no StatefulSet (bare pods): only this pod exists -> master',
     obs: world(0, { hasData: false, pods: [pod(0, { data: 'empty' })], sentinels: [sentinel(0, undefined)] }),
     expect: { role: 'master', rule: 'first-boot', why: /lowest ordinal/ },
+  },
+  {
+    name: 'first boot with OrderedReady: only this empty pod exists, the StatefulSet wants 3 -> wait (peers unseen)',
+    obs: world(0, {
+      hasData: false,
+      pods: [pod(0, { data: 'empty', owner: 'redis' })],
+      sentinels: [sentinel(0, undefined)],
+      setSize: 3,
+    }),
+    expect: { role: 'wait', why: /redis-1, redis-2 .*not (been )?(seen|reported)/ },
+  },
+  {
+    name: 'first boot with OrderedReady and the start-empty annotation: the operator says go -> master',
+    obs: world(0, {
+      hasData: false,
+      pods: [pod(0, { data: 'empty', owner: 'redis', startEmpty: true })],
+      sentinels: [sentinel(0, undefined)],
+      setSize: 3,
+    }),
+    expect: { role: 'master', rule: 'first-boot', why: /start-empty/ },
+  },
+  {
+    name: 'volume replaced, peers Pending without IP, no record -> the empty pod waits (it would wipe them)',
+    obs: world(0, {
+      hasData: false,
+      pods: [
+        pod(0, { data: 'empty' }),
+        pod(1, { phase: 'Pending', ip: undefined, data: undefined }),
+        pod(2, { phase: 'Pending', ip: undefined, data: undefined }),
+      ],
+      setSize: 3,
+    }),
+    expect: { role: 'wait', why: /redis-1, redis-2 .*not (been )?(seen|reported)/ },
+  },
+  {
+    name: 'volume replaced, peers Pending without IP, record = this pod -> the empty pod waits',
+    obs: world(0, {
+      hasData: false,
+      record: { pod: 'redis-0' },
+      pods: [
+        pod(0, { data: 'empty' }),
+        pod(1, { phase: 'Pending', ip: undefined, data: undefined }),
+        pod(2, { phase: 'Pending', ip: undefined, data: undefined }),
+      ],
+      setSize: 3,
+    }),
+    expect: { role: 'wait', why: /redis-1, redis-2 .*not (been )?(seen|reported)/ },
+  },
+  {
+    name: 'a Pending peer that reported data earlier still holds data: the empty pod is never master',
+    obs: world(0, {
+      hasData: false,
+      pods: [pod(0, { data: 'empty' }), pod(1, { phase: 'Pending', ip: undefined }), pod(2, { data: 'empty' })],
+      setSize: 3,
+    }),
+    expect: {
+      role: 'wait',
+      why: /redis-1 has the lowest ordinal \(among the pods with data\), holds data and is not running/,
+    },
+  },
+  {
+    name: 'the StatefulSet cannot be read and the record pod is missing -> wait (unknown is not "gone")',
+    obs: world(0, { record: { pod: 'redis-1' }, pods: [pod(0), pod(2)], setSizeUnknown: 'HTTP 500' }),
+    expect: { role: 'wait', why: /StatefulSet cannot be read \(HTTP 500\); it may be being recreated/ },
+  },
+  {
+    name: 'a Lease without a holder is no record',
+    obs: world(0, { record: { pod: '', resourceVersion: '7' } }),
+    expect: { role: 'master', rule: 'first-boot', why: /there is no master of record/ },
+  },
+  {
+    name: 'partition, 5 pods: 2 of 5 Sentinels name this stale master -> not trusted; the record (moved) wins',
+    obs: world(0, {
+      pods: [pod(0), pod(1), pod(2), pod(3), pod(4)],
+      sentinels: [
+        sentinel(0, 0),
+        sentinel(1, 0),
+        sentinel(2, undefined),
+        sentinel(3, undefined),
+        sentinel(4, undefined),
+      ],
+      record: { pod: 'redis-3' },
+    }),
+    expect: { role: 'replica', master: 3, rule: 'master-of-record', why: /only 2\/5 sentinels .*3 needed/ },
+  },
+  {
+    name: 'one lagging Sentinel does not block boot when a majority agrees',
+    obs: world(1, {
+      sentinels: [sentinel(0, 0), sentinel(1, 0), sentinel(2, 2)],
+      roles: { 0: master([2]), 2: replicaOf(0) },
+    }),
+    expect: { role: 'replica', master: 0, rule: 'sentinels', why: /sentinels 2\/3 name redis-0/ },
   },
   {
     name: 'first boot: a peer has not reported its data yet -> wait, do not guess',
@@ -291,4 +384,38 @@ test('Sentinel mode monitors the agreed master, else a live master, else waits',
   const none = decideSentinelMaster(world(0, {}));
   assert.equal(none.master, undefined);
   assert.match(none.reasons[0], /no pod answers ROLE master yet/);
+});
+
+test('divergent views: each pod decides on its own partial, late view; an empty pod never becomes master over data', () => {
+  // Ground truth: which of the 3 pods hold data. Each pod sees every peer in one of several untidy ways: Pending
+  // without an IP, not created yet, Running with its data annotation not written yet, or as it is.
+  const seen = ['pending', 'missing', 'late', 'true'] as const;
+  let masters = 0;
+  for (let truth = 0; truth < 8; truth++) {
+    const has = (i: number) => Boolean(truth & (1 << i));
+    for (let views = 0; views < 4 ** 6; views++) {
+      for (const self of [0, 1, 2]) {
+        const peers = [0, 1, 2].filter((i) => i !== self);
+        const pods = [pod(self, { data: has(self) ? 'present' : 'empty', owner: 'redis' })];
+        peers.forEach((i, k) => {
+          const how = seen[(views >> (2 * (k + 2 * self))) & 3];
+          if (how === 'missing') return;
+          const data = has(i) ? 'present' : 'empty';
+          if (how === 'pending')
+            pods.push(pod(i, { phase: 'Pending', ip: undefined, data: undefined, owner: 'redis' }));
+          else pods.push(pod(i, { data: how === 'late' ? undefined : data, owner: 'redis' }));
+        });
+        for (const record of [null, { pod: `redis-${self}` }, { pod: `redis-${peers[0]}` }]) {
+          const d = decide(world(self, { hasData: has(self), pods, record, setSize: 3 }));
+          if (d.role !== 'master') continue;
+          masters++;
+          assert.ok(
+            has(self) || ![0, 1, 2].some(has),
+            `redis-${self} (empty) became master over data (truth ${truth}): ${summary(d)}`,
+          );
+        }
+      }
+    }
+  }
+  assert.ok(masters > 0, 'some views do make a master');
 });

@@ -22,7 +22,10 @@ const replicaOf = (m: typeof self): RoleAnswer => ({
   offset: 1,
 });
 
-const cases: [string, Parameters<typeof reconcile>[0], string, RegExp][] = [
+type View = Parameters<typeof reconcile>[0];
+/** A case's view; the known Sentinels default to those listed (every Sentinel pod answered). */
+type Case = Omit<View, 'knownSentinels'> & { knownSentinels?: number };
+const cases: [string, Case, string, RegExp][] = [
   [
     'replica with a wrong label -> label slave',
     { self, quorum: 2, local: replicaOf(other), label: 'master', sentinels: [s(other), s(other)] },
@@ -45,7 +48,7 @@ const cases: [string, Parameters<typeof reconcile>[0], string, RegExp][] = [
     'master without a Sentinel quorum -> the label is left alone',
     { self, quorum: 2, local: master, label: undefined, sentinels: [s(self), s(null, { reachable: false })] },
     'none',
-    /only 1 sentinel/,
+    /only 1 of 2 known sentinels name a master/,
   ],
   [
     'stale master: quorum names another that answers master -> heal',
@@ -86,6 +89,26 @@ const cases: [string, Parameters<typeof reconcile>[0], string, RegExp][] = [
     /disagree/,
   ],
   [
+    'minority side of a partition: 2 of 5 known Sentinels name this master -> the label is left alone',
+    { self, quorum: 2, knownSentinels: 5, local: master, label: 'slave', sentinels: [s(self), s(self)] },
+    'none',
+    /only 2 of 5 known sentinels name a master \(3 needed\)/,
+  ],
+  [
+    'one lagging Sentinel does not block the heal when a majority names the real master',
+    {
+      self,
+      quorum: 2,
+      knownSentinels: 3,
+      local: master,
+      label: 'master',
+      sentinels: [s(other), s(other), s(self)],
+      namedMasterRole: master,
+    },
+    'heal',
+    /2 sentinels name 10\.0\.0\.11:6379/,
+  ],
+  [
     'Redis does not answer -> nothing',
     { self, quorum: 2, local: { answered: false }, label: 'master', sentinels: [s(self), s(self)] },
     'none',
@@ -95,7 +118,7 @@ const cases: [string, Parameters<typeof reconcile>[0], string, RegExp][] = [
 
 for (const [name, view, want, why] of cases) {
   test(name, () => {
-    const a = reconcile(view);
+    const a = reconcile({ ...view, knownSentinels: view.knownSentinels ?? view.sentinels.length });
     assert.equal(a.kind === 'label' ? `label:${a.value}` : a.kind, want);
     assert.match(a.reason, why);
     if (a.kind === 'heal') assert.deepEqual(a.master, other);
@@ -106,21 +129,24 @@ test('the master the Sentinels agree on is never demoted', () => {
   const a = reconcile({
     self,
     quorum: 2,
+    knownSentinels: 3,
     local: master,
     label: 'master',
     sentinels: [s(self), s(self), s(other)],
     namedMasterRole: master,
   });
   assert.equal(a.kind, 'none');
+  assert.deepEqual(sentinelMaster([s(self), s(self), s(other)], 2, 3).master, self, 'a majority names it');
   assert.equal(
-    sentinelMaster([s(self), s(self), s(other)], 2).busy,
+    sentinelMaster([s(self), s(other)], 1, 2).busy,
     'sentinels disagree (10.0.0.10:6379, 10.0.0.11:6379)',
+    'no majority: nothing is trusted',
   );
 });
 
 test('readiness: replicas only when synced; masters only when the Sentinels confirm them', () => {
   const r = (facts: Parameters<typeof redisReadiness>[1], sentinels: SentinelView[] = [s(self), s(self)]) =>
-    redisReadiness(self, facts, sentinels, 2);
+    redisReadiness(self, facts, sentinels, 2, sentinels.length);
   assert.deepEqual(r({ role: 'slave', masterLinkStatus: 'down', syncInProgress: true, loading: false }), {
     ready: false,
     reason: 'replica link is down',
@@ -131,6 +157,12 @@ test('readiness: replicas only when synced; masters only when the Sentinels conf
   assert.equal(r({ role: 'master', loading: false }).ready, true);
   assert.equal(r({ role: 'master', loading: false }, [s(other), s(other)]).ready, false);
   assert.equal(r(undefined).ready, false);
+  // A majority of the known Sentinels, not the quorum of those that answer.
+  assert.equal(redisReadiness(self, { role: 'master', loading: false }, [s(self), s(self)], 2, 5).ready, false);
+  assert.equal(
+    redisReadiness(self, { role: 'master', loading: false }, [s(self), s(self), s(other)], 2, 3).ready,
+    true,
+  );
 });
 
 test('a Sentinel reset would drop exactly the addresses no pod has', () => {

@@ -35,6 +35,14 @@ test('only one pod can create the record; a second create is refused', async () 
   assert.equal(rec?.pod, a ? 'redis-0' : 'redis-1');
 });
 
+test('a Lease without a holder is a record to claim at its resourceVersion, not a missing one to create', async () => {
+  api.put('leases', { metadata: { name: 'r-empty', namespace: 'redis' }, spec: { holderIdentity: '' } });
+  const seen = await readRecord(kube, 'r-empty');
+  assert.ok(seen, 'the Lease exists, so the observation must carry its resourceVersion');
+  assert.equal(await claimRecord(kube, 'r-empty', 'redis-0', '10.0.0.10', seen), true);
+  assert.equal((await readRecord(kube, 'r-empty'))?.pod, 'redis-0');
+});
+
 test('claiming an existing record succeeds only at the resourceVersion the decision observed', async () => {
   await createRecord(kube, 'r2', 'redis-7', '10.0.0.17');
   const seen = await readRecord(kube, 'r2');

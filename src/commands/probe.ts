@@ -15,7 +15,10 @@ export async function probe(
   let r: { ok: boolean; reason: string };
   if (c.sentinelMode) r = kind === 'readiness' ? await sentinelReadiness(c) : await sentinelLiveness(c);
   else if (kind === 'liveness') r = await redisLiveness(c);
-  else r = await redisReadinessCheck(c, (await observe(c, kube, true)).sentinels);
+  else {
+    const o = await observe(c, kube, true);
+    r = await redisReadinessCheck(c, o.sentinels, o.knownSentinels);
+  }
   out(`${kind}: ${r.ok ? 'ok' : 'not ok'}: ${r.reason}`);
   return r.ok ? 0 : 1;
 }

@@ -6,10 +6,10 @@ import { isIP } from 'node:net';
 import type { Config } from '../config.ts';
 import { apiFailure, isPermanent, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
-import { labelOnlyMaster, listPods, sentinelAddresses } from '../kube/pods.ts';
+import { labelOnlyMaster, listPods, sentinelTargets } from '../kube/pods.ts';
 import { writeRecord } from '../kube/record.ts';
 import { log } from '../log.ts';
-import { addr, sameAddress, type Address, type PodView } from '../model.ts';
+import { addr, sameAddress, sentinelsNeeded, type Address, type PodView } from '../model.ts';
 import { askRole, probeOptions, sentinelMasterAddr } from '../redis.ts';
 
 export const EXIT_DONE = 0;
@@ -61,7 +61,10 @@ export function podFor(pods: PodView[], a: Address): PodView | undefined {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls the Sentinels until a quorum names `to` (confirmed), a quorum names another (stale), or time runs out. */
+/**
+ * Polls the Sentinels until a majority of the known ones names `to` (confirmed), a majority names another (stale),
+ * or time runs out.
+ */
 async function confirm(
   c: Config,
   kube: Kube,
@@ -69,15 +72,15 @@ async function confirm(
   ms: number,
 ): Promise<{ verdict: 'confirmed' | 'stale' | 'unconfirmed'; text: string }> {
   const deadline = Date.now() + ms;
-  const sentinels = await sentinelAddresses(c, kube);
+  const { addresses: sentinels, known } = await sentinelTargets(c, kube);
+  const need = sentinelsNeeded(c.quorum, known);
   for (;;) {
-    const need = Math.min(c.quorum, Math.max(1, sentinels.length));
     const answers = await Promise.all(sentinels.map((s) => sentinelMasterAddr(s, c.masterSet, probeOptions(c))));
     const named = answers.filter((a): a is Address => Boolean(a));
     const agree = named.filter((a) => sameAddress(a, to)).length;
     const others = [...new Set(named.filter((a) => !sameAddress(a, to)).map(addr))];
     const rest = others.length ? `; others name ${others.join(', ')}` : '';
-    let text = `${agree}/${sentinels.length} sentinels name ${addr(to)}${rest}`;
+    let text = `${agree}/${known} sentinels name ${addr(to)}${rest} (${need} needed)`;
     if (agree >= need) {
       const role = await askRole(to, probeOptions(c));
       if (role.answered && role.role === 'master') {

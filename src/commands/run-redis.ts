@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
 import { annotateData, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
-import { claimRecord, writeRecord } from '../kube/record.ts';
+import { claimRecord } from '../kube/record.ts';
 import { log } from '../log.ts';
 import type { Decision, MasterRecord } from '../model.ts';
 import { dataDirHasData, observe } from '../observe.ts';
@@ -21,8 +21,17 @@ const RETRY_MS = 1000;
 const LOG_EVERY_MS = 5000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Observes and decides until the decision is master or replica; null when the wait timeout runs out. */
-async function settle(c: Config, kube: Kube, hasData: boolean): Promise<Exclude<Decision, { role: 'wait' }> | null> {
+/**
+ * Observes and decides until the decision is master or replica; null when the wait timeout runs out. Every master
+ * decision, whatever rule made it, takes effect only through a compare-and-swap on the master of record (the Lease
+ * at the resourceVersion this observation saw): two launchers deciding on different views cannot both start as
+ * master; the one that loses decides again.
+ */
+export async function settle(
+  c: Config,
+  kube: Kube,
+  hasData: boolean,
+): Promise<Exclude<Decision, { role: 'wait' }> | null> {
   const deadline = Date.now() + c.waitTimeoutMs;
   let lastLog = 0;
   let lastText = '';
@@ -36,8 +45,7 @@ async function settle(c: Config, kube: Kube, hasData: boolean): Promise<Exclude<
     } catch (e) {
       d = { role: 'wait', reasons: [`cannot observe the cluster: ${apiFailure(e).message}`] };
     }
-    if (d.role === 'master' && d.rule === 'first-boot') {
-      // The record is the tie-breaker: only the pod that creates it (or replaces the unusable one it saw) is master.
+    if (d.role === 'master') {
       if (await claimRecord(kube, c.masterRecord, c.podName, c.podIp, record).catch(() => false)) return d;
       d = {
         role: 'wait',
@@ -66,20 +74,29 @@ async function settle(c: Config, kube: Kube, hasData: boolean): Promise<Exclude<
   }
 }
 
-/** Once Redis answers, the pod's label tells what it is: master only when the decision made it master. */
-async function labelWhenUp(c: Config, kube: Kube, d: Exclude<Decision, { role: 'wait' }>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
+/**
+ * Once Redis answers PING (however long it loads), the pod's label tells what it is: master only when the decision
+ * made it master (the record was claimed when it was decided). Nothing is written for a Redis that exited first:
+ * false then.
+ */
+async function labelWhenUp(
+  c: Config,
+  kube: Kube,
+  d: Exclude<Decision, { role: 'wait' }>,
+  exited: () => boolean,
+): Promise<boolean> {
+  for (;;) {
+    if (exited()) return false;
     try {
       if ((await withRedis(localRedis(c), probeOptions(c), (r) => r.ping())) === 'PONG') break;
     } catch {
-      /* not up yet */
+      /* not up yet, or loading */
     }
     await sleep(100);
   }
+  if (exited()) return false;
   try {
     if (d.role === 'master') {
-      await writeRecord(kube, c.masterRecord, c.podName, c.podIp);
       const r = await labelOnlyMaster(kube, c.podSelector, c.podName);
       if (r.demoted.length) log.info(`removed the master label from ${r.demoted.join(', ')}`);
     } else {
@@ -89,6 +106,7 @@ async function labelWhenUp(c: Config, kube: Kube, d: Exclude<Decision, { role: '
   } catch (e) {
     log.warn(`could not label this pod: ${apiFailure(e).message}`);
   }
+  return !exited();
 }
 
 export async function runRedis(c: Config, kube: Kube): Promise<number> {
@@ -108,7 +126,9 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   await writeFileAtomic(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null));
   const metrics = createMetrics();
   const sup = new RedisSupervisor(c, kube, metrics);
-  const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover());
+  const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover(), c.handoverTimeoutMs);
+  let exited = false;
+  void child.done.then(() => (exited = true));
   if (c.httpPort) {
     await serveHttp(
       c.listenAddress,
@@ -124,7 +144,7 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
     d.role === 'master' ? 'StartingAsMaster' : 'StartingAsReplica',
     summary(d),
   );
-  void labelWhenUp(c, kube, d).then(() => sup.start(TICK_MS));
+  void labelWhenUp(c, kube, d, () => exited).then((up) => up && !exited && sup.start(TICK_MS));
   const code = await child.done;
   sup.stop();
   return code;

@@ -2,7 +2,7 @@
 // the redis-role label and the data-status annotation.
 import type * as k8s from '@kubernetes/client-node';
 import type { Config } from '../config.ts';
-import { isLive, ordinalOf, type Address, type PodView } from '../model.ts';
+import { isLive, ordinalOf, START_EMPTY_ANNOTATION, type Address, type PodView } from '../model.ts';
 import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
 
 export const ROLE_LABEL = 'redis-role';
@@ -11,6 +11,7 @@ export const DATA_ANNOTATION = 'redis-ha-launcher/data';
 export function podView(p: k8s.V1Pod): PodView {
   const labels = p.metadata?.labels ?? {};
   const data = p.metadata?.annotations?.[DATA_ANNOTATION];
+  const startEmpty = p.metadata?.annotations?.[START_EMPTY_ANNOTATION] === 'true';
   return {
     name: p.metadata?.name ?? '',
     ordinal: ordinalOf(p.metadata?.name ?? '', labels),
@@ -22,6 +23,7 @@ export function podView(p: k8s.V1Pod): PodView {
     data: data === 'present' || data === 'empty' ? data : undefined,
     resourceVersion: p.metadata?.resourceVersion,
     owner: p.metadata?.ownerReferences?.find((r) => r.kind === 'StatefulSet' && r.controller)?.name,
+    ...(startEmpty ? { startEmpty } : {}),
   };
 }
 
@@ -92,8 +94,15 @@ export async function annotateData(kube: Kube, name: string, hasData: boolean): 
   );
 }
 
-/** Where the set's Sentinels answer: the live Sentinel pods (the Redis pods themselves when Sentinel is a sidecar). */
-export async function sentinelAddresses(c: Config, kube: Kube, redisPods?: PodView[]): Promise<Address[]> {
+/**
+ * The set's Sentinels (the Redis pods themselves when Sentinel is a sidecar): where the live ones answer, and how
+ * many the API lists in all, reachable or not, from which a majority is counted.
+ */
+export async function sentinelTargets(
+  c: Config,
+  kube: Kube,
+  redisPods?: PodView[],
+): Promise<{ addresses: Address[]; known: number }> {
   const pods = c.sentinelSidecar && redisPods ? redisPods : await listPods(kube, c.sentinelSelector);
-  return pods.filter(isLive).map((p) => ({ host: p.ip, port: c.sentinelPort }));
+  return { addresses: pods.filter(isLive).map((p) => ({ host: p.ip, port: c.sentinelPort })), known: pods.length };
 }

@@ -5,7 +5,7 @@ import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
 
 const IP_ANNOTATION = 'redis-ha-launcher/master-ip';
 
-type Lease = { exists: false } | { exists: true; record: MasterRecord | null; resourceVersion?: string };
+type Lease = { exists: false } | { exists: true; record: MasterRecord; resourceVersion?: string };
 
 async function readLease(kube: Kube, name: string): Promise<Lease> {
   try {
@@ -15,7 +15,8 @@ async function readLease(kube: Kube, name: string): Promise<Lease> {
     return {
       exists: true,
       resourceVersion: rv,
-      record: pod ? { pod, ip: l.metadata?.annotations?.[IP_ANNOTATION], resourceVersion: rv } : null,
+      // A Lease without a holder is still there to be claimed at its resourceVersion: pod '' means no master.
+      record: { pod: pod ?? '', ip: l.metadata?.annotations?.[IP_ANNOTATION], resourceVersion: rv },
     };
   } catch (e) {
     if (apiFailure(e).code === 404) return { exists: false };
