@@ -25,6 +25,9 @@ export type SupervisorView = {
   local: RoleAnswer;
   label?: string;
   sentinels: SentinelView[];
+  /** This pod's name, and the pod the master of record names ('' for none; undefined when it was not read). */
+  podName?: string;
+  record?: string;
   /** ROLE of the master the Sentinels name (when it is not this pod). */
   namedMasterRole?: RoleAnswer;
 };
@@ -32,6 +35,7 @@ export type SupervisorView = {
 export type Action =
   | { kind: 'none'; reason: string }
   | { kind: 'label'; value: 'master' | 'slave'; reason: string }
+  | { kind: 'record'; reason: string }
   | { kind: 'heal'; master: Address; reason: string };
 
 /**
@@ -83,6 +87,12 @@ export function reconcile(v: SupervisorView): Action {
         kind: 'label',
         value: 'master',
         reason: `sentinels ${s.count} name this pod master but the label is ${v.label ?? '(none)'}`,
+      };
+    }
+    if (v.podName && v.record !== undefined && v.record !== v.podName) {
+      return {
+        kind: 'record',
+        reason: `master, confirmed by the sentinels, but the master of record names ${v.record || 'no pod'}`,
       };
     }
     return { kind: 'none', reason: 'master, confirmed by the sentinels; label is true' };

@@ -2,11 +2,12 @@
 // ROLE; on a change, and every LAUNCHER_RECONCILE_MS, it observes the Sentinels and the pod's label, decides with
 // reconcile() and acts (label, heal). On SIGTERM a master hands over before Redis stops.
 import type { Config } from './config.ts';
-import { withTimeout, type Kube } from './kube/api.ts';
+import { apiFailure, withTimeout, type Kube } from './kube/api.ts';
 import { PeriodicLoop } from './loop.ts';
 import { emitEvent } from './kube/events.ts';
-import { labelOnlyMaster, podView, sentinelTargets, setRoleLabel } from './kube/pods.ts';
-import { writeRecord } from './kube/record.ts';
+import { annotateData, labelOnlyMaster, podView, sentinelTargets, setRoleLabel } from './kube/pods.ts';
+import { dataDirHasData } from './observe.ts';
+import { readRecord, writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
 import { setRole, type Metrics } from './metrics.ts';
 import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
@@ -93,12 +94,23 @@ export class RedisSupervisor extends PeriodicLoop {
   /** One observe -> decide -> act cycle; ends in one logged sentence when something changed. */
   async cycle(local: RoleAnswer): Promise<Action> {
     const t0 = performance.now();
-    const [{ views: sentinels, known }, pod] = await Promise.all([
+    const [{ views: sentinels, known }, pod, record, hasData] = await Promise.all([
       this.sentinelViews(),
       this.kube.core
         .readNamespacedPod({ name: this.c.podName, namespace: this.kube.namespace }, withTimeout())
         .then(podView),
+      readRecord(this.kube, this.c.masterRecord).then(
+        (r) => r?.pod ?? '',
+        () => undefined,
+      ),
+      dataDirHasData(this.c.dataDir),
     ]);
+    // Peers decide on this annotation at their boot: it follows the data dir (e.g. after the first full sync).
+    if (pod.data !== (hasData ? 'present' : 'empty')) {
+      await annotateData(this.kube, this.c.podName, hasData).catch((e: unknown) =>
+        log.warn(`could not publish this pod's data status: ${apiFailure(e).message}`),
+      );
+    }
     const named = sentinelMaster(sentinels, this.c.quorum, known).master;
     const namedMasterRole =
       named && !sameAddress(named, this.self) ? await askRole(named, probeOptions(this.c)) : undefined;
@@ -114,6 +126,8 @@ export class RedisSupervisor extends PeriodicLoop {
       local,
       label: pod.roleLabel,
       sentinels,
+      podName: this.c.podName,
+      record,
       namedMasterRole,
     });
     this.metrics.decisionSeconds.set((performance.now() - t0) / 1000);
@@ -127,7 +141,10 @@ export class RedisSupervisor extends PeriodicLoop {
   private async act(a: Action): Promise<void> {
     if (a.kind === 'none') return;
     this.metrics.actions.inc({ action: a.kind === 'label' ? `label-${a.value}` : a.kind });
-    if (a.kind === 'label' && a.value === 'slave') {
+    if (a.kind === 'record') {
+      await writeRecord(this.kube, this.c.masterRecord, this.c.podName, this.c.podIp);
+      log.info(`master of record repaired: it names ${this.c.podName} again`);
+    } else if (a.kind === 'label' && a.value === 'slave') {
       await setRoleLabel(this.kube, this.c.podName, 'slave');
     } else if (a.kind === 'label') {
       const r = await labelOnlyMaster(this.kube, this.c.podSelector, this.c.podName);

@@ -66,6 +66,8 @@ const PROMETHEUS_LINE = new RegExp(
   `^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*|${METRIC} -?[0-9.e+-]+|${METRIC} (NaN|[+-]Inf))$`,
 );
 
+const DATA = 'redis-ha-launcher/data';
+
 describe('supervisor', () => {
   test('a lost promote (labels wrong on purpose) is corrected within the reconcile interval, one master', async (t) => {
     const master = c.labelledMasters()[0];
@@ -150,6 +152,13 @@ describe('supervisor', () => {
     assert.match(metrics, /^redis_ha_role\{role="master"\} 1$/m);
     assert.match((await http(replica, '/metrics')).text, /^redis_ha_role\{role="slave"\} 1$/m);
     assert.match(metrics, /^redis_ha_last_decision_duration_seconds /m);
+    assert.match(metrics, /^redis_ha_ready 1$/m, 'the ready gauge follows /readyz');
+    // Every pod booted empty and synced: the data annotation follows the data dir, not the state at start.
+    await waitFor(
+      'every pod reports data present',
+      () => [0, 1, 2].every((i) => api.getObject('pods', NS, `redis-${i}`)?.metadata.annotations?.[DATA] === 'present'),
+      15_000,
+    );
     const sentinelMetrics = await fetch(`http://${c.pod(master).ip}:8081/metrics`).then((r) => r.text());
     assert.match(sentinelMetrics, /^redis_ha_role\{role="sentinel"\} 1$/m);
     assert.equal((await fetch(`http://${c.pod(master).ip}:8081/readyz`)).status, 200);
