@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
+import { connectKube } from '../src/kube/api.ts';
+import { emitEvent } from '../src/kube/events.ts';
 import { setPodState, statefulSetPod } from './support/kube/kubelet.ts';
 import { KubeStandin } from './support/kube/server.ts';
 
@@ -75,4 +77,14 @@ test('label --overwrite, key- removal, and a conflict on a stale resource versio
   assert.notEqual(stale.exitCode, 0);
   assert.match(stale.stderr, /the object has been modified/);
   assert.equal(api.getObject('pods', NS, 'redis-2')!.metadata.labels!.x, '1');
+});
+
+test("kubectl describe pod shows the launcher's Events (they name the pod's uid)", { skip }, async () => {
+  process.env.KUBECONFIG = env.KUBECONFIG;
+  await emitEvent(connectKube(NS), { name: 'redis-0' }, 'Normal', 'StartingAsMaster', 'decided: master (a test)');
+  const r = await kubectl('describe', 'pod', 'redis-0');
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, /Normal\s+StartingAsMaster\s+.*redis-ha-launcher\s+decided: master \(a test\)/);
+  const ev = api.listObjects('events', NS).find((e) => e.reason === 'StartingAsMaster');
+  assert.equal(ev?.involvedObject.uid, api.getObject('pods', NS, 'redis-0')?.metadata.uid);
 });

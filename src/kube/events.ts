@@ -9,6 +9,15 @@ export type EventType = 'Normal' | 'Warning';
 const eventSuffix = (now: Date) =>
   (BigInt(now.getTime()) * 1_000_000n).toString(16) + Math.floor(Math.random() * 0xfff).toString(16);
 
+/**
+ * The pod's uid, which `kubectl describe pod` selects its Events by (involvedObject.uid). Read each time: Events
+ * are rare, and a pod recreated under the same name has a new uid.
+ */
+async function podUid(kube: Kube, name: string): Promise<string | undefined> {
+  const pod = await kube.core.readNamespacedPod({ name, namespace: kube.namespace }, withTimeout(3000));
+  return pod.metadata?.uid;
+}
+
 export async function emitEvent(
   kube: Kube,
   pod: { name: string; uid?: string },
@@ -18,6 +27,7 @@ export async function emitEvent(
 ): Promise<void> {
   const now = new Date();
   try {
+    const uid = pod.uid ?? (await podUid(kube, pod.name));
     await kube.core.createNamespacedEvent(
       {
         namespace: kube.namespace,
@@ -31,7 +41,7 @@ export async function emitEvent(
             kind: 'Pod',
             name: pod.name,
             namespace: kube.namespace,
-            ...(pod.uid ? { uid: pod.uid } : {}),
+            ...(uid ? { uid } : {}),
           },
           type,
           reason,
