@@ -160,6 +160,13 @@ export class RedisSupervisor extends PeriodicLoop {
       await withRedis(this.local, probeOptions(this.c), async (r) => {
         await r.call('REPLICAOF', a.master.host, String(a.master.port));
         await r.call('CONFIG', 'REWRITE').catch((e: Error) => log.warn(`CONFIG REWRITE failed: ${e.message}`));
+        // As Sentinel does when it reconfigures an instance: drop its clients (not this connection: SKIPME yes), so
+        // that those behind the master Service reconnect to the real master instead of getting READONLY for ever.
+        for (const type of ['normal', 'pubsub']) {
+          await r
+            .call('CLIENT', 'KILL', 'TYPE', type)
+            .catch((e: Error) => log.warn(`CLIENT KILL failed: ${e.message}`));
+        }
       });
       this.metrics.heals.inc();
       await setRoleLabel(this.kube, this.c.podName, 'slave');
