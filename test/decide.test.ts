@@ -386,7 +386,7 @@ test('Sentinel mode monitors the agreed master, else a live master, else waits',
   assert.match(none.reasons[0], /no pod answers ROLE master yet/);
 });
 
-test('divergent views: each pod decides on its own partial, late view; an empty pod never becomes master over data', () => {
+test('divergent views: each pod decides on its own partial, late view; no empty master over data', () => {
   // Ground truth: which of the 3 pods hold data. Each pod sees every peer in one of several untidy ways: Pending
   // without an IP, not created yet, Running with its data annotation not written yet, or as it is.
   const seen = ['pending', 'missing', 'late', 'true'] as const;
@@ -401,9 +401,11 @@ test('divergent views: each pod decides on its own partial, late view; an empty 
           const how = seen[(views >> (2 * (k + 2 * self))) & 3];
           if (how === 'missing') return;
           const data = has(i) ? 'present' : 'empty';
-          if (how === 'pending')
+          if (how === 'pending') {
             pods.push(pod(i, { phase: 'Pending', ip: undefined, data: undefined, owner: 'redis' }));
-          else pods.push(pod(i, { data: how === 'late' ? undefined : data, owner: 'redis' }));
+          } else {
+            pods.push(pod(i, { data: how === 'late' ? undefined : data, owner: 'redis' }));
+          }
         });
         for (const record of [null, { pod: `redis-${self}` }, { pod: `redis-${peers[0]}` }]) {
           const d = decide(world(self, { hasData: has(self), pods, record, setSize: 3 }));

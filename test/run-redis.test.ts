@@ -80,7 +80,7 @@ test('the master of record decides master only by compare-and-swap: a record mov
   }
 });
 
-test('a Redis that exits at start (bad extra config) ends the launcher with its code; no label, no record', async () => {
+test('a Redis that exits at start (bad extra config) ends the launcher with its code; no label', async () => {
   const ns = 'badconf';
   const bad = join(root, 'bad.conf');
   await writeFile(bad, 'this-is-not-a-directive yes\n');
