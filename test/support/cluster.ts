@@ -5,15 +5,29 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { DATA_ANNOTATION } from '../../src/kube/pods.ts';
 import { markTerminating, setPodState, statefulSetPod } from './kube/kubelet.ts';
-import type { KubeStandin } from './kube/server.ts';
+import type { Fault, KubeStandin } from './kube/server.ts';
+import { KubeletLog, manifestTemplate, PodKubelet, type PodTemplate } from './probes.ts';
 import { startProcess, type Started } from './processes.ts';
 import { ask, loopbackAddress } from './redis.ts';
 import { waitFor } from './wait.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 
-export type SimPod = { ordinal: number; name: string; ip: string; dir: string; redis?: Started; sentinel?: Started };
+export type SimPod = {
+  ordinal: number;
+  name: string;
+  ip: string;
+  dir: string;
+  redis?: Started;
+  sentinel?: Started;
+  /** With `probes`: the kubelet of the pod's current incarnation. */
+  kubelet?: PodKubelet;
+};
+
+/** How a pod's containers are stopped: the legacy 25 s, the manifest's terminationGracePeriodSeconds, or ms. */
+export type Grace = 'manifest' | number;
 
 export type ClusterOptions = {
   api: KubeStandin;
@@ -24,6 +38,15 @@ export type ClusterOptions = {
   launcher?: string;
   env?: Record<string, string>;
   log?: (pod: string, line: string) => void;
+  /**
+   * Run the kubelet's probes from manifests/statefulset.yaml against each pod (see probes.ts): readiness then comes
+   * only from the readiness probes, failing liveness/startup probes kill and restart containers, exited containers
+   * are restarted, and pod stops use the manifest's grace period. `timeScale` multiplies every period, timeout,
+   * delay, grace period and back-off (thresholds stay); `restartBackoff: false` restarts without CrashLoopBackOff.
+   */
+  probes?: { timeScale?: number; restartBackoff?: boolean };
+  /** Time scale of manifest durations (the grace period) when probes are off. Default 1. */
+  timeScale?: number;
 };
 
 export class LocalCluster {
@@ -34,6 +57,9 @@ export class LocalCluster {
   readonly selector: string;
   private kubeconfig = '';
   private readonly opts: ClusterOptions;
+  private template?: PodTemplate;
+  /** With `probes`: every probe result, kill, restart and readiness change of every pod. */
+  readonly kubelet = new KubeletLog();
 
   constructor(opts: ClusterOptions) {
     this.opts = opts;
@@ -46,8 +72,54 @@ export class LocalCluster {
 
   async init(): Promise<this> {
     this.kubeconfig = await this.api.writeKubeconfig(this.opts.root, { namespace: this.ns });
+    if (this.opts.probes) this.template = await manifestTemplate();
     this.setReplicas(0);
     return this;
+  }
+
+  get probing(): boolean {
+    return Boolean(this.opts.probes);
+  }
+
+  /** The multiplier applied to the manifest's durations. */
+  get timeScale(): number {
+    return this.opts.probes?.timeScale ?? this.opts.timeScale ?? 1;
+  }
+
+  /** The pod template of manifests/statefulset.yaml (probes, terminationGracePeriodSeconds). */
+  async podTemplate(): Promise<PodTemplate> {
+    this.template ??= await manifestTemplate();
+    return this.template;
+  }
+
+  /** The manifest's terminationGracePeriodSeconds in ms, scaled by timeScale. */
+  async terminationGraceMs(): Promise<number> {
+    return (await this.podTemplate()).terminationGracePeriodSeconds * 1000 * this.timeScale;
+  }
+
+  private async graceMs(grace: Grace | undefined): Promise<number> {
+    if (grace === undefined) return this.probing ? this.terminationGraceMs() : 25_000;
+    return grace === 'manifest' ? this.terminationGraceMs() : grace;
+  }
+
+  /** The API path of pod i, e.g. for fault rules. */
+  podPath(i: number): string {
+    return `/api/v1/namespaces/${this.ns}/pods/${this.sts}-${i}`;
+  }
+
+  /**
+   * The `redis-ha-launcher/data` annotation of pod i arrives late: each PATCH of that pod carrying the annotation
+   * reaches the API `ms` later (held before it is applied, and answered after). `times` such PATCHes (default all).
+   */
+  delayDataAnnotation(i: number, ms: number, times?: number): Fault {
+    return this.api.faults.add({
+      method: 'PATCH',
+      path: this.podPath(i),
+      body: JSON.stringify(DATA_ANNOTATION),
+      delayMs: ms,
+      delayWhen: 'request',
+      ...(times !== undefined ? { times } : {}),
+    });
   }
 
   /** The StatefulSet object, as `kubectl scale` leaves it: spec.replicas is how many ordinals will exist. */
@@ -111,11 +183,11 @@ export class LocalCluster {
     });
   }
 
-  /** Creates the Pod object (new IP) as the StatefulSet controller and kubelet would, then starts its containers. */
-  async startPod(i: number, opts: { newIp?: boolean; ready?: boolean } = {}): Promise<SimPod> {
+  /** The SimPod for ordinal i (a new IP unless kept), the StatefulSet's replicas and the data dir. */
+  private async claim(i: number, newIp: boolean | undefined): Promise<SimPod> {
     const prev = this.pods.get(i);
     const p: SimPod =
-      prev && !opts.newIp
+      prev && !newIp
         ? prev
         : {
             ordinal: i,
@@ -127,11 +199,72 @@ export class LocalCluster {
     const want = Math.max(...this.pods.keys()) + 1;
     if ((this.api.getObject('statefulsets', this.ns, this.sts)?.spec.replicas ?? 0) < want) this.setReplicas(want);
     await mkdir(join(p.dir, 'data'), { recursive: true });
-    if (!this.api.getObject('pods', this.ns, p.name)) {
-      this.api.put(
-        'pods',
-        statefulSetPod({ sts: this.sts, ordinal: i, namespace: this.ns, labels: { app: this.sts } }),
-      );
+    return p;
+  }
+
+  /** The Pod object as the StatefulSet controller creates it (Pending, no IP), if it does not exist yet. */
+  private ensurePodObject(p: SimPod) {
+    if (this.api.getObject('pods', this.ns, p.name)) return;
+    this.api.put(
+      'pods',
+      statefulSetPod({
+        sts: this.sts,
+        ordinal: p.ordinal,
+        namespace: this.ns,
+        labels: { app: this.sts },
+        containers: ['redis', 'sentinel'],
+        terminationGracePeriodSeconds: this.template?.terminationGracePeriodSeconds ?? 45,
+      }),
+    );
+  }
+
+  /**
+   * The Pod object exists but its containers do not run: Pending without a podIP, as while a volume attaches
+   * (scheduled, containers ContainerCreating) or, with `unscheduled`, before the scheduler binds it. startPod(i)
+   * later runs it (with the IP chosen here unless newIp).
+   */
+  async createPendingPod(i: number, opts: { newIp?: boolean; unscheduled?: boolean } = {}): Promise<SimPod> {
+    const p = await this.claim(i, opts.newIp);
+    this.ensurePodObject(p);
+    const pod = this.api.getObject('pods', this.ns, p.name)!;
+    if (opts.unscheduled) {
+      const { nodeName: _n, ...spec } = pod.spec;
+      this.api.put('pods', { ...pod, spec });
+    }
+    setPodState(this.api, this.ns, p.name, { phase: 'Pending', scheduled: !opts.unscheduled });
+    return p;
+  }
+
+  /**
+   * Creates the Pod object (new IP) as the StatefulSet controller and kubelet would, then starts its containers.
+   * A pod left Pending by createPendingPod is bound (if unscheduled), gets its IP and runs. With `probes`, the pod
+   * starts unready and `ready` is ignored: readiness comes from the readiness probes only.
+   */
+  async startPod(i: number, opts: { newIp?: boolean; ready?: boolean } = {}): Promise<SimPod> {
+    const p = await this.claim(i, opts.newIp);
+    this.ensurePodObject(p);
+    const pod = this.api.getObject('pods', this.ns, p.name)!;
+    if (!pod.spec.nodeName) this.api.put('pods', { ...pod, spec: { ...pod.spec, nodeName: 'node-1' } });
+    if (this.opts.probes) {
+      p.kubelet?.stop();
+      const template = await this.podTemplate();
+      p.kubelet = new PodKubelet({
+        api: this.api,
+        ns: this.ns,
+        pod: p.name,
+        ip: p.ip,
+        template,
+        timeScale: this.timeScale,
+        restartBackoff: this.opts.probes.restartBackoff,
+        log: this.kubelet,
+        start: (container) => this.launcher(p, container === 'sentinel'),
+        onStart: (container, s) => {
+          if (container === 'sentinel') p.sentinel = s;
+          else p.redis = s;
+        },
+      });
+      p.kubelet.start();
+      return p;
     }
     setPodState(this.api, this.ns, p.name, { phase: 'Running', podIP: p.ip, ready: opts.ready ?? true });
     p.redis = this.launcher(p, false);
@@ -139,9 +272,29 @@ export class LocalCluster {
     return p;
   }
 
-  /** What the kubelet's readiness probe does: the pod becomes Ready once its /readyz answers 200. */
+  /** The Pod object's Ready condition is True. */
+  isReady(i: number): boolean {
+    const pod = this.api.getObject('pods', this.ns, this.pod(i).name);
+    return pod?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ?? false;
+  }
+
+  /**
+   * What the kubelet's readiness probe does: the pod becomes Ready once its /readyz answers 200. With `probes`,
+   * waits until the readiness probes have made the Pod Ready (this sets nothing).
+   */
   async waitReady(i: number, ms = 60_000): Promise<void> {
     const p = this.pod(i);
+    if (this.opts.probes) {
+      try {
+        await waitFor(`${p.name} Ready (readiness probes)`, () => this.isReady(i), ms, 50);
+      } catch (e) {
+        const probes = this.kubelet.probes.filter((r) => r.pod === p.name).slice(-4);
+        const last = probes.map((r) => `${r.container} ${r.probe} ${r.ok ? 'ok' : 'fail'}: ${r.detail}`).join('; ');
+        const logs = [p.redis, p.sentinel].map((s) => `--- ${s?.name} (last lines)\n${s?.tail.join('\n')}`).join('\n');
+        throw new Error(`${(e as Error).message}; last probes: ${last}\n${logs}`, { cause: e });
+      }
+      return;
+    }
     let last = '';
     try {
       await waitFor(
@@ -179,8 +332,15 @@ export class LocalCluster {
     await Promise.all(
       this.ordinals.map(async (i) => {
         const p = this.pod(i);
+        const wipe = async () => {
+          if (amnesia) await rm(join(p.dir, 'sentinel'), { recursive: true, force: true });
+        };
+        if (p.kubelet) {
+          await p.kubelet.restartContainer('sentinel', await this.terminationGraceMs(), wipe);
+          return;
+        }
         await p.sentinel?.stop(25_000);
-        if (amnesia) await rm(join(p.dir, 'sentinel'), { recursive: true, force: true });
+        await wipe();
         p.sentinel = this.launcher(p, true);
       }),
     );
@@ -193,31 +353,67 @@ export class LocalCluster {
     await Promise.all(add.map((i) => this.startPod(i)));
   }
 
-  async startAll(order?: number[]): Promise<void> {
-    await Promise.all((order ?? [0, 1, 2]).map((i) => this.startPod(i)));
+  /** Starts the pods (default 0, 1, 2); the ordinals in `pending` are only created, Pending (createPendingPod). */
+  async startAll(order?: number[], opts: { pending?: number[]; unscheduled?: boolean } = {}): Promise<void> {
+    await Promise.all(
+      (order ?? [0, 1, 2]).map((i) =>
+        opts.pending?.includes(i) ? this.createPendingPod(i, { unscheduled: opts.unscheduled }) : this.startPod(i),
+      ),
+    );
   }
 
-  /** SIGKILL every process of the pod (launchers, redis-server, redis-sentinel). The Pod object stays. */
+  /**
+   * SIGKILL every process of the pod (launchers, redis-server, redis-sentinel) at once, as when its node dies.
+   * The Pod object stays as it was (a dead node reports nothing); with probes, its kubelet stops too.
+   */
   async killPod(i: number): Promise<void> {
     const p = this.pod(i);
+    p.kubelet?.stop();
     for (const s of [p.redis, p.sentinel]) s?.signal('SIGKILL');
     await Promise.all([p.redis?.exited, p.sentinel?.exited]);
   }
 
-  /** SIGTERM to each container's PID 1 (the launchers), as the kubelet does; waits for both to exit. */
-  async stopPod(i: number): Promise<{ redis?: number; sentinel?: number }> {
+  /**
+   * SIGTERM to each container's PID 1 (the launchers), as the kubelet does; waits for both to exit. Without
+   * `grace` (and without probes) SIGKILL follows after 25 s, as before. With `grace` ('manifest': the manifest's
+   * terminationGracePeriodSeconds scaled by timeScale, or ms) or with probes (default 'manifest'), it is the
+   * container runtime's stop: SIGKILL to every process left in the container after the grace period, and to
+   * whatever is left once PID 1 exits. `graceExpired` names the containers that needed SIGKILL.
+   */
+  async stopPod(
+    i: number,
+    opts: { grace?: Grace } = {},
+  ): Promise<{ redis?: number; sentinel?: number; graceExpired?: string[] }> {
     const p = this.pod(i);
-    const [r, s] = await Promise.all([p.redis?.stop(25_000), p.sentinel?.stop(25_000)]);
-    return { redis: r?.exitCode, sentinel: s?.exitCode };
+    if (opts.grace === undefined && !this.probing) {
+      const [r, s] = await Promise.all([p.redis?.stop(25_000), p.sentinel?.stop(25_000)]);
+      return { redis: r?.exitCode, sentinel: s?.exitCode };
+    }
+    const ms = await this.graceMs(opts.grace);
+    p.kubelet?.terminate();
+    const [r, s] = await Promise.all([p.redis?.stopContainer(ms), p.sentinel?.stopContainer(ms)]);
+    p.kubelet?.stop();
+    const graceExpired = [r?.graceExpired ? 'redis' : '', s?.graceExpired ? 'sentinel' : ''].filter(Boolean);
+    return { redis: r?.exitCode, sentinel: s?.exitCode, graceExpired };
   }
 
-  /** The pod is deleted (terminating, then gone) and recreated with the same name and a new IP. */
-  async recreatePod(i: number, stop: 'kill' | 'term' = 'term'): Promise<SimPod> {
+  /**
+   * The pod is deleted (terminating, then gone) and recreated with the same name and a new IP. `grace` as for
+   * stopPod (also the deletionGracePeriodSeconds written); `pending`: the new pod stays Pending (createPendingPod).
+   */
+  async recreatePod(
+    i: number,
+    stop: 'kill' | 'term' = 'term',
+    opts: { grace?: Grace; pending?: boolean; unscheduled?: boolean } = {},
+  ): Promise<SimPod> {
     const p = this.pod(i);
-    markTerminating(this.api, this.ns, p.name);
+    const realistic = opts.grace !== undefined || this.probing;
+    const seconds = realistic ? Math.ceil((await this.graceMs(opts.grace)) / 1000) : undefined;
+    markTerminating(this.api, this.ns, p.name, seconds);
     if (stop === 'kill') await this.killPod(i);
-    else await this.stopPod(i);
+    else await this.stopPod(i, { grace: opts.grace });
     this.api.deleteObject('pods', this.ns, p.name);
+    if (opts.pending) return this.createPendingPod(i, { newIp: true, unscheduled: opts.unscheduled });
     return this.startPod(i, { newIp: true, ready: false });
   }
 

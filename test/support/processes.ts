@@ -35,14 +35,22 @@ export type Started = {
   name: string;
   pid: number;
   proc: ResultPromise;
-  /** Resolves when the process has exited. */
+  /** Resolves when the process has exited and its output pipes are closed (they may outlive it in children). */
   exited: Promise<{ exitCode?: number; signal?: string }>;
+  /** Resolves as soon as the process itself has exited, even while processes it started hold its pipes open. */
+  leaderExited: Promise<{ exitCode?: number; signal?: string }>;
   /** Sends a signal to the process (its whole group when started as a group leader). */
   signal(sig: NodeJS.Signals): void;
   /** Sends a signal to the process itself only, as the kubelet signals a container's PID 1. */
   signalLeader(sig: NodeJS.Signals): void;
   /** SIGTERM to the process itself, then SIGKILL (to the group) after graceMs; resolves once exited. */
   stop(graceMs?: number): Promise<{ exitCode?: number; signal?: string }>;
+  /**
+   * Stops it as a container runtime stops a container whose PID 1 this is: SIGTERM to this process only; after
+   * graceMs SIGKILL to every process left in its process group; and when it exits first, the rest of the group
+   * is SIGKILLed at once (a container's processes do not outlive its PID 1). `graceExpired`: SIGKILL was needed.
+   */
+  stopContainer(graceMs: number): Promise<{ exitCode?: number; signal?: string; graceExpired: boolean }>;
   /** The last lines it printed (stdout and stderr), for failure messages. */
   tail: string[];
 };
@@ -89,6 +97,13 @@ export function startProcess(
       }
     });
   }
+  const leaderExited = new Promise<{ exitCode?: number; signal?: string }>((resolve) => {
+    const done = (code: number | null, sig: NodeJS.Signals | null) =>
+      resolve({ exitCode: code ?? undefined, signal: sig ?? undefined });
+    const cp = proc.nodeChildProcess;
+    if (cp.exitCode !== null || cp.signalCode !== null) done(cp.exitCode, cp.signalCode);
+    else cp.once('exit', done);
+  });
   const exited = proc.then((r) => {
     running.delete(t);
     return { exitCode: r.exitCode, signal: r.signal };
@@ -98,6 +113,7 @@ export function startProcess(
     pid: proc.pid!,
     proc,
     exited,
+    leaderExited,
     tail,
     signal: (sig) => killTracked(t, sig),
     signalLeader: (sig) => {
@@ -121,11 +137,42 @@ export function startProcess(
         clearTimeout(timer);
       }
     },
+    async stopContainer(graceMs) {
+      let graceExpired = false;
+      if (running.has(t)) {
+        try {
+          process.kill(proc.pid!, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+        const timer = setTimeout(() => {
+          graceExpired = true;
+          killTracked(t, 'SIGKILL');
+        }, graceMs);
+        try {
+          await leaderExited;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      if (t.group) killTracked(t, 'SIGKILL');
+      await exited;
+      return { ...(await leaderExited), graceExpired };
+    },
   };
   return started;
 }
 
+const beforeStop = new Set<() => void>();
+
+/** Runs fn at the start of stopAll() (e.g. a simulated kubelet stops restarting containers); returns an undo. */
+export function beforeStopAll(fn: () => void): () => void {
+  beforeStop.add(fn);
+  return () => beforeStop.delete(fn);
+}
+
 export async function stopAll(): Promise<void> {
+  for (const fn of [...beforeStop]) fn();
   await Promise.all(
     [...running].map(async (t) => {
       killTracked(t, 'SIGKILL');

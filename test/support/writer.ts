@@ -1,6 +1,8 @@
 // Clients that write continuously and count a write as acknowledged only when WAIT confirms a replica has it:
-// LabelWriter always writes to the pod labelled `redis-role=master` (what a Service selecting that label does);
-// SentinelWriter is a Sentinel-aware ioredis client that discovers the master through Sentinel.
+// LabelWriter always writes to the pod labelled `redis-role=master`; ServiceWriter (LabelWriter with
+// `service: true`) writes only where a Service selecting that label sends traffic: labelled master AND Ready AND
+// not terminating (the pod is in the Service's endpoints); SentinelWriter is a Sentinel-aware ioredis client that
+// discovers the master through Sentinel.
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import type { LocalCluster } from './cluster.ts';
@@ -11,8 +13,13 @@ let runs = 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 abstract class AckedWriter {
-  readonly acked: { key: string; at: number }[] = [];
+  /** Acknowledged writes; `ip`: the pod address it went to (label/service writers). */
+  readonly acked: { key: string; at: number; ip?: string }[] = [];
+  /** SETs sent, by pod address (label/service writers). */
+  readonly sentTo: Record<string, number> = {};
   failures = 0;
+  /** The address client() picked for the current write, when known. */
+  protected target?: string;
   private running = false;
   private loop?: Promise<void>;
   protected readonly prefix: string;
@@ -41,10 +48,12 @@ abstract class AckedWriter {
           continue;
         }
         const key = `${this.prefix}:${n}`;
+        const ip = this.target;
+        if (ip) this.sentTo[ip] = (this.sentTo[ip] ?? 0) + 1;
         try {
           await r.set(key, String(n));
           if (Number(await r.call('WAIT', '1', '500')) >= 1) {
-            this.acked.push({ key, at: Date.now() });
+            this.acked.push({ key, at: Date.now(), ...(ip ? { ip } : {}) });
             n++;
             this.succeeded();
           } else this.failures++;
@@ -96,17 +105,58 @@ abstract class AckedWriter {
   }
 }
 
+/**
+ * The addresses a Service selecting the set's pods and `redis-role=master` has as endpoints: pods with that
+ * label, a podIP, the Ready condition True and no deletionTimestamp (the endpoints controller leaves the rest out).
+ */
+export function serviceEndpoints(c: LocalCluster, labels: Record<string, string> = { 'redis-role': 'master' }) {
+  return c.api
+    .listObjects('pods', c.ns)
+    .filter(
+      (o) =>
+        o.metadata.labels?.app === c.sts &&
+        Object.entries(labels).every(([k, v]) => o.metadata.labels?.[k] === v) &&
+        !o.metadata.deletionTimestamp &&
+        o.status?.podIP &&
+        o.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'),
+    )
+    .map((o) => o.status.podIP as string);
+}
+
+export type LabelWriterOptions = {
+  /** Write only to Service endpoints (labelled master, Ready, not terminating); default: to the master label. */
+  service?: boolean;
+  /**
+   * With `service`: keep the open connection to a backend after it leaves the endpoints until the connection
+   * fails, as kube-proxy's conntrack keeps established connections. Default: follow the endpoints per write.
+   */
+  sticky?: boolean;
+};
+
 export class LabelWriter extends AckedWriter {
   private conns = new Map<string, Redis>();
   private lastIp?: string;
+  private readonly opts: LabelWriterOptions;
 
-  constructor(c: LocalCluster) {
-    super(c, 'label');
+  constructor(c: LocalCluster, opts: LabelWriterOptions = {}) {
+    super(c, opts.service ? 'service' : 'label');
+    this.opts = opts;
+  }
+
+  private pick(): string | undefined {
+    if (!this.opts.service) {
+      const name = this.c.labelledMasters()[0];
+      return name ? (this.c.api.getObject('pods', this.c.ns, name)?.status?.podIP as string | undefined) : undefined;
+    }
+    if (this.opts.sticky && this.lastIp && this.conns.has(this.lastIp)) return this.lastIp;
+    const eps = serviceEndpoints(this.c);
+    if (this.lastIp && eps.includes(this.lastIp)) return this.lastIp;
+    return eps[Math.floor(Math.random() * eps.length)];
   }
 
   protected client(): Redis | undefined {
-    const name = this.c.labelledMasters()[0];
-    const ip = name ? (this.c.api.getObject('pods', this.c.ns, name)?.status?.podIP as string | undefined) : undefined;
+    const ip = this.pick();
+    this.target = ip;
     if (!ip) return undefined;
     this.lastIp = ip;
     let r = this.conns.get(ip);
@@ -126,6 +176,13 @@ export class LabelWriter extends AckedWriter {
   protected close() {
     for (const r of this.conns.values()) r.disconnect();
     this.conns.clear();
+  }
+}
+
+/** A client of a Service selecting `redis-role=master`: only Ready, non-terminating master-labelled pods. */
+export class ServiceWriter extends LabelWriter {
+  constructor(c: LocalCluster, opts: { sticky?: boolean } = {}) {
+    super(c, { ...opts, service: true });
   }
 }
 

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { apiGroupList, apiVersions, resourceList, version } from './discovery.ts';
+import { faultError, faultHeaders, Faults } from './faults.ts';
 import * as h from './handlers.ts';
 import { findResource, type Obj } from './resources.ts';
 import { ApiError, forbidden, methodNotAllowed, unauthorized, unknownRoute } from './status.ts';
@@ -26,6 +27,8 @@ export type StandinOptions = {
   onRequest?: (r: { method: string; url: string; headers: IncomingMessage['headers']; body: string }) => void;
 };
 
+export type { Fault, FaultRule } from './faults.ts';
+
 export const DEFAULT_TOKEN = 'standin-admin-token';
 
 export class KubeStandin {
@@ -35,6 +38,9 @@ export class KubeStandin {
   private readonly watchEnds = new Set<() => void>();
   port = 0;
   private readonly opts: StandinOptions;
+  /** Injected failures and delays on chosen requests (see faults.ts); empty = none. */
+  readonly faults = new Faults();
+  private readonly held = new Set<() => void>();
 
   constructor(opts: StandinOptions = {}) {
     this.opts = opts;
@@ -57,6 +63,8 @@ export class KubeStandin {
   }
 
   async close(): Promise<void> {
+    this.faults.clear();
+    for (const release of [...this.held]) release();
     for (const end of [...this.watchEnds]) end();
     if (!this.server) return;
     this.server.closeAllConnections();
@@ -100,14 +108,50 @@ export class KubeStandin {
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://x');
     this.opts.onRequest?.({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw });
+    const info = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: raw };
+    const fault = this.faults.size ? this.faults.take(info) : undefined;
+    if (fault?.status !== undefined) {
+      await this.hold(fault.delayMs);
+      const e = faultError(fault, info, this.userOf(req));
+      return this.send(res, { code: e.status.code, body: e.status, headers: faultHeaders(e.status.code) });
+    }
+    const watching = info.method === 'GET' && ['true', '1'].includes(url.searchParams.get('watch') ?? '');
+    if (fault && (fault.delayWhen === 'request' || watching)) await this.hold(fault.delayMs);
+    let reply: h.Reply | undefined;
     try {
-      const reply = this.route(req, res, url, raw);
-      if (reply instanceof Promise) this.send(res, await reply);
-      else if (reply) this.send(res, reply);
+      const r = this.route(req, res, url, raw);
+      reply = r instanceof Promise ? await r : r;
     } catch (e) {
-      if (e instanceof ApiError) return this.send(res, { code: e.status.code, body: e.status });
-      console.error('stand-in internal error', e);
-      this.send(res, { code: 500, body: new ApiError(500, 'InternalError', String(e)).status });
+      if (e instanceof ApiError) reply = { code: e.status.code, body: e.status };
+      else {
+        console.error('stand-in internal error', e);
+        reply = { code: 500, body: new ApiError(500, 'InternalError', String(e)).status };
+      }
+    }
+    if (!reply) return;
+    if (fault && fault.delayWhen !== 'request') await this.hold(fault.delayMs);
+    this.send(res, reply);
+  }
+
+  /** Waits ms (a fault's delay); released at once when the stand-in closes. */
+  private async hold(ms = 0) {
+    if (ms <= 0) return;
+    await new Promise<void>((resolve) => {
+      const release = () => {
+        clearTimeout(timer);
+        this.held.delete(release);
+        resolve();
+      };
+      const timer = setTimeout(release, ms);
+      this.held.add(release);
+    });
+  }
+
+  private userOf(req: IncomingMessage): string {
+    try {
+      return this.authenticate(req).user;
+    } catch {
+      return 'system:anonymous';
     }
   }
 
