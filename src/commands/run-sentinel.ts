@@ -17,6 +17,8 @@ import { SentinelSupervisor } from '../sentinel-supervisor.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SEED_WAIT_MS = 5000;
+/** The wait loop looks every second; one that has not looked for this long is stuck (liveness fails). */
+const WAIT_STUCK_MS = 60_000;
 
 /** Peers and replicas to pre-seed: live Sentinel pods other than this one; pods whose Redis replicates the master. */
 async function seedFor(c: Config, kube: Kube, o: Observation, master: Address): Promise<SentinelSeed> {
@@ -36,10 +38,14 @@ async function seedFor(c: Config, kube: Kube, o: Observation, master: Address): 
   };
 }
 
-async function findMaster(c: Config, kube: Kube): Promise<{ master: Address; seed: SentinelSeed }> {
+/** What the wait for a master last saw, for the probes: alive while it keeps looking, never ready. */
+type Waiting = { lastLook: number; reasons: string[] };
+
+async function findMaster(c: Config, kube: Kube, waiting: Waiting): Promise<{ master: Address; seed: SentinelSeed }> {
   let lastLog = 0;
   for (;;) {
     let reasons: string[];
+    waiting.lastLook = Date.now();
     try {
       let o = await observe(c, kube, false);
       const r = decideSentinelMaster(o);
@@ -60,6 +66,7 @@ async function findMaster(c: Config, kube: Kube): Promise<{ master: Address; see
         return { master: r.master, seed };
       }
       reasons = r.reasons;
+      waiting.reasons = reasons;
     } catch (e) {
       reasons = [`cannot observe the cluster: ${apiFailure(e).message}`];
     }
@@ -80,7 +87,30 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
         `client-reconfig-script`,
     );
   }
-  const { master, seed } = await findMaster(c, kube);
+  // The probes answer from the first second: while it waits for a master the container is alive (it keeps looking)
+  // but not ready, so a startup or liveness probe never kills it for waiting.
+  const metrics = createMetrics();
+  const waiting: Waiting = { lastLook: Date.now(), reasons: ['starting'] };
+  const running: { sup?: SentinelSupervisor } = {};
+  const stale = () => Date.now() - waiting.lastLook > WAIT_STUCK_MS;
+  if (c.httpPort) {
+    await serveHttp(
+      c.listenAddress,
+      c.httpPort,
+      {
+        liveness: async () =>
+          running.sup
+            ? running.sup.liveness()
+            : { ok: !stale(), reason: `waiting for a master to monitor: ${waiting.reasons.join('; ')}` },
+        readiness: async () =>
+          running.sup
+            ? running.sup.readiness()
+            : { ok: false, reason: `waiting for a master to monitor: ${waiting.reasons.join('; ')}` },
+      },
+      metrics,
+    );
+  }
+  const { master, seed } = await findMaster(c, kube, waiting);
   const conf = join(c.confDir, 'sentinel.conf');
   await writeFileAtomic(conf, renderSentinelConf(c, master, seed));
   if (!c.sentinelSidecar) {
@@ -90,17 +120,9 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
       log.warn(`could not label this pod: ${apiFailure(e).message}`);
     }
   }
-  const metrics = createMetrics();
-  const sup = new SentinelSupervisor(c, kube, metrics);
   const child = supervise(c.redisSentinelBin, [conf], c.stopTimeoutMs);
-  if (c.httpPort) {
-    await serveHttp(
-      c.listenAddress,
-      c.httpPort,
-      { liveness: () => sup.liveness(), readiness: () => sup.readiness() },
-      metrics,
-    );
-  }
+  const sup = new SentinelSupervisor(c, kube, metrics);
+  running.sup = sup;
   sup.start();
   const code = await child.done;
   sup.stop();
