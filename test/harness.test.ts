@@ -289,7 +289,10 @@ describe('kubelet probes from the manifests', () => {
       ...d,
     });
     assert.equal(sentinel.name, 'sentinel');
-    assert.equal(sentinel.startup, undefined);
+    assert.deepEqual(
+      [sentinel.startup?.path, sentinel.startup?.port, sentinel.startup?.failureThreshold],
+      ['/healthz', 8081, 60],
+    );
     assert.equal(sentinel.liveness?.port, 8081);
     assert.deepEqual(
       [sentinel.readiness?.path, sentinel.readiness?.periodSeconds, sentinel.readiness?.failureThreshold],
@@ -352,7 +355,7 @@ describe('kubelet probes from the manifests', () => {
     kubelet.start();
     const status = () => pod(api, 'redis-0');
 
-    // Startup failing: redis not started, its liveness/readiness never run; sentinel (no startup probe) Ready.
+    // Startup failing: redis not started, its liveness/readiness never run; sentinel (its startup passes) Ready.
     await waitFor(
       '3 failed startup probes',
       () => log.probes.filter((p) => p.probe === 'startup' && !p.ok).length >= 3,
