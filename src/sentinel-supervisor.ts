@@ -2,7 +2,8 @@
 // addresses no pod has any more (pod IPs changed), it runs SENTINEL RESET, but only when the entries really
 // disagree with the pods the API reports, never during a failover, and one Sentinel at a time (a Lease lock).
 import type { Config } from './config.ts';
-import { apiFailure, mergePatch, withTimeout, type Kube } from './kube/api.ts';
+import type { Kube } from './kube/api.ts';
+import { tryLock, unlock } from './kube/lock.ts';
 import { emitEvent } from './kube/events.ts';
 import { listPods } from './kube/pods.ts';
 import { log } from './log.ts';
@@ -101,52 +102,9 @@ export class SentinelSupervisor extends PeriodicLoop {
   /** A Lease `<record>-sentinel-reset` held for at most 60 s: one Sentinel resets at a time. */
   private async lock(acquire: boolean): Promise<boolean> {
     const name = `${this.c.masterRecord}-sentinel-reset`;
-    const ns = this.kube.namespace;
-    const now = new Date();
-    const micro = now.toISOString().replace(/Z$/, '000Z');
-    try {
-      const l = await this.kube.coordination.readNamespacedLease({ name, namespace: ns }, withTimeout());
-      const holder = l.spec?.holderIdentity;
-      const renewed = l.spec?.renewTime ? new Date(l.spec.renewTime as unknown as string).getTime() : 0;
-      if (!acquire) {
-        if (holder !== this.c.podName) return true;
-      } else if (holder && holder !== this.c.podName && now.getTime() - renewed < 60_000) {
-        return false;
-      }
-      await this.kube.coordination.patchNamespacedLease(
-        {
-          name,
-          namespace: ns,
-          body: {
-            metadata: { resourceVersion: l.metadata?.resourceVersion },
-            spec: { holderIdentity: acquire ? this.c.podName : null, renewTime: micro, leaseDurationSeconds: 60 },
-          },
-        },
-        mergePatch(),
-      );
-      return true;
-    } catch (e) {
-      const f = apiFailure(e);
-      if (f.code === 404 && acquire) {
-        try {
-          await this.kube.coordination.createNamespacedLease(
-            {
-              namespace: ns,
-              body: {
-                metadata: { name, namespace: ns },
-                spec: { holderIdentity: this.c.podName, renewTime: micro as never, leaseDurationSeconds: 60 },
-              },
-            },
-            withTimeout(),
-          );
-          return true;
-        } catch {
-          return false;
-        }
-      }
-      if (f.code === 409) return false;
-      throw e;
-    }
+    if (acquire) return tryLock(this.kube, name, this.c.podName, 60);
+    await unlock(this.kube, name, this.c.podName);
+    return true;
   }
 
   async liveness(): Promise<{ ok: boolean; reason: string }> {

@@ -5,7 +5,7 @@ import type { Config } from './config.ts';
 import { apiFailure, withTimeout, type Kube } from './kube/api.ts';
 import { PeriodicLoop } from './loop.ts';
 import { emitEvent } from './kube/events.ts';
-import { annotateData, labelOnlyMaster, podView, sentinelTargets, setRoleLabel } from './kube/pods.ts';
+import { annotateData, labelLock, labelOnlyMaster, podView, sentinelTargets, setRoleLabel } from './kube/pods.ts';
 import { dataDirHasData } from './observe.ts';
 import { readRecord, writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
@@ -147,7 +147,7 @@ export class RedisSupervisor extends PeriodicLoop {
     } else if (a.kind === 'label' && a.value === 'slave') {
       await setRoleLabel(this.kube, this.c.podName, 'slave');
     } else if (a.kind === 'label') {
-      const r = await labelOnlyMaster(this.kube, this.c.podSelector, this.c.podName);
+      const r = await labelOnlyMaster(this.kube, this.c.podSelector, this.c.podName, labelLock(this.c));
       await writeRecord(this.kube, this.c.masterRecord, this.c.podName, this.c.podIp);
       await emitEvent(
         this.kube,

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import type { Config } from '../config.ts';
 import { apiFailure, isPermanent, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
-import { labelOnlyMaster, listPods, sentinelTargets } from '../kube/pods.ts';
+import { labelLock, labelOnlyMaster, listPods, sentinelTargets } from '../kube/pods.ts';
 import { writeRecord } from '../kube/record.ts';
 import { log } from '../log.ts';
 import { addr, sameAddress, sentinelsNeeded, type Address, type PodView } from '../model.ts';
@@ -125,7 +125,7 @@ export async function promote(c: Config, kube: Kube, a: PromoteArgs): Promise<nu
         `no pod matching ${JSON.stringify(c.podSelector)} has the address ${a.to.host}`,
       );
     }
-    const { demoted, promoted } = await labelOnlyMaster(kube, c.podSelector, pod.name);
+    const { demoted, promoted } = await labelOnlyMaster(kube, c.podSelector, pod.name, labelLock(c));
     await writeRecord(kube, c.masterRecord, pod.name, pod.ip ?? a.to.host);
     const took = Date.now() - started;
     const what =

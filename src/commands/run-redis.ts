@@ -5,7 +5,7 @@ import { decide, summary } from '../decide.ts';
 import { writeFileAtomic } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
-import { annotateData, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
+import { annotateData, labelLock, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
 import { claimRecord } from '../kube/record.ts';
 import { log } from '../log.ts';
 import type { Decision, MasterRecord } from '../model.ts';
@@ -97,7 +97,7 @@ async function labelWhenUp(
   if (exited()) return false;
   try {
     if (d.role === 'master') {
-      const r = await labelOnlyMaster(kube, c.podSelector, c.podName);
+      const r = await labelOnlyMaster(kube, c.podSelector, c.podName, labelLock(c));
       if (r.demoted.length) log.info(`removed the master label from ${r.demoted.join(', ')}`);
     } else {
       await setRoleLabel(kube, c.podName, 'slave');

@@ -1,7 +1,9 @@
 // Pods of the set: read them as PodViews, and write the two things the launcher writes on pods:
 // the redis-role label and the data-status annotation.
 import type * as k8s from '@kubernetes/client-node';
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
+import { withLock } from './lock.ts';
 import { isLive, ordinalOf, START_EMPTY_ANNOTATION, type Address, type PodView } from '../model.ts';
 import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
 
@@ -62,25 +64,43 @@ export async function setRoleLabel(
   }
 }
 
+/** The Lease that serialises master labelling across every writer of a set (`<master-record>-labels`). */
+export type LabelLock = { name: string; holder: string };
+
+/** How long one labelling may hold the lock (a writer that died frees it then), and how long others wait. */
+const LABEL_LOCK_SECONDS = 15;
+const LABEL_LOCK_WAIT_MS = 10_000;
+
 /**
  * Makes `name` the only pod of the set labelled master: every other pod loses `master` first (becoming `slave`),
- * then `name` gets it, so there is never a moment with two.
+ * then `name` gets it. Writers with different targets (a supervisor on a pre-failover view, promote on the new
+ * master) take turns through a Lease lock, so that no API write ever leaves two pods labelled master.
  */
 export async function labelOnlyMaster(
   kube: Kube,
   selector: string,
   name: string,
+  lock: LabelLock,
 ): Promise<{ demoted: string[]; promoted: boolean }> {
-  const pods = await listPods(kube, selector);
-  const demoted: string[] = [];
-  for (const p of pods) {
-    if (p.name !== name && p.roleLabel === 'master') {
-      if (await setRoleLabel(kube, p.name, 'slave', (cur) => cur.roleLabel === 'master')) demoted.push(p.name);
+  return withLock(kube, { ...lock, seconds: LABEL_LOCK_SECONDS, waitMs: LABEL_LOCK_WAIT_MS }, async () => {
+    const pods = await listPods(kube, selector);
+    const demoted: string[] = [];
+    for (const p of pods) {
+      if (p.name !== name && p.roleLabel === 'master') {
+        if (await setRoleLabel(kube, p.name, 'slave', (cur) => cur.roleLabel === 'master')) demoted.push(p.name);
+      }
     }
-  }
-  const promoted = await setRoleLabel(kube, name, 'master');
-  return { demoted, promoted };
+    const promoted = await setRoleLabel(kube, name, 'master');
+    return { demoted, promoted };
+  });
 }
+
+/** This process's turn-taking identity for the label lock: unique per process, named after its pod. */
+export const labelLock = (c: Pick<Config, 'masterRecord' | 'podName'>): LabelLock => ({
+  name: `${c.masterRecord}-labels`,
+  holder: `${c.podName}/${PROCESS_ID}`,
+});
+const PROCESS_ID = randomUUID().slice(0, 8);
 
 /** Publishes whether this pod's data dir holds data, so peers can decide safely (first boot, lost volumes). */
 export async function annotateData(kube: Kube, name: string, hasData: boolean): Promise<void> {

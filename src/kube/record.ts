@@ -2,6 +2,7 @@
 // holderIdentity = pod name; the pod IP rides in an annotation. Writes are compare-and-swap on resourceVersion.
 import type { MasterRecord } from '../model.ts';
 import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
+import { microTime } from './lock.ts';
 
 const IP_ANNOTATION = 'redis-ha-launcher/master-ip';
 
@@ -28,9 +29,6 @@ export async function readRecord(kube: Kube, name: string): Promise<MasterRecord
   const l = await readLease(kube, name);
   return l.exists ? l.record : null;
 }
-
-/** MicroTime as Kubernetes writes it (six fractional digits). */
-const microTime = (d: Date) => d.toISOString().replace(/Z$/, '000Z');
 
 /**
  * First election: creates the record. Returns false when it exists already (409 AlreadyExists): the Lease is the

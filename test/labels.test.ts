@@ -1,0 +1,74 @@
+// The redis-role label as the launcher writes it: never two pods labelled master at any API write, even when
+// writers that disagree on the target (a supervisor acting on a pre-failover view, promote on the new master)
+// run at the same time over a slow API.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectKube, type Kube } from '../src/kube/api.ts';
+import { labelOnlyMaster } from '../src/kube/pods.ts';
+import { setPodState, statefulSetPod } from './support/kube/kubelet.ts';
+import { KubeStandin } from './support/kube/server.ts';
+import { waitFor } from './support/wait.ts';
+
+const NS = 'labels';
+let api: KubeStandin;
+let kube: Kube;
+let dir: string;
+
+before(async () => {
+  api = await new KubeStandin().start();
+  api.ensureNamespace(NS);
+  for (let i = 0; i < 3; i++) {
+    api.put('pods', statefulSetPod({ sts: 'redis', ordinal: i, namespace: NS, labels: { app: 'redis' } }));
+    setPodState(api, NS, `redis-${i}`, { phase: 'Running', podIP: `10.0.0.${i + 1}`, ready: true });
+  }
+  dir = await mkdtemp(join(tmpdir(), 'rhl-labels-'));
+  process.env.KUBECONFIG = await api.writeKubeconfig(dir, { namespace: NS });
+  kube = connectKube(NS);
+});
+after(async () => {
+  await api.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const masters = () =>
+  api
+    .listObjects('pods', NS)
+    .filter((p) => p.metadata.labels?.['redis-role'] === 'master')
+    .map((p) => p.metadata.name);
+
+test('two writers with different targets, interleaved by a slow API, never leave two master labels', async () => {
+  const doubles: string[][] = [];
+  const off = api.store.subscribe((ch) => {
+    if (ch.bucket === 'pods' && masters().length > 1) doubles.push(masters());
+  });
+  try {
+    for (const [first, second] of [
+      ['redis-0', 'redis-1'],
+      ['redis-2', 'redis-0'],
+    ]) {
+      // The first writer's master label is slow to land (held 500 ms before it is applied, as by a slow
+      // apiserver): the second writer's whole run fits in that gap unless the two are serialised.
+      const slow = api.faults.add({
+        method: 'PATCH',
+        path: `/api/v1/namespaces/${NS}/pods/${first}`,
+        body: '"redis-role":"master"',
+        delayMs: 500,
+        delayWhen: 'request',
+        times: 1,
+      });
+      const lock = (holder: string) => ({ name: 'mymaster-master-labels', holder });
+      const one = labelOnlyMaster(kube, 'app=redis', first, lock(`writer-${first}`));
+      await waitFor('the first writer is labelling its target', () => slow.seen >= 1, 5000, 5);
+      await Promise.all([one, labelOnlyMaster(kube, 'app=redis', second, lock(`writer-${second}`))]);
+      slow.remove();
+      assert.equal(slow.hits, 1, 'the slow write happened');
+      assert.equal(masters().length, 1, `exactly one master label at the end: ${masters()}`);
+    }
+  } finally {
+    off();
+  }
+  assert.deepEqual(doubles, [], 'a write left two pods labelled master');
+});
