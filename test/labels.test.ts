@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectKube, type Kube } from '../src/kube/api.ts';
 import { labelOnlyMaster } from '../src/kube/pods.ts';
+import { masterLabelled, watchMasterLabelsIn } from './support/cluster.ts';
 import { setPodState, statefulSetPod } from './support/kube/kubelet.ts';
 import { KubeStandin } from './support/kube/server.ts';
 import { waitFor } from './support/wait.ts';
@@ -33,17 +34,10 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const masters = () =>
-  api
-    .listObjects('pods', NS)
-    .filter((p) => p.metadata.labels?.['redis-role'] === 'master')
-    .map((p) => p.metadata.name);
+const masters = () => masterLabelled(api, NS);
 
 test('two writers with different targets, interleaved by a slow API, never leave two master labels', async () => {
-  const doubles: string[][] = [];
-  const off = api.store.subscribe((ch) => {
-    if (ch.bucket === 'pods' && masters().length > 1) doubles.push(masters());
-  });
+  const watch = watchMasterLabelsIn(api, NS);
   try {
     for (const [first, second] of [
       ['redis-0', 'redis-1'],
@@ -68,7 +62,7 @@ test('two writers with different targets, interleaved by a slow API, never leave
       assert.equal(masters().length, 1, `exactly one master label at the end: ${masters()}`);
     }
   } finally {
-    off();
+    watch.stop();
   }
-  assert.deepEqual(doubles, [], 'a write left two pods labelled master');
+  assert.deepEqual(watch.doubles, [], 'a write left two pods labelled master');
 });

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { REPO } from './support/cluster.ts';
+import { masterLabelled, REPO, watchMasterLabelsIn } from './support/cluster.ts';
 import { setPodState, statefulSetPod } from './support/kube/kubelet.ts';
 import { KubeStandin } from './support/kube/server.ts';
 import { stopAll } from './support/processes.ts';
@@ -100,25 +100,16 @@ describe('launcher-promote', () => {
     };
     relabel('redis-0', 'master'); // stale label, as after a lost promote
     relabel('redis-1', 'slave');
-    const masters = () =>
-      api
-        .listObjects('pods', NS)
-        .filter((p) => p.metadata.labels?.['redis-role'] === 'master')
-        .map((p) => p.metadata.name);
-    const doubles: string[][] = [];
-    const off = api.store.subscribe(() => {
-      const m = masters();
-      if (m.length > 1) doubles.push(m);
-    });
+    const watch = watchMasterLabelsIn(api, NS);
     const runs = await Promise.all([0, 1, 2].map(() => promote(args(ips[1]))));
-    off();
+    watch.stop();
     assert.deepEqual(
       runs.map((r) => r.exitCode),
       [0, 0, 0],
       runs.map((r) => r.stderr).join('\n'),
     );
-    assert.deepEqual(masters(), ['redis-1']);
-    assert.deepEqual(doubles, [], 'at no write were two pods labelled master');
+    assert.deepEqual(masterLabelled(api, NS), ['redis-1']);
+    assert.deepEqual(watch.doubles, [], 'at no write were two pods labelled master');
   });
 
   test(

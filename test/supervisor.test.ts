@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { LocalCluster, REPO } from './support/cluster.ts';
+import { LocalCluster, REPO, watchMasterLabels } from './support/cluster.ts';
 import { KubeStandin } from './support/kube/server.ts';
 import { stopAll } from './support/processes.ts';
 import { ask, connect } from './support/redis.ts';
@@ -39,17 +39,6 @@ const ordinalOf = (name: string) => Number(name.split('-').pop());
 
 const converged = (ms = 40_000) => c.converged('cluster converged', ms);
 
-/** Every write to the API that leaves two pods labelled master. */
-function recordDoubles() {
-  const doubles: string[][] = [];
-  const off = api.store.subscribe((ch) => {
-    if (ch.bucket !== 'pods') return;
-    const m = c.labelledMasters();
-    if (m.length > 1) doubles.push(m);
-  });
-  return { doubles, stop: off };
-}
-
 const http = async (i: number, path: string) => {
   const port = 8080;
   try {
@@ -72,7 +61,7 @@ describe('supervisor', () => {
   test('a lost promote (labels wrong on purpose) is corrected within the reconcile interval, one master', async (t) => {
     const master = c.labelledMasters()[0];
     const replica = Object.keys(c.labels()).find((n) => n !== master)!;
-    const rec = recordDoubles();
+    const rec = watchMasterLabels(c);
     const relabel = (name: string, role: string) => {
       const pod = api.getObject('pods', NS, name)!;
       api.put('pods', {

@@ -499,20 +499,38 @@ export class LocalCluster {
   }
 }
 
-/** Samples the master labels every 50 ms; records any moment with two. */
-export function watchMasterLabels(c: LocalCluster, everyMs = 50) {
+/** The pods of a namespace labelled redis-role=master (optionally only those with label app=<app>). */
+export function masterLabelled(api: KubeStandin, ns: string, app?: string): string[] {
+  return api
+    .listObjects('pods', ns)
+    .filter(
+      (o) => (app === undefined || o.metadata.labels?.app === app) && o.metadata.labels?.['redis-role'] === 'master',
+    )
+    .map((o) => o.metadata.name);
+}
+
+/**
+ * Checks the master labels at every write to a pod in the API (not by sampling, which can miss a short window);
+ * records every write after which two pods were labelled master.
+ */
+export function watchMasterLabelsIn(api: KubeStandin, ns: string, app?: string) {
   const doubles: string[][] = [];
   let samples = 0;
-  const timer = setInterval(() => {
+  const off = api.store.subscribe((ch) => {
+    if (ch.bucket !== 'pods') return;
     samples++;
-    const m = c.labelledMasters();
+    const m = masterLabelled(api, ns, app);
     if (m.length > 1) doubles.push(m);
-  }, everyMs);
+  });
   return {
     doubles,
+    /** How many pod writes were checked. */
     get samples() {
       return samples;
     },
-    stop: () => clearInterval(timer),
+    stop: off,
   };
 }
+
+/** watchMasterLabelsIn for the cluster's own pods. */
+export const watchMasterLabels = (c: LocalCluster) => watchMasterLabelsIn(c.api, c.ns, c.sts);
