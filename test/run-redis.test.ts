@@ -80,6 +80,43 @@ test('the master of record decides master only by compare-and-swap: a record mov
   }
 });
 
+test('the StatefulSet cannot be read (403): a missing master of record is waited for, never replaced', async () => {
+  const ns = 'sts403';
+  api.ensureNamespace(ns);
+  const ip = loopbackAddress();
+  const p = statefulSetPod({ sts: 'redis', ordinal: 0, namespace: ns, labels: { app: 'redis' } });
+  p.metadata.annotations = { 'redis-ha-launcher/data': 'present' };
+  api.put('pods', p);
+  setPodState(api, ns, 'redis-0', { phase: 'Running', podIP: ip, ready: false });
+  api.put('statefulsets', { metadata: { name: 'redis', namespace: ns }, spec: { replicas: 3 } });
+  // The master of record is redis-1, whose pod is being recreated (not in the API right now).
+  api.put('leases', lease(ns, 'redis-1'));
+  const rv = api.getObject('leases', ns, 'mymaster-master')?.metadata.resourceVersion;
+  const denied = api.faults.add({
+    method: 'GET',
+    path: /\/apis\/apps\/v1\/namespaces\/sts403\/statefulsets\//,
+    status: 403,
+  });
+  process.env.KUBECONFIG = await api.writeKubeconfig(root, { namespace: ns, file: 'sts403-kubeconfig' });
+  const c = parseConfig({
+    POD_NAME: 'redis-0',
+    POD_NAMESPACE: ns,
+    POD_IP: ip,
+    LISTEN_ADDRESS: ip,
+    REDIS_POD_SELECTOR: 'app=redis',
+    LAUNCHER_WAIT_TIMEOUT_MS: '2500',
+    PROBE_TIMEOUT_MS: '300',
+  });
+  try {
+    const d = await settle(c, connectKube(ns), true);
+    assert.ok(denied.hits >= 2, 'the StatefulSet was asked for, and refused, on every look');
+    assert.equal(d, null, 'it waited (until the wait timeout) instead of deciding');
+    assert.equal(api.getObject('leases', ns, 'mymaster-master')?.metadata.resourceVersion, rv, 'record untouched');
+  } finally {
+    denied.remove();
+  }
+});
+
 test('a Redis that exits at start (bad extra config) ends the launcher with its code; no label', async () => {
   const ns = 'badconf';
   const bad = join(root, 'bad.conf');
