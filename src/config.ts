@@ -140,6 +140,14 @@ export const SETTINGS = [
       'how often a Sentinel checks for entries of addresses no pod has (then SENTINEL RESET, one Sentinel at a ' +
       'time)',
   },
+  {
+    env: 'LOADING_HANDOVER_BYTES',
+    flag: 'loading-handover-bytes',
+    default: '268435456',
+    help:
+      'a master that restarts before Sentinel noticed, with data files larger than this, asks Sentinel to fail ' +
+      'over to its replica instead of loading as master (writes would stop for the load); 0 never',
+  },
 ] as const satisfies readonly Setting[];
 
 export type Config = {
@@ -173,6 +181,7 @@ export type Config = {
   reconcileMs: number;
   handoverTimeoutMs: number;
   hygieneMs: number;
+  loadingHandoverBytes: number;
 };
 
 /** A bad setting: one line naming the variable, the value and what is expected. Exit code 2. */
@@ -302,6 +311,7 @@ export function parseConfig(
     reconcileMs: int(raw, 'LAUNCHER_RECONCILE_MS', 100, 3_600_000, 'milliseconds, at least 100'),
     handoverTimeoutMs: int(raw, 'HANDOVER_TIMEOUT_MS', 0, 3_600_000, 'milliseconds'),
     hygieneMs: int(raw, 'SENTINEL_HYGIENE_MS', 100, 86_400_000, 'milliseconds, at least 100'),
+    loadingHandoverBytes: int(raw, 'LOADING_HANDOVER_BYTES', 0, Number.MAX_SAFE_INTEGER, 'bytes, or 0 for never'),
   };
   config.httpPort =
     raw.LAUNCHER_HTTP_PORT === undefined || raw.LAUNCHER_HTTP_PORT === ''

@@ -86,6 +86,30 @@ function startEmptyNote(o: Observation): string {
   return self?.startEmpty && unblocked ? `; the ${START_EMPTY_ANNOTATION} annotation lets it start empty` : '';
 }
 
+const MB = (n: number) => `${Math.round(n / 1e6)} MB`;
+
+/**
+ * A master that restarted before the Sentinels noticed would answer LOADING for the whole load, and Sentinel counts
+ * that as alive: writes stop until it has loaded. When its data files are large and live replicas replicate it,
+ * it asks Sentinel to fail over to one of them first and rejoins as a replica (the reason why), else undefined.
+ */
+function loadingHandover(o: Observation, selfAddr: Address): string | undefined {
+  const bytes = o.self.dataBytes ?? 0;
+  const limit = o.loadingHandoverBytes ?? 0;
+  if (!limit || bytes <= limit) return undefined;
+  const replicas = livePeers(o).filter((p) => {
+    const r = o.roles[`${p.ip}:${o.redisPort}`];
+    // While this master is down a replica's ROLE shows no offset (-1); Sentinel picks the most up to date one.
+    return r?.answered && r.role === 'slave' && sameAddress(r.master, selfAddr);
+  });
+  if (!replicas.length) return undefined;
+  return (
+    `its data files (${MB(bytes)}) are larger than LOADING_HANDOVER_BYTES (${MB(limit)}) and ${names(replicas)} ` +
+    `replicate it: it asks Sentinel to fail over to one of them instead of loading as master, then rejoins as ` +
+    `a replica`
+  );
+}
+
 export function decide(o: Observation): Decision {
   const reasons: string[] = [];
   const selfAddr: Address = { host: o.self.ip, port: o.redisPort };
@@ -103,6 +127,8 @@ export function decide(o: Observation): Decision {
     if (sameAddress(m, selfAddr)) {
       const said = `sentinels ${tally} name this pod (${addr(m)}) as master`;
       if (o.self.hasData) {
+        const handover = loadingHandover(o, selfAddr);
+        if (handover) return { role: 'handover', rule: 'sentinels', reasons: [`${said}, but ${handover}`] };
         return {
           role: 'master',
           rule: 'sentinels',
@@ -298,12 +324,8 @@ export function decide(o: Observation): Decision {
 
 /** The one sentence a cycle ends with, e.g. for the log. */
 export function summary(d: Decision): string {
-  const head =
-    d.role === 'master'
-      ? 'master'
-      : d.role === 'replica'
-        ? `replica of ${d.masterPod ? `${d.masterPod} (${addr(d.master)})` : addr(d.master)}`
-        : 'wait';
+  const replica = (m: Address, pod?: string) => `replica of ${pod ? `${pod} (${addr(m)})` : addr(m)}`;
+  const head = d.role === 'replica' ? replica(d.master, d.masterPod) : d.role;
   return `${head}: ${d.reasons[d.reasons.length - 1]}`;
 }
 

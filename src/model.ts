@@ -84,7 +84,9 @@ export type RoleAnswer =
 export type MasterRecord = { pod: string; ip?: string; resourceVersion?: string };
 
 export type Observation = {
-  self: { name: string; ip: string; ordinal: number | null; hasData: boolean };
+  self: { name: string; ip: string; ordinal: number | null; hasData: boolean; dataBytes?: number };
+  /** A master restarting with data files larger than this hands over before it loads (0: never). */
+  loadingHandoverBytes?: number;
   redisPort: number;
   quorum: number;
   pods: PodView[];
@@ -105,7 +107,12 @@ export type Rule = 'sentinels' | 'live-master' | 'master-of-record' | 'first-boo
 export type Decision =
   | { role: 'master'; rule: Rule; reasons: string[] }
   | { role: 'replica'; rule: Rule; master: Address; masterPod?: string; reasons: string[] }
-  | { role: 'wait'; reasons: string[] };
+  | { role: 'wait'; reasons: string[] }
+  /** Ask Sentinel to fail over to a replica (this pod would load for longer than that takes), then decide again. */
+  | { role: 'handover'; rule: Rule; reasons: string[] };
+
+/** What `run` acts on once the decision is safe. */
+export type FinalDecision = Extract<Decision, { role: 'master' | 'replica' }>;
 
 /** StatefulSet ordinal from the pod-index label, or the name's -N suffix. */
 export function ordinalOf(name: string, labels?: Record<string, string>): number | null {

@@ -8,6 +8,24 @@ import { readRecord } from './kube/record.ts';
 import { addr, isLive, ordinalOf, type Address, type Observation } from './model.ts';
 import { askRole, askSentinel, probeOptions } from './redis.ts';
 
+/** How many bytes of persistence files (RDB, AOF) the data dir holds: what a restart has to load. */
+export async function dataDirBytes(dir: string): Promise<number> {
+  const size = async (p: string) => {
+    try {
+      return (await stat(p)).size;
+    } catch {
+      return 0;
+    }
+  };
+  let total = (await size(join(dir, 'dump.rdb'))) + (await size(join(dir, 'appendonly.aof')));
+  try {
+    for (const f of await readdir(join(dir, 'appendonlydir'))) total += await size(join(dir, 'appendonlydir', f));
+  } catch {
+    /* no AOF directory */
+  }
+  return total;
+}
+
 /** Whether Redis has ever written persistence files here (RDB or AOF): what "has data" means. */
 export async function dataDirHasData(dir: string): Promise<boolean> {
   const nonEmpty = async (p: string) => {
@@ -40,10 +58,11 @@ async function setSize(kube: Kube, owner: string | undefined): Promise<{ setSize
 }
 
 export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise<Observation> {
-  const [pods, record, selfHasData] = await Promise.all([
+  const [pods, record, selfHasData, dataBytes] = await Promise.all([
     listPods(kube, c.podSelector),
     readRecord(kube, c.masterRecord),
     hasData ?? dataDirHasData(c.dataDir),
+    dataDirBytes(c.dataDir),
   ]);
   const self = pods.find((p) => p.name === c.podName);
   const probe = probeOptions(c);
@@ -57,7 +76,14 @@ export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise
     setSize(kube, self?.owner),
   ]);
   return {
-    self: { name: c.podName, ip: c.podIp, ordinal: self?.ordinal ?? ordinalOf(c.podName), hasData: selfHasData },
+    self: {
+      name: c.podName,
+      ip: c.podIp,
+      ordinal: self?.ordinal ?? ordinalOf(c.podName),
+      hasData: selfHasData,
+      dataBytes,
+    },
+    loadingHandoverBytes: c.loadingHandoverBytes,
     redisPort: c.redisPort,
     quorum: c.quorum,
     pods,

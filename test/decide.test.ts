@@ -305,6 +305,29 @@ const scenarios: {
     expect: { role: 'master', rule: 'sentinels', why: /name this pod .* as master; its data dir has data/ },
   },
   {
+    name: 'restarted before Sentinel noticed with a large dataset and in-sync replicas -> hand over, do not load',
+    obs: world(0, {
+      self: { name: 'redis-0', ip: ip(0), ordinal: 0, hasData: true, dataBytes: 300e6 },
+      loadingHandoverBytes: 100e6,
+      sentinels: [sentinel(0, 0), sentinel(1, 0), sentinel(2, 0)],
+      roles: { 1: replicaOf(0), 2: replicaOf(0) },
+    }),
+    expect: {
+      role: 'handover',
+      why: /data files \(300 MB\) are larger than LOADING_HANDOVER_BYTES \(100 MB\).*redis-1, redis-2 replicate/,
+    },
+  },
+  {
+    name: 'restarted with a large dataset but no replica to take over -> comes back as master (loads)',
+    obs: world(0, {
+      self: { name: 'redis-0', ip: ip(0), ordinal: 0, hasData: true, dataBytes: 300e6 },
+      loadingHandoverBytes: 100e6,
+      sentinels: [sentinel(0, 0), sentinel(1, 0), sentinel(2, 0)],
+      roles: { 1: { answered: false }, 2: { answered: false } },
+    }),
+    expect: { role: 'master', rule: 'sentinels', why: /comes back as master/ },
+  },
+  {
     name: 'crashed and restarted before Sentinel noticed, data dir lost -> must not come back as an empty master',
     obs: world(0, {
       hasData: false,

@@ -8,7 +8,7 @@ import { emitEvent } from '../kube/events.ts';
 import { annotateData, labelLock, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
 import { claimRecord } from '../kube/record.ts';
 import { log } from '../log.ts';
-import type { Decision, MasterRecord } from '../model.ts';
+import { addr, type Address, type Decision, type FinalDecision, type MasterRecord } from '../model.ts';
 import { dataDirHasData, observe } from '../observe.ts';
 import { localRedis, probeOptions, withRedis } from '../redis.ts';
 import { renderRedisConf } from '../render.ts';
@@ -27,23 +27,32 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * at the resourceVersion this observation saw): two launchers deciding on different views cannot both start as
  * master; the one that loses decides again.
  */
-export async function settle(
-  c: Config,
-  kube: Kube,
-  hasData: boolean,
-): Promise<Exclude<Decision, { role: 'wait' }> | null> {
+export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<FinalDecision | null> {
   const deadline = Date.now() + c.waitTimeoutMs;
   let lastLog = 0;
   let lastText = '';
+  let handoverAsked = 0;
   for (;;) {
     let d: Decision;
     let record: MasterRecord | null = null;
+    let sentinels: Address[] = [];
     try {
       const o = await observe(c, kube, hasData);
       record = o.record;
+      sentinels = o.sentinels.filter((s) => s.reachable).map((s) => s.sentinel);
       d = decide(o);
     } catch (e) {
       d = { role: 'wait', reasons: [`cannot observe the cluster: ${apiFailure(e).message}`] };
+    }
+    if (d.role === 'handover') {
+      // Asked once; if no failover came of it within the failover timeout, come back as master after all.
+      const refused = handoverAsked
+        ? Date.now() - handoverAsked > c.failoverTimeoutMs && 'no failover came of it'
+        : await askFailover(c, sentinels);
+      if (!handoverAsked && !refused) handoverAsked = Date.now();
+      d = refused
+        ? { role: 'master', rule: d.rule, reasons: [...d.reasons, `${refused}, so it comes back as master and loads`] }
+        : { role: 'wait', reasons: [...d.reasons, 'Sentinel was asked to fail over; waiting for the new master'] };
     }
     if (d.role === 'master') {
       if (await claimRecord(kube, c.masterRecord, c.podName, c.podIp, record).catch(() => false)) return d;
@@ -54,7 +63,7 @@ export async function settle(
           `${d.reasons[d.reasons.length - 1]}, but another pod changed the master of record first; deciding again`,
         ],
       };
-    } else if (d.role !== 'wait') {
+    } else if (d.role === 'replica') {
       return d;
     }
     const text = summary(d);
@@ -74,17 +83,31 @@ export async function settle(
   }
 }
 
+/** SENTINEL FAILOVER on the first Sentinel that takes it; the reason none did, or undefined when one did. */
+async function askFailover(c: Config, sentinels: Address[]): Promise<string | undefined> {
+  const refusals: string[] = [];
+  for (const s of sentinels) {
+    try {
+      await withRedis(s, { ...probeOptions(c), password: undefined }, (r) =>
+        r.call('SENTINEL', 'FAILOVER', c.masterSet),
+      );
+      log.info(`asked Sentinel ${addr(s)} to fail over before loading`);
+      return undefined;
+    } catch (e) {
+      const msg = String((e as Error).message);
+      if (/INPROG/.test(msg)) return undefined;
+      refusals.push(`${addr(s)}: ${msg.split('\n')[0]}`);
+    }
+  }
+  return `no Sentinel would fail over (${refusals.join('; ') || 'none answers'})`;
+}
+
 /**
  * Once Redis answers PING (however long it loads), the pod's label tells what it is: master only when the decision
  * made it master (the record was claimed when it was decided). Nothing is written for a Redis that exited first:
  * false then.
  */
-async function labelWhenUp(
-  c: Config,
-  kube: Kube,
-  d: Exclude<Decision, { role: 'wait' }>,
-  exited: () => boolean,
-): Promise<boolean> {
+async function labelWhenUp(c: Config, kube: Kube, d: FinalDecision, exited: () => boolean): Promise<boolean> {
   for (;;) {
     if (exited()) return false;
     try {
