@@ -16,9 +16,9 @@ import { SentinelWriter } from './support/writer.ts';
 test('a master restarting with data files over LOADING_HANDOVER_BYTES hands over to its replica first', async (t) => {
   const api = await new KubeStandin().start();
   const root = await mkdtemp(join(tmpdir(), 'rhl-loading-'));
-  let writer: SentinelWriter | undefined;
+  const writers: SentinelWriter[] = [];
   t.after(async () => {
-    await writer?.stop();
+    for (const w of writers) await w.stop();
     await stopAll();
     await api.close();
     await rm(root, { recursive: true, force: true });
@@ -37,7 +37,8 @@ test('a master restarting with data files over LOADING_HANDOVER_BYTES hands over
   const m = connect(c.pod(mi).ip, 6379, { commandTimeout: 30_000 });
   assert.equal(Number(await m.call('WAIT', '2', '20000')), 2, 'both replicas have the data');
   m.disconnect();
-  writer = new SentinelWriter(c);
+  const writer = new SentinelWriter(c);
+  writers.push(writer);
   writer.start();
 
   await c.killPod(mi); // container restart: same pod, same IP, its data dir kept

@@ -11,9 +11,8 @@ console.log(
 );
 console.log('|---|---|---|---|---|---|');
 for (const r of loading) {
-  console.log(
-    `| ${r.mode} | ${r.megabytes} MB | ${r.outageMs} ms | ${r.gapMs} ms | ${r.acked} (${r.ackedBefore}) | ${r.master} |`,
-  );
+  const acked = `${r.acked} (${r.ackedBefore})`;
+  console.log(`| ${r.mode} | ${r.megabytes} MB | ${r.outageMs} ms | ${r.gapMs} ms | ${acked} | ${r.master} |`);
 }
 const [load, hand] = loading;
 console.log(`ratio of write outages (hand over / load): ${(hand.outageMs / load.outageMs).toFixed(2)}`);

@@ -11,8 +11,9 @@ export async function fill(host: string, port: number, megabytes: number, prefix
     const total = Math.ceil((megabytes * 1e6) / value);
     for (let i = 0; i < total; i += perBatch) {
       const p = r.pipeline();
-      for (let j = i; j < Math.min(total, i + perBatch); j++)
+      for (let j = i; j < Math.min(total, i + perBatch); j++) {
         p.set(`${prefix}:${j}`, randomBytes(value / 2).toString('hex'));
+      }
       await p.exec();
     }
     return total;
