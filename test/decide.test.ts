@@ -444,3 +444,15 @@ test('divergent views: each pod decides on its own partial, late view; no empty 
   }
   assert.ok(masters > 0, 'some views do make a master');
 });
+
+test('Sentinel mode with two live masters monitors the master of record, so the supervisors can heal the other', () => {
+  const two = world(0, { roles: { 1: master(), 2: master() }, record: { pod: 'redis-2' } });
+  assert.deepEqual(decideSentinelMaster(two).master, { host: ip(2), port: P });
+  assert.match(decideSentinelMaster(two).reasons[0], /redis-2 is the master of record/);
+  const labelled = world(0, {
+    roles: { 1: master(), 2: master() },
+    pods: [pod(0), pod(1, { roleLabel: 'master' }), pod(2)],
+  });
+  assert.deepEqual(decideSentinelMaster(labelled).master, { host: ip(1), port: P });
+  assert.equal(decideSentinelMaster(world(0, { roles: { 1: master(), 2: master() } })).master, undefined);
+});
