@@ -110,6 +110,17 @@ function loadingHandover(o: Observation, selfAddr: Address): string | undefined 
   );
 }
 
+/** Of the masters the Sentinels name, the only one that answers ROLE master when all the others do not answer. */
+function soleLiveNamedMaster(o: Observation, opinions: { master: Address }[]): Address | undefined {
+  const answer = (a: Address) => o.roles[addr(a)];
+  const live = opinions.filter((v) => {
+    const r = answer(v.master);
+    return r?.answered && r.role === 'master';
+  });
+  const silent = opinions.filter((v) => !answer(v.master)?.answered);
+  return live.length === 1 && live.length + silent.length === opinions.length ? live[0].master : undefined;
+}
+
 export function decide(o: Observation): Decision {
   const reasons: string[] = [];
   const selfAddr: Address = { host: o.self.ip, port: o.redisPort };
@@ -166,13 +177,21 @@ export function decide(o: Observation): Decision {
         `master to return`,
     ]);
   }
-  if (opinions.length > 1) {
-    const views = opinions.map((v) => `${v.count} name ${describe(o, v.master)}`).join(', ');
-    return wait([`sentinels disagree about the master (${views}, ${need} needed); waiting for them to converge`]);
-  }
   const [opinion] = opinions;
   const reachable = o.sentinels.filter((s) => s.reachable).length;
-  if (opinion) {
+  if (opinions.length > 1) {
+    const views = opinions.map((v) => `${v.count} name ${describe(o, v.master)}`).join(', ');
+    const only = soleLiveNamedMaster(o, opinions);
+    if (!only) {
+      return wait([`sentinels disagree about the master (${views}, ${need} needed); waiting for them to converge`]);
+    }
+    // A Sentinel left naming an address nobody answers at (the old master's pod was recreated with a new IP) must
+    // not deadlock the set: the one named master that answers is what rule b finds.
+    reasons.push(
+      `sentinels disagree about the master (${views}, ${need} needed), but only ${describe(o, only)} answers ROLE ` +
+        `master; the others name addresses nobody answers at`,
+    );
+  } else if (opinion) {
     reasons.push(
       `only ${opinion.count}/${known} sentinels name ${describe(o, opinion.master)} as master (${need} needed: a ` +
         `majority of the known sentinels and at least the quorum of ${o.quorum})`,
@@ -349,8 +368,12 @@ export function decideSentinelMaster(o: Observation): { master?: Address; reason
       };
     }
   } else if (opinions.length > 1) {
+    const only = soleLiveNamedMaster(o, opinions);
+    const list = opinions.map((v) => addr(v.master)).join(', ');
+    if (!only) return { reasons: [`sentinels disagree about the master (${list}); waiting`] };
     return {
-      reasons: [`sentinels disagree about the master (${opinions.map((v) => addr(v.master)).join(', ')}); waiting`],
+      master: only,
+      reasons: [`sentinels disagree about the master (${list}), but only ${describe(o, only)} answers ROLE master`],
     };
   }
   const live = o.pods.filter(isLive).filter((p) => {

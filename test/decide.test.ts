@@ -456,3 +456,25 @@ test('Sentinel mode with two live masters monitors the master of record, so the 
   assert.deepEqual(decideSentinelMaster(labelled).master, { host: ip(1), port: P });
   assert.equal(decideSentinelMaster(world(0, { roles: { 1: master(), 2: master() } })).master, undefined);
 });
+
+test('Sentinels split between a live master and an address nobody answers at: not a deadlock', () => {
+  // After a rolling update one Sentinel still names the old master's IP (its pod was recreated elsewhere), the
+  // other names the new master; this pod's own Sentinel, the tie-breaker, waits for a master to monitor.
+  const split = world(2, {
+    pods: [pod(0), pod(1), pod(2, { data: 'present' })],
+    sentinels: [sentinel(0, 1), { ...sentinel(1, 1), master: { host: '10.0.0.99', port: P } }, sentinel(2, undefined)],
+    roles: { 1: master([0]), 0: replicaOf(1) },
+  });
+  const d = decide(split);
+  assert.equal(d.role, 'replica', summary(d));
+  assert.equal(d.role === 'replica' && d.masterPod, 'redis-1');
+  assert.match(d.reasons.join(' | '), /only redis-1 .* answers ROLE master; the others name addresses nobody/);
+  assert.deepEqual(decideSentinelMaster(split).master, { host: ip(1), port: P });
+  // Both named masters alive (a real split brain): still wait.
+  const both = world(2, {
+    sentinels: [sentinel(0, 0), sentinel(1, 1), sentinel(2, undefined)],
+    roles: { 0: master(), 1: master() },
+  });
+  assert.equal(decide(both).role, 'wait');
+  assert.equal(decideSentinelMaster(both).master, undefined);
+});
