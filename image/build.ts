@@ -18,10 +18,16 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
+  // On an older Node, one line instead of a stack trace (as far as the bundle still parses there).
   banner: {
-    js:
-      "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = " +
-      '__cr(import.meta.url);',
+    js: [
+      '#!/usr/bin/env node',
+      "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      "if (Number(process.versions.node.split('.')[0]) < 24) {",
+      '  process.stderr.write(`launcher: Node.js 24 or newer is needed, this is ${process.version}\\n`);',
+      '  process.exit(2);',
+      '}',
+    ].join('\n'),
   },
 });
 await chmod(join(out, 'launcher.mjs'), 0o755);

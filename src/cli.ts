@@ -1,8 +1,17 @@
 // The command line: `launcher run [--sentinel]`, `launcher role [--json]`, `launcher promote <7 args>`.
 // Every setting is a flag and an env var (config.ts). Bad input: one line on stderr, exit 2.
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, parseConfig, rawFromEnv, SETTINGS, type Config } from './config.ts';
-import { promote, parsePromoteArgs, PromoteError, EXIT_RETRY } from './commands/promote.ts';
+import pkg from '../package.json' with { type: 'json' };
+import {
+  ConfigError,
+  parseConfig,
+  rawFromEnv,
+  settingsFor,
+  SETTINGS,
+  type CommandName,
+  type Config,
+} from './config.ts';
+import { promote, parsePromoteArgs, PromoteError, EXIT_GIVE_UP, EXIT_RETRY } from './commands/promote.ts';
 import { role } from './commands/role.ts';
 import { probe } from './commands/probe.ts';
 import { runRedis } from './commands/run-redis.ts';
@@ -10,10 +19,11 @@ import { runSentinel } from './commands/run-sentinel.ts';
 import { connectKube } from './kube/api.ts';
 import { log } from './log.ts';
 
-export const VERSION = '0.1.0';
+/** The one place the version comes from: package.json (--version, the image tag, the README). */
+export const VERSION: string = pkg.version;
 
 function withSettings(cmd: Command): Command {
-  for (const s of SETTINGS) {
+  for (const s of settingsFor(cmd.name() as CommandName)) {
     if (s.env === 'SENTINEL') continue;
     const def = 'default' in s ? ` (default: ${s.default})` : '';
     cmd.addOption(new Option(`--${s.flag} <value>`, `${s.help}${def} [env ${s.env}]`));
@@ -47,8 +57,13 @@ export async function main(
     .configureOutput({
       writeOut: (s) => io.out(s.trimEnd()),
       writeErr: (s) => io.err(s.trimEnd()),
-      outputError: (s, write) => write(s),
+      // commander's own errors (unknown option, missing argument) in the house style, with the hint.
+      outputError: (s, write) => write(failure(s.trim().replace(/^error: /, ''))),
     });
+  const known = ['run', 'role', 'probe', 'promote'];
+  /** One line: what is wrong, then where to look. */
+  const failure = (msg: string) =>
+    `launcher: ${msg.split('\n')[0]}; see 'launcher${known.includes(argv[0] ?? '') ? ` ${argv[0]}` : ''} --help'`;
 
   withSettings(
     program
@@ -87,6 +102,12 @@ export async function main(
 
   withSettings(program.command('promote').description('Sentinel client-reconfig-script: relabel pods after a failover'))
     .argument('[args...]', '<master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>')
+    .addHelpText(
+      'after',
+      '\nExit codes (Sentinel retries 1, not 2):\n  0  done, or nothing to do (a newer master already has a majority)\n' +
+        '  1  transient: the API or the Sentinels unreachable, or the new master not confirmed yet\n' +
+        '  2  permanent: bad arguments, unknown master set, no pod with that address, the API refused (403)',
+    )
     .action(async (args: string[], _opts: unknown, cmd: Command) => {
       const parsed = parsePromoteArgs(args);
       const c = configFrom(cmd);
@@ -103,17 +124,17 @@ export async function main(
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
         return e.code === 'commander.help' ? 2 : 0;
       }
-      return 2;
+      return isPromote ? EXIT_GIVE_UP : 2;
     }
     if (e instanceof ConfigError) {
-      io.err(`launcher: ${e.message}`);
+      io.err(failure(e.message));
       return 2;
     }
     if (e instanceof PromoteError) {
-      io.err(`launcher promote: ${e.message}`);
+      io.err(failure(e.message));
       return e.exitCode;
     }
-    io.err(`launcher: ${(e as Error).message?.split('\n')[0] ?? String(e)}`);
+    io.err(failure((e as Error).message ?? String(e)));
     return isPromote ? EXIT_RETRY : 1;
   }
 }

@@ -150,6 +150,34 @@ export const SETTINGS = [
   },
 ] as const satisfies readonly Setting[];
 
+export type SettingEnv = (typeof SETTINGS)[number]['env'];
+export type CommandName = 'run' | 'role' | 'probe' | 'promote';
+
+/** Settings that only some commands read; every other setting is read by all of them. */
+const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
+  SENTINEL_DOWN_AFTER_MS: ['run'],
+  SENTINEL_FAILOVER_TIMEOUT_MS: ['run'],
+  SENTINEL_PARALLEL_SYNCS: ['run'],
+  REDIS_DATA_DIR: ['run', 'role'],
+  REDIS_CONF_DIR: ['run'],
+  REDIS_EXTRA_CONF: ['run'],
+  REDIS_SERVER_BIN: ['run'],
+  REDIS_SENTINEL_BIN: ['run'],
+  SENTINEL: ['run', 'probe'],
+  LAUNCHER_WAIT_TIMEOUT_MS: ['run'],
+  REDIS_STOP_TIMEOUT_MS: ['run'],
+  LAUNCHER_PROMOTE_SCRIPT: ['run'],
+  LAUNCHER_HTTP_PORT: ['run'],
+  LAUNCHER_RECONCILE_MS: ['run'],
+  HANDOVER_TIMEOUT_MS: ['run'],
+  SENTINEL_HYGIENE_MS: ['run'],
+  LOADING_HANDOVER_BYTES: ['run', 'role'],
+};
+
+/** The settings a command reads: what its --help lists. */
+export const settingsFor = (cmd: CommandName): readonly Setting[] =>
+  SETTINGS.filter((s) => ONLY[s.env]?.includes(cmd) ?? true);
+
 export type Config = {
   podName: string;
   namespace: string;
@@ -187,10 +215,18 @@ export type Config = {
 /** A bad setting: one line naming the variable, the value and what is expected. Exit code 2. */
 export class ConfigError extends Error {}
 
-type Raw = Partial<Record<(typeof SETTINGS)[number]['env'], string>>;
+type Raw = Partial<Record<SettingEnv, string>>;
 
 function int(raw: Raw, env: keyof Raw, min: number, max: number, what: string): number {
   const v = raw[env] ?? (SETTINGS as readonly Setting[]).find((s) => s.env === env)?.default ?? '';
+  if (/^tcp:\/\//.test(v)) {
+    // The kubelet injects <SERVICE>_PORT=tcp://10.x.y.z:port for every Service in the namespace (service links).
+    throw new ConfigError(
+      `${env}=${JSON.stringify(v)} looks like a Service link variable the kubelet injected for a Service named ` +
+        `${env.replace(/_PORT$/, '').toLowerCase()}: set enableServiceLinks: false in the pod spec, or set ${env} ` +
+        `explicitly`,
+    );
+  }
   if (!/^\d+$/.test(v.trim()) || Number(v) < min || Number(v) > max) {
     throw new ConfigError(`${env}=${JSON.stringify(v)} is invalid: expected ${what}`);
   }

@@ -35,6 +35,10 @@ test('invalid values stop with one line naming the variable, the value and what 
     [{ REDIS_POD_SELECTOR: '' }, /^REDIS_POD_SELECTOR is not set/],
     [{ POD_IP: 'nope' }, /^POD_IP="nope" is invalid: expected this pod's IP address/],
     [{ REDIS_MASTER_SET: 'my master' }, /^REDIS_MASTER_SET="my master" is invalid/],
+    [
+      { REDIS_PORT: 'tcp://10.96.0.12:6379' },
+      /^REDIS_PORT="tcp:\/\/10\.96\.0\.12:6379" looks like a Service link .* named redis: set enableServiceLinks: false/,
+    ],
     // Sentinel hands the name to the client-reconfig-script as an argument: it must not look like an option.
     [{ REDIS_MASTER_SET: '-mymaster' }, /^REDIS_MASTER_SET="-mymaster" is invalid: expected .*start with a letter/],
     [{ SENTINEL: 'maybe' }, /^SENTINEL="maybe" is invalid: expected true or false$/],
