@@ -104,7 +104,8 @@ export async function main(
     .argument('[args...]', '<master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>')
     .addHelpText(
       'after',
-      '\nExit codes (Sentinel retries 1, not 2):\n  0  done, or nothing to do (a newer master already has a majority)\n' +
+      '\nExit codes (Sentinel retries 1, not 2):\n' +
+        '  0  done, or nothing to do (a newer master already has a majority)\n' +
         '  1  transient: the API or the Sentinels unreachable, or the new master not confirmed yet\n' +
         '  2  permanent: bad arguments, unknown master set, no pod with that address, the API refused (403)',
     )

@@ -37,7 +37,7 @@ test('invalid values stop with one line naming the variable, the value and what 
     [{ REDIS_MASTER_SET: 'my master' }, /^REDIS_MASTER_SET="my master" is invalid/],
     [
       { REDIS_PORT: 'tcp://10.96.0.12:6379' },
-      /^REDIS_PORT="tcp:\/\/10\.96\.0\.12:6379" looks like a Service link .* named redis: set enableServiceLinks: false/,
+      /^REDIS_PORT="tcp:\/\/10\.96\.0\.12:6379" looks like a Service link .* named redis: set enableServiceLinks/,
     ],
     // Sentinel hands the name to the client-reconfig-script as an argument: it must not look like an option.
     [{ REDIS_MASTER_SET: '-mymaster' }, /^REDIS_MASTER_SET="-mymaster" is invalid: expected .*start with a letter/],
