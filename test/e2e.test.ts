@@ -34,6 +34,7 @@ before(async () => {
     // The manifests' probes at half their periods; the grace period (45 s) scales too, so the handover and the
     // stop timeout are set to fit in it as they do in the manifests.
     probes: { timeScale: 0.5 },
+    rbacFromManifests: true,
     env: { HANDOVER_TIMEOUT_MS: '8000', REDIS_STOP_TIMEOUT_MS: '8000' },
     log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined,
   }).init();

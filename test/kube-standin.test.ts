@@ -40,6 +40,10 @@ before(async () => {
         user: 'system:serviceaccount:redis:reader',
         grants: [{ verbs: ['get', 'list', 'watch'], resources: ['pods'], groups: [''] }],
       },
+      named: {
+        user: 'system:serviceaccount:redis:named',
+        grants: [{ verbs: ['get', 'create'], resources: ['pods'], groups: [''], resourceNames: ['redis-0'] }],
+      },
     },
     bookmarkMs: 200,
     historyLimit: 50,
@@ -128,6 +132,19 @@ describe('transport', () => {
     const s = await call(api, 'PATCH', `${PODS}/redis-0/status`, { token: 'reader', contentType: MERGE, body: {} });
     assert.match(s.json.message, /cannot patch resource "pods\/status"/);
     assert.equal(s.json.details.kind, 'pods');
+  });
+
+  test('T6 a rule with resourceNames allows requests for those names only; never create or list', async () => {
+    assert.equal((await call(api, 'GET', `${PODS}/redis-0`, { token: 'named' })).status, 200);
+    const other = await call(api, 'GET', `${PODS}/redis-1`, { token: 'named' });
+    assert.equal(other.status, 403);
+    assert.match(other.json.message, /pods "redis-1" is forbidden: .* cannot get resource "pods"/);
+    assert.equal((await call(api, 'GET', PODS, { token: 'named' })).status, 403);
+    const create = await call(api, 'POST', PODS, {
+      token: 'named',
+      body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'redis-0' }, spec: { containers: [] } },
+    });
+    assert.equal(create.status, 403, 'create carries no name RBAC could match');
   });
 });
 

@@ -9,6 +9,7 @@ import { DATA_ANNOTATION } from '../../src/kube/pods.ts';
 import { markTerminating, setPodState, statefulSetPod } from './kube/kubelet.ts';
 import type { Fault, KubeStandin } from './kube/server.ts';
 import { KubeletLog, manifestTemplate, PodKubelet, type PodTemplate } from './probes.ts';
+import { launcherGrants } from './manifests.ts';
 import { startProcess, type Started } from './processes.ts';
 import { ask, loopbackAddress } from './redis.ts';
 import { waitFor } from './wait.ts';
@@ -47,6 +48,11 @@ export type ClusterOptions = {
   probes?: { timeScale?: number; restartBackoff?: boolean };
   /** Time scale of manifest durations (the grace period) when probes are off. Default 1. */
   timeScale?: number;
+  /**
+   * The launchers authenticate as the ServiceAccount of the manifests, with exactly the Role of
+   * manifests/rbac.yaml (not as an all-powerful user): a missing or an extra grant shows.
+   */
+  rbacFromManifests?: boolean;
 };
 
 export class LocalCluster {
@@ -71,7 +77,15 @@ export class LocalCluster {
   }
 
   async init(): Promise<this> {
-    this.kubeconfig = await this.api.writeKubeconfig(this.opts.root, { namespace: this.ns });
+    let token: string | undefined;
+    if (this.opts.rbacFromManifests) {
+      token = `launcher-${this.ns}`;
+      this.api.tokens[token] = {
+        user: `system:serviceaccount:${this.ns}:redis-launcher`,
+        grants: await launcherGrants(),
+      };
+    }
+    this.kubeconfig = await this.api.writeKubeconfig(this.opts.root, { namespace: this.ns, token });
     if (this.opts.probes) this.template = await manifestTemplate();
     this.setReplicas(0);
     return this;

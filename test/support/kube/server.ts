@@ -11,7 +11,8 @@ import { ApiError, forbidden, methodNotAllowed, unauthorized, unknownRoute } fro
 import { Store } from './store.ts';
 
 /** An RBAC-like grant: verbs on resources ("pods", "pods/status") in API groups ("" = core). "*" matches all. */
-export type Grant = { verbs: string[]; resources: string[]; groups?: string[] };
+/** An RBAC rule: like kube's, a rule with resourceNames matches only requests naming one of them (not create/list). */
+export type Grant = { verbs: string[]; resources: string[]; groups?: string[]; resourceNames?: string[] };
 export type Identity = { user: string; grants?: Grant[] }; // no grants = cluster-admin
 
 export type StandinOptions = {
@@ -34,7 +35,7 @@ export const DEFAULT_TOKEN = 'standin-admin-token';
 export class KubeStandin {
   readonly store: Store;
   private server?: Server;
-  private readonly tokens: Record<string, Identity>;
+  readonly tokens: Record<string, Identity>;
   private readonly watchEnds = new Set<() => void>();
   port = 0;
   private readonly opts: StandinOptions;
@@ -179,7 +180,8 @@ export class KubeStandin {
       (g) =>
         (g.verbs.includes('*') || g.verbs.includes(verb)) &&
         (g.resources.includes('*') || g.resources.includes(resource)) &&
-        (g.groups ?? ['*']).some((x) => x === '*' || x === group),
+        (g.groups ?? ['*']).some((x) => x === '*' || x === group) &&
+        (!g.resourceNames?.length || (name !== undefined && g.resourceNames.includes(name))),
     );
     if (!ok) throw forbidden(id.user, verb, resource, group, ns, name);
   }

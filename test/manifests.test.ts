@@ -1,0 +1,138 @@
+// What a platform engineer applies: the kustomize base and every component render, validate against the
+// Kubernetes schemas with no unknown field, pass Pod Security "restricted", and match the launcher's contract
+// (settings, probes, ports, labels, RBAC). In CI a missing kubectl is a failure, not a skip.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { SETTINGS } from '../src/config.ts';
+import { COMPONENTS, problems, render, restrictedViolations, type Obj } from './support/manifests.ts';
+
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+const skip = hasKubectl || process.env.CI ? false : 'kubectl (for kustomize) is not installed';
+
+const find = (docs: Obj[], kind: string, name?: string) =>
+  docs.find((d) => d.kind === kind && (name === undefined || d.metadata.name === name));
+
+test('kustomize renders the base, each component and all of them; every object is valid', { skip }, async () => {
+  assert.ok(hasKubectl, 'kubectl is needed (and installed by .ci/run) to render the manifests');
+  for (const components of [[], ...COMPONENTS.map((c) => [c]), COMPONENTS]) {
+    const docs = await render(components);
+    const found = (await Promise.all(docs.map(problems))).flat();
+    assert.deepEqual(found, [], `with components [${components.join(', ')}]`);
+    const sts = find(docs, 'StatefulSet');
+    assert.deepEqual(restrictedViolations(sts?.spec.template.spec), [], `restricted, components [${components}]`);
+  }
+});
+
+test('the checks find a misspelt field, a wrong type and a root container', { skip }, async () => {
+  const docs = await render();
+  const sts = structuredClone(find(docs, 'StatefulSet'))!;
+  sts.spec.template.spec.containers[0].livenesProbe = { httpGet: { path: '/healthz', port: 8080 } };
+  sts.spec.template.spec.securityContext.runAsNonroot = true;
+  assert.deepEqual((await problems(sts)).map((p) => p.replace(/^StatefulSet\/redis: /, '')).sort(), [
+    'unknown field StatefulSet.spec.template.spec.containers[0].livenesProbe',
+    'unknown field StatefulSet.spec.template.spec.securityContext.runAsNonroot',
+  ]);
+  const typo = structuredClone(find(docs, 'StatefulSet'))!;
+  typo.spec.replicas = 'three';
+  assert.match((await problems(typo)).join('\n'), /replicas.*must be integer/, 'the schema check finds a wrong type');
+  const root = structuredClone(sts);
+  root.spec.template.spec.securityContext.runAsUser = 0;
+  delete root.spec.template.spec.containers[1].securityContext;
+  assert.deepEqual(restrictedViolations(root.spec.template.spec), [
+    'container redis runs as UID 0',
+    'container sentinel does not set allowPrivilegeEscalation=false',
+    'container sentinel does not drop ALL capabilities',
+    'container sentinel runs as UID 0',
+  ]);
+});
+
+test('the pods match the launcher: settings, probes, ports, labels, Services, RBAC', { skip }, async () => {
+  const docs = await render(COMPONENTS);
+  const sts = find(docs, 'StatefulSet')!;
+  const pod = sts.spec.template;
+  const known = new Set<string>(SETTINGS.map((s) => s.env));
+  assert.equal(pod.spec.enableServiceLinks, false, 'no Service-link variables in the env');
+  for (const c of pod.spec.containers) {
+    const env = new Map<string, any>(c.env.map((e: any) => [e.name, e]));
+    for (const name of env.keys()) assert.ok(known.has(name), `${c.name}: ${name} is not a launcher setting`);
+    for (const name of ['REDIS_PORT', 'SENTINEL_PORT', 'LAUNCHER_HTTP_PORT']) {
+      assert.ok(env.get(name)?.value, `${c.name}: ${name} is set explicitly`);
+    }
+    const ports = new Map<string | number, number>();
+    for (const p of c.ports) ports.set(p.name, p.containerPort).set(p.containerPort, p.containerPort);
+    for (const kind of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+      const probe = c[kind];
+      assert.ok(probe, `${c.name} has a ${kind}`);
+      assert.ok(ports.has(probe.httpGet.port), `${c.name} ${kind} port ${probe.httpGet.port} is a container port`);
+      assert.equal(String(probe.httpGet.port), env.get('LAUNCHER_HTTP_PORT').value, `${c.name} ${kind} port`);
+      assert.ok(['/healthz', '/readyz'].includes(probe.httpGet.path), `${c.name} ${kind} path ${probe.httpGet.path}`);
+    }
+    assert.equal(c.startupProbe.httpGet.path, '/healthz', 'startup is liveness, never the sync gate');
+    assert.equal(c.readinessProbe.httpGet.path, '/readyz');
+    assert.ok(c.resources?.requests?.memory && c.resources?.limits?.memory, `${c.name} has memory requests/limits`);
+  }
+  assert.deepEqual(
+    pod.spec.containers.map((c: any) => c.args),
+    [['run'], ['run', '--sentinel']],
+  );
+  const selector = sts.spec.selector.matchLabels;
+  assert.deepEqual(selector, { 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/instance': 'redis' });
+  for (const [k, v] of Object.entries(selector)) assert.equal(pod.metadata.labels[k], v);
+  for (const k of ['app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of']) assert.ok(pod.metadata.labels[k]);
+  const podSelector = pod.spec.containers[0].env.find((e: any) => e.name === 'REDIS_POD_SELECTOR').value;
+  assert.equal(podSelector, 'app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis');
+  const services = docs.filter((d) => d.kind === 'Service');
+  for (const s of services) {
+    for (const [k, v] of Object.entries(s.spec.selector)) {
+      if (k !== 'redis-role') assert.equal(pod.metadata.labels[k], v, `${s.metadata.name} selects the pods`);
+    }
+  }
+  assert.equal(find(docs, 'Service', 'redis-master')?.spec.selector['redis-role'], 'master');
+  assert.equal(find(docs, 'Service', 'redis-replicas')?.spec.selector['redis-role'], 'slave');
+  assert.equal(find(docs, 'Service', 'redis-headless')?.spec.publishNotReadyAddresses, true);
+  assert.equal(find(docs, 'Service', 'redis-master')?.spec.publishNotReadyAddresses, undefined, 'only Ready pods');
+  assert.equal(find(docs, 'PodDisruptionBudget')?.spec.maxUnavailable, 1);
+  assert.equal(pod.spec.serviceAccountName, find(docs, 'ServiceAccount')?.metadata.name);
+  const grace = pod.spec.terminationGracePeriodSeconds * 1000;
+  const redisEnv = (n: string) => Number(pod.spec.containers[0].env.find((e: any) => e.name === n).value);
+  assert.ok(redisEnv('HANDOVER_TIMEOUT_MS') + redisEnv('REDIS_STOP_TIMEOUT_MS') < grace, 'the shutdown budget fits');
+  // RBAC: no verb the code does not use (it never watches), names where RBAC allows them.
+  const role = find(docs, 'Role')!;
+  const verbs = role.rules.flatMap((r: any) =>
+    r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${res}:${v}`)),
+  );
+  assert.deepEqual([...new Set(verbs)].sort(), [
+    'events:create',
+    'leases:create',
+    'leases:get',
+    'leases:patch',
+    'pods:get',
+    'pods:list',
+    'pods:patch',
+    'statefulsets:get',
+  ]);
+  const named = (res: string) =>
+    role.rules.find((r: any) => r.resources.includes(res) && r.resourceNames)?.resourceNames;
+  assert.deepEqual(named('statefulsets'), [sts.metadata.name]);
+  assert.deepEqual(named('leases'), ['mymaster-master', 'mymaster-master-labels', 'mymaster-master-sentinel-reset']);
+  // Components: the password comes from a file, the policy admits the set's own ports, the monitor scrapes both.
+  for (const c of pod.spec.containers) {
+    assert.ok(
+      c.env.some((e: any) => e.name === 'REDIS_PASSWORD_FILE'),
+      `${c.name} reads the password file`,
+    );
+  }
+  const policy = find(docs, 'NetworkPolicy')!;
+  const policyPorts = policy.spec.ingress[0].ports.map((p: any) => p.port);
+  assert.deepEqual(policyPorts, [6379, 26379, 8080, 8081]);
+  const monitor = find(docs, 'PodMonitor')!;
+  assert.deepEqual(
+    monitor.spec.podMetricsEndpoints.map((e: any) => e.port),
+    ['http', 'sentinel-http'],
+  );
+  assert.equal(
+    find(docs, 'StatefulSet')?.spec.template.spec.topologySpreadConstraints[0].whenUnsatisfiable,
+    'DoNotSchedule',
+  );
+});
