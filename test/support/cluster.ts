@@ -37,6 +37,11 @@ export type ClusterOptions = {
   sts?: string;
   /** The launcher entry to run: the sources (bin/launcher) or the shipped bundle. */
   launcher?: string;
+  /**
+   * The container's command line up to the launcher's arguments, as the image runs it (e.g. tini, '--', node,
+   * the bundle): the process started, and signalled as PID 1, is its first word. Default: node and `launcher`.
+   */
+  entrypoint?: string[];
   env?: Record<string, string>;
   log?: (pod: string, line: string) => void;
   /**
@@ -190,7 +195,8 @@ export class LocalCluster {
     const env = { ...this.env(p), REDIS_CONF_DIR: join(p.dir, sentinel ? 'sentinel' : 'conf') };
     const name = `${p.name}${sentinel ? '/sentinel' : ''}`;
     const log = this.opts.log ? (l: string) => this.opts.log!(name, l) : undefined;
-    return startProcess(name, process.execPath, [entry, 'run', ...(sentinel ? ['--sentinel'] : [])], {
+    const [file, ...prefix] = this.opts.entrypoint ?? [process.execPath, entry];
+    return startProcess(name, file, [...prefix, 'run', ...(sentinel ? ['--sentinel'] : [])], {
       env,
       group: true,
       log,

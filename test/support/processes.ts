@@ -1,9 +1,29 @@
 // Every process a test starts is registered here and stopped by PID (process group) when the test ends,
 // when the test process exits, or on Ctrl-C. Nothing is ever killed by name.
+import { readdirSync, readFileSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 
 type Tracked = { name: string; proc: ResultPromise; group: boolean };
 const running = new Set<Tracked>();
+
+/**
+ * Every process in the session `sid` (a group leader started here is a session leader, like a container's PID 1:
+ * its descendants stay in its session even when they move to process groups of their own, as tini puts its child).
+ */
+function sessionMembers(sid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // state ppid pgrp session ...
+      if (Number(fields[3]) === sid) out.push(Number(entry));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
 
 function killTracked(t: Tracked, signal: NodeJS.Signals) {
   const pid = t.proc.pid;
@@ -13,6 +33,16 @@ function killTracked(t: Tracked, signal: NodeJS.Signals) {
     else process.kill(pid, signal);
   } catch {
     /* already gone */
+  }
+  // SIGKILL ends the whole "container": also what left the group but not the session.
+  if (t.group && signal === 'SIGKILL') {
+    for (const member of sessionMembers(pid)) {
+      try {
+        process.kill(member, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   }
 }
 

@@ -1,0 +1,97 @@
+// The image's entrypoint exactly as image/Dockerfile writes it (ENTRYPOINT + CMD + ENV of the final stage, run with
+// the files the image has: tini from the machine, node, the bundle), stopped as the kubelet stops a container:
+// SIGTERM to its PID 1 only. The master must hand over before redis-server receives any signal, no
+// WAIT-acknowledged write may be lost, and the whole stop must fit in terminationGracePeriodSeconds.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { execa } from 'execa';
+import { LocalCluster, REPO } from './support/cluster.ts';
+import { render } from './support/manifests.ts';
+import { KubeStandin } from './support/kube/server.ts';
+import { stopAll } from './support/processes.ts';
+import { SentinelWriter } from './support/writer.ts';
+import { waitFor } from './support/wait.ts';
+
+/** ENTRYPOINT, CMD and ENV of the Dockerfile's last stage. */
+function finalStage(dockerfile: string) {
+  const stages = dockerfile.replace(/\\\n/g, ' ').split(/^FROM .*$/m);
+  const last = stages[stages.length - 1];
+  const json = (word: string) => JSON.parse(new RegExp(`^${word} (\\[.*\\])$`, 'm').exec(last)?.[1] ?? '[]');
+  const env: Record<string, string> = {};
+  for (const m of last.matchAll(/^ENV (.*)$/gm)) {
+    for (const kv of m[1].trim().split(/\s+/)) env[kv.split('=')[0]] = kv.split('=').slice(1).join('=');
+  }
+  return { entrypoint: json('ENTRYPOINT') as string[], cmd: json('CMD') as string[], env };
+}
+
+const tini = spawnSync('sh', ['-c', 'command -v tini'], { encoding: 'utf8' }).stdout.trim();
+
+test(
+  'SIGTERM to the image entrypoint (PID 1): handover first, then Redis stops; nothing lost',
+  {
+    skip: !tini && !process.env.CI && 'tini is not installed (.ci/run installs it)',
+  },
+  async (t) => {
+    assert.ok(tini, 'tini is installed');
+    const image = finalStage(readFileSync(join(REPO, 'image/Dockerfile'), 'utf8'));
+    assert.deepEqual(image.cmd, ['run']);
+    // The files the image has, where they are here.
+    const dist = join(REPO, 'image/dist');
+    const here = (w: string) =>
+      w === '/usr/bin/tini' ? tini : w === 'node' ? process.execPath : w.replace('/opt/redis-ha-launcher', dist);
+    const entrypoint = image.entrypoint.map(here);
+    const b = await execa(process.execPath, [join(REPO, 'image/build.ts')], { reject: false });
+    assert.equal(b.exitCode, 0, String(b.stderr));
+    const sts = (await render()).find((d) => d.kind === 'StatefulSet');
+    const graceMs = sts?.spec.template.spec.terminationGracePeriodSeconds * 1000;
+
+    const api = await new KubeStandin().start();
+    const root = await mkdtemp(join(tmpdir(), 'rhl-entrypoint-'));
+    const writers: SentinelWriter[] = [];
+    t.after(async () => {
+      for (const w of writers) await w.stop();
+      await stopAll();
+      await api.close();
+      await rm(root, { recursive: true, force: true });
+    });
+    const c = await new LocalCluster({
+      api,
+      root,
+      entrypoint,
+      env: { LAUNCHER_PROMOTE_SCRIPT: here(image.env.LAUNCHER_PROMOTE_SCRIPT ?? '') },
+      log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined,
+    }).init();
+    await c.startAll();
+    const master = await c.converged('boot through the image entrypoint', 40_000);
+    const mi = Number(master.split('-').pop());
+    await Promise.all(c.ordinals.map((i) => c.waitReady(i)));
+    const writer = new SentinelWriter(c);
+    writers.push(writer);
+    writer.start();
+    await waitFor('writes acknowledged', () => writer.acked.length > 50, 20_000);
+
+    const p = c.pod(mi);
+    const t0 = Date.now();
+    p.redis?.signalLeader('SIGTERM'); // the kubelet signals the container's PID 1 (tini) only
+    const exit = await Promise.race([p.redis?.leaderExited, new Promise<null>((r) => setTimeout(r, graceMs, null))]);
+    const stopMs = Date.now() - t0;
+    assert.ok(exit, `the container did not stop within terminationGracePeriodSeconds (${graceMs} ms)`);
+    assert.equal(exit.exitCode, 0, p.redis?.tail.join('\n'));
+    t.diagnostic(`SIGTERM to PID 1 -> container exited: ${stopMs} ms (grace ${graceMs} ms)`);
+    const lines = p.redis?.tail ?? [];
+    const handedOver = lines.findIndex((l) => /handover: the sentinels now name .* stopping Redis/.test(l));
+    const redisSignalled = lines.findIndex((l) => /Received SIGTERM/.test(l));
+    assert.ok(handedOver >= 0, `the master handed over:\n${lines.join('\n')}`);
+    assert.ok(redisSignalled > handedOver, `redis-server got SIGTERM only after the handover:\n${lines.join('\n')}`);
+    const now = await c.converged('the new master serves', 30_000).catch(() => '');
+    assert.notEqual(now, master);
+    await writer.stop();
+    t.diagnostic(`writes: ${writer.acked.length} acknowledged, longest gap ${writer.maxGapMs()} ms`);
+    await writer.assertAllPresent();
+  },
+);
