@@ -47,7 +47,7 @@ test('get pods -l with several selector forms', { skip }, async () => {
   assert.deepEqual(await q('!nothere'), ['pod/redis-0', 'pod/redis-1', 'pod/redis-2']);
   const plain = await kubectl('get', 'pods', '-l', 'app=redis');
   assert.equal(plain.exitCode, 0, plain.stderr);
-  assert.match(plain.stdout, /^NAME\s+AGE/);
+  assert.match(plain.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/, 'the server-side Table');
   const bad = await kubectl('get', 'pods', '-l', 'role in (a');
   assert.notEqual(bad.exitCode, 0);
   assert.match(bad.stderr, /unable to parse requirement/);
@@ -88,3 +88,23 @@ test("kubectl describe pod shows the launcher's Events (they name the pod's uid)
   const ev = api.listObjects('events', NS).find((e) => e.reason === 'StartingAsMaster');
   assert.equal(ev?.involvedObject.uid, api.getObject('pods', NS, 'redis-0')?.metadata.uid);
 });
+
+test(
+  'kubectl get pods prints the server-side Table: READY, STATUS, RESTARTS, AGE; -o wide adds IP and NODE',
+  { skip },
+  async () => {
+    const plain = await kubectl('get', 'pods', '-l', 'app=redis');
+    assert.equal(plain.exitCode, 0, plain.stderr);
+    assert.match(plain.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
+    assert.match(plain.stdout, /^redis-0\s+1\/1\s+Running\s+0\s+\d+s$/m);
+    const wide = await kubectl('get', 'pods', '-l', 'app=redis', '-o', 'wide');
+    assert.match(wide.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES/);
+    assert.match(wide.stdout, /^redis-1\s+\S+\s+Running\s+0\s+\d+s\s+10\.0\.0\.2\s+node-1\s/m);
+    const events = await kubectl('get', 'events');
+    assert.equal(events.exitCode, 0, events.stderr);
+    assert.match(events.stdout, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE/);
+    assert.match(events.stdout, /Normal\s+StartingAsMaster\s+pod\/redis-0\s+decided: master \(a test\)/);
+    const json = await kubectl('get', 'pod', 'redis-0', '-o', 'json');
+    assert.equal(JSON.parse(json.stdout).kind, 'Pod', 'asking for JSON still gets the object');
+  },
+);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { apiGroupList, apiVersions, resourceList, version } from './discovery.ts';
 import { faultError, faultHeaders, Faults } from './faults.ts';
 import * as h from './handlers.ts';
+import { toTable, wantsTable } from './table.ts';
 import { findResource, type Obj } from './resources.ts';
 import { ApiError, forbidden, methodNotAllowed, unauthorized, unknownRoute } from './status.ts';
 import { Store } from './store.ts';
@@ -130,6 +131,10 @@ export class KubeStandin {
       }
     }
     if (!reply) return;
+    const table = info.method === 'GET' && reply.code === 200 ? wantsTable(req.headers.accept) : undefined;
+    if (table && !watching) {
+      reply = { ...reply, body: toTable(reply.body, table, url.searchParams.get('includeObject')) };
+    }
     if (fault && fault.delayWhen !== 'request') await this.hold(fault.delayMs);
     this.send(res, reply);
   }
