@@ -1,6 +1,10 @@
-// The Sentinel pod's supervisor: probes, and hygiene. When this Sentinel remembers replicas or Sentinels at
-// addresses no pod has any more (pod IPs changed), it runs SENTINEL RESET, but only when the entries really
-// disagree with the pods the API reports, never during a failover, and one Sentinel at a time (a Lease lock).
+// The Sentinel pod's supervisor: probes, relabelling at event time, and hygiene.
+//   - Relabel: subscribed to its Sentinel's +switch-master, it relabels the moment the event arrives, from this
+//     warm process (the client-reconfig-script, launcher-promote, stays as the contract and the backstop).
+//   - Hygiene: when this Sentinel remembers replicas or Sentinels at addresses no pod has any more (pod IPs
+//     changed), it runs SENTINEL RESET, but only when the entries really disagree with the pods the API reports,
+//     never during a failover, and one Sentinel at a time (a Lease lock).
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';
 import type { Kube } from './kube/api.ts';
 import { tryLock, unlock } from './kube/lock.ts';
@@ -9,10 +13,13 @@ import { listPods } from './kube/pods.ts';
 import { log } from './log.ts';
 import { PeriodicLoop } from './loop.ts';
 import type { Metrics } from './metrics.ts';
-import { isLive, type Address } from './model.ts';
+import { addr, isLive, type Address } from './model.ts';
+import { relabelTo } from './relabel.ts';
 import { localSentinel, pairs, probeOptions, withRedis } from './redis.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long a relabel at the event waits for a majority of the Sentinels to name the new master. */
+const RELABEL_CONFIRM_MS = 15_000;
 
 export type SentinelState = { flags: string[]; replicas: string[]; sentinels: string[] };
 
@@ -26,6 +33,9 @@ export class SentinelSupervisor extends PeriodicLoop {
   private readonly kube: Kube;
   private readonly metrics: Metrics;
   private readonly local: Address;
+  private events?: Redis;
+  /** Relabels run one after the other; a newer switch waits for the one in flight. */
+  private relabelling: Promise<unknown> = Promise.resolve();
 
   constructor(c: Config, kube: Kube, metrics: Metrics) {
     super();
@@ -37,7 +47,42 @@ export class SentinelSupervisor extends PeriodicLoop {
 
   start() {
     setRoleGauge(this.metrics);
+    this.listen();
     super.start(this.c.hygieneMs);
+  }
+
+  stop() {
+    super.stop();
+    this.events?.disconnect();
+    this.events = undefined;
+  }
+
+  /** +switch-master <set> <old-ip> <old-port> <new-ip> <new-port>: relabel now, with promote's rule. */
+  private listen() {
+    const r = new Redis({
+      host: this.local.host,
+      port: this.local.port,
+      ...(this.c.listenAddress ? { localAddress: this.c.listenAddress } : {}),
+      retryStrategy: (n: number) => Math.min(n * 200, 2000),
+      maxRetriesPerRequest: null,
+      disableClientInfo: true,
+      enableReadyCheck: false,
+      protocol: 2,
+    } as RedisOptions);
+    r.on('error', () => {});
+    r.on('message', (_channel: string, message: string) => {
+      const [set, fromIp, fromPort, toIp, toPort] = message.split(' ');
+      if (set !== this.c.masterSet) return;
+      const from = { host: fromIp, port: Number(fromPort) };
+      const to = { host: toIp, port: Number(toPort) };
+      log.info(`+switch-master ${addr(from)} -> ${addr(to)}: relabelling`);
+      const t0 = Date.now();
+      this.relabelling = this.relabelling
+        .then(() => relabelTo(this.c, this.kube, from, to, RELABEL_CONFIRM_MS, t0))
+        .catch((e: unknown) => log.warn(`relabel at +switch-master failed: ${(e as Error).message}`));
+    });
+    r.subscribe('+switch-master').catch((e: Error) => log.warn(`cannot subscribe to +switch-master: ${e.message}`));
+    this.events = r;
   }
 
   async state(): Promise<SentinelState> {

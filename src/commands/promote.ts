@@ -4,25 +4,12 @@
 // the new one; writes with resourceVersion preconditions. Exit 0 done, 1 retry (transient), 2 give up.
 import { isIP } from 'node:net';
 import type { Config } from '../config.ts';
-import { apiFailure, isPermanent, type Kube } from '../kube/api.ts';
-import { emitEvent } from '../kube/events.ts';
-import { labelLock, labelOnlyMaster, listPods, sentinelTargets } from '../kube/pods.ts';
-import { writeRecord } from '../kube/record.ts';
+import type { Kube } from '../kube/api.ts';
 import { log } from '../log.ts';
-import { addr, sameAddress, sentinelsNeeded, type Address, type PodView } from '../model.ts';
-import { askRole, probeOptions, sentinelMasterAddr } from '../redis.ts';
+import { addr, type Address } from '../model.ts';
+import { EXIT_GIVE_UP, PromoteError, relabelTo } from '../relabel.ts';
 
-export const EXIT_DONE = 0;
-export const EXIT_RETRY = 1;
-export const EXIT_GIVE_UP = 2;
-
-export class PromoteError extends Error {
-  readonly exitCode: number;
-  constructor(exitCode: number, message: string) {
-    super(message);
-    this.exitCode = exitCode;
-  }
-}
+export { EXIT_DONE, EXIT_GIVE_UP, EXIT_RETRY, podFor, PromoteError } from '../relabel.ts';
 
 export type PromoteArgs = { masterSet: string; role: string; state: string; from: Address; to: Address };
 
@@ -52,52 +39,6 @@ export function parsePromoteArgs(args: string[]): PromoteArgs {
   return { masterSet, role, state, from: parseAddress(fromIp, fromPort, 'from'), to: parseAddress(toIp, toPort, 'to') };
 }
 
-/** The pod with that address: by pod IP, or by hostname (`<pod>.<service>...`). */
-export function podFor(pods: PodView[], a: Address): PodView | undefined {
-  if (isIP(a.host)) return pods.find((p) => p.ip === a.host);
-  const first = a.host.split('.')[0];
-  return pods.find((p) => p.name === first);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Polls the Sentinels until a majority of the known ones names `to` (confirmed), a majority names another (stale),
- * or time runs out.
- */
-async function confirm(
-  c: Config,
-  kube: Kube,
-  to: Address,
-  ms: number,
-): Promise<{ verdict: 'confirmed' | 'stale' | 'unconfirmed'; text: string }> {
-  const deadline = Date.now() + ms;
-  const { addresses: sentinels, known } = await sentinelTargets(c, kube);
-  const need = sentinelsNeeded(c.quorum, known);
-  for (;;) {
-    const answers = await Promise.all(sentinels.map((s) => sentinelMasterAddr(s, c.masterSet, probeOptions(c))));
-    const named = answers.filter((a): a is Address => Boolean(a));
-    const agree = named.filter((a) => sameAddress(a, to)).length;
-    const others = [...new Set(named.filter((a) => !sameAddress(a, to)).map(addr))];
-    const rest = others.length ? `; others name ${others.join(', ')}` : '';
-    let text = `${agree}/${known} sentinels name ${addr(to)}${rest} (${need} needed)`;
-    if (agree >= need) {
-      const role = await askRole(to, probeOptions(c));
-      if (role.answered && role.role === 'master') {
-        return { verdict: 'confirmed', text: `${text}; it answers ROLE master` };
-      }
-      text += `; but it answers ${role.answered ? `ROLE ${role.role}` : 'nothing'}`;
-    } else {
-      const counts = new Map<string, number>();
-      for (const a of named) counts.set(addr(a), (counts.get(addr(a)) ?? 0) + 1);
-      const other = [...counts].find(([k, n]) => k !== addr(to) && n >= need);
-      if (other) return { verdict: 'stale', text: `${text}: a newer master, ${other[0]}, has the quorum` };
-    }
-    if (Date.now() >= deadline) return { verdict: 'unconfirmed', text };
-    await sleep(100);
-  }
-}
-
 export async function promote(c: Config, kube: Kube, a: PromoteArgs): Promise<number> {
   const started = Date.now();
   if (a.masterSet !== c.masterSet) {
@@ -108,47 +49,5 @@ export async function promote(c: Config, kube: Kube, a: PromoteArgs): Promise<nu
     );
   }
   log.info(`promote (${a.role}, ${a.state}): ${addr(a.from)} -> ${addr(a.to)}`);
-  try {
-    const check = await confirm(c, kube, a.to, 15_000);
-    if (check.verdict === 'stale') {
-      log.info(`nothing to do: ${check.text}`);
-      return EXIT_DONE;
-    }
-    if (check.verdict === 'unconfirmed') {
-      throw new PromoteError(EXIT_RETRY, `the sentinels do not confirm ${addr(a.to)} as master yet (${check.text})`);
-    }
-    const pods = await listPods(kube, c.podSelector);
-    const pod = podFor(pods, a.to);
-    if (!pod) {
-      throw new PromoteError(
-        EXIT_GIVE_UP,
-        `no pod matching ${JSON.stringify(c.podSelector)} has the address ${a.to.host}`,
-      );
-    }
-    const { demoted, promoted } = await labelOnlyMaster(kube, c.podSelector, pod.name, labelLock(c));
-    await writeRecord(kube, c.masterRecord, pod.name, pod.ip ?? a.to.host);
-    const took = Date.now() - started;
-    const what =
-      promoted || demoted.length
-        ? `labelled ${pod.name} master${demoted.length ? ` after removing the label from ${demoted.join(', ')}` : ''}`
-        : `labels already correct (${pod.name} is master)`;
-    log.info(`${what}; ${check.text}; ${took} ms`);
-    if (promoted) {
-      await emitEvent(
-        kube,
-        { name: pod.name },
-        'Normal',
-        'PromotedToMaster',
-        `Sentinel failed over ${addr(a.from)} -> ${addr(a.to)}; ${what}`,
-      );
-    }
-    return EXIT_DONE;
-  } catch (e) {
-    if (e instanceof PromoteError) throw e;
-    const f = apiFailure(e);
-    if (f.code === 403 || (f.code !== undefined && isPermanent(f) && f.code !== 404)) {
-      throw new PromoteError(EXIT_GIVE_UP, `the API refused: ${f.message}`);
-    }
-    throw new PromoteError(EXIT_RETRY, `transient failure: ${f.message}`);
-  }
+  return relabelTo(c, kube, a.from, a.to, 15_000, started);
 }
