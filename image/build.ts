@@ -1,42 +1,53 @@
-// Bundles the launcher into one ESM file (image/dist/launcher.mjs) plus the executable Sentinel runs
+// Bundles the launcher into one ESM file (image/dist/launcher.mjs), the client-reconfig-script's own small entry
+// (image/dist/launcher-promote.mjs, no Kubernetes or Redis client in it) and the executable Sentinel runs
 // (image/dist/launcher-promote). This is the artifact the image ships and the sandbox runs.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const out = join(import.meta.dirname, 'dist');
+const src = join(import.meta.dirname, '../src');
 await mkdir(out, { recursive: true });
-await build({
-  entryPoints: [join(import.meta.dirname, '../src/main.ts')],
-  outfile: join(out, 'launcher.mjs'),
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node24',
   format: 'esm',
-  minify: false,
+  minify: true,
+  treeShaking: true,
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
+} as const;
+/** On an older Node, one line instead of a stack trace (as far as the bundle still parses there). */
+const nodeCheck = (exitCode: number) => [
+  "if (Number(process.versions.node.split('.')[0]) < 24) {",
+  '  process.stderr.write(`launcher: Node.js 24 or newer is needed, this is ${process.version}\\n`);',
+  `  process.exit(${exitCode});`,
+  '}',
+];
+await build({
+  ...common,
+  entryPoints: [join(src, 'main.ts')],
+  outfile: join(out, 'launcher.mjs'),
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-  // On an older Node, one line instead of a stack trace (as far as the bundle still parses there).
   banner: {
     js: [
       '#!/usr/bin/env node',
       "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-      "if (Number(process.versions.node.split('.')[0]) < 24) {",
-      '  process.stderr.write(`launcher: Node.js 24 or newer is needed, this is ${process.version}\\n`);',
-      '  process.exit(2);',
-      '}',
+      ...nodeCheck(2),
     ].join('\n'),
   },
 });
+await build({
+  ...common,
+  entryPoints: [join(src, 'hook-main.ts')],
+  outfile: join(out, 'launcher-promote.mjs'),
+  banner: { js: ['#!/usr/bin/env node', ...nodeCheck(1)].join('\n') },
+});
 await chmod(join(out, 'launcher.mjs'), 0o755);
-// Sentinel execs one path with no extra arguments: a wrapper that calls the bundle's `promote`.
-await writeFile(
-  join(out, 'launcher-promote'),
-  '#!/bin/sh\nexec node "$(dirname "$0")/launcher.mjs" promote -- "$@"\n',
-  {
-    mode: 0o755,
-  },
-);
-console.log(`built ${join(out, 'launcher.mjs')}`);
+// Sentinel execs one path with no extra arguments: a wrapper around the hook's bundle.
+await writeFile(join(out, 'launcher-promote'), '#!/bin/sh\nexec node "$(dirname "$0")/launcher-promote.mjs" "$@"\n', {
+  mode: 0o755,
+});
+console.log(`built ${join(out, 'launcher.mjs')} and ${join(out, 'launcher-promote.mjs')}`);

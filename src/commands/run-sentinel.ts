@@ -14,6 +14,9 @@ import { supervise } from '../supervise.ts';
 import { serveHttp } from '../http.ts';
 import { createMetrics } from '../metrics.ts';
 import { SentinelSupervisor } from '../sentinel-supervisor.ts';
+import { serveHook } from '../hook-server.ts';
+import { hookSocket } from '../promote-hook.ts';
+import { EXIT_RETRY, parsePromoteArgs, promote, PromoteError } from './promote.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SEED_WAIT_MS = 5000;
@@ -124,6 +127,15 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
   const sup = new SentinelSupervisor(c, kube, metrics);
   running.sup = sup;
   sup.start();
+  // launcher-promote (Sentinel's client-reconfig-script) hands its arguments to this warm process.
+  await serveHook(hookSocket(c.confDir), async (args) => {
+    try {
+      return { code: await promote(c, kube, parsePromoteArgs(args)), err: [] };
+    } catch (e) {
+      const f = e instanceof PromoteError ? e : new PromoteError(EXIT_RETRY, (e as Error).message);
+      return { code: f.exitCode, err: [`launcher: ${f.message}; see 'launcher promote --help'`] };
+    }
+  }).catch((e: Error) => log.warn(`cannot listen for launcher-promote (it will run on its own): ${e.message}`));
   const code = await child.done;
   sup.stop();
   return code;
