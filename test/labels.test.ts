@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectKube, type Kube } from '../src/kube/api.ts';
-import { labelOnlyMaster } from '../src/kube/pods.ts';
+import { labelLock, labelOnlyMaster } from '../src/kube/pods.ts';
 import { masterLabelled, watchMasterLabelsIn } from './support/cluster.ts';
 import { setPodState, statefulSetPod } from './support/kube/kubelet.ts';
 import { KubeStandin } from './support/kube/server.ts';
@@ -53,10 +53,11 @@ test('two writers with different targets, interleaved by a slow API, never leave
         delayWhen: 'request',
         times: 1,
       });
-      const lock = (holder: string) => ({ name: 'mymaster-master-labels', holder });
-      const one = labelOnlyMaster(kube, 'app=redis', first, lock(`writer-${first}`));
+      // Both writers in one process, as the +switch-master relabel and a promote handed over by the hook are.
+      const lock = () => labelLock({ masterRecord: 'mymaster-master', podName: 'redis-sentinel-host' });
+      const one = labelOnlyMaster(kube, 'app=redis', first, lock());
       await waitFor('the first writer is labelling its target', () => slow.seen >= 1, 5000, 5);
-      await Promise.all([one, labelOnlyMaster(kube, 'app=redis', second, lock(`writer-${second}`))]);
+      await Promise.all([one, labelOnlyMaster(kube, 'app=redis', second, lock())]);
       slow.remove();
       assert.equal(slow.hits, 1, 'the slow write happened');
       assert.equal(masters().length, 1, `exactly one master label at the end: ${masters()}`);

@@ -95,12 +95,14 @@ export async function labelOnlyMaster(
   });
 }
 
-/** This process's turn-taking identity for the label lock: unique per process, named after its pod. */
+/**
+ * A turn at the label lock: a holder identity unique to this call (named after the pod), so that two labellings
+ * in one process (the +switch-master relabel and a promote handed over by the hook) exclude each other too.
+ */
 export const labelLock = (c: Pick<Config, 'masterRecord' | 'podName'>): LabelLock => ({
   name: `${c.masterRecord}-labels`,
-  holder: `${c.podName}/${PROCESS_ID}`,
+  holder: `${c.podName}/${randomUUID().slice(0, 8)}`,
 });
-const PROCESS_ID = randomUUID().slice(0, 8);
 
 /** Publishes whether this pod's data dir holds data, so peers can decide safely (first boot, lost volumes). */
 export async function annotateData(kube: Kube, name: string, hasData: boolean): Promise<void> {
