@@ -186,11 +186,17 @@ export function decide(o: Observation): Decision {
       return wait([`sentinels disagree about the master (${views}, ${need} needed); waiting for them to converge`]);
     }
     // A Sentinel left naming an address nobody answers at (the old master's pod was recreated with a new IP) must
-    // not deadlock the set: the one named master that answers is what rule b finds.
-    reasons.push(
-      `sentinels disagree about the master (${views}, ${need} needed), but only ${describe(o, only)} answers ROLE ` +
-        `master; the others name addresses nobody answers at`,
-    );
+    // not deadlock the set: replicate the one named master that answers (never fall through to the record).
+    return {
+      role: 'replica',
+      rule: 'sentinels',
+      master: only,
+      masterPod: podAt(o, only)?.name,
+      reasons: [
+        `sentinels disagree about the master (${views}, ${need} needed), but only ${describe(o, only)} answers ` +
+          `ROLE master; the others name addresses nobody answers at`,
+      ],
+    };
   } else if (opinion) {
     reasons.push(
       `only ${opinion.count}/${known} sentinels name ${describe(o, opinion.master)} as master (${need} needed: a ` +

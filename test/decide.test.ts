@@ -478,3 +478,20 @@ test('Sentinels split between a live master and an address nobody answers at: no
   assert.equal(decide(both).role, 'wait');
   assert.equal(decideSentinelMaster(both).master, undefined);
 });
+
+test('a named master that answers is never overruled by the record: split Sentinels, one names a dead address', () => {
+  // redis-1 is terminating mid-handover and still answers ROLE master; the record names this pod, with data.
+  const d = decide(
+    world(0, {
+      pods: [pod(0), pod(1, { terminating: true }), pod(2)],
+      sentinels: [
+        sentinel(0, 1),
+        { ...sentinel(1, 1), master: { host: '10.0.0.99', port: P } },
+        sentinel(2, undefined),
+      ],
+      roles: { 1: master([2]), 2: replicaOf(1) },
+      record: { pod: 'redis-0' },
+    }),
+  );
+  assert.notEqual(d.role, 'master', summary(d));
+});

@@ -55,13 +55,15 @@ export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<F
         : { role: 'wait', reasons: [...d.reasons, 'Sentinel was asked to fail over; waiting for the new master'] };
     }
     if (d.role === 'master') {
-      if (await claimRecord(kube, c.masterRecord, c.podName, c.podIp, record).catch(() => false)) return d;
+      // claimRecord is false only for a lost race (409/404); any other failure says what it was.
+      const claimed = await claimRecord(kube, c.masterRecord, c.podName, c.podIp, record).then(
+        (won) => (won ? '' : 'another pod changed the master of record first'),
+        (e: unknown) => `the master of record could not be written (${apiFailure(e).message})`,
+      );
+      if (!claimed) return d;
       d = {
         role: 'wait',
-        reasons: [
-          ...d.reasons.slice(0, -1),
-          `${d.reasons[d.reasons.length - 1]}, but another pod changed the master of record first; deciding again`,
-        ],
+        reasons: [...d.reasons.slice(0, -1), `${d.reasons[d.reasons.length - 1]}, but ${claimed}; deciding again`],
       };
     } else if (d.role === 'replica') {
       return d;
