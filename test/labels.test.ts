@@ -7,7 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectKube, type Kube } from '../src/kube/api.ts';
-import { labelLock, labelOnlyMaster } from '../src/kube/pods.ts';
+import { parseConfig } from '../src/config.ts';
+import { labelLock, labelOnlyMaster, sentinelTargets } from '../src/kube/pods.ts';
 import { masterLabelled, watchMasterLabelsIn } from './support/cluster.ts';
 import { setPodState, statefulSetPod } from './support/kube/kubelet.ts';
 import { KubeStandin } from './support/kube/server.ts';
@@ -66,4 +67,18 @@ test('two writers with different targets, interleaved by a slow API, never leave
     watch.stop();
   }
   assert.deepEqual(watch.doubles, [], 'a write left two pods labelled master');
+});
+
+test('the Sentinel majority counts Sentinel pods that have an IP: a pod still Pending never ran one', async () => {
+  api.put('pods', statefulSetPod({ sts: 'redis', ordinal: 3, namespace: NS, labels: { app: 'redis' } })); // Pending
+  const c = parseConfig({
+    POD_NAME: 'redis-0',
+    POD_NAMESPACE: NS,
+    POD_IP: '10.0.0.1',
+    REDIS_POD_SELECTOR: 'app=redis',
+  });
+  const t = await sentinelTargets(c, kube);
+  assert.equal(t.known, 3, 'redis-3 is Pending without an IP: 3 voters, a majority of 2');
+  assert.equal(t.addresses.length, 3);
+  api.deleteObject('pods', NS, 'redis-3');
 });

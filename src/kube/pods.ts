@@ -4,7 +4,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { withLock } from './lock.ts';
-import { isLive, ordinalOf, START_EMPTY_ANNOTATION, type Address, type PodView } from '../model.ts';
+import { hasIp, isLive, ordinalOf, START_EMPTY_ANNOTATION, type Address, type PodView } from '../model.ts';
 import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
 
 export const ROLE_LABEL = 'redis-role';
@@ -118,7 +118,8 @@ export async function annotateData(kube: Kube, name: string, hasData: boolean): 
 
 /**
  * The set's Sentinels (the Redis pods themselves when Sentinel is a sidecar): where the live ones answer, and how
- * many the API lists in all, reachable or not, from which a majority is counted.
+ * many the majority is counted from: the Sentinel pods that have an IP, reachable or not (a pod still Pending
+ * without one has never run its Sentinel, so it is no voter; one that is down or partitioned away is).
  */
 export async function sentinelTargets(
   c: Config,
@@ -126,5 +127,8 @@ export async function sentinelTargets(
   redisPods?: PodView[],
 ): Promise<{ addresses: Address[]; known: number }> {
   const pods = c.sentinelSidecar && redisPods ? redisPods : await listPods(kube, c.sentinelSelector);
-  return { addresses: pods.filter(isLive).map((p) => ({ host: p.ip, port: c.sentinelPort })), known: pods.length };
+  return {
+    addresses: pods.filter(isLive).map((p) => ({ host: p.ip, port: c.sentinelPort })),
+    known: pods.filter(hasIp).length,
+  };
 }
