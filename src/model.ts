@@ -76,7 +76,7 @@ export function tallySentinels(
 /** A Redis instance's answer to ROLE. */
 export type RoleAnswer =
   | { answered: false }
-  | { answered: true; role: 'master'; offset: number; replicas: Address[] }
+  | { answered: true; role: 'master'; offset: number; replicas: (Address & { offset: number })[] }
   | { answered: true; role: 'slave'; master: Address; linkState: string; offset: number }
   | { answered: true; role: 'sentinel' };
 

@@ -65,7 +65,11 @@ export function parseRole(reply: unknown): RoleAnswer {
   if (!Array.isArray(reply)) return { answered: false };
   const [kind] = reply;
   if (kind === 'master') {
-    const replicas = ((reply[2] ?? []) as unknown[][]).map((r) => ({ host: String(r[0]), port: Number(r[1]) }));
+    const replicas = ((reply[2] ?? []) as unknown[][]).map((r) => ({
+      host: String(r[0]),
+      port: Number(r[1]),
+      offset: Number(r[2]),
+    }));
     return { answered: true, role: 'master', offset: Number(reply[1]), replicas };
   }
   if (kind === 'slave') {

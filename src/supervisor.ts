@@ -27,6 +27,8 @@ export class RedisSupervisor extends PeriodicLoop {
   private lastFull = 0;
   private lastSentence = '';
   private knownSentinels = 1;
+  /** Set when SIGTERM's handover begins: the loop is not started again after that. */
+  private shuttingDown = false;
 
   constructor(c: Config, kube: Kube, metrics: Metrics) {
     super();
@@ -35,6 +37,11 @@ export class RedisSupervisor extends PeriodicLoop {
     this.metrics = metrics;
     this.local = localRedis(c);
     this.self = { host: c.podIp, port: c.redisPort };
+  }
+
+  /** Starts the loop, unless the pod is already shutting down (a loading master that got SIGTERM). */
+  start(everyMs: number) {
+    if (!this.shuttingDown) super.start(everyMs);
   }
 
   /** Every Sentinel's answer, and how many Sentinel pods there are (the last count when the API fails). */
@@ -211,6 +218,7 @@ export class RedisSupervisor extends PeriodicLoop {
     const deadline = t0 + this.c.handoverTimeoutMs;
     const left = () => Math.max(1, deadline - Date.now());
     const opts = () => ({ ...probeOptions(this.c), timeoutMs: Math.min(this.c.probeTimeoutMs, left()) });
+    this.shuttingDown = true;
     const local = await askRole(this.local, opts());
     if (!local.answered || local.role !== 'master') return;
     this.stop();
@@ -232,6 +240,19 @@ export class RedisSupervisor extends PeriodicLoop {
     await withRedis(this.local, opts(), (r) => r.call('CLIENT', 'PAUSE', String(left() + 5000), 'WRITE')).catch(
       (e: Error) => log.warn(`handover: CLIENT PAUSE failed: ${e.message}`),
     );
+    // Sentinel picks the replica from INFO up to 10 s old and promotes it at once: let every replica receive what
+    // this master acknowledged before the pause first (bounded by a third of what is left).
+    const caughtUpBy = Date.now() + left() / 3;
+    for (;;) {
+      const now = await askRole(this.local, opts());
+      const behind = now.answered && now.role === 'master' ? now.replicas.filter((r) => r.offset < now.offset) : [];
+      if (!behind.length) break;
+      if (Date.now() >= caughtUpBy) {
+        log.warn(`handover: ${behind.map(addr).join(', ')} still behind this master; asking for the failover anyway`);
+        break;
+      }
+      await sleep(10);
+    }
     let asked: Address | undefined;
     for (const s of [...others, own]) {
       try {
@@ -250,10 +271,12 @@ export class RedisSupervisor extends PeriodicLoop {
       return failed('no Sentinel accepted SENTINEL FAILOVER', 'failed');
     }
     log.info(`handover: asked Sentinel ${addr(asked)} to fail over; waiting up to ${left()} ms`);
+    // From here on writes stay paused whatever happens: a failover is under way, and a write taken now could be
+    // acknowledged here and lost when the new master takes over.
+    const watching = others.length ? others : [own];
     while (Date.now() < deadline) {
-      const views = await Promise.all(others.map((s) => askSentinel(s, this.c.masterSet, opts())));
+      const views = await Promise.all(watching.map((s) => askSentinel(s, this.c.masterSet, opts())));
       if (views.every((v) => !v.reachable)) {
-        await this.unpause();
         return failed('no other Sentinel answers any more (the whole set is stopping?)', 'failed');
       }
       const m = sentinelMaster(views, this.c.quorum, targets.known).master;
@@ -272,7 +295,6 @@ export class RedisSupervisor extends PeriodicLoop {
       }
       await sleep(Math.min(100, left()));
     }
-    await this.unpause();
     failed(`no new master within ${this.c.handoverTimeoutMs} ms`, 'timeout');
   }
 }

@@ -20,7 +20,7 @@ const master = (replicas: number[] = []): RoleAnswer => ({
   answered: true,
   role: 'master',
   offset: 100,
-  replicas: replicas.map((r) => ({ host: ip(r), port: P })),
+  replicas: replicas.map((r) => ({ host: ip(r), port: P, offset: 100 })),
 });
 const replicaOf = (m: number): RoleAnswer => ({
   answered: true,
