@@ -154,7 +154,10 @@ export class RedisSupervisor extends PeriodicLoop {
     } else if (a.kind === 'label' && a.value === 'slave') {
       await setRoleLabel(this.kube, this.c.podName, 'slave');
     } else if (a.kind === 'label') {
-      const r = await labelOnlyMaster(this.kube, this.c.podSelector, this.c.podName, labelLock(this.c));
+      const r = await labelOnlyMaster(this.kube, this.c.podSelector, this.c.podName, labelLock(this.c), () =>
+        selfMasterStale(this.c, this.kube),
+      );
+      if (r.refused) return log.info(`not labelling this pod master after all: ${r.refused}`);
       await writeRecord(this.kube, this.c.masterRecord, this.c.podName, this.c.podIp);
       await emitEvent(
         this.kube,
@@ -297,6 +300,24 @@ export class RedisSupervisor extends PeriodicLoop {
     }
     failed(`no new master within ${this.c.handoverTimeoutMs} ms`, 'timeout');
   }
+}
+
+/**
+ * Why this pod may no longer label itself master (checked under the label lock, just before writing): its Redis
+ * is not master, or a majority of the Sentinels names another master. Undefined when it still may.
+ */
+export async function selfMasterStale(c: Config, kube: Kube): Promise<string | undefined> {
+  const local = await askRole(localRedis(c), probeOptions(c));
+  if (!local.answered || local.role !== 'master') {
+    return `Redis here answers ${local.answered ? `ROLE ${local.role}` : 'nothing'}`;
+  }
+  const targets = await sentinelTargets(c, kube);
+  const views = await Promise.all(targets.addresses.map((s) => askSentinel(s, c.masterSet, probeOptions(c))));
+  const named = sentinelMaster(views, c.quorum, targets.known).master;
+  if (named && !sameAddress(named, { host: c.podIp, port: c.redisPort })) {
+    return `a majority of the Sentinels now names ${addr(named)}`;
+  }
+  return undefined;
 }
 
 /** Liveness of Redis: it answers PING within the deadline; LOADING and MASTERDOWN count as alive. */

@@ -82,3 +82,22 @@ test('the Sentinel majority counts Sentinel pods that have an IP: a pod still Pe
   assert.equal(t.addresses.length, 3);
   api.deleteObject('pods', NS, 'redis-3');
 });
+
+test('a writer whose view went stale while it waited for the lock writes nothing', async () => {
+  const before = masterLabelled(api, NS);
+  const podWrites: string[] = [];
+  const off = api.store.subscribe((ch) => {
+    if (ch.bucket === 'pods') podWrites.push(ch.bucket);
+  });
+  const r = await labelOnlyMaster(
+    kube,
+    'app=redis',
+    before[0] === 'redis-1' ? 'redis-2' : 'redis-1',
+    labelLock({ masterRecord: 'mymaster-master', podName: 'redis-1' }),
+    async () => 'a majority of the Sentinels now names another master',
+  );
+  assert.equal(r.refused, 'a majority of the Sentinels now names another master');
+  off();
+  assert.deepEqual(masterLabelled(api, NS), before, 'labels untouched');
+  assert.deepEqual(podWrites, [], 'no pod was written');
+});

@@ -15,7 +15,7 @@ import { renderRedisConf } from '../render.ts';
 import { supervise } from '../supervise.ts';
 import { serveHttp } from '../http.ts';
 import { createMetrics } from '../metrics.ts';
-import { RedisSupervisor, TICK_MS } from '../supervisor.ts';
+import { RedisSupervisor, selfMasterStale, TICK_MS } from '../supervisor.ts';
 
 const RETRY_MS = 1000;
 const LOG_EVERY_MS = 5000;
@@ -122,7 +122,11 @@ async function labelWhenUp(c: Config, kube: Kube, d: FinalDecision, exited: () =
   if (exited()) return false;
   try {
     if (d.role === 'master') {
-      const r = await labelOnlyMaster(kube, c.podSelector, c.podName, labelLock(c));
+      const r = await labelOnlyMaster(kube, c.podSelector, c.podName, labelLock(c), () => selfMasterStale(c, kube));
+      if (r.refused) {
+        log.info(`not labelling this pod master after all: ${r.refused}`);
+        return !exited();
+      }
       if (r.demoted.length) log.info(`removed the master label from ${r.demoted.join(', ')}`);
     } else {
       await setRoleLabel(kube, c.podName, 'slave');

@@ -81,8 +81,12 @@ export async function labelOnlyMaster(
   selector: string,
   name: string,
   lock: LabelLock,
-): Promise<{ demoted: string[]; promoted: boolean }> {
+  /** Checked once the lock is held: why this writer's view is stale (then nothing is written), or undefined. */
+  stale?: () => Promise<string | undefined>,
+): Promise<{ demoted: string[]; promoted: boolean; refused?: string }> {
   return withLock(kube, { ...lock, seconds: LABEL_LOCK_SECONDS, waitMs: LABEL_LOCK_WAIT_MS }, async () => {
+    const refused = await stale?.();
+    if (refused) return { demoted: [], promoted: false, refused };
     const pods = await listPods(kube, selector);
     const demoted: string[] = [];
     for (const p of pods) {
