@@ -5,15 +5,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { LocalCluster, REPO } from './support/cluster.ts';
+import { REPO, testCluster } from './support/cluster.ts';
 import { render } from './support/manifests.ts';
-import { KubeStandin } from './support/kube/server.ts';
-import { stopAll } from './support/processes.ts';
 import { SentinelWriter } from './support/writer.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -50,22 +46,14 @@ test(
     const sts = (await render()).find((d) => d.kind === 'StatefulSet');
     const graceMs = sts?.spec.template.spec.terminationGracePeriodSeconds * 1000;
 
-    const api = await new KubeStandin().start();
-    const root = await mkdtemp(join(tmpdir(), 'rhl-entrypoint-'));
     const writers: SentinelWriter[] = [];
     t.after(async () => {
       for (const w of writers) await w.stop();
-      await stopAll();
-      await api.close();
-      await rm(root, { recursive: true, force: true });
     });
-    const c = await new LocalCluster({
-      api,
-      root,
+    const { c } = await testCluster(t, 'entrypoint', {
       entrypoint,
       env: { LAUNCHER_PROMOTE_SCRIPT: here(image.env.LAUNCHER_PROMOTE_SCRIPT ?? '') },
-      log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined,
-    }).init();
+    });
     await c.startAll();
     const master = await c.converged('boot through the image entrypoint', 40_000);
     const mi = Number(master.split('-').pop());

@@ -2,34 +2,21 @@
 // Sentinel counts as alive) for the whole load while writes stop, it has Sentinel fail over to its in-sync replica
 // and rejoins as that replica's replica. The 200 MB before/after figures are in `npm run bench`.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { LocalCluster } from './support/cluster.ts';
+import { testCluster } from './support/cluster.ts';
 import { fill } from './support/fill.ts';
-import { KubeStandin } from './support/kube/server.ts';
-import { stopAll } from './support/processes.ts';
 import { ask, connect } from './support/redis.ts';
 import { SentinelWriter } from './support/writer.ts';
 
 test('a master restarting with data files over LOADING_HANDOVER_BYTES hands over to its replica first', async (t) => {
-  const api = await new KubeStandin().start();
-  const root = await mkdtemp(join(tmpdir(), 'rhl-loading-'));
   const writers: SentinelWriter[] = [];
   t.after(async () => {
     for (const w of writers) await w.stop();
-    await stopAll();
-    await api.close();
-    await rm(root, { recursive: true, force: true });
   });
-  const c = await new LocalCluster({
-    api,
-    root,
+  const { c } = await testCluster(t, 'loading', {
     // Sentinel does not notice a quick restart (down-after 10 s); 20 MB of data is over the 5 MB threshold.
     env: { SENTINEL_DOWN_AFTER_MS: '10000', SENTINEL_FAILOVER_TIMEOUT_MS: '10000', LOADING_HANDOVER_BYTES: '5000000' },
-    log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined,
-  }).init();
+  });
   await c.startAll();
   const master = await c.converged('first boot', 40_000);
   const mi = Number(master.split('-').pop());

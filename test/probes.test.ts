@@ -1,29 +1,12 @@
 // The manifests' own kubelet probes against the real launchers: a container that waits (here for a peer held
 // Pending, which the first boot must wait for) is alive and not ready, and never killed for waiting.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { LocalCluster } from './support/cluster.ts';
-import { KubeStandin } from './support/kube/server.ts';
-import { stopAll } from './support/processes.ts';
+import { testCluster } from './support/cluster.ts';
 import { waitFor } from './support/wait.ts';
 
 test('while a peer is Pending, no container is killed by its liveness or startup probe', async (t) => {
-  const api = await new KubeStandin().start();
-  const root = await mkdtemp(join(tmpdir(), 'rhl-probes-'));
-  t.after(async () => {
-    await stopAll();
-    await api.close();
-    await rm(root, { recursive: true, force: true });
-  });
-  const c = await new LocalCluster({
-    api,
-    root,
-    probes: { timeScale: 0.2 },
-    log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined,
-  }).init();
+  const { c } = await testCluster(t, 'probes', { probes: { timeScale: 0.2 } });
   await c.startAll([0, 1, 2], { pending: [2] });
   // Every container of the running pods waits (redis-2 has not reported its data): let the kubelet probe the
   // Sentinels past their liveness failure threshold (3) before looking at what it did.

@@ -1,27 +1,16 @@
 // launcher-promote as Sentinel runs it inside a Sentinel container: it hands its arguments to the warm Sentinel
 // supervisor over the local socket (no Kubernetes client of its own) and passes on the exit code and one line.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { LocalCluster, REPO } from './support/cluster.ts';
-import { KubeStandin } from './support/kube/server.ts';
-import { stopAll } from './support/processes.ts';
+import { REPO, testCluster } from './support/cluster.ts';
 import { waitFor } from './support/wait.ts';
 
 test('launcher-promote is answered by the Sentinel supervisor over its socket, with promote exit codes', async (t) => {
-  const api = await new KubeStandin().start();
-  const root = await mkdtemp(join(tmpdir(), 'rhl-hook-'));
-  t.after(async () => {
-    await stopAll();
-    await api.close();
-    await rm(root, { recursive: true, force: true });
-  });
   const b = await execa(process.execPath, [join(REPO, 'image/build.ts')], { reject: false });
   assert.equal(b.exitCode, 0, String(b.stderr));
-  const c = await new LocalCluster({ api, root, launcher: join(REPO, 'image/dist/launcher.mjs') }).init();
+  const { c } = await testCluster(t, 'hook', { launcher: join(REPO, 'image/dist/launcher.mjs') });
   await c.startAll();
   const master = await c.converged('boot', 40_000);
   const m = c.pod(Number(master.split('-').pop()));

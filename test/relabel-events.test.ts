@@ -3,35 +3,22 @@
 // minute, so only the event path can move the label; the latency from the Sentinels' majority switch to the API
 // write is reported (the bench compares it with the scripts').
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { LocalCluster, watchMasterLabels } from './support/cluster.ts';
-import { KubeStandin } from './support/kube/server.ts';
-import { stopAll } from './support/processes.ts';
+import { testCluster, watchMasterLabels } from './support/cluster.ts';
 import { waitFor } from './support/wait.ts';
 
 test('the Sentinel supervisor relabels at +switch-master, without the client-reconfig-script', async (t) => {
-  const api = await new KubeStandin().start();
-  const root = await mkdtemp(join(tmpdir(), 'rhl-events-'));
   const subs: Redis[] = [];
-  t.after(async () => {
-    for (const s of subs) s.disconnect();
-    await stopAll();
-    await api.close();
-    await rm(root, { recursive: true, force: true });
+  t.after(() => subs.forEach((s) => s.disconnect()));
+  const { api, c } = await testCluster(t, 'events', async (root) => {
+    const noop = join(root, 'noop-promote');
+    await writeFile(noop, '#!/bin/sh\nexit 0\n');
+    await chmod(noop, 0o755);
+    return { env: { LAUNCHER_PROMOTE_SCRIPT: noop, LAUNCHER_RECONCILE_MS: '60000' } };
   });
-  const noop = join(root, 'noop-promote');
-  await writeFile(noop, '#!/bin/sh\nexit 0\n');
-  await chmod(noop, 0o755);
-  const c = await new LocalCluster({
-    api,
-    root,
-    env: { LAUNCHER_PROMOTE_SCRIPT: noop, LAUNCHER_RECONCILE_MS: '60000' },
-    log: process.env.TEST_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined,
-  }).init();
   await c.startAll();
   const master = await c.converged('boot', 40_000);
   const mi = Number(master.split('-').pop());

@@ -2,15 +2,17 @@
 // runs the real entrypoints (`launcher run` and `launcher run --sentinel`) as separate processes with the
 // production env contract and KUBECONFIG pointing at the stand-in API, where this harness keeps the Pod objects
 // as the StatefulSet controller and kubelet would.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import type { TestContext } from 'node:test';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { DATA_ANNOTATION } from '../../src/kube/pods.ts';
 import { markTerminating, setPodState, statefulSetPod } from './kube/kubelet.ts';
-import type { Fault, KubeStandin } from './kube/server.ts';
+import { KubeStandin, type Fault } from './kube/server.ts';
 import { KubeletLog, manifestTemplate, PodKubelet, type PodTemplate } from './probes.ts';
 import { launcherGrants } from './manifests.ts';
-import { startProcess, type Started } from './processes.ts';
+import { startProcess, stopAll, type Started } from './processes.ts';
 import { ask, loopbackAddress } from './redis.ts';
 import { waitFor } from './wait.ts';
 
@@ -554,3 +556,26 @@ export function watchMasterLabelsIn(api: KubeStandin, ns: string, app?: string) 
 
 /** watchMasterLabelsIn for the cluster's own pods. */
 export const watchMasterLabels = (c: LocalCluster) => watchMasterLabelsIn(c.api, c.ns, c.sts);
+
+/**
+ * A LocalCluster of its own for one test: a stand-in API, a temporary root, launcher logs with TEST_VERBOSE; every
+ * process stopped, the API closed and the root removed after the test, also when it fails. `options` may depend on
+ * the root (e.g. a script written there first).
+ */
+export async function testCluster(
+  t: TestContext,
+  name: string,
+  options: Partial<ClusterOptions> | ((root: string) => Promise<Partial<ClusterOptions>>) = {},
+): Promise<{ api: KubeStandin; root: string; c: LocalCluster }> {
+  const api = await new KubeStandin().start();
+  const root = await mkdtemp(join(tmpdir(), `rhl-${name}-`));
+  t.after(async () => {
+    await stopAll();
+    await api.close();
+    await rm(root, { recursive: true, force: true });
+  });
+  const extra = typeof options === 'function' ? await options(root) : options;
+  const log = process.env.TEST_VERBOSE ? (p: string, l: string) => process.stderr.write(`[${p}] ${l}\n`) : undefined;
+  const c = await new LocalCluster({ log, ...extra, api, root }).init();
+  return { api, root, c };
+}
