@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectKube, type Kube } from '../src/kube/api.ts';
 import { parseConfig } from '../src/config.ts';
+import { withLock } from '../src/kube/lock.ts';
 import { labelLock, labelOnlyMaster, sentinelTargets } from '../src/kube/pods.ts';
 import { masterLabelled, watchMasterLabelsIn } from './support/cluster.ts';
 import { setPodState, statefulSetPod } from './support/kube/kubelet.ts';
@@ -100,4 +101,18 @@ test('a writer whose view went stale while it waited for the lock writes nothing
   off();
   assert.deepEqual(masterLabelled(api, NS), before, 'labels untouched');
   assert.deepEqual(podWrites, [], 'no pod was written');
+});
+
+test('a holder past its lock time may not write any more: the next holder could already have it', async () => {
+  const lock = { name: 'slow-lock', holder: 'slow', seconds: 1, waitMs: 1000 };
+  await assert.rejects(
+    withLock(kube, lock, async (inTime) => {
+      inTime(); // at once: fine
+      const t0 = Date.now();
+      await waitFor('the lock time mostly spent', () => Date.now() - t0 > 700, 2000, 50);
+      inTime();
+    }),
+    /held the lock slow-lock too long to write safely/,
+  );
+  assert.equal(api.getObject('leases', NS, 'slow-lock')?.spec.holderIdentity ?? '', '', 'given back all the same');
 });

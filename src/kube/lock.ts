@@ -63,19 +63,29 @@ export async function unlock(kube: Kube, name: string, holder: string): Promise<
   }
 }
 
-/** Runs fn holding the lock, waiting up to waitMs for it; throws when it stays taken. */
+/**
+ * Runs fn holding the lock, waiting up to waitMs for it; throws when it stays taken. fn gets `inTime()`, to call
+ * before each write: it throws once the lock may have expired for the others (a margin before its duration, as
+ * measured here), so that a slow holder never writes alongside the next one.
+ */
 export async function withLock<T>(
   kube: Kube,
   lock: { name: string; holder: string; seconds: number; waitMs: number },
-  fn: () => Promise<T>,
+  fn: (inTime: () => void) => Promise<T>,
 ): Promise<T> {
   const deadline = Date.now() + lock.waitMs;
   while (!(await tryLock(kube, lock.name, lock.holder, lock.seconds))) {
     if (Date.now() >= deadline) throw new Error(`the lock ${lock.name} stayed taken for ${lock.waitMs} ms`);
     await sleep(50);
   }
+  const held = Date.now();
+  const inTime = () => {
+    if (Date.now() - held > lock.seconds * 1000 * 0.6) {
+      throw new Error(`held the lock ${lock.name} too long to write safely; giving up this turn`);
+    }
+  };
   try {
-    return await fn();
+    return await fn(inTime);
   } finally {
     await unlock(kube, lock.name, lock.holder).catch(() => {});
   }

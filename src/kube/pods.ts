@@ -43,11 +43,14 @@ export async function setRoleLabel(
   name: string,
   value: string | null,
   guard?: (current: PodView) => boolean,
+  /** Runs just before the write (e.g. a lock's deadline check, which throws). */
+  beforeWrite?: () => void,
 ): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
     const pod = podView(await kube.core.readNamespacedPod({ name, namespace: kube.namespace }, withTimeout()));
     if ((pod.roleLabel ?? null) === value) return false;
     if (guard && !guard(pod)) return false;
+    beforeWrite?.();
     try {
       await kube.core.patchNamespacedPod(
         {
@@ -84,17 +87,19 @@ export async function labelOnlyMaster(
   /** Checked once the lock is held: why this writer's view is stale (then nothing is written), or undefined. */
   stale?: () => Promise<string | undefined>,
 ): Promise<{ demoted: string[]; promoted: boolean; refused?: string }> {
-  return withLock(kube, { ...lock, seconds: LABEL_LOCK_SECONDS, waitMs: LABEL_LOCK_WAIT_MS }, async () => {
+  return withLock(kube, { ...lock, seconds: LABEL_LOCK_SECONDS, waitMs: LABEL_LOCK_WAIT_MS }, async (inTime) => {
     const refused = await stale?.();
     if (refused) return { demoted: [], promoted: false, refused };
     const pods = await listPods(kube, selector);
     const demoted: string[] = [];
     for (const p of pods) {
       if (p.name !== name && p.roleLabel === 'master') {
-        if (await setRoleLabel(kube, p.name, 'slave', (cur) => cur.roleLabel === 'master')) demoted.push(p.name);
+        if (await setRoleLabel(kube, p.name, 'slave', (cur) => cur.roleLabel === 'master', inTime)) {
+          demoted.push(p.name);
+        }
       }
     }
-    const promoted = await setRoleLabel(kube, name, 'master');
+    const promoted = await setRoleLabel(kube, name, 'master', undefined, inTime);
     return { demoted, promoted };
   });
 }
