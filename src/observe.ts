@@ -5,7 +5,7 @@ import type { Config } from './config.ts';
 import { apiFailure, withTimeout, type Kube } from './kube/api.ts';
 import { listPods, sentinelTargets } from './kube/pods.ts';
 import { readRecord } from './kube/record.ts';
-import { addr, isLive, ordinalOf, type Address, type Observation } from './model.ts';
+import { addr, isLive, ordinalOf, type Address, type Observation, type PodView, type SentinelView } from './model.ts';
 import { askRole, askSentinel, probeOptions } from './redis.ts';
 
 /** How many bytes of persistence files (RDB, AOF) the data dir holds: what a restart has to load. */
@@ -124,6 +124,17 @@ async function setSize(kube: Kube, owner: string | undefined): Promise<{ setSize
   }
 }
 
+/** What every live Sentinel of the set says about it, and how many Sentinels the majority is counted from. */
+export async function observeSentinels(
+  c: Config,
+  kube: Kube,
+  redisPods?: PodView[],
+): Promise<{ views: SentinelView[]; known: number }> {
+  const targets = await sentinelTargets(c, kube, redisPods);
+  const views = await Promise.all(targets.addresses.map((s) => askSentinel(s, c.masterSet, probeOptions(c))));
+  return { views, known: targets.known };
+}
+
 export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise<Observation> {
   const [pods, record, selfHasData, dataBytes] = await Promise.all([
     listPods(kube, c.podSelector),
@@ -133,8 +144,7 @@ export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise
   ]);
   const self = pods.find((p) => p.name === c.podName);
   const probe = probeOptions(c);
-  const known = await sentinelTargets(c, kube, pods);
-  const sentinels = await Promise.all(known.addresses.map((s) => askSentinel(s, c.masterSet, probe)));
+  const { views: sentinels, known } = await observeSentinels(c, kube, pods);
   const targets = new Map<string, Address>();
   for (const s of sentinels) if (s.master) targets.set(addr(s.master), s.master);
   for (const p of pods.filter(isLive)) targets.set(`${p.ip}:${c.redisPort}`, { host: p.ip, port: c.redisPort });
@@ -155,7 +165,7 @@ export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise
     quorum: c.quorum,
     pods,
     sentinels,
-    knownSentinels: known.known,
+    knownSentinels: known,
     roles: Object.fromEntries(answers),
     record,
     ...size,

@@ -6,7 +6,7 @@ import { apiFailure, withTimeout, type Kube } from './kube/api.ts';
 import { PeriodicLoop } from './loop.ts';
 import { emitEvent } from './kube/events.ts';
 import { annotateData, labelLock, labelOnlyMaster, podView, sentinelTargets, setRoleLabel } from './kube/pods.ts';
-import { dataDirHasData } from './observe.ts';
+import { dataDirHasData, observeSentinels } from './observe.ts';
 import { readRecord, writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
 import { setRole, type Metrics } from './metrics.ts';
@@ -46,16 +46,14 @@ export class RedisSupervisor extends PeriodicLoop {
 
   /** Every Sentinel's answer, and how many Sentinel pods there are (the last count when the API fails). */
   private async sentinelViews(): Promise<{ views: SentinelView[]; known: number }> {
-    const own = { host: this.c.podIp, port: this.c.sentinelPort };
-    const targets = await sentinelTargets(this.c, this.kube).catch(() => ({
-      addresses: [own],
-      known: this.knownSentinels,
-    }));
-    this.knownSentinels = targets.known;
-    const views = await Promise.all(
-      targets.addresses.map((s) => askSentinel(s, this.c.masterSet, probeOptions(this.c))),
-    );
-    return { views, known: targets.known };
+    try {
+      const seen = await observeSentinels(this.c, this.kube);
+      this.knownSentinels = seen.known;
+      return seen;
+    } catch {
+      const own = { host: this.c.podIp, port: this.c.sentinelPort };
+      return { views: [await askSentinel(own, this.c.masterSet, probeOptions(this.c))], known: this.knownSentinels };
+    }
   }
 
   /** Every second: ROLE; on a change, and every LAUNCHER_RECONCILE_MS, a full cycle. */
@@ -311,9 +309,8 @@ export async function selfMasterStale(c: Config, kube: Kube): Promise<string | u
   if (!local.answered || local.role !== 'master') {
     return `Redis here answers ${local.answered ? `ROLE ${local.role}` : 'nothing'}`;
   }
-  const targets = await sentinelTargets(c, kube);
-  const views = await Promise.all(targets.addresses.map((s) => askSentinel(s, c.masterSet, probeOptions(c))));
-  const named = sentinelMaster(views, c.quorum, targets.known).master;
+  const { views, known } = await observeSentinels(c, kube);
+  const named = sentinelMaster(views, c.quorum, known).master;
   if (named && !sameAddress(named, { host: c.podIp, port: c.redisPort })) {
     return `a majority of the Sentinels now names ${addr(named)}`;
   }

@@ -295,15 +295,14 @@ export class PodKubelet {
     await before?.();
     b.harnessStop = false;
     if (!this.active) return;
-    b.lastTerminated = b.terminated;
+    this.restart(name, b, b.terminated, 'harness');
+  }
+
+  /** Starts the container again, as the kubelet does: lastState, restartCount + 1, recorded. */
+  private restart(name: string, b: Box, last: Box['lastTerminated'], cause: Restart['cause']) {
+    b.lastTerminated = last;
     b.restartCount++;
-    this.o.log.restarts.push({
-      at: Date.now(),
-      pod: this.o.pod,
-      container: name,
-      restartCount: b.restartCount,
-      cause: 'harness',
-    });
+    this.o.log.restarts.push({ at: Date.now(), pod: this.o.pod, container: name, restartCount: b.restartCount, cause });
     this.run(name);
     this.write();
   }
@@ -434,17 +433,7 @@ export class PodKubelet {
       this.o.restartBackoff === false || b.crashes === 1 ? 0 : this.ms(Math.min(10 * 2 ** (b.crashes - 2), 300));
     const restart = () => {
       if (this.terminating || b.runId !== runId) return;
-      b.lastTerminated = t;
-      b.restartCount++;
-      this.o.log.restarts.push({
-        at: Date.now(),
-        pod: this.o.pod,
-        container: name,
-        restartCount: b.restartCount,
-        cause,
-      });
-      this.run(name);
-      this.write();
+      this.restart(name, b, t, cause);
     };
     if (backoff > 0) {
       b.state = 'waiting';
