@@ -42,7 +42,9 @@ before(async () => {
       },
       named: {
         user: 'system:serviceaccount:redis:named',
-        grants: [{ verbs: ['get', 'create'], resources: ['pods'], groups: [''], resourceNames: ['redis-0'] }],
+        grants: [
+          { verbs: ['get', 'create', 'list', 'watch'], resources: ['pods'], groups: [''], resourceNames: ['redis-0'] },
+        ],
       },
     },
     bookmarkMs: 200,
@@ -145,6 +147,21 @@ describe('transport', () => {
       body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'redis-0' }, spec: { containers: [] } },
     });
     assert.equal(create.status, 403, 'create carries no name RBAC could match');
+  });
+
+  test('T7 list and watch with fieldSelector metadata.name=X are authorized as requests for X', async () => {
+    // kube-apiserver's RequestInfoFactory takes the name of a list or watch from an exact metadata.name selector.
+    const one = await call(api, 'GET', `${PODS}?fieldSelector=metadata.name%3Dredis-0`, { token: 'named' });
+    assert.equal(one.status, 200);
+    assert.deepEqual(names(one), ['redis-0']);
+    const other = await call(api, 'GET', `${PODS}?fieldSelector=metadata.name%3Dredis-1`, { token: 'named' });
+    assert.equal(other.status, 403);
+    const notExact = await call(api, 'GET', `${PODS}?fieldSelector=metadata.name!%3Dredis-1`, { token: 'named' });
+    assert.equal(notExact.status, 403, 'only an exact match names the object');
+    const w = await call(api, 'GET', `${PODS}?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dredis-0`, {
+      token: 'named',
+    });
+    assert.equal(w.status, 200);
   });
 });
 

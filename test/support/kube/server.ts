@@ -236,7 +236,7 @@ export class KubeStandin {
     if (name === undefined) {
       if (method === 'GET') {
         const verb = q.get('watch') === 'true' || q.get('watch') === '1' ? 'watch' : 'list';
-        this.authorize(id, verb, rbacResource, group, nsForMsg);
+        this.authorize(id, verb, rbacResource, group, nsForMsg, exactName(q.get('fieldSelector')));
         if (verb === 'watch') {
           h.watch(this.store, t, q, res, { bookmarkMs: this.opts.bookmarkMs ?? 60_000 }, (end) => {
             this.watchEnds.add(end);
@@ -301,4 +301,15 @@ export class KubeStandin {
   deleteObject(bucket: string, ns: string, name: string): Obj | undefined {
     return this.store.delete(bucket, ns, name);
   }
+}
+
+/**
+ * The object a list or watch names, as kube-apiserver's RequestInfoFactory sees it: the value of a field selector
+ * that requires metadata.name to equal exactly one value (so that RBAC resourceNames can allow it).
+ */
+function exactName(fieldSelector: string | null): string | undefined {
+  if (!fieldSelector) return undefined;
+  const reqs = fieldSelector.split(',').map((r) => /^\s*metadata\.name\s*==?\s*([^=!\s]+)\s*$/.exec(r));
+  const names = new Set(reqs.filter((m) => m).map((m) => m![1]));
+  return names.size === 1 ? [...names][0] : undefined;
 }
