@@ -9,7 +9,7 @@ import type { Config } from './config.ts';
 import type { Kube } from './kube/api.ts';
 import { tryLock, unlock } from './kube/lock.ts';
 import { emitEvent } from './kube/events.ts';
-import { listPods } from './kube/pods.ts';
+import { currentPods } from './kube/pods.ts';
 import { log } from './log.ts';
 import { PeriodicLoop } from './loop.ts';
 import type { Metrics } from './metrics.ts';
@@ -102,8 +102,8 @@ export class SentinelSupervisor extends PeriodicLoop {
     const st = await this.state();
     if (st.flags.some((f) => ['failover_in_progress', 'o_down', 's_down', 'promoted'].includes(f))) return;
     const pods = [
-      ...(await listPods(this.kube, this.c.podSelector)),
-      ...(this.c.sentinelSidecar ? [] : await listPods(this.kube, this.c.sentinelSelector)),
+      ...(await currentPods(this.kube, this.c.podSelector)),
+      ...(this.c.sentinelSidecar ? [] : await currentPods(this.kube, this.c.sentinelSelector)),
     ];
     if (!pods.length) return;
     const ips = new Set(pods.map((p) => p.ip).filter((x): x is string => Boolean(x)));

@@ -2,12 +2,12 @@
 // ROLE; on a change, and every LAUNCHER_RECONCILE_MS, it observes the Sentinels and the pod's label, decides with
 // reconcile() and acts (label, heal). On SIGTERM a master hands over before Redis stops.
 import type { Config } from './config.ts';
-import { apiFailure, withTimeout, type Kube } from './kube/api.ts';
+import { apiFailure, type Kube } from './kube/api.ts';
 import { PeriodicLoop } from './loop.ts';
 import { emitEvent } from './kube/events.ts';
-import { annotateData, labelLock, labelOnlyMaster, podView, sentinelTargets, setRoleLabel } from './kube/pods.ts';
+import { annotateData, currentPod, labelLock, labelOnlyMaster, sentinelTargets, setRoleLabel } from './kube/pods.ts';
 import { dataDirHasData, observeSentinels } from './observe.ts';
-import { readRecord, writeRecord } from './kube/record.ts';
+import { currentRecord, writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
 import { setRole, type Metrics } from './metrics.ts';
 import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
@@ -101,10 +101,8 @@ export class RedisSupervisor extends PeriodicLoop {
     const t0 = performance.now();
     const [{ views: sentinels, known }, pod, record, hasData] = await Promise.all([
       this.sentinelViews(),
-      this.kube.core
-        .readNamespacedPod({ name: this.c.podName, namespace: this.kube.namespace }, withTimeout())
-        .then(podView),
-      readRecord(this.kube, this.c.masterRecord).then(
+      currentPod(this.kube, this.c.podName),
+      currentRecord(this.kube, this.c.masterRecord).then(
         (r) => r?.pod ?? '',
         () => undefined,
       ),

@@ -97,7 +97,7 @@ test('the pods match the launcher: settings, probes, ports, labels, Services, RB
   const grace = pod.spec.terminationGracePeriodSeconds * 1000;
   const redisEnv = (n: string) => Number(pod.spec.containers[0].env.find((e: any) => e.name === n).value);
   assert.ok(redisEnv('HANDOVER_TIMEOUT_MS') + redisEnv('REDIS_STOP_TIMEOUT_MS') < grace, 'the shutdown budget fits');
-  // RBAC: no verb the code does not use (it never watches), names where RBAC allows them.
+  // RBAC: no verb the code does not use (it watches its pods and the master of record), names where RBAC allows them.
   const role = find(docs, 'Role')!;
   const verbs = role.rules.flatMap((r: any) =>
     r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${res}:${v}`)),
@@ -106,16 +106,22 @@ test('the pods match the launcher: settings, probes, ports, labels, Services, RB
     'events:create',
     'leases:create',
     'leases:get',
+    'leases:list',
     'leases:patch',
+    'leases:watch',
     'pods:get',
     'pods:list',
     'pods:patch',
+    'pods:watch',
     'statefulsets:get',
   ]);
   const named = (res: string) =>
-    role.rules.find((r: any) => r.resources.includes(res) && r.resourceNames)?.resourceNames;
+    role.rules.filter((r: any) => r.resources.includes(res) && r.resourceNames).flatMap((r: any) => r.resourceNames);
   assert.deepEqual(named('statefulsets'), [sts.metadata.name]);
   assert.deepEqual(named('leases'), ['mymaster-master', 'mymaster-master-labels', 'mymaster-master-sentinel-reset']);
+  const leaseRule = (name: string) => role.rules.find((r: any) => r.resourceNames?.includes(name))?.verbs.sort();
+  assert.deepEqual(leaseRule('mymaster-master'), ['get', 'list', 'patch', 'watch'], 'the record is watched');
+  assert.deepEqual(leaseRule('mymaster-master-labels'), ['get', 'patch'], 'the locks are not');
   // Components: the password comes from a file, the policy admits the set's own ports, the monitor scrapes both.
   for (const c of pod.spec.containers) {
     assert.ok(

@@ -7,6 +7,7 @@ import { apiFailure, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
 import { annotateData, labelLock, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
 import { claimRecord } from '../kube/record.ts';
+import { startWatches } from '../kube/watch.ts';
 import { log } from '../log.ts';
 import { addr, type Address, type Decision, type FinalDecision, type MasterRecord } from '../model.ts';
 import { dataDirHasData, observe } from '../observe.ts';
@@ -153,6 +154,8 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   if (!c.password) log.info('no password is set: protected mode is off so that other pods can connect');
   const conf = join(c.confDir, 'redis.conf');
   await writeFileAtomic(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null));
+  // From here on the supervisor and the probes read the pods and the record from watches, not one request each.
+  const unwatch = startWatches(kube, c, { record: true });
   const metrics = createMetrics();
   const sup = new RedisSupervisor(c, kube, metrics);
   const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover(), c.handoverTimeoutMs);
@@ -176,5 +179,6 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   void labelWhenUp(c, kube, d, () => exited).then((up) => up && !exited && sup.start(TICK_MS));
   const code = await child.done;
   sup.stop();
+  unwatch();
   return code;
 }

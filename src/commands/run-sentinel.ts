@@ -6,6 +6,7 @@ import { decideSentinelMaster } from '../decide.ts';
 import { writeFileAtomic } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { listPods, setRoleLabel } from '../kube/pods.ts';
+import { startWatches } from '../kube/watch.ts';
 import { log } from '../log.ts';
 import { addr, hasIp, isLive, type Address, type Observation } from '../model.ts';
 import { observe } from '../observe.ts';
@@ -123,6 +124,7 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
       log.warn(`could not label this pod: ${apiFailure(e).message}`);
     }
   }
+  const unwatch = startWatches(kube, c, { record: false });
   const child = supervise(c.redisSentinelBin, [conf], c.stopTimeoutMs);
   const sup = new SentinelSupervisor(c, kube, metrics);
   running.sup = sup;
@@ -138,5 +140,6 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
   }).catch((e: Error) => log.warn(`cannot listen for launcher-promote (it will run on its own): ${e.message}`));
   const code = await child.done;
   sup.stop();
+  unwatch();
   return code;
 }

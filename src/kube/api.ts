@@ -2,11 +2,17 @@
 // and errors reduced to what callers branch on.
 import * as k8s from '@kubernetes/client-node';
 
+/** A watched set of objects (kube/watch.ts): its cached items while the watch is up, else undefined. */
+export type WatchedItems<T> = { items(): readonly T[] | undefined };
+
 export type Kube = {
+  kc: k8s.KubeConfig;
   core: k8s.CoreV1Api;
   apps: k8s.AppsV1Api;
   coordination: k8s.CoordinationV1Api;
   namespace: string;
+  /** Watches the supervisors keep (by pod label selector, by Lease name); readers fall back to the API. */
+  watched: { pods: Map<string, WatchedItems<k8s.V1Pod>>; leases: Map<string, WatchedItems<k8s.V1Lease>> };
 };
 
 export const API_TIMEOUT_MS = 5000;
@@ -15,10 +21,12 @@ export function connectKube(namespace: string): Kube {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
   return {
+    kc,
     core: kc.makeApiClient(k8s.CoreV1Api),
     apps: kc.makeApiClient(k8s.AppsV1Api),
     coordination: kc.makeApiClient(k8s.CoordinationV1Api),
     namespace,
+    watched: { pods: new Map(), leases: new Map() },
   };
 }
 

@@ -34,6 +34,21 @@ export async function listPods(kube: Kube, labelSelector: string): Promise<PodVi
   return list.items.map(podView);
 }
 
+/** The pods a selector picks: from its watch while that is up (no request), else one LIST. */
+export async function currentPods(kube: Kube, labelSelector: string): Promise<PodView[]> {
+  const cached = kube.watched.pods.get(labelSelector)?.items();
+  return cached ? cached.map(podView) : listPods(kube, labelSelector);
+}
+
+/** One pod: from a watch that is up and holds it, else one GET (which also says why it is missing). */
+export async function currentPod(kube: Kube, name: string): Promise<PodView> {
+  for (const w of kube.watched.pods.values()) {
+    const p = w.items()?.find((x) => x.metadata?.name === name);
+    if (p) return podView(p);
+  }
+  return podView(await kube.core.readNamespacedPod({ name, namespace: kube.namespace }, withTimeout()));
+}
+
 /**
  * Sets (or removes, with null) this pod's redis-role label if it differs, with a resourceVersion precondition;
  * a 409 re-reads and re-applies. Returns whether anything changed.
@@ -135,7 +150,7 @@ export async function sentinelTargets(
   kube: Kube,
   redisPods?: PodView[],
 ): Promise<{ addresses: Address[]; known: number }> {
-  const pods = c.sentinelSidecar && redisPods ? redisPods : await listPods(kube, c.sentinelSelector);
+  const pods = c.sentinelSidecar && redisPods ? redisPods : await currentPods(kube, c.sentinelSelector);
   return {
     addresses: pods.filter(isLive).map((p) => ({ host: p.ip, port: c.sentinelPort })),
     known: pods.filter(hasIp).length,

@@ -1,5 +1,6 @@
 // The master of record: which pod was master last, in a coordination.k8s.io/v1 Lease that outlives pods.
 // holderIdentity = pod name; the pod IP rides in an annotation. Writes are compare-and-swap on resourceVersion.
+import type { V1Lease } from '@kubernetes/client-node';
 import type { MasterRecord } from '../model.ts';
 import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
 import { microTime } from './lock.ts';
@@ -8,17 +9,19 @@ const IP_ANNOTATION = 'redis-ha-launcher/master-ip';
 
 type Lease = { exists: false } | { exists: true; record: MasterRecord; resourceVersion?: string };
 
+function leaseRecord(l: V1Lease): Extract<Lease, { exists: true }> {
+  const rv = l.metadata?.resourceVersion;
+  return {
+    exists: true,
+    resourceVersion: rv,
+    // A Lease without a holder is still there to be claimed at its resourceVersion: pod '' means no master.
+    record: { pod: l.spec?.holderIdentity ?? '', ip: l.metadata?.annotations?.[IP_ANNOTATION], resourceVersion: rv },
+  };
+}
+
 async function readLease(kube: Kube, name: string): Promise<Lease> {
   try {
-    const l = await kube.coordination.readNamespacedLease({ name, namespace: kube.namespace }, withTimeout());
-    const pod = l.spec?.holderIdentity;
-    const rv = l.metadata?.resourceVersion;
-    return {
-      exists: true,
-      resourceVersion: rv,
-      // A Lease without a holder is still there to be claimed at its resourceVersion: pod '' means no master.
-      record: { pod: pod ?? '', ip: l.metadata?.annotations?.[IP_ANNOTATION], resourceVersion: rv },
-    };
+    return leaseRecord(await kube.coordination.readNamespacedLease({ name, namespace: kube.namespace }, withTimeout()));
   } catch (e) {
     if (apiFailure(e).code === 404) return { exists: false };
     throw e;
@@ -28,6 +31,14 @@ async function readLease(kube: Kube, name: string): Promise<Lease> {
 export async function readRecord(kube: Kube, name: string): Promise<MasterRecord | null> {
   const l = await readLease(kube, name);
   return l.exists ? l.record : null;
+}
+
+/** The record as its watch last saw it while that is up (no request; writers still compare and swap), else read. */
+export async function currentRecord(kube: Kube, name: string): Promise<MasterRecord | null> {
+  const cached = kube.watched.leases.get(name)?.items();
+  if (!cached) return readRecord(kube, name);
+  const l = cached.find((x) => x.metadata?.name === name);
+  return l ? leaseRecord(l).record : null;
 }
 
 /**

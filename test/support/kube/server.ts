@@ -38,6 +38,8 @@ export class KubeStandin {
   private server?: Server;
   readonly tokens: Record<string, Identity>;
   private readonly watchEnds = new Set<() => void>();
+  /** Like the onRequest option, for a test that joins a running stand-in; it removes its listener again. */
+  readonly requestListeners = new Set<NonNullable<StandinOptions['onRequest']>>();
   port = 0;
   private readonly opts: StandinOptions;
   /** Injected failures and delays on chosen requests (see faults.ts); empty = none. */
@@ -62,6 +64,11 @@ export class KubeStandin {
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;
     return this;
+  }
+
+  /** Ends every open watch stream, as an apiserver restart or a load balancer's idle cut does. */
+  dropWatches() {
+    for (const end of [...this.watchEnds]) end();
   }
 
   async close(): Promise<void> {
@@ -109,7 +116,9 @@ export class KubeStandin {
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://x');
-    this.opts.onRequest?.({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw });
+    const seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw };
+    this.opts.onRequest?.(seen);
+    for (const l of this.requestListeners) l(seen);
     const info = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: raw };
     const fault = this.faults.size ? this.faults.take(info) : undefined;
     if (fault?.status !== undefined) {
