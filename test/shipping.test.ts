@@ -1,22 +1,58 @@
 // What ships: the esbuild bundle runs on its own (the manifests are checked in manifests.test.ts).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { REPO } from './support/cluster.ts';
 
-test('the bundle builds and runs: --version, and launcher-promote maps bad arguments to exit 2', async () => {
-  const b = await execa(process.execPath, [join(REPO, 'image/build.ts')], { reject: false });
+test('the bundle builds and runs: --version, and launcher-promote maps bad arguments to exit 2', async (t) => {
+  const dist = await mkdtemp(join(tmpdir(), 'rhl-dist-'));
+  t.after(() => rm(dist, { recursive: true, force: true }));
+  const b = await execa(process.execPath, [join(REPO, 'image/build.ts'), dist], { reject: false });
   assert.equal(b.exitCode, 0, String(b.stderr));
-  const v = await execa(process.execPath, [join(REPO, 'image/dist/launcher.mjs'), '--version'], { reject: false });
+  const v = await execa(process.execPath, [join(dist, 'launcher.mjs'), '--version'], { reject: false });
   assert.equal(String(v.stdout).trim(), '0.1.0');
-  const p = await execa(join(REPO, 'image/dist/launcher-promote'), ['only-one'], {
+  const p = await execa(join(dist, 'launcher-promote'), ['only-one'], {
     reject: false,
     env: { PATH: `${join(process.execPath, '..')}:${process.env.PATH}` },
   });
   assert.equal(p.exitCode, 2);
   assert.match(String(p.stderr), /expected 7 arguments/);
+});
+
+test('bin/ runs the built bundle while it is fresh, the sources when a source is newer or when asked', async (t) => {
+  const { entry } = (await import(pathToFileURL(join(REPO, 'bin/entry.mjs')).href)) as {
+    entry: (bundle: string, source: string, root?: string) => string;
+  };
+  const root = await mkdtemp(join(tmpdir(), 'rhl-entry-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await mkdir(join(root, 'src/commands'), { recursive: true });
+  await mkdir(join(root, 'image/dist'), { recursive: true });
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+  for (const [f, s] of [
+    ['package.json', 1],
+    ['src/main.ts', 2],
+    ['src/commands/role.ts', 3],
+    ['image/dist/launcher.mjs', 4],
+  ] as const) {
+    await writeFile(join(root, f), '');
+    await utimes(join(root, f), at(s), at(s));
+  }
+  const bundle = pathToFileURL(join(root, 'image/dist/launcher.mjs')).href;
+  const source = pathToFileURL(join(root, 'src/main.ts')).href;
+  assert.equal(entry('launcher.mjs', 'main.ts', root), bundle, 'built after every source: the bundle');
+  await utimes(join(root, 'src/commands/role.ts'), at(5), at(5));
+  assert.equal(entry('launcher.mjs', 'main.ts', root), source, 'a source edited since the build: the sources');
+  await utimes(join(root, 'image/dist/launcher.mjs'), at(6), at(6));
+  assert.equal(entry('launcher.mjs', 'main.ts', root), bundle);
+  process.env.LAUNCHER_FROM_SOURCE = '1';
+  t.after(() => delete process.env.LAUNCHER_FROM_SOURCE);
+  assert.equal(entry('launcher.mjs', 'main.ts', root), source, 'LAUNCHER_FROM_SOURCE=1');
+  assert.equal(entry('missing.mjs', 'main.ts', root), source, 'no bundle: the sources');
 });
 
 test('the image: numeric non-root user as in the manifests, no process-group signals, a lean context', async () => {
