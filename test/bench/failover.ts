@@ -1,0 +1,183 @@
+// One 3-pod set running the shipped bundle (down-after 1000 ms), measured side by side:
+// - kills: SIGKILL of the master pod; kill -> first write acknowledged through the master label, and labels flipped
+//   after a majority of the Sentinels switched (at the API write), with every moment of two master labels counted;
+// - planned handovers: the master pod deleted gracefully under a Service-style writer; the longest write gap;
+// - cold starts: `node -e 0`, launcher-promote (to the warm supervisor), the kubectl-based promote script of
+//   test/bench/kubectl-promote.sh, and `launcher role`, each against the same stand-in API.
+import { execa } from 'execa';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Redis } from 'ioredis';
+import { LocalCluster, REPO, watchMasterLabels } from '../support/cluster.ts';
+import { KubeStandin } from '../support/kube/server.ts';
+import { stopAll } from '../support/processes.ts';
+import { waitFor } from '../support/wait.ts';
+import { LabelWriter, ServiceWriter } from '../support/writer.ts';
+import { spread, type Spread } from './stats.ts';
+
+export type FailoverResult = {
+  killToFirstWriteMs: Spread;
+  flipAfterMajorityMs: Spread;
+  twoMasterMoments: number;
+  lostAcknowledged: number;
+  plannedHandoverGapMs: Spread;
+  cold: Record<string, Spread>;
+  coldRssMiB: Record<string, Spread>;
+};
+
+const ord = (name: string) => Number(name.split('-').pop());
+
+async function timed(file: string, args: string[], env: Record<string, string>, runs: number) {
+  const ms: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = await execa('/usr/bin/time', ['-f', '%M', file, ...args], { env, reject: false, timeout: 30_000 });
+    ms.push(performance.now() - t0);
+    rss.push(Number(String(r.stderr).trim().split('\n').pop()) / 1024);
+    if (r.exitCode !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}`);
+  }
+  return { ms: spread(ms), rss: spread(rss) };
+}
+
+/** The time at which a majority (2 of 3) of the Sentinels answers another master than oldIp, polled every 5 ms. */
+function majoritySwitch(c: LocalCluster, oldIp: string, skip: number) {
+  const subs = c.ordinals
+    .filter((i) => i !== skip)
+    .map((i) => {
+      const s = new Redis({ host: c.pod(i).ip, port: 26379, retryStrategy: () => null });
+      s.on('error', () => {});
+      return s;
+    });
+  let at = 0;
+  const poll = setInterval(() => {
+    void Promise.all(subs.map((s) => s.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster').catch(() => null))).then(
+      (answers) => {
+        if (!at && answers.filter((a) => Array.isArray(a) && a[0] !== oldIp).length >= 2) at = Date.now();
+      },
+    );
+  }, 5);
+  return {
+    get at() {
+      return at;
+    },
+    stop() {
+      clearInterval(poll);
+      subs.forEach((s) => s.disconnect());
+    },
+  };
+}
+
+export async function benchFailover(kills = 5, handovers = 3, runs = 7): Promise<FailoverResult> {
+  // kubectl sends no token over plain http (kubernetes/kubectl#744): anonymous requests are let in (as in the sandbox).
+  const api = await new KubeStandin({ anonymous: { user: 'system:anonymous' } }).start();
+  const root = await mkdtemp(join(tmpdir(), 'rhl-bench-failover-'));
+  const bundle = join(REPO, 'image/dist/launcher.mjs');
+  try {
+    const c = await new LocalCluster({
+      api,
+      root,
+      launcher: bundle,
+      entrypoint: [process.execPath, '--max-semi-space-size=1', bundle],
+      env: { LAUNCHER_RECONCILE_MS: '5000', SENTINEL_HYGIENE_MS: '30000' },
+    }).init();
+    await c.startAll();
+    let master = await c.converged('boot', 60_000);
+    const labels = watchMasterLabels(c);
+    const toFirstWrite: number[] = [];
+    const flips: number[] = [];
+    let lost = 0;
+    for (let k = 0; k < kills; k++) {
+      const mi = ord(master);
+      const writer = new LabelWriter(c);
+      writer.start();
+      await waitFor('writes flow', () => (writer.acked.length > 20 ? true : undefined), 10_000);
+      const majority = majoritySwitch(c, c.pod(mi).ip, mi);
+      let flippedAt = 0;
+      const off = api.store.subscribe((ch) => {
+        if (flippedAt || ch.bucket !== 'pods') return;
+        const m = c.labelledMasters();
+        if (m.length === 1 && m[0] !== master) flippedAt = Date.now();
+      });
+      const killAt = Date.now();
+      await c.killPod(mi);
+      await waitFor('majority switched', () => (majority.at ? true : undefined), 30_000, 5);
+      await waitFor('label flipped', () => (flippedAt ? true : undefined), 15_000, 5);
+      await waitFor('a write after the kill', () => writer.acked.find((a) => a.at > killAt), 30_000, 5);
+      off();
+      majority.stop();
+      toFirstWrite.push(writer.acked.find((a) => a.at > killAt)!.at - killAt);
+      flips.push(flippedAt - majority.at);
+      await c.startPod(mi);
+      master = await c.converged(`round ${k}`, 60_000);
+      await writer.stop();
+      try {
+        await writer.assertAllPresent();
+      } catch {
+        lost++;
+      }
+    }
+
+    const gaps: number[] = [];
+    for (let h = 0; h < handovers; h++) {
+      const writer = new ServiceWriter(c);
+      writer.start();
+      await waitFor('writes flow', () => (writer.acked.length > 20 ? true : undefined), 10_000);
+      await c.recreatePod(ord(master), 'term', { grace: 45_000 });
+      master = await c.converged(`handover ${h}`, 60_000);
+      const n = writer.acked.length;
+      await waitFor('writes resumed', () => (writer.acked.length > n + 20 ? true : undefined), 10_000);
+      await writer.stop();
+      gaps.push(writer.maxGapMs());
+    }
+    labels.stop();
+
+    // Cold starts, with the set up and converged: promote names the current master (nothing to move, exit 0).
+    const m = c.pod(ord(master));
+    const replica = c.pod(c.ordinals.find((i) => i !== ord(master))!);
+    const env = { ...c.env(replica), REDIS_CONF_DIR: join(replica.dir, 'sentinel') };
+    const hookArgs = ['mymaster', 'leader', 'start', replica.ip, '6379', m.ip, '6379'];
+    const node = process.execPath;
+    const script = join(import.meta.dirname, 'kubectl-promote.sh');
+    const kubectlEnv = { ...env, PATH: `${dirname(node)}:/usr/bin:/bin`, NAMESPACE: c.ns, SELECTOR: c.selector };
+    const cold: Record<string, Spread> = {};
+    const coldRss: Record<string, Spread> = {};
+    for (const [name, file, args, e] of [
+      ['node -e 0', node, ['-e', '0'], env],
+      ['launcher-promote (bin/, to the warm supervisor)', join(REPO, 'bin/launcher-promote'), hookArgs, env],
+      ['launcher-promote (bundle, to the warm supervisor)', join(REPO, 'image/dist/launcher-promote'), hookArgs, env],
+      [
+        'launcher promote (bundle, on its own)',
+        node,
+        ['--max-semi-space-size=1', bundle, 'promote', '--', ...hookArgs],
+        env,
+      ],
+      ['kubectl-based promote script', script, hookArgs, kubectlEnv],
+      ['launcher role (bin/)', join(REPO, 'bin/launcher'), ['role'], { ...env, REDIS_CONF_DIR: join(m.dir, 'conf') }],
+      ['launcher role (bundle)', node, [bundle, 'role'], { ...env, REDIS_CONF_DIR: join(m.dir, 'conf') }],
+    ] as const) {
+      const r = await timed(file, [...args], e, runs);
+      cold[name] = r.ms;
+      coldRss[name] = r.rss;
+    }
+    return {
+      killToFirstWriteMs: spread(toFirstWrite),
+      flipAfterMajorityMs: spread(flips),
+      twoMasterMoments: labels.doubles.length,
+      lostAcknowledged: lost,
+      plannedHandoverGapMs: spread(gaps),
+      cold,
+      coldRssMiB: coldRss,
+    };
+  } finally {
+    await stopAll();
+    await api.close();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  console.log(JSON.stringify(await benchFailover(Number(process.env.KILLS ?? 5), Number(process.env.HANDOVERS ?? 3))));
+  process.exit(0);
+}
