@@ -4,26 +4,16 @@
 // WAIT-acknowledged write may be lost, and the whole stop must fit in terminationGracePeriodSeconds.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { REPO, testCluster } from './support/cluster.ts';
+import { finalStage } from './support/image.ts';
 import { render } from './support/manifests.ts';
 import { SentinelWriter } from './support/writer.ts';
 import { waitFor } from './support/wait.ts';
-
-/** ENTRYPOINT, CMD and ENV of the Dockerfile's last stage. */
-function finalStage(dockerfile: string) {
-  const stages = dockerfile.replace(/\\\n/g, ' ').split(/^FROM .*$/m);
-  const last = stages[stages.length - 1];
-  const json = (word: string) => JSON.parse(new RegExp(`^${word} (\\[.*\\])$`, 'm').exec(last)?.[1] ?? '[]');
-  const env: Record<string, string> = {};
-  for (const m of last.matchAll(/^ENV (.*)$/gm)) {
-    for (const kv of m[1].trim().split(/\s+/)) env[kv.split('=')[0]] = kv.split('=').slice(1).join('=');
-  }
-  return { entrypoint: json('ENTRYPOINT') as string[], cmd: json('CMD') as string[], env };
-}
 
 const tini = spawnSync('sh', ['-c', 'command -v tini'], { encoding: 'utf8' }).stdout.trim();
 
@@ -34,14 +24,15 @@ test(
   },
   async (t) => {
     assert.ok(tini, 'tini is installed');
-    const image = finalStage(readFileSync(join(REPO, 'image/Dockerfile'), 'utf8'));
+    const image = finalStage();
     assert.deepEqual(image.cmd, ['run']);
-    // The files the image has, where they are here.
-    const dist = join(REPO, 'image/dist');
+    // The files the image has, where they are here (built for this test, never under another test's feet).
+    const dist = await mkdtemp(join(tmpdir(), 'rhl-image-dist-'));
+    t.after(() => rm(dist, { recursive: true, force: true }));
     const here = (w: string) =>
       w === '/usr/bin/tini' ? tini : w === 'node' ? process.execPath : w.replace('/opt/redis-ha-launcher', dist);
     const entrypoint = image.entrypoint.map(here);
-    const b = await execa(process.execPath, [join(REPO, 'image/build.ts')], { reject: false });
+    const b = await execa(process.execPath, [join(REPO, 'image/build.ts'), dist], { reject: false });
     assert.equal(b.exitCode, 0, String(b.stderr));
     const sts = (await render()).find((d) => d.kind === 'StatefulSet');
     const graceMs = sts?.spec.template.spec.terminationGracePeriodSeconds * 1000;

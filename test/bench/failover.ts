@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { LocalCluster, REPO, watchMasterLabels } from '../support/cluster.ts';
+import { imageNodeFlags } from '../support/image.ts';
 import { KubeStandin } from '../support/kube/server.ts';
 import { stopAll } from '../support/processes.ts';
 import { waitFor } from '../support/wait.ts';
@@ -79,7 +80,7 @@ export async function benchFailover(kills = 5, handovers = 3, runs = 7): Promise
       api,
       root,
       launcher: bundle,
-      entrypoint: [process.execPath, '--max-semi-space-size=1', bundle],
+      entrypoint: [process.execPath, ...imageNodeFlags(), bundle],
       env: { LAUNCHER_RECONCILE_MS: '5000', SENTINEL_HYGIENE_MS: '30000' },
     }).init();
     await c.startAll();
@@ -147,12 +148,7 @@ export async function benchFailover(kills = 5, handovers = 3, runs = 7): Promise
       ['node -e 0', node, ['-e', '0'], env],
       ['launcher-promote (bin/, to the warm supervisor)', join(REPO, 'bin/launcher-promote'), hookArgs, env],
       ['launcher-promote (bundle, to the warm supervisor)', join(REPO, 'image/dist/launcher-promote'), hookArgs, env],
-      [
-        'launcher promote (bundle, on its own)',
-        node,
-        ['--max-semi-space-size=1', bundle, 'promote', '--', ...hookArgs],
-        env,
-      ],
+      ['launcher promote (bundle, on its own)', node, [...imageNodeFlags(), bundle, 'promote', '--', ...hookArgs], env],
       ['kubectl-based promote script', script, hookArgs, kubectlEnv],
       ['launcher role (bin/)', join(REPO, 'bin/launcher'), ['role'], { ...env, REDIS_CONF_DIR: join(m.dir, 'conf') }],
       ['launcher role (bundle)', node, [bundle, 'role'], { ...env, REDIS_CONF_DIR: join(m.dir, 'conf') }],

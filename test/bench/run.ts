@@ -4,6 +4,7 @@ import { execSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { imageNodeFlags } from '../support/image.ts';
 import { benchFailover } from './failover.ts';
 import { benchLoadingHandover } from './loading-handover.ts';
 import { benchScaling } from './scaling.ts';
@@ -17,7 +18,7 @@ const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(to
 }, Redis ${redis}`;
 console.log(`machine: ${machine}`);
 
-const TUNED = ['--max-semi-space-size=1'];
+const TUNED = imageNodeFlags();
 const steady = [
   await benchSteady('node (no flags)', [], quick ? 20 : 60),
   await benchSteady(`node ${TUNED.join(' ')} (the image)`, TUNED, quick ? 20 : 60),

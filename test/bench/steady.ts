@@ -12,8 +12,9 @@ export type SteadyResult = {
   variant: string;
   nodeFlags: string[];
   windowS: number;
-  /** Per supervising process: VmRSS at the end of the window. */
+  /** Per supervising process: VmRSS at the end of the window, and of that the private (anonymous) part. */
   rssMiB: { redis: number[]; sentinel: number[] };
+  anonMiB: { redis: number[]; sentinel: number[] };
   /** Per supervising process: user+system CPU over the window, in % of one core. */
   cpuPct: { redis: number[]; sentinel: number[] };
   /** Non-watch API requests per pod per minute over the window; watches opened in the window. */
@@ -28,12 +29,21 @@ async function cpuTicks(pid: number): Promise<number> {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]); // utime, stime
 }
-async function rssMiB(pid: number): Promise<number> {
-  const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+/** A /proc/<pid>/status figure in MiB: VmRSS (all resident), RssAnon (private), RssFile (mapped files, mostly the
+ * Node executable, shared by every Node process of the image on a machine). */
+async function statusMiB(pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile'): Promise<number> {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(await readFile(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
 }
+const rssMiB = (pid: number) => statusMiB(pid, 'VmRSS');
+const anonMiB = (pid: number) => statusMiB(pid, 'RssAnon');
 
-export async function benchSteady(variant: string, nodeFlags: string[], windowS = 60): Promise<SteadyResult> {
+export async function benchSteady(
+  variant: string,
+  nodeFlags: string[],
+  windowS = 60,
+  env: Record<string, string> = {},
+): Promise<SteadyResult> {
   let counting = false;
   let requests = 0;
   let watches = 0;
@@ -58,7 +68,7 @@ export async function benchSteady(variant: string, nodeFlags: string[], windowS 
       entrypoint: [process.execPath, ...nodeFlags, bundle],
       probes: { timeScale: 1 },
       // The settings' defaults, not the tests' fast ones.
-      env: { LAUNCHER_RECONCILE_MS: '5000', SENTINEL_HYGIENE_MS: '30000', SENTINEL_DOWN_AFTER_MS: '5000' },
+      env: { LAUNCHER_RECONCILE_MS: '5000', SENTINEL_HYGIENE_MS: '30000', SENTINEL_DOWN_AFTER_MS: '5000', ...env },
     }).init();
     await c.startAll();
     await c.converged('boot', 120_000);
@@ -80,6 +90,10 @@ export async function benchSteady(variant: string, nodeFlags: string[], windowS 
       rssMiB: {
         redis: await Promise.all(pids('redis').map(rssMiB)),
         sentinel: await Promise.all(pids('sentinel').map(rssMiB)),
+      },
+      anonMiB: {
+        redis: await Promise.all(pids('redis').map(anonMiB)),
+        sentinel: await Promise.all(pids('sentinel').map(anonMiB)),
       },
       cpuPct: { redis: pct.slice(0, n), sentinel: pct.slice(n) },
       requestsPerPodMin: Math.round((requests / n / (secs / 60)) * 10) / 10,

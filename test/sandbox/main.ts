@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalCluster, REPO } from '../support/cluster.ts';
+import { imageNodeFlags } from '../support/image.ts';
 import { KubeStandin } from '../support/kube/server.ts';
 import { stopAll } from '../support/processes.ts';
 import { ask, connect } from '../support/redis.ts';
@@ -51,6 +52,7 @@ const cluster = await new LocalCluster({
   api,
   root,
   launcher: bundle,
+  entrypoint: [process.execPath, ...imageNodeFlags(), bundle], // as the image runs it
   env: { LAUNCHER_WAIT_TIMEOUT_MS: '120000' },
 }).init();
 const kubeconfig = join(root, 'kubeconfig');
