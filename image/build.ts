@@ -1,7 +1,7 @@
 // Bundles the launcher into one ESM file (image/dist/launcher.mjs), the client-reconfig-script's own small entry
 // (image/dist/launcher-promote.mjs, no Kubernetes or Redis client in it) and the executable Sentinel runs
 // (image/dist/launcher-promote). This is the artifact the image ships and the sandbox runs.
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -27,10 +27,16 @@ const nodeCheck = (exitCode: number) => [
   `  process.exit(${exitCode});`,
   '}',
 ];
+// Split per command: launcher.mjs holds the CLI, and each command's code (the Kubernetes client above all) is a
+// chunk loaded when that command runs.
+await rm(join(out, 'chunks'), { recursive: true, force: true });
 await build({
   ...common,
-  entryPoints: [join(src, 'main.ts')],
-  outfile: join(out, 'launcher.mjs'),
+  entryPoints: { launcher: join(src, 'main.ts') },
+  outdir: out,
+  splitting: true,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
   banner: {
     js: [

@@ -11,13 +11,12 @@ import {
   type CommandName,
   type Config,
 } from './config.ts';
-import { promote, parsePromoteArgs, PromoteError, EXIT_GIVE_UP, EXIT_RETRY } from './commands/promote.ts';
-import { role } from './commands/role.ts';
-import { probe } from './commands/probe.ts';
-import { runRedis } from './commands/run-redis.ts';
-import { runSentinel } from './commands/run-sentinel.ts';
-import { connectKube } from './kube/api.ts';
+import { parsePromoteArgs, PromoteError, EXIT_GIVE_UP, EXIT_RETRY } from './commands/promote-args.ts';
 import { log } from './log.ts';
+
+// Each command loads what it needs when it runs (the Kubernetes client alone is most of the start-up time):
+// --help, --version and bad input answer without it.
+const kubeFor = async (c: Config) => (await import('./kube/api.ts')).connectKube(c.namespace);
 
 /** The one place the version comes from: package.json (--version, the image tag, the README). */
 export const VERSION: string = pkg.version;
@@ -74,15 +73,18 @@ export async function main(
     .action(async (opts: { sentinel?: boolean }, cmd: Command) => {
       const c = configFrom(cmd, opts.sentinel);
       log.setTag(`launcher[${c.podName}${c.sentinelMode ? '/sentinel' : ''}]`);
-      const kube = connectKube(c.namespace);
-      code = c.sentinelMode ? await runSentinel(c, kube) : await runRedis(c, kube);
+      const kube = await kubeFor(c);
+      code = c.sentinelMode
+        ? await (await import('./commands/run-sentinel.ts')).runSentinel(c, kube)
+        : await (await import('./commands/run-redis.ts')).runRedis(c, kube);
     });
 
   withSettings(program.command('role').description('print what this pod would become and why; changes nothing'))
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const c = configFrom(cmd);
-      code = await role(c, connectKube(c.namespace), Boolean(opts.json), io.out);
+      const { role } = await import('./commands/role.ts');
+      code = await role(c, await kubeFor(c), Boolean(opts.json), io.out);
     });
 
   withSettings(
@@ -97,7 +99,8 @@ export async function main(
         throw new ConfigError(`probe kind ${JSON.stringify(kind)} is invalid: expected readiness or liveness`);
       }
       const c = configFrom(cmd, opts.sentinel);
-      code = await probe(c, connectKube(c.namespace), kind, io.out);
+      const { probe } = await import('./commands/probe.ts');
+      code = await probe(c, await kubeFor(c), kind, io.out);
     });
 
   withSettings(program.command('promote').description('Sentinel client-reconfig-script: relabel pods after a failover'))
@@ -113,7 +116,8 @@ export async function main(
       const parsed = parsePromoteArgs(args);
       const c = configFrom(cmd);
       log.setTag(`promote[${c.podName}]`);
-      code = await promote(c, connectKube(c.namespace), parsed);
+      const { promote } = await import('./commands/promote.ts');
+      code = await promote(c, await kubeFor(c), parsed);
     });
 
   try {

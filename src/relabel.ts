@@ -12,17 +12,9 @@ import { log } from './log.ts';
 import { addr, sameAddress, sentinelsNeeded, type Address, type PodView } from './model.ts';
 import { askRole, probeOptions, sentinelMasterAddr } from './redis.ts';
 
-export const EXIT_DONE = 0;
-export const EXIT_RETRY = 1;
-export const EXIT_GIVE_UP = 2;
+import { EXIT_DONE, EXIT_GIVE_UP, EXIT_RETRY, PromoteError } from './commands/promote-args.ts';
 
-export class PromoteError extends Error {
-  readonly exitCode: number;
-  constructor(exitCode: number, message: string) {
-    super(message);
-    this.exitCode = exitCode;
-  }
-}
+export { EXIT_DONE, EXIT_GIVE_UP, EXIT_RETRY, PromoteError };
 
 /** The pod with that address: by pod IP, or by hostname (`<pod>.<service>...`). */
 export function podFor(pods: PodView[], a: Address): PodView | undefined {

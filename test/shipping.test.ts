@@ -1,7 +1,7 @@
 // What ships: the esbuild bundle runs on its own (the manifests are checked in manifests.test.ts).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +22,27 @@ test('the bundle builds and runs: --version, and launcher-promote maps bad argum
   });
   assert.equal(p.exitCode, 2);
   assert.match(String(p.stderr), /expected 7 arguments/);
+  // Per command, only what it needs: --version, --help and bad input load neither the Kubernetes client's chunk
+  // nor the Redis client's (removed here: loading them would fail).
+  const chunks = join(dist, 'chunks');
+  let removed = 0;
+  for (const f of await readdir(chunks)) {
+    if (/loadFromDefault|ioredis/.test(await readFile(join(chunks, f), 'utf8'))) {
+      await rm(join(chunks, f));
+      removed++;
+    }
+  }
+  assert.ok(removed >= 1);
+  for (const args of [['--version'], ['role', '--help'], ['run', '--redis-port', 'x']]) {
+    const r = await execa(process.execPath, [join(dist, 'launcher.mjs'), ...args], { reject: false });
+    assert.doesNotMatch(String(r.stderr), /Cannot find module|ERR_MODULE_NOT_FOUND/, args.join(' '));
+    assert.ok(r.exitCode === 0 || r.exitCode === 2, `${args.join(' ')}: ${r.stderr}`);
+  }
+  const role = await execa(process.execPath, [join(dist, 'launcher.mjs'), 'role'], {
+    reject: false,
+    env: { POD_NAME: 'redis-0', POD_IP: '127.0.0.1', POD_NAMESPACE: 'redis', REDIS_POD_SELECTOR: 'app=redis' },
+  });
+  assert.match(String(role.stderr), /Cannot find module|ERR_MODULE_NOT_FOUND/, 'role loads its chunk');
 });
 
 test('bin/ runs the built bundle while it is fresh, the sources when a source is newer or when asked', async (t) => {

@@ -4,8 +4,9 @@
 # against the same API. Written for the bench; not part of the product.
 set -eu
 to_ip=$6
-kubectl get pods -n "$NAMESPACE" -l "$SELECTOR" \
-  -o jsonpath='{range .items[*]}{.metadata.name} {.status.podIP} {.metadata.labels.redis-role}{"\n"}{end}' |
+pods=$(kubectl get pods -n "$NAMESPACE" -l "$SELECTOR" \
+  -o jsonpath='{range .items[*]}{.metadata.name} {.status.podIP} {.metadata.labels.redis-role}{"\n"}{end}')
+printf '%s\n' "$pods" |
   while read -r name ip role; do
     if [ "$ip" = "$to_ip" ]; then
       kubectl label --overwrite -n "$NAMESPACE" pod "$name" redis-role=master >/dev/null
