@@ -202,6 +202,22 @@ export class RedisSupervisor extends PeriodicLoop {
     return r;
   }
 
+  /** The replicas that have not processed this master's stream up to `offset`, by their own ROLE. */
+  private async replicasBehind(
+    offset: number,
+    replicas: (Address & { offset: number })[],
+    o: ReturnType<typeof probeOptions>,
+  ): Promise<Address[]> {
+    const behind = await Promise.all(
+      replicas.map(async (r) => {
+        if (r.offset >= offset) return undefined;
+        const own = await askRole(r, o);
+        return own.answered && own.role === 'slave' && own.offset >= offset ? undefined : r;
+      }),
+    );
+    return behind.filter((r): r is Address & { offset: number } => r !== undefined);
+  }
+
   /** Without a new master, the paused writes go on here before Redis saves and stops (SIGTERM). */
   private async unpause() {
     await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
@@ -240,11 +256,14 @@ export class RedisSupervisor extends PeriodicLoop {
       (e: Error) => log.warn(`handover: CLIENT PAUSE failed: ${e.message}`),
     );
     // Sentinel picks the replica from INFO up to 10 s old and promotes it at once: let every replica receive what
-    // this master acknowledged before the pause first (bounded by a third of what is left).
+    // this master acknowledged before the pause first (bounded by a third of what is left). A replica the master
+    // sees behind is asked for the offset it has processed itself: the master's view moves only with the
+    // replica's REPLCONF ACK, once a second, which would hold the paused writes up to a second longer.
     const caughtUpBy = Date.now() + left() / 3;
     for (;;) {
       const now = await askRole(this.local, opts());
-      const behind = now.answered && now.role === 'master' ? now.replicas.filter((r) => r.offset < now.offset) : [];
+      const behind =
+        now.answered && now.role === 'master' ? await this.replicasBehind(now.offset, now.replicas, opts()) : [];
       if (!behind.length) break;
       if (Date.now() >= caughtUpBy) {
         log.warn(`handover: ${behind.map(addr).join(', ')} still behind this master; asking for the failover anyway`);
