@@ -510,12 +510,16 @@ export class LocalCluster {
   }
 
   /** Runs `launcher role` inside pod i's environment. */
-  async launcherRole(i: number, json = false): Promise<{ exitCode?: number; stdout: string; stderr: string }> {
+  async launcherRole(
+    i: number,
+    json = false,
+    env: Record<string, string> = {},
+  ): Promise<{ exitCode?: number; stdout: string; stderr: string }> {
     const p = this.pod(i);
     const r = await execa(
       process.execPath,
       [this.opts.launcher ?? join(REPO, 'bin/launcher'), 'role', ...(json ? ['--json'] : [])],
-      { env: { ...this.env(p), REDIS_CONF_DIR: join(p.dir, 'conf') }, reject: false, timeout: 20_000 },
+      { env: { ...this.env(p), REDIS_CONF_DIR: join(p.dir, 'conf'), ...env }, reject: false, timeout: 20_000 },
     );
     return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
