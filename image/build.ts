@@ -53,10 +53,23 @@ await build({
   banner: { js: ['#!/usr/bin/env node', ...nodeCheck(1)].join('\n') },
 });
 await chmod(join(out, 'launcher.mjs'), 0o755);
-// Sentinel execs one path with no extra arguments: a wrapper around the hook's bundle.
-await writeFile(join(out, 'launcher-promote'), '#!/bin/sh\nexec node "$(dirname "$0")/launcher-promote.mjs" "$@"\n', {
-  mode: 0o755,
-});
+// Sentinel execs one path with no extra arguments. The image's hook asks the warm Sentinel supervisor with
+// redis-cli (in the image with redis-server) over the local socket, so a failover starts no Node process; without
+// a socket or an answer it runs the Node hook, which asks once more and otherwise runs the full promote.
+const hook = `#!/bin/sh
+# launcher-promote: Sentinel's client-reconfig-script (see src/hook-protocol.ts). Exit 0 done, 1 retry, 2 give up.
+sock="\${REDIS_CONF_DIR:-/etc/redis-ha}/launcher.sock"
+if [ -S "$sock" ] && out=$(redis-cli --raw -s "$sock" HOOK "$@" 2>/dev/null); then
+  nl='
+'
+  code=\${out%%"$nl"*}
+  case $out in *"$nl"*) printf '%s\\n' "\${out#*"$nl"}" >&2 ;; esac
+  case $code in 0 | 1 | 2) exit "$code" ;; esac
+fi
+exec node "$(dirname "$0")/launcher-promote.mjs" "$@"
+`;
+await writeFile(join(out, 'launcher-promote'), hook);
+await chmod(join(out, 'launcher-promote'), 0o755);
 if (!process.env.npm_lifecycle_event?.match(/^(prepare|test)$/)) {
   console.log(`built ${join(out, 'launcher.mjs')} and ${join(out, 'launcher-promote.mjs')}`);
 }

@@ -1,31 +1,36 @@
 // The Sentinel supervisor's side of launcher-promote: a local socket in the Sentinel container's config dir that
-// takes the client-reconfig-script's arguments and answers with its exit code and stderr lines.
+// takes the client-reconfig-script's arguments (HOOK <args...>, in RESP: see hook-protocol.ts) and answers with
+// its exit code and stderr lines.
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { log } from './log.ts';
-import type { HookReply } from './promote-hook.ts';
+import { encodeReply, parseArray, type HookReply } from './hook-protocol.ts';
 
 export async function serveHook(path: string, handle: (args: string[]) => Promise<HookReply>): Promise<Server> {
   await rm(path, { force: true }); // a socket left by an earlier run of this container
-  // allowHalfOpen: the hook ends its side after sending; the answer goes back on ours.
   const server = createServer({ allowHalfOpen: true }, (s) => {
-    let data = '';
+    let buf = Buffer.alloc(0);
+    let answered = false;
+    const answer = (r: HookReply) => {
+      answered = true;
+      s.end(encodeReply(r));
+    };
     s.on('error', () => {});
-    s.on('data', (d) => {
-      data += String(d);
-      const nl = data.indexOf('\n');
-      if (nl < 0) return;
-      let args: string[];
+    s.on('data', (d: Buffer) => {
+      if (answered) return;
+      buf = Buffer.concat([buf, d]);
+      let req;
       try {
-        args = (JSON.parse(data.slice(0, nl)) as { args: string[] }).args.map(String);
-      } catch {
-        s.end(JSON.stringify({ code: 2, err: ['launcher: the hook sent something that is not its arguments'] }));
-        return;
+        req = parseArray(buf);
+      } catch (e) {
+        return answer({ code: 2, err: [`launcher: the hook sent something that is not HOOK <args>: ${String(e)}`] });
       }
-      void handle(args).then(
-        (reply) => s.end(JSON.stringify(reply)),
-        (e: unknown) => s.end(JSON.stringify({ code: 1, err: [`launcher: ${(e as Error).message}`] })),
-      );
+      if (!req) return;
+      const [cmd, ...args] = req.items.map(String);
+      if (cmd?.toUpperCase() !== 'HOOK') {
+        return answer({ code: 2, err: [`launcher: the hook sent ${JSON.stringify(cmd)}, not HOOK <args>`] });
+      }
+      void handle(args).then(answer, (e: unknown) => answer({ code: 1, err: [`launcher: ${(e as Error).message}`] }));
     });
   });
   await new Promise<void>((resolve, reject) => {

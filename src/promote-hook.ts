@@ -6,15 +6,16 @@ import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encodeRequest, parseArray, type HookReply } from './hook-protocol.ts';
 
 /** Where the Sentinel supervisor listens: in the Sentinel container's config dir (an emptyDir). */
 export const hookSocket = (confDir: string) => join(confDir, 'launcher.sock');
-export type HookReply = { code: number; err: string[] };
+export type { HookReply };
 
 /** Asks the supervisor; undefined when nobody listens (then the caller does the work itself). */
 export function askSupervisor(path: string, args: string[], timeoutMs: number): Promise<HookReply | undefined> {
   return new Promise((resolve) => {
-    let data = '';
+    let buf = Buffer.alloc(0);
     let connected = false;
     const s = createConnection(path);
     const timer = setTimeout(() => {
@@ -23,15 +24,17 @@ export function askSupervisor(path: string, args: string[], timeoutMs: number): 
     }, timeoutMs);
     s.on('connect', () => {
       connected = true;
-      s.end(JSON.stringify({ args }) + '\n');
+      s.write(encodeRequest(args));
     });
-    s.on('data', (d) => (data += String(d)));
+    s.on('data', (d: Buffer) => (buf = Buffer.concat([buf, d])));
     s.on('error', () => {});
     s.on('close', () => {
       clearTimeout(timer);
       if (!connected) return resolve(undefined);
       try {
-        resolve(JSON.parse(data) as HookReply);
+        const [code, ...err] = parseArray(buf)?.items ?? [];
+        if (typeof code !== 'number') throw new Error('no exit code');
+        resolve({ code, err: err.map(String) });
       } catch {
         resolve({ code: 1, err: ['launcher: the Sentinel supervisor closed the connection without an answer'] });
       }

@@ -83,6 +83,10 @@ test('the image: numeric non-root user as in the manifests, no process-group sig
   const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(final)?.[1] ?? '[]') as string[];
   assert.equal(entrypoint[0], '/usr/bin/tini');
   assert.ok(!entrypoint.includes('-g'), 'tini must not signal the whole group (Redis would stop before handover)');
+  const installed = /apt-get install[^&]*/.exec(final)?.[0].split(/\s+/) ?? [];
+  for (const pkg of ['redis-server', 'redis-sentinel', 'redis-tools', 'tini']) {
+    assert.ok(installed.includes(pkg), `${pkg} is installed (redis-tools: the image's hook runs redis-cli)`);
+  }
   assert.match(
     dockerfile,
     /^FROM --platform=\$BUILDPLATFORM \$\{NODE_IMAGE\} AS build$/m,
