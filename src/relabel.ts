@@ -93,7 +93,13 @@ export async function relabelTo(
         `no pod matching ${JSON.stringify(c.podSelector)} has the address ${a.to.host}`,
       );
     }
-    const { demoted, promoted } = await labelOnlyMaster(kube, c.podSelector, pod.name, labelLock(c));
+    // Already true (every Sentinel runs this at once, and the supervisor's event path is usually first): nothing
+    // to write, so no turn at the label lock either. The record write below reads first and writes only a change.
+    const labelled = pods.filter((p) => p.roleLabel === 'master').map((p) => p.name);
+    const alreadyTrue = labelled.length === 1 && labelled[0] === pod.name;
+    const { demoted, promoted } = alreadyTrue
+      ? { demoted: [], promoted: false }
+      : await labelOnlyMaster(kube, c.podSelector, pod.name, labelLock(c));
     await writeRecord(kube, c.masterRecord, pod.name, pod.ip ?? a.to.host);
     const took = Date.now() - started;
     const what =
