@@ -81,10 +81,17 @@ export async function benchFailover(kills = 5, handovers = 3, runs = 7): Promise
       root,
       launcher: bundle,
       entrypoint: [process.execPath, ...imageNodeFlags(), bundle],
+      // The kubelet runs the manifests' probes at their real periods: Ready (what a Service needs) comes from them.
+      probes: { timeScale: 1 },
       env: { LAUNCHER_RECONCILE_MS: '5000', SENTINEL_HYGIENE_MS: '30000' },
     }).init();
+    const settled = async (what: string) => {
+      const m = await c.converged(what, 60_000);
+      await Promise.all(c.ordinals.map((i) => c.waitReady(i, 60_000)));
+      return m;
+    };
     await c.startAll();
-    let master = await c.converged('boot', 60_000);
+    let master = await settled('boot');
     const labels = watchMasterLabels(c);
     const toFirstWrite: number[] = [];
     const flips: number[] = [];
@@ -111,7 +118,7 @@ export async function benchFailover(kills = 5, handovers = 3, runs = 7): Promise
       toFirstWrite.push(writer.acked.find((a) => a.at > killAt)!.at - killAt);
       flips.push(flippedAt - majority.at);
       await c.startPod(mi);
-      master = await c.converged(`round ${k}`, 60_000);
+      master = await settled(`round ${k}`);
       await writer.stop();
       try {
         await writer.assertAllPresent();
@@ -125,8 +132,8 @@ export async function benchFailover(kills = 5, handovers = 3, runs = 7): Promise
       const writer = new ServiceWriter(c);
       writer.start();
       await waitFor('writes flow', () => (writer.acked.length > 20 ? true : undefined), 10_000);
-      await c.recreatePod(ord(master), 'term', { grace: 45_000 });
-      master = await c.converged(`handover ${h}`, 60_000);
+      await c.recreatePod(ord(master), 'term');
+      master = await settled(`handover ${h}`);
       const n = writer.acked.length;
       await waitFor('writes resumed', () => (writer.acked.length > n + 20 ? true : undefined), 10_000);
       await writer.stop();
@@ -141,13 +148,19 @@ export async function benchFailover(kills = 5, handovers = 3, runs = 7): Promise
     const hookArgs = ['mymaster', 'leader', 'start', replica.ip, '6379', m.ip, '6379'];
     const node = process.execPath;
     const script = join(import.meta.dirname, 'kubectl-promote.sh');
+    const imageHook = join(REPO, 'image/dist/launcher-promote');
     const kubectlEnv = { ...env, PATH: `${dirname(node)}:/usr/bin:/bin`, NAMESPACE: c.ns, SELECTOR: c.selector };
     const cold: Record<string, Spread> = {};
     const coldRss: Record<string, Spread> = {};
     for (const [name, file, args, e] of [
       ['node -e 0', node, ['-e', '0'], env],
-      ['launcher-promote (bin/, to the warm supervisor)', join(REPO, 'bin/launcher-promote'), hookArgs, env],
-      ['launcher-promote (bundle, to the warm supervisor)', join(REPO, 'image/dist/launcher-promote'), hookArgs, env],
+      ["launcher-promote (the image's: sh + redis-cli, to the warm supervisor)", imageHook, hookArgs, env],
+      [
+        'launcher-promote (bin/: the Node hook, to the warm supervisor)',
+        join(REPO, 'bin/launcher-promote'),
+        hookArgs,
+        env,
+      ],
       ['launcher promote (bundle, on its own)', node, [...imageNodeFlags(), bundle, 'promote', '--', ...hookArgs], env],
       ['kubectl-based promote script', script, hookArgs, kubectlEnv],
       ['launcher role (bin/)', join(REPO, 'bin/launcher'), ['role'], { ...env, REDIS_CONF_DIR: join(m.dir, 'conf') }],
