@@ -60,6 +60,75 @@ export async function withRedis<T>(a: Address, o: ProbeOptions, fn: (r: Redis) =
   }
 }
 
+/**
+ * The supervisors' frequent read-only questions (ROLE every second, every probe's Sentinels and INFO) on a kept
+ * connection per address instead of a new one each time; same deadline as withRedis. A kept connection that
+ * fails is dropped; when it had worked before and fails at once (Redis restarted, or dropped its clients), the
+ * question is asked once more on a new one. Only for questions that change nothing.
+ */
+type Kept = { r: Redis; connected: Promise<void> };
+const kept = new Map<string, Kept>();
+
+/** The kept connection for this address: open, opening (shared by concurrent questions), or a new one. */
+function keptClient(a: Address, o: ProbeOptions): { k: Kept; key: string; reused: boolean } {
+  const key = JSON.stringify([a.host, a.port, o.password ?? null, o.sourceAddress ?? null]);
+  const old = kept.get(key);
+  if (old && !['end', 'close'].includes(old.r.status)) return { k: old, key, reused: old.r.status === 'ready' };
+  const r = new Redis({
+    host: a.host,
+    port: a.port,
+    password: o.password,
+    lazyConnect: true,
+    connectTimeout: o.timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    disableClientInfo: true,
+    enableReadyCheck: false,
+    protocol: 2,
+    ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}),
+  } as RedisOptions);
+  r.on('error', () => {});
+  const connected = r.connect().then(() => {
+    // A kept connection never holds the process open (one-shot commands exit when done).
+    (r as unknown as { stream?: { unref?: () => void } }).stream?.unref?.();
+  });
+  connected.catch(() => {});
+  const k = { r, connected };
+  kept.set(key, k);
+  return { k, key, reused: false };
+}
+
+export async function ask<T>(a: Address, o: ProbeOptions, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const once = async (): Promise<{ ok: true; v: T } | { ok: false; e: unknown; reused: boolean }> => {
+    const { k, key, reused } = keptClient(a, o);
+    let timer: NodeJS.Timeout | undefined;
+    const left = Math.max(1, o.timeoutMs - (Date.now() - started));
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from ${a.host}:${a.port} within ${o.timeoutMs} ms`)), left);
+    });
+    try {
+      const v = await Promise.race([k.connected.then(() => fn(k.r)), deadline]);
+      return { ok: true, v };
+    } catch (e) {
+      // An error reply (LOADING, NOPERM, ...) is an answer on a healthy connection; anything else ends it.
+      const replyError = e instanceof Error && e.name === 'ReplyError';
+      if (!replyError) {
+        if (kept.get(key) === k) kept.delete(key);
+        k.r.disconnect();
+      }
+      return { ok: false, e, reused: reused && !replyError };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  let res = await once();
+  if (!res.ok && res.reused && Date.now() - started < o.timeoutMs / 2) res = await once();
+  if (!res.ok) throw res.e;
+  return res.v;
+}
+
 /** Parses a ROLE reply. */
 export function parseRole(reply: unknown): RoleAnswer {
   if (!Array.isArray(reply)) return { answered: false };
@@ -87,7 +156,7 @@ export function parseRole(reply: unknown): RoleAnswer {
 
 export async function askRole(a: Address, o: ProbeOptions): Promise<RoleAnswer> {
   try {
-    return parseRole(await withRedis(a, o, (r) => r.call('ROLE')));
+    return parseRole(await ask(a, o, (r) => r.call('ROLE')));
   } catch {
     return { answered: false };
   }
@@ -104,7 +173,7 @@ export function pairs(flat: unknown): Record<string, string> {
 /** What one Sentinel says about the master set (SENTINEL MASTER <name>). Sentinels are asked without a password. */
 export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions): Promise<SentinelView> {
   try {
-    return await withRedis(s, { ...o, password: undefined }, async (r) => {
+    return await ask(s, { ...o, password: undefined }, async (r) => {
       let info: Record<string, string>;
       try {
         info = pairs(await r.call('SENTINEL', 'MASTER', masterSet));
@@ -134,7 +203,7 @@ export async function sentinelMasterAddr(
   o: ProbeOptions,
 ): Promise<Address | null | undefined> {
   try {
-    const reply = await withRedis(s, { ...o, password: undefined }, (r) =>
+    const reply = await ask(s, { ...o, password: undefined }, (r) =>
       r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterSet),
     );
     if (!Array.isArray(reply)) return null;

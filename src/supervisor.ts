@@ -12,7 +12,7 @@ import { log } from './log.ts';
 import { setRole, type Metrics } from './metrics.ts';
 import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
 import { reconcile, redisReadiness, sentinelMaster, type Action } from './reconcile.ts';
-import { askRole, askSentinel, infoFacts, localRedis, parseInfo, probeOptions, withRedis } from './redis.ts';
+import { ask, askRole, askSentinel, infoFacts, localRedis, parseInfo, probeOptions, withRedis } from './redis.ts';
 
 export const TICK_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -337,7 +337,7 @@ export async function selfMasterStale(c: Config, kube: Kube): Promise<string | u
 /** Liveness of Redis: it answers PING within the deadline; LOADING and MASTERDOWN count as alive. */
 export async function redisLiveness(c: Config): Promise<{ ok: boolean; reason: string }> {
   try {
-    const pong = await withRedis(localRedis(c), probeOptions(c), (r) => r.ping());
+    const pong = await ask(localRedis(c), probeOptions(c), (r) => r.ping());
     return { ok: pong === 'PONG', reason: `PING answered ${pong}` };
   } catch (e) {
     const msg = String((e as Error).message);
@@ -353,7 +353,7 @@ export async function redisReadinessCheck(
 ): Promise<{ ok: boolean; reason: string }> {
   let facts;
   try {
-    facts = infoFacts(parseInfo(String(await withRedis(localRedis(c), probeOptions(c), (r) => r.call('INFO')))));
+    facts = infoFacts(parseInfo(String(await ask(localRedis(c), probeOptions(c), (r) => r.call('INFO')))));
   } catch {
     /* not answering */
   }
