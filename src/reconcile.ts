@@ -5,6 +5,9 @@
 //     master label: the act step removes `master` from every other pod first);
 //   - Redis says master but a majority of the Sentinels names another master that answers ROLE master: this pod is a
 //     stale master (split brain) and becomes a replica of the real one;
+//   - Redis is a replica of another address than the master a majority of the Sentinels names, and that one answers
+//     ROLE master: this replica was left behind (a Sentinel that did not know it never reconfigured it) and follows
+//     the Sentinels' master;
 //   - during a failover, or when the Sentinels disagree, nothing is touched.
 import {
   addr,
@@ -36,7 +39,8 @@ export type Action =
   | { kind: 'none'; reason: string }
   | { kind: 'label'; value: 'master' | 'slave'; reason: string }
   | { kind: 'record'; reason: string }
-  | { kind: 'heal'; master: Address; reason: string };
+  | { kind: 'heal'; master: Address; reason: string }
+  | { kind: 'follow'; master: Address; reason: string };
 
 /**
  * The master a majority of the known Sentinels (and at least the quorum) names, unless a failover is running. One
@@ -67,6 +71,22 @@ export function reconcile(v: SupervisorView): Action {
         kind: 'label',
         value: 'slave',
         reason: `Redis is a replica of ${addr(v.local.master)} but the label is ${v.label ?? '(none)'}`,
+      };
+    }
+    if (
+      !s.busy &&
+      s.master &&
+      !sameAddress(s.master, v.local.master) &&
+      !sameAddress(s.master, v.self) &&
+      v.namedMasterRole?.answered &&
+      v.namedMasterRole.role === 'master'
+    ) {
+      return {
+        kind: 'follow',
+        master: s.master,
+        reason:
+          `Redis is a replica of ${addr(v.local.master)} but ${s.count} sentinels name ${addr(s.master)}, which ` +
+          `answers ROLE master: this replica was left behind`,
       };
     }
     return { kind: 'none', reason: `replica of ${addr(v.local.master)}; label is true` };

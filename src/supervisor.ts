@@ -66,7 +66,9 @@ export class RedisSupervisor extends PeriodicLoop {
     const changed = previous !== undefined && role !== previous && role !== 'unknown';
     if (changed) this.onRoleChange(previous, local);
     if (role !== 'unknown') this.lastRole = role;
-    if (changed || Date.now() - this.lastFull >= this.c.reconcileMs) {
+    // A replica whose link is down is looked at every tick: it may have been left following a gone master.
+    const linkDown = local.answered && local.role === 'slave' && local.linkState !== 'connected';
+    if (changed || linkDown || Date.now() - this.lastFull >= this.c.reconcileMs) {
       this.lastFull = Date.now();
       await this.cycle(local);
     }
@@ -161,6 +163,19 @@ export class RedisSupervisor extends PeriodicLoop {
         'Normal',
         'LabelCorrected',
         `${a.reason}; labelled master${r.demoted.length ? `, removed master from ${r.demoted.join(', ')}` : ''}`,
+      );
+    } else if (a.kind === 'follow') {
+      await withRedis(this.local, probeOptions(this.c), async (r) => {
+        await r.call('REPLICAOF', a.master.host, String(a.master.port));
+        await r.call('CONFIG', 'REWRITE').catch((e: Error) => log.warn(`CONFIG REWRITE failed: ${e.message}`));
+      });
+      log.warn(`${a.reason}; pointed at ${addr(a.master)}`);
+      await emitEvent(
+        this.kube,
+        { name: this.c.podName },
+        'Normal',
+        'ReplicaRepointed',
+        `${a.reason}; now a replica of ${addr(a.master)}`,
       );
     } else {
       await withRedis(this.local, probeOptions(this.c), async (r) => {

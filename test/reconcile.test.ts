@@ -39,6 +39,45 @@ const cases: [string, Case, string, RegExp][] = [
     /label is true/,
   ],
   [
+    'replica left following a gone master: a majority names another that answers master -> follow it',
+    {
+      self,
+      quorum: 2,
+      local: replicaOf({ host: '10.0.0.12', port: 6379 }),
+      label: 'slave',
+      sentinels: [s(other), s(other), s(null, { reachable: false })],
+      namedMasterRole: master,
+    },
+    'follow',
+    /replica of 10\.0\.0\.12:6379 but 2 sentinels name 10\.0\.0\.11:6379.*left behind/,
+  ],
+  [
+    'replica left behind, but the named master does not answer as master -> nothing',
+    {
+      self,
+      quorum: 2,
+      local: replicaOf({ host: '10.0.0.12', port: 6379 }),
+      label: 'slave',
+      sentinels: [s(other), s(other)],
+      namedMasterRole: replicaOf(self),
+    },
+    'none',
+    /label is true/,
+  ],
+  [
+    'replica left behind during a failover -> nothing',
+    {
+      self,
+      quorum: 2,
+      local: replicaOf({ host: '10.0.0.12', port: 6379 }),
+      label: 'slave',
+      sentinels: [s(other, { failoverInProgress: true }), s(other)],
+      namedMasterRole: master,
+    },
+    'none',
+    /label is true/,
+  ],
+  [
     'master named by the quorum, label wrong -> label master',
     { self, quorum: 2, local: master, label: 'slave', sentinels: [s(self), s(self), s(null)] },
     'label:master',
@@ -149,7 +188,7 @@ for (const [name, view, want, why] of cases) {
     const a = reconcile({ ...view, knownSentinels: view.knownSentinels ?? view.sentinels.length });
     assert.equal(a.kind === 'label' ? `label:${a.value}` : a.kind, want);
     assert.match(a.reason, why);
-    if (a.kind === 'heal') assert.deepEqual(a.master, other);
+    if (a.kind === 'heal' || a.kind === 'follow') assert.deepEqual(a.master, other);
   });
 }
 

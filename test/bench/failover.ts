@@ -84,6 +84,10 @@ export async function benchFailover(kills = 5, handovers = 3, runs = 7): Promise
       // The kubelet runs the manifests' probes at their real periods: Ready (what a Service needs) comes from them.
       probes: { timeScale: 1 },
       env: { LAUNCHER_RECONCILE_MS: '5000', SENTINEL_HYGIENE_MS: '30000' },
+      // BENCH_LOG=<regexp>: the launchers' log lines that match it, with the pod's name.
+      ...(process.env.BENCH_LOG
+        ? { log: (p: string, l: string) => new RegExp(process.env.BENCH_LOG ?? '').test(l) && console.log(p, l) }
+        : {}),
     }).init();
     const settled = async (what: string) => {
       const m = await c.converged(what, 60_000);
@@ -115,7 +119,12 @@ export async function benchFailover(kills = 5, handovers = 3, runs = 7): Promise
       await waitFor('a write after the kill', () => writer.acked.find((a) => a.at > killAt), 30_000, 5);
       off();
       majority.stop();
-      toFirstWrite.push(writer.acked.find((a) => a.at > killAt)!.at - killAt);
+      // The first write the new master acknowledged (one in flight at the kill may still be acknowledged by the old).
+      const oldIp = c.pod(mi).ip;
+      const first = await waitFor('a write on the new master', () =>
+        writer.acked.find((a) => a.at > killAt && a.ip !== oldIp),
+      );
+      toFirstWrite.push(first.at - killAt);
       flips.push(flippedAt - majority.at);
       await c.startPod(mi);
       master = await settled(`round ${k}`);
@@ -128,6 +137,16 @@ export async function benchFailover(kills = 5, handovers = 3, runs = 7): Promise
     }
 
     const gaps: number[] = [];
+    if (process.env.BENCH_LOG) {
+      let last = '';
+      api.store.subscribe((ch) => {
+        if (ch.bucket !== 'pods') return;
+        const now = c.ordinals.map(
+          (i) => `${c.pod(i).name}:${c.labels()[c.pod(i).name] ?? '-'}:${c.isReady(i) ? 'R' : 'n'}`,
+        );
+        if (now.join(' ') !== last) console.log(new Date().toISOString(), 'pods', (last = now.join(' ')));
+      });
+    }
     for (let h = 0; h < handovers; h++) {
       const writer = new ServiceWriter(c);
       writer.start();
@@ -138,6 +157,12 @@ export async function benchFailover(kills = 5, handovers = 3, runs = 7): Promise
       await waitFor('writes resumed', () => (writer.acked.length > n + 20 ? true : undefined), 10_000);
       await writer.stop();
       gaps.push(writer.maxGapMs());
+      if (process.env.BENCH_LOG) {
+        const gapsAt = writer.acked.slice(1).map((a, j) => [writer.acked[j].at, a.at] as const);
+        for (const [from, to] of gapsAt.filter(([f, t]) => t - f > 300)) {
+          console.log(`handover ${h}: gap ${to - from} ms from ${new Date(from).toISOString()}`);
+        }
+      }
     }
     labels.stop();
 
