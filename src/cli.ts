@@ -31,7 +31,7 @@ function withSettings(cmd: Command): Command {
 }
 
 /** Env first, then flags given on the command line. */
-function configFrom(cmd: Command, sentinelFlag = false): Config {
+function configFrom(cmd: Command, sentinelFlag = false, anywhere = false): Config {
   const raw: Record<string, string | undefined> = rawFromEnv();
   const opts = cmd.opts() as Record<string, string | undefined>;
   for (const s of SETTINGS) {
@@ -39,7 +39,7 @@ function configFrom(cmd: Command, sentinelFlag = false): Config {
     const key = s.flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
     if (opts[key] !== undefined) raw[s.env] = opts[key];
   }
-  return parseConfig(raw, { sentinelFlag, hostname: process.env.HOSTNAME });
+  return parseConfig(raw, { sentinelFlag, hostname: process.env.HOSTNAME, anywhere });
 }
 
 export type Io = { out: (s: string) => void; err: (s: string) => void };
@@ -59,7 +59,7 @@ export async function main(
       // commander's own errors (unknown option, missing argument) in the house style, with the hint.
       outputError: (s, write) => write(failure(s.trim().replace(/^error: /, ''))),
     });
-  const known = ['run', 'role', 'probe', 'promote'];
+  const known = ['run', 'role', 'status', 'probe', 'promote'];
   /** One line: what is wrong, then where to look. */
   const failure = (msg: string) =>
     `launcher: ${msg.split('\n')[0]}; see 'launcher${known.includes(argv[0] ?? '') ? ` ${argv[0]}` : ''} --help'`;
@@ -85,6 +85,26 @@ export async function main(
       const c = configFrom(cmd);
       const { role } = await import('./commands/role.ts');
       code = await role(c, await kubeFor(c), Boolean(opts.json), io.out);
+    });
+
+  withSettings(
+    program
+      .command('status')
+      .description('the whole set at a glance and the verdict: healthy, or what is wrong; changes nothing'),
+  )
+    .option('-o, --output <format>', 'json for scripts')
+    .addHelpText(
+      'after',
+      '\nRun it in any pod of the set, or wherever the pod IPs are reachable with a kubeconfig and --pod-selector.\n' +
+        'Exit codes: 0 healthy, 1 degraded, 2 cannot tell (the API or every Redis unreachable).',
+    )
+    .action(async (opts: { output?: string }, cmd: Command) => {
+      if (opts.output !== undefined && opts.output !== 'json') {
+        throw new ConfigError(`output format ${JSON.stringify(opts.output)} is invalid: expected json`);
+      }
+      const c = configFrom(cmd, false, true);
+      const { status } = await import('./commands/status.ts');
+      code = await status(c, await kubeFor(c), opts.output === 'json', io.out);
     });
 
   withSettings(

@@ -151,10 +151,14 @@ export const SETTINGS = [
 ] as const satisfies readonly Setting[];
 
 export type SettingEnv = (typeof SETTINGS)[number]['env'];
-export type CommandName = 'run' | 'role' | 'probe' | 'promote';
+export type CommandName = 'run' | 'role' | 'probe' | 'promote' | 'status';
 
 /** Settings that only some commands read; every other setting is read by all of them. */
 const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
+  // `status` looks at the whole set from anywhere: it is no pod itself.
+  POD_NAME: ['run', 'role', 'probe', 'promote'],
+  POD_IP: ['run', 'role', 'probe', 'promote'],
+  LISTEN_ADDRESS: ['run', 'role', 'probe', 'promote'],
   SENTINEL_DOWN_AFTER_MS: ['run'],
   SENTINEL_FAILOVER_TIMEOUT_MS: ['run'],
   SENTINEL_PARALLEL_SYNCS: ['run'],
@@ -239,11 +243,18 @@ const MASTER_SET_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Builds the configuration from raw values (env merged with flags by the CLI). Throws ConfigError. */
 export function parseConfig(
   raw: Raw,
-  opts: { sentinelFlag?: boolean; launcherPath?: string; readFile?: (p: string) => string; hostname?: string } = {},
+  opts: {
+    sentinelFlag?: boolean;
+    launcherPath?: string;
+    readFile?: (p: string) => string;
+    hostname?: string;
+    /** For a command that is no pod of the set (status): no pod name or IP needed, the namespace may come later. */
+    anywhere?: boolean;
+  } = {},
 ): Config {
   const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const podName = raw.POD_NAME || opts.hostname || '';
-  if (!podName) {
+  if (!podName && !opts.anywhere) {
     throw new ConfigError("POD_NAME is not set (nor HOSTNAME): expected this pod's name from the downward API");
   }
   let namespace = raw.POD_NAMESPACE ?? '';
@@ -254,13 +265,13 @@ export function parseConfig(
       /* handled below */
     }
   }
-  if (!namespace) {
+  if (!namespace && !opts.anywhere) {
     throw new ConfigError(
       `POD_NAMESPACE is not set and ${SA_NAMESPACE_FILE} is unreadable: expected this pod's namespace`,
     );
   }
   const podIp = raw.POD_IP ?? '';
-  if (!isIP(podIp)) {
+  if (!isIP(podIp) && !(opts.anywhere && !podIp)) {
     throw new ConfigError(
       `POD_IP=${JSON.stringify(podIp)} is invalid: expected this pod's IP address (downward API status.podIP)`,
     );

@@ -21,6 +21,8 @@ export type PodView = {
   resourceVersion?: string;
   /** Name of the StatefulSet that controls the pod, if any. */
   owner?: string;
+  /** The node it is scheduled on (spec.nodeName). */
+  node?: string;
   /** An operator annotated the pod `redis-ha-launcher/start-empty=true`: it may start as an empty master although
    * peers have not reported their data (a peer gone for good, or OrderedReady's first boot). */
   startEmpty?: boolean;

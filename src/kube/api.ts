@@ -17,9 +17,11 @@ export type Kube = {
 
 export const API_TIMEOUT_MS = 5000;
 
+/** The API as the kubeconfig (or the pod's ServiceAccount) says; no namespace: the current context's, or default. */
 export function connectKube(namespace: string): Kube {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
+  namespace ||= kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
   return {
     kc,
     core: kc.makeApiClient(k8s.CoreV1Api),

@@ -25,6 +25,7 @@ export function podView(p: k8s.V1Pod): PodView {
     data: data === 'present' || data === 'empty' ? data : undefined,
     resourceVersion: p.metadata?.resourceVersion,
     owner: p.metadata?.ownerReferences?.find((r) => r.kind === 'StatefulSet' && r.controller)?.name,
+    ...(p.spec?.nodeName ? { node: p.spec.nodeName } : {}),
     ...(startEmpty ? { startEmpty } : {}),
   };
 }

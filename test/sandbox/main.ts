@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { execa } from 'execa';
 import { LocalCluster, REPO } from '../support/cluster.ts';
 import { imageNodeFlags } from '../support/image.ts';
 import { KubeStandin } from '../support/kube/server.ts';
@@ -158,6 +159,8 @@ say(
     `POD_IP=${cluster.pod(Math.min(1, podCount - 1)).ip} REDIS_POD_SELECTOR=app=redis node ${bundle} role`,
 );
 say(`  the API: KUBECONFIG=${kubeconfig} KUBECACHEDIR=${root}/kcache kubectl get pods -L redis-role`);
+const statusCommand = `KUBECONFIG=${kubeconfig} node ${bundle} status --pod-selector app=redis`;
+say(`  the whole set and its verdict: ${statusCommand} [-o json]`);
 
 if (!opts['no-tour']) {
   say(`\n${bold('tour 1/4')}: writing 1000 keys to the master, each batch acknowledged by the replicas (WAIT)`);
@@ -234,6 +237,16 @@ if (!opts['no-tour']) {
     `\n${bold('summary')}: boot ${bootMs} ms; kill -> Sentinel switch ${switchMs} ms; kill -> labels flipped ` +
       `${flipMs} ms; no key lost.`,
   );
+  // The tour ends with the on-call view: launcher status, once the returned pod has caught up.
+  const runStatus = () =>
+    execa(process.execPath, [bundle, 'status', '--pod-selector', 'app=redis'], {
+      env: { KUBECONFIG: kubeconfig, PATH: process.env.PATH ?? '' },
+      extendEnv: false,
+      reject: false,
+    });
+  let st = await runStatus();
+  for (const until = Date.now() + 30_000; st.exitCode !== 0 && Date.now() < until;) st = await runStatus();
+  say(`\n${bold('launcher status')} (${statusCommand}):\n${String(st.stdout)}`);
 }
 if (opts.exit) await cleanup(0);
 say(`\nthe cluster stays up; the table is printed whenever something changes. Ctrl-C stops everything.`);

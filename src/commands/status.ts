@@ -1,0 +1,62 @@
+// `launcher status [-o json]`: the set at a glance, from any pod of it or from wherever the pod IPs are reachable.
+// Read-only: API GETs and LISTs, and ROLE / SENTINEL MASTER / INFO questions; no write anywhere.
+// Exit 0 healthy, 1 degraded, 2 cannot tell (the API or every Redis unreachable).
+import type { Config } from '../config.ts';
+import { apiFailure, type Kube } from '../kube/api.ts';
+import { hasIp, type RoleAnswer } from '../model.ts';
+import { listPods } from '../kube/pods.ts';
+import { readRecord } from '../kube/record.ts';
+import { ask, askRole, askSentinel, parseInfo, probeOptions } from '../redis.ts';
+import { renderStatus, setStatus, type SentinelStatus } from '../status.ts';
+
+/** A replica further behind than this is reported (1 MiB: more than a moment of writes). */
+export const LAG_REPORT_BYTES = 1 << 20;
+
+export async function status(c: Config, kube: Kube, json: boolean, out: (s: string) => void): Promise<number> {
+  let pods, sentinelPods, record: string | undefined;
+  try {
+    [pods, sentinelPods, record] = await Promise.all([
+      listPods(kube, c.podSelector),
+      c.sentinelSidecar ? undefined : listPods(kube, c.sentinelSelector),
+      readRecord(kube, c.masterRecord).then(
+        (r) => r?.pod ?? '',
+        () => undefined,
+      ),
+    ]);
+  } catch (e) {
+    out(`verdict: unknown: the API cannot be read: ${apiFailure(e).message}`);
+    return 2;
+  }
+  const o = probeOptions({ ...c, listenAddress: undefined });
+  const live = pods.filter(hasIp).filter((p) => !p.terminating);
+  const roles: Record<string, RoleAnswer> = Object.fromEntries(
+    await Promise.all(live.map(async (p) => [p.name, await askRole({ host: p.ip, port: c.redisPort }, o)] as const)),
+  );
+  const sentinels: SentinelStatus[] = await Promise.all(
+    (sentinelPods ?? pods).filter(hasIp).map(async (p) => {
+      const at = { host: p.ip, port: c.sentinelPort };
+      const v = await askSentinel(at, c.masterSet, o);
+      const info = await ask(at, { ...o, password: undefined }, (r) => r.call('INFO', 'sentinel')).then(
+        (x) => parseInfo(String(x)),
+        () => ({}) as Record<string, string>,
+      );
+      return {
+        pod: p.name,
+        reachable: v.reachable,
+        ...(v.reachable ? { master: v.master, failoverInProgress: v.failoverInProgress } : {}),
+        tilt: info.sentinel_tilt === '1',
+      };
+    }),
+  );
+  const st = setStatus({
+    pods,
+    roles,
+    sentinels,
+    record,
+    redisPort: c.redisPort,
+    quorum: c.quorum,
+    lagBytes: LAG_REPORT_BYTES,
+  });
+  out(json ? JSON.stringify({ ...st, record: record ?? null, sentinels }, null, 2) : renderStatus(st, record));
+  return st.verdict === 'healthy' ? 0 : st.verdict === 'degraded' ? 1 : 2;
+}
