@@ -59,7 +59,7 @@ export async function main(
       // commander's own errors (unknown option, missing argument) in the house style, with the hint.
       outputError: (s, write) => write(failure(s.trim().replace(/^error: /, ''))),
     });
-  const known = ['run', 'role', 'status', 'probe', 'promote'];
+  const known = ['run', 'role', 'status', 'pause', 'resume', 'probe', 'promote'];
   /** One line: what is wrong, then where to look. */
   const failure = (msg: string) =>
     `launcher: ${msg.split('\n')[0]}; see 'launcher${known.includes(argv[0] ?? '') ? ` ${argv[0]}` : ''} --help'`;
@@ -106,6 +106,27 @@ export async function main(
       const { status } = await import('./commands/status.ts');
       code = await status(c, await kubeFor(c), opts.output === 'json', io.out);
     });
+
+  for (const [name, on] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    withSettings(
+      program
+        .command(name)
+        .description(
+          on
+            ? 'maintenance mode: the supervisors observe and report but take no action (no relabel, no heal, ' +
+                'no handover on SIGTERM, no Sentinel reset) until resume'
+            : 'end maintenance mode: the supervisors act again',
+        ),
+    ).action(async (_opts: unknown, cmd: Command) => {
+      const c = configFrom(cmd, false, true);
+      const { setPaused } = await import('./kube/record.ts');
+      const r = await setPaused(await kubeFor(c), c.masterRecord, on);
+      io.out(r.paused ? `paused since ${r.paused}; 'launcher resume' ends it` : 'resumed: the supervisors act again');
+    });
+  }
 
   withSettings(
     program

@@ -83,7 +83,13 @@ export type RoleAnswer =
   | { answered: true; role: 'sentinel' };
 
 /** Which pod was master last, kept in a Lease that survives pod deletion; pod '' when the Lease has no holder. */
-export type MasterRecord = { pod: string; ip?: string; resourceVersion?: string };
+export type MasterRecord = {
+  pod: string;
+  ip?: string;
+  resourceVersion?: string;
+  /** Maintenance mode (`launcher pause`): since when the supervisors observe and report but take no action. */
+  paused?: string;
+};
 
 export type Observation = {
   self: { name: string; ip: string; ordinal: number | null; hasData: boolean; dataBytes?: number };

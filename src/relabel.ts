@@ -7,7 +7,7 @@ import type { Config } from './config.ts';
 import { apiFailure, isPermanent, type Kube } from './kube/api.ts';
 import { emitEvent } from './kube/events.ts';
 import { labelLock, labelOnlyMaster, listPods, sentinelTargets } from './kube/pods.ts';
-import { writeRecord } from './kube/record.ts';
+import { pausedSince, writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
 import { addr, sameAddress, sentinelsNeeded, type Address, type PodView } from './model.ts';
 import { askRole, probeOptions, sentinelMasterAddr } from './redis.ts';
@@ -77,6 +77,11 @@ export async function relabelTo(
 ): Promise<number> {
   const a = { from, to };
   try {
+    const paused = await pausedSince(kube, c.masterRecord);
+    if (paused) {
+      log.info(`the set is paused (since ${paused}): labels left as they are for ${addr(from)} -> ${addr(to)}`);
+      return EXIT_DONE;
+    }
     const check = await confirm(c, kube, a.to, confirmMs);
     if (check.verdict === 'stale') {
       log.info(`nothing to do: ${check.text}`);

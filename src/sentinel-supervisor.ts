@@ -10,6 +10,7 @@ import type { Kube } from './kube/api.ts';
 import { tryLock, unlock } from './kube/lock.ts';
 import { emitEvent } from './kube/events.ts';
 import { currentPods } from './kube/pods.ts';
+import { pausedSince } from './kube/record.ts';
 import { log } from './log.ts';
 import { PeriodicLoop } from './loop.ts';
 import type { Metrics } from './metrics.ts';
@@ -99,6 +100,7 @@ export class SentinelSupervisor extends PeriodicLoop {
 
   /** Hygiene: drop entries for addresses no pod has, when it is safe (see the file comment). */
   protected async cycleOnce(): Promise<void> {
+    if (await pausedSince(this.kube, this.c.masterRecord)) return; // maintenance mode: no reset
     const st = await this.state();
     if (st.flags.some((f) => ['failover_in_progress', 'o_down', 's_down', 'promoted'].includes(f))) return;
     const pods = [

@@ -22,6 +22,8 @@ export type StatusSnapshot = {
   quorum: number;
   /** A replica further behind than this many bytes is reported. */
   lagBytes: number;
+  /** Maintenance mode: since when the set is paused. */
+  paused?: string;
 };
 
 export type PodRow = {
@@ -50,6 +52,7 @@ const podAt = (pods: PodView[], a: Address | null | undefined, port: number) =>
 
 export function setStatus(s: StatusSnapshot): Status {
   const problems: string[] = [];
+  if (s.paused) problems.push(`the set is paused (maintenance mode) since ${s.paused}: the supervisors take no action`);
   const live = s.pods.filter((p) => p.ip && !p.terminating);
   const answered = live.filter((p) => s.roles[p.name]?.answered);
   const masters = answered.filter((p) => {

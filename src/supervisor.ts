@@ -7,7 +7,7 @@ import { PeriodicLoop } from './loop.ts';
 import { emitEvent } from './kube/events.ts';
 import { annotateData, currentPod, labelLock, labelOnlyMaster, sentinelTargets, setRoleLabel } from './kube/pods.ts';
 import { dataDirHasData, observeSentinels } from './observe.ts';
-import { currentRecord, writeRecord } from './kube/record.ts';
+import { currentRecord, pausedSince, writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
 import { setRole, type Metrics } from './metrics.ts';
 import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
@@ -105,7 +105,7 @@ export class RedisSupervisor extends PeriodicLoop {
       this.sentinelViews(),
       currentPod(this.kube, this.c.podName),
       currentRecord(this.kube, this.c.masterRecord).then(
-        (r) => r?.pod ?? '',
+        (r) => ({ pod: r?.pod ?? '', paused: r?.paused }),
         () => undefined,
       ),
       dataDirHasData(this.c.dataDir),
@@ -132,13 +132,16 @@ export class RedisSupervisor extends PeriodicLoop {
       label: pod.roleLabel,
       sentinels,
       podName: this.c.podName,
-      record,
+      record: record?.pod,
       namedMasterRole,
     });
     this.metrics.decisionSeconds.set((performance.now() - t0) / 1000);
-    await this.act(action);
-    const sentence = `${action.kind === 'none' ? 'no action' : action.kind}: ${action.reason}`;
-    if (action.kind !== 'none' || sentence !== this.lastSentence) log.info(sentence);
+    // Maintenance mode (`launcher pause`): observe and report, take no action.
+    const paused = record?.paused && action.kind !== 'none' ? `paused since ${record.paused}, so not done` : '';
+    if (!paused) await this.act(action);
+    const done = paused ? `; ${paused}` : '';
+    const sentence = `${action.kind === 'none' ? 'no action' : action.kind}: ${action.reason}${done}`;
+    if ((action.kind !== 'none' && !paused) || sentence !== this.lastSentence) log.info(sentence);
     this.lastSentence = sentence;
     return action;
   }
@@ -252,6 +255,12 @@ export class RedisSupervisor extends PeriodicLoop {
     const local = await askRole(this.local, opts());
     if (!local.answered || local.role !== 'master') return;
     this.stop();
+    const paused = await pausedSince(this.kube, this.c.masterRecord);
+    if (paused) {
+      log.warn(`shutting down a master while the set is paused (since ${paused}): no handover`);
+      this.metrics.handovers.inc({ result: 'skipped' });
+      return;
+    }
     if (local.replicas.length === 0) {
       log.warn('shutting down a master without an in-sync replica: no handover possible');
       this.metrics.handovers.inc({ result: 'skipped' });

@@ -124,7 +124,7 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
       log.warn(`could not label this pod: ${apiFailure(e).message}`);
     }
   }
-  const unwatch = startWatches(kube, c, { record: false });
+  const unwatch = startWatches(kube, c, { record: true }); // the record: maintenance mode is on it
   const child = supervise(c.redisSentinelBin, [conf], c.stopTimeoutMs);
   const sup = new SentinelSupervisor(c, kube, metrics);
   running.sup = sup;

@@ -13,13 +13,13 @@ import { renderStatus, setStatus, type SentinelStatus } from '../status.ts';
 export const LAG_REPORT_BYTES = 1 << 20;
 
 export async function status(c: Config, kube: Kube, json: boolean, out: (s: string) => void): Promise<number> {
-  let pods, sentinelPods, record: string | undefined;
+  let pods, sentinelPods, record: string | undefined, paused: string | undefined;
   try {
     [pods, sentinelPods, record] = await Promise.all([
       listPods(kube, c.podSelector),
       c.sentinelSidecar ? undefined : listPods(kube, c.sentinelSelector),
       readRecord(kube, c.masterRecord).then(
-        (r) => r?.pod ?? '',
+        (r) => ((paused = r?.paused), r?.pod ?? ''),
         () => undefined,
       ),
     ]);
@@ -56,6 +56,7 @@ export async function status(c: Config, kube: Kube, json: boolean, out: (s: stri
     redisPort: c.redisPort,
     quorum: c.quorum,
     lagBytes: LAG_REPORT_BYTES,
+    paused,
   });
   out(json ? JSON.stringify({ ...st, record: record ?? null, sentinels }, null, 2) : renderStatus(st, record));
   return st.verdict === 'healthy' ? 0 : st.verdict === 'degraded' ? 1 : 2;

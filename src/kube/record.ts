@@ -6,6 +6,8 @@ import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
 import { microTime } from './lock.ts';
 
 const IP_ANNOTATION = 'redis-ha-launcher/master-ip';
+/** Maintenance mode: the time `launcher pause` was run (ISO 8601); absent when the set is not paused. */
+export const PAUSED_ANNOTATION = 'redis-ha-launcher/paused';
 
 type Lease = { exists: false } | { exists: true; record: MasterRecord; resourceVersion?: string };
 
@@ -15,7 +17,12 @@ function leaseRecord(l: V1Lease): Extract<Lease, { exists: true }> {
     exists: true,
     resourceVersion: rv,
     // A Lease without a holder is still there to be claimed at its resourceVersion: pod '' means no master.
-    record: { pod: l.spec?.holderIdentity ?? '', ip: l.metadata?.annotations?.[IP_ANNOTATION], resourceVersion: rv },
+    record: {
+      pod: l.spec?.holderIdentity ?? '',
+      ip: l.metadata?.annotations?.[IP_ANNOTATION],
+      resourceVersion: rv,
+      ...(l.metadata?.annotations?.[PAUSED_ANNOTATION] ? { paused: l.metadata.annotations[PAUSED_ANNOTATION] } : {}),
+    },
   };
 }
 
@@ -131,4 +138,28 @@ export async function writeRecord(kube: Kube, name: string, pod: string, ip: str
       if (apiFailure(e).code !== 409 || attempt >= 5) throw e;
     }
   }
+}
+
+/**
+ * Maintenance mode on (the time now) or off, as an annotation on the master of record, which every supervisor
+ * already reads. Returns the record as it is now. Throws when there is no record yet (nothing to pause).
+ */
+export async function setPaused(kube: Kube, name: string, paused: boolean): Promise<MasterRecord> {
+  if (!(await readLease(kube, name)).exists) {
+    throw new Error(`there is no master of record (Lease ${name}) yet: the set has not booted`);
+  }
+  const l = await kube.coordination.patchNamespacedLease(
+    {
+      name,
+      namespace: kube.namespace,
+      body: { metadata: { annotations: { [PAUSED_ANNOTATION]: paused ? new Date().toISOString() : null } } },
+    },
+    mergePatch(),
+  );
+  return leaseRecord(l).record;
+}
+
+/** Since when the set is paused (maintenance mode), or undefined; an unreadable record counts as not paused. */
+export async function pausedSince(kube: Kube, name: string): Promise<string | undefined> {
+  return (await currentRecord(kube, name).catch(() => null))?.paused;
 }
