@@ -50,6 +50,31 @@ export function createMetrics() {
       help: 'SENTINEL RESET run to drop stale entries',
       registers: [registry],
     }),
+    labelMatchesRole: new Gauge({
+      name: 'redis_ha_label_matches_role',
+      help: "1 when the pod's redis-role label agrees with the ROLE Redis reports",
+      registers: [registry],
+    }),
+    labelledMaster: new Gauge({
+      name: 'redis_ha_labelled_master',
+      help: '1 when the pod carries redis-role=master (more than one in a set: two masters for the Service)',
+      registers: [registry],
+    }),
+    masterLinkUp: new Gauge({
+      name: 'redis_ha_master_link_up',
+      help: 'replica: 1 when its link to the master is connected; master: 1',
+      registers: [registry],
+    }),
+    sentinelQuorumOk: new Gauge({
+      name: 'redis_ha_sentinel_quorum_ok',
+      help: 'Sentinel container: 1 when SENTINEL CKQUORUM is OK',
+      registers: [registry],
+    }),
+    paused: new Gauge({
+      name: 'redis_ha_paused',
+      help: '1 while the set is in maintenance mode (launcher pause)',
+      registers: [registry],
+    }),
     decisionSeconds: new Gauge({
       name: 'redis_ha_last_decision_duration_seconds',
       help: 'duration of the last observe+decide cycle',

@@ -158,8 +158,11 @@ export class SentinelSupervisor extends PeriodicLoop {
     return sentinelLiveness(this.c);
   }
 
+  /** Readiness (CKQUORUM), which the kubelet asks every few seconds; also what the quorum gauge shows. */
   async readiness(): Promise<{ ok: boolean; reason: string }> {
-    return sentinelReadiness(this.c);
+    const r = await sentinelReadiness(this.c);
+    this.metrics.sentinelQuorumOk.set(r.ok ? 1 : 0);
+    return r;
   }
 }
 

@@ -61,7 +61,10 @@ export class RedisSupervisor extends PeriodicLoop {
     const local = await askRole(this.local, probeOptions(this.c));
     const role = local.answered ? local.role : 'unknown';
     setRole(this.metrics, role);
-    if (local.answered && local.role !== 'sentinel') this.metrics.offset.set(local.offset);
+    if (local.answered && local.role !== 'sentinel') {
+      this.metrics.offset.set(local.offset);
+      this.metrics.masterLinkUp.set(local.role === 'master' || local.linkState === 'connected' ? 1 : 0);
+    }
     const previous = this.lastRole;
     const changed = previous !== undefined && role !== previous && role !== 'unknown';
     if (changed) this.onRoleChange(previous, local);
@@ -116,6 +119,12 @@ export class RedisSupervisor extends PeriodicLoop {
         log.warn(`could not publish this pod's data status: ${apiFailure(e).message}`),
       );
     }
+    const want = local.answered
+      ? ({ master: 'master', slave: 'slave' } as Record<string, string>)[local.role]
+      : undefined;
+    if (want) this.metrics.labelMatchesRole.set(pod.roleLabel === want ? 1 : 0);
+    this.metrics.labelledMaster.set(pod.roleLabel === 'master' ? 1 : 0);
+    this.metrics.paused.set(record?.paused ? 1 : 0);
     const named = sentinelMaster(sentinels, this.c.quorum, known).master;
     const namedMasterRole =
       named && !sameAddress(named, this.self) ? await askRole(named, probeOptions(this.c)) : undefined;

@@ -142,3 +142,43 @@ test('the pods match the launcher: settings, probes, ports, labels, Services, RB
     'DoNotSchedule',
   );
 });
+
+test(
+  'monitoring: every alert and dashboard query uses metrics the launcher exports; each alert says who',
+  { skip },
+  async () => {
+    const docs = await render(['monitoring']);
+    const { createMetrics } = await import('../src/metrics.ts');
+    const exported = new Set(
+      createMetrics()
+        .registry.getMetricsAsArray()
+        .map((m) => m.name),
+    );
+    const used = (expr: string) => [...expr.matchAll(/\b(redis_ha_[a-z_]+)\b/g)].map((m) => m[1]);
+    const rules = find(docs, 'PrometheusRule')!.spec.groups.flatMap((g: any) => g.rules);
+    const alerts = rules.map((r: any) => r.alert);
+    for (const want of [
+      'RedisHANoReadyMaster',
+      'RedisHAMultipleMasterLabels',
+      'RedisHALabelDisagreesWithRole',
+      'RedisHAReplicaLag',
+      'RedisHAMasterLinkDown',
+      'RedisHASentinelWithoutQuorum',
+      'RedisHASplitBrainHealed',
+      'RedisHAHandoverFailed',
+    ]) {
+      assert.ok(alerts.includes(want), want);
+    }
+    for (const r of rules) {
+      assert.ok(used(r.expr).length, `${r.alert} uses the launcher's metrics`);
+      for (const m of used(r.expr)) assert.ok(exported.has(m), `${r.alert}: ${m} is exported`);
+      assert.match(r.annotations.summary, /\{\{ \$labels\.(pod|namespace) \}\}/, `${r.alert} names the pod or set`);
+    }
+    const cm: any = find(docs, 'ConfigMap', 'redis-ha-dashboard');
+    const dashboard = JSON.parse(cm.data['redis-ha-dashboard.json']);
+    assert.equal(cm.metadata.labels.grafana_dashboard, '1', "for Grafana's dashboard sidecar");
+    const queries = dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr as string));
+    assert.ok(queries.length >= 5);
+    for (const q of queries) for (const m of used(q)) assert.ok(exported.has(m), `dashboard: ${m} is exported`);
+  },
+);

@@ -156,9 +156,19 @@ describe('supervisor', () => {
       () => [0, 1, 2].every((i) => api.getObject('pods', NS, `redis-${i}`)?.metadata.annotations?.[DATA] === 'present'),
       15_000,
     );
+    // What the alerts of the monitoring component read (a supervisor restarted by an earlier test sets them at its
+    // first cycles).
+    const gauges = async (i: number, want: string[]) =>
+      waitFor(`pod ${i}: ${want.join(', ')}`, async () => {
+        const text = (await http(i, '/metrics')).text;
+        return want.every((g) => new RegExp(`^${g}$`, 'm').test(text)) ? true : undefined;
+      });
+    await gauges(master, ['redis_ha_label_matches_role 1', 'redis_ha_labelled_master 1', 'redis_ha_master_link_up 1']);
+    await gauges(replica, ['redis_ha_labelled_master 0', 'redis_ha_master_link_up 1', 'redis_ha_paused 0']);
+    assert.equal((await fetch(`http://${c.pod(master).ip}:8081/readyz`)).status, 200);
     const sentinelMetrics = await fetch(`http://${c.pod(master).ip}:8081/metrics`).then((r) => r.text());
     assert.match(sentinelMetrics, /^redis_ha_role\{role="sentinel"\} 1$/m);
-    assert.equal((await fetch(`http://${c.pod(master).ip}:8081/readyz`)).status, 200);
+    assert.match(sentinelMetrics, /^redis_ha_sentinel_quorum_ok 1$/m, 'set by the readiness check');
     // the same checks as exec probes
     const probe = (i: number, ...args: string[]) =>
       execa(process.execPath, [join(REPO, 'bin/launcher'), 'probe', ...args], {
