@@ -59,7 +59,7 @@ export async function main(
       // commander's own errors (unknown option, missing argument) in the house style, with the hint.
       outputError: (s, write) => write(failure(s.trim().replace(/^error: /, ''))),
     });
-  const known = ['run', 'role', 'status', 'pause', 'resume', 'probe', 'promote'];
+  const known = ['run', 'role', 'status', 'switchover', 'pause', 'resume', 'probe', 'promote'];
   /** One line: what is wrong, then where to look. */
   const failure = (msg: string) =>
     `launcher: ${msg.split('\n')[0]}; see 'launcher${known.includes(argv[0] ?? '') ? ` ${argv[0]}` : ''} --help'`;
@@ -105,6 +105,20 @@ export async function main(
       const c = configFrom(cmd, false, true);
       const { status } = await import('./commands/status.ts');
       code = await status(c, await kubeFor(c), opts.output === 'json', io.out);
+    });
+
+  withSettings(
+    program
+      .command('switchover')
+      .description('a planned, checked handover to an in-sync replica (the best one, or --to); writes pause briefly'),
+  )
+    .option('--to <pod>', 'the replica to hand over to (default: the most caught-up one)')
+    .option('--wait', 'also wait until the labels follow')
+    .addHelpText('after', '\nExit codes: 0 done, 1 failed (everything restored), 2 refused (nothing done).')
+    .action(async (opts: { to?: string; wait?: boolean }, cmd: Command) => {
+      const c = configFrom(cmd, false, true);
+      const { switchover } = await import('./commands/switchover.ts');
+      code = await switchover(c, await kubeFor(c), { to: opts.to, wait: Boolean(opts.wait) }, io.out);
     });
 
   for (const [name, on] of [

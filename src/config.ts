@@ -151,7 +151,7 @@ export const SETTINGS = [
 ] as const satisfies readonly Setting[];
 
 export type SettingEnv = (typeof SETTINGS)[number]['env'];
-export type CommandName = 'run' | 'role' | 'probe' | 'promote' | 'status' | 'pause' | 'resume';
+export type CommandName = 'run' | 'role' | 'probe' | 'promote' | 'status' | 'switchover' | 'pause' | 'resume';
 
 /** Settings that only some commands read; every other setting is read by all of them. */
 const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {

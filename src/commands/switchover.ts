@@ -1,0 +1,133 @@
+// `launcher switchover [--to <pod>] [--wait]`: a planned, checked handover to an in-sync replica. Sentinel cannot
+// be told which replica to promote, so every other replica gets replica-priority 0 for the duration (restored
+// afterwards, also on failure); once the Sentinel that will lead sees that, writes are paused, the target catches
+// up, SENTINEL FAILOVER runs, and the pause ends when a majority of the Sentinels names the target.
+// Exit 0 done, 1 failed (everything restored), 2 refused (nothing done).
+import type { Config } from '../config.ts';
+import type { Kube } from '../kube/api.ts';
+import { listPods } from '../kube/pods.ts';
+import { readRecord } from '../kube/record.ts';
+import { addr, hasIp, sameAddress, type Address, type RoleAnswer } from '../model.ts';
+import { observeSentinels } from '../observe.ts';
+import { sentinelMaster } from '../reconcile.ts';
+import { askRole, askSentinel, pairs, probeOptions, withRedis } from '../redis.ts';
+import { planSwitchover } from '../switchover.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Sentinel reads replica priorities from INFO, which it refreshes every 10 s. */
+const PRIORITY_SEEN_MS = 15_000;
+const NAMED_MS = 30_000;
+
+async function until<T>(ms: number, what: () => Promise<T | undefined>): Promise<T | undefined> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) {
+    const v = await what().catch(() => undefined);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+export async function switchover(
+  c: Config,
+  kube: Kube,
+  opts: { to?: string; wait: boolean },
+  out: (s: string) => void,
+): Promise<number> {
+  const o = probeOptions({ ...c, listenAddress: undefined });
+  const so = { ...o, password: undefined };
+  const [pods, record] = await Promise.all([listPods(kube, c.podSelector), readRecord(kube, c.masterRecord)]);
+  const roles: Record<string, RoleAnswer> = Object.fromEntries(
+    await Promise.all(
+      pods.filter(hasIp).map(async (p) => [p.name, await askRole({ host: p.ip, port: c.redisPort }, o)] as const),
+    ),
+  );
+  const { views, known } = await observeSentinels({ ...c, listenAddress: undefined }, kube, pods);
+  const plan = planSwitchover({
+    pods,
+    roles,
+    sentinels: views,
+    knownSentinels: known,
+    quorum: c.quorum,
+    redisPort: c.redisPort,
+    to: opts.to,
+    paused: record?.paused,
+  });
+  if (!plan.ok) {
+    out(`switchover refused: ${plan.reason}`);
+    return 2;
+  }
+  const M: Address = { host: plan.master.ip, port: c.redisPort };
+  const T: Address = { host: plan.target.ip, port: c.redisPort };
+  // The Sentinel that will lead: one that is not on the master's pod, when there is one.
+  const leader = views.find((v) => v.reachable && v.sentinel.host !== M.host)?.sentinel ?? views[0].sentinel;
+  const saved: [Address, string][] = [];
+  const config = (a: Address, ...args: string[]) => withRedis(a, o, (r) => r.call('CONFIG', ...args));
+  let paused = false;
+  let failedOver = false;
+  try {
+    for (const a of plan.others) {
+      saved.push([a, String(((await config(a, 'GET', 'replica-priority')) as string[])[1])]);
+      await config(a, 'SET', 'replica-priority', '0');
+    }
+    const tp = String(((await config(T, 'GET', 'replica-priority')) as string[])[1]);
+    if (tp === '0') {
+      saved.push([T, tp]);
+      await config(T, 'SET', 'replica-priority', '100');
+    }
+    const seen = await until(PRIORITY_SEEN_MS, async () => {
+      const reps = ((await withRedis(leader, so, (r) => r.call('SENTINEL', 'REPLICAS', c.masterSet))) as unknown[]).map(
+        pairs,
+      );
+      const prio = (a: Address) => reps.find((x) => x.ip === a.host && Number(x.port) === a.port)?.['slave-priority'];
+      return plan.others.every((a) => prio(a) === '0') && prio(T) !== '0' && prio(T) !== undefined ? true : undefined;
+    });
+    if (!seen) throw new Error(`the Sentinel at ${addr(leader)} did not see the replica priorities within 15 s`);
+
+    const t0 = Date.now();
+    await withRedis(M, o, (r) => r.call('CLIENT', 'PAUSE', String(NAMED_MS + 5000), 'WRITE'));
+    paused = true;
+    await until(2000, async () => {
+      const [m, t] = await Promise.all([askRole(M, o), askRole(T, o)]);
+      return m.answered && t.answered && m.role === 'master' && t.role === 'slave' && t.offset >= m.offset
+        ? true
+        : undefined;
+    });
+    await withRedis(leader, so, (r) => r.call('SENTINEL', 'FAILOVER', c.masterSet));
+    failedOver = true;
+    const named = await until(NAMED_MS, async () => {
+      const vs = await Promise.all(views.map((v) => askSentinel(v.sentinel, c.masterSet, o)));
+      const m = sentinelMaster(vs, c.quorum, known).master;
+      return m && !sameAddress(m, M) ? m : undefined;
+    });
+    const pauseMs = Date.now() - t0;
+    await withRedis(M, o, (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
+    paused = false;
+    if (!named) throw new Error(`the Sentinels did not name a new master within ${NAMED_MS / 1000} s`);
+    if (!sameAddress(named, T)) throw new Error(`the Sentinels promoted ${addr(named)}, not ${plan.target.name}`);
+    if (opts.wait) {
+      const agreed = await until(NAMED_MS, async () => {
+        const now = await listPods(kube, c.podSelector);
+        const labelled = now.filter((p) => p.roleLabel === 'master').map((p) => p.name);
+        const r = await askRole(T, o);
+        return labelled.length === 1 && labelled[0] === plan.target.name && r.answered && r.role === 'master'
+          ? true
+          : undefined;
+      });
+      if (!agreed) throw new Error(`the labels did not follow ${plan.target.name} within ${NAMED_MS / 1000} s`);
+    }
+    out(
+      `switched over from ${plan.master.name} to ${plan.target.name}: writes paused ${pauseMs} ms` +
+        (opts.wait ? '; Sentinels, ROLE and labels agree' : ''),
+    );
+    return 0;
+  } catch (e) {
+    if (paused && !failedOver) await withRedis(M, o, (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
+    out(`switchover failed: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    for (const [a, v] of saved) {
+      await config(a, 'SET', 'replica-priority', v).catch((e: Error) =>
+        out(`could not restore replica-priority ${v} on ${addr(a)}: ${e.message}`),
+      );
+    }
+  }
+}

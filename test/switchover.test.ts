@@ -1,0 +1,67 @@
+// `launcher switchover` with real processes: refusals with their reasons (nothing changed), then a handover to a
+// chosen replica that Sentinel would not pick by itself, under continuous WAIT-acknowledged writes: no
+// acknowledged write lost, Sentinels, ROLE and labels agree on the target, replica priorities restored.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { execa } from 'execa';
+import { REPO, testCluster } from './support/cluster.ts';
+import { ask } from './support/redis.ts';
+import { LabelWriter } from './support/writer.ts';
+
+test('switchover: refuses what is unsafe; hands over to the chosen replica, restores priorities', async (t) => {
+  const { c } = await testCluster(t, 'switchover');
+  await c.startAll();
+  const master = await c.converged('boot', 40_000);
+  const ord = (name: string) => Number(name.split('-').pop());
+  const replicas = c.ordinals.filter((i) => i !== ord(master)).map((i) => c.pod(i));
+  const run = (...args: string[]) =>
+    execa(process.execPath, [join(REPO, 'bin/launcher'), 'switchover', ...args], {
+      env: { ...c.env(replicas[0]), REDIS_CONF_DIR: join(replicas[0].dir, 'conf') },
+      reject: false,
+      timeout: 90_000,
+    });
+
+  const noSuch = await run('--to', 'redis-9');
+  assert.deepEqual(
+    [noSuch.exitCode, String(noSuch.stdout)],
+    [2, 'switchover refused: no live pod of the set is named redis-9'],
+  );
+  const already = await run('--to', master);
+  assert.equal(already.exitCode, 2);
+  assert.match(String(already.stdout), new RegExp(`${master} is the master already`));
+  // A replica that does not answer (its pod frozen) is not in sync.
+  const frozen = replicas[1];
+  frozen.redis?.signal('SIGSTOP');
+  const notInSync = await run('--to', frozen.name);
+  frozen.redis?.signal('SIGCONT');
+  assert.equal(notInSync.exitCode, 2);
+  assert.match(String(notInSync.stdout), new RegExp(`${frozen.name} is not in sync: it does not answer`));
+  await c.converged('after the refusals', 30_000);
+  assert.deepEqual(c.labelledMasters(), [master], 'a refusal changes nothing');
+
+  // Sentinel would pick the replica with the lower priority: make the other one the preferred one, and ask for
+  // the first. The switchover must override Sentinel's choice for the duration only.
+  const [target, preferred] = replicas;
+  await ask(preferred.ip, 6379, 'CONFIG', 'SET', 'replica-priority', '10');
+  const writer = new LabelWriter(c);
+  writer.start();
+  t.after(() => writer.stop());
+  const r = await run('--to', target.name, '--wait');
+  assert.equal(r.exitCode, 0, String(r.stdout) + String(r.stderr));
+  assert.match(
+    String(r.stdout),
+    new RegExp(`^switched over from ${master} to ${target.name}: writes paused \\d+ ms; `),
+  );
+  assert.equal(await c.converged('after the switchover', 30_000), target.name);
+  await writer.stop();
+  await writer.assertAllPresent();
+  assert.ok(writer.acked.length > 0);
+  for (const [p, want] of [
+    [preferred, '10'],
+    [target, '100'],
+  ] as const) {
+    assert.deepEqual(await ask(p.ip, 6379, 'CONFIG', 'GET', 'replica-priority'), ['replica-priority', want]);
+  }
+  t.diagnostic(String(r.stdout).trim());
+});
