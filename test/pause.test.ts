@@ -1,6 +1,6 @@
 // Maintenance mode: `launcher pause` stops every supervisor from acting (a wrong label stays wrong, a master that
-// stops hands nothing over, promote leaves the labels alone) while status says since when; `launcher resume`
-// lets them act again and the set converges.
+// stops hands nothing over, after Sentinel's failover neither the supervisors nor promote move the label) while
+// status says since when; `launcher resume` lets them act again and the set converges.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -48,6 +48,17 @@ test('pause: the supervisors observe but do not act; resume: they act again', as
     c.pod(ord(master)).redis?.tail.some((l) => /while the set is paused .*: no handover/.test(l)),
     'no handover while paused',
   );
+
+  // Sentinel still fails over (not the launcher's to stop); no supervisor and no promote moves the label.
+  const oldIp = c.pod(ord(master)).ip;
+  await waitFor('the Sentinels name another master', async () => {
+    const views = await c.sentinelViews();
+    const live = views.filter((v): v is string => Boolean(v));
+    return live.length >= 2 && live.every((v) => !v.startsWith(`${oldIp}:`)) ? true : undefined;
+  });
+  const hold = Date.now() + 3000;
+  await waitFor('the observation window', () => (Date.now() >= hold ? true : undefined), 10_000);
+  assert.deepEqual(c.labelledMasters().sort(), [master, replica.name].sort(), 'paused: no relabel after the failover');
 
   const r = await launcher('resume');
   assert.equal(r.exitCode, 0, String(r.stderr));

@@ -161,6 +161,9 @@ say(
 say(`  the API: KUBECONFIG=${kubeconfig} KUBECACHEDIR=${root}/kcache kubectl get pods -L redis-role`);
 const statusCommand = `KUBECONFIG=${kubeconfig} node ${bundle} status --pod-selector app=redis`;
 say(`  the whole set and its verdict: ${statusCommand} [-o json]`);
+const cli = `KUBECONFIG=${kubeconfig} node ${bundle}`;
+say(`  a planned handover: ${cli} switchover --pod-selector app=redis [--to redis-N] --wait`);
+say(`  maintenance mode: ${cli} pause|resume --pod-selector app=redis`);
 
 if (!opts['no-tour']) {
   say(`\n${bold('tour 1/4')}: writing 1000 keys to the master, each batch acknowledged by the replicas (WAIT)`);
