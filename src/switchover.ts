@@ -32,10 +32,11 @@ export function planSwitchover(o: {
   if (!master || !mRole?.answered || mRole.role !== 'master') {
     return { ok: false, reason: `the Sentinels name ${addr(named)}, which does not answer as master` };
   }
+  /** Bytes behind the master, or why it is not a replica in sync at all. */
   const lag = (p: PodView): number | string => {
     const r = o.roles[p.name];
-    if (!r?.answered) return 'does not answer';
-    if (r.role !== 'slave' || !sameAddress(r.master, at(master))) return `is not a replica of ${master.name}`;
+    if (!r?.answered) return 'it does not answer';
+    if (r.role !== 'slave' || !sameAddress(r.master, at(master))) return `it is not a replica of ${master.name}`;
     if (r.linkState !== 'connected') return `its link to ${master.name} is ${r.linkState}`;
     return Math.max(0, mRole.offset - r.offset);
   };
@@ -45,7 +46,7 @@ export function planSwitchover(o: {
     if (!target) return { ok: false, reason: `no live pod of the set is named ${o.to}` };
     if (target.name === master.name) return { ok: false, reason: `${o.to} is the master already` };
     const l = lag(target);
-    if (typeof l === 'string') return { ok: false, reason: `${o.to} is not in sync: it ${l}` };
+    if (typeof l === 'string') return { ok: false, reason: `${o.to} is not in sync: ${l}` };
     if (l > IN_SYNC_BYTES) return { ok: false, reason: `${o.to} is not in sync: it lags by ${l} bytes` };
   } else {
     const candidates = live

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { execa } from 'execa';
 import { REPO, testCluster } from './support/cluster.ts';
 import { ask } from './support/redis.ts';
+import { waitFor } from './support/wait.ts';
 import { LabelWriter } from './support/writer.ts';
 
 test('switchover: refuses what is unsafe; hands over to the chosen replica, restores priorities', async (t) => {
@@ -39,6 +40,11 @@ test('switchover: refuses what is unsafe; hands over to the chosen replica, rest
   assert.match(String(notInSync.stdout), new RegExp(`${frozen.name} is not in sync: it does not answer`));
   await c.converged('after the refusals', 30_000);
   assert.deepEqual(c.labelledMasters(), [master], 'a refusal changes nothing');
+  // The thawed replica may resynchronise: a switchover now would be refused (rightly). Wait for every link.
+  await waitFor('every replica linked', async () => {
+    const roles = await Promise.all(replicas.map((p) => ask(p.ip, 6379, 'ROLE') as Promise<unknown[]>));
+    return roles.every((r) => r?.[0] === 'slave' && r[3] === 'connected') ? true : undefined;
+  });
 
   // Sentinel would pick the replica with the lower priority: make the other one the preferred one, and ask for
   // the first. The switchover must override Sentinel's choice for the duration only.
