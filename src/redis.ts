@@ -16,15 +16,14 @@ export const probeOptions = (c: Config): ProbeOptions => ({
 export const localRedis = (c: Config): Address => ({ host: c.listenAddress ?? '127.0.0.1', port: c.redisPort });
 export const localSentinel = (c: Config): Address => ({ host: c.listenAddress ?? '127.0.0.1', port: c.sentinelPort });
 
-/** Runs fn on a fresh connection; rejects after timeoutMs whatever happens. */
-export async function withRedis<T>(a: Address, o: ProbeOptions, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({
+/** How every connection of the launcher is made: no retries, no offline queue, connected on demand, RESP2. */
+function clientOptions(a: Address, o: ProbeOptions): RedisOptions {
+  return {
     host: a.host,
     port: a.port,
     password: o.password,
     lazyConnect: true,
     connectTimeout: o.timeoutMs,
-    commandTimeout: o.timeoutMs,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     enableOfflineQueue: false,
@@ -32,7 +31,12 @@ export async function withRedis<T>(a: Address, o: ProbeOptions, fn: (r: Redis) =
     enableReadyCheck: false,
     protocol: 2,
     ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}),
-  } as RedisOptions);
+  } as RedisOptions;
+}
+
+/** Runs fn on a fresh connection; rejects after timeoutMs whatever happens. */
+export async function withRedis<T>(a: Address, o: ProbeOptions, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = new Redis({ ...clientOptions(a, o), commandTimeout: o.timeoutMs });
   let lastErr: Error | undefined;
   r.on('error', (e: Error) => {
     lastErr = e;
@@ -74,20 +78,7 @@ function keptClient(a: Address, o: ProbeOptions): { k: Kept; key: string; reused
   const key = JSON.stringify([a.host, a.port, o.password ?? null, o.sourceAddress ?? null]);
   const old = kept.get(key);
   if (old && !['end', 'close'].includes(old.r.status)) return { k: old, key, reused: old.r.status === 'ready' };
-  const r = new Redis({
-    host: a.host,
-    port: a.port,
-    password: o.password,
-    lazyConnect: true,
-    connectTimeout: o.timeoutMs,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    disableClientInfo: true,
-    enableReadyCheck: false,
-    protocol: 2,
-    ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}),
-  } as RedisOptions);
+  const r = new Redis(clientOptions(a, o));
   r.on('error', () => {});
   const connected = r.connect().then(() => {
     // A kept connection never holds the process open (one-shot commands exit when done).
