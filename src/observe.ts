@@ -5,8 +5,18 @@ import type { Config } from './config.ts';
 import { apiFailure, withTimeout, type Kube } from './kube/api.ts';
 import { listPods, sentinelTargets } from './kube/pods.ts';
 import { readRecord } from './kube/record.ts';
-import { addr, isLive, ordinalOf, type Address, type Observation, type PodView, type SentinelView } from './model.ts';
-import { askRole, askSentinel, probeOptions } from './redis.ts';
+import {
+  addr,
+  hasIp,
+  isLive,
+  ordinalOf,
+  type Address,
+  type Observation,
+  type PodView,
+  type RoleAnswer,
+  type SentinelView,
+} from './model.ts';
+import { askRole, askSentinel, probeOptions, type ProbeOptions } from './redis.ts';
 
 /** How many bytes of persistence files (RDB, AOF) the data dir holds: what a restart has to load. */
 export async function dataDirBytes(dir: string): Promise<number> {
@@ -122,6 +132,12 @@ async function setSize(kube: Kube, owner: string | undefined): Promise<{ setSize
   } catch (e) {
     return { setSizeUnknown: `reading StatefulSet ${owner}: ${apiFailure(e).message}` };
   }
+}
+
+/** ROLE of each given pod's Redis (those with an IP), by pod name. */
+export async function podRoles(pods: PodView[], port: number, o: ProbeOptions): Promise<Record<string, RoleAnswer>> {
+  const asked = pods.filter(hasIp).map(async (p) => [p.name, await askRole({ host: p.ip, port }, o)] as const);
+  return Object.fromEntries(await Promise.all(asked));
 }
 
 /** What every live Sentinel of the set says about it, and how many Sentinels the majority is counted from. */

@@ -3,10 +3,11 @@
 // Exit 0 healthy, 1 degraded, 2 cannot tell (the API or every Redis unreachable).
 import type { Config } from '../config.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
-import { hasIp, type RoleAnswer } from '../model.ts';
+import { hasIp } from '../model.ts';
+import { podRoles } from '../observe.ts';
 import { listPods } from '../kube/pods.ts';
 import { readRecord } from '../kube/record.ts';
-import { ask, askRole, askSentinel, parseInfo, probeOptions } from '../redis.ts';
+import { ask, askSentinel, parseInfo, probeOptions } from '../redis.ts';
 import { renderStatus, setStatus, type SentinelStatus } from '../status.ts';
 
 /** A replica further behind than this is reported (1 MiB: more than a moment of writes). */
@@ -28,9 +29,10 @@ export async function status(c: Config, kube: Kube, json: boolean, out: (s: stri
     return 2;
   }
   const o = probeOptions({ ...c, listenAddress: undefined });
-  const live = pods.filter(hasIp).filter((p) => !p.terminating);
-  const roles: Record<string, RoleAnswer> = Object.fromEntries(
-    await Promise.all(live.map(async (p) => [p.name, await askRole({ host: p.ip, port: c.redisPort }, o)] as const)),
+  const roles = await podRoles(
+    pods.filter((p) => !p.terminating),
+    c.redisPort,
+    o,
   );
   const sentinels: SentinelStatus[] = await Promise.all(
     (sentinelPods ?? pods).filter(hasIp).map(async (p) => {

@@ -7,8 +7,8 @@ import type { Config } from '../config.ts';
 import type { Kube } from '../kube/api.ts';
 import { listPods } from '../kube/pods.ts';
 import { readRecord } from '../kube/record.ts';
-import { addr, hasIp, sameAddress, type Address, type RoleAnswer } from '../model.ts';
-import { observeSentinels } from '../observe.ts';
+import { addr, sameAddress, type Address } from '../model.ts';
+import { observeSentinels, podRoles } from '../observe.ts';
 import { sentinelMaster } from '../reconcile.ts';
 import { askRole, askSentinel, pairs, probeOptions, withRedis } from '../redis.ts';
 import { planSwitchover } from '../switchover.ts';
@@ -35,11 +35,7 @@ export async function switchover(
   const o = probeOptions({ ...c, listenAddress: undefined });
   const so = { ...o, password: undefined };
   const [pods, record] = await Promise.all([listPods(kube, c.podSelector), readRecord(kube, c.masterRecord)]);
-  const roles: Record<string, RoleAnswer> = Object.fromEntries(
-    await Promise.all(
-      pods.filter(hasIp).map(async (p) => [p.name, await askRole({ host: p.ip, port: c.redisPort }, o)] as const),
-    ),
-  );
+  const roles = await podRoles(pods, c.redisPort, o);
   const { views, known } = await observeSentinels({ ...c, listenAddress: undefined }, kube, pods);
   const plan = planSwitchover({
     pods,

@@ -38,12 +38,10 @@ export class Watched<T extends k8s.KubernetesObject> {
     path: string,
     list: () => Promise<k8s.KubernetesListObject<T>>,
     selectors: { label?: string; field?: string },
-    onChange?: () => void,
   ) {
     this.what = what;
     this.lw = new k8s.ListWatch<T>(path, new BoundedWatch(kube.kc), list, false, selectors.label, selectors.field);
     this.lw.on(k8s.ERROR, (err: unknown) => this.failed(err));
-    if (onChange) this.lw.on(k8s.CHANGE, () => onChange());
   }
 
   /** Lists and opens the watch; resolves either way (on failure it keeps retrying in the background). */
@@ -74,10 +72,6 @@ export class Watched<T extends k8s.KubernetesObject> {
     return this.up ? this.lw.list() : undefined;
   }
 
-  get isUp(): boolean {
-    return this.up;
-  }
-
   stop() {
     this.stopped = true;
     this.up = false;
@@ -87,19 +81,18 @@ export class Watched<T extends k8s.KubernetesObject> {
 }
 
 /** The pods a label selector picks, watched. */
-export function watchPods(kube: Kube, selector: string, onChange?: () => void): Watched<k8s.V1Pod> {
+export function watchPods(kube: Kube, selector: string): Watched<k8s.V1Pod> {
   return new Watched<k8s.V1Pod>(
     kube,
     `pods ${selector}`,
     `/api/v1/namespaces/${kube.namespace}/pods`,
     () => kube.core.listNamespacedPod({ namespace: kube.namespace, labelSelector: selector }, withTimeout()),
     { label: selector },
-    onChange,
   );
 }
 
 /** One Lease, watched (an exact metadata.name field selector, which RBAC resourceNames can allow). */
-export function watchLease(kube: Kube, name: string, onChange?: () => void): Watched<k8s.V1Lease> {
+export function watchLease(kube: Kube, name: string): Watched<k8s.V1Lease> {
   const field = `metadata.name=${name}`;
   return new Watched<k8s.V1Lease>(
     kube,
@@ -107,7 +100,6 @@ export function watchLease(kube: Kube, name: string, onChange?: () => void): Wat
     `/apis/coordination.k8s.io/v1/namespaces/${kube.namespace}/leases`,
     () => kube.coordination.listNamespacedLease({ namespace: kube.namespace, fieldSelector: field }, withTimeout()),
     { field },
-    onChange,
   );
 }
 
@@ -118,24 +110,22 @@ export function watchLease(kube: Kube, name: string, onChange?: () => void): Wat
 export function startWatches(
   kube: Kube,
   c: { podSelector: string; sentinelSelector: string; sentinelSidecar: boolean; masterRecord: string },
-  opts: { record: boolean; onChange?: () => void },
+  opts: { record: boolean },
 ): () => void {
-  const started: Watched<k8s.KubernetesObject>[] = [];
+  const stops: (() => void)[] = [];
+  const keep = <T extends k8s.KubernetesObject>(registry: Map<string, unknown>, key: string, w: Watched<T>) => {
+    registry.set(key, w);
+    void w.start();
+    stops.push(() => {
+      w.stop();
+      registry.delete(key);
+    });
+  };
   for (const sel of c.sentinelSidecar ? [c.podSelector] : [c.podSelector, c.sentinelSelector]) {
-    if (kube.watched.pods.has(sel)) continue;
-    const w = watchPods(kube, sel, opts.onChange);
-    kube.watched.pods.set(sel, w);
-    started.push(w);
+    if (!kube.watched.pods.has(sel)) keep(kube.watched.pods, sel, watchPods(kube, sel));
   }
   if (opts.record && !kube.watched.leases.has(c.masterRecord)) {
-    const w = watchLease(kube, c.masterRecord, opts.onChange);
-    kube.watched.leases.set(c.masterRecord, w);
-    started.push(w);
+    keep(kube.watched.leases, c.masterRecord, watchLease(kube, c.masterRecord));
   }
-  for (const w of started) void w.start();
-  return () => {
-    for (const w of started) w.stop();
-    for (const [k, v] of kube.watched.pods) if (started.includes(v as never)) kube.watched.pods.delete(k);
-    for (const [k, v] of kube.watched.leases) if (started.includes(v as never)) kube.watched.leases.delete(k);
-  };
+  return () => stops.forEach((stop) => stop());
 }
