@@ -1,6 +1,6 @@
 // /healthz, /readyz and /metrics on LISTEN_ADDRESS:LAUNCHER_HTTP_PORT.
 import { createServer, type Server } from 'node:http';
-import type { Metrics } from './metrics.ts';
+import type { Registry } from 'prom-client';
 
 export type Check = () => Promise<{ ok: boolean; reason: string }>;
 
@@ -8,7 +8,7 @@ export async function serveHttp(
   host: string | undefined,
   port: number,
   checks: { liveness: Check; readiness: Check },
-  metrics: Metrics,
+  metrics: { registry: Registry },
 ): Promise<Server> {
   const server = createServer((req, res) => {
     void (async () => {

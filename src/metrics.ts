@@ -1,17 +1,26 @@
-// Prometheus metrics (prom-client), one registry per process.
+// Prometheus metrics (prom-client), one registry per process. Each container exports only what it measures: a
+// gauge it never set would read 0 and fire an alert (a Sentinel container has no label to match, a Redis container
+// no quorum to check).
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
-export function createMetrics() {
+function common() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'redis_ha_launcher_' });
-  const m = {
-    registry,
-    role: new Gauge({
-      name: 'redis_ha_role',
-      help: '1 for the role Redis reports (master, slave, sentinel, unknown)',
-      labelNames: ['role'],
-      registers: [registry],
-    }),
+  const role = new Gauge({
+    name: 'redis_ha_role',
+    help: '1 for the role Redis reports (master, slave, sentinel, unknown)',
+    labelNames: ['role'],
+    registers: [registry],
+  });
+  return { registry, role };
+}
+
+/** The Redis container's metrics (launcher run). */
+export function createRedisMetrics() {
+  const base = common();
+  const { registry } = base;
+  return {
+    ...base,
     offset: new Gauge({
       name: 'redis_ha_replication_offset_bytes',
       help: 'replication offset Redis reports (ROLE)',
@@ -45,11 +54,6 @@ export function createMetrics() {
       labelNames: ['result'],
       registers: [registry],
     }),
-    sentinelResets: new Counter({
-      name: 'redis_ha_sentinel_resets_total',
-      help: 'SENTINEL RESET run to drop stale entries',
-      registers: [registry],
-    }),
     labelMatchesRole: new Gauge({
       name: 'redis_ha_label_matches_role',
       help: "1 when the pod's redis-role label agrees with the ROLE Redis reports",
@@ -65,11 +69,6 @@ export function createMetrics() {
       help: 'replica: 1 when its link to the master is connected; master: 1',
       registers: [registry],
     }),
-    sentinelQuorumOk: new Gauge({
-      name: 'redis_ha_sentinel_quorum_ok',
-      help: 'Sentinel container: 1 when SENTINEL CKQUORUM is OK',
-      registers: [registry],
-    }),
     paused: new Gauge({
       name: 'redis_ha_paused',
       help: '1 while the set is in maintenance mode (launcher pause)',
@@ -81,11 +80,30 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
-  return m;
 }
 
-export type Metrics = ReturnType<typeof createMetrics>;
+/** The Sentinel container's metrics (launcher run --sentinel). */
+export function createSentinelMetrics() {
+  const base = common();
+  const { registry } = base;
+  return {
+    ...base,
+    sentinelResets: new Counter({
+      name: 'redis_ha_sentinel_resets_total',
+      help: 'SENTINEL RESET run to drop stale entries',
+      registers: [registry],
+    }),
+    sentinelQuorumOk: new Gauge({
+      name: 'redis_ha_sentinel_quorum_ok',
+      help: 'Sentinel container: 1 when SENTINEL CKQUORUM is OK',
+      registers: [registry],
+    }),
+  };
+}
 
-export function setRole(m: Metrics, role: string) {
+export type RedisMetrics = ReturnType<typeof createRedisMetrics>;
+export type SentinelMetrics = ReturnType<typeof createSentinelMetrics>;
+
+export function setRole(m: { role: Gauge }, role: string) {
   for (const r of ['master', 'slave', 'sentinel', 'unknown']) m.role.set({ role: r }, r === role ? 1 : 0);
 }

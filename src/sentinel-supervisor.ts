@@ -13,7 +13,7 @@ import { currentPods } from './kube/pods.ts';
 import { pausedSince } from './kube/record.ts';
 import { log } from './log.ts';
 import { PeriodicLoop } from './loop.ts';
-import type { Metrics } from './metrics.ts';
+import { setRole, type SentinelMetrics } from './metrics.ts';
 import { addr, isLive, type Address } from './model.ts';
 import { relabelTo } from './relabel.ts';
 import { localSentinel, pairs, probeOptions, withRedis } from './redis.ts';
@@ -32,13 +32,13 @@ export function staleEntries(s: SentinelState, podIps: Set<string>): string[] {
 export class SentinelSupervisor extends PeriodicLoop {
   private readonly c: Config;
   private readonly kube: Kube;
-  private readonly metrics: Metrics;
+  private readonly metrics: SentinelMetrics;
   private readonly local: Address;
   private events?: Redis;
   /** Relabels run one after the other; a newer switch waits for the one in flight. */
   private relabelling: Promise<unknown> = Promise.resolve();
 
-  constructor(c: Config, kube: Kube, metrics: Metrics) {
+  constructor(c: Config, kube: Kube, metrics: SentinelMetrics) {
     super();
     this.c = c;
     this.kube = kube;
@@ -47,7 +47,7 @@ export class SentinelSupervisor extends PeriodicLoop {
   }
 
   start() {
-    setRoleGauge(this.metrics);
+    setRole(this.metrics, 'sentinel');
     this.listen();
     super.start(this.c.hygieneMs);
   }
@@ -164,10 +164,6 @@ export class SentinelSupervisor extends PeriodicLoop {
     this.metrics.sentinelQuorumOk.set(r.ok ? 1 : 0);
     return r;
   }
-}
-
-function setRoleGauge(m: Metrics) {
-  for (const r of ['master', 'slave', 'sentinel', 'unknown']) m.role.set({ role: r }, r === 'sentinel' ? 1 : 0);
 }
 
 /** Liveness of Sentinel: it answers PING within the deadline. */

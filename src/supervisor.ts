@@ -9,7 +9,7 @@ import { annotateData, currentPod, labelLock, labelOnlyMaster, sentinelTargets, 
 import { dataDirHasData, observeSentinels } from './observe.ts';
 import { currentRecord, pausedSince, writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
-import { setRole, type Metrics } from './metrics.ts';
+import { setRole, type RedisMetrics } from './metrics.ts';
 import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
 import { reconcile, redisReadiness, sentinelMaster, type Action } from './reconcile.ts';
 import { ask, askRole, askSentinel, infoFacts, localRedis, parseInfo, probeOptions, withRedis } from './redis.ts';
@@ -20,7 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class RedisSupervisor extends PeriodicLoop {
   private readonly c: Config;
   private readonly kube: Kube;
-  private readonly metrics: Metrics;
+  private readonly metrics: RedisMetrics;
   private readonly local: Address;
   private readonly self: Address;
   private lastRole?: string;
@@ -30,7 +30,7 @@ export class RedisSupervisor extends PeriodicLoop {
   /** Set when SIGTERM's handover begins: the loop is not started again after that. */
   private shuttingDown = false;
 
-  constructor(c: Config, kube: Kube, metrics: Metrics) {
+  constructor(c: Config, kube: Kube, metrics: RedisMetrics) {
     super();
     this.c = c;
     this.kube = kube;

@@ -148,11 +148,9 @@ test(
   { skip },
   async () => {
     const docs = await render(['monitoring']);
-    const { createMetrics } = await import('../src/metrics.ts');
+    const { createRedisMetrics, createSentinelMetrics } = await import('../src/metrics.ts');
     const exported = new Set(
-      createMetrics()
-        .registry.getMetricsAsArray()
-        .map((m) => m.name),
+      [createRedisMetrics(), createSentinelMetrics()].flatMap((m) => m.registry.getMetricsAsArray().map((g) => g.name)),
     );
     const used = (expr: string) => [...expr.matchAll(/\b(redis_ha_[a-z_]+)\b/g)].map((m) => m[1]);
     const rules = find(docs, 'PrometheusRule')!.spec.groups.flatMap((g: any) => g.rules);

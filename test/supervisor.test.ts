@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { LocalCluster, REPO, watchMasterLabels } from './support/cluster.ts';
 import { KubeStandin } from './support/kube/server.ts';
 import { stopAll } from './support/processes.ts';
+import { alertNames, inputSeries, testRules } from './support/promtool.ts';
 import { ask, connect } from './support/redis.ts';
 import { waitFor } from './support/wait.ts';
 import { LabelWriter } from './support/writer.ts';
@@ -188,6 +189,37 @@ describe('supervisor', () => {
     assert.equal(bad.exitCode, 2);
     const reasons = new Set(api.listObjects('events', NS).map((e) => e.reason));
     for (const r of ['StartingAsMaster', 'StartingAsReplica']) assert.ok(reasons.has(r), `event ${r}`);
+  });
+
+  test('alert rules stay silent on the real metrics of a healthy set (promtool, 90 min of that scrape)', async () => {
+    await converged();
+    const endpoints = [0, 1, 2].flatMap((i) => [
+      { i, container: 'redis', port: 8080 },
+      { i, container: 'sentinel', port: 8081 },
+    ]);
+    const url = (e: (typeof endpoints)[number], path: string) => `http://${c.pod(e.i).ip}:${e.port}${path}`;
+    // Readiness is computed when the kubelet asks; here nobody else asks.
+    for (const e of endpoints) {
+      await waitFor(`${e.container} of pod ${e.i} ready`, async () => (await fetch(url(e, '/readyz'))).ok, 15_000);
+    }
+    // Settled: every replica's first sync is over and its supervisor has seen it.
+    const scrapes = await waitFor(
+      'every Redis container reports its link up',
+      async () => {
+        const all = await Promise.all(
+          endpoints.map(async (e) => ({
+            text: await fetch(url(e, '/metrics')).then((r) => r.text()),
+            target: { namespace: NS, pod: `redis-${e.i}`, container: e.container },
+          })),
+        );
+        const redis = all.filter((s) => s.target.container === 'redis');
+        return redis.every((s) => /^redis_ha_master_link_up 1$/m.test(s.text)) ? all : undefined;
+      },
+      20_000,
+    );
+    const cases = (await alertNames()).map((alertname) => ({ eval_time: '90m', alertname, exp_alerts: [] }));
+    const r = await testRules(inputSeries([{ at: 0, scrapes }], 90), cases);
+    assert.ok(r.ok, r.output);
   });
 
   test(

@@ -15,7 +15,7 @@ import { localRedis, probeOptions, withRedis } from '../redis.ts';
 import { renderRedisConf } from '../render.ts';
 import { supervise } from '../supervise.ts';
 import { serveHttp } from '../http.ts';
-import { createMetrics } from '../metrics.ts';
+import { createRedisMetrics } from '../metrics.ts';
 import { RedisSupervisor, selfMasterStale, TICK_MS } from '../supervisor.ts';
 
 const RETRY_MS = 1000;
@@ -156,7 +156,7 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   await writeFileAtomic(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null));
   // From here on the supervisor and the probes read the pods and the record from watches, not one request each.
   const unwatch = startWatches(kube, c, { record: true });
-  const metrics = createMetrics();
+  const metrics = createRedisMetrics();
   const sup = new RedisSupervisor(c, kube, metrics);
   const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover(), c.handoverTimeoutMs);
   let exited = false;

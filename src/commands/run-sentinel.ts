@@ -13,7 +13,7 @@ import { observe } from '../observe.ts';
 import { renderSentinelConf, type SentinelSeed } from '../render.ts';
 import { supervise } from '../supervise.ts';
 import { serveHttp } from '../http.ts';
-import { createMetrics } from '../metrics.ts';
+import { createSentinelMetrics } from '../metrics.ts';
 import { SentinelSupervisor } from '../sentinel-supervisor.ts';
 import { serveHook } from '../hook-server.ts';
 import { hookSocket } from '../promote-hook.ts';
@@ -93,7 +93,7 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
   }
   // The probes answer from the first second: while it waits for a master the container is alive (it keeps looking)
   // but not ready, so a startup or liveness probe never kills it for waiting.
-  const metrics = createMetrics();
+  const metrics = createSentinelMetrics();
   const waiting: Waiting = { lastLook: Date.now(), reasons: ['starting'] };
   const running: { sup?: SentinelSupervisor } = {};
   const stale = () => Date.now() - waiting.lastLook > WAIT_STUCK_MS;

@@ -1,6 +1,12 @@
 // `npm test` and `npm run sandbox` start here: the machine programs they need (redis-server, redis-sentinel, tini)
 // are installed with apt-get when missing and we are root (saying so), else the exact command to run is printed.
+// promtool (the alert tests' rule checker) is taken out of Debian's prometheus package into node_modules/.cache,
+// so that no Prometheus server is installed or started on the machine.
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROMTOOL_CACHE } from './promtool-path.ts';
 
 const NEEDED = ['redis-server', 'redis-sentinel', 'tini'];
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -32,3 +38,35 @@ if (missing.length) {
   }
 }
 if (!has('kubectl')) process.stderr.write('note: kubectl is not installed; the kubectl and manifest tests need it\n');
+
+if (!has('promtool') && !existsSync(PROMTOOL_CACHE)) fetchPromtool();
+
+/** `apt-get download prometheus` (no install, no service) and keep only its promtool binary. */
+function fetchPromtool() {
+  const work = mkdtempSync(join(tmpdir(), 'rhl-promtool-'));
+  const run = (cmd: string, args: string[]) =>
+    spawnSync(cmd, args, { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  try {
+    let r = run('apt-get', ['download', '-qq', 'prometheus']);
+    if (r.status !== 0 && process.getuid?.() === 0) {
+      run('apt-get', ['update', '-qq']);
+      r = run('apt-get', ['download', '-qq', 'prometheus']);
+    }
+    const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
+    if (r.status !== 0 || !deb) {
+      const why = (r.stderr || '').trim().split('\n').pop() ?? '';
+      process.stderr.write(`cannot get promtool (apt-get download prometheus: ${why || `exit ${r.status}`});\n`);
+      process.stderr.write('  install it, e.g.: sudo apt-get install --no-install-recommends prometheus\n');
+      process.exit(1);
+    }
+    if (run('dpkg-deb', ['-x', deb, 'x']).status !== 0) {
+      process.stderr.write(`cannot unpack ${deb} (dpkg-deb -x)\n`);
+      process.exit(1);
+    }
+    mkdirSync(join(PROMTOOL_CACHE, '..'), { recursive: true });
+    copyFileSync(join(work, 'x/usr/bin/promtool'), PROMTOOL_CACHE);
+    process.stderr.write(`promtool taken from Debian's ${deb} into ${PROMTOOL_CACHE}\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
