@@ -1,4 +1,5 @@
 // Nothing half-written: config files are written to a temp file in the same directory, then renamed.
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -17,4 +18,17 @@ export async function writeFileAtomic(path: string, content: string, mode = 0o60
   }
   await fh.close();
   await rename(tmp, path);
+}
+
+/** writeFileAtomic for the shutdown path, where nothing may be left pending when the process exits. */
+export function writeFileAtomicSync(path: string, content: string, mode = 0o600): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
 }

@@ -54,6 +54,12 @@ export function createRedisMetrics() {
       labelNames: ['result'],
       registers: [registry],
     }),
+    previousHandover: new Gauge({
+      name: 'redis_ha_previous_handover_timestamp_seconds',
+      help: 'when the previous run of this container stopped as master, by the result of its handover',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
     labelMatchesRole: new Gauge({
       name: 'redis_ha_label_matches_role',
       help: "1 when the pod's redis-role label agrees with the ROLE Redis reports",

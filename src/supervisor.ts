@@ -9,6 +9,7 @@ import { annotateData, currentPod, labelLock, labelOnlyMaster, sentinelTargets, 
 import { dataDirHasData, observeSentinels } from './observe.ts';
 import { currentRecord, pausedSince, writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
+import { keepHandover, type HandoverResult } from './last-handover.ts';
 import { setRole, type RedisMetrics } from './metrics.ts';
 import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
 import { reconcile, redisReadiness, sentinelMaster, type Action } from './reconcile.ts';
@@ -250,6 +251,12 @@ export class RedisSupervisor extends PeriodicLoop {
     await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
   }
 
+  /** Counted, and kept on the data volume for the next run (the process exits before any scrape). */
+  private handoverResult(result: HandoverResult, why: string) {
+    this.metrics.handovers.inc({ result });
+    keepHandover(this.c.dataDir, { result, at: Date.now(), why });
+  }
+
   /**
    * SIGTERM: a master with an in-sync replica asks Sentinel to fail over and waits until a majority of the Sentinels
    * names another master. The whole step, from the signal on, fits in HANDOVER_TIMEOUT_MS (supervise() cuts it off
@@ -267,12 +274,12 @@ export class RedisSupervisor extends PeriodicLoop {
     const paused = await pausedSince(this.kube, this.c.masterRecord);
     if (paused) {
       log.warn(`shutting down a master while the set is paused (since ${paused}): no handover`);
-      this.metrics.handovers.inc({ result: 'skipped' });
+      this.handoverResult('skipped', `the set is paused (since ${paused})`);
       return;
     }
     if (local.replicas.length === 0) {
       log.warn('shutting down a master without an in-sync replica: no handover possible');
-      this.metrics.handovers.inc({ result: 'skipped' });
+      this.handoverResult('skipped', 'no replica');
       return;
     }
     const own = { host: this.c.podIp, port: this.c.sentinelPort };
@@ -280,7 +287,7 @@ export class RedisSupervisor extends PeriodicLoop {
     const others = targets.addresses.filter((s) => !sameAddress(s, own));
     const failed = (why: string, result: 'failed' | 'timeout') => {
       log.warn(`handover: ${why}; stopping anyway`);
-      this.metrics.handovers.inc({ result });
+      this.handoverResult(result, why);
       void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'HandoverFailed', why);
     };
     // Writes are paused (they block, then fail on what is by then a replica) so that no write is acknowledged by
@@ -334,7 +341,7 @@ export class RedisSupervisor extends PeriodicLoop {
       if (m && !sameAddress(m, this.self)) {
         const took = Date.now() - t0;
         log.info(`handover: the sentinels now name ${addr(m)} after ${took} ms; stopping Redis`);
-        this.metrics.handovers.inc({ result: 'done' });
+        this.handoverResult('done', `handed over to ${addr(m)} in ${took} ms`);
         void emitEvent(
           this.kube,
           { name: this.c.podName },

@@ -218,7 +218,7 @@ describe('supervisor', () => {
       20_000,
     );
     const cases = (await alertNames()).map((alertname) => ({ eval_time: '90m', alertname, exp_alerts: [] }));
-    const r = await testRules(inputSeries([{ at: 0, scrapes }], 90), cases);
+    const r = await testRules([{ input_series: inputSeries([{ at: 0, scrapes }], 90), alert_rule_test: cases }]);
     assert.ok(r.ok, r.output);
   });
 

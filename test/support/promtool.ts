@@ -25,21 +25,25 @@ export async function alertNames(): Promise<string[]> {
   return doc.spec.groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : [])));
 }
 
-/** A scrape of one container: its /metrics text and the labels the PodMonitor gives its target. */
-export type Scrape = { text: string; target: Record<string, string> };
+/**
+ * A scrape of one container: its /metrics text, the labels the PodMonitor gives its target, and when it was taken
+ * (ms): given, every `*_timestamp_seconds` sample is moved from the wall clock to promtool's, where time starts at 0.
+ */
+export type Scrape = { text: string; target: Record<string, string>; takenAt?: number };
 
 /** The launcher's own samples of a scrape (not the process metrics) as series names with the target labels. */
-export function samples(s: Scrape): Map<string, number> {
+export function samples(s: Scrape, atSeconds = 0): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of s.text.split('\n')) {
     const m = /^(redis_ha_(?!launcher_)[a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
     if (!m) continue;
-    const labels = { ...Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]])) };
-    const all = { ...labels, ...s.target };
-    const body = Object.entries(all)
+    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const body = Object.entries({ ...labels, ...s.target })
       .map(([k, v]) => `${k}="${v}"`)
       .join(',');
-    out.set(`${m[1]}{${body}}`, Number(m[3]));
+    let v = Number(m[3]);
+    if (s.takenAt !== undefined && m[1].endsWith('_timestamp_seconds')) v = v - s.takenAt / 1000 + atSeconds;
+    out.set(`${m[1]}{${body}}`, v);
   }
   return out;
 }
@@ -49,7 +53,10 @@ export function samples(s: Scrape): Map<string, number> {
  * one sample a minute up to `minutes`.
  */
 export function inputSeries(timeline: { at: number; scrapes: Scrape[] }[], minutes: number) {
-  const states = timeline.map((t) => ({ at: t.at, values: new Map(t.scrapes.flatMap((s) => [...samples(s)])) }));
+  const states = timeline.map((t) => ({
+    at: t.at,
+    values: new Map(t.scrapes.flatMap((s) => [...samples(s, t.at * 60)])),
+  }));
   const names = new Set(states.flatMap((s) => [...s.values.keys()]));
   return [...names].map((series) => {
     const values: string[] = [];
@@ -68,23 +75,22 @@ export type AlertCase = {
   exp_alerts: { exp_labels?: Record<string, string>; exp_annotations?: Record<string, string> }[];
 };
 
-/** promtool check rules + test rules; ok and promtool's output. */
-export async function testRules(
-  series: { series: string; values: string }[],
-  cases: AlertCase[],
-): Promise<{ ok: boolean; output: string }> {
+export type RuleTest = { input_series: { series: string; values: string }[]; alert_rule_test: AlertCase[] };
+
+/** promtool check rules, then promtool test rules with these tests; ok and promtool's output. */
+export async function testRules(tests: RuleTest[]): Promise<{ ok: boolean; output: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'rhl-promtool-'));
   try {
     const doc = parse(await readFile(RULE, 'utf8')) as { spec: unknown };
     await writeFile(join(dir, 'rules.yaml'), stringify(doc.spec));
     const check = spawnSync(promtool(), ['check', 'rules', 'rules.yaml'], { cwd: dir, encoding: 'utf8' });
     if (check.status !== 0) return { ok: false, output: check.stdout + check.stderr };
-    const test = {
+    const file = {
       rule_files: ['rules.yaml'],
       evaluation_interval: '1m',
-      tests: [{ interval: '1m', input_series: series, alert_rule_test: cases }],
+      tests: tests.map((t) => ({ interval: '1m', ...t })),
     };
-    await writeFile(join(dir, 'test.yaml'), stringify(test));
+    await writeFile(join(dir, 'test.yaml'), stringify(file));
     const r = spawnSync(promtool(), ['test', 'rules', 'test.yaml'], { cwd: dir, encoding: 'utf8' });
     return { ok: r.status === 0, output: r.stdout + r.stderr };
   } finally {
