@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { DATA_ANNOTATION } from '../../src/kube/pods.ts';
 import { markTerminating, setPodState, statefulSetPod } from './kube/kubelet.ts';
 import { KubeStandin, type Fault } from './kube/server.ts';
+import type { Host, Network } from './netns.ts';
 import { KubeletLog, manifestTemplate, PodKubelet, type PodTemplate } from './probes.ts';
 import { launcherGrants } from './manifests.ts';
 import { startProcess, stopAll, type Started } from './processes.ts';
@@ -27,6 +28,8 @@ export type SimPod = {
   sentinel?: Started;
   /** With `probes`: the kubelet of the pod's current incarnation. */
   kubelet?: PodKubelet;
+  /** With `network`: the network namespace of the pod's current incarnation. */
+  host?: Host;
 };
 
 /** How a pod's containers are stopped: the legacy 25 s, the manifest's terminationGracePeriodSeconds, or ms. */
@@ -60,6 +63,12 @@ export type ClusterOptions = {
    * manifests/rbac.yaml (not as an all-powerful user): a missing or an extra grant shows.
    */
   rbacFromManifests?: boolean;
+  /**
+   * Each pod in its own network namespace on this network (a new one, with a new address, per incarnation), its
+   * processes run inside it, and the stand-in API must listen on the network's gateway. Default: loopback
+   * addresses in the test's own namespace.
+   */
+  network?: Network;
 };
 
 export class LocalCluster {
@@ -84,6 +93,9 @@ export class LocalCluster {
   }
 
   async init(): Promise<this> {
+    if (this.opts.network && this.api.host !== this.opts.network.gateway) {
+      throw new Error(`with a network the stand-in API must listen on its gateway ${this.opts.network.gateway}`);
+    }
     let token: string | undefined;
     if (this.opts.rbacFromManifests) {
       token = `launcher-${this.ns}`;
@@ -197,8 +209,13 @@ export class LocalCluster {
     const env = { ...this.env(p), REDIS_CONF_DIR: join(p.dir, sentinel ? 'sentinel' : 'conf') };
     const name = `${p.name}${sentinel ? '/sentinel' : ''}`;
     const log = this.opts.log ? (l: string) => this.opts.log!(name, l) : undefined;
-    const [file, ...prefix] = this.opts.entrypoint ?? [process.execPath, entry];
-    return startProcess(name, file, [...prefix, 'run', ...(sentinel ? ['--sentinel'] : [])], {
+    const command = [
+      ...(this.opts.entrypoint ?? [process.execPath, entry]),
+      'run',
+      ...(sentinel ? ['--sentinel'] : []),
+    ];
+    const [file, ...args] = p.host && this.opts.network ? [...this.opts.network.exec(p.host), ...command] : command;
+    return startProcess(name, file, args, {
       env,
       group: true,
       log,
@@ -214,9 +231,14 @@ export class LocalCluster {
         : {
             ordinal: i,
             name: `${this.sts}-${i}`,
-            ip: loopbackAddress(),
+            ip: '',
             dir: prev?.dir ?? join(this.opts.root, `${this.sts}-${i}`),
           };
+    if (!p.ip) {
+      const name = `${this.sts}-${i}`;
+      p.host = this.opts.network?.add(name, `${name}.${this.sts}-headless.${this.ns}.svc.cluster.local`);
+      p.ip = p.host?.ip ?? loopbackAddress();
+    }
     this.pods.set(i, p);
     const want = Math.max(...this.pods.keys()) + 1;
     if ((this.api.getObject('statefulsets', this.ns, this.sts)?.spec.replicas ?? 0) < want) this.setReplicas(want);
@@ -571,14 +593,18 @@ export async function testCluster(
   name: string,
   options: Partial<ClusterOptions> | ((root: string) => Promise<Partial<ClusterOptions>>) = {},
 ): Promise<{ api: KubeStandin; root: string; c: LocalCluster }> {
-  const api = await new KubeStandin().start();
   const root = await mkdtemp(join(tmpdir(), `rhl-${name}-`));
+  let api: KubeStandin | undefined;
+  let network: Network | undefined;
   t.after(async () => {
     await stopAll();
-    await api.close();
+    await network?.close();
+    await api?.close();
     await rm(root, { recursive: true, force: true });
   });
   const extra = typeof options === 'function' ? await options(root) : options;
+  network = extra.network;
+  api = await new KubeStandin().start({ host: network?.gateway });
   const log = process.env.TEST_VERBOSE ? (p: string, l: string) => process.stderr.write(`[${p}] ${l}\n`) : undefined;
   const c = await new LocalCluster({ log, ...extra, api, root }).init();
   return { api, root, c };

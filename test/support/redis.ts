@@ -14,7 +14,7 @@ let octet: number | undefined;
  * This process's own second octet of 127.0.0.0/8, claimed exclusively (a file created with O_EXCL under the temp
  * dir), so that test files running at the same time never share an address. Claims of dead processes are reclaimed.
  */
-function claimOctet(): number {
+export function processOctet(): number {
   if (octet !== undefined) return octet;
   const dir = join(tmpdir(), 'redis-ha-launcher-loopback');
   mkdirSync(dir, { recursive: true });
@@ -48,7 +48,7 @@ function claimOctet(): number {
 /** A fresh loopback address 127.<this process's octet>.<x>.<y>, unique across concurrently running test files. */
 export function loopbackAddress(): string {
   const n = next++;
-  return `127.${claimOctet()}.${Math.floor(n / 250)}.${(n % 250) + 1}`;
+  return `127.${processOctet()}.${Math.floor(n / 250)}.${(n % 250) + 1}`;
 }
 
 export type RedisInstance = Started & { host: string; port: number; dir: string; client: () => Redis };

@@ -52,16 +52,20 @@ export class KubeStandin {
     this.tokens = opts.tokens ?? { [DEFAULT_TOKEN]: { user: 'system:admin' } };
   }
 
+  /** The address it listens on: loopback, or the bridge of a test's own network (test/support/netns.ts). */
+  host = '127.0.0.1';
+
   get url() {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
-  async start(): Promise<this> {
+  async start(opts: { host?: string } = {}): Promise<this> {
+    this.host = opts.host ?? this.host;
     this.server = createServer((req, res) => {
       void this.handle(req, res);
     });
     this.server.keepAliveTimeout = 5000;
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(0, this.host, resolve));
     this.port = (this.server.address() as { port: number }).port;
     return this;
   }
