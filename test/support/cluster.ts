@@ -594,17 +594,17 @@ export async function testCluster(
   options: Partial<ClusterOptions> | ((root: string) => Promise<Partial<ClusterOptions>>) = {},
 ): Promise<{ api: KubeStandin; root: string; c: LocalCluster }> {
   const root = await mkdtemp(join(tmpdir(), `rhl-${name}-`));
-  let api: KubeStandin | undefined;
-  let network: Network | undefined;
+  const made: { api?: KubeStandin; network?: Network } = {};
   t.after(async () => {
     await stopAll();
-    await network?.close();
-    await api?.close();
+    await made.network?.close();
+    await made.api?.close();
     await rm(root, { recursive: true, force: true });
   });
   const extra = typeof options === 'function' ? await options(root) : options;
-  network = extra.network;
-  api = await new KubeStandin().start({ host: network?.gateway });
+  made.network = extra.network;
+  const api = await new KubeStandin().start({ host: extra.network?.gateway });
+  made.api = api;
   const log = process.env.TEST_VERBOSE ? (p: string, l: string) => process.stderr.write(`[${p}] ${l}\n`) : undefined;
   const c = await new LocalCluster({ log, ...extra, api, root }).init();
   return { api, root, c };
