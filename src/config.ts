@@ -70,6 +70,20 @@ export const SETTINGS = [
     flag: 'password-file',
     help: 'optional file holding the Redis password (a mounted Secret); enables requirepass/masterauth/auth-pass',
   },
+  {
+    env: 'REDIS_MIN_REPLICAS_TO_WRITE',
+    flag: 'min-replicas-to-write',
+    default: '0',
+    help:
+      'a master refuses writes unless this many replicas are linked and lag at most REDIS_MIN_REPLICAS_MAX_LAG s ' +
+      '(min-replicas-to-write): bounds the writes a master cut off from its replicas takes and loses; 0 off',
+  },
+  {
+    env: 'REDIS_MIN_REPLICAS_MAX_LAG',
+    flag: 'min-replicas-max-lag',
+    default: '10',
+    help: 'seconds since a replica last acknowledged, for REDIS_MIN_REPLICAS_TO_WRITE (min-replicas-max-lag)',
+  },
   { env: 'REDIS_SERVER_BIN', flag: 'redis-server-bin', default: 'redis-server', help: 'redis-server executable' },
   {
     env: 'REDIS_SENTINEL_BIN',
@@ -165,6 +179,8 @@ const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
   REDIS_DATA_DIR: ['run', 'role'],
   REDIS_CONF_DIR: ['run'],
   REDIS_EXTRA_CONF: ['run'],
+  REDIS_MIN_REPLICAS_TO_WRITE: ['run'],
+  REDIS_MIN_REPLICAS_MAX_LAG: ['run'],
   REDIS_SERVER_BIN: ['run'],
   REDIS_SENTINEL_BIN: ['run'],
   SENTINEL: ['run', 'probe'],
@@ -200,6 +216,8 @@ export type Config = {
   confDir: string;
   extraConf?: string;
   password?: string;
+  minReplicasToWrite: number;
+  minReplicasMaxLag: number;
   redisServerBin: string;
   redisSentinelBin: string;
   listenAddress?: string;
@@ -344,6 +362,8 @@ export function parseConfig(
     confDir: raw.REDIS_CONF_DIR || '/etc/redis-ha',
     extraConf: raw.REDIS_EXTRA_CONF || undefined,
     password,
+    minReplicasToWrite: int(raw, 'REDIS_MIN_REPLICAS_TO_WRITE', 0, 1000, 'a whole number of replicas, or 0 for off'),
+    minReplicasMaxLag: int(raw, 'REDIS_MIN_REPLICAS_MAX_LAG', 1, 3600, 'seconds, 1 to 3600'),
     redisServerBin: raw.REDIS_SERVER_BIN || 'redis-server',
     redisSentinelBin: raw.REDIS_SENTINEL_BIN || 'redis-sentinel',
     listenAddress,

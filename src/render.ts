@@ -35,6 +35,9 @@ export function renderRedisConf(c: Config, replicaOf: Address | null): string {
   } else {
     lines.push('# no password is set: protected mode is off so that other pods can connect', 'protected-mode no');
   }
+  if (c.minReplicasToWrite > 0) {
+    lines.push(`min-replicas-to-write ${c.minReplicasToWrite}`, `min-replicas-max-lag ${c.minReplicasMaxLag}`);
+  }
   lines.push(replicaOf ? `replicaof ${replicaOf.host} ${replicaOf.port}` : '# master: no replicaof');
   return lines.join('\n') + '\n';
 }

@@ -43,6 +43,8 @@ test('invalid values stop with one line naming the variable, the value and what 
     [{ REDIS_MASTER_SET: '-mymaster' }, /^REDIS_MASTER_SET="-mymaster" is invalid: expected .*start with a letter/],
     [{ SENTINEL: 'maybe' }, /^SENTINEL="maybe" is invalid: expected true or false$/],
     [{ LISTEN_ADDRESS: 'eth0' }, /^LISTEN_ADDRESS="eth0" is invalid/],
+    [{ REDIS_MIN_REPLICAS_TO_WRITE: '-1' }, /^REDIS_MIN_REPLICAS_TO_WRITE="-1" is invalid: expected a whole number/],
+    [{ REDIS_MIN_REPLICAS_MAX_LAG: '0' }, /^REDIS_MIN_REPLICAS_MAX_LAG="0" is invalid: expected seconds, 1 to 3600/],
   ];
   for (const [extra, re] of cases) {
     assert.throws(
@@ -107,6 +109,12 @@ test('redis.conf for a replica, no password, pods sharing a host (golden)', () =
       '',
     ].join('\n'),
   );
+});
+
+test('redis.conf with min-replicas-to-write: both lines, after the launcher defaults; none when 0', () => {
+  const on = renderRedisConf(cfg({ REDIS_MIN_REPLICAS_TO_WRITE: '1', REDIS_MIN_REPLICAS_MAX_LAG: '5' }), null);
+  assert.match(on, /^min-replicas-to-write 1\nmin-replicas-max-lag 5\n# master: no replicaof\n$/m);
+  assert.doesNotMatch(renderRedisConf(cfg({}), null), /min-replicas/);
 });
 
 test('redis.conf for a master with a password keeps protected mode (golden)', () => {

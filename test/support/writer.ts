@@ -231,3 +231,69 @@ export class SentinelWriter extends AckedWriter {
     this.r = undefined;
   }
 }
+
+/**
+ * A client that keeps writing to one address whatever the labels say (a client on the old master's side of a
+ * partition, or an open connection kube-proxy keeps): every write answered OK, and those WAIT then confirmed on
+ * a replica, with when the server first refused a write (e.g. NOREPLICAS under min-replicas-to-write).
+ */
+export class PinnedWriter {
+  readonly ok: { key: string; at: number }[] = [];
+  readonly confirmed: string[] = [];
+  readonly refusals: { at: number; error: string }[] = [];
+  private running = false;
+  private loop?: Promise<void>;
+  private readonly prefix = `pinned${process.pid}-${runs++}`;
+  private readonly r: Redis;
+
+  constructor(ip: string, port = 6379) {
+    this.r = connect(ip, port, { commandTimeout: 1000, connectTimeout: 500, maxRetriesPerRequest: 0 });
+  }
+
+  start() {
+    this.running = true;
+    this.loop = (async () => {
+      for (let n = 0; this.running; n++) {
+        const key = `${this.prefix}:${n}`;
+        try {
+          await this.r.set(key, String(n));
+          this.ok.push({ key, at: Date.now() });
+          if (Number(await this.r.call('WAIT', '1', '100')) >= 1) this.confirmed.push(key);
+        } catch (e) {
+          this.refusals.push({ at: Date.now(), error: String((e as Error).message).split(' ')[0] });
+          await sleep(20);
+        }
+      }
+    })();
+  }
+
+  async stop() {
+    this.running = false;
+    await this.loop;
+    this.r.disconnect();
+  }
+
+  /** The first refusal at or after `since` (ms), if any. */
+  firstRefusal(since: number) {
+    return this.refusals.find((f) => f.at >= since);
+  }
+
+  /** Of `keys`, those the Redis at ip does not have. */
+  static async missing(ip: string, keys: string[]): Promise<string[]> {
+    const r = connect(ip, 6379);
+    try {
+      const out: string[] = [];
+      for (let i = 0; i < keys.length; i += 1000) {
+        const chunk = keys.slice(i, i + 1000);
+        if (!chunk.length) break;
+        const vals = await r.mget(...chunk);
+        chunk.forEach((k, j) => {
+          if (vals[j] === null) out.push(k);
+        });
+      }
+      return out;
+    } finally {
+      r.disconnect();
+    }
+  }
+}
