@@ -143,7 +143,7 @@ describe('master cut off from the majority while its clients still write', { ski
     figures.push(await isolateMaster(t, {}));
   });
 
-  test(`min-replicas-to-write 1, max lag ${LAG_S} s: the old master also stops taking writes within the lag`, async (t) => {
+  test(`min-replicas-to-write 1, max lag ${LAG_S} s: the old master stops taking writes within the lag`, async (t) => {
     const f = await isolateMaster(t, { REDIS_MIN_REPLICAS_TO_WRITE: '1', REDIS_MIN_REPLICAS_MAX_LAG: String(LAG_S) });
     figures.push(f);
     assert.ok(f.oldMasterRefusedAfterMs !== undefined, 'the old master refused writes (NOREPLICAS)');
