@@ -155,6 +155,14 @@ export const SETTINGS = [
       'time)',
   },
   {
+    env: 'FENCE_AFTER_MS',
+    flag: 'fence-after-ms',
+    help:
+      'a master no majority of the Sentinels has named for this long pauses writes (CLIENT PAUSE WRITE) until they ' +
+      'name it again or it is a replica: bounds what it takes in a partition; default half of ' +
+      'SENTINEL_DOWN_AFTER_MS; 0 never',
+  },
+  {
     env: 'LOADING_HANDOVER_BYTES',
     flag: 'loading-handover-bytes',
     default: '268435456',
@@ -192,6 +200,7 @@ const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
   HANDOVER_TIMEOUT_MS: ['run'],
   SENTINEL_HYGIENE_MS: ['run'],
   LOADING_HANDOVER_BYTES: ['run', 'role'],
+  FENCE_AFTER_MS: ['run'],
 };
 
 /** The settings a command reads: what its --help lists. */
@@ -232,6 +241,7 @@ export type Config = {
   handoverTimeoutMs: number;
   hygieneMs: number;
   loadingHandoverBytes: number;
+  fenceAfterMs: number;
 };
 
 /** A bad setting: one line naming the variable, the value and what is expected. Exit code 2. */
@@ -379,7 +389,11 @@ export function parseConfig(
     handoverTimeoutMs: int(raw, 'HANDOVER_TIMEOUT_MS', 0, 3_600_000, 'milliseconds'),
     hygieneMs: int(raw, 'SENTINEL_HYGIENE_MS', 100, 86_400_000, 'milliseconds, at least 100'),
     loadingHandoverBytes: int(raw, 'LOADING_HANDOVER_BYTES', 0, Number.MAX_SAFE_INTEGER, 'bytes, or 0 for never'),
+    fenceAfterMs: 0,
   };
+  config.fenceAfterMs = raw.FENCE_AFTER_MS
+    ? int(raw, 'FENCE_AFTER_MS', 0, 86_400_000, 'milliseconds, or 0 for never')
+    : Math.floor(config.downAfterMs / 2);
   config.httpPort =
     raw.LAUNCHER_HTTP_PORT === undefined || raw.LAUNCHER_HTTP_PORT === ''
       ? config.sentinelMode

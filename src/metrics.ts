@@ -75,6 +75,11 @@ export function createRedisMetrics() {
       help: 'replica: 1 when its link to the master is connected; master: 1',
       registers: [registry],
     }),
+    fenced: new Gauge({
+      name: 'redis_ha_fenced',
+      help: '1 while this master has paused its writes: no majority of the Sentinels names it (FENCE_AFTER_MS)',
+      registers: [registry],
+    }),
     paused: new Gauge({
       name: 'redis_ha_paused',
       help: '1 while the set is in maintenance mode (launcher pause)',

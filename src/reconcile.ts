@@ -163,3 +163,55 @@ export function redisReadiness(
   }
   return { ready: false, reason: `unexpected role ${facts.role}` };
 }
+
+export type FenceView = {
+  /** Redis answers ROLE master. */
+  isMaster: boolean;
+  /** A majority of the known Sentinels names this pod master now (sentinelMaster). */
+  confirmed: boolean;
+  /** When they last did, in this run (ms); undefined: never yet. */
+  lastConfirmedAt?: number;
+  now: number;
+  /** FENCE_AFTER_MS; 0: never fence. */
+  fenceAfterMs: number;
+  /** Writes are paused by an earlier fence. */
+  fenced: boolean;
+  /** What the Sentinels say, in words (for the reason). */
+  sentinels: string;
+};
+
+export type FenceAction = { kind: 'fence' | 'unfence' | 'none'; reason: string };
+
+/**
+ * A master that has lost its Sentinels' majority fences itself (pauses writes): the majority may be electing
+ * another master, and whatever this one takes meanwhile is lost when it becomes that master's replica. Writes
+ * resume when a majority names it again, or once it is a replica. A master never confirmed in this run (booting,
+ * Sentinels not monitoring yet) is not fenced.
+ */
+export function fence(v: FenceView): FenceAction {
+  if (!v.fenceAfterMs) return { kind: 'none', reason: 'fencing is off (FENCE_AFTER_MS=0)' };
+  if (!v.isMaster) {
+    return v.fenced ? { kind: 'unfence', reason: 'Redis is no longer master' } : { kind: 'none', reason: 'not master' };
+  }
+  if (v.confirmed) {
+    return v.fenced
+      ? { kind: 'unfence', reason: `a majority of the sentinels names this pod master again (${v.sentinels})` }
+      : { kind: 'none', reason: 'master, confirmed by the sentinels' };
+  }
+  if (v.lastConfirmedAt === undefined) {
+    return { kind: 'none', reason: `master not yet confirmed by the sentinels in this run (${v.sentinels})` };
+  }
+  const since = v.now - v.lastConfirmedAt;
+  if (since < v.fenceAfterMs) {
+    return {
+      kind: 'none',
+      reason: `master unconfirmed for ${since} ms (${v.sentinels}); fencing at ${v.fenceAfterMs}`,
+    };
+  }
+  return {
+    kind: 'fence',
+    reason:
+      `no majority of the sentinels has named this pod master for ${since} ms (${v.sentinels}): they may be ` +
+      `electing another master, so writes are paused until they name this one again or it becomes a replica`,
+  };
+}

@@ -12,7 +12,7 @@ import { log } from './log.ts';
 import { keepHandover, type HandoverResult } from './last-handover.ts';
 import { setRole, type RedisMetrics } from './metrics.ts';
 import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
-import { reconcile, redisReadiness, sentinelMaster, type Action } from './reconcile.ts';
+import { fence, reconcile, redisReadiness, sentinelMaster, type Action } from './reconcile.ts';
 import { ask, askRole, askSentinel, infoFacts, localRedis, parseInfo, probeOptions, withRedis } from './redis.ts';
 
 export const TICK_MS = 1000;
@@ -30,6 +30,10 @@ export class RedisSupervisor extends PeriodicLoop {
   private knownSentinels = 1;
   /** Set when SIGTERM's handover begins: the loop is not started again after that. */
   private shuttingDown = false;
+  /** When a majority of the Sentinels last named this pod master, while it is master (fencing). */
+  private lastConfirmedAt?: number;
+  /** Writes are paused by this supervisor's fence. */
+  private fenced = false;
 
   constructor(c: Config, kube: Kube, metrics: RedisMetrics) {
     super();
@@ -66,6 +70,7 @@ export class RedisSupervisor extends PeriodicLoop {
       this.metrics.offset.set(local.offset);
       this.metrics.masterLinkUp.set(local.role === 'master' || local.linkState === 'connected' ? 1 : 0);
     }
+    if (!this.shuttingDown) await this.fenceCheck(local);
     const previous = this.lastRole;
     const changed = previous !== undefined && role !== previous && role !== 'unknown';
     if (changed) this.onRoleChange(previous, local);
@@ -76,6 +81,54 @@ export class RedisSupervisor extends PeriodicLoop {
       this.lastFull = Date.now();
       await this.cycle(local);
     }
+  }
+
+  /** Every tick while master (or fenced): fence when the Sentinels' majority is lost, unfence when it is back. */
+  private async fenceCheck(local: RoleAnswer) {
+    const isMaster = local.answered && local.role === 'master';
+    if (!isMaster) this.lastConfirmedAt = undefined;
+    if (!this.c.fenceAfterMs || (!isMaster && !this.fenced)) return;
+    // Which Sentinels exist comes from the API (its watch): without that answer there is nothing to judge by.
+    const seen = await observeSentinels(this.c, this.kube).catch(() => undefined);
+    if (!seen) return;
+    this.knownSentinels = seen.known;
+    const { views, known } = seen;
+    const s = sentinelMaster(views, this.c.quorum, known);
+    const confirmed = Boolean(s.master && sameAddress(s.master, this.self));
+    const now = Date.now();
+    if (confirmed) this.lastConfirmedAt = now;
+    const answering = views.filter((v) => v.reachable).length;
+    const named = s.master ? `name ${addr(s.master)}` : `agree on no master${s.busy ? ` (${s.busy})` : ''}`;
+    const words = `${answering} of ${s.known} known sentinels answer, ${s.count} ${named}, ${s.need} needed`;
+    const a = fence({
+      isMaster,
+      confirmed,
+      lastConfirmedAt: this.lastConfirmedAt,
+      now,
+      fenceAfterMs: this.c.fenceAfterMs,
+      fenced: this.fenced,
+      sentinels: words,
+    });
+    if (a.kind === 'none') return;
+    // Maintenance mode: observe and report, take no action.
+    const paused = (await currentRecord(this.kube, this.c.masterRecord).catch(() => null))?.paused;
+    if (paused) return;
+    if (a.kind === 'fence') {
+      // Renewed every tick: if this launcher stops renewing (it died), the pause ends on its own.
+      const ms = 3 * TICK_MS + 4 * this.c.probeTimeoutMs;
+      await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'PAUSE', String(ms), 'WRITE'));
+      if (this.fenced) return;
+      this.fenced = true;
+      this.metrics.fenced.set(1);
+      log.warn(`fenced: ${a.reason}`);
+      void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'Fenced', a.reason);
+      return;
+    }
+    await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'UNPAUSE'));
+    this.fenced = false;
+    this.metrics.fenced.set(0);
+    log.info(`unfenced: ${a.reason}; writes resume`);
+    void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'Unfenced', `${a.reason}; writes resume`);
   }
 
   private onRoleChange(from: string, now: RoleAnswer) {

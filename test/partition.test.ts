@@ -123,7 +123,7 @@ async function isolateMaster(
     setting:
       Object.entries(env)
         .map(([k, v]) => `${k}=${v}`)
-        .join(' ') || 'defaults (min-replicas-to-write 0)',
+        .join(' ') || 'defaults (fencing after half of down-after, min-replicas-to-write 0)',
     okWritesToOldMaster: during.length,
     okWritesLost: lost.length,
     serviceLost: serviceLost.size,
@@ -135,30 +135,42 @@ async function isolateMaster(
   };
 }
 
-const figures: Figures[] = [];
+const figures: Record<string, Figures> = {};
 const LAG_S = 2;
+/** The fence's bound here: FENCE_AFTER_MS (half of down-after: 500 ms), seen within a probe timeout and a tick. */
+const FENCE_BOUND_MS = 4500;
 
 describe('master cut off from the majority while its clients still write', { skip }, () => {
-  test('defaults: new master labelled, the old one never again and rejoins; confirmed writes kept', async (t) => {
-    figures.push(await isolateMaster(t, {}));
+  test('no fencing, no min-replicas (Sentinel alone): the old master takes writes throughout', async (t) => {
+    figures.none = await isolateMaster(t, { FENCE_AFTER_MS: '0' });
   });
 
-  test(`min-replicas-to-write 1, max lag ${LAG_S} s: the old master stops taking writes within the lag`, async (t) => {
-    const f = await isolateMaster(t, { REDIS_MIN_REPLICAS_TO_WRITE: '1', REDIS_MIN_REPLICAS_MAX_LAG: String(LAG_S) });
-    figures.push(f);
+  test(`fencing off, min-replicas-to-write 1, max lag ${LAG_S} s: it stops taking writes within the lag`, async (t) => {
+    const f = await isolateMaster(t, {
+      FENCE_AFTER_MS: '0',
+      REDIS_MIN_REPLICAS_TO_WRITE: '1',
+      REDIS_MIN_REPLICAS_MAX_LAG: String(LAG_S),
+    });
+    figures.minReplicas = f;
     assert.ok(f.oldMasterRefusedAfterMs !== undefined, 'the old master refused writes (NOREPLICAS)');
     // A replica counts until its last acknowledgement (once a second) is older than the lag.
     assert.ok(f.oldMasterRefusedAfterMs <= (LAG_S + 2) * 1000, `refused after ${f.oldMasterRefusedAfterMs} ms`);
   });
 
+  test('defaults (fencing on): the old master pauses writes once no majority of the Sentinels names it', async (t) => {
+    const f = await isolateMaster(t, {});
+    figures.fence = f;
+    assert.ok(f.oldMasterAcceptedForMs <= FENCE_BOUND_MS, `took writes for ${f.oldMasterAcceptedForMs} ms`);
+  });
+
   test('the figures side by side', (t) => {
-    assert.equal(figures.length, 2, 'both runs finished');
-    for (const f of figures) t.diagnostic(JSON.stringify(f));
-    const [without, withSetting] = figures;
-    assert.ok(
-      withSetting.okWritesLost < without.okWritesLost,
-      `min-replicas-to-write loses fewer unconfirmed writes (${withSetting.okWritesLost} vs ${without.okWritesLost})`,
-    );
+    assert.deepEqual(Object.keys(figures).sort(), ['fence', 'minReplicas', 'none'], 'every run finished');
+    for (const f of Object.values(figures)) t.diagnostic(JSON.stringify(f));
+    const { none, minReplicas, fence } = figures;
+    assert.ok(none.oldMasterAcceptedForMs >= WINDOW_MS - 1000, 'without either, writes are taken throughout');
+    for (const f of [minReplicas, fence]) {
+      assert.ok(f.okWritesLost < none.okWritesLost, `${f.setting}: ${f.okWritesLost} lost vs ${none.okWritesLost}`);
+    }
   });
 });
 
@@ -168,8 +180,14 @@ test(
   { skip },
   async (t) => {
     const f = await isolateMaster(t, {}, { pods: 5, alongside: 1 });
+
     // WAIT 1 is satisfied by the replica on the old master's side: what the Service took until it dropped the old
     // master (not Ready) is lost (a client that needs more waits for a majority of the replicas).
     t.diagnostic(JSON.stringify({ ...f, setting: '5 pods, quorum 2, master + 1 replica cut off' }));
+    // Its replica keeps min-replicas-to-write satisfied, so only the master's own fence stops it.
+    assert.ok(
+      f.oldMasterAcceptedForMs <= FENCE_BOUND_MS,
+      `the old master took writes for ${f.oldMasterAcceptedForMs} ms`,
+    );
   },
 );

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RoleAnswer, SentinelView } from '../src/model.ts';
-import { reconcile, redisReadiness, sentinelMaster } from '../src/reconcile.ts';
+import { fence, reconcile, redisReadiness, sentinelMaster } from '../src/reconcile.ts';
 import { staleEntries } from '../src/sentinel-supervisor.ts';
 
 const self = { host: '10.0.0.10', port: 6379 };
@@ -242,4 +242,27 @@ test('a Sentinel reset would drop exactly the addresses no pod has', () => {
     ['10.0.0.7', '10.0.0.8'],
   );
   assert.deepEqual(staleEntries({ flags: ['master'], replicas: ['10.0.0.11'], sentinels: ['10.0.0.10'] }, pods), []);
+});
+
+test('fence: a master that lost its Sentinels’ majority pauses writes after FENCE_AFTER_MS, and only then', () => {
+  const v = {
+    isMaster: true,
+    confirmed: false,
+    lastConfirmedAt: 10_000,
+    now: 10_400,
+    fenceAfterMs: 500,
+    fenced: false,
+    sentinels: '1 of 3 known sentinels answer, 1 name 10.0.0.1:6379, 2 needed',
+  };
+  assert.equal(fence(v).kind, 'none', 'unconfirmed for 400 ms: not yet');
+  const f = fence({ ...v, now: 10_500 });
+  assert.equal(f.kind, 'fence');
+  assert.match(f.reason, /^no majority of the sentinels has named this pod master for 500 ms \(1 of 3 known/);
+  assert.equal(fence({ ...v, now: 20_000, fenced: true }).kind, 'fence', 'renewed while it lasts');
+  assert.equal(fence({ ...v, lastConfirmedAt: undefined, now: 99_000 }).kind, 'none', 'never confirmed: booting');
+  assert.equal(fence({ ...v, now: 99_000, fenceAfterMs: 0 }).kind, 'none', 'FENCE_AFTER_MS=0: never');
+  assert.equal(fence({ ...v, confirmed: true, fenced: true }).kind, 'unfence', 'named again');
+  assert.equal(fence({ ...v, isMaster: false, fenced: true }).kind, 'unfence', 'now a replica');
+  assert.equal(fence({ ...v, isMaster: false }).kind, 'none');
+  assert.equal(fence({ ...v, confirmed: true }).kind, 'none');
 });
