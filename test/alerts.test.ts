@@ -116,6 +116,14 @@ test('each alert fires on the metrics of its case, names the pod or the namespac
         },
       },
     ]),
+    await fault('RedisHAMasterFenced', { 0: { redis: (m) => m.fenced.set(1) } }, [
+      {
+        exp_labels: { ...who('redis-0'), severity: 'critical' },
+        exp_annotations: {
+          summary: 'Master redis-0 has paused its writes: no majority of the Sentinels names it (partition?)',
+        },
+      },
+    ]),
     await fault(
       'RedisHAPaused',
       Object.fromEntries([0, 1, 2].map((i) => [i, { redis: (m: RedisMetrics) => m.paused.set(1) }])),

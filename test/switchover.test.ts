@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { execa } from 'execa';
 import { REPO, testCluster } from './support/cluster.ts';
 import { ask } from './support/redis.ts';
+import { Network } from './support/netns.ts';
 import { waitFor } from './support/wait.ts';
 import { LabelWriter } from './support/writer.ts';
 
@@ -71,3 +72,33 @@ test('switchover: refuses what is unsafe; hands over to the chosen replica, rest
   }
   t.diagnostic(String(r.stdout).trim());
 });
+
+test(
+  'switchover to a replica behind a slow link, lagging by over 1 MiB: refused with the lag, nothing changed',
+  { skip: Network.unavailable() },
+  async (t) => {
+    const network = Network.create(t);
+    const { c } = await testCluster(t, 'switchover-lag', { network });
+    await c.startAll();
+    const master = await c.converged('boot', 40_000);
+    const m = c.pod(Number(master.split('-').pop()));
+    const target = c.ordinals.map((i) => c.pod(i)).find((p) => p.name !== master)!;
+    await waitFor(
+      'the target linked',
+      async () => ((await ask(target.ip, 6379, 'ROLE')) as unknown[])?.[3] === 'connected',
+    );
+    // 256 kbit/s into the target; the master takes ~4 MiB at once: the target falls behind and stays behind.
+    network.slow(target.host!, 256, 50);
+    const value = 'x'.repeat(64 * 1024);
+    for (let k = 0; k < 64; k++) await ask(m.ip, 6379, 'SET', `big:${k}`, value);
+    const r = await execa(process.execPath, [join(REPO, 'bin/launcher'), 'switchover', '--to', target.name], {
+      env: { ...c.env(target), REDIS_CONF_DIR: join(target.dir, 'conf') },
+      reject: false,
+      timeout: 60_000,
+    });
+    assert.equal(r.exitCode, 2, String(r.stdout) + String(r.stderr));
+    assert.match(String(r.stdout), new RegExp(`${target.name} is not in sync: it lags by \\d+ bytes`));
+    network.heal();
+    assert.deepEqual(c.labelledMasters(), [master], 'a refusal changes nothing');
+  },
+);
