@@ -391,11 +391,12 @@ export function parseConfig(
     loadingHandoverBytes: int(raw, 'LOADING_HANDOVER_BYTES', 0, Number.MAX_SAFE_INTEGER, 'bytes, or 0 for never'),
     fenceAfterMs: 0,
   };
-  config.fenceAfterMs = raw.FENCE_AFTER_MS
-    ? int(raw, 'FENCE_AFTER_MS', 0, 86_400_000, 'milliseconds, or 0 for never')
-    : Math.floor(config.downAfterMs / 2);
+  config.fenceAfterMs =
+    raw.FENCE_AFTER_MS !== undefined
+      ? int(raw, 'FENCE_AFTER_MS', 0, 86_400_000, 'milliseconds, or 0 for never')
+      : Math.floor(config.downAfterMs / 2);
   config.httpPort =
-    raw.LAUNCHER_HTTP_PORT === undefined || raw.LAUNCHER_HTTP_PORT === ''
+    raw.LAUNCHER_HTTP_PORT === undefined
       ? config.sentinelMode
         ? 8081
         : 8080
