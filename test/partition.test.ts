@@ -6,6 +6,7 @@
 // with and without are reported side by side. Also: a minority of Sentinels that still sees the old master (5
 // pods, quorum 2) never makes it Ready or labelled.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
 import { testCluster, watchMasterLabels, type LocalCluster } from './support/cluster.ts';
 import { Network, type Host } from './support/netns.ts';
@@ -166,6 +167,8 @@ describe('master cut off from the majority while its clients still write', { ski
   test('the figures side by side', (t) => {
     assert.deepEqual(Object.keys(figures).sort(), ['fence', 'minReplicas', 'none'], 'every run finished');
     for (const f of Object.values(figures)) t.diagnostic(JSON.stringify(f));
+    const out = process.env.CHAOS_OUT?.replace(/(\.json)?$/, '-partition.json');
+    if (out) writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);
     const { none, minReplicas, fence } = figures;
     assert.ok(none.oldMasterAcceptedForMs >= WINDOW_MS - 1000, 'without either, writes are taken throughout');
     for (const f of [minReplicas, fence]) {
