@@ -397,6 +397,23 @@ export class LocalCluster {
     await Promise.all(add.map((i) => this.startPod(i)));
   }
 
+  /**
+   * Scale down as the StatefulSet controller does: spec.replicas first, then the highest ordinal first, each pod
+   * terminating (SIGTERM, grace period) and deleted before the next; its data dir stays (the PVC is kept).
+   */
+  async scaleDown(n: number): Promise<void> {
+    this.setReplicas(n);
+    for (const i of [...this.ordinals].reverse().filter((o) => o >= n)) {
+      const p = this.pod(i);
+      markTerminating(this.api, this.ns, p.name);
+      await this.stopPod(i);
+      this.api.deleteObject('pods', this.ns, p.name);
+      if (p.host) this.opts.network?.remove(p.host);
+      this.pods.delete(i);
+    }
+    this.setReplicas(n);
+  }
+
   /** Starts the pods (default 0, 1, 2); the ordinals in `pending` are only created, Pending (createPendingPod). */
   async startAll(order?: number[], opts: { pending?: number[]; unscheduled?: boolean } = {}): Promise<void> {
     await Promise.all(
