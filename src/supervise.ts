@@ -24,6 +24,9 @@ export function supervise(
   onSignal?: (sig: NodeJS.Signals) => Promise<void>,
   onSignalBudgetMs = Infinity,
 ): Child {
+  // Redis and Sentinel rewrite their config files (CONFIG REWRITE, Sentinel's config flush) as new files created
+  // with the process umask: with the usual 022 a redis.conf holding requirepass/masterauth became 0644.
+  process.umask(0o077);
   const proc = execa(file, args, {
     stdio: 'inherit',
     reject: false,
