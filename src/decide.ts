@@ -6,6 +6,9 @@
 //   b. Else a live pod of the set answers ROLE master -> replicate it.
 //   c. Else (cold start) the master of record, kept in a Lease, becomes master; the others replicate it.
 //   d. Else (first boot) the lowest ordinal among the pods that have data (or among all, if none has data).
+//   e. The Kubernetes API cannot be read: only (a) towards a replica. A majority of the Sentinels this pod's own
+//      Sentinel knows (itself and the peers it has heard from) names another master that answers ROLE master ->
+//      replicate it. Anything else waits for the API: no master decision without the Lease, no pods to judge by.
 //   Never: an empty pod as master while another pod has data, or while a peer the StatefulSet keeps has not been
 //   seen or has not said whether it has data (unless an operator annotated the pod start-empty); two masters (every
 //   master decision is acted on only through a compare-and-swap on the Lease, see commands/run-redis.ts).
@@ -21,6 +24,8 @@ import {
   type LivePod,
   type Observation,
   type PodView,
+  type RoleAnswer,
+  type SentinelView,
   START_EMPTY_ANNOTATION,
 } from './model.ts';
 
@@ -404,4 +409,48 @@ export function decideSentinelMaster(o: Observation): { master?: Address; reason
     return { reasons: [`several pods answer ROLE master (${names(live)}); waiting`] };
   }
   return { reasons: ['no pod answers ROLE master yet; waiting for a master to exist'] };
+}
+
+/** What a pod can see with the Kubernetes API down: its own Sentinel and the peers that Sentinel knows. */
+export type ApiLessObservation = {
+  apiError: string;
+  self: Address;
+  quorum: number;
+  /** Own Sentinel first; empty when it does not answer (or is not a sidecar). */
+  sentinels: SentinelView[];
+  /** Own Sentinel plus the peers it knows. */
+  known: number;
+  roles: Record<string, RoleAnswer>;
+};
+
+/** Rule e: see the top of this file. */
+export function decideWithoutApi(o: ApiLessObservation): Decision {
+  const api = `the Kubernetes API cannot be read (${o.apiError})`;
+  if (!o.sentinels.length || !o.sentinels[0].reachable) {
+    return wait([`${api}, and this pod's own Sentinel does not answer; waiting for the API`]);
+  }
+  const need = sentinelsNeeded(o.quorum, o.known);
+  const { failing, agreed } = tallySentinels(o.sentinels, need);
+  if (failing.length) return wait([`${api}; a failover is in progress; waiting`]);
+  if (!agreed) {
+    return wait([`${api}, and no ${need} of the ${o.known} Sentinels its own Sentinel knows agree on a master`]);
+  }
+  const m = agreed.master;
+  const tally = `${agreed.count}/${o.known}`;
+  if (sameAddress(m, o.self)) {
+    return wait([`${api}; sentinels ${tally} name this pod, but a master is decided only with the master of record`]);
+  }
+  const role = o.roles[addr(m)];
+  if (!role?.answered || role.role !== 'master') {
+    return wait([`${api}; sentinels ${tally} name ${addr(m)}, which does not answer ROLE master; waiting`]);
+  }
+  return {
+    role: 'replica',
+    rule: 'sentinels',
+    master: m,
+    reasons: [
+      api,
+      `sentinels ${tally} (known to this pod's own Sentinel) name ${addr(m)} as master; it answers ROLE master`,
+    ],
+  };
 }

@@ -16,7 +16,8 @@ import {
   type RoleAnswer,
   type SentinelView,
 } from './model.ts';
-import { askRole, askSentinel, probeOptions, type ProbeOptions } from './redis.ts';
+import type { ApiLessObservation } from './decide.ts';
+import { ask, askRole, askSentinel, pairs, probeOptions, type ProbeOptions } from './redis.ts';
 
 /** How many bytes of persistence files (RDB, AOF) the data dir holds: what a restart has to load. */
 export async function dataDirBytes(dir: string): Promise<number> {
@@ -186,4 +187,30 @@ export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise
     record,
     ...size,
   };
+}
+
+/**
+ * With the API down: this pod's own Sentinel (a sidecar) and the peers it knows (SENTINEL SENTINELS), what each
+ * names, and ROLE of every master they name. No Sentinel at all when the Sentinels are not sidecars.
+ */
+export async function observeWithoutApi(c: Config, apiError: string): Promise<ApiLessObservation> {
+  const probe = probeOptions(c);
+  const own: Address = { host: c.podIp, port: c.sentinelPort };
+  const base = { apiError, self: { host: c.podIp, port: c.redisPort }, quorum: c.quorum, roles: {} };
+  if (!c.sentinelSidecar) return { ...base, sentinels: [], known: 0 };
+  const peers = await ask(own, { ...probe, password: undefined }, (r) => r.call('SENTINEL', 'SENTINELS', c.masterSet))
+    .then((reply) =>
+      (reply as unknown[]).map((flat) => {
+        const p = pairs(flat);
+        return { host: p.ip, port: Number(p.port) };
+      }),
+    )
+    .catch(() => [] as Address[]);
+  const sentinels = await Promise.all([own, ...peers].map((s) => askSentinel(s, c.masterSet, probe)));
+  const named = new Map<string, Address>();
+  for (const v of sentinels) if (v.master) named.set(addr(v.master), v.master);
+  const roles = Object.fromEntries(
+    await Promise.all([...named.values()].map(async (a) => [addr(a), await askRole(a, probe)] as const)),
+  );
+  return { ...base, sentinels, known: 1 + peers.length, roles };
 }

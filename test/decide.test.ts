@@ -1,7 +1,7 @@
 // The decision function over named scenarios: every rule of "why is this pod a replica".
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decide, decideSentinelMaster, summary } from '../src/decide.ts';
+import { decide, decideSentinelMaster, decideWithoutApi, summary, type ApiLessObservation } from '../src/decide.ts';
 import type { Observation, PodView, RoleAnswer, SentinelView } from '../src/model.ts';
 
 const P = 6379;
@@ -494,4 +494,40 @@ test('a named master that answers is never overruled by the record: split Sentin
     }),
   );
   assert.notEqual(d.role, 'master', summary(d));
+});
+
+test('rule e, the API cannot be read: only a replica of the master a majority of known Sentinels names', () => {
+  const self = { host: '10.0.0.11', port: 6379 };
+  const m = { host: '10.0.0.10', port: 6379 };
+  const view = (master: typeof m | null, extra = {}): SentinelView => ({
+    sentinel: { host: '10.0.0.99', port: 26379 },
+    reachable: true,
+    master,
+    ...extra,
+  });
+  const base: ApiLessObservation = {
+    apiError: 'the server is currently unable to handle the request',
+    self,
+    quorum: 2,
+    known: 3,
+    sentinels: [view(m), view(m), view(null, { reachable: false })],
+    roles: { '10.0.0.10:6379': { answered: true, role: 'master', offset: 1, replicas: [] } },
+  };
+  const d = decideWithoutApi(base);
+  assert.equal(d.role, 'replica');
+  assert.deepEqual(d.role === 'replica' && d.master, m);
+  assert.match(d.reasons.join('; '), /^the Kubernetes API cannot be read \(the server .*\); sentinels 2\/3 \(known/);
+  const waits: [Partial<ApiLessObservation>, RegExp][] = [
+    [{ sentinels: [view(m, { reachable: false })] }, /own Sentinel does not answer; waiting for the API/],
+    [{ sentinels: [] }, /own Sentinel does not answer/],
+    [{ known: 5 }, /no 3 of the 5 Sentinels its own Sentinel knows agree/],
+    [{ sentinels: [view(self), view(self)] }, /name this pod, but a master is decided only with the master of record/],
+    [{ roles: {} }, /name 10\.0\.0\.10:6379, which does not answer ROLE master/],
+    [{ sentinels: [view(m, { failoverInProgress: true }), view(m)] }, /a failover is in progress/],
+  ];
+  for (const [extra, re] of waits) {
+    const w = decideWithoutApi({ ...base, ...extra });
+    assert.equal(w.role, 'wait', JSON.stringify(extra));
+    assert.match(w.reasons.join('; '), re);
+  }
 });

@@ -1,7 +1,7 @@
 // `launcher run`: observe -> decide (until the answer is safe) -> write redis.conf, record, label -> supervise.
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
-import { decide, summary } from '../decide.ts';
+import { decide, decideWithoutApi, summary } from '../decide.ts';
 import { writeFileAtomic } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
@@ -10,7 +10,7 @@ import { claimRecord } from '../kube/record.ts';
 import { startWatches } from '../kube/watch.ts';
 import { log } from '../log.ts';
 import { addr, type Address, type Decision, type FinalDecision, type MasterRecord } from '../model.ts';
-import { dataDirHasData, observe } from '../observe.ts';
+import { dataDirHasData, observe, observeWithoutApi } from '../observe.ts';
 import { localRedis, probeOptions, withRedis } from '../redis.ts';
 import { renderRedisConf } from '../render.ts';
 import { supervise } from '../supervise.ts';
@@ -20,6 +20,8 @@ import { createRedisMetrics } from '../metrics.ts';
 import { RedisSupervisor, selfMasterStale, TICK_MS } from '../supervisor.ts';
 
 const RETRY_MS = 1000;
+/** While the API cannot be read: 1 s, doubling, at most 10 s between attempts. */
+const backoff = (failures: number) => Math.min(10_000, RETRY_MS * 2 ** Math.max(0, failures - 1));
 const LOG_EVERY_MS = 5000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,6 +36,7 @@ export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<F
   let lastLog = 0;
   let lastText = '';
   let handoverAsked = 0;
+  let apiFailures = 0;
   for (;;) {
     let d: Decision;
     let record: MasterRecord | null = null;
@@ -43,8 +46,13 @@ export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<F
       record = o.record;
       sentinels = o.sentinels.filter((s) => s.reachable).map((s) => s.sentinel);
       d = decide(o);
+      apiFailures = 0;
     } catch (e) {
-      d = { role: 'wait', reasons: [`cannot observe the cluster: ${apiFailure(e).message}`] };
+      // Rule e: with the API down, a pod can still rejoin as a replica of the master its Sentinels agree on.
+      apiFailures++;
+      const why = apiFailure(e).message;
+      d = decideWithoutApi(await observeWithoutApi(c, why));
+      if (d.role === 'wait') d.reasons[d.reasons.length - 1] += `; asking the API again in ${backoff(apiFailures)} ms`;
     }
     if (d.role === 'handover') {
       // Asked once; if no failover came of it within the failover timeout, come back as master after all.
@@ -83,7 +91,7 @@ export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<F
       );
       return null;
     }
-    await sleep(RETRY_MS);
+    await sleep(apiFailures ? backoff(apiFailures) : RETRY_MS);
   }
 }
 
