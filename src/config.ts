@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
+import { canonicalHost } from './model.ts';
 
 export const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
@@ -318,7 +319,7 @@ export function parseConfig(
     );
   }
   const sentinelSelector = raw.SENTINEL_POD_SELECTOR || podSelector;
-  const listenAddress = raw.LISTEN_ADDRESS || undefined;
+  const listenAddress = raw.LISTEN_ADDRESS ? canonicalHost(raw.LISTEN_ADDRESS) : undefined;
   if (listenAddress && !isIP(listenAddress)) {
     throw new ConfigError(`LISTEN_ADDRESS=${JSON.stringify(listenAddress)} is invalid: expected an IP address`);
   }
@@ -357,7 +358,7 @@ export function parseConfig(
   const config: Config = {
     podName,
     namespace,
-    podIp,
+    podIp: canonicalHost(podIp),
     masterSet,
     podSelector,
     sentinelSelector,

@@ -1,4 +1,4 @@
-// /healthz, /readyz and /metrics on LISTEN_ADDRESS:LAUNCHER_HTTP_PORT.
+// /healthz, /readyz and /metrics on LISTEN_ADDRESS:LAUNCHER_HTTP_PORT (every IPv4 and IPv6 address by default).
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
@@ -39,10 +39,24 @@ export async function serveHttp(
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host ?? '0.0.0.0', resolve);
-  });
+  const listen = (on: string) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, on, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  if (host) {
+    await listen(host);
+  } else {
+    // Every address, IPv4 and IPv6 (an IPv6-only or dual-stack cluster probes the pod's IPv6 address); on a node
+    // without IPv6, IPv4 alone.
+    await listen('::').catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EAFNOSUPPORT' && e.code !== 'EADDRNOTAVAIL') throw e;
+      return listen('0.0.0.0');
+    });
+  }
   server.unref();
   return server;
 }

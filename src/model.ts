@@ -1,8 +1,21 @@
 // What the launcher observes of the world, as plain immutable data. Adapters fill it; decide.ts reads it.
 
 export type Address = { host: string; port: number };
-export const addr = (a: Address) => `${a.host}:${a.port}`;
-export const sameAddress = (a: Address, b: Address) => a.host === b.host && a.port === b.port;
+/**
+ * An IPv6 address in its one canonical text form (RFC 5952: lower case, longest zero run compressed), as Redis,
+ * Sentinel and Kubernetes print it; anything else as it is. `fd0a:0::2` and `FD0A::2` are the same host.
+ */
+export function canonicalHost(host: string): string {
+  if (!host.includes(':')) return host;
+  try {
+    return new URL(`http://[${host}]/`).hostname.slice(1, -1);
+  } catch {
+    return host;
+  }
+}
+export const addr = (a: Address) => `${canonicalHost(a.host)}:${a.port}`;
+export const sameAddress = (a: Address, b: Address) =>
+  canonicalHost(a.host) === canonicalHost(b.host) && a.port === b.port;
 
 /** The annotation an operator sets on a pod to let it start as an empty master (see PodView.startEmpty). */
 export const START_EMPTY_ANNOTATION = 'redis-ha-launcher/start-empty';

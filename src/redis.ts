@@ -1,7 +1,7 @@
 // One-shot questions to Redis and Sentinel, each with a hard deadline: a probe never hangs.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';
-import type { Address, InfoFacts, RoleAnswer, SentinelView } from './model.ts';
+import { canonicalHost, type Address, type InfoFacts, type RoleAnswer, type SentinelView } from './model.ts';
 
 export type ProbeOptions = { timeoutMs: number; password?: string; sourceAddress?: string };
 
@@ -136,7 +136,7 @@ export function parseRole(reply: unknown): RoleAnswer {
     return {
       answered: true,
       role: 'slave',
-      master: { host: String(reply[1]), port: Number(reply[2]) },
+      master: { host: canonicalHost(String(reply[1])), port: Number(reply[2]) },
       linkState: String(reply[3]),
       offset: Number(reply[4]),
     };
@@ -176,7 +176,7 @@ export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions
       return {
         sentinel: s,
         reachable: true,
-        master: { host: info.ip, port: Number(info.port) },
+        master: { host: canonicalHost(info.ip), port: Number(info.port) },
         failoverInProgress:
           flags.includes('failover_in_progress') ||
           (info['failover-state'] !== undefined && info['failover-state'] !== 'none'),

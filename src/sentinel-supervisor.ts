@@ -14,7 +14,7 @@ import { pausedSince } from './kube/record.ts';
 import { log } from './log.ts';
 import { PeriodicLoop } from './loop.ts';
 import { setRole, type SentinelMetrics } from './metrics.ts';
-import { addr, isLive, type Address } from './model.ts';
+import { addr, canonicalHost, isLive, type Address } from './model.ts';
 import { relabelTo } from './relabel.ts';
 import { localSentinel, pairs, probeOptions, withRedis } from './redis.ts';
 
@@ -89,7 +89,7 @@ export class SentinelSupervisor extends PeriodicLoop {
   async state(): Promise<SentinelState> {
     return withRedis(this.local, { ...probeOptions(this.c), password: undefined }, async (r) => {
       const m = pairs(await r.call('SENTINEL', 'MASTER', this.c.masterSet));
-      const ips = (list: unknown) => (Array.isArray(list) ? list.map((x) => pairs(x).ip) : []);
+      const ips = (list: unknown) => (Array.isArray(list) ? list.map((x) => canonicalHost(pairs(x).ip)) : []);
       return {
         flags: (m.flags ?? '').split(','),
         replicas: ips(await r.call('SENTINEL', 'REPLICAS', this.c.masterSet)),

@@ -2,7 +2,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decide, decideSentinelMaster, decideWithoutApi, summary, type ApiLessObservation } from '../src/decide.ts';
-import type { Observation, PodView, RoleAnswer, SentinelView } from '../src/model.ts';
+import {
+  addr,
+  canonicalHost,
+  sameAddress,
+  type Observation,
+  type PodView,
+  type RoleAnswer,
+  type SentinelView,
+} from '../src/model.ts';
 
 const P = 6379;
 const ip = (i: number) => `10.0.0.${i + 10}`;
@@ -530,4 +538,12 @@ test('rule e, the API cannot be read: only a replica of the master a majority of
     assert.equal(w.role, 'wait', JSON.stringify(extra));
     assert.match(w.reasons.join('; '), re);
   }
+});
+
+test('IPv6 addresses compare in their canonical form, whatever form they were written in', () => {
+  assert.equal(canonicalHost('FD0A:0:0::2'), 'fd0a::2');
+  assert.equal(canonicalHost('10.0.0.1'), '10.0.0.1');
+  assert.equal(canonicalHost('redis-0.redis'), 'redis-0.redis');
+  assert.ok(sameAddress({ host: 'fd0a:0::2', port: 6379 }, { host: 'fd0a::2', port: 6379 }));
+  assert.equal(addr({ host: 'fd0a:0:0:0:0:0:0:2', port: 6379 }), 'fd0a::2:6379');
 });

@@ -2,7 +2,7 @@
 // exit codes (Sentinel retries 1, not 2) and its error. The CLI loads this for every command; the rest of promote
 // only when it runs.
 import { isIP } from 'node:net';
-import type { Address } from '../model.ts';
+import { canonicalHost, type Address } from '../model.ts';
 
 export const EXIT_DONE = 0;
 export const EXIT_RETRY = 1;
@@ -27,7 +27,7 @@ function parseAddress(host: string, port: string, which: string): Address {
   if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
     throw new PromoteError(EXIT_GIVE_UP, `${which}-port ${JSON.stringify(port)} is not a TCP port`);
   }
-  return { host: host.replace(/\.$/, ''), port: Number(port) };
+  return { host: canonicalHost(host.replace(/\.$/, '')), port: Number(port) };
 }
 
 export function parsePromoteArgs(args: string[]): PromoteArgs {

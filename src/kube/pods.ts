@@ -4,7 +4,15 @@ import type * as k8s from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { withLock } from './lock.ts';
-import { hasIp, isLive, ordinalOf, START_EMPTY_ANNOTATION, type Address, type PodView } from '../model.ts';
+import {
+  canonicalHost,
+  hasIp,
+  isLive,
+  ordinalOf,
+  START_EMPTY_ANNOTATION,
+  type Address,
+  type PodView,
+} from '../model.ts';
 import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
 
 export const ROLE_LABEL = 'redis-role';
@@ -17,7 +25,7 @@ export function podView(p: k8s.V1Pod): PodView {
   return {
     name: p.metadata?.name ?? '',
     ordinal: ordinalOf(p.metadata?.name ?? '', labels),
-    ip: p.status?.podIP || undefined,
+    ip: p.status?.podIP ? canonicalHost(p.status.podIP) : undefined,
     phase: p.status?.phase ?? 'Unknown',
     ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
     terminating: Boolean(p.metadata?.deletionTimestamp),

@@ -345,7 +345,8 @@ export class LocalCluster {
         `${p.name} ready`,
         async () => {
           try {
-            const r = await fetch(`http://${p.ip}:8080/readyz`, { signal: AbortSignal.timeout(2000) });
+            const host = p.ip.includes(':') ? `[${p.ip}]` : p.ip;
+            const r = await fetch(`http://${host}:8080/readyz`, { signal: AbortSignal.timeout(2000) });
             last = `${r.status} ${(await r.text()).trim()}`;
             return r.status === 200;
           } catch (e) {

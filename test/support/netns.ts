@@ -9,6 +9,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
+import { canonicalHost } from '../../src/model.ts';
 import { processOctet } from './redis.ts';
 
 /** One host: its namespace, the name it is known by, its address, and the root side of its veth pair. */
@@ -85,27 +86,43 @@ export class Network {
     return undefined;
   }
 
-  /** A new network for this test, torn down after it. */
-  static create(t?: TestContext): Network {
+  /** A new network for this test, torn down after it; `ipv6`: hosts have only IPv6 (ULA) addresses. */
+  static create(t?: TestContext, opts: { ipv6?: boolean } = {}): Network {
     sweep();
-    const n = new Network(networks++);
+    const n = new Network(networks++, opts.ipv6 ?? false);
     open.add(n);
     hookExit();
     t?.after(() => n.close());
     return n;
   }
 
-  private constructor(k: number) {
+  private constructor(k: number, ipv6: boolean) {
     if (k > 254) throw new Error('too many networks in one test process');
     this.id = `${PREFIX}${process.pid}`;
     this.k = k;
-    this.subnet = `10.${processOctet()}.${k}`;
-    this.gateway = `${this.subnet}.1`;
-    this.void = `${this.subnet}.254`;
+    this.ipv6 = ipv6;
+    // IPv4 10.<octet>.<k>.0/24, or the ULA fd<octet>:<k>::/64 (octet: this test process's own, see redis.ts).
+    this.subnet = ipv6
+      ? `fd${processOctet().toString(16).padStart(2, '0')}:${k.toString(16)}::`
+      : `10.${processOctet()}.${k}.`;
+    this.gateway = this.address(1);
+    this.void = this.address(254);
     this.bridge = `${PREFIX}${process.pid.toString(36)}b${k}`;
     ip('link', 'add', this.bridge, 'type', 'bridge');
-    ip('addr', 'add', `${this.gateway}/24`, 'dev', this.bridge);
+    ip(...this.addrAdd(this.gateway, this.bridge));
     ip('link', 'set', this.bridge, 'up');
+  }
+
+  private readonly ipv6: boolean;
+  private address(n: number): string {
+    // IPv6 in its canonical form, as Kubernetes reports pod IPs (fd0a:0::2 is written fd0a::2).
+    return this.ipv6 ? canonicalHost(`${this.subnet}${n.toString(16)}`) : `${this.subnet}${n}`;
+  }
+  /** `ip addr add` of an address on this subnet (IPv6 without duplicate address detection: usable at once). */
+  private addrAdd(address: string, dev: string): string[] {
+    return this.ipv6
+      ? ['-6', 'addr', 'add', `${address}/64`, 'dev', dev, 'nodad']
+      : ['addr', 'add', `${address}/24`, 'dev', dev];
   }
 
   /** A new host (a namespace with a new address) known as `name`; the previous one of that name is removed. */
@@ -113,15 +130,15 @@ export class Network {
     const old = this.hosts.get(name);
     if (old) this.remove(old);
     const n = this.next++;
-    if (n > 253) throw new Error(`network ${this.subnet}.0/24 is full`);
+    if (n > 253) throw new Error(`network ${this.subnet} is full`);
     const ns = `${this.id}n${this.k}h${n}`;
     const veth = `v${process.pid.toString(36)}.${this.k}.${n}`;
-    const h: Host = { name, ns, ip: `${this.subnet}.${n}`, veth, fqdn };
+    const h: Host = { name, ns, ip: this.address(n), veth, fqdn };
     ip('netns', 'add', ns);
     ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
     ip('link', 'set', veth, 'master', this.bridge, 'up');
     ip('-n', ns, 'link', 'set', 'lo', 'up');
-    ip('-n', ns, 'addr', 'add', `${h.ip}/24`, 'dev', 'eth0');
+    ip('-n', ns, ...this.addrAdd(h.ip, 'eth0'));
     ip('-n', ns, 'link', 'set', 'eth0', 'up');
     ip('-n', ns, 'route', 'add', 'default', 'via', this.gateway);
     ip('-n', ns, 'neigh', 'add', this.void, 'lladdr', VOID_MAC, 'dev', 'eth0', 'nud', 'permanent');
@@ -160,7 +177,8 @@ export class Network {
    */
   cut(from: Host, to: Host | string, opts: { bothWays?: boolean } = {}) {
     const target = typeof to === 'string' ? to : to.ip;
-    quiet('ip', '-n', from.ns, 'route', 'replace', `${target}/32`, 'via', this.void, 'dev', 'eth0');
+    const len = target.includes(':') ? 128 : 32;
+    quiet('ip', '-n', from.ns, 'route', 'replace', `${target}/${len}`, 'via', this.void, 'dev', 'eth0');
     if (opts.bothWays && typeof to !== 'string') this.cut(to, from);
   }
 
@@ -199,7 +217,7 @@ export class Network {
     for (const h of this.hosts.values()) {
       quiet('ip', 'link', 'set', h.veth, 'up');
       quiet('tc', 'qdisc', 'del', 'dev', h.veth, 'root');
-      for (const line of ip('-n', h.ns, 'route', 'show').split('\n')) {
+      for (const line of ip('-n', h.ns, this.ipv6 ? '-6' : '-4', 'route', 'show').split('\n')) {
         const dst = line.includes(`via ${this.void} `) ? line.split(' ')[0] : undefined;
         if (dst) quiet('ip', '-n', h.ns, 'route', 'del', dst);
       }

@@ -56,7 +56,7 @@ export class KubeStandin {
   host = '127.0.0.1';
 
   get url() {
-    return `http://${this.host}:${this.port}`;
+    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
   async start(opts: { host?: string } = {}): Promise<this> {
