@@ -153,9 +153,28 @@ describe('launcher-promote', () => {
       ...api.getObject('pods', NS, 'redis-0')!,
       metadata: { ...api.getObject('pods', NS, 'redis-0')!.metadata, labels: { app: 'redis', 'redis-role': 'master' } },
     });
+    const oneLine = (stderr: string) => {
+      const lines = stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !/ INFO /.test(l));
+      assert.equal(lines.length, 1, stderr);
+      return lines[0];
+    };
     const forbidden = await promote(args(ips[1]), { KUBECONFIG: ro });
     assert.equal(forbidden.exitCode, 2, forbidden.stderr);
-    assert.match(forbidden.stderr, /forbidden/);
+    // The verb and the resource to grant, and where.
+    assert.match(
+      oneLine(forbidden.stderr),
+      /cannot (patch|create|update) resource "[a-z]+" in API group "[a-z0-9.]*" in the namespace "redis"; grant it in the launcher's Role/,
+    );
+    const bad = await api.writeKubeconfig(root, { namespace: NS, token: 'not-a-token', file: 'bad-kubeconfig' });
+    const unauthorized = await promote(args(ips[1]), { KUBECONFIG: bad });
+    assert.equal(unauthorized.exitCode, 2, unauthorized.stderr);
+    assert.match(
+      oneLine(unauthorized.stderr),
+      /refused the credentials \(401 Unauthorized\): check the ServiceAccount/,
+    );
   });
 
   test('transient failures exit 1 so Sentinel retries: API server unreachable', async () => {

@@ -64,10 +64,19 @@ export function apiFailure(e: unknown): ApiFailure {
     } catch {
       /* not JSON */
     }
+    const message = s?.message ?? `HTTP ${e.code}`;
     return {
       code: e.code,
       reason: s?.reason ?? (e.code === 401 ? 'Unauthorized' : undefined),
-      message: s?.message ?? `HTTP ${e.code}`,
+      // kube-apiserver's 403 names the verb, the resource and the namespace; say where to grant it. Its 401 says
+      // only "Unauthorized": say what was refused.
+      message:
+        e.code === 401
+          ? 'the API server refused the credentials (401 Unauthorized): check the ServiceAccount token ' +
+            '(automountServiceAccountToken) or KUBECONFIG'
+          : e.code === 403 && /cannot \w+ resource/.test(message)
+            ? `${message}; grant it in the launcher's Role (manifests/rbac.yaml)`
+            : message,
     };
   }
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
