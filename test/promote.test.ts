@@ -166,7 +166,10 @@ describe('launcher-promote', () => {
     // The verb and the resource to grant, and where.
     assert.match(
       oneLine(forbidden.stderr),
-      /cannot (patch|create|update) resource "[a-z]+" in API group "[a-z0-9.]*" in the namespace "redis"; grant it in the launcher's Role/,
+      new RegExp(
+        'cannot (patch|create|update) resource "[a-z]+" in API group "[a-z0-9.]*" in the namespace "redis"; ' +
+          "grant it in the launcher's Role",
+      ),
     );
     const bad = await api.writeKubeconfig(root, { namespace: NS, token: 'not-a-token', file: 'bad-kubeconfig' });
     const unauthorized = await promote(args(ips[1]), { KUBECONFIG: bad });
