@@ -80,3 +80,36 @@ test('API down: a restarted replica rejoins as the Sentinels say; a failover rel
   assert.equal(await c.converged('after the outage', 60_000), labelled);
   assert.deepEqual(labels.doubles, [], 'never two pods labelled master');
 });
+
+test('a slow API (every answer 2 s late) and a 409 storm on the Leases during a failover: labels follow', async (t) => {
+  const { api, c } = await testCluster(t, 'api-slow', { probes: { timeScale: 0.5 } });
+  const labels = watchMasterLabels(c);
+  t.after(labels.stop);
+  await c.startAll();
+  const master = await c.converged('boot', 60_000);
+  await Promise.all(c.ordinals.map((i) => c.waitReady(i, 60_000)));
+  // Watches stay open; every other answer is late (within the client's 5 s deadline), and the next 10 writes of a
+  // Lease (the label lock, the master of record) lose a compare-and-swap race.
+  // (The first matching rule acts: the storm before the slowness.)
+  const storm = api.faults.add({ method: ['PUT', 'PATCH'], path: /\/leases\//, status: 409, times: 10 });
+  const slow = api.faults.add({ match: (r) => r.query.get('watch') !== 'true', delayMs: 2000 });
+  const killedAt = Date.now();
+  await c.killPod(ord(master));
+  const next = await waitFor(
+    'another pod labelled master',
+    () => {
+      const l = c.labelledMasters();
+      return l.length === 1 && l[0] !== master ? l[0] : undefined;
+    },
+    60_000,
+  );
+  t.diagnostic(
+    `labelled ${next} ${Date.now() - killedAt} ms after the kill; ${storm.hits} conflicts, ${slow.hits} slow`,
+  );
+  assert.ok(storm.hits > 0, 'the Lease writes met conflicts');
+  slow.remove();
+  storm.remove();
+  await c.recreatePod(ord(master), 'kill');
+  assert.equal(await c.converged('after the storm', 60_000), next);
+  assert.deepEqual(labels.doubles, [], 'never two pods labelled master');
+});
