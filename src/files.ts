@@ -32,3 +32,10 @@ export function writeFileAtomicSync(path: string, content: string, mode = 0o600)
   }
   renameSync(tmp, path);
 }
+
+/** writeFileAtomic for a generated config file: a failure names the file and the setting that placed it. */
+export async function writeConfigFile(path: string, content: string): Promise<void> {
+  await writeFileAtomic(path, content).catch((e: unknown) => {
+    throw new Error(`cannot write ${path} (REDIS_CONF_DIR): ${(e as Error).message}`, { cause: e });
+  });
+}

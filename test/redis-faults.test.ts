@@ -8,7 +8,7 @@
 //   - a replica whose redis.conf and sentinel.conf were left corrupt by a previous run: both are written anew at
 //     start and it rejoins.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { testCluster, watchMasterLabels } from './support/cluster.ts';
@@ -106,4 +106,19 @@ test('a frozen Sentinel, a hanging master, corrupt config files left behind: the
   await writer.stop();
   await writer.assertAllPresent();
   assert.deepEqual(labels.doubles, [], 'never two pods labelled master');
+});
+
+test('a REDIS_CONF_DIR that cannot be written: one line naming it, exit 1, nothing written, no label', async (t) => {
+  const { c, root } = await testCluster(t, 'conf-dir');
+  // The pod's conf dir is a file (as a read-only or wrongly mounted volume would refuse writes).
+  mkdirSync(join(root, 'redis-0'), { recursive: true });
+  writeFileSync(join(root, 'redis-0', 'conf'), 'not a directory\n');
+  const p = await c.startPod(0);
+  const r = await p.redis!.exited;
+  assert.equal(r.exitCode, 1);
+  const last = p.redis!.tail.filter((l) => l.startsWith('launcher:'));
+  assert.equal(last.length, 1, p.redis!.tail.join('\n'));
+  assert.match(last[0], /^launcher: cannot write .*\/redis-0\/conf\/redis\.conf \(REDIS_CONF_DIR\): E(EXIST|NOTDIR)/);
+  assert.equal(readFileSync(join(root, 'redis-0', 'conf'), 'utf8'), 'not a directory\n', 'untouched');
+  assert.equal(c.labels()['redis-0'], undefined, 'no label for a Redis that never started');
 });

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { decide, decideWithoutApi, summary } from '../decide.ts';
-import { writeFileAtomic } from '../files.ts';
+import { writeConfigFile } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
 import { annotateData, labelLock, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
@@ -162,7 +162,7 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   for (const r of d.reasons.slice(0, -1)) log.info(`  because ${r}`);
   if (!c.password) log.info('no password is set: protected mode is off so that other pods can connect');
   const conf = join(c.confDir, 'redis.conf');
-  await writeFileAtomic(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null));
+  await writeConfigFile(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null));
   // From here on the supervisor and the probes read the pods and the record from watches, not one request each.
   const unwatch = startWatches(kube, c, { record: true });
   const metrics = createRedisMetrics();

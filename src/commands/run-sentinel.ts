@@ -3,7 +3,7 @@ import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import { decideSentinelMaster } from '../decide.ts';
-import { writeFileAtomic } from '../files.ts';
+import { writeConfigFile } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { listPods, setRoleLabel } from '../kube/pods.ts';
 import { startWatches } from '../kube/watch.ts';
@@ -116,7 +116,7 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
   }
   const { master, seed } = await findMaster(c, kube, waiting);
   const conf = join(c.confDir, 'sentinel.conf');
-  await writeFileAtomic(conf, renderSentinelConf(c, master, seed));
+  await writeConfigFile(conf, renderSentinelConf(c, master, seed));
   if (!c.sentinelSidecar) {
     try {
       await setRoleLabel(kube, c.podName, 'sentinel');
