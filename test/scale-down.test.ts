@@ -27,6 +27,17 @@ async function ghosts(c: LocalCluster): Promise<string[]> {
   return out;
 }
 
+/** Every live Sentinel knows every other live pod as a replica or a Sentinel, and nothing else. */
+async function knowsAll(c: LocalCluster): Promise<boolean> {
+  for (const i of c.ordinals) {
+    for (const kind of ['REPLICAS', 'SENTINELS']) {
+      const entries = (await ask(c.pod(i).ip, 26379, 'SENTINEL', kind, 'mymaster')) as string[][] | undefined;
+      if (!entries || entries.length !== c.ordinals.length - 1) return false;
+    }
+  }
+  return (await ghosts(c)).length === 0;
+}
+
 test('scale 5 -> 3, then the master killed: the Sentinels fail over; 3 -> 5 again: no ghost addresses', async (t) => {
   const { c } = await testCluster(t, 'scale-down', { probes: { timeScale: 0.5 } });
   await c.startAll([0, 1, 2, 3, 4]);
@@ -39,6 +50,9 @@ test('scale 5 -> 3, then the master killed: the Sentinels fail over; 3 -> 5 agai
   t.diagnostic(`right after the scale-down the Sentinels remember: ${remembered.join('; ')}`);
   assert.ok(remembered.length > 0, 'there are ghosts to forget');
   await waitFor('the Sentinels forget the removed pods', async () => (await ghosts(c)).length === 0, 60_000, 500);
+  // ...and, after their resets, know the two replicas and the two other Sentinels again: a Sentinel that has just
+  // been reset knows no replica until it has asked the master, and could not lead a failover in that second.
+  await waitFor('every Sentinel knows the live replicas and Sentinels again', () => knowsAll(c), 60_000, 500);
 
   await c.killPod(ord(master));
   const next = await waitFor(
@@ -55,5 +69,14 @@ test('scale 5 -> 3, then the master killed: the Sentinels fail over; 3 -> 5 agai
   await c.scaleTo(5);
   assert.equal(await c.converged('5 pods again', 60_000), next);
   await Promise.all(c.ordinals.map((i) => c.waitReady(i, 60_000)));
-  await waitFor('no Sentinel keeps an address no pod has', async () => (await ghosts(c)).length === 0, 60_000, 500);
+  await waitFor(
+    'no Sentinel keeps an address no pod has',
+    async () => {
+      const left = await ghosts(c);
+      if (left.length) throw new Error(left.join('; '));
+      return true;
+    },
+    60_000,
+    500,
+  );
 });
