@@ -6,18 +6,14 @@
 //     labels follow the new master.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { testCluster, watchMasterLabels } from './support/cluster.ts';
+import { keptLog, testCluster, watchMasterLabels } from './support/cluster.ts';
 import { ask } from './support/redis.ts';
 import { waitFor } from './support/wait.ts';
 
 const ord = (name: string) => Number(name.split('-').pop());
 
 test('API down: a restarted replica rejoins as the Sentinels say; a failover relabelled once it is back', async (t) => {
-  const logged: string[] = [];
-  const log = (pod: string, line: string) => {
-    logged.push(`[${pod}] ${line}`);
-    if (process.env.TEST_VERBOSE) process.stderr.write(`[${pod}] ${line}\n`);
-  };
+  const { lines: logged, log } = keptLog();
   const { api, c } = await testCluster(t, 'api-faults', { probes: { timeScale: 0.5 }, log });
   const labels = watchMasterLabels(c);
   t.after(labels.stop);
@@ -95,14 +91,7 @@ test('a slow API (every answer 2 s late) and a 409 storm on the Leases during a 
   const slow = api.faults.add({ match: (r) => r.query.get('watch') !== 'true', delayMs: 2000 });
   const killedAt = Date.now();
   await c.killPod(ord(master));
-  const next = await waitFor(
-    'another pod labelled master',
-    () => {
-      const l = c.labelledMasters();
-      return l.length === 1 && l[0] !== master ? l[0] : undefined;
-    },
-    60_000,
-  );
+  const next = await c.relabelledFrom(master, 60_000);
   t.diagnostic(
     `labelled ${next} ${Date.now() - killedAt} ms after the kill; ${storm.hits} conflicts, ${slow.hits} slow`,
   );

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, parseConfig, SETTINGS } from '../src/config.ts';
 import { EXIT_GIVE_UP, parsePromoteArgs, PromoteError } from '../src/commands/promote-args.ts';
+import { seeded } from './support/random.ts';
 
 const base = { POD_NAME: 'redis-1', POD_NAMESPACE: 'db', POD_IP: '10.0.0.11', REDIS_POD_SELECTOR: 'app=redis' };
 const noFile = () => {
@@ -59,18 +60,6 @@ test('surrounding white space is forgiven (a value read from a file with its new
   assert.equal(parse({ SENTINEL_DOWN_AFTER_MS: '1000' }).fenceAfterMs, 500);
 });
 
-/** A small seeded PRNG (mulberry32): a failing input can be found again from the seed. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const PIECES = [
   '10.0.0.1',
   '::1',
@@ -121,7 +110,7 @@ function fuzzString(rnd: () => number): string {
 
 test('fuzz for 3 s: promote arguments and settings parse or are refused in one line; none is slow', () => {
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
-  const rnd = random(seed);
+  const rnd = seeded(seed);
   const until = Date.now() + 3000;
   let runs = 0;
   let slowest = 0;

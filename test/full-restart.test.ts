@@ -6,29 +6,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { testCluster, watchMasterLabels } from './support/cluster.ts';
 import { ask } from './support/redis.ts';
+import { shuffle } from './support/random.ts';
 import { waitFor } from './support/wait.ts';
 import { PinnedWriter } from './support/writer.ts';
 
 const RESTARTS = Number(process.env.CHAOS_RESTARTS ?? 3);
 const ord = (name: string) => Number(name.split('-').pop());
-
-/** A seeded shuffle (mulberry32), so that an order that fails can be replayed from its seed. */
-function shuffle<T>(items: T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
 
 test(
   `full restart x${RESTARTS}, random order, some pods Pending: every key and the master kept`,

@@ -28,13 +28,10 @@ test('IPv6-only pods: boot, failover and relabel, the old master back with a new
   await waitFor('writes confirmed', () => writer.acked.length > 20, 20_000);
 
   await c.killPod(ord(master));
-  const next = await waitFor(
-    'promote relabelled another pod (Sentinel passed it IPv6 addresses)',
-    () => {
-      const l = c.labelledMasters();
-      return l.length === 1 && l[0] !== master ? l[0] : undefined;
-    },
+  const next = await c.relabelledFrom(
+    master,
     30_000,
+    'promote relabelled another pod (Sentinel passed it IPv6 addresses)',
   );
   await c.recreatePod(ord(master), 'kill');
   assert.equal(await c.converged('the old master back as a replica', 60_000), next);

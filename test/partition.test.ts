@@ -69,14 +69,7 @@ async function isolateMaster(
     minority.map((i) => hostOf(c, i)),
     replicas.filter((i) => !minority.includes(i)).map((i) => hostOf(c, i)),
   );
-  const next = await waitFor(
-    'another pod labelled master',
-    () => {
-      const l = c.labelledMasters();
-      return l.length === 1 && l[0] !== old ? l[0] : undefined;
-    },
-    30_000,
-  );
+  const next = await c.relabelledFrom(old, 30_000);
   const newMasterLabelledAfterMs = Date.now() - cut;
   let readyAgain = false;
   await waitFor(

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { testCluster, watchMasterLabels } from './support/cluster.ts';
+import { keptLog, testCluster, watchMasterLabels } from './support/cluster.ts';
 import { ask } from './support/redis.ts';
 import { waitFor } from './support/wait.ts';
 import { ServiceWriter } from './support/writer.ts';
@@ -27,11 +27,7 @@ const children = (pid: number): number[] => {
 const comm = (pid: number) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
 
 test('a frozen Sentinel, a hanging master, corrupt config files left behind: the set copes', async (t) => {
-  const logged: string[] = [];
-  const log = (pod: string, line: string) => {
-    logged.push(`[${pod}] ${line}`);
-    if (process.env.TEST_VERBOSE) process.stderr.write(`[${pod}] ${line}\n`);
-  };
+  const { lines: logged, log } = keptLog();
   const { c } = await testCluster(t, 'redis-faults', { probes: { timeScale: 0.5 }, log });
   const labels = watchMasterLabels(c);
   t.after(labels.stop);
@@ -71,14 +67,7 @@ test('a frozen Sentinel, a hanging master, corrupt config files left behind: the
       /* gone */
     }
   });
-  const next = await waitFor(
-    'another pod labelled master',
-    () => {
-      const l = c.labelledMasters();
-      return l.length === 1 && l[0] !== master ? l[0] : undefined;
-    },
-    30_000,
-  );
+  const next = await c.relabelledFrom(master, 30_000);
   const wake = Date.now() + Math.max(0, 4000 - (Date.now() - hungAt));
   await waitFor('4 s hung', () => (Date.now() >= wake ? true : undefined), 10_000);
   process.kill(server, 'SIGCONT');

@@ -55,14 +55,7 @@ test('scale 5 -> 3, then the master killed: the Sentinels fail over; 3 -> 5 agai
   await waitFor('every Sentinel knows the live replicas and Sentinels again', () => knowsAll(c), 60_000, 500);
 
   await c.killPod(ord(master));
-  const next = await waitFor(
-    'another pod labelled master',
-    () => {
-      const l = c.labelledMasters();
-      return l.length === 1 && l[0] !== master ? l[0] : undefined;
-    },
-    30_000,
-  );
+  const next = await c.relabelledFrom(master, 30_000);
   await c.recreatePod(ord(master), 'kill');
   assert.equal(await c.converged('after the failover', 60_000), next);
 

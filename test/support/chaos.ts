@@ -4,6 +4,7 @@
 // pods labelled master, per-round unavailability and convergence. `npm test` runs 3 rounds, `npm run chaos` more.
 import type { TestContext } from 'node:test';
 import { testCluster, watchMasterLabels, type LocalCluster } from './cluster.ts';
+import { seeded } from './random.ts';
 import { waitFor } from './wait.ts';
 import { PinnedWriter, SentinelWriter, ServiceWriter } from './writer.ts';
 
@@ -36,18 +37,6 @@ export type ChaosResult = {
   labelWritesChecked: number;
 };
 
-/** A small seeded PRNG (mulberry32), so that a run can be repeated from its seed. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const ord = (name: string) => Number(name.split('-').pop());
 
 async function settled(c: LocalCluster): Promise<string> {
@@ -78,7 +67,7 @@ export async function killChaos(
   opts: { rounds: number; seed?: number; log?: (line: string) => void },
 ): Promise<ChaosResult> {
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const rnd = random(seed);
+  const rnd = seeded(seed);
   const log = opts.log ?? (() => {});
   const { c } = await testCluster(t, 'chaos', {
     probes: { timeScale: 0.5 },
@@ -111,14 +100,7 @@ export async function killChaos(
       await c.recreatePod(i, 'kill');
     } else {
       await c.killPod(i);
-      await waitFor(
-        'another pod labelled master',
-        () => {
-          const l = c.labelledMasters();
-          return l.length === 1 && l[0] !== victim ? true : undefined;
-        },
-        60_000,
-      );
+      await c.relabelledFrom(victim, 60_000);
       await c.startPod(i);
     }
     const newMaster = await settled(c);

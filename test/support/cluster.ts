@@ -545,6 +545,18 @@ export class LocalCluster {
     );
   }
 
+  /** Waits until exactly one pod, another than `old`, is labelled master; its name. */
+  async relabelledFrom(old: string, ms = 30_000, what = 'another pod labelled master'): Promise<string> {
+    return waitFor(
+      what,
+      () => {
+        const l = this.labelledMasters();
+        return l.length === 1 && l[0] !== old ? l[0] : undefined;
+      },
+      ms,
+    );
+  }
+
   podByIp(ip: string): SimPod | undefined {
     return [...this.pods.values()].find((p) => p.ip === ip);
   }
@@ -595,6 +607,18 @@ export function watchMasterLabelsIn(api: KubeStandin, ns: string, app?: string) 
       return samples;
     },
     stop: off,
+  };
+}
+
+/** A `log` option that keeps every line of every launcher ("[pod] line"), and prints it too with TEST_VERBOSE. */
+export function keptLog(): { lines: string[]; log: (pod: string, line: string) => void } {
+  const lines: string[] = [];
+  return {
+    lines,
+    log: (pod, line) => {
+      lines.push(`[${pod}] ${line}`);
+      if (process.env.TEST_VERBOSE) process.stderr.write(`[${pod}] ${line}\n`);
+    },
   };
 }
 
