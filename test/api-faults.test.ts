@@ -18,12 +18,13 @@ test('API down: a restarted replica rejoins as the Sentinels say; a failover rel
   const labels = watchMasterLabels(c);
   t.after(labels.stop);
   await c.startAll();
-  const master = await c.converged('boot', 60_000);
-  await Promise.all(c.ordinals.map((i) => c.waitReady(i, 60_000)));
+  const master = await c.settled('boot', 60_000);
   const replica = c.pod(c.ordinals.find((i) => c.pod(i).name !== master)!);
   const masterIp = c.pod(ord(master)).ip;
 
+  // As when the apiserver restarts: open watch streams end, and every request (watches too) is answered 503.
   const down = api.faults.add({ status: 503 });
+  api.dropWatches();
   const killed = replica.redis;
   killed?.signal('SIGKILL');
   await waitFor('the kubelet restarted the container', () => replica.redis !== killed, 30_000);
@@ -44,6 +45,13 @@ test('API down: a restarted replica rejoins as the Sentinels say; a failover rel
     said.slice(-30).join('\n'),
   );
   assert.ok(down.hits > 0);
+  // The master kept taking writes: without the API it cannot tell which Sentinels exist, so it does not fence.
+  assert.equal(await ask(masterIp, 6379, 'SET', 'during-the-outage', '1'), 'OK');
+  assert.deepEqual(
+    logged.filter((l) => /fenced: /.test(l)),
+    [],
+    'no master fenced itself for an API outage',
+  );
 
   // A failover while the API is down: Sentinel promotes, promote cannot write and exits 1; no label moves.
   await c.killPod(ord(master));
@@ -82,8 +90,7 @@ test('a slow API (every answer 2 s late) and a 409 storm on the Leases during a 
   const labels = watchMasterLabels(c);
   t.after(labels.stop);
   await c.startAll();
-  const master = await c.converged('boot', 60_000);
-  await Promise.all(c.ordinals.map((i) => c.waitReady(i, 60_000)));
+  const master = await c.settled('boot', 60_000);
   // Watches stay open; every other answer is late (within the client's 5 s deadline), and the next 10 writes of a
   // Lease (the label lock, the master of record) lose a compare-and-swap race.
   // (The first matching rule acts: the storm before the slowness.)

@@ -9,8 +9,7 @@ import { waitFor } from './support/wait.ts';
 test('a settled set makes no API request apart from its watches, and a failover is followed at once', async (t) => {
   const { api, c } = await testCluster(t, 'api-load', { probes: { timeScale: 0.5 }, rbacFromManifests: true });
   await c.startAll();
-  const master = await c.converged('boot', 60_000);
-  await Promise.all(c.ordinals.map((i) => c.waitReady(i, 60_000)));
+  const master = await c.settled('boot', 60_000);
   const requests: string[] = [];
   const listen = (r: { method: string; url: string }) => {
     if (!/[?&]watch=(true|1)/.test(r.url)) requests.push(`${r.method} ${r.url}`);

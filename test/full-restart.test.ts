@@ -8,7 +8,7 @@ import { testCluster, watchMasterLabels } from './support/cluster.ts';
 import { ask } from './support/redis.ts';
 import { shuffle } from './support/random.ts';
 import { waitFor } from './support/wait.ts';
-import { PinnedWriter } from './support/writer.ts';
+import { missingKeys } from './support/writer.ts';
 
 const RESTARTS = Number(process.env.CHAOS_RESTARTS ?? 3);
 const ord = (name: string) => Number(name.split('-').pop());
@@ -27,8 +27,7 @@ test(
     const labels = watchMasterLabels(c);
     t.after(labels.stop);
     await c.startAll();
-    let master = await c.converged('boot', 60_000);
-    await Promise.all(c.ordinals.map((i) => c.waitReady(i, 60_000)));
+    let master = await c.settled('boot', 60_000);
     const keys: string[] = [];
     for (let round = 1; round <= RESTARTS; round++) {
       // Keys written before this restart, each confirmed by a replica.
@@ -52,12 +51,11 @@ test(
       const held = Date.now() + 3000;
       await waitFor('the Pending pods held', () => (Date.now() >= held ? true : undefined), 10_000);
       for (const i of pending) await c.startPod(i);
-      const now = await c.converged(`restart ${round} (seed ${seed}, order ${order.join(',')})`, 90_000);
-      await Promise.all(c.ordinals.map((i) => c.waitReady(i, 90_000)));
+      const now = await c.settled(`restart ${round} (seed ${seed}, order ${order.join(',')})`, 90_000);
       t.diagnostic(`restart ${round}: order ${order.join(',')}, pending ${pending.join(',')}, master ${now}`);
       assert.equal(now, master, `restart ${round} (seed ${seed}): the previous master is kept`);
       master = now;
-      const missing = await PinnedWriter.missing(c.pod(ord(master)).ip, keys);
+      const missing = await missingKeys(c.pod(ord(master)).ip, keys);
       assert.deepEqual(missing, [], `restart ${round} (seed ${seed}): every key kept`);
     }
     assert.deepEqual(labels.doubles, [], 'never two pods labelled master');

@@ -19,8 +19,7 @@ test('IPv6-only pods: boot, failover and relabel, the old master back with a new
   const labels = watchMasterLabels(c);
   t.after(labels.stop);
   await c.startAll();
-  const master = await c.converged('boot over IPv6', 60_000);
-  await Promise.all(c.ordinals.map((i) => c.waitReady(i, 60_000)));
+  const master = await c.settled('boot over IPv6', 60_000);
   assert.match(c.pod(ord(master)).ip, /^fd[0-9a-f]{2}:/, 'the pods have IPv6 addresses only');
   const writer = new ServiceWriter(c);
   writer.start();

@@ -11,7 +11,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { testCluster, watchMasterLabels, type LocalCluster } from './support/cluster.ts';
 import { Network, type Host } from './support/netns.ts';
 import { waitFor } from './support/wait.ts';
-import { PinnedWriter, ServiceWriter } from './support/writer.ts';
+import { missingKeys, PinnedWriter, ServiceWriter } from './support/writer.ts';
 
 const skip = Network.unavailable();
 const ord = (name: string) => Number(name.split('-').pop());
@@ -50,8 +50,7 @@ async function isolateMaster(
   const network = Network.create(t);
   const { c } = await testCluster(t, 'partition', { network, env, probes: { timeScale: 0.5 } });
   await c.startAll([...Array(opts.pods ?? 3).keys()]);
-  const old = await c.converged('boot', 60_000);
-  await Promise.all(c.ordinals.map((i) => c.waitReady(i, 60_000)));
+  const old = await c.settled('boot', 60_000);
   const m = ord(old);
   const oldIp = c.pod(m).ip;
   const labels = watchMasterLabels(c);
@@ -98,10 +97,10 @@ async function isolateMaster(
 
   const newIp = c.pod(ord(next)).ip;
   const during = pinned.ok.filter((w) => w.at >= cut).map((w) => w.key);
-  const lost = await PinnedWriter.missing(newIp, during);
-  const confirmedLost = await PinnedWriter.missing(newIp, pinned.confirmed);
+  const lost = await missingKeys(newIp, during);
+  const confirmedLost = await missingKeys(newIp, pinned.confirmed);
   const serviceLost = new Set(
-    await PinnedWriter.missing(
+    await missingKeys(
       newIp,
       service.acked.map((a) => a.key),
     ),

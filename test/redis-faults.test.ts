@@ -32,8 +32,7 @@ test('a frozen Sentinel, a hanging master, corrupt config files left behind: the
   const labels = watchMasterLabels(c);
   t.after(labels.stop);
   await c.startAll();
-  const master = await c.converged('boot', 60_000);
-  await Promise.all(c.ordinals.map((i) => c.waitReady(i, 60_000)));
+  const master = await c.settled('boot', 60_000);
   const writer = new ServiceWriter(c);
   writer.start();
   t.after(() => writer.stop());

@@ -3,10 +3,10 @@
 // at random in one of three ways; convergence between rounds. Reports acknowledged writes lost, moments with two
 // pods labelled master, per-round unavailability and convergence. `npm test` runs 3 rounds, `npm run chaos` more.
 import type { TestContext } from 'node:test';
-import { testCluster, watchMasterLabels, type LocalCluster } from './cluster.ts';
+import { testCluster, watchMasterLabels } from './cluster.ts';
 import { seeded } from './random.ts';
 import { waitFor } from './wait.ts';
-import { PinnedWriter, SentinelWriter, ServiceWriter } from './writer.ts';
+import { missingKeys, SentinelWriter, ServiceWriter } from './writer.ts';
 
 /**
  * - `container`: SIGKILL of the Redis container's processes; the kubelet restarts it in place (same IP).
@@ -38,12 +38,6 @@ export type ChaosResult = {
 };
 
 const ord = (name: string) => Number(name.split('-').pop());
-
-async function settled(c: LocalCluster): Promise<string> {
-  const m = await c.converged('converged', 90_000);
-  await Promise.all(c.ordinals.map((i) => c.waitReady(i, 90_000)));
-  return m;
-}
 
 /** The first confirmed write at or after `since`, as ms after it. */
 const nextAck = (acked: { at: number }[], since: number) => {
@@ -77,7 +71,7 @@ export async function killChaos(
   const labels = watchMasterLabels(c);
   t.after(labels.stop);
   await c.startAll();
-  await settled(c);
+  await c.settled('converged', 90_000);
   const service = new ServiceWriter(c);
   const sentinel = new SentinelWriter(c);
   t.after(() => Promise.all([service.stop(), sentinel.stop()]));
@@ -103,7 +97,7 @@ export async function killChaos(
       await c.relabelledFrom(victim, 60_000);
       await c.startPod(i);
     }
-    const newMaster = await settled(c);
+    const newMaster = await c.settled('converged', 90_000);
     const convergedAt = Date.now();
     const convergedMs = convergedAt - killedAt;
     // Both clients write again (they may still be reconnecting when the set has converged).
@@ -127,13 +121,13 @@ export async function killChaos(
     log(JSON.stringify(r));
   }
   await Promise.all([service.stop(), sentinel.stop()]);
-  const master = await settled(c);
+  const master = await c.settled('converged', 90_000);
   const ip = c.pod(ord(master)).ip;
-  const lostService = await PinnedWriter.missing(
+  const lostService = await missingKeys(
     ip,
     service.acked.map((a) => a.key),
   );
-  const lostSentinel = await PinnedWriter.missing(
+  const lostSentinel = await missingKeys(
     ip,
     sentinel.acked.map((a) => a.key),
   );

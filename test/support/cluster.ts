@@ -557,6 +557,13 @@ export class LocalCluster {
     );
   }
 
+  /** converged(), then every pod Ready (by its readiness probes when they run); the master's name. */
+  async settled(what: string, ms = 60_000): Promise<string> {
+    const m = await this.converged(what, ms);
+    await Promise.all(this.ordinals.map((i) => this.waitReady(i, ms)));
+    return m;
+  }
+
   podByIp(ip: string): SimPod | undefined {
     return [...this.pods.values()].find((p) => p.ip === ip);
   }

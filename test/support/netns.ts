@@ -7,7 +7,7 @@
 // Everything is torn down after the test, also when it fails, and on exit or Ctrl-C; namespaces left by a test
 // process that died are swept by the next one. Needs root and iproute2: `Network.unavailable()` says why not.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { canonicalHost } from '../../src/model.ts';
 import { processOctet } from './redis.ts';
@@ -242,13 +242,5 @@ export class Network {
       .split('\n')
       .map((l) => l.split(' ')[0])
       .filter((ns) => ns.startsWith(`${this.id}n${this.k}h`));
-  }
-
-  static listAll(): string[] {
-    try {
-      return readdirSync('/run/netns').filter((n) => n.startsWith(`${PREFIX}${process.pid}`));
-    } catch {
-      return [];
-    }
   }
 }

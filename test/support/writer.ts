@@ -87,21 +87,9 @@ abstract class AckedWriter {
       return m.length === 1 ? m[0] : undefined;
     });
     const ip = this.c.api.getObject('pods', this.c.ns, name)!.status.podIP as string;
-    const r = connect(ip, 6379);
-    try {
-      const keys = this.acked.map((a) => a.key);
-      const missing: string[] = [];
-      for (let i = 0; i < keys.length; i += 1000) {
-        const chunk = keys.slice(i, i + 1000);
-        const vals = await r.mget(...chunk);
-        chunk.forEach((k, j) => {
-          if (vals[j] === null) missing.push(k);
-        });
-      }
-      assert.deepEqual(missing, [], `${missing.length} of ${keys.length} acknowledged writes lost (${this.prefix})`);
-    } finally {
-      r.disconnect();
-    }
+    const keys = this.acked.map((a) => a.key);
+    const missing = await missingKeys(ip, keys);
+    assert.deepEqual(missing, [], `${missing.length} of ${keys.length} acknowledged writes lost (${this.prefix})`);
   }
 }
 
@@ -277,23 +265,22 @@ export class PinnedWriter {
   firstRefusal(since: number) {
     return this.refusals.find((f) => f.at >= since);
   }
+}
 
-  /** Of `keys`, those the Redis at ip does not have. */
-  static async missing(ip: string, keys: string[]): Promise<string[]> {
-    const r = connect(ip, 6379);
-    try {
-      const out: string[] = [];
-      for (let i = 0; i < keys.length; i += 1000) {
-        const chunk = keys.slice(i, i + 1000);
-        if (!chunk.length) break;
-        const vals = await r.mget(...chunk);
-        chunk.forEach((k, j) => {
-          if (vals[j] === null) out.push(k);
-        });
-      }
-      return out;
-    } finally {
-      r.disconnect();
+/** Of `keys`, those the Redis at ip does not have (MGET in chunks of 1000). */
+export async function missingKeys(ip: string, keys: string[]): Promise<string[]> {
+  const r = connect(ip, 6379);
+  try {
+    const out: string[] = [];
+    for (let i = 0; i < keys.length; i += 1000) {
+      const chunk = keys.slice(i, i + 1000);
+      const vals = await r.mget(...chunk);
+      chunk.forEach((k, j) => {
+        if (vals[j] === null) out.push(k);
+      });
     }
+    return out;
+  } finally {
+    r.disconnect();
   }
 }
