@@ -6,13 +6,16 @@
 //     down-after: the Sentinels fail over; when it runs again it is a stale master and becomes a replica; never two
 //     master labels; no confirmed write lost;
 //   - a replica whose redis.conf and sentinel.conf were left corrupt by a previous run: both are written anew at
-//     start and it rejoins.
+//     start and it rejoins;
+//   - a replica whose AOF has a bad command in its middle: redis-server refuses it, the launcher says so in one
+//     line, moves the AOF aside and exits; the kubelet's restart resyncs it from the master.
+// And a master with a corrupt AOF: one line with the fix, its data untouched.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { keptLog, testCluster, watchMasterLabels } from './support/cluster.ts';
-import { ask } from './support/redis.ts';
+import { ask, connect, corruptAof } from './support/redis.ts';
 import { waitFor } from './support/wait.ts';
 import { ServiceWriter } from './support/writer.ts';
 
@@ -91,6 +94,33 @@ test('a frozen Sentinel, a hanging master, corrupt config files left behind: the
   await c.waitReady(replica, 60_000);
   assert.equal(await c.converged('after the corrupt files', 60_000), next);
 
+  // 4. A replica whose AOF is corrupt.
+  const other = c.ordinals.find((i) => c.pod(i).name !== next && i !== replica)!;
+  const data = join(c.pod(other).dir, 'data');
+  const incrSize = () =>
+    readdirSync(join(data, 'appendonlydir'))
+      .filter((f) => f.endsWith('.incr.aof'))
+      .reduce((n, f) => n + statSync(join(data, 'appendonlydir', f)).size, 0);
+  await waitFor('the replica AOF holds commands', () => incrSize() > 4000, 30_000);
+  await c.stopPod(other);
+  const bad = corruptAof(data);
+  await c.startPod(other);
+  await waitFor(
+    'the launcher named the corrupt AOF',
+    () => logged.find((l) => l.startsWith(`[${c.pod(other).name}]`) && /cannot load its AOF/.test(l)),
+    30_000,
+  );
+  await c.waitReady(other, 90_000);
+  const said = logged.find((l) => /cannot load its AOF/.test(l))!;
+  assert.match(said, new RegExp(`${bad} is valid up to byte \\d+ of \\d+\\. This pod starts as a replica of `));
+  assert.match(said, /moved aside to .*appendonlydir\.corrupt; the next start resyncs/);
+  assert.ok(existsSync(join(data, 'appendonlydir.corrupt', bad)), 'the corrupt copy is kept');
+  assert.ok(
+    c.api.listObjects('events', c.ns).some((e) => e.reason === 'CorruptAOF' && e.type === 'Warning'),
+    'a Warning Event says so',
+  );
+  assert.equal(await c.converged('after the corrupt AOF', 60_000), next);
+
   await writer.stop();
   await writer.assertAllPresent();
   assert.deepEqual(labels.doubles, [], 'never two pods labelled master');
@@ -109,4 +139,26 @@ test('a REDIS_CONF_DIR that cannot be written: one line naming it, exit 1, nothi
   assert.match(last[0], /^launcher: cannot write .*\/redis-0\/conf\/redis\.conf \(REDIS_CONF_DIR\): E(EXIST|NOTDIR)/);
   assert.equal(readFileSync(join(root, 'redis-0', 'conf'), 'utf8'), 'not a directory\n', 'untouched');
   assert.equal(c.labels()['redis-0'], undefined, 'no label for a Redis that never started');
+});
+
+test('a master whose AOF is corrupt: one line with the fix, exit 1, its data untouched', async (t) => {
+  const { c } = await testCluster(t, 'corrupt-aof');
+  await c.startAll([0]);
+  const m = c.pod(0).name;
+  await waitFor('labelled master', () => c.labels()[m] === 'master', 30_000);
+  const client = connect(c.pod(0).ip, 6379);
+  for (let i = 0; i < 300; i++) await client.set(`k${i}`, `v${i}`);
+  client.disconnect();
+  await c.stopPod(0);
+  const data = join(c.pod(0).dir, 'data');
+  corruptAof(data);
+  const before = readdirSync(join(data, 'appendonlydir')).map((f) => readFileSync(join(data, 'appendonlydir', f)));
+  const p = await c.startPod(0);
+  const r = await p.redis!.exited;
+  assert.equal(r.exitCode, 1);
+  const said = p.redis!.tail.filter((l) => /cannot load its AOF/.test(l));
+  assert.equal(said.length, 1, p.redis!.tail.join('\n'));
+  assert.match(said[0], /to start as master, so its data is kept as it is: .* redis-check-aof --fix \S+manifest /);
+  const after = readdirSync(join(data, 'appendonlydir')).map((f) => readFileSync(join(data, 'appendonlydir', f)));
+  assert.deepEqual(after, before, 'the AOF is untouched');
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { decide, decideWithoutApi, summary } from '../decide.ts';
 import { writeConfigFile } from '../files.ts';
+import { checkAof, corruptMasterLine, corruptReplicaLine, setAsideCorruptAof } from '../aof-check.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
 import { annotateData, labelLock, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
@@ -119,11 +120,20 @@ async function askFailover(c: Config, sentinels: Address[]): Promise<string | un
  * made it master (the record was claimed when it was decided). Nothing is written for a Redis that exited first:
  * false then.
  */
-async function labelWhenUp(c: Config, kube: Kube, d: FinalDecision, exited: () => boolean): Promise<boolean> {
+async function labelWhenUp(
+  c: Config,
+  kube: Kube,
+  d: FinalDecision,
+  exited: () => boolean,
+  onUp: () => void,
+): Promise<boolean> {
   for (;;) {
     if (exited()) return false;
     try {
-      if ((await withRedis(localRedis(c), probeOptions(c), (r) => r.ping())) === 'PONG') break;
+      if ((await withRedis(localRedis(c), probeOptions(c), (r) => r.ping())) === 'PONG') {
+        onUp();
+        break;
+      }
     } catch {
       /* not up yet, or loading */
     }
@@ -192,9 +202,38 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
     d.role === 'master' ? 'StartingAsMaster' : 'StartingAsReplica',
     summary(d),
   );
-  void labelWhenUp(c, kube, d, () => exited).then((up) => up && !exited && sup.start(TICK_MS));
+  let answered = false;
+  void labelWhenUp(
+    c,
+    kube,
+    d,
+    () => exited,
+    () => (answered = true),
+  ).then((up) => up && !exited && sup.start(TICK_MS));
   const code = await child.done;
   sup.stop();
   unwatch();
+  // Redis exits 1 when it cannot load its AOF; whether that was the reason, redis-check-aof says.
+  if (code === 1 && !answered) await explainFailedLoad(c, kube, d);
   return code;
+}
+
+/** A corrupt AOF: a replica's is moved aside so that the next start resyncs; a master's is kept, with the fix. */
+async function explainFailedLoad(c: Config, kube: Kube, d: FinalDecision): Promise<void> {
+  const v = await checkAof(c.dataDir, c.redisServerBin).catch(() => undefined);
+  if (!v || v.valid) return;
+  let line: string;
+  if (d.role === 'replica') {
+    try {
+      line = corruptReplicaLine(v, await setAsideCorruptAof(v.moves), addr(d.master));
+    } catch (e) {
+      const why = (e as Error).message;
+      line = `redis-server cannot load its AOF (${v.file} is not valid); moving it aside failed: ${why}`;
+    }
+    log.warn(line);
+  } else {
+    line = corruptMasterLine(v);
+    log.error(line);
+  }
+  await emitEvent(kube, { name: c.podName }, 'Warning', 'CorruptAOF', line).catch(() => {});
 }

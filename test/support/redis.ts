@@ -1,5 +1,5 @@
 // Real redis-server / redis-sentinel processes on their own loopback addresses, for tests.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,4 +168,25 @@ export async function startSentinel(opts: {
     }),
   ]);
   return { ...p, host: opts.host, port, dir: opts.dir, client: () => connect(opts.host, port) };
+}
+
+/**
+ * Corrupts the largest incr file of dataDir's AOF in its middle, at the start of a command ('*' becomes 'X'), as a
+ * bad sector or a torn write would: Redis then refuses to load it (a truncated tail it would load by itself).
+ * Returns the file's name.
+ */
+export function corruptAof(dataDir: string): string {
+  const dir = join(dataDir, 'appendonlydir');
+  const incr = readdirSync(dir)
+    .filter((f) => f.endsWith('.incr.aof'))
+    .map((f) => ({ f, size: statSync(join(dir, f)).size }))
+    .sort((a, b) => b.size - a.size)[0];
+  if (!incr || incr.size < 100) throw new Error(`no incr AOF with commands in ${dir}`);
+  const path = join(dir, incr.f);
+  const buf = readFileSync(path);
+  const at = buf.indexOf('\r\n*', Math.floor(buf.length / 2));
+  if (at < 0) throw new Error(`no command start after the middle of ${path}`);
+  buf[at + 2] = 'X'.charCodeAt(0);
+  writeFileSync(path, buf);
+  return incr.f;
 }
