@@ -85,6 +85,14 @@ export const SETTINGS = [
     default: '10',
     help: 'seconds since a replica last acknowledged, for REDIS_MIN_REPLICAS_TO_WRITE (min-replicas-max-lag)',
   },
+  {
+    env: 'REDIS_REPLICA_PRIORITY',
+    flag: 'replica-priority',
+    default: '100',
+    help:
+      "Sentinel's preference among replicas when it fails over (replica-priority; lower wins, 0 never). A pod that " +
+      'starts with an empty data dir has 0 until its first full sync, so an empty replica is never promoted',
+  },
   { env: 'REDIS_SERVER_BIN', flag: 'redis-server-bin', default: 'redis-server', help: 'redis-server executable' },
   {
     env: 'REDIS_SENTINEL_BIN',
@@ -190,6 +198,7 @@ const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
   REDIS_EXTRA_CONF: ['run'],
   REDIS_MIN_REPLICAS_TO_WRITE: ['run'],
   REDIS_MIN_REPLICAS_MAX_LAG: ['run'],
+  REDIS_REPLICA_PRIORITY: ['run'],
   REDIS_SERVER_BIN: ['run'],
   REDIS_SENTINEL_BIN: ['run'],
   SENTINEL: ['run', 'probe'],
@@ -228,6 +237,7 @@ export type Config = {
   password?: string;
   minReplicasToWrite: number;
   minReplicasMaxLag: number;
+  replicaPriority: number;
   redisServerBin: string;
   redisSentinelBin: string;
   listenAddress?: string;
@@ -375,6 +385,7 @@ export function parseConfig(
     password,
     minReplicasToWrite: int(raw, 'REDIS_MIN_REPLICAS_TO_WRITE', 0, 1000, 'a whole number of replicas, or 0 for off'),
     minReplicasMaxLag: int(raw, 'REDIS_MIN_REPLICAS_MAX_LAG', 1, 3600, 'seconds, 1 to 3600'),
+    replicaPriority: int(raw, 'REDIS_REPLICA_PRIORITY', 0, 1_000_000, 'a whole number, 0 for never promoted'),
     redisServerBin: raw.REDIS_SERVER_BIN || 'redis-server',
     redisSentinelBin: raw.REDIS_SENTINEL_BIN || 'redis-sentinel',
     listenAddress,

@@ -1,6 +1,7 @@
 // The Redis pod's supervisor: while redis-server runs, keep the pod honest. Every second it asks Redis for its
 // ROLE; on a change, and every LAUNCHER_RECONCILE_MS, it observes the Sentinels and the pod's label, decides with
 // reconcile() and acts (label, heal). On SIGTERM a master hands over before Redis stops.
+import { statfs } from 'node:fs/promises';
 import type { Config } from './config.ts';
 import { apiFailure, type Kube } from './kube/api.ts';
 import { PeriodicLoop } from './loop.ts';
@@ -16,6 +17,8 @@ import { fence, reconcile, redisReadiness, sentinelMaster, type Action } from '.
 import { ask, askRole, askSentinel, infoFacts, localRedis, parseInfo, probeOptions, withRedis } from './redis.ts';
 
 export const TICK_MS = 1000;
+/** How long a replica's link may stay down (a full sync of a large dataset takes a while) before it is told. */
+const LINK_DOWN_TELL_MS = 30_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RedisSupervisor extends PeriodicLoop {
@@ -34,12 +37,18 @@ export class RedisSupervisor extends PeriodicLoop {
   private lastConfirmedAt?: number;
   /** Writes are paused by this supervisor's fence. */
   private fenced = false;
+  /** False while a pod that started empty has not finished its first full sync (replica-priority 0 till then). */
+  private candidate: boolean;
+  /** Since when this replica's link has been down, and whether that was told (once per outage). */
+  private linkDownSince?: number;
+  private linkDownTold = false;
 
-  constructor(c: Config, kube: Kube, metrics: RedisMetrics) {
+  constructor(c: Config, kube: Kube, metrics: RedisMetrics, opts: { startedEmpty?: boolean } = {}) {
     super();
     this.c = c;
     this.kube = kube;
     this.metrics = metrics;
+    this.candidate = !opts.startedEmpty;
     this.local = localRedis(c);
     this.self = { host: c.podIp, port: c.redisPort };
   }
@@ -71,6 +80,7 @@ export class RedisSupervisor extends PeriodicLoop {
       this.metrics.masterLinkUp.set(local.role === 'master' || local.linkState === 'connected' ? 1 : 0);
     }
     if (!this.shuttingDown) await this.fenceCheck(local);
+    if (local.answered && local.role === 'slave') await this.replicaCheck(local);
     const previous = this.lastRole;
     const changed = previous !== undefined && role !== previous && role !== 'unknown';
     if (changed) this.onRoleChange(previous, local);
@@ -129,6 +139,37 @@ export class RedisSupervisor extends PeriodicLoop {
     this.metrics.fenced.set(0);
     log.info(`unfenced: ${a.reason}; writes resume`);
     void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'Unfenced', `${a.reason}; writes resume`);
+  }
+
+  /**
+   * A replica that started empty becomes a failover candidate once its first full sync is done; a link down for
+   * LINK_DOWN_TELL_MS is told once, with the data volume's free space (a full disk fails every full sync).
+   */
+  private async replicaCheck(local: Extract<RoleAnswer, { role: 'slave' }>) {
+    const now = Date.now();
+    if (local.linkState === 'connected') {
+      this.linkDownSince = undefined;
+      this.linkDownTold = false;
+      if (this.candidate) return;
+      const p = String(this.c.replicaPriority);
+      await withRedis(this.local, probeOptions(this.c), (r) => r.call('CONFIG', 'SET', 'replica-priority', p)).then(
+        () => {
+          this.candidate = true;
+          log.info(`first full sync done: replica-priority ${p}, a failover candidate from now on`);
+        },
+        (e: Error) => log.warn(`could not set replica-priority ${p}: ${e.message}; trying again`),
+      );
+      return;
+    }
+    this.linkDownSince ??= now;
+    if (this.linkDownTold || now - this.linkDownSince < LINK_DOWN_TELL_MS) return;
+    this.linkDownTold = true;
+    const space = await volumeSpace(this.c.dataDir);
+    const secs = Math.round((now - this.linkDownSince) / 1000);
+    const link = `link ${local.linkState}`;
+    const what = `the replica has not been in sync with ${addr(local.master)} for ${secs} s (${link}); ${space}`;
+    log.warn(what);
+    void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'ReplicaNotSyncing', what);
   }
 
   private onRoleChange(from: string, now: RoleAnswer) {
@@ -439,6 +480,18 @@ export async function redisLiveness(c: Config): Promise<{ ok: boolean; reason: s
   }
 }
 
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+
+/** The data volume's free space in words; a full sync writes the whole dataset there first. */
+export async function volumeSpace(dir: string): Promise<string> {
+  try {
+    const s = await statfs(dir);
+    return `the data volume ${dir} has ${mib(s.bavail * s.bsize)} free of ${mib(s.blocks * s.bsize)}`;
+  } catch (e) {
+    return `the data volume ${dir} cannot be measured (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+}
+
 export async function redisReadinessCheck(
   c: Config,
   sentinels: SentinelView[],
@@ -451,5 +504,6 @@ export async function redisReadinessCheck(
     /* not answering */
   }
   const r = redisReadiness({ host: c.podIp, port: c.redisPort }, facts, sentinels, c.quorum, knownSentinels);
-  return { ok: r.ready, reason: r.reason };
+  const notSyncing = facts?.role === 'slave' && !r.ready && !facts.loading;
+  return { ok: r.ready, reason: notSyncing ? `${r.reason}; ${await volumeSpace(c.dataDir)}` : r.reason };
 }

@@ -31,6 +31,7 @@ const NUMERIC: [string, string, string][] = [
   ['SENTINEL_HYGIENE_MS', '99', '86400001'],
   ['REDIS_MIN_REPLICAS_TO_WRITE', '-1', '1001'],
   ['REDIS_MIN_REPLICAS_MAX_LAG', '0', '3601'],
+  ['REDIS_REPLICA_PRIORITY', '-1', '1000001'],
   ['FENCE_AFTER_MS', '-1', '86400001'],
 ];
 

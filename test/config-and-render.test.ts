@@ -103,6 +103,7 @@ test('redis.conf for a replica, no password, pods sharing a host (golden)', () =
       'appendfsync everysec',
       'replica-announce-ip 10.0.0.11',
       'replica-announce-port 6379',
+      'replica-priority 100',
       '# no password is set: protected mode is off so that other pods can connect',
       'protected-mode no',
       'replicaof 10.0.0.10 6379',
@@ -115,6 +116,13 @@ test('redis.conf with min-replicas-to-write: both lines, after the launcher defa
   const on = renderRedisConf(cfg({ REDIS_MIN_REPLICAS_TO_WRITE: '1', REDIS_MIN_REPLICAS_MAX_LAG: '5' }), null);
   assert.match(on, /^min-replicas-to-write 1\nmin-replicas-max-lag 5\n# master: no replicaof\n$/m);
   assert.doesNotMatch(renderRedisConf(cfg({}), null), /min-replicas/);
+});
+
+test('redis.conf: a pod starting empty is no failover candidate (replica-priority 0); REDIS_REPLICA_PRIORITY', () => {
+  const r = { host: '10.0.0.10', port: 6379 };
+  assert.match(renderRedisConf(cfg({}), r, true), /^replica-priority 0$/m);
+  assert.match(renderRedisConf(cfg({ REDIS_REPLICA_PRIORITY: '7' }), r, false), /^replica-priority 7$/m);
+  assert.match(renderRedisConf(cfg({ REDIS_REPLICA_PRIORITY: '7' }), r, true), /^replica-priority 0$/m);
 });
 
 test('redis.conf for a master with a password keeps protected mode (golden)', () => {
@@ -132,6 +140,7 @@ test('redis.conf for a master with a password keeps protected mode (golden)', ()
       'appendfsync everysec',
       'replica-announce-ip 10.0.0.11',
       'replica-announce-port 6379',
+      'replica-priority 100',
       'protected-mode yes',
       'requirepass pa55word',
       'masterauth pa55word',

@@ -172,7 +172,7 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   for (const r of d.reasons.slice(0, -1)) log.info(`  because ${r}`);
   if (!c.password) log.info('no password is set: protected mode is off so that other pods can connect');
   const conf = join(c.confDir, 'redis.conf');
-  await writeConfigFile(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null));
+  await writeConfigFile(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null, !hasData));
   // From here on the supervisor and the probes read the pods and the record from watches, not one request each.
   const unwatch = startWatches(kube, c, { record: true });
   const metrics = createRedisMetrics();
@@ -183,7 +183,7 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
     const say = previous.result === 'failed' || previous.result === 'timeout' ? log.warn : log.info;
     say(`the previous run stopped as master at ${when}: handover ${previous.result} (${previous.why})`);
   }
-  const sup = new RedisSupervisor(c, kube, metrics);
+  const sup = new RedisSupervisor(c, kube, metrics, { startedEmpty: !hasData });
   const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover(), c.handoverTimeoutMs);
   let exited = false;
   void child.done.then(() => (exited = true));

@@ -1,0 +1,128 @@
+// A replica whose data volume is full (a 1 MiB tmpfs under a 3 MiB dataset): every full sync fails writing the
+// RDB. It must never be promoted: Sentinel's checks pass an empty replica that never had a link ("down since -1 s"),
+// so when no synced replica is left it would promote it, and the old master would come back as its replica and be
+// wiped by the resync. The launcher starts a pod with an empty data dir at replica-priority 0 until its first full
+// sync. Also: the replica says why it is not Ready (the volume's free space), and tells it in a log line and Event.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { keptLog, testCluster } from './support/cluster.ts';
+import { connect } from './support/redis.ts';
+import { waitFor } from './support/wait.ts';
+
+const skip = process.getuid?.() !== 0 ? 'mounting a small tmpfs as a full volume needs root (CI runs as root)' : false;
+const KEYS = 3000;
+
+test(
+  'a replica on a full volume is never promoted, says why it is not Ready; the master keeps its data',
+  { skip },
+  async (t) => {
+    const { lines: logged, log } = keptLog();
+    const { c } = await testCluster(t, 'disk-full', { log });
+    await c.startAll();
+    const m = await c.settled('boot', 60_000);
+    const mi = c.ordinals.find((i) => c.pod(i).name === m)!;
+    const [x, y] = c.ordinals.filter((i) => i !== mi);
+    const master = connect(c.pod(mi).ip, 6379);
+    t.after(() => master.disconnect());
+    const pipe = master.pipeline();
+    for (let i = 0; i < KEYS; i++) pipe.set(`k${i}`, randomBytes(512).toString('hex'));
+    await pipe.exec();
+    master.disconnect();
+
+    // The replica comes back with an empty 1 MiB volume.
+    await c.stopPod(x);
+    const data = join(c.pod(x).dir, 'data');
+    // The volume is mounted outside the test's root (its data dir a link to it): the root's removal never meets it.
+    const volume = mkdtempSync(join(tmpdir(), 'rhl-full-volume-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', volume]);
+    t.after(() => {
+      execFileSync('umount', ['-l', volume]);
+      rmSync(volume, { recursive: true, force: true });
+    });
+    rmSync(data, { recursive: true, force: true });
+    symlinkSync(volume, data);
+    await c.startPod(x);
+    const xip = c.pod(x).ip;
+    let readyz = '';
+    await waitFor(
+      'the full replica says why it is not Ready',
+      async () => {
+        const r = await fetch(`http://${xip}:8080/readyz`, { signal: AbortSignal.timeout(2000) }).catch(
+          () => undefined,
+        );
+        readyz = r ? `${r.status} ${(await r.text()).trim()}` : '';
+        return /^503 .*replica link is \w+.*; the data volume \S+ has [\d.]+ MiB free of 1\.0 MiB/.test(readyz);
+      },
+      30_000,
+    );
+    const sentinel = connect(c.pod(y).ip, 26379);
+    t.after(() => sentinel.disconnect());
+    const priorityOf = async (ip: string) => {
+      const reps = (await sentinel.call('SENTINEL', 'REPLICAS', 'mymaster')) as string[][];
+      const r = reps
+        .map((kv) => Object.fromEntries(kv.flatMap((v, i) => (i % 2 ? [] : [[v, kv[i + 1]]]))))
+        .find((o) => o.ip === ip);
+      return r?.['slave-priority'];
+    };
+    await waitFor(
+      'the Sentinels see the empty replica at priority 0',
+      async () => (await priorityOf(xip)) === '0',
+      20_000,
+    );
+    await waitFor('the synced replica is a candidate', async () => (await priorityOf(c.pod(y).ip)) === '100', 20_000);
+
+    // The synced replica's Redis dies, then the master's: only the empty replica is left.
+    const events: string[] = [];
+    const sub = connect(c.pod(y).ip, 26379);
+    t.after(() => sub.disconnect());
+    sub.on('message', (ch: string) => events.push(ch));
+    await sub.subscribe('+switch-master', '-failover-abort-no-good-slave', '+promoted-slave');
+    c.pod(y).redis!.signal('SIGKILL');
+    c.pod(mi).redis!.signal('SIGKILL');
+    await waitFor(
+      'the Sentinels promote no replica, or one',
+      () => events.some((e) => e === '-failover-abort-no-good-slave' || e === '+switch-master'),
+      30_000,
+    );
+    assert.deepEqual(
+      events.filter((e) => e !== '-failover-abort-no-good-slave'),
+      [],
+      'nothing was promoted',
+    );
+
+    // The master comes back with its data; the set converges on it.
+    await c.stopPod(mi);
+    await c.stopPod(y);
+    await c.startPod(mi);
+    await c.startPod(y);
+    assert.equal(await c.converged('after the master came back', 60_000), m);
+    const back = connect(c.pod(mi).ip, 6379);
+    t.after(() => back.disconnect());
+    assert.equal(await back.dbsize(), KEYS, 'every key kept');
+    assert.deepEqual(
+      events.filter((e) => e !== '-failover-abort-no-good-slave'),
+      [],
+      'never promoted',
+    );
+    await waitFor(
+      'the full replica told why it does not sync',
+      () =>
+        logged.find((l) =>
+          new RegExp(
+            `^\\[${c.pod(x).name}\\] .*not been in sync with .* for \\d+ s .*has [\\d.]+ MiB free of 1\\.0 MiB`,
+          ).test(l),
+        ),
+      40_000,
+    );
+    assert.ok(
+      c.api
+        .listObjects('events', c.ns)
+        .some((e) => e.reason === 'ReplicaNotSyncing' && e.involvedObject.name === c.pod(x).name),
+    );
+  },
+);
