@@ -21,11 +21,12 @@ function serverLines(c: Config, port: number, dir: string): string[] {
 }
 
 /**
- * `startsEmpty`: the data dir holds no dataset. Such a pod is no failover candidate (replica-priority 0) until the
- * supervisor sees its first full sync done: Sentinel would otherwise promote an empty replica (its link "down since
- * -1 s" passes Sentinel's checks) when no synced one is left, and the set would be wiped by the resync.
+ * `notCandidate`: this pod starts with no dataset as the replica of a master that holds one. It is no failover
+ * candidate (replica-priority 0) until the supervisor sees its first full sync done: Sentinel would otherwise
+ * promote an empty replica (its link "down since -1 s" passes Sentinel's checks) when no synced one is left, and
+ * the old master's data would be wiped by the resync. (An empty replica of an empty master has nothing to lose.)
  */
-export function renderRedisConf(c: Config, replicaOf: Address | null, startsEmpty = false): string {
+export function renderRedisConf(c: Config, replicaOf: Address | null, notCandidate = false): string {
   const lines = [HEADER];
   if (c.extraConf) lines.push(`include ${q(c.extraConf)}`, '# the lines below take precedence over the included file');
   lines.push(
@@ -34,7 +35,7 @@ export function renderRedisConf(c: Config, replicaOf: Address | null, startsEmpt
     'appendfsync everysec',
     `replica-announce-ip ${c.podIp}`,
     `replica-announce-port ${c.redisPort}`,
-    `replica-priority ${startsEmpty ? 0 : c.replicaPriority}`,
+    `replica-priority ${notCandidate ? 0 : c.replicaPriority}`,
   );
   if (c.password) {
     lines.push('protected-mode yes', `requirepass ${q(c.password)}`, `masterauth ${q(c.password)}`);

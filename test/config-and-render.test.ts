@@ -34,6 +34,7 @@ test('invalid values stop with one line naming the variable, the value and what 
     [{ SENTINEL_QUORUM: '0' }, /^SENTINEL_QUORUM="0" is invalid: expected a whole number of Sentinels, at least 1$/],
     [{ REDIS_POD_SELECTOR: '' }, /^REDIS_POD_SELECTOR is not set/],
     [{ POD_IP: 'nope' }, /^POD_IP="nope" is invalid: expected this pod's IP address/],
+    [{ POD_IP: '10.0.0.5,nope' }, /^POD_IP="10.0.0.5,nope" is invalid: expected this pod's IP address/],
     [{ REDIS_MASTER_SET: 'my master' }, /^REDIS_MASTER_SET="my master" is invalid/],
     [
       { REDIS_PORT: 'tcp://10.96.0.12:6379' },
@@ -118,7 +119,12 @@ test('redis.conf with min-replicas-to-write: both lines, after the launcher defa
   assert.doesNotMatch(renderRedisConf(cfg({}), null), /min-replicas/);
 });
 
-test('redis.conf: a pod starting empty is no failover candidate (replica-priority 0); REDIS_REPLICA_PRIORITY', () => {
+test('POD_IP from status.podIPs (dual stack): the first address, the primary family, canonical', () => {
+  assert.equal(cfg({ POD_IP: 'fd00:0::5, 10.0.0.5' }).podIp, 'fd00::5');
+  assert.equal(cfg({ POD_IP: '10.0.0.5,fd00::5' }).podIp, '10.0.0.5');
+});
+
+test('redis.conf: an empty replica of a master with data is no candidate (replica-priority 0) until synced', () => {
   const r = { host: '10.0.0.10', port: 6379 };
   assert.match(renderRedisConf(cfg({}), r, true), /^replica-priority 0$/m);
   assert.match(renderRedisConf(cfg({ REDIS_REPLICA_PRIORITY: '7' }), r, false), /^replica-priority 7$/m);

@@ -96,6 +96,16 @@ export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<F
   }
 }
 
+/** Whether the master holds a key (INFO keyspace); true when it cannot be asked: the safe side. */
+async function holdsData(c: Config, master: Address): Promise<boolean> {
+  try {
+    const info = String(await withRedis(master, probeOptions(c), (r) => r.info('keyspace')));
+    return /^db\d+:keys=[1-9]/m.test(info);
+  } catch {
+    return true;
+  }
+}
+
 /** SENTINEL FAILOVER on the first Sentinel that takes it; the reason none did, or undefined when one did. */
 async function askFailover(c: Config, sentinels: Address[]): Promise<string | undefined> {
   const refusals: string[] = [];
@@ -171,8 +181,10 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   log.info(`decided: ${summary(d)}`);
   for (const r of d.reasons.slice(0, -1)) log.info(`  because ${r}`);
   if (!c.password) log.info('no password is set: protected mode is off so that other pods can connect');
+  // An empty replica of a master that holds data is no failover candidate until its first full sync.
+  const emptyBehindData = !hasData && d.role === 'replica' && (await holdsData(c, d.master));
   const conf = join(c.confDir, 'redis.conf');
-  await writeConfigFile(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null, !hasData));
+  await writeConfigFile(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null, emptyBehindData));
   // From here on the supervisor and the probes read the pods and the record from watches, not one request each.
   const unwatch = startWatches(kube, c, { record: true });
   const metrics = createRedisMetrics();
@@ -183,7 +195,7 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
     const say = previous.result === 'failed' || previous.result === 'timeout' ? log.warn : log.info;
     say(`the previous run stopped as master at ${when}: handover ${previous.result} (${previous.why})`);
   }
-  const sup = new RedisSupervisor(c, kube, metrics, { startedEmpty: !hasData });
+  const sup = new RedisSupervisor(c, kube, metrics, { candidateOnceSynced: emptyBehindData });
   const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover(), c.handoverTimeoutMs);
   let exited = false;
   void child.done.then(() => (exited = true));
