@@ -144,4 +144,11 @@ export function ordinalOf(name: string, labels?: Record<string, string>): number
 }
 
 /** INFO fields readiness needs. */
-export type InfoFacts = { role?: string; masterLinkStatus?: string; syncInProgress?: boolean; loading?: boolean };
+export type InfoFacts = {
+  role?: string;
+  masterLinkStatus?: string;
+  syncInProgress?: boolean;
+  loading?: boolean;
+  /** A master's replicas online now (INFO slaveN ... state=online). */
+  following?: number;
+};

@@ -132,13 +132,17 @@ export function reconcile(v: SupervisorView): Action {
   };
 }
 
-/** Readiness of a Redis pod: a master is ready when the Sentinels agree it is master; a replica when fully synced. */
+/**
+ * Readiness of a Redis pod: a master is ready when the Sentinels agree it is master (or, `sidecar`, when they are
+ * all down, its own included, and replicas follow it); a replica when fully synced.
+ */
 export function redisReadiness(
   self: Address,
   facts: InfoFacts | undefined,
   sentinels: SentinelView[],
   quorum: number,
   knownSentinels: number,
+  sidecar = false,
 ): { ready: boolean; reason: string } {
   if (!facts) return { ready: false, reason: 'Redis does not answer INFO' };
   if (facts.loading) return { ready: false, reason: 'Redis is loading its dataset' };
@@ -153,6 +157,13 @@ export function redisReadiness(
     const s = sentinelMaster(sentinels, quorum, knownSentinels);
     if (s.master && sameAddress(s.master, self)) {
       return { ready: true, reason: `master, confirmed by ${s.count} sentinels` };
+    }
+    // As for fencing: every Sentinel down, this pod's own too, while replicas follow it: nobody elects another.
+    if (sidecar && !sentinels.some((v) => v.reachable) && facts.following) {
+      return {
+        ready: true,
+        reason: `master; no sentinel answers, not even this pod's own, and ${facts.following} replica(s) follow it`,
+      };
     }
     return {
       ready: false,
@@ -178,6 +189,13 @@ export type FenceView = {
   fenced: boolean;
   /** What the Sentinels say, in words (for the reason). */
   sentinels: string;
+  /**
+   * No Sentinel answers, this pod's own sidecar included: it shares the pod's network, so no partition hides it;
+   * the Sentinels are down (crashed, frozen), and none is electing another master.
+   */
+  sentinelsDown?: boolean;
+  /** Replicas connected to this master now (ROLE): a promoted replica would have left it. */
+  following?: number;
 };
 
 export type FenceAction = { kind: 'fence' | 'unfence' | 'none'; reason: string };
@@ -186,7 +204,8 @@ export type FenceAction = { kind: 'fence' | 'unfence' | 'none'; reason: string }
  * A master that has lost its Sentinels' majority fences itself (pauses writes): the majority may be electing
  * another master, and whatever this one takes meanwhile is lost when it becomes that master's replica. Writes
  * resume when a majority names it again, or once it is a replica. A master never confirmed in this run (booting,
- * Sentinels not monitoring yet) is not fenced.
+ * Sentinels not monitoring yet) is not fenced, nor one whose Sentinels are all down (its own sidecar too) while
+ * its replicas still follow it: nobody can elect another master then, and fencing would only stop the writes.
  */
 export function fence(v: FenceView): FenceAction {
   if (!v.fenceAfterMs) return { kind: 'none', reason: 'fencing is off (FENCE_AFTER_MS=0)' };
@@ -200,6 +219,12 @@ export function fence(v: FenceView): FenceAction {
   }
   if (v.lastConfirmedAt === undefined) {
     return { kind: 'none', reason: `master not yet confirmed by the sentinels in this run (${v.sentinels})` };
+  }
+  if (v.sentinelsDown && v.following) {
+    const why =
+      `no sentinel answers, not even this pod's own: they are down, not electing, and ${v.following} ` +
+      `replica(s) still follow this master`;
+    return v.fenced ? { kind: 'unfence', reason: why } : { kind: 'none', reason: `${why}: writes go on` };
   }
   const since = v.now - v.lastConfirmedAt;
   if (since < v.fenceAfterMs) {

@@ -220,5 +220,6 @@ export function infoFacts(info: Record<string, string>): InfoFacts {
     masterLinkStatus: info.master_link_status,
     syncInProgress: info.master_sync_in_progress === '1',
     loading: info.loading === '1' || info.async_loading === '1',
+    following: Object.entries(info).filter(([k, v]) => /^slave\d+$/.test(k) && /state=online/.test(v)).length,
   };
 }

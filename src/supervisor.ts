@@ -37,18 +37,18 @@ export class RedisSupervisor extends PeriodicLoop {
   private lastConfirmedAt?: number;
   /** Writes are paused by this supervisor's fence. */
   private fenced = false;
-  /** False while a pod that started empty has not finished its first full sync (replica-priority 0 till then). */
+  /** False while an empty replica has not finished its first full sync (replica-priority 0 till then). */
   private candidate: boolean;
   /** Since when this replica's link has been down, and whether that was told (once per outage). */
   private linkDownSince?: number;
   private linkDownTold = false;
 
-  constructor(c: Config, kube: Kube, metrics: RedisMetrics, opts: { startedEmpty?: boolean } = {}) {
+  constructor(c: Config, kube: Kube, metrics: RedisMetrics, opts: { candidateOnceSynced?: boolean } = {}) {
     super();
     this.c = c;
     this.kube = kube;
     this.metrics = metrics;
-    this.candidate = !opts.startedEmpty;
+    this.candidate = !opts.candidateOnceSynced;
     this.local = localRedis(c);
     this.self = { host: c.podIp, port: c.redisPort };
   }
@@ -118,6 +118,8 @@ export class RedisSupervisor extends PeriodicLoop {
       fenceAfterMs: this.c.fenceAfterMs,
       fenced: this.fenced,
       sentinels: words,
+      sentinelsDown: this.c.sentinelSidecar && answering === 0,
+      following: local.answered && local.role === 'master' ? local.replicas.length : 0,
     });
     if (a.kind === 'none') return;
     // Maintenance mode: observe and report, take no action.
@@ -142,8 +144,8 @@ export class RedisSupervisor extends PeriodicLoop {
   }
 
   /**
-   * A replica that started empty becomes a failover candidate once its first full sync is done; a link down for
-   * LINK_DOWN_TELL_MS is told once, with the data volume's free space (a full disk fails every full sync).
+   * An empty replica of a master with data becomes a failover candidate once its first full sync is done; a link
+   * down for LINK_DOWN_TELL_MS is told once, with the data volume's free space (a full disk fails every full sync).
    */
   private async replicaCheck(local: Extract<RoleAnswer, { role: 'slave' }>) {
     const now = Date.now();
@@ -503,7 +505,8 @@ export async function redisReadinessCheck(
   } catch {
     /* not answering */
   }
-  const r = redisReadiness({ host: c.podIp, port: c.redisPort }, facts, sentinels, c.quorum, knownSentinels);
+  const self = { host: c.podIp, port: c.redisPort };
+  const r = redisReadiness(self, facts, sentinels, c.quorum, knownSentinels, c.sentinelSidecar);
   const notSyncing = facts?.role === 'slave' && !r.ready && !facts.loading;
   return { ok: r.ready, reason: notSyncing ? `${r.reason}; ${await volumeSpace(c.dataDir)}` : r.reason };
 }

@@ -232,6 +232,23 @@ test('readiness: replicas only when synced; masters only when the Sentinels conf
   );
 });
 
+test('readiness: a master whose Sentinels are all down (sidecar) stays Ready while replicas follow it', () => {
+  const down = [s(null, { reachable: false }), s(null, { reachable: false }), s(null, { reachable: false })];
+  const m = { role: 'master', loading: false, following: 2 };
+  const r = redisReadiness(self, m, down, 2, 3, true);
+  assert.deepEqual(r, {
+    ready: true,
+    reason: "master; no sentinel answers, not even this pod's own, and 2 replica(s) follow it",
+  });
+  assert.equal(redisReadiness(self, { ...m, following: 0 }, down, 2, 3, true).ready, false, 'no replica follows');
+  assert.equal(
+    redisReadiness(self, m, down, 2, 3, false).ready,
+    false,
+    'dedicated Sentinels: a partition may hide them',
+  );
+  assert.equal(redisReadiness(self, m, [...down.slice(1), s(other)], 2, 3, true).ready, false, 'one answers: no');
+});
+
 test('a Sentinel reset would drop exactly the addresses no pod has', () => {
   const pods = new Set(['10.0.0.10', '10.0.0.11']);
   assert.deepEqual(
@@ -265,4 +282,27 @@ test('fence: a master that lost its Sentinels’ majority pauses writes after FE
   assert.equal(fence({ ...v, isMaster: false, fenced: true }).kind, 'unfence', 'now a replica');
   assert.equal(fence({ ...v, isMaster: false }).kind, 'none');
   assert.equal(fence({ ...v, confirmed: true }).kind, 'none');
+});
+
+test('fence: every Sentinel down (its own sidecar too) while replicas follow: no fence; without them: fence', () => {
+  const v = {
+    isMaster: true,
+    confirmed: false,
+    lastConfirmedAt: 10_000,
+    now: 20_000,
+    fenceAfterMs: 500,
+    fenced: false,
+    sentinels: '0 of 3 known sentinels answer, 0 agree on no master, 2 needed',
+    sentinelsDown: true,
+    following: 2,
+  };
+  const n = fence(v);
+  assert.equal(n.kind, 'none');
+  assert.match(
+    n.reason,
+    /^no sentinel answers, not even this pod's own: .* 2 replica\(s\) still follow .*writes go on$/,
+  );
+  assert.equal(fence({ ...v, fenced: true }).kind, 'unfence', 'fenced before: the writes resume');
+  assert.equal(fence({ ...v, following: 0 }).kind, 'fence', 'its replicas left too: it may be cut off');
+  assert.equal(fence({ ...v, sentinelsDown: false }).kind, 'fence', 'some Sentinel answers and does not name it');
 });

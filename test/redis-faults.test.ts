@@ -9,6 +9,8 @@
 //     start and it rejoins;
 //   - a replica whose AOF has a bad command in its middle: redis-server refuses it, the launcher says so in one
 //     line, moves the AOF aside and exits; the kubelet's restart resyncs it from the master.
+//   - every Sentinel frozen at once (the master's own sidecar too): the master is neither fenced nor unready while
+//     its replicas follow it; writes go on.
 // And a master with a corrupt AOF: one line with the fix, its data untouched.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -29,7 +31,7 @@ const children = (pid: number): number[] => {
 };
 const comm = (pid: number) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
 
-test('a frozen Sentinel, a hanging master, corrupt config files left behind: the set copes', async (t) => {
+test('a frozen Sentinel, a hanging master, corrupt files, every Sentinel frozen: the set copes', async (t) => {
   const { lines: logged, log } = keptLog();
   const { c } = await testCluster(t, 'redis-faults', { probes: { timeScale: 0.5 }, log });
   const labels = watchMasterLabels(c);
@@ -120,6 +122,28 @@ test('a frozen Sentinel, a hanging master, corrupt config files left behind: the
     'a Warning Event says so',
   );
   assert.equal(await c.converged('after the corrupt AOF', 60_000), next);
+
+  // 5. Every Sentinel unreachable for 4 s (all frozen, the master's own sidecar too): nobody can elect another
+  // master, its replicas still follow it: it stays Ready and keeps taking writes, and is not fenced.
+  const fencedBefore = logged.filter((l) => /fenced: /.test(l)).length;
+  const frozen = c.ordinals.map((i) => children(c.pod(i).sentinel!.pid).find((p) => comm(p) === 'redis-sentinel')!);
+  t.after(() => {
+    for (const p of frozen) {
+      try {
+        process.kill(p, 'SIGCONT');
+      } catch {
+        /* gone */
+      }
+    }
+  });
+  for (const p of frozen) process.kill(p, 'SIGSTOP');
+  const outage = Date.now();
+  await waitFor('4 s without Sentinels', () => (Date.now() - outage >= 4000 ? true : undefined), 10_000);
+  const during = writer.acked.filter((a) => a.at >= outage + 2500).length;
+  for (const p of frozen) process.kill(p, 'SIGCONT');
+  assert.deepEqual(logged.filter((l) => /fenced: /.test(l)).slice(fencedBefore), [], 'not fenced');
+  assert.ok(during > 0, "writes confirmed through the master Service in the outage's last 1.5 s");
+  assert.equal(await c.converged('after the Sentinels came back', 60_000), next);
 
   await writer.stop();
   await writer.assertAllPresent();
