@@ -19,7 +19,9 @@ export const SETTINGS = [
   {
     env: 'POD_IP',
     flag: 'pod-ip',
-    help: "this pod's IP (downward API status.podIP); announced to replicas and Sentinels",
+    help:
+      "this pod's IP (downward API status.podIP; or status.podIPs on dual stack: the first, the primary family, " +
+      'is used); announced to replicas and Sentinels',
   },
   {
     env: 'REDIS_MASTER_SET',
@@ -91,7 +93,7 @@ export const SETTINGS = [
     default: '100',
     help:
       "Sentinel's preference among replicas when it fails over (replica-priority; lower wins, 0 never). A pod that " +
-      'starts with an empty data dir has 0 until its first full sync, so an empty replica is never promoted',
+      'starts empty as the replica of a master holding data has 0 until its first full sync: never promoted empty',
   },
   { env: 'REDIS_SERVER_BIN', flag: 'redis-server-bin', default: 'redis-server', help: 'redis-server executable' },
   {
@@ -309,10 +311,13 @@ export function parseConfig(
       `POD_NAMESPACE is not set and ${SA_NAMESPACE_FILE} is unreadable: expected this pod's namespace`,
     );
   }
-  const podIp = raw.POD_IP ?? '';
-  if (!isIP(podIp) && !(opts.anywhere && !podIp)) {
+  // status.podIPs (dual stack) comes as a comma-separated list, the primary family first: that one is used.
+  const podIps = (raw.POD_IP ?? '').split(',').map((a) => a.trim());
+  const podIp = podIps[0];
+  if (!podIps.every((a) => isIP(a)) && !(opts.anywhere && !podIp)) {
     throw new ConfigError(
-      `POD_IP=${JSON.stringify(podIp)} is invalid: expected this pod's IP address (downward API status.podIP)`,
+      `POD_IP=${JSON.stringify(raw.POD_IP ?? '')} is invalid: expected this pod's IP address (downward API ` +
+        `status.podIP, or status.podIPs)`,
     );
   }
   const masterSet = raw.REDIS_MASTER_SET ?? 'mymaster';

@@ -310,7 +310,8 @@ export class LocalCluster {
       p.kubelet.start();
       return p;
     }
-    setPodState(this.api, this.ns, p.name, { phase: 'Running', podIP: p.ip, ready: opts.ready ?? true });
+    const podIPs = p.host?.ips;
+    setPodState(this.api, this.ns, p.name, { phase: 'Running', podIP: p.ip, podIPs, ready: opts.ready ?? true });
     p.redis = this.launcher(p, false);
     p.sentinel = this.launcher(p, true);
     return p;
@@ -361,7 +362,7 @@ export class LocalCluster {
       const logs = [p.redis, p.sentinel].map((s) => `--- ${s?.name} (last lines)\n${s?.tail.join('\n')}`).join('\n');
       throw new Error(`${(e as Error).message}; last /readyz: ${last}\n${logs}`, { cause: e });
     }
-    setPodState(this.api, this.ns, p.name, { phase: 'Running', podIP: p.ip, ready: true });
+    setPodState(this.api, this.ns, p.name, { phase: 'Running', podIP: p.ip, podIPs: p.host?.ips, ready: true });
   }
 
   /** A StatefulSet rolling update: highest ordinal first, each pod recreated and Ready before the next. */

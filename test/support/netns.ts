@@ -12,8 +12,11 @@ import type { TestContext } from 'node:test';
 import { canonicalHost } from '../../src/model.ts';
 import { processOctet } from './redis.ts';
 
-/** One host: its namespace, the name it is known by, its address, and the root side of its veth pair. */
-export type Host = { name: string; ns: string; ip: string; veth: string; fqdn?: string };
+/**
+ * One host: its namespace, the name it is known by, its address (the primary one, as status.podIP), every address
+ * (status.podIPs: on a dual-stack network the other family's second), and the root side of its veth pair.
+ */
+export type Host = { name: string; ns: string; ip: string; ips: string[]; veth: string; fqdn?: string };
 
 const PREFIX = 'rhl';
 const VOID_MAC = '02:00:00:00:de:ad';
@@ -86,21 +89,25 @@ export class Network {
     return undefined;
   }
 
-  /** A new network for this test, torn down after it; `ipv6`: hosts have only IPv6 (ULA) addresses. */
-  static create(t?: TestContext, opts: { ipv6?: boolean } = {}): Network {
+  /**
+   * A new network for this test, torn down after it; `ipv6`: hosts have IPv6 (ULA) addresses; `dualStack`: each
+   * host also has an address of the other family (cuts, partitions and routes are of the primary family only).
+   */
+  static create(t?: TestContext, opts: { ipv6?: boolean; dualStack?: boolean } = {}): Network {
     sweep();
-    const n = new Network(networks++, opts.ipv6 ?? false);
+    const n = new Network(networks++, opts.ipv6 ?? false, opts.dualStack ?? false);
     open.add(n);
     hookExit();
     t?.after(() => n.close());
     return n;
   }
 
-  private constructor(k: number, ipv6: boolean) {
+  private constructor(k: number, ipv6: boolean, dualStack: boolean) {
     if (k > 254) throw new Error('too many networks in one test process');
     this.id = `${PREFIX}${process.pid}`;
     this.k = k;
     this.ipv6 = ipv6;
+    this.families = dualStack ? [ipv6, !ipv6] : [ipv6];
     // IPv4 10.<octet>.<k>.0/24, or the ULA fd<octet>:<k>::/64 (octet: this test process's own, see redis.ts).
     this.subnet = ipv6
       ? `fd${processOctet().toString(16).padStart(2, '0')}:${k.toString(16)}::`
@@ -109,18 +116,23 @@ export class Network {
     this.void = this.address(254);
     this.bridge = `${PREFIX}${process.pid.toString(36)}b${k}`;
     ip('link', 'add', this.bridge, 'type', 'bridge');
-    ip(...this.addrAdd(this.gateway, this.bridge));
+    for (const v6 of this.families) ip(...this.addrAdd(this.address(1, v6), this.bridge, v6));
     ip('link', 'set', this.bridge, 'up');
   }
 
   private readonly ipv6: boolean;
-  private address(n: number): string {
+  /** The address families of every host, the primary first (true: IPv6). */
+  private readonly families: boolean[];
+  private address(n: number, v6 = this.ipv6): string {
+    const octet = processOctet();
     // IPv6 in its canonical form, as Kubernetes reports pod IPs (fd0a:0::2 is written fd0a::2).
-    return this.ipv6 ? canonicalHost(`${this.subnet}${n.toString(16)}`) : `${this.subnet}${n}`;
+    return v6
+      ? canonicalHost(`fd${octet.toString(16).padStart(2, '0')}:${this.k.toString(16)}::${n.toString(16)}`)
+      : `10.${octet}.${this.k}.${n}`;
   }
   /** `ip addr add` of an address on this subnet (IPv6 without duplicate address detection: usable at once). */
-  private addrAdd(address: string, dev: string): string[] {
-    return this.ipv6
+  private addrAdd(address: string, dev: string, v6 = this.ipv6): string[] {
+    return v6
       ? ['-6', 'addr', 'add', `${address}/64`, 'dev', dev, 'nodad']
       : ['addr', 'add', `${address}/24`, 'dev', dev];
   }
@@ -133,14 +145,15 @@ export class Network {
     if (n > 253) throw new Error(`network ${this.subnet} is full`);
     const ns = `${this.id}n${this.k}h${n}`;
     const veth = `v${process.pid.toString(36)}.${this.k}.${n}`;
-    const h: Host = { name, ns, ip: this.address(n), veth, fqdn };
+    const ips = this.families.map((v6) => this.address(n, v6));
+    const h: Host = { name, ns, ip: ips[0], ips, veth, fqdn };
     ip('netns', 'add', ns);
     ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
     ip('link', 'set', veth, 'master', this.bridge, 'up');
     ip('-n', ns, 'link', 'set', 'lo', 'up');
-    ip('-n', ns, ...this.addrAdd(h.ip, 'eth0'));
+    this.families.forEach((v6, i) => ip('-n', ns, ...this.addrAdd(ips[i], 'eth0', v6)));
     ip('-n', ns, 'link', 'set', 'eth0', 'up');
-    ip('-n', ns, 'route', 'add', 'default', 'via', this.gateway);
+    for (const v6 of this.families) ip('-n', ns, 'route', 'add', 'default', 'via', this.address(1, v6));
     ip('-n', ns, 'neigh', 'add', this.void, 'lladdr', VOID_MAC, 'dev', 'eth0', 'nud', 'permanent');
     this.hosts.set(name, h);
     this.writeHosts();
@@ -164,7 +177,9 @@ export class Network {
   /** Every host's /etc/hosts: localhost, then every host by name (and fully qualified name). */
   private writeHosts() {
     const lines = ['127.0.0.1 localhost', '::1 localhost'];
-    for (const h of this.hosts.values()) lines.push(`${h.ip} ${h.fqdn ? `${h.fqdn} ` : ''}${h.name}`);
+    for (const h of this.hosts.values()) {
+      for (const a of h.ips) lines.push(`${a} ${h.fqdn ? `${h.fqdn} ` : ''}${h.name}`);
+    }
     for (const h of this.hosts.values()) {
       mkdirSync(`/etc/netns/${h.ns}`, { recursive: true });
       writeFileSync(`/etc/netns/${h.ns}/hosts`, `${lines.join('\n')}\n`);

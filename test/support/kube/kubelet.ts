@@ -23,6 +23,8 @@ export type ContainerState = {
 export type PodState = {
   phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   podIP?: string;
+  /** Every address (dual stack), podIP first; default: podIP alone. */
+  podIPs?: string[];
   /** Pod Ready/ContainersReady; default: every container in `containers` ready (else false). */
   ready?: boolean;
   /** Per container, by name; containers not named get `ready` and the phase's defaults. */
@@ -175,7 +177,7 @@ export function podStatus(prev: any, s: PodState, names?: string[]): any {
     ],
     hostIP: '10.0.0.11',
     hostIPs: [{ ip: '10.0.0.11' }],
-    ...(s.podIP ? { podIP: s.podIP, podIPs: [{ ip: s.podIP }] } : {}),
+    ...(s.podIP ? { podIP: s.podIP, podIPs: (s.podIPs ?? [s.podIP]).map((ip) => ({ ip })) } : {}),
     startTime: prev?.startTime ?? now,
     containerStatuses: statuses,
   };
