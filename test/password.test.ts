@@ -103,6 +103,7 @@ test('a password-protected set boots, replicates, is monitored, and never shows 
   // A failover: Sentinel runs promote, rewrites its config, reconfigures both Redis (REPLICAOF + CONFIG REWRITE).
   const seen: string[] = [];
   let watching = true;
+  t.after(() => (watching = false)); // also when an assertion below fails: the scan would keep the test alive
   const scan = (async () => {
     while (watching) {
       for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {

@@ -4,6 +4,7 @@
 //   --no-tour   keep the cluster up until Ctrl-C
 //   --pods N    how many pods (default 3)
 //   --exit      stop after the tour
+//   --ipv6      every pod in its own network namespace with an IPv6 (ULA) address only (needs root and `ip netns`)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,12 +15,18 @@ import { execa } from 'execa';
 import { LocalCluster, REPO } from '../support/cluster.ts';
 import { imageNodeFlags } from '../support/image.ts';
 import { KubeStandin } from '../support/kube/server.ts';
+import { Network } from '../support/netns.ts';
 import { stopAll } from '../support/processes.ts';
 import { ask, connect } from '../support/redis.ts';
 import { waitFor } from '../support/wait.ts';
 
 const { values: opts } = parseArgs({
-  options: { 'no-tour': { type: 'boolean' }, pods: { type: 'string', default: '3' }, exit: { type: 'boolean' } },
+  options: {
+    'no-tour': { type: 'boolean' },
+    pods: { type: 'string', default: '3' },
+    exit: { type: 'boolean' },
+    ipv6: { type: 'boolean' },
+  },
 });
 const podCount = Number(opts.pods);
 if (!Number.isInteger(podCount) || podCount < 1 || podCount > 9) {
@@ -44,14 +51,22 @@ if (!existsSync(bundle)) {
   process.exit(1);
 }
 
+const noNetns = opts.ipv6 ? Network.unavailable() : undefined;
+if (noNetns) {
+  console.error(`sandbox: --ipv6 needs pods with their own network, and ${noNetns}`);
+  process.exit(1);
+}
+
 const say = (s = '') => process.stdout.write(s + '\n');
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const root = await mkdtemp(join(tmpdir(), 'redis-ha-sandbox-'));
 // kubectl sends no token over plain http (kubernetes/kubectl#744): the sandbox lets anonymous requests in, so it works.
-const api = await new KubeStandin({ anonymous: { user: 'system:anonymous' } }).start();
+const network = opts.ipv6 ? Network.create(undefined, { ipv6: true }) : undefined;
+const api = await new KubeStandin({ anonymous: { user: 'system:anonymous' } }).start({ host: network?.gateway });
 const cluster = await new LocalCluster({
   api,
   root,
+  network,
   launcher: bundle,
   entrypoint: [process.execPath, ...imageNodeFlags(), bundle], // as the image runs it
   env: { LAUNCHER_WAIT_TIMEOUT_MS: '120000' },
@@ -65,6 +80,7 @@ async function cleanup(code: number) {
   clearInterval(tableTimer);
   say('\nstopping the sandbox: every process it started is stopped');
   await stopAll();
+  await network?.close();
   await api.close();
   await rm(root, { recursive: true, force: true });
   process.exit(code);
@@ -125,8 +141,8 @@ const tableTimer = setInterval(() => {
 // ---- start ----
 say(
   bold(
-    `redis-ha-launcher sandbox: ${podCount} pods (Redis + Sentinel each) on loopback, stand-in Kubernetes API at ` +
-      `${api.url}`,
+    `redis-ha-launcher sandbox: ${podCount} pods (Redis + Sentinel each) ` +
+      `${network ? 'in network namespaces with IPv6 addresses' : 'on loopback'}, stand-in Kubernetes API at ${api.url}`,
   ),
 );
 say(`running the bundled launcher ${bundle}; pod data under ${root}`);
@@ -152,7 +168,8 @@ const masterIp = () => api.getObject('pods', cluster.ns, cluster.labelledMasters
 say(`\n${bold('booted')}: ${firstMaster} labelled master after ${bootMs} ms; Sentinels agree.`);
 say(`\n${bold('connect')}`);
 say(`  master (what a Service selecting redis-role=master points at): redis-cli -h ${masterIp()} -p 6379`);
-say(`  sentinels: ${cluster.ordinals.map((i) => `${cluster.pod(i).ip}:26379`).join(', ')}`);
+const hostPort = (ip: string, port: number) => `${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+say(`  sentinels: ${cluster.ordinals.map((i) => hostPort(cluster.pod(i).ip, 26379)).join(', ')}`);
 say(`  ask a sentinel: redis-cli -h ${cluster.pod(0).ip} -p 26379 SENTINEL get-master-addr-by-name mymaster`);
 say(
   `  why is a pod what it is: KUBECONFIG=${kubeconfig} POD_NAME=redis-1 POD_NAMESPACE=redis ` +
