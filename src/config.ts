@@ -74,6 +74,13 @@ export const SETTINGS = [
     help: 'optional file holding the Redis password (a mounted Secret); enables requirepass/masterauth/auth-pass',
   },
   {
+    env: 'SENTINEL_PASSWORD_FILE',
+    flag: 'sentinel-password-file',
+    help:
+      "optional file holding Sentinel's own password (requirepass of every Sentinel; they use it with each other " +
+      'and every client must AUTH). Unset: the REDIS_PASSWORD_FILE password protects Sentinel too',
+  },
+  {
     env: 'REDIS_MIN_REPLICAS_TO_WRITE',
     flag: 'min-replicas-to-write',
     default: '0',
@@ -237,6 +244,8 @@ export type Config = {
   confDir: string;
   extraConf?: string;
   password?: string;
+  /** Sentinel's requirepass (SENTINEL_PASSWORD_FILE, else the Redis password). */
+  sentinelPassword?: string;
   minReplicasToWrite: number;
   minReplicasMaxLag: number;
   replicaPriority: number;
@@ -342,28 +351,28 @@ export function parseConfig(
   if (sentinelEnv && !['true', 'false', '1', '0', 'yes', 'no'].includes(sentinelEnv)) {
     throw new ConfigError(`SENTINEL=${JSON.stringify(raw.SENTINEL)} is invalid: expected true or false`);
   }
-  let password: string | undefined;
-  if (raw.REDIS_PASSWORD_FILE) {
+  const secret = (env: 'REDIS_PASSWORD_FILE' | 'SENTINEL_PASSWORD_FILE'): string | undefined => {
+    const file = raw[env];
+    if (!file) return undefined;
+    let value: string;
     try {
-      password = read(raw.REDIS_PASSWORD_FILE).replace(/\r?\n$/, '');
+      value = read(file).replace(/\r?\n$/, '');
     } catch (e) {
       throw new ConfigError(
-        `REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} is unreadable: ` +
-          `${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+        `${env}=${JSON.stringify(file)} is unreadable: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
       );
     }
-    if (!password) {
+    if (!value) throw new ConfigError(`${env}=${JSON.stringify(file)} is empty: expected the password`);
+    if (/[\s"']/.test(value)) {
       throw new ConfigError(
-        `REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} is empty: expected the password`,
+        `${env}=${JSON.stringify(file)} holds whitespace or quotes: expected a password without them`,
       );
     }
-    if (/[\s"']/.test(password)) {
-      throw new ConfigError(
-        `REDIS_PASSWORD_FILE=${JSON.stringify(raw.REDIS_PASSWORD_FILE)} holds whitespace or quotes: expected a ` +
-          `password without them`,
-      );
-    }
-  }
+    return value;
+  };
+  const password = secret('REDIS_PASSWORD_FILE');
+  // Sentinel's own password; without a file of its own, the Redis password protects Sentinel too.
+  const sentinelPassword = secret('SENTINEL_PASSWORD_FILE') ?? password;
   const recordDefault = `${
     masterSet
       .toLowerCase()
@@ -388,6 +397,7 @@ export function parseConfig(
     confDir: raw.REDIS_CONF_DIR || '/etc/redis-ha',
     extraConf: raw.REDIS_EXTRA_CONF || undefined,
     password,
+    sentinelPassword,
     minReplicasToWrite: int(raw, 'REDIS_MIN_REPLICAS_TO_WRITE', 0, 1000, 'a whole number of replicas, or 0 for off'),
     minReplicasMaxLag: int(raw, 'REDIS_MIN_REPLICAS_MAX_LAG', 1, 3600, 'seconds, 1 to 3600'),
     replicaPriority: int(raw, 'REDIS_REPLICA_PRIORITY', 0, 1_000_000, 'a whole number, 0 for never promoted'),

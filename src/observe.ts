@@ -17,7 +17,7 @@ import {
   type SentinelView,
 } from './model.ts';
 import type { ApiLessObservation } from './decide.ts';
-import { ask, askRole, askSentinel, pairs, probeOptions, type ProbeOptions } from './redis.ts';
+import { ask, askRole, askSentinel, pairs, forSentinel, probeOptions, type ProbeOptions } from './redis.ts';
 
 /** How many bytes of persistence files (RDB, AOF) the data dir holds: what a restart has to load. */
 export async function dataDirBytes(dir: string): Promise<number> {
@@ -198,7 +198,7 @@ export async function observeWithoutApi(c: Config, apiError: string): Promise<Ap
   const own: Address = { host: c.podIp, port: c.sentinelPort };
   const base = { apiError, self: { host: c.podIp, port: c.redisPort }, quorum: c.quorum, roles: {} };
   if (!c.sentinelSidecar) return { ...base, sentinels: [], known: 0 };
-  const peers = await ask(own, { ...probe, password: undefined }, (r) => r.call('SENTINEL', 'SENTINELS', c.masterSet))
+  const peers = await ask(own, forSentinel(probe), (r) => r.call('SENTINEL', 'SENTINELS', c.masterSet))
     .then((reply) =>
       (reply as unknown[]).map((flat) => {
         const p = pairs(flat);

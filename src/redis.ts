@@ -3,12 +3,16 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';
 import { canonicalHost, type Address, type InfoFacts, type RoleAnswer, type SentinelView } from './model.ts';
 
-export type ProbeOptions = { timeoutMs: number; password?: string; sourceAddress?: string };
+export type ProbeOptions = { timeoutMs: number; password?: string; sentinelPassword?: string; sourceAddress?: string };
+
+/** The same options for a Sentinel: its own password (SENTINEL_PASSWORD_FILE, else the Redis one) or none. */
+export const forSentinel = (o: ProbeOptions): ProbeOptions => ({ ...o, password: o.sentinelPassword });
 
 /** How the launcher talks to Redis and Sentinel: the probe deadline, the password, the source address. */
 export const probeOptions = (c: Config): ProbeOptions => ({
   timeoutMs: c.probeTimeoutMs,
   password: c.password,
+  sentinelPassword: c.sentinelPassword,
   sourceAddress: c.listenAddress,
 });
 
@@ -161,10 +165,10 @@ export function pairs(flat: unknown): Record<string, string> {
   return out;
 }
 
-/** What one Sentinel says about the master set (SENTINEL MASTER <name>). Sentinels are asked without a password. */
+/** What one Sentinel says about the master set (SENTINEL MASTER <name>). Sentinels are asked with forSentinel(). */
 export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions): Promise<SentinelView> {
   try {
-    return await ask(s, { ...o, password: undefined }, async (r) => {
+    return await ask(s, forSentinel(o), async (r) => {
       let info: Record<string, string>;
       try {
         info = pairs(await r.call('SENTINEL', 'MASTER', masterSet));
@@ -194,9 +198,7 @@ export async function sentinelMasterAddr(
   o: ProbeOptions,
 ): Promise<Address | null | undefined> {
   try {
-    const reply = await ask(s, { ...o, password: undefined }, (r) =>
-      r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterSet),
-    );
+    const reply = await ask(s, forSentinel(o), (r) => r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterSet));
     if (!Array.isArray(reply)) return null;
     return { host: String(reply[0]), port: Number(reply[1]) };
   } catch {

@@ -75,6 +75,8 @@ export function renderSentinelConf(
     `sentinel failover-timeout ${m} ${c.failoverTimeoutMs}`,
     `sentinel parallel-syncs ${m} ${c.parallelSyncs}`,
     ...(c.password ? [`sentinel auth-pass ${m} ${q(c.password)}`] : []),
+    // Clients must AUTH, and the Sentinels use it with each other (Redis 5.0.1+).
+    ...(c.sentinelPassword ? [`requirepass ${q(c.sentinelPassword)}`] : []),
     `sentinel client-reconfig-script ${m} ${q(c.promoteScript)}`,
     // Pre-seeded from the pods the API reports: peers' ids are derived from their pod names like ours.
     ...seed.sentinels.map(

@@ -16,7 +16,7 @@ import { PeriodicLoop } from './loop.ts';
 import { setRole, type SentinelMetrics } from './metrics.ts';
 import { addr, canonicalHost, isLive, type Address } from './model.ts';
 import { relabelTo } from './relabel.ts';
-import { localSentinel, pairs, probeOptions, withRedis } from './redis.ts';
+import { localSentinel, pairs, forSentinel, probeOptions, withRedis } from './redis.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long a relabel at the event waits for a majority of the Sentinels to name the new master. */
@@ -87,7 +87,7 @@ export class SentinelSupervisor extends PeriodicLoop {
   }
 
   async state(): Promise<SentinelState> {
-    return withRedis(this.local, { ...probeOptions(this.c), password: undefined }, async (r) => {
+    return withRedis(this.local, forSentinel(probeOptions(this.c)), async (r) => {
       const m = pairs(await r.call('SENTINEL', 'MASTER', this.c.masterSet));
       const ips = (list: unknown) => (Array.isArray(list) ? list.map((x) => canonicalHost(pairs(x).ip)) : []);
       return {
@@ -127,7 +127,7 @@ export class SentinelSupervisor extends PeriodicLoop {
     }
     try {
       log.info(`SENTINEL RESET ${this.c.masterSet}: it remembers ${stale.join(', ')}, which no pod has`);
-      await withRedis(this.local, { ...probeOptions(this.c), password: undefined }, (r) =>
+      await withRedis(this.local, forSentinel(probeOptions(this.c)), (r) =>
         r.call('SENTINEL', 'RESET', this.c.masterSet),
       );
       this.metrics.sentinelResets.inc();
@@ -169,7 +169,7 @@ export class SentinelSupervisor extends PeriodicLoop {
 /** Liveness of Sentinel: it answers PING within the deadline. */
 export async function sentinelLiveness(c: Config): Promise<{ ok: boolean; reason: string }> {
   try {
-    const pong = await withRedis(localSentinel(c), { ...probeOptions(c), password: undefined }, (r) => r.ping());
+    const pong = await withRedis(localSentinel(c), forSentinel(probeOptions(c)), (r) => r.ping());
     return { ok: pong === 'PONG', reason: `Sentinel PING answered ${pong}` };
   } catch (e) {
     return { ok: false, reason: `Sentinel does not answer PING: ${(e as Error).message}` };
@@ -179,7 +179,7 @@ export async function sentinelLiveness(c: Config): Promise<{ ok: boolean; reason
 /** Ready when this Sentinel monitors the set and a quorum of Sentinels is reachable (SENTINEL CKQUORUM). */
 export async function sentinelReadiness(c: Config): Promise<{ ok: boolean; reason: string }> {
   try {
-    const r = await withRedis(localSentinel(c), { ...probeOptions(c), password: undefined }, (x) =>
+    const r = await withRedis(localSentinel(c), forSentinel(probeOptions(c)), (x) =>
       x.call('SENTINEL', 'CKQUORUM', c.masterSet),
     );
     return { ok: true, reason: String(r) };

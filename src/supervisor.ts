@@ -14,7 +14,17 @@ import { keepHandover, type HandoverResult } from './last-handover.ts';
 import { setRole, type RedisMetrics } from './metrics.ts';
 import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
 import { fence, reconcile, redisReadiness, sentinelMaster, type Action } from './reconcile.ts';
-import { ask, askRole, askSentinel, infoFacts, localRedis, parseInfo, probeOptions, withRedis } from './redis.ts';
+import {
+  ask,
+  askRole,
+  askSentinel,
+  infoFacts,
+  localRedis,
+  parseInfo,
+  forSentinel,
+  probeOptions,
+  withRedis,
+} from './redis.ts';
 
 export const TICK_MS = 1000;
 /** How long a replica's link may stay down (a full sync of a large dataset takes a while) before it is told. */
@@ -410,7 +420,7 @@ export class RedisSupervisor extends PeriodicLoop {
     let asked: Address | undefined;
     for (const s of [...others, own]) {
       try {
-        await withRedis(s, { ...opts(), password: undefined }, (r) => r.call('SENTINEL', 'FAILOVER', this.c.masterSet));
+        await withRedis(s, forSentinel(opts()), (r) => r.call('SENTINEL', 'FAILOVER', this.c.masterSet));
         asked = s;
         break;
       } catch (e) {

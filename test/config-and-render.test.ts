@@ -189,9 +189,29 @@ test('sentinel.conf (golden): stable myid, announce address, monitor, timers, au
       'sentinel failover-timeout mymaster 5000',
       'sentinel parallel-syncs mymaster 1',
       'sentinel auth-pass mymaster pw',
+      'requirepass pw',
       'sentinel client-reconfig-script mymaster /app/bin/launcher-promote',
       '',
     ].join('\n'),
+  );
+});
+
+test('Sentinel password: its own file, else the Redis password; a Sentinel without either has none', () => {
+  const files: Record<string, string> = { '/pw': 'redis-pw\n', '/spw': 'sentinel-pw\n' };
+  const read = { readFile: (f: string) => files[f] };
+  const own = parseConfig({ ...base, REDIS_PASSWORD_FILE: '/pw', SENTINEL_PASSWORD_FILE: '/spw' }, read);
+  assert.equal(own.sentinelPassword, 'sentinel-pw');
+  assert.match(renderSentinelConf(own, { host: '10.0.0.10', port: 6379 }), /^sentinel auth-pass mymaster redis-pw$/m);
+  assert.match(renderSentinelConf(own, { host: '10.0.0.10', port: 6379 }), /^requirepass sentinel-pw$/m);
+  assert.equal(parseConfig({ ...base, REDIS_PASSWORD_FILE: '/pw' }, read).sentinelPassword, 'redis-pw');
+  assert.equal(parseConfig({ ...base }, read).sentinelPassword, undefined);
+  assert.doesNotMatch(
+    renderSentinelConf(parseConfig({ ...base }, read), { host: '10.0.0.10', port: 6379 }),
+    /requirepass/,
+  );
+  assert.throws(
+    () => parseConfig({ ...base, SENTINEL_PASSWORD_FILE: '/none' }, { readFile: () => '' }),
+    (e: Error) => e.message === 'SENTINEL_PASSWORD_FILE="/none" is empty: expected the password',
   );
 });
 

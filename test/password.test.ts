@@ -1,6 +1,8 @@
 // With REDIS_PASSWORD_FILE: Redis requires the password, replicas and Sentinels authenticate, protected mode stays
-// on, and the secret appears in no process's argv (also during a failover, when promote runs), no log line of any
-// process and no Event; the generated files stay 0600 after Redis and Sentinel rewrite them.
+// on; Sentinel requires it too (no SENTINEL command without AUTH: nobody can fail over, reset or re-point it),
+// the launchers, promote and a Sentinel-aware client authenticate to it; and the secret appears in no process's
+// argv (also during a failover, when promote runs), no log line of any process and no Event; the generated files
+// stay 0600 after Redis and Sentinel rewrite them.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -64,21 +66,49 @@ test('a password-protected set boots, replicates, is monitored, and never shows 
   assert.equal(Number(await m.call('WAIT', '1', '5000')), 1);
   m.disconnect();
 
-  const raw = await new Promise<string>((resolve, reject) => {
-    const sock = createConnection({ host: c.pod(0).ip, port: 6379 }, () => sock.write('GET k\r\n'));
-    sock.once('data', (d) => {
-      resolve(d.toString());
-      sock.destroy();
+  const raw = (port: number, command: string) =>
+    new Promise<string>((resolve, reject) => {
+      const sock = createConnection({ host: c.pod(0).ip, port }, () => sock.write(`${command}\r\n`));
+      sock.once('data', (d) => {
+        resolve(d.toString());
+        sock.destroy();
+      });
+      sock.once('error', reject);
     });
-    sock.once('error', reject);
+  assert.match(await raw(6379, 'GET k'), /^-NOAUTH/, 'Redis refuses clients without the password');
+  for (const cmd of [
+    'SENTINEL FAILOVER mymaster',
+    'SENTINEL RESET *',
+    'SENTINEL REMOVE mymaster',
+    'SENTINEL MASTERS',
+  ]) {
+    assert.match(await raw(26379, cmd), /^-NOAUTH/, `Sentinel refuses ${cmd} without the password`);
+  }
+  const sentinel = new Redis({ host: c.pod(0).ip, port: 26379, password: SECRET, lazyConnect: true });
+  sentinel.on('error', () => {});
+  t.after(() => sentinel.disconnect());
+  await sentinel.connect();
+  const asked = (...cmd: string[]) => sentinel.call(cmd[0], ...cmd.slice(1)).catch(() => undefined);
+  // A Sentinel-aware client, as an application would connect.
+  const app = new Redis({
+    sentinels: [0, 1].map((i) => ({ host: c.pod(i).ip, port: 26379 })),
+    name: 'mymaster',
+    sentinelPassword: SECRET,
+    password: SECRET,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
   });
-  assert.match(raw, /^-NOAUTH/, 'Redis refuses clients without the password');
+  app.on('error', () => {});
+  t.after(() => app.disconnect());
+  await app.connect();
+  await app.set('through-sentinel', '1');
+  assert.equal(await app.get('through-sentinel'), '1', 'a Sentinel-aware client with sentinelPassword writes');
   assert.equal(await ask(c.pod(0).ip, 6379, 'GET', 'k'), undefined, 'no answer without the password');
 
   await waitFor(
     'Sentinel monitors the authenticated master and sees the replica',
     async () => {
-      const reps = (await ask(c.pod(0).ip, 26379, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][] | undefined;
+      const reps = (await asked('SENTINEL', 'REPLICAS', 'mymaster')) as string[][] | undefined;
       return reps?.length === 1 && reps[0][reps[0].indexOf('flags') + 1] === 'slave';
     },
     30_000,
@@ -117,7 +147,7 @@ test('a password-protected set boots, replicates, is monitored, and never shows 
       await new Promise((r) => setTimeout(r, 10));
     }
   })();
-  assert.equal(await ask(c.pod(0).ip, 26379, 'SENTINEL', 'FAILOVER', 'mymaster'), 'OK');
+  assert.equal(await asked('SENTINEL', 'FAILOVER', 'mymaster'), 'OK');
   await waitFor('redis-1 labelled master after the failover', () => c.labels()['redis-1'] === 'master', 30_000);
   await waitFor(
     'redis-0 a replica again',

@@ -12,7 +12,7 @@ import { startWatches } from '../kube/watch.ts';
 import { log } from '../log.ts';
 import { addr, type Address, type Decision, type FinalDecision, type MasterRecord } from '../model.ts';
 import { dataDirHasData, observe, observeWithoutApi } from '../observe.ts';
-import { localRedis, probeOptions, withRedis } from '../redis.ts';
+import { localRedis, forSentinel, probeOptions, withRedis } from '../redis.ts';
 import { renderRedisConf } from '../render.ts';
 import { supervise } from '../supervise.ts';
 import { serveHttp } from '../http.ts';
@@ -111,9 +111,7 @@ async function askFailover(c: Config, sentinels: Address[]): Promise<string | un
   const refusals: string[] = [];
   for (const s of sentinels) {
     try {
-      await withRedis(s, { ...probeOptions(c), password: undefined }, (r) =>
-        r.call('SENTINEL', 'FAILOVER', c.masterSet),
-      );
+      await withRedis(s, forSentinel(probeOptions(c)), (r) => r.call('SENTINEL', 'FAILOVER', c.masterSet));
       log.info(`asked Sentinel ${addr(s)} to fail over before loading`);
       return undefined;
     } catch (e) {

@@ -7,7 +7,7 @@ import { hasIp } from '../model.ts';
 import { podRoles } from '../observe.ts';
 import { listPods } from '../kube/pods.ts';
 import { readRecord } from '../kube/record.ts';
-import { ask, askSentinel, parseInfo, probeOptions } from '../redis.ts';
+import { ask, askSentinel, parseInfo, forSentinel, probeOptions } from '../redis.ts';
 import { renderStatus, setStatus, type SentinelStatus } from '../status.ts';
 
 /** A replica further behind than this is reported (1 MiB: more than a moment of writes). */
@@ -38,7 +38,7 @@ export async function status(c: Config, kube: Kube, json: boolean, out: (s: stri
     (sentinelPods ?? pods).filter(hasIp).map(async (p) => {
       const at = { host: p.ip, port: c.sentinelPort };
       const v = await askSentinel(at, c.masterSet, o);
-      const info = await ask(at, { ...o, password: undefined }, (r) => r.call('INFO', 'sentinel')).then(
+      const info = await ask(at, forSentinel(o), (r) => r.call('INFO', 'sentinel')).then(
         (x) => parseInfo(String(x)),
         () => ({}) as Record<string, string>,
       );

@@ -10,7 +10,7 @@ import { readRecord } from '../kube/record.ts';
 import { addr, sameAddress, type Address } from '../model.ts';
 import { observeSentinels, podRoles } from '../observe.ts';
 import { sentinelMaster } from '../reconcile.ts';
-import { askRole, askSentinel, pairs, probeOptions, withRedis } from '../redis.ts';
+import { askRole, askSentinel, pairs, forSentinel, probeOptions, withRedis } from '../redis.ts';
 import { planSwitchover } from '../switchover.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,7 +33,7 @@ export async function switchover(
   out: (s: string) => void,
 ): Promise<number> {
   const o = probeOptions({ ...c, listenAddress: undefined });
-  const so = { ...o, password: undefined };
+  const so = forSentinel(o);
   const [pods, record] = await Promise.all([listPods(kube, c.podSelector), readRecord(kube, c.masterRecord)]);
   const roles = await podRoles(pods, c.redisPort, o);
   const { views, known } = await observeSentinels({ ...c, listenAddress: undefined }, kube, pods);
