@@ -78,10 +78,13 @@ test(
 
     // The synced replica's Redis dies, then the master's: only the empty replica is left.
     const events: string[] = [];
-    const sub = connect(c.pod(y).ip, 26379);
-    t.after(() => sub.disconnect());
-    sub.on('message', (ch: string) => events.push(ch));
-    await sub.subscribe('+switch-master', '-failover-abort-no-good-slave', '+promoted-slave');
+    // Every Sentinel's: the one elected leader publishes what its failover found.
+    for (const i of c.ordinals) {
+      const sub = connect(c.pod(i).ip, 26379);
+      t.after(() => sub.disconnect());
+      sub.on('message', (ch: string) => events.push(ch));
+      await sub.subscribe('+switch-master', '-failover-abort-no-good-slave', '+promoted-slave');
+    }
     c.pod(y).redis!.signal('SIGKILL');
     c.pod(mi).redis!.signal('SIGKILL');
     await waitFor(
@@ -119,10 +122,13 @@ test(
         ),
       40_000,
     );
-    assert.ok(
-      c.api
-        .listObjects('events', c.ns)
-        .some((e) => e.reason === 'ReplicaNotSyncing' && e.involvedObject.name === c.pod(x).name),
+    await waitFor(
+      'a ReplicaNotSyncing Event on the full replica',
+      () =>
+        c.api
+          .listObjects('events', c.ns)
+          .some((e) => e.reason === 'ReplicaNotSyncing' && e.involvedObject.name === c.pod(x).name),
+      5000,
     );
   },
 );
