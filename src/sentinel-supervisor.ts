@@ -63,6 +63,7 @@ export class SentinelSupervisor extends PeriodicLoop {
     const r = new Redis({
       host: this.local.host,
       port: this.local.port,
+      password: this.c.sentinelPassword,
       ...(this.c.listenAddress ? { localAddress: this.c.listenAddress } : {}),
       retryStrategy: (n: number) => Math.min(n * 200, 2000),
       maxRetriesPerRequest: null,

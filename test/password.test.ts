@@ -165,6 +165,11 @@ test('a password-protected set boots, replicates, is monitored, and never shows 
   );
   watching = false;
   await scan;
+  await waitFor(
+    "the Sentinel launchers' +switch-master listener (authenticated) relabelled at once",
+    () => logged.some((l) => /^\[redis-\d\/sentinel\] .*\+switch-master .* relabelling/.test(l)),
+    5000,
+  );
   assert.deepEqual(seen, [], 'no argv carried the password during the failover');
   assert.ok(logged.length > 50, 'every log line was captured');
   assert.deepEqual(
