@@ -74,6 +74,27 @@ export const SETTINGS = [
     help: 'optional file holding the Redis password (a mounted Secret); enables requirepass/masterauth/auth-pass',
   },
   {
+    env: 'REDIS_ACL_LAUNCHER_PASSWORD_FILE',
+    flag: 'acl-launcher-password-file',
+    help:
+      'optional: Redis gets an ACL user `launcher` with this password and only the commands the launcher sends; ' +
+      'the launcher uses it instead of the default user (needs REDIS_PASSWORD_FILE)',
+  },
+  {
+    env: 'REDIS_ACL_REPLICATION_PASSWORD_FILE',
+    flag: 'acl-replication-password-file',
+    help:
+      'optional: an ACL user `replication` (PSYNC, REPLCONF, PING) that replicas authenticate as (masteruser / ' +
+      'masterauth) (needs REDIS_PASSWORD_FILE)',
+  },
+  {
+    env: 'REDIS_ACL_SENTINEL_PASSWORD_FILE',
+    flag: 'acl-sentinel-password-file',
+    help:
+      "optional: an ACL user `sentinel` with the commands Sentinel needs, for Sentinel's connections to Redis " +
+      '(sentinel auth-user / auth-pass) (needs REDIS_PASSWORD_FILE)',
+  },
+  {
     env: 'SENTINEL_PASSWORD_FILE',
     flag: 'sentinel-password-file',
     help:
@@ -244,6 +265,8 @@ export type Config = {
   confDir: string;
   extraConf?: string;
   password?: string;
+  /** Passwords of the optional ACL users (REDIS_ACL_*_PASSWORD_FILE); the default user keeps `password`. */
+  acl: { launcher?: string; replication?: string; sentinel?: string };
   /** Sentinel's requirepass (SENTINEL_PASSWORD_FILE, else the Redis password). */
   sentinelPassword?: string;
   minReplicasToWrite: number;
@@ -270,6 +293,7 @@ export type Config = {
 export class ConfigError extends Error {}
 
 type Raw = Partial<Record<SettingEnv, string>>;
+type SecretEnv = Extract<SettingEnv, `${string}PASSWORD_FILE`>;
 
 function int(raw: Raw, env: keyof Raw, min: number, max: number, what: string): number {
   const v = raw[env] ?? (SETTINGS as readonly Setting[]).find((s) => s.env === env)?.default ?? '';
@@ -351,7 +375,7 @@ export function parseConfig(
   if (sentinelEnv && !['true', 'false', '1', '0', 'yes', 'no'].includes(sentinelEnv)) {
     throw new ConfigError(`SENTINEL=${JSON.stringify(raw.SENTINEL)} is invalid: expected true or false`);
   }
-  const secret = (env: 'REDIS_PASSWORD_FILE' | 'SENTINEL_PASSWORD_FILE'): string | undefined => {
+  const secret = (env: SecretEnv): string | undefined => {
     const file = raw[env];
     if (!file) return undefined;
     let value: string;
@@ -371,6 +395,18 @@ export function parseConfig(
     return value;
   };
   const password = secret('REDIS_PASSWORD_FILE');
+  const acl = {
+    launcher: secret('REDIS_ACL_LAUNCHER_PASSWORD_FILE'),
+    replication: secret('REDIS_ACL_REPLICATION_PASSWORD_FILE'),
+    sentinel: secret('REDIS_ACL_SENTINEL_PASSWORD_FILE'),
+  };
+  const aclWithout = Object.entries(acl).find(([, v]) => v && !password)?.[0];
+  if (aclWithout) {
+    throw new ConfigError(
+      `REDIS_ACL_${aclWithout.toUpperCase()}_PASSWORD_FILE is set but REDIS_PASSWORD_FILE is not: without a ` +
+        `password the default user can run every command, so a user with fewer protects nothing`,
+    );
+  }
   // Sentinel's own password; without a file of its own, the Redis password protects Sentinel too.
   const sentinelPassword = secret('SENTINEL_PASSWORD_FILE') ?? password;
   const recordDefault = `${
@@ -397,6 +433,7 @@ export function parseConfig(
     confDir: raw.REDIS_CONF_DIR || '/etc/redis-ha',
     extraConf: raw.REDIS_EXTRA_CONF || undefined,
     password,
+    acl,
     sentinelPassword,
     minReplicasToWrite: int(raw, 'REDIS_MIN_REPLICAS_TO_WRITE', 0, 1000, 'a whole number of replicas, or 0 for off'),
     minReplicasMaxLag: int(raw, 'REDIS_MIN_REPLICAS_MAX_LAG', 1, 3600, 'seconds, 1 to 3600'),

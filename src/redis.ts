@@ -3,15 +3,27 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';
 import { canonicalHost, type Address, type InfoFacts, type RoleAnswer, type SentinelView } from './model.ts';
 
-export type ProbeOptions = { timeoutMs: number; password?: string; sentinelPassword?: string; sourceAddress?: string };
+export type ProbeOptions = {
+  timeoutMs: number;
+  /** The ACL user (`launcher` when REDIS_ACL_LAUNCHER_PASSWORD_FILE is set), else the default user. */
+  username?: string;
+  password?: string;
+  sentinelPassword?: string;
+  sourceAddress?: string;
+};
 
 /** The same options for a Sentinel: its own password (SENTINEL_PASSWORD_FILE, else the Redis one) or none. */
-export const forSentinel = (o: ProbeOptions): ProbeOptions => ({ ...o, password: o.sentinelPassword });
+export const forSentinel = (o: ProbeOptions): ProbeOptions => ({
+  ...o,
+  username: undefined,
+  password: o.sentinelPassword,
+});
 
 /** How the launcher talks to Redis and Sentinel: the probe deadline, the password, the source address. */
 export const probeOptions = (c: Config): ProbeOptions => ({
   timeoutMs: c.probeTimeoutMs,
-  password: c.password,
+  username: c.acl.launcher ? 'launcher' : undefined,
+  password: c.acl.launcher ?? c.password,
   sentinelPassword: c.sentinelPassword,
   sourceAddress: c.listenAddress,
 });
@@ -25,6 +37,7 @@ function clientOptions(a: Address, o: ProbeOptions): RedisOptions {
   return {
     host: a.host,
     port: a.port,
+    username: o.username,
     password: o.password,
     lazyConnect: true,
     connectTimeout: o.timeoutMs,
@@ -79,7 +92,7 @@ const kept = new Map<string, Kept>();
 
 /** The kept connection for this address: open, opening (shared by concurrent questions), or a new one. */
 function keptClient(a: Address, o: ProbeOptions): { k: Kept; key: string; reused: boolean } {
-  const key = JSON.stringify([a.host, a.port, o.password ?? null, o.sourceAddress ?? null]);
+  const key = JSON.stringify([a.host, a.port, o.username ?? null, o.password ?? null, o.sourceAddress ?? null]);
   const old = kept.get(key);
   if (old && !['end', 'close'].includes(old.r.status)) return { k: old, key, reused: old.r.status === 'ready' };
   const r = new Redis(clientOptions(a, o));

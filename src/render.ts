@@ -38,7 +38,10 @@ export function renderRedisConf(c: Config, replicaOf: Address | null, notCandida
     `replica-priority ${notCandidate ? 0 : c.replicaPriority}`,
   );
   if (c.password) {
-    lines.push('protected-mode yes', `requirepass ${q(c.password)}`, `masterauth ${q(c.password)}`);
+    lines.push('protected-mode yes', `requirepass ${q(c.password)}`);
+    if (c.acl.replication) lines.push('masteruser replication', `masterauth ${q(c.acl.replication)}`);
+    else lines.push(`masterauth ${q(c.password)}`);
+    lines.push(...aclUsers(c));
   } else {
     lines.push('# no password is set: protected mode is off so that other pods can connect', 'protected-mode no');
   }
@@ -47,6 +50,30 @@ export function renderRedisConf(c: Config, replicaOf: Address | null, notCandida
   }
   lines.push(replicaOf ? `replicaof ${replicaOf.host} ${replicaOf.port}` : '# master: no replicaof');
   return lines.join('\n') + '\n';
+}
+
+/**
+ * What each optional ACL user may run, and nothing else (no keys). `launcher`: every command the launcher sends to
+ * Redis (src/, measured: PING ROLE INFO REPLICAOF CONFIG REWRITE/GET/SET CLIENT PAUSE/UNPAUSE/KILL); `replication`:
+ * what a replica sends its master; `sentinel`: what Sentinel sends to Redis, as the Sentinel documentation lists.
+ */
+export const ACL_RULES = {
+  launcher:
+    'resetchannels -@all +ping +role +info +replicaof +config|rewrite +config|get +config|set +client|pause ' +
+    '+client|unpause +client|kill',
+  replication: 'resetchannels -@all +psync +replconf +ping',
+  sentinel:
+    'allchannels -@all +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname ' +
+    '+client|kill +script|kill',
+} as const;
+
+/** `user` lines for the ACL users that have a password; the password only as its SHA-256, never in clear. */
+function aclUsers(c: Config): string[] {
+  return (Object.keys(ACL_RULES) as (keyof typeof ACL_RULES)[]).flatMap((u) => {
+    const pw = c.acl[u];
+    if (!pw) return [];
+    return [`user ${u} reset on #${createHash('sha256').update(pw).digest('hex')} resetkeys ${ACL_RULES[u]}`];
+  });
 }
 
 /** A stable 40-hex Sentinel id, so a restarted Sentinel is the same Sentinel to its peers. */
@@ -74,7 +101,11 @@ export function renderSentinelConf(
     `sentinel down-after-milliseconds ${m} ${c.downAfterMs}`,
     `sentinel failover-timeout ${m} ${c.failoverTimeoutMs}`,
     `sentinel parallel-syncs ${m} ${c.parallelSyncs}`,
-    ...(c.password ? [`sentinel auth-pass ${m} ${q(c.password)}`] : []),
+    ...(c.acl.sentinel
+      ? [`sentinel auth-user ${m} sentinel`, `sentinel auth-pass ${m} ${q(c.acl.sentinel)}`]
+      : c.password
+        ? [`sentinel auth-pass ${m} ${q(c.password)}`]
+        : []),
     // Clients must AUTH, and the Sentinels use it with each other (Redis 5.0.1+).
     ...(c.sentinelPassword ? [`requirepass ${q(c.sentinelPassword)}`] : []),
     `sentinel client-reconfig-script ${m} ${q(c.promoteScript)}`,

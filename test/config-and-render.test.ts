@@ -1,5 +1,6 @@
 // Configuration contract (one-line errors naming the variable) and the generated config files (golden text).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { ConfigError, parseConfig } from '../src/config.ts';
 import { renderRedisConf, renderSentinelConf, sentinelId } from '../src/render.ts';
@@ -193,6 +194,33 @@ test('sentinel.conf (golden): stable myid, announce address, monitor, timers, au
       'sentinel client-reconfig-script mymaster /app/bin/launcher-promote',
       '',
     ].join('\n'),
+  );
+});
+
+test('ACL users: hashed user lines, masteruser, sentinel auth-user; refused without REDIS_PASSWORD_FILE', () => {
+  const files: Record<string, string> = { '/pw': 'app', '/l': 'lpw', '/r': 'rpw', '/s': 'spw' };
+  const read = { readFile: (f: string) => files[f] };
+  const env = {
+    ...base,
+    REDIS_PASSWORD_FILE: '/pw',
+    REDIS_ACL_LAUNCHER_PASSWORD_FILE: '/l',
+    REDIS_ACL_REPLICATION_PASSWORD_FILE: '/r',
+    REDIS_ACL_SENTINEL_PASSWORD_FILE: '/s',
+  };
+  const c = parseConfig(env, read);
+  const conf = renderRedisConf(c, { host: '10.0.0.10', port: 6379 });
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  assert.match(conf, /^requirepass app\nmasteruser replication\nmasterauth rpw\n/m);
+  assert.match(conf, new RegExp(`^user launcher reset on #${sha('lpw')} resetkeys resetchannels -@all \\+ping `, 'm'));
+  assert.match(conf, new RegExp(`^user replication reset on #${sha('rpw')} resetkeys .*-@all \\+psync`, 'm'));
+  assert.match(conf, new RegExp(`^user sentinel reset on #${sha('spw')} resetkeys allchannels -@all `, 'm'));
+  assert.doesNotMatch(conf, /lpw|spw/, 'the launcher and sentinel passwords appear only hashed');
+  const sconf = renderSentinelConf(c, { host: '10.0.0.10', port: 6379 });
+  assert.match(sconf, /^sentinel auth-user mymaster sentinel\nsentinel auth-pass mymaster spw$/m);
+  assert.match(sconf, /^requirepass app$/m, 'Sentinel itself keeps the Redis password');
+  assert.throws(
+    () => parseConfig({ ...base, REDIS_ACL_LAUNCHER_PASSWORD_FILE: '/l' }, read),
+    (e: Error) => /^REDIS_ACL_LAUNCHER_PASSWORD_FILE is set but REDIS_PASSWORD_FILE is not: /.test(e.message),
   );
 });
 

@@ -14,7 +14,7 @@ import type { Host, Network } from './netns.ts';
 import { KubeletLog, manifestTemplate, PodKubelet, type PodTemplate } from './probes.ts';
 import { launcherGrants } from './manifests.ts';
 import { startProcess, stopAll, type Started } from './processes.ts';
-import { ask, loopbackAddress } from './redis.ts';
+import { askWith, loopbackAddress } from './redis.ts';
 import { waitFor } from './wait.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -69,6 +69,8 @@ export type ClusterOptions = {
    * addresses in the test's own namespace.
    */
   network?: Network;
+  /** The password of the set (REDIS_PASSWORD_FILE's): the harness's own reads of Redis and Sentinel use it. */
+  password?: string;
 };
 
 export class LocalCluster {
@@ -501,8 +503,12 @@ export class LocalCluster {
       .map(([k]) => k);
   }
 
+  private get auth() {
+    return { password: this.opts.password };
+  }
+
   async role(i: number): Promise<string | undefined> {
-    const r = (await ask(this.pod(i).ip, 6379, 'ROLE')) as unknown[] | undefined;
+    const r = (await askWith(this.auth, this.pod(i).ip, 6379, 'ROLE')) as unknown[] | undefined;
     return r?.[0] as string | undefined;
   }
 
@@ -515,8 +521,14 @@ export class LocalCluster {
   async sentinelViews(): Promise<(string | undefined)[]> {
     return Promise.all(
       this.ordinals.map(async (i) => {
-        const r = (await ask(this.pod(i).ip, 26379, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster')) as
-          string[] | null | undefined;
+        const r = (await askWith(
+          this.auth,
+          this.pod(i).ip,
+          26379,
+          'SENTINEL',
+          'GET-MASTER-ADDR-BY-NAME',
+          'mymaster',
+        )) as string[] | null | undefined;
         return r ? `${r[0]}:${r[1]}` : undefined;
       }),
     );

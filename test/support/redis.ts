@@ -71,9 +71,20 @@ export function connect(host: string, port: number, extra: Record<string, unknow
 
 /** Asks one command of a Redis/Sentinel with a deadline; undefined when it does not answer. */
 export async function ask(host: string, port: number, ...cmd: (string | number)[]): Promise<unknown> {
+  return askWith({}, host, port, ...cmd);
+}
+
+/** ask() as a given user (the default user when only a password is given). */
+export async function askWith(
+  auth: { username?: string; password?: string },
+  host: string,
+  port: number,
+  ...cmd: (string | number)[]
+): Promise<unknown> {
   const r = new Redis({
     host,
     port,
+    ...auth,
     lazyConnect: true,
     connectTimeout: 1000,
     commandTimeout: 1000,
