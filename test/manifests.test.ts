@@ -128,6 +128,12 @@ test('the pods match the launcher: settings, probes, ports, labels, Services, RB
       c.env.some((e: any) => e.name === 'REDIS_PASSWORD_FILE'),
       `${c.name} reads the password file`,
     );
+    for (const user of ['LAUNCHER', 'REPLICATION', 'SENTINEL']) {
+      assert.ok(
+        c.env.some((e: any) => e.name === `REDIS_ACL_${user}_PASSWORD_FILE`),
+        `${c.name} reads the ${user.toLowerCase()} user's password file`,
+      );
+    }
   }
   const policy = find(docs, 'NetworkPolicy')!;
   const policyPorts = policy.spec.ingress[0].ports.map((p: any) => p.port);

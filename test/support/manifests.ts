@@ -10,7 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Grant } from './kube/server.ts';
 
 export const MANIFESTS = join(resolve(import.meta.dirname, '../..'), 'manifests');
-export const COMPONENTS = ['password', 'network-policy', 'monitoring', 'hard-spread'];
+export const COMPONENTS = ['password', 'acl-users', 'network-policy', 'monitoring', 'hard-spread'];
 
 export type Obj = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: any };
 
