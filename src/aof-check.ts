@@ -1,11 +1,26 @@
-// Observe + act for one failure: redis-server exited before it ever answered, and the reason may be its AOF (a bad
-// command in the middle of a file; a truncated tail Redis loads by itself, aof-load-truncated yes). redis-check-aof,
-// run read-only, says which file and up to which byte it is valid. A replica's data is replaced by the master's at
-// its next full sync, so its corrupt AOF is moved aside (kept, not deleted) and the next start resyncs; a master's
-// is the data of record and is never touched: the line says what a person has to do.
-import { access, rename, rm } from 'node:fs/promises';
+// Observe + act for one failure: redis-server exited before it ever answered, and its last lines say it could not
+// load its AOF (a bad command in the middle of a file, a broken RDB base; a truncated tail of the last file Redis
+// loads by itself, aof-load-truncated yes, so that is never the reason). redis-check-aof, run read-only, adds which
+// file and up to which byte it is valid. A replica's data is replaced by the master's at its next full sync, so
+// its AOF (and dump.rdb, which would still say "has data") is moved aside, kept, and the next start resyncs; only
+// while its master answers as a master holding data. A master's is the data of record and is never touched: the
+// line says what a person has to do.
+import { access, mkdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+
+/** Redis 7.0's own line when it gave up loading its AOF (aof.c), or undefined. */
+export function aofLoadFailure(lines: string[]): string | undefined {
+  const gaveUp = new RegExp(
+    [
+      '(Bad file format|Unrecoverable error|Unexpected end of file) reading the append only file',
+      'AOF loading aborted',
+      'Invalid AOF manifest',
+      'Found an invalid AOF manifest',
+    ].join('|'),
+  );
+  return lines.find((l) => gaveUp.test(l))?.replace(/^\d+:[A-Z] [^#*]*[#*] /, '');
+}
 
 export type AofVerdict = { valid: true } | { valid: false; file: string; okUpTo?: number; size?: number };
 
@@ -50,29 +65,41 @@ export async function checkAof(
   return { ...aofVerdict(r.all ?? ''), target: t.path, moves: t.moves };
 }
 
-const where = (v: Extract<AofVerdict, { valid: false }>) =>
-  v.okUpTo !== undefined ? `${v.file} is valid up to byte ${v.okUpTo} of ${v.size}` : `${v.file} is not valid`;
+/** What went wrong, in words: the checker's figures when it found the bad file, else Redis's own line. */
+export function whatIsWrong(redisLine: string, v: AofVerdict | undefined): string {
+  if (v && !v.valid) {
+    return v.okUpTo !== undefined ? `${v.file} is valid up to byte ${v.okUpTo} of ${v.size}` : `${v.file} is not valid`;
+  }
+  return redisLine;
+}
 
 /** The master's one line: nothing discarded, what to run. */
-export function corruptMasterLine(v: Extract<AofVerdict, { valid: false }> & { target: string }): string {
+export function corruptMasterLine(what: string, target: string, why = 'This pod was to start as master'): string {
   return (
-    `redis-server cannot load its AOF: ${where(v)}. This pod was to start as master, so its data is kept as it is: ` +
-    `back up the volume, then run redis-check-aof --fix ${v.target} (it cuts the file at the first bad command) ` +
-    `or restore a backup; exiting`
+    `redis-server cannot load its AOF: ${what}. ${why}, so its data is kept as it is: back up the volume, then ` +
+    `run redis-check-aof --fix ${target} (it cuts the file at the first bad command) or restore a backup; exiting`
   );
 }
 
-/** Moves a replica's corrupt AOF aside (one kept copy, replacing an older one); returns the new name. */
-export async function setAsideCorruptAof(moves: string): Promise<string> {
-  const aside = `${moves}.corrupt`;
-  await rm(aside, { recursive: true, force: true });
-  await rename(moves, aside);
+/**
+ * Moves a replica's AOF and dump.rdb into `corrupt-<time>/` in the data dir (kept, never overwriting an older
+ * copy); returns that directory.
+ */
+export async function setAsideCorruptAof(dataDir: string, now = new Date()): Promise<string> {
+  const aside = join(dataDir, `corrupt-${now.toISOString().replace(/[:.]/g, '-')}`);
+  await mkdir(aside);
+  for (const f of ['appendonlydir', 'appendonly.aof', 'dump.rdb']) {
+    await rename(join(dataDir, f), join(aside, f)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
   return aside;
 }
 
-export function corruptReplicaLine(v: Extract<AofVerdict, { valid: false }>, aside: string, master: string): string {
+export function corruptReplicaLine(what: string, aside: string, master: string): string {
   return (
-    `redis-server cannot load its AOF: ${where(v)}. This pod starts as a replica of ${master}, whose full sync ` +
-    `replaces its data, so the AOF was moved aside to ${aside}; the next start resyncs; exiting`
+    `redis-server cannot load its AOF: ${what}. This pod starts as a replica of ${master}, which answers as a ` +
+    `master holding data and whose full sync replaces this pod's, so its AOF and dump.rdb were moved aside to ` +
+    `${aside} (kept: delete it once it is not needed, it takes space on the volume); the next start resyncs; exiting`
   );
 }

@@ -159,7 +159,8 @@ export function redisReadiness(
       return { ready: true, reason: `master, confirmed by ${s.count} sentinels` };
     }
     // As for fencing: every Sentinel down, this pod's own too, while replicas follow it: nobody elects another.
-    if (sidecar && !sentinels.some((v) => v.reachable) && facts.following) {
+    const everyOneAsked = sentinels.length >= knownSentinels;
+    if (sidecar && everyOneAsked && !sentinels.some((v) => v.reachable) && facts.following) {
       return {
         ready: true,
         reason: `master; no sentinel answers, not even this pod's own, and ${facts.following} replica(s) follow it`,

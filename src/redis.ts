@@ -199,7 +199,9 @@ export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions
           (info['failover-state'] !== undefined && info['failover-state'] !== 'none'),
       };
     });
-  } catch {
+  } catch (e) {
+    // An error reply (NOAUTH, WRONGPASS, …) comes from a Sentinel that is alive: it names nothing we can trust.
+    if (e instanceof Error && e.name === 'ReplyError') return { sentinel: s, reachable: true, master: null };
     return { sentinel: s, reachable: false };
   }
 }
@@ -229,12 +231,23 @@ export function parseInfo(text: string): Record<string, string> {
   return out;
 }
 
+/**
+ * A master's replicas online that acknowledged within the last 2 s (INFO slaveN … state=online … lag=N; replicas
+ * ACK every second). One cut off by a partition stays listed until repl-timeout (60 s) and so does not count.
+ */
+export function followers(info: Record<string, string>): number {
+  return Object.entries(info).filter(([k, v]) => {
+    const lag = /(?:^|,)lag=(\d+)/.exec(v)?.[1];
+    return /^slave\d+$/.test(k) && /(?:^|,)state=online(?:,|$)/.test(v) && lag !== undefined && Number(lag) <= 2;
+  }).length;
+}
+
 export function infoFacts(info: Record<string, string>): InfoFacts {
   return {
     role: info.role,
     masterLinkStatus: info.master_link_status,
     syncInProgress: info.master_sync_in_progress === '1',
     loading: info.loading === '1' || info.async_loading === '1',
-    following: Object.entries(info).filter(([k, v]) => /^slave\d+$/.test(k) && /state=online/.test(v)).length,
+    following: followers(info),
   };
 }

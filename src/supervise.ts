@@ -5,7 +5,10 @@ import { constants } from 'node:os';
 import { execa, type ResultPromise } from 'execa';
 import { log } from './log.ts';
 
-export type Child = { proc: ResultPromise; done: Promise<number> };
+/** `lastLines`: the child's last output lines (it still writes to the container's stdout and stderr). */
+export type Child = { proc: ResultPromise; done: Promise<number>; lastLines: () => string[] };
+
+const KEPT_LINES = 50;
 
 export function exitCodeOf(r: { exitCode?: number; signal?: string }): number {
   if (r.exitCode !== undefined) return r.exitCode;
@@ -27,12 +30,27 @@ export function supervise(
   // Redis and Sentinel rewrite their config files (CONFIG REWRITE, Sentinel's config flush) as new files created
   // with the process umask: with the usual 022 a redis.conf holding requirepass/masterauth became 0644.
   process.umask(0o077);
+  // Written through to ours (kubectl logs sees them) and kept in memory, the last lines only, so that a child
+  // that exits can be explained (e.g. which file Redis could not load).
   const proc = execa(file, args, {
-    stdio: 'inherit',
+    stdin: 'inherit',
+    stdout: ['inherit', 'pipe'],
+    stderr: ['inherit', 'pipe'],
+    buffer: false,
     reject: false,
     forceKillAfterDelay: stopTimeoutMs,
     cleanup: true,
   });
+  const kept: string[] = [];
+  for (const stream of [proc.stdout, proc.stderr]) {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      kept.push(...lines);
+      if (kept.length > KEPT_LINES) kept.splice(0, kept.length - KEPT_LINES);
+    });
+  }
   let stopping = false;
   const forward = (sig: NodeJS.Signals) => {
     if (stopping) {
@@ -68,5 +86,5 @@ export function supervise(
     log.info(`${file} exited (${r.signal ? `signal ${r.signal}` : `code ${r.exitCode}`}); launcher exits ${code}`);
     return code;
   });
-  return { proc, done };
+  return { proc, done, lastLines: () => [...kept] };
 }

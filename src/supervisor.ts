@@ -21,6 +21,7 @@ import {
   infoFacts,
   localRedis,
   parseInfo,
+  followers,
   forSentinel,
   probeOptions,
   withRedis,
@@ -120,6 +121,14 @@ export class RedisSupervisor extends PeriodicLoop {
     const answering = views.filter((v) => v.reachable).length;
     const named = s.master ? `name ${addr(s.master)}` : `agree on no master${s.busy ? ` (${s.busy})` : ''}`;
     const words = `${answering} of ${s.known} known sentinels answer, ${s.count} ${named}, ${s.need} needed`;
+    // Replicas that acknowledged within 2 s (INFO), asked only when it matters: every Sentinel silent.
+    const sentinelsDown = this.c.sentinelSidecar && answering === 0;
+    const following = sentinelsDown
+      ? await withRedis(this.local, probeOptions(this.c), (r) => r.call('INFO', 'replication')).then(
+          (i) => followers(parseInfo(String(i))),
+          () => 0,
+        )
+      : 0;
     const a = fence({
       isMaster,
       confirmed,
@@ -128,8 +137,8 @@ export class RedisSupervisor extends PeriodicLoop {
       fenceAfterMs: this.c.fenceAfterMs,
       fenced: this.fenced,
       sentinels: words,
-      sentinelsDown: this.c.sentinelSidecar && answering === 0,
-      following: local.answered && local.role === 'master' ? local.replicas.length : 0,
+      sentinelsDown,
+      following,
     });
     if (a.kind === 'none') return;
     // Maintenance mode: observe and report, take no action.

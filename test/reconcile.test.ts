@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RoleAnswer, SentinelView } from '../src/model.ts';
 import { fence, reconcile, redisReadiness, sentinelMaster } from '../src/reconcile.ts';
+import { followers } from '../src/redis.ts';
 import { staleEntries } from '../src/sentinel-supervisor.ts';
 
 const self = { host: '10.0.0.10', port: 6379 };
@@ -247,6 +248,7 @@ test('readiness: a master whose Sentinels are all down (sidecar) stays Ready whi
     'dedicated Sentinels: a partition may hide them',
   );
   assert.equal(redisReadiness(self, m, [...down.slice(1), s(other)], 2, 3, true).ready, false, 'one answers: no');
+  assert.equal(redisReadiness(self, m, down.slice(2), 2, 3, true).ready, false, 'only its own was asked (API down)');
 });
 
 test('a Sentinel reset would drop exactly the addresses no pod has', () => {
@@ -305,4 +307,18 @@ test('fence: every Sentinel down (its own sidecar too) while replicas follow: no
   assert.equal(fence({ ...v, fenced: true }).kind, 'unfence', 'fenced before: the writes resume');
   assert.equal(fence({ ...v, following: 0 }).kind, 'fence', 'its replicas left too: it may be cut off');
   assert.equal(fence({ ...v, sentinelsDown: false }).kind, 'fence', 'some Sentinel answers and does not name it');
+});
+
+test('followers: online replicas that acknowledged within 2 s (a cut-off one stays listed for repl-timeout)', () => {
+  assert.equal(
+    followers({
+      role: 'master',
+      slave0: 'ip=10.0.0.2,port=6379,state=online,offset=100,lag=0',
+      slave1: 'ip=10.0.0.3,port=6379,state=online,offset=90,lag=2',
+      slave2: 'ip=10.0.0.4,port=6379,state=online,offset=50,lag=31',
+      slave3: 'ip=10.0.0.5,port=6379,state=wait_bgsave,offset=0,lag=0',
+    }),
+    2,
+  );
+  assert.equal(followers({ role: 'master', connected_slaves: '0' }), 0);
 });

@@ -3,16 +3,23 @@ import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { decide, decideWithoutApi, summary } from '../decide.ts';
 import { writeConfigFile } from '../files.ts';
-import { checkAof, corruptMasterLine, corruptReplicaLine, setAsideCorruptAof } from '../aof-check.ts';
+import {
+  aofLoadFailure,
+  checkAof,
+  corruptMasterLine,
+  corruptReplicaLine,
+  setAsideCorruptAof,
+  whatIsWrong,
+} from '../aof-check.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
 import { annotateData, labelLock, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
 import { claimRecord } from '../kube/record.ts';
 import { startWatches } from '../kube/watch.ts';
 import { log } from '../log.ts';
-import { addr, type Address, type Decision, type FinalDecision, type MasterRecord } from '../model.ts';
+import { addr, type Address, type Decision, type FinalDecision, type MasterRecord, type RoleAnswer } from '../model.ts';
 import { dataDirHasData, observe, observeWithoutApi } from '../observe.ts';
-import { localRedis, forSentinel, probeOptions, withRedis } from '../redis.ts';
+import { askRole, forSentinel, localRedis, probeOptions, withRedis } from '../redis.ts';
 import { renderRedisConf } from '../render.ts';
 import { supervise } from '../supervise.ts';
 import { serveHttp } from '../http.ts';
@@ -96,11 +103,14 @@ export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<F
   }
 }
 
-/** Whether the master holds a key (INFO keyspace); true when it cannot be asked: the safe side. */
+/**
+ * Whether the master holds a key (INFO keyspace), or is still loading its dataset (its keyspace is partial then);
+ * true when it cannot be asked: the safe side.
+ */
 async function holdsData(c: Config, master: Address): Promise<boolean> {
   try {
-    const info = String(await withRedis(master, probeOptions(c), (r) => r.info('keyspace')));
-    return /^db\d+:keys=[1-9]/m.test(info);
+    const info = String(await withRedis(master, probeOptions(c), (r) => r.call('INFO')));
+    return /^db\d+:keys=[1-9]/m.test(info) || /^(async_)?loading:1/m.test(info);
   } catch {
     return true;
   }
@@ -224,25 +234,37 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   sup.stop();
   unwatch();
   // Redis exits 1 when it cannot load its AOF; whether that was the reason, redis-check-aof says.
-  if (code === 1 && !answered) await explainFailedLoad(c, kube, d);
+  if (code === 1 && !answered) await explainFailedLoad(c, kube, d, child.lastLines());
   return code;
 }
 
-/** A corrupt AOF: a replica's is moved aside so that the next start resyncs; a master's is kept, with the fix. */
-async function explainFailedLoad(c: Config, kube: Kube, d: FinalDecision): Promise<void> {
+/**
+ * A corrupt AOF (Redis's last lines say so): a replica's is moved aside so that the next start resyncs, while its
+ * master answers as a master holding data; otherwise (a master, or a replica whose master is not that) it is kept,
+ * with the fix in one line.
+ */
+async function explainFailedLoad(c: Config, kube: Kube, d: FinalDecision, lines: string[]): Promise<void> {
+  const redisLine = aofLoadFailure(lines);
+  if (!redisLine) return;
   const v = await checkAof(c.dataDir, c.redisServerBin).catch(() => undefined);
-  if (!v || v.valid) return;
+  const what = whatIsWrong(redisLine, v);
+  const target = v?.target ?? join(c.dataDir, 'appendonlydir', 'appendonly.aof.manifest');
   let line: string;
-  if (d.role === 'replica') {
+  let master: RoleAnswer | undefined;
+  if (d.role === 'replica') master = await askRole(d.master, probeOptions(c));
+  if (d.role === 'replica' && master?.answered && master.role === 'master' && (await holdsData(c, d.master))) {
     try {
-      line = corruptReplicaLine(v, await setAsideCorruptAof(v.moves), addr(d.master));
+      line = corruptReplicaLine(what, await setAsideCorruptAof(c.dataDir), addr(d.master));
     } catch (e) {
-      const why = (e as Error).message;
-      line = `redis-server cannot load its AOF (${v.file} is not valid); moving it aside failed: ${why}`;
+      line = `redis-server cannot load its AOF (${what}); moving it aside failed: ${(e as Error).message}`;
     }
     log.warn(line);
   } else {
-    line = corruptMasterLine(v);
+    const why =
+      d.role === 'replica'
+        ? `Its master ${addr(d.master)} does not answer as a master holding data`
+        : 'This pod was to start as master';
+    line = corruptMasterLine(what, target, why);
     log.error(line);
   }
   await emitEvent(kube, { name: c.podName }, 'Warning', 'CorruptAOF', line).catch(() => {});

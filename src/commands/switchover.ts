@@ -61,7 +61,11 @@ export async function switchover(
   let failedOver = false;
   try {
     for (const a of plan.others) {
-      saved.push([a, String(((await config(a, 'GET', 'replica-priority')) as string[])[1])]);
+      const was = String(((await config(a, 'GET', 'replica-priority')) as string[])[1]);
+      // Already 0 (never promoted, or not synced yet: its supervisor raises it after the first sync): left alone,
+      // so that restoring cannot put back a 0 its supervisor has raised meanwhile.
+      if (was === '0') continue;
+      saved.push([a, was]);
       await config(a, 'SET', 'replica-priority', '0');
     }
     const tp = String(((await config(T, 'GET', 'replica-priority')) as string[])[1]);
