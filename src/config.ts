@@ -95,6 +95,20 @@ export const SETTINGS = [
       '(sentinel auth-user / auth-pass) (needs REDIS_PASSWORD_FILE)',
   },
   {
+    env: 'REDIS_TLS_DIR',
+    flag: 'tls-dir',
+    help:
+      'optional: a directory holding tls.crt, tls.key and ca.crt (a cert-manager Secret): Redis and Sentinel then ' +
+      'speak TLS only, on REDIS_PORT and SENTINEL_PORT (plaintext off), replication and Sentinel included, and so ' +
+      'does the launcher',
+  },
+  {
+    env: 'REDIS_TLS_AUTH_CLIENTS',
+    flag: 'tls-auth-clients',
+    default: 'no',
+    help: 'with REDIS_TLS_DIR: whether clients must present a certificate signed by ca.crt (yes, optional or no)',
+  },
+  {
     env: 'SENTINEL_PASSWORD_FILE',
     flag: 'sentinel-password-file',
     help:
@@ -267,6 +281,8 @@ export type Config = {
   password?: string;
   /** Passwords of the optional ACL users (REDIS_ACL_*_PASSWORD_FILE); the default user keeps `password`. */
   acl: { launcher?: string; replication?: string; sentinel?: string };
+  /** REDIS_TLS_DIR's files (paths for the servers, contents for the launcher's own connections). */
+  tls?: TlsFiles;
   /** Sentinel's requirepass (SENTINEL_PASSWORD_FILE, else the Redis password). */
   sentinelPassword?: string;
   minReplicasToWrite: number;
@@ -409,6 +425,7 @@ export function parseConfig(
   }
   // Sentinel's own password; without a file of its own, the Redis password protects Sentinel too.
   const sentinelPassword = secret('SENTINEL_PASSWORD_FILE') ?? password;
+  const tls = tlsFiles(raw, read);
   const recordDefault = `${
     masterSet
       .toLowerCase()
@@ -434,6 +451,7 @@ export function parseConfig(
     extraConf: raw.REDIS_EXTRA_CONF || undefined,
     password,
     acl,
+    tls,
     sentinelPassword,
     minReplicasToWrite: int(raw, 'REDIS_MIN_REPLICAS_TO_WRITE', 0, 1000, 'a whole number of replicas, or 0 for off'),
     minReplicasMaxLag: int(raw, 'REDIS_MIN_REPLICAS_MAX_LAG', 1, 3600, 'seconds, 1 to 3600'),
@@ -473,4 +491,48 @@ export function rawFromEnv(env: NodeJS.ProcessEnv = process.env): Raw {
   const raw: Raw = {};
   for (const s of SETTINGS) if (env[s.env] !== undefined) raw[s.env] = env[s.env];
   return raw;
+}
+
+export type TlsFiles = {
+  dir: string;
+  cert: string;
+  key: string;
+  ca: string;
+  authClients: 'yes' | 'optional' | 'no';
+  /** What the launcher presents and trusts, read at start. */
+  pem: { cert: string; key: string; ca: string };
+};
+
+/** REDIS_TLS_DIR: the cert-manager layout (tls.crt, tls.key, ca.crt), each file readable, or one line saying which. */
+function tlsFiles(raw: Raw, read: (f: string) => string): TlsFiles | undefined {
+  const authClients = (raw.REDIS_TLS_AUTH_CLIENTS ?? 'no').trim();
+  if (!['yes', 'optional', 'no'].includes(authClients)) {
+    throw new ConfigError(
+      `REDIS_TLS_AUTH_CLIENTS=${JSON.stringify(raw.REDIS_TLS_AUTH_CLIENTS)} is invalid: expected yes, optional or no`,
+    );
+  }
+  const dir = raw.REDIS_TLS_DIR;
+  if (!dir) return undefined;
+  const file = (name: string) => {
+    const path = `${dir.replace(/\/+$/, '')}/${name}`;
+    try {
+      const text = read(path);
+      if (!text.includes('-----BEGIN ')) throw Object.assign(new Error('no PEM block'), { code: 'not PEM' });
+      return { path, text };
+    } catch (e) {
+      throw new ConfigError(
+        `REDIS_TLS_DIR=${JSON.stringify(dir)}: ${name} is unreadable or not PEM ` +
+          `(${(e as NodeJS.ErrnoException).code ?? 'error'}): expected tls.crt, tls.key and ca.crt`,
+      );
+    }
+  };
+  const [cert, key, ca] = [file('tls.crt'), file('tls.key'), file('ca.crt')];
+  return {
+    dir,
+    cert: cert.path,
+    key: key.path,
+    ca: ca.path,
+    authClients: authClients as TlsFiles['authClients'],
+    pem: { cert: cert.text, key: key.text, ca: ca.text },
+  };
 }

@@ -10,7 +10,21 @@ export type ProbeOptions = {
   password?: string;
   sentinelPassword?: string;
   sourceAddress?: string;
+  /** REDIS_TLS_DIR's certificate, key and CA, for TLS to Redis and Sentinel. */
+  tls?: { cert: string; key: string; ca: string };
 };
+
+/**
+ * ioredis' TLS options: the CA is trusted and this pod's certificate presented (for tls-auth-clients); the peer's
+ * name is not checked, as Redis does not check it on replication links: pods are reached by IP, which a
+ * certificate issued before the pod existed cannot name.
+ */
+export const tlsOptions = (t: NonNullable<ProbeOptions['tls']>) => ({
+  ca: t.ca,
+  cert: t.cert,
+  key: t.key,
+  checkServerIdentity: () => undefined,
+});
 
 /** The same options for a Sentinel: its own password (SENTINEL_PASSWORD_FILE, else the Redis one) or none. */
 export const forSentinel = (o: ProbeOptions): ProbeOptions => ({
@@ -26,6 +40,7 @@ export const probeOptions = (c: Config): ProbeOptions => ({
   password: c.acl.launcher ?? c.password,
   sentinelPassword: c.sentinelPassword,
   sourceAddress: c.listenAddress,
+  tls: c.tls?.pem,
 });
 
 /** Where this pod's own Redis / Sentinel answers (they bind LISTEN_ADDRESS, or all interfaces). */
@@ -48,6 +63,7 @@ function clientOptions(a: Address, o: ProbeOptions): RedisOptions {
     enableReadyCheck: false,
     protocol: 2,
     ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}),
+    ...(o.tls ? { tls: tlsOptions(o.tls) } : {}),
   } as RedisOptions;
 }
 
@@ -92,7 +108,14 @@ const kept = new Map<string, Kept>();
 
 /** The kept connection for this address: open, opening (shared by concurrent questions), or a new one. */
 function keptClient(a: Address, o: ProbeOptions): { k: Kept; key: string; reused: boolean } {
-  const key = JSON.stringify([a.host, a.port, o.username ?? null, o.password ?? null, o.sourceAddress ?? null]);
+  const key = JSON.stringify([
+    a.host,
+    a.port,
+    o.username ?? null,
+    o.password ?? null,
+    o.sourceAddress ?? null,
+    !!o.tls,
+  ]);
   const old = kept.get(key);
   if (old && !['end', 'close'].includes(old.r.status)) return { k: old, key, reused: old.r.status === 'ready' };
   const r = new Redis(clientOptions(a, o));

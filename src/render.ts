@@ -11,12 +11,25 @@ const q = (s: string) => (/^[\w./:@+-]+$/.test(s) ? s : `"${s.replace(/\\/g, '\\
 /** Lines both servers share: where they listen, connect from, keep files, and that they log to stdout. */
 function serverLines(c: Config, port: number, dir: string): string[] {
   return [
-    `port ${port}`,
+    ...(c.tls ? tlsLines(c.tls, port) : [`port ${port}`]),
     `bind ${c.listenAddress ?? '* -::*'}`,
     ...(c.listenAddress ? [`bind-source-addr ${c.listenAddress}`] : []),
     `dir ${q(dir)}`,
     'daemonize no',
     'logfile ""',
+  ];
+}
+
+/** TLS only (plaintext off) on the port, with the mounted files; replication (and Sentinel's links) over TLS. */
+function tlsLines(t: NonNullable<Config['tls']>, port: number): string[] {
+  return [
+    'port 0',
+    `tls-port ${port}`,
+    `tls-cert-file ${q(t.cert)}`,
+    `tls-key-file ${q(t.key)}`,
+    `tls-ca-cert-file ${q(t.ca)}`,
+    `tls-auth-clients ${t.authClients}`,
+    'tls-replication yes',
   ];
 }
 

@@ -16,7 +16,7 @@ import { PeriodicLoop } from './loop.ts';
 import { setRole, type SentinelMetrics } from './metrics.ts';
 import { addr, canonicalHost, isLive, type Address } from './model.ts';
 import { relabelTo } from './relabel.ts';
-import { localSentinel, pairs, forSentinel, probeOptions, withRedis } from './redis.ts';
+import { forSentinel, localSentinel, pairs, probeOptions, tlsOptions, withRedis } from './redis.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long a relabel at the event waits for a majority of the Sentinels to name the new master. */
@@ -64,6 +64,7 @@ export class SentinelSupervisor extends PeriodicLoop {
       host: this.local.host,
       port: this.local.port,
       password: this.c.sentinelPassword,
+      ...(this.c.tls ? { tls: tlsOptions(this.c.tls.pem) } : {}),
       ...(this.c.listenAddress ? { localAddress: this.c.listenAddress } : {}),
       retryStrategy: (n: number) => Math.min(n * 200, 2000),
       maxRetriesPerRequest: null,

@@ -2,6 +2,7 @@
 // ROLE; on a change, and every LAUNCHER_RECONCILE_MS, it observes the Sentinels and the pod's label, decides with
 // reconcile() and acts (label, heal). On SIGTERM a master hands over before Redis stops.
 import { statfs } from 'node:fs/promises';
+import { fingerprint, readTls, tlsReloadArgs } from './tls-reload.ts';
 import type { Config } from './config.ts';
 import { apiFailure, type Kube } from './kube/api.ts';
 import { PeriodicLoop } from './loop.ts';
@@ -28,6 +29,8 @@ import {
 } from './redis.ts';
 
 export const TICK_MS = 1000;
+/** How often the mounted TLS files are read for a change (the kubelet updates Secrets every minute or so). */
+const TLS_CHECK_MS = 2000;
 /** How long a replica's link may stay down (a full sync of a large dataset takes a while) before it is told. */
 const LINK_DOWN_TELL_MS = 30_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,6 +56,9 @@ export class RedisSupervisor extends PeriodicLoop {
   /** Since when this replica's link has been down, and whether that was told (once per outage). */
   private linkDownSince?: number;
   private linkDownTold = false;
+  /** The TLS files' fingerprint Redis has loaded, and when they were last looked at. */
+  private tlsPrint?: string;
+  private tlsCheckedAt = 0;
 
   constructor(c: Config, kube: Kube, metrics: RedisMetrics, opts: { candidateOnceSynced?: boolean } = {}) {
     super();
@@ -83,6 +89,7 @@ export class RedisSupervisor extends PeriodicLoop {
 
   /** Every second: ROLE; on a change, and every LAUNCHER_RECONCILE_MS, a full cycle. */
   protected async cycleOnce(): Promise<void> {
+    if (this.c.tls) await this.tlsCheck(this.c.tls);
     const local = await askRole(this.local, probeOptions(this.c));
     const role = local.answered ? local.role : 'unknown';
     setRole(this.metrics, role);
@@ -160,6 +167,28 @@ export class RedisSupervisor extends PeriodicLoop {
     this.metrics.fenced.set(0);
     log.info(`unfenced: ${a.reason}; writes resume`);
     void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'Unfenced', `${a.reason}; writes resume`);
+  }
+
+  /** The TLS files changed (a rotated Secret): Redis loads them again; the launcher's new connections use them. */
+  private async tlsCheck(t: NonNullable<Config['tls']>) {
+    if (Date.now() - this.tlsCheckedAt < TLS_CHECK_MS) return;
+    this.tlsCheckedAt = Date.now();
+    const now = await readTls(t);
+    if (!now) return;
+    // What the launcher read at start (Redis read the files a moment later: a reload then is harmless).
+    this.tlsPrint ??= fingerprint(t.pem);
+    if (now.print === this.tlsPrint) return;
+    try {
+      await withRedis(this.local, probeOptions(this.c), (r) => r.call('CONFIG', ...tlsReloadArgs(t)));
+    } catch (e) {
+      log.warn(`the TLS files in ${t.dir} changed but Redis would not load them: ${(e as Error).message}`);
+      return; // tried again at the next check
+    }
+    this.tlsPrint = now.print;
+    t.pem = now.pem;
+    const what = `the TLS files in ${t.dir} changed: Redis loaded them (no restart, connections kept)`;
+    log.info(what);
+    void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'TLSReloaded', what);
   }
 
   /**

@@ -5,9 +5,11 @@ import { ConfigError, type Config } from '../config.ts';
 import { decideSentinelMaster } from '../decide.ts';
 import { writeConfigFile } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
+import { emitEvent } from '../kube/events.ts';
 import { listPods, setRoleLabel } from '../kube/pods.ts';
 import { startWatches } from '../kube/watch.ts';
 import { log } from '../log.ts';
+import { fingerprint, readTls } from '../tls-reload.ts';
 import { addr, hasIp, isLive, type Address, type Observation } from '../model.ts';
 import { observe } from '../observe.ts';
 import { renderSentinelConf, type SentinelSeed } from '../render.ts';
@@ -138,8 +140,41 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
       return { code: f.exitCode, err: [`launcher: ${f.message}; see 'launcher promote --help'`] };
     }
   }).catch((e: Error) => log.warn(`cannot listen for launcher-promote (it will run on its own): ${e.message}`));
+  const tlsWatch = c.tls ? restartOnNewTls(c, kube, c.tls, () => child.proc.kill('SIGTERM')) : undefined;
   const code = await child.done;
+  clearInterval(tlsWatch);
   sup.stop();
   unwatch();
   return code;
+}
+
+/** How often the mounted TLS files are read for a change, and how far apart the Sentinels of a set restart. */
+const TLS_CHECK_MS = 2000;
+const TLS_RESTART_STAGGER_MS = 5000;
+
+/**
+ * Sentinel 7.0 has no CONFIG SET: it reads its TLS files only at start. When they change (a rotated Secret), this
+ * container stops Sentinel and exits 0 so that the kubelet starts it again with the new files; ordinal N waits
+ * N x TLS_RESTART_STAGGER_MS first, so that a set's Sentinels do not all restart at once.
+ */
+function restartOnNewTls(c: Config, kube: Kube, t: NonNullable<Config['tls']>, stop: () => void): NodeJS.Timeout {
+  const started = fingerprint(t.pem);
+  let planned = false;
+  const timer = setInterval(() => {
+    if (planned) return;
+    void readTls(t).then((now) => {
+      if (!now || now.print === started || planned) return;
+      planned = true;
+      const ordinal = Number(/-(\d+)$/.exec(c.podName)?.[1] ?? 0);
+      const wait = ordinal * TLS_RESTART_STAGGER_MS;
+      const what =
+        `the TLS files in ${t.dir} changed; Sentinel reads them only at start, so it restarts in ${wait} ms ` +
+        `(the container exits 0 and the kubelet starts it again)`;
+      log.info(what);
+      void emitEvent(kube, { name: c.podName }, 'Normal', 'SentinelRestartForTLS', what);
+      setTimeout(stop, wait).unref();
+    });
+  }, TLS_CHECK_MS);
+  timer.unref();
+  return timer;
 }

@@ -71,6 +71,8 @@ export type ClusterOptions = {
   network?: Network;
   /** The password of the set (REDIS_PASSWORD_FILE's): the harness's own reads of Redis and Sentinel use it. */
   password?: string;
+  /** ioredis TLS options when the set speaks TLS only (REDIS_TLS_DIR), asked for at each read (files rotate). */
+  tls?: () => object;
 };
 
 export class LocalCluster {
@@ -504,7 +506,7 @@ export class LocalCluster {
   }
 
   private get auth() {
-    return { password: this.opts.password };
+    return { password: this.opts.password, tls: this.opts.tls?.() };
   }
 
   async role(i: number): Promise<string | undefined> {

@@ -76,7 +76,7 @@ export async function ask(host: string, port: number, ...cmd: (string | number)[
 
 /** ask() as a given user (the default user when only a password is given). */
 export async function askWith(
-  auth: { username?: string; password?: string },
+  auth: { username?: string; password?: string; tls?: object },
   host: string,
   port: number,
   ...cmd: (string | number)[]
