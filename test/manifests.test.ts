@@ -128,6 +128,10 @@ test('the pods match the launcher: settings, probes, ports, labels, Services, RB
       c.env.some((e: any) => e.name === 'REDIS_PASSWORD_FILE'),
       `${c.name} reads the password file`,
     );
+    assert.ok(
+      c.env.some((e: any) => e.name === 'REDIS_TLS_DIR' && e.value === '/etc/redis-tls'),
+      `${c.name} speaks TLS with the mounted certificate`,
+    );
     for (const user of ['LAUNCHER', 'REPLICATION', 'SENTINEL']) {
       assert.ok(
         c.env.some((e: any) => e.name === `REDIS_ACL_${user}_PASSWORD_FILE`),
@@ -135,6 +139,13 @@ test('the pods match the launcher: settings, probes, ports, labels, Services, RB
       );
     }
   }
+  const cert = find(docs, 'Certificate')!;
+  assert.equal(
+    pod.spec.volumes.find((v: any) => v.name === 'redis-tls')?.secret.secretName,
+    cert.spec.secretName,
+    "the pods mount the Certificate's Secret",
+  );
+  assert.ok(cert.spec.usages.includes('client auth'), 'the pods present it as clients too');
   const policy = find(docs, 'NetworkPolicy')!;
   const policyPorts = policy.spec.ingress[0].ports.map((p: any) => p.port);
   assert.deepEqual(policyPorts, [6379, 26379, 8080, 8081]);

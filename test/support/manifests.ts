@@ -10,7 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Grant } from './kube/server.ts';
 
 export const MANIFESTS = join(resolve(import.meta.dirname, '../..'), 'manifests');
-export const COMPONENTS = ['password', 'acl-users', 'network-policy', 'monitoring', 'hard-spread'];
+export const COMPONENTS = ['password', 'acl-users', 'tls', 'network-policy', 'monitoring', 'hard-spread'];
 
 export type Obj = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: any };
 
@@ -38,7 +38,9 @@ async function model(o: Obj): Promise<{ validate(): void } | undefined> {
   const path =
     group === 'monitoring.coreos.com'
       ? `@kubernetes-models/prometheus-operator/${group}/${version}/${o.kind}`
-      : `kubernetes-models/${group ? `${group}/` : ''}${version}/${o.kind}`;
+      : group === 'cert-manager.io'
+        ? `@kubernetes-models/cert-manager/${group}/${version}/${o.kind}`
+        : `kubernetes-models/${group ? `${group}/` : ''}${version}/${o.kind}`;
   const mod = (await import(path)) as Record<string, new (d: unknown) => { validate(): void }>;
   const Model = mod[o.kind];
   return Model ? new Model(o) : undefined;
