@@ -5,6 +5,7 @@
 //   --pods N    how many pods (default 3)
 //   --exit      stop after the tour
 //   --ipv6      every pod in its own network namespace with an IPv6 (ULA) address only (needs root and `ip netns`)
+//   --tls       TLS only (a throw-away CA made with openssl; certificates in cert-manager's layout)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,7 +18,8 @@ import { imageNodeFlags } from '../support/image.ts';
 import { KubeStandin } from '../support/kube/server.ts';
 import { Network } from '../support/netns.ts';
 import { stopAll } from '../support/processes.ts';
-import { ask, connect } from '../support/redis.ts';
+import { askWith, connect as connectRedis } from '../support/redis.ts';
+import { clientTls, issue, makeCa, projectSecret } from '../support/tls.ts';
 import { waitFor } from '../support/wait.ts';
 
 const { values: opts } = parseArgs({
@@ -26,6 +28,7 @@ const { values: opts } = parseArgs({
     pods: { type: 'string', default: '3' },
     exit: { type: 'boolean' },
     ipv6: { type: 'boolean' },
+    tls: { type: 'boolean' },
   },
 });
 const podCount = Number(opts.pods);
@@ -62,6 +65,14 @@ const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const root = await mkdtemp(join(tmpdir(), 'redis-ha-sandbox-'));
 // kubectl sends no token over plain http (kubernetes/kubectl#744): the sandbox lets anonymous requests in, so it works.
 const network = opts.ipv6 ? Network.create(undefined, { ipv6: true }) : undefined;
+// --tls: a throw-away CA and one certificate for every pod, mounted as a cert-manager Secret would be.
+const tlsDir = opts.tls ? projectSecret(join(root, 'tls'), issue(makeCa(join(root, 'ca')), join(root, 'issued'))) : '';
+const tls = tlsDir ? clientTls(tlsDir) : undefined;
+const ask = (host: string, port: number, ...cmd: (string | number)[]) => askWith({ tls }, host, port, ...cmd);
+const connect = (host: string, port: number) => connectRedis(host, port, tls ? { tls } : {});
+const tlsEnv = tlsDir ? `REDIS_TLS_DIR=${tlsDir} ` : '';
+const redisCli = (host: string, port: number) =>
+  `redis-cli ${tlsDir ? `--tls --cacert ${tlsDir}/ca.crt ` : ''}-h ${host} -p ${port}`;
 const api = await new KubeStandin({ anonymous: { user: 'system:anonymous' } }).start({ host: network?.gateway });
 const cluster = await new LocalCluster({
   api,
@@ -69,7 +80,8 @@ const cluster = await new LocalCluster({
   network,
   launcher: bundle,
   entrypoint: [process.execPath, ...imageNodeFlags(), bundle], // as the image runs it
-  env: { LAUNCHER_WAIT_TIMEOUT_MS: '120000' },
+  env: { LAUNCHER_WAIT_TIMEOUT_MS: '120000', ...(tlsDir ? { REDIS_TLS_DIR: tlsDir } : {}) },
+  tls: tls && (() => tls),
 }).init();
 const kubeconfig = join(root, 'kubeconfig');
 
@@ -142,7 +154,8 @@ const tableTimer = setInterval(() => {
 say(
   bold(
     `redis-ha-launcher sandbox: ${podCount} pods (Redis + Sentinel each) ` +
-      `${network ? 'in network namespaces with IPv6 addresses' : 'on loopback'}, stand-in Kubernetes API at ${api.url}`,
+      `${network ? 'in network namespaces with IPv6 addresses' : 'on loopback'}${tlsDir ? ', TLS only' : ''}, ` +
+      `stand-in Kubernetes API at ${api.url}`,
   ),
 );
 say(`running the bundled launcher ${bundle}; pod data under ${root}`);
@@ -167,18 +180,18 @@ await printTableIfChanged();
 const masterIp = () => api.getObject('pods', cluster.ns, cluster.labelledMasters()[0])!.status.podIP as string;
 say(`\n${bold('booted')}: ${firstMaster} labelled master after ${bootMs} ms; Sentinels agree.`);
 say(`\n${bold('connect')}`);
-say(`  master (what a Service selecting redis-role=master points at): redis-cli -h ${masterIp()} -p 6379`);
+say(`  master (what a Service selecting redis-role=master points at): ${redisCli(masterIp(), 6379)}`);
 const hostPort = (ip: string, port: number) => `${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
 say(`  sentinels: ${cluster.ordinals.map((i) => hostPort(cluster.pod(i).ip, 26379)).join(', ')}`);
-say(`  ask a sentinel: redis-cli -h ${cluster.pod(0).ip} -p 26379 SENTINEL get-master-addr-by-name mymaster`);
+say(`  ask a sentinel: ${redisCli(cluster.pod(0).ip, 26379)} SENTINEL get-master-addr-by-name mymaster`);
 say(
-  `  why is a pod what it is: KUBECONFIG=${kubeconfig} POD_NAME=redis-1 POD_NAMESPACE=redis ` +
+  `  why is a pod what it is: KUBECONFIG=${kubeconfig} ${tlsEnv}POD_NAME=redis-1 POD_NAMESPACE=redis ` +
     `POD_IP=${cluster.pod(Math.min(1, podCount - 1)).ip} REDIS_POD_SELECTOR=app=redis node ${bundle} role`,
 );
 say(`  the API: KUBECONFIG=${kubeconfig} KUBECACHEDIR=${root}/kcache kubectl get pods -L redis-role`);
-const statusCommand = `KUBECONFIG=${kubeconfig} node ${bundle} status --pod-selector app=redis`;
+const statusCommand = `KUBECONFIG=${kubeconfig} ${tlsEnv}node ${bundle} status --pod-selector app=redis`;
 say(`  the whole set and its verdict: ${statusCommand} [-o json]`);
-const cli = `KUBECONFIG=${kubeconfig} node ${bundle}`;
+const cli = `KUBECONFIG=${kubeconfig} ${tlsEnv}node ${bundle}`;
 say(`  a planned handover: ${cli} switchover --pod-selector app=redis [--to redis-N] --wait`);
 say(`  maintenance mode: ${cli} pause|resume --pod-selector app=redis`);
 
@@ -260,7 +273,7 @@ if (!opts['no-tour']) {
   // The tour ends with the on-call view: launcher status, once the returned pod has caught up.
   const runStatus = () =>
     execa(process.execPath, [bundle, 'status', '--pod-selector', 'app=redis'], {
-      env: { KUBECONFIG: kubeconfig, PATH: process.env.PATH ?? '' },
+      env: { KUBECONFIG: kubeconfig, PATH: process.env.PATH ?? '', ...(tlsDir ? { REDIS_TLS_DIR: tlsDir } : {}) },
       extendEnv: false,
       reject: false,
     });
