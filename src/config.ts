@@ -95,6 +95,14 @@ export const SETTINGS = [
       '(sentinel auth-user / auth-pass) (needs REDIS_PASSWORD_FILE)',
   },
   {
+    env: 'REDIS_PASSWORD_GRACE_MS',
+    flag: 'password-grace-ms',
+    default: '300000',
+    help:
+      'after a password rotation (the REDIS_PASSWORD_FILE content changes), how long every server keeps accepting ' +
+      'the old password too once all pods accept the new one, so clients can move',
+  },
+  {
     env: 'REDIS_TLS_DIR',
     flag: 'tls-dir',
     help:
@@ -279,6 +287,11 @@ export type Config = {
   confDir: string;
   extraConf?: string;
   password?: string;
+  /** Where the password is read from (rotated in place when it changes), and how long the old one stays valid. */
+  passwordFile?: string;
+  passwordGraceMs: number;
+  /** SENTINEL_PASSWORD_FILE is set: Sentinel's password is its own, not the Redis one (rotated with it). */
+  sentinelOwnPassword: boolean;
   /** Passwords of the optional ACL users (REDIS_ACL_*_PASSWORD_FILE); the default user keeps `password`. */
   acl: { launcher?: string; replication?: string; sentinel?: string };
   /** REDIS_TLS_DIR's files (paths for the servers, contents for the launcher's own connections). */
@@ -450,6 +463,9 @@ export function parseConfig(
     confDir: raw.REDIS_CONF_DIR || '/etc/redis-ha',
     extraConf: raw.REDIS_EXTRA_CONF || undefined,
     password,
+    passwordFile: raw.REDIS_PASSWORD_FILE || undefined,
+    passwordGraceMs: int(raw, 'REDIS_PASSWORD_GRACE_MS', 0, 86_400_000, 'milliseconds, 0 to 86400000'),
+    sentinelOwnPassword: Boolean(raw.SENTINEL_PASSWORD_FILE),
     acl,
     tls,
     sentinelPassword,

@@ -3,17 +3,26 @@
 // reconcile() and acts (label, heal). On SIGTERM a master hands over before Redis stops.
 import { statfs } from 'node:fs/promises';
 import { fingerprint, readTls, tlsReloadArgs } from './tls-reload.ts';
+import { allAccept, passwordInFile, rotationStep, type Rotation } from './password-rotation.ts';
 import type { Config } from './config.ts';
 import { apiFailure, type Kube } from './kube/api.ts';
 import { PeriodicLoop } from './loop.ts';
 import { emitEvent } from './kube/events.ts';
-import { annotateData, currentPod, labelLock, labelOnlyMaster, sentinelTargets, setRoleLabel } from './kube/pods.ts';
+import {
+  annotateData,
+  currentPod,
+  currentPods,
+  labelLock,
+  labelOnlyMaster,
+  sentinelTargets,
+  setRoleLabel,
+} from './kube/pods.ts';
 import { dataDirHasData, observeSentinels } from './observe.ts';
 import { currentRecord, pausedSince, writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
 import { keepHandover, type HandoverResult } from './last-handover.ts';
 import { setRole, type RedisMetrics } from './metrics.ts';
-import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } from './model.ts';
+import { addr, isLive, sameAddress, type Address, type PodView, type RoleAnswer, type SentinelView } from './model.ts';
 import { fence, reconcile, redisReadiness, sentinelMaster, type Action } from './reconcile.ts';
 import {
   ask,
@@ -29,6 +38,8 @@ import {
 } from './redis.ts';
 
 export const TICK_MS = 1000;
+/** How often the mounted password file is read for a change. */
+const PASSWORD_CHECK_MS = 2000;
 /** How often the mounted TLS files are read for a change (the kubelet updates Secrets every minute or so). */
 const TLS_CHECK_MS = 2000;
 /** How long a replica's link may stay down (a full sync of a large dataset takes a while) before it is told. */
@@ -56,6 +67,9 @@ export class RedisSupervisor extends PeriodicLoop {
   /** Since when this replica's link has been down, and whether that was told (once per outage). */
   private linkDownSince?: number;
   private linkDownTold = false;
+  /** A password rotation under way, and when the password file was last read. */
+  private rotation?: Rotation;
+  private passwordCheckedAt = 0;
   /** The TLS files' fingerprint Redis has loaded, and when they were last looked at. */
   private tlsPrint?: string;
   private tlsCheckedAt = 0;
@@ -90,6 +104,7 @@ export class RedisSupervisor extends PeriodicLoop {
   /** Every second: ROLE; on a change, and every LAUNCHER_RECONCILE_MS, a full cycle. */
   protected async cycleOnce(): Promise<void> {
     if (this.c.tls) await this.tlsCheck(this.c.tls);
+    await this.passwordCheck();
     const local = await askRole(this.local, probeOptions(this.c));
     const role = local.answered ? local.role : 'unknown';
     setRole(this.metrics, role);
@@ -167,6 +182,57 @@ export class RedisSupervisor extends PeriodicLoop {
     this.metrics.fenced.set(0);
     log.info(`unfenced: ${a.reason}; writes resume`);
     void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'Unfenced', `${a.reason}; writes resume`);
+  }
+
+  /**
+   * Password rotation (src/password-rotation.ts): this Redis accepts the new password too, switches the launcher's
+   * connections and masterauth once every pod accepts it, and drops the old one after the grace period. Not with
+   * the launcher's own ACL user: it may not run ACL SETUSER (a restart of each pod takes the new password then).
+   */
+  private async passwordCheck() {
+    const file = this.c.passwordFile;
+    if (!file || this.c.acl.launcher || Date.now() - this.passwordCheckedAt < PASSWORD_CHECK_MS) return;
+    this.passwordCheckedAt = Date.now();
+    const r = this.rotation;
+    const inFile = await passwordInFile(file);
+    let everyone = false;
+    if (r?.phase === 'both') {
+      const pods = (await currentPods(this.kube, this.c.podSelector).catch((): PodView[] => [])).filter(isLive);
+      const o = probeOptions(this.c);
+      everyone = await allAccept(
+        pods.map((p) => ({ host: p.ip, port: this.c.redisPort })),
+        (a) =>
+          withRedis(a, { ...o, username: undefined, password: r.next }, (x) => x.ping()).then(
+            (pong) => pong === 'PONG',
+            () => false,
+          ),
+      );
+    }
+    const step = rotationStep(r, this.c.password, inFile, everyone, Date.now(), this.c.passwordGraceMs);
+    const acl = (...args: string[]) => withRedis(this.local, probeOptions(this.c), (x) => x.call('ACL', ...args));
+    try {
+      if (step.kind === 'start' && inFile && this.c.password) {
+        await acl('SETUSER', 'default', 'on', `>${inFile}`);
+        this.rotation = { old: this.c.password, next: inFile, phase: 'both' };
+      } else if (step.kind === 'switch' && r) {
+        this.c.password = r.next;
+        if (!this.c.acl.replication) {
+          await withRedis(this.local, probeOptions(this.c), (x) => x.call('CONFIG', 'SET', 'masterauth', r.next));
+        }
+        r.phase = 'switched';
+        r.switchedAt = Date.now();
+      } else if (step.kind === 'finish' && r) {
+        await acl('SETUSER', 'default', `<${r.old}`);
+        this.rotation = undefined;
+      } else {
+        return;
+      }
+    } catch (e) {
+      log.warn(`password rotation: ${step.reason}, but Redis refused: ${(e as Error).message}; trying again`);
+      return;
+    }
+    log.info(`password rotation: ${step.reason}`);
+    void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'PasswordRotation', step.reason);
   }
 
   /** The TLS files changed (a rotated Secret): Redis loads them again; the launcher's new connections use them. */

@@ -6,11 +6,13 @@ import { decideSentinelMaster } from '../decide.ts';
 import { writeConfigFile } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
-import { listPods, setRoleLabel } from '../kube/pods.ts';
+import { currentPods, listPods, sentinelTargets, setRoleLabel } from '../kube/pods.ts';
 import { startWatches } from '../kube/watch.ts';
 import { log } from '../log.ts';
 import { fingerprint, readTls } from '../tls-reload.ts';
-import { addr, hasIp, isLive, type Address, type Observation } from '../model.ts';
+import { allAccept, passwordInFile, rotationStep, type Rotation } from '../password-rotation.ts';
+import { forSentinel, localSentinel, probeOptions, withRedis } from '../redis.ts';
+import { addr, hasIp, isLive, type Address, type Observation, type PodView } from '../model.ts';
 import { observe } from '../observe.ts';
 import { renderSentinelConf, type SentinelSeed } from '../render.ts';
 import { supervise } from '../supervise.ts';
@@ -141,8 +143,10 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
     }
   }).catch((e: Error) => log.warn(`cannot listen for launcher-promote (it will run on its own): ${e.message}`));
   const tlsWatch = c.tls ? restartOnNewTls(c, kube, c.tls, () => child.proc.kill('SIGTERM')) : undefined;
+  const passwordWatch = rotateSentinelPassword(c, kube);
   const code = await child.done;
   clearInterval(tlsWatch);
+  clearInterval(passwordWatch);
   sup.stop();
   unwatch();
   return code;
@@ -175,6 +179,76 @@ function restartOnNewTls(c: Config, kube: Kube, t: NonNullable<Config['tls']>, s
       setTimeout(stop, wait).unref();
     });
   }, TLS_CHECK_MS);
+  timer.unref();
+  return timer;
+}
+
+/**
+ * Password rotation on the Sentinel side (src/password-rotation.ts): when the Redis password file changes, this
+ * Sentinel accepts the new password too (when it is also Sentinel's own, no SENTINEL_PASSWORD_FILE), then, once
+ * every Redis pod (and every Sentinel, for its own) accepts it, uses it for Redis (auth-pass, unless the sentinel
+ * ACL user is set) and for the other Sentinels (sentinel-pass); after the grace period the old one is dropped.
+ */
+function rotateSentinelPassword(c: Config, kube: Kube): NodeJS.Timeout | undefined {
+  const file = c.passwordFile;
+  const own = !c.sentinelOwnPassword; // Sentinel's password is the Redis one
+  if (!file || (!own && c.acl.sentinel) || c.acl.launcher) return undefined;
+  let r: Rotation | undefined;
+  let busy = false;
+  const local = localSentinel(c);
+  const accepts = (a: Address, password: string) =>
+    withRedis(a, { ...probeOptions(c), username: undefined, password }, (x) => x.ping()).then(
+      (pong) => pong === 'PONG',
+      () => false,
+    );
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      const inFile = await passwordInFile(file);
+      let everyone = false;
+      if (r?.phase === 'both') {
+        const next = r.next;
+        const pods = (await currentPods(kube, c.podSelector).catch((): PodView[] => [])).filter(isLive);
+        everyone = await allAccept(
+          pods.map((p) => ({ host: p.ip, port: c.redisPort })),
+          (a) => accepts(a, next),
+        );
+        if (everyone && own) {
+          const sentinels = (await sentinelTargets(c, kube).catch(() => ({ addresses: [] }))).addresses;
+          everyone = await allAccept(sentinels, (a) => accepts(a, next));
+        }
+      }
+      const step = rotationStep(r, c.password, inFile, everyone, Date.now(), c.passwordGraceMs);
+      const call = (...args: string[]) =>
+        withRedis(local, forSentinel(probeOptions(c)), (x) => x.call(args[0], ...args.slice(1)));
+      try {
+        if (step.kind === 'start' && inFile && c.password) {
+          if (own) await call('ACL', 'SETUSER', 'default', 'on', `>${inFile}`);
+          r = { old: c.password, next: inFile, phase: 'both' };
+        } else if (step.kind === 'switch' && r) {
+          if (!c.acl.sentinel) await call('SENTINEL', 'SET', c.masterSet, 'auth-pass', r.next);
+          if (own) {
+            await call('SENTINEL', 'CONFIG', 'SET', 'sentinel-pass', r.next);
+            c.sentinelPassword = r.next;
+          }
+          c.password = r.next;
+          r.phase = 'switched';
+          r.switchedAt = Date.now();
+        } else if (step.kind === 'finish' && r) {
+          if (own) await call('ACL', 'SETUSER', 'default', `<${r.old}`);
+          r = undefined;
+        } else {
+          return;
+        }
+      } catch (e) {
+        log.warn(`password rotation: ${step.reason}, but Sentinel refused: ${(e as Error).message}; trying again`);
+        return;
+      }
+      log.info(`password rotation (Sentinel): ${step.reason}`);
+      void emitEvent(kube, { name: c.podName }, 'Normal', 'PasswordRotation', `Sentinel: ${step.reason}`);
+    })().finally(() => (busy = false));
+  }, 2000);
   timer.unref();
   return timer;
 }

@@ -69,8 +69,8 @@ export type ClusterOptions = {
    * addresses in the test's own namespace.
    */
   network?: Network;
-  /** The password of the set (REDIS_PASSWORD_FILE's): the harness's own reads of Redis and Sentinel use it. */
-  password?: string;
+  /** The password of the set (REDIS_PASSWORD_FILE's): the harness's own reads use it (asked each time: rotation). */
+  password?: string | (() => string);
   /** ioredis TLS options when the set speaks TLS only (REDIS_TLS_DIR), asked for at each read (files rotate). */
   tls?: () => object;
 };
@@ -506,7 +506,8 @@ export class LocalCluster {
   }
 
   private get auth() {
-    return { password: this.opts.password, tls: this.opts.tls?.() };
+    const pw = this.opts.password;
+    return { password: typeof pw === 'function' ? pw() : pw, tls: this.opts.tls?.() };
   }
 
   async role(i: number): Promise<string | undefined> {
