@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { testCluster } from './support/cluster.ts';
+import { keptLog, testCluster } from './support/cluster.ts';
 
 const PW = {
   app: 'app-Secret-1',
@@ -20,6 +20,7 @@ const PW = {
 const ord = (name: string) => Number(name.split('-').pop());
 
 test('ACL users: each does what it must through boot, handover and return, and nothing more', async (t) => {
+  const { lines: logged, log } = keptLog();
   const { c } = await testCluster(t, 'acl', async (root) => {
     const env: Record<string, string> = {};
     for (const [k, f] of [
@@ -31,7 +32,7 @@ test('ACL users: each does what it must through boot, handover and return, and n
       await writeFile(join(root, k), `${PW[k]}\n`, { mode: 0o600 });
       env[f] = join(root, k);
     }
-    return { env, password: PW.app };
+    return { env, password: PW.app, log };
   });
   const clients: Redis[] = [];
   t.after(() => clients.forEach((r) => r.disconnect()));
@@ -98,6 +99,15 @@ test('ACL users: each does what it must through boot, handover and return, and n
     }
   }
   assert.equal(await as(n).get('k'), 'v', 'the default user (the application) reads and writes');
+  const events = JSON.stringify(c.api.listObjects('events', c.ns));
+  for (const pw of Object.values(PW)) {
+    assert.deepEqual(
+      logged.filter((l) => l.includes(pw)),
+      [],
+      'no password in any launcher, Redis or Sentinel log line',
+    );
+    assert.ok(!events.includes(pw), 'no password in an Event');
+  }
   for (const i of c.ordinals) {
     for (const f of [join(c.pod(i).dir, 'conf', 'redis.conf'), join(c.pod(i).dir, 'sentinel', 'sentinel.conf')]) {
       const text = readFileSync(f, 'utf8');

@@ -1,7 +1,7 @@
-// `npm run sandbox` as a user runs it, to the end of its tour (--exit), with --tls (a throw-away CA) and IPv6 pods
-// in network namespaces where the machine allows them (as CI does), on loopback otherwise. It must boot, fail
-// over, bring the old master back and count every key, print the on-call view, and leave no process or namespace
-// behind.
+// `npm run sandbox` as a user runs it, to the end of its tour (--exit), with --tls (a throw-away CA), --password
+// (Redis and Sentinel require one) and IPv6 pods in network namespaces where the machine allows them (as CI
+// does), on loopback otherwise. It must boot, fail over, bring the old master back and count every key, print
+// the on-call view, and leave no process or namespace behind.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -10,16 +10,20 @@ import { execa } from 'execa';
 import { REPO } from './support/cluster.ts';
 import { Network } from './support/netns.ts';
 
-test('the sandbox tour runs to its end over TLS and cleans up (IPv6 pods where namespaces are allowed)', async () => {
+test('the sandbox tour runs to its end over TLS with a password, and cleans up (IPv6 pods where allowed)', async () => {
   const ipv6 = !Network.unavailable();
-  const args = [join(REPO, 'test/sandbox/main.ts'), '--exit', '--tls', ...(ipv6 ? ['--ipv6'] : [])];
+  const args = [join(REPO, 'test/sandbox/main.ts'), '--exit', '--tls', '--password', ...(ipv6 ? ['--ipv6'] : [])];
   const run = execa(process.execPath, args, { all: true, reject: false, timeout: 180_000, cwd: REPO });
   const pid = run.pid;
   const r = await run;
   const out = r.all ?? '';
   assert.equal(r.exitCode, 0, out.split('\n').slice(-30).join('\n'));
   assert.match(out, ipv6 ? /in network namespaces with IPv6 addresses, TLS only/ : /on loopback, TLS only/);
-  assert.match(out, /redis-cli --tls --cacert \S+\/ca\.crt -h /, 'the redis-cli command to connect over TLS');
+  assert.match(
+    out,
+    /REDISCLI_AUTH="\$\(cat \S+\/password\)" redis-cli --tls --cacert \S+\/ca\.crt -h /,
+    'the redis-cli command to connect over TLS with the password (read from its file, never printed)',
+  );
   assert.match(out, /labels flipped \(redis-\d master, redis-\d not\)/);
   assert.equal(out.match(/: 1000\/1000 keys/g)?.length, 3, 'every pod has every key');
   assert.match(out, /summary.*no key lost\./);

@@ -1,10 +1,11 @@
 // TLS only (REDIS_TLS_DIR, certificates made by the test with openssl in cert-manager's layout, client
 // certificates required): Redis, replication and Sentinel speak TLS, plaintext is off, the launchers speak TLS to
-// both. A Sentinel-aware ioredis client over TLS writes through a failover (each write confirmed by WAIT 1) and
-// loses none; a plaintext client, a client trusting another CA and a client without a certificate are refused.
-// Rotation: the kubelet swaps the mounted files for a new CA bundle and a certificate of the new CA; every Redis
-// serves it to new connections, no replica resyncs, open connections go on, clients of both CAs are accepted;
-// each Sentinel (which cannot reload them) restarts, one after another, and serves the new one.
+// both. A plaintext client, a client trusting another CA and a client without a certificate are refused.
+// Rotation while a client writes: the kubelet swaps the mounted files for a new CA bundle and a certificate of the
+// new CA; every Redis serves it to new connections, no replica resyncs, the open connection writes on without an
+// error, clients of both CAs are accepted; each Sentinel (which cannot reload them) restarts, one after another,
+// and serves the new one. Then a Sentinel-aware ioredis client over TLS writes through a failover (each write
+// confirmed by WAIT 1) and loses none; the old master returns, and a full restart keeps the master and every key.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,6 +72,19 @@ test('TLS only, client certificates required: boot, failover, no confirmed write
   const ca2 = makeCa(join(root, 'ca2'), 'rotated-ca');
   const bundle = readFileSync(ca1!.crt, 'utf8') + readFileSync(ca2.crt, 'utf8');
   const issued2 = issue(ca2, join(root, 'issued-2'), { caBundle: bundle });
+  // A client keeps writing over its connection (opened before) while the files change, each write confirmed.
+  const during: { ok: number; errors: string[] } = { ok: 0, errors: [] };
+  let rotating = true;
+  const duringLoop = (async () => {
+    for (let k = 0; rotating; k++) {
+      try {
+        await m.set(`rot${k}`, String(k));
+        if (Number(await m.call('WAIT', '1', '1000')) >= 1) during.ok++;
+      } catch (e) {
+        during.errors.push((e as Error).message);
+      }
+    }
+  })();
   projectSecret(dir, issued2);
   const want = fingerprintOf(join(issued2, 'tls.crt'));
   for (const i of c.ordinals) {
@@ -80,6 +94,10 @@ test('TLS only, client certificates required: boot, failover, no confirmed write
       15_000,
     );
   }
+  rotating = false;
+  await duringLoop;
+  assert.ok(during.ok > 20, `writes confirmed during the rotation: ${during.ok}`);
+  assert.deepEqual(during.errors, [], 'no error on the open connection or the replication links');
   assert.deepEqual(await syncs(), before, 'no replica resynced: the replication links were kept');
   assert.match(String(await m.info('replication')), /connected_slaves:2/);
   assert.equal(await m.ping(), 'PONG', 'a connection opened before the rotation still works');
@@ -140,6 +158,11 @@ test('TLS only, client certificates required: boot, failover, no confirmed write
   await loop;
   await c.recreatePod(ord(master), 'kill');
   assert.equal(await c.converged('the old master back as a replica over TLS', 60_000), next);
+
+  // A full restart over TLS: every pod stopped, then started in another order; the master and every key kept.
+  for (const i of c.ordinals) await c.stopPod(i);
+  await c.startAll([2, 0, 1]);
+  assert.equal(await c.settled('after a full restart over TLS', 90_000), next, 'the previous master kept');
   const n = new Redis({ host: c.pod(ord(next)).ip, port: 6379, tls: clientTls(dir), lazyConnect: true });
   n.on('error', () => {});
   clients.push(n);

@@ -6,8 +6,10 @@
 //   --exit      stop after the tour
 //   --ipv6      every pod in its own network namespace with an IPv6 (ULA) address only (needs root and `ip netns`)
 //   --tls       TLS only (a throw-away CA made with openssl; certificates in cert-manager's layout)
+//   --password  Redis and Sentinel require a (random) password, read from a file as from a mounted Secret
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +31,7 @@ const { values: opts } = parseArgs({
     exit: { type: 'boolean' },
     ipv6: { type: 'boolean' },
     tls: { type: 'boolean' },
+    password: { type: 'boolean' },
   },
 });
 const podCount = Number(opts.pods);
@@ -68,11 +71,23 @@ const network = opts.ipv6 ? Network.create(undefined, { ipv6: true }) : undefine
 // --tls: a throw-away CA and one certificate for every pod, mounted as a cert-manager Secret would be.
 const tlsDir = opts.tls ? projectSecret(join(root, 'tls'), issue(makeCa(join(root, 'ca')), join(root, 'issued'))) : '';
 const tls = tlsDir ? clientTls(tlsDir) : undefined;
-const ask = (host: string, port: number, ...cmd: (string | number)[]) => askWith({ tls }, host, port, ...cmd);
-const connect = (host: string, port: number) => connectRedis(host, port, tls ? { tls } : {});
-const tlsEnv = tlsDir ? `REDIS_TLS_DIR=${tlsDir} ` : '';
+// --password: a random password in a 0600 file, as a mounted Secret.
+const passwordFile = opts.password ? join(root, 'password') : '';
+const password = passwordFile ? randomBytes(18).toString('hex') : undefined;
+if (passwordFile) writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+const ask = (host: string, port: number, ...cmd: (string | number)[]) => askWith({ tls, password }, host, port, ...cmd);
+const connect = (host: string, port: number) => connectRedis(host, port, { ...(tls ? { tls } : {}), password });
+const secretEnv: Record<string, string> = {
+  ...(tlsDir ? { REDIS_TLS_DIR: tlsDir } : {}),
+  ...(passwordFile ? { REDIS_PASSWORD_FILE: passwordFile } : {}),
+};
+/** The settings a command run against the sandbox needs, as a shell prefix (file paths only, never a secret). */
+const tlsEnv = Object.entries(secretEnv)
+  .map(([k, v]) => `${k}=${v} `)
+  .join('');
 const redisCli = (host: string, port: number) =>
-  `redis-cli ${tlsDir ? `--tls --cacert ${tlsDir}/ca.crt ` : ''}-h ${host} -p ${port}`;
+  `${passwordFile ? `REDISCLI_AUTH="$(cat ${passwordFile})" ` : ''}redis-cli ` +
+  `${tlsDir ? `--tls --cacert ${tlsDir}/ca.crt ` : ''}-h ${host} -p ${port}`;
 const api = await new KubeStandin({ anonymous: { user: 'system:anonymous' } }).start({ host: network?.gateway });
 const cluster = await new LocalCluster({
   api,
@@ -80,8 +95,9 @@ const cluster = await new LocalCluster({
   network,
   launcher: bundle,
   entrypoint: [process.execPath, ...imageNodeFlags(), bundle], // as the image runs it
-  env: { LAUNCHER_WAIT_TIMEOUT_MS: '120000', ...(tlsDir ? { REDIS_TLS_DIR: tlsDir } : {}) },
+  env: { LAUNCHER_WAIT_TIMEOUT_MS: '120000', ...secretEnv },
   tls: tls && (() => tls),
+  password,
 }).init();
 const kubeconfig = join(root, 'kubeconfig');
 
@@ -273,7 +289,7 @@ if (!opts['no-tour']) {
   // The tour ends with the on-call view: launcher status, once the returned pod has caught up.
   const runStatus = () =>
     execa(process.execPath, [bundle, 'status', '--pod-selector', 'app=redis'], {
-      env: { KUBECONFIG: kubeconfig, PATH: process.env.PATH ?? '', ...(tlsDir ? { REDIS_TLS_DIR: tlsDir } : {}) },
+      env: { KUBECONFIG: kubeconfig, PATH: process.env.PATH ?? '', ...secretEnv },
       extendEnv: false,
       reject: false,
     });
