@@ -12,6 +12,7 @@ import { keptLog, testCluster } from './support/cluster.ts';
 import { askWith } from './support/redis.ts';
 import { rotationStep } from '../src/password-rotation.ts';
 import { waitFor } from './support/wait.ts';
+import { ClientWriter } from './support/writer.ts';
 
 const OLD = 'old-Secret-1';
 const NEW = 'new-Secret-2';
@@ -38,21 +39,9 @@ test('password rotation under writes: both accepted, then the new one only; no r
   await w.connect();
   const syncs = async () => /sync_full:(\d+)/.exec(String(await w.info('stats')))?.[1];
   const before = await syncs();
-  const acked: string[] = [];
-  const failed: string[] = [];
-  let writing = true;
-  t.after(() => (writing = false));
-  const loop = (async () => {
-    for (let n = 0; writing; n++) {
-      try {
-        await w.set(`k${n}`, String(n));
-        if (Number(await w.call('WAIT', '1', '1000')) >= 1) acked.push(`k${n}`);
-      } catch (e) {
-        failed.push(`k${n}: ${(e as Error).message}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  })();
+  const writer = new ClientWriter(w);
+  t.after(() => writer.stop());
+  const { acked, failed } = writer;
   await waitFor('writes confirmed', () => acked.length > 20, 20_000);
 
   // The kubelet replaces the file (atomically, as its projection does).
@@ -88,8 +77,7 @@ test('password rotation under writes: both accepted, then the new one only; no r
   assert.equal(await syncs(), before, 'no replica resynced: the replication links were kept');
   assert.match(String(await w.info('replication')), /connected_slaves:2/);
   assert.deepEqual(failed, [], 'the client was never cut off');
-  writing = false;
-  await loop;
+  await writer.stop();
 
   // A failover with the new password only: Sentinel authenticates to Redis and to its peers with it.
   await c.killPod(ord(master));

@@ -15,6 +15,7 @@ import { testCluster } from './support/cluster.ts';
 import { ask } from './support/redis.ts';
 import { clientTls, fingerprintOf, issue, makeCa, projectSecret, servedCertificate } from './support/tls.ts';
 import { waitFor } from './support/wait.ts';
+import { ClientWriter } from './support/writer.ts';
 
 const ord = (name: string) => Number(name.split('-').pop());
 
@@ -73,18 +74,8 @@ test('TLS only, client certificates required: boot, failover, no confirmed write
   const bundle = readFileSync(ca1!.crt, 'utf8') + readFileSync(ca2.crt, 'utf8');
   const issued2 = issue(ca2, join(root, 'issued-2'), { caBundle: bundle });
   // A client keeps writing over its connection (opened before) while the files change, each write confirmed.
-  const during: { ok: number; errors: string[] } = { ok: 0, errors: [] };
-  let rotating = true;
-  const duringLoop = (async () => {
-    for (let k = 0; rotating; k++) {
-      try {
-        await m.set(`rot${k}`, String(k));
-        if (Number(await m.call('WAIT', '1', '1000')) >= 1) during.ok++;
-      } catch (e) {
-        during.errors.push((e as Error).message);
-      }
-    }
-  })();
+  const during = new ClientWriter(m, 'rot');
+  t.after(() => during.stop());
   projectSecret(dir, issued2);
   const want = fingerprintOf(join(issued2, 'tls.crt'));
   for (const i of c.ordinals) {
@@ -94,10 +85,9 @@ test('TLS only, client certificates required: boot, failover, no confirmed write
       15_000,
     );
   }
-  rotating = false;
-  await duringLoop;
-  assert.ok(during.ok > 20, `writes confirmed during the rotation: ${during.ok}`);
-  assert.deepEqual(during.errors, [], 'no error on the open connection or the replication links');
+  await during.stop();
+  assert.ok(during.acked.length > 20, `writes confirmed during the rotation: ${during.acked.length}`);
+  assert.deepEqual(during.failed, [], 'no error on the open connection or the replication links');
   assert.deepEqual(await syncs(), before, 'no replica resynced: the replication links were kept');
   assert.match(String(await m.info('replication')), /connected_slaves:2/);
   assert.equal(await m.ping(), 'PONG', 'a connection opened before the rotation still works');
@@ -136,34 +126,26 @@ test('TLS only, client certificates required: boot, failover, no confirmed write
   app.on('error', () => {});
   clients.push(app);
   await app.connect();
-  const acked: string[] = [];
-  let writing = true;
-  t.after(() => (writing = false));
-  const loop = (async () => {
-    for (let n = 0; writing; n++) {
-      try {
-        await app.set(`k${n}`, String(n));
-        if (Number(await app.call('WAIT', '1', '1000')) >= 1) acked.push(`k${n}`);
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  })();
+  const writer = new ClientWriter(app);
+  t.after(() => writer.stop());
+  const { acked } = writer;
   await waitFor('writes confirmed over TLS', () => acked.length > 50, 20_000);
   await c.killPod(ord(master));
-  const next = await c.relabelledFrom(master, 30_000, 'promote relabelled another pod (over TLS)');
+  await c.relabelledFrom(master, 30_000, 'promote relabelled another pod (over TLS)');
   const after = acked.length;
   await waitFor('writes confirmed on the new master', () => acked.length > after + 50, 30_000);
-  writing = false;
-  await loop;
+  await writer.stop();
   await c.recreatePod(ord(master), 'kill');
-  assert.equal(await c.converged('the old master back as a replica over TLS', 60_000), next);
+  // One of the survivors is master (in 1 of 6 runs the Sentinels, all restarted for the new certificate just
+  // before, moved on from the first promoted replica to the other within seconds: see the note on #14).
+  const settled = await c.converged('the old master back as a replica over TLS', 60_000);
+  assert.notEqual(settled, master, `${settled} is master, not the killed ${master}`);
 
   // A full restart over TLS: every pod stopped, then started in another order; the master and every key kept.
   for (const i of c.ordinals) await c.stopPod(i);
   await c.startAll([2, 0, 1]);
-  assert.equal(await c.settled('after a full restart over TLS', 90_000), next, 'the previous master kept');
-  const n = new Redis({ host: c.pod(ord(next)).ip, port: 6379, tls: clientTls(dir), lazyConnect: true });
+  assert.equal(await c.settled('after a full restart over TLS', 90_000), settled, 'the previous master kept');
+  const n = new Redis({ host: c.pod(ord(settled)).ip, port: 6379, tls: clientTls(dir), lazyConnect: true });
   n.on('error', () => {});
   clients.push(n);
   await n.connect();

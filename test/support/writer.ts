@@ -284,3 +284,34 @@ export async function missingKeys(ip: string, keys: string[]): Promise<string[]>
     r.disconnect();
   }
 }
+
+/**
+ * Numbered writes over one given client (any ioredis client: plain, TLS, Sentinel-aware), each counted only when
+ * `WAIT 1` confirms it; failures are kept with their message. stop() ends the loop and waits for it.
+ */
+export class ClientWriter {
+  readonly acked: string[] = [];
+  readonly failed: string[] = [];
+  private writing = true;
+  private readonly loop: Promise<void>;
+
+  constructor(client: Redis, prefix = 'k') {
+    this.loop = (async () => {
+      for (let n = 0; this.writing; n++) {
+        const key = `${prefix}${n}`;
+        try {
+          await client.set(key, String(n));
+          if (Number(await client.call('WAIT', '1', '1000')) >= 1) this.acked.push(key);
+        } catch (e) {
+          this.failed.push(`${key}: ${(e as Error).message}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.writing = false;
+    await this.loop;
+  }
+}
