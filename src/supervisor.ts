@@ -42,8 +42,11 @@ export const TICK_MS = 1000;
 const PASSWORD_CHECK_MS = 2000;
 /** How often the mounted TLS files are read for a change (the kubelet updates Secrets every minute or so). */
 const TLS_CHECK_MS = 2000;
-/** How long a replica's link may stay down (a full sync of a large dataset takes a while) before it is told. */
-const LINK_DOWN_TELL_MS = 30_000;
+/**
+ * How long a replica's link may stay down before it is told: twice a failover's timeout (a full sync after a
+ * failover fits in it), at least 10 s.
+ */
+const linkDownTellMs = (c: Config) => Math.max(10_000, 2 * c.failoverTimeoutMs);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RedisSupervisor extends PeriodicLoop {
@@ -259,7 +262,8 @@ export class RedisSupervisor extends PeriodicLoop {
 
   /**
    * An empty replica of a master with data becomes a failover candidate once its first full sync is done; a link
-   * down for LINK_DOWN_TELL_MS is told once, with the data volume's free space (a full disk fails every full sync).
+   * down for twice SENTINEL_FAILOVER_TIMEOUT_MS (at least 10 s) is told once, with the data volume's free space
+   * (a full disk fails every full sync).
    */
   private async replicaCheck(local: Extract<RoleAnswer, { role: 'slave' }>) {
     const now = Date.now();
@@ -278,7 +282,7 @@ export class RedisSupervisor extends PeriodicLoop {
       return;
     }
     this.linkDownSince ??= now;
-    if (this.linkDownTold || now - this.linkDownSince < LINK_DOWN_TELL_MS) return;
+    if (this.linkDownTold || now - this.linkDownSince < linkDownTellMs(this.c)) return;
     this.linkDownTold = true;
     const space = await volumeSpace(this.c.dataDir);
     const secs = Math.round((now - this.linkDownSince) / 1000);
