@@ -27,12 +27,25 @@ test(
     const m = await c.settled('boot', 60_000);
     const mi = c.ordinals.find((i) => c.pod(i).name === m)!;
     const [x, y] = c.ordinals.filter((i) => i !== mi);
-    const master = connect(c.pod(mi).ip, 6379);
-    t.after(() => master.disconnect());
-    const pipe = master.pipeline();
-    for (let i = 0; i < KEYS; i++) pipe.set(`k${i}`, randomBytes(512).toString('hex'));
-    await pipe.exec();
-    master.disconnect();
+    // The dataset, written in one pipeline (again on a new connection if one was closed under it: seen once in
+    // CI right after boot, not explained; see the note on #12).
+    await waitFor(
+      'a 3 MiB dataset on the master',
+      async () => {
+        const master = connect(c.pod(mi).ip, 6379);
+        try {
+          const pipe = master.pipeline();
+          for (let i = 0; i < KEYS; i++) pipe.set(`k${i}`, randomBytes(512).toString('hex'));
+          await pipe.exec();
+          return (await master.dbsize()) === KEYS;
+        } catch {
+          return false;
+        } finally {
+          master.disconnect();
+        }
+      },
+      30_000,
+    );
 
     // The replica comes back with an empty 1 MiB volume.
     await c.stopPod(x);
