@@ -59,6 +59,8 @@ async function isolateMaster(
   const service = new ServiceWriter(c);
   pinned.start();
   service.start();
+  // Also when an assertion below fails: a writer left running keeps the test file from ever exiting.
+  t.after(() => Promise.all([pinned.stop(), service.stop()]));
   await waitFor('writes confirmed before the cut', () => pinned.confirmed.length >= 20, 20_000);
 
   const cut = Date.now();
