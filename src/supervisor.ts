@@ -6,6 +6,7 @@ import { fingerprint, readTls, tlsReloadArgs } from './tls-reload.ts';
 import { allAccept, passwordInFile, rotationStep, type Rotation } from './password-rotation.ts';
 import type { Config } from './config.ts';
 import { apiFailure, type Kube } from './kube/api.ts';
+import { FenceLoop } from './fence-loop.ts';
 import { PeriodicLoop } from './loop.ts';
 import { emitEvent } from './kube/events.ts';
 import {
@@ -23,7 +24,7 @@ import { log } from './log.ts';
 import { keepHandover, type HandoverResult } from './last-handover.ts';
 import { setRole, type RedisMetrics } from './metrics.ts';
 import { addr, isLive, sameAddress, type Address, type PodView, type RoleAnswer, type SentinelView } from './model.ts';
-import { fence, reconcile, redisReadiness, sentinelMaster, type Action } from './reconcile.ts';
+import { reconcile, redisReadiness, sentinelMaster, type Action } from './reconcile.ts';
 import {
   ask,
   askRole,
@@ -31,7 +32,6 @@ import {
   infoFacts,
   localRedis,
   parseInfo,
-  followers,
   forSentinel,
   probeOptions,
   withRedis,
@@ -61,10 +61,8 @@ export class RedisSupervisor extends PeriodicLoop {
   private knownSentinels = 1;
   /** Set when SIGTERM's handover begins: the loop is not started again after that. */
   private shuttingDown = false;
-  /** When a majority of the Sentinels last named this pod master, while it is master (fencing). */
-  private lastConfirmedAt?: number;
-  /** Writes are paused by this supervisor's fence. */
-  private fenced = false;
+  /** The master's fence, on a loop of its own (src/fence-loop.ts). */
+  private readonly fence: FenceLoop;
   /** False while an empty replica has not finished its first full sync (replica-priority 0 till then). */
   private candidate: boolean;
   /** Since when this replica's link has been down, and whether that was told (once per outage). */
@@ -85,11 +83,19 @@ export class RedisSupervisor extends PeriodicLoop {
     this.candidate = !opts.candidateOnceSynced;
     this.local = localRedis(c);
     this.self = { host: c.podIp, port: c.redisPort };
+    this.fence = new FenceLoop(c, kube, metrics, TICK_MS);
   }
 
-  /** Starts the loop, unless the pod is already shutting down (a loading master that got SIGTERM). */
+  /** Starts the loops, unless the pod is already shutting down (a loading master that got SIGTERM). */
   start(everyMs: number) {
-    if (!this.shuttingDown) super.start(everyMs);
+    if (this.shuttingDown) return;
+    super.start(everyMs);
+    this.fence.start(everyMs);
+  }
+
+  stop() {
+    super.stop();
+    this.fence.stop();
   }
 
   /** Every Sentinel's answer, and how many Sentinel pods there are (the last count when the API fails). */
@@ -115,7 +121,6 @@ export class RedisSupervisor extends PeriodicLoop {
       this.metrics.offset.set(local.offset);
       this.metrics.masterLinkUp.set(local.role === 'master' || local.linkState === 'connected' ? 1 : 0);
     }
-    if (!this.shuttingDown) await this.fenceCheck(local);
     if (local.answered && local.role === 'slave') await this.replicaCheck(local);
     const previous = this.lastRole;
     const changed = previous !== undefined && role !== previous && role !== 'unknown';
@@ -127,64 +132,6 @@ export class RedisSupervisor extends PeriodicLoop {
       this.lastFull = Date.now();
       await this.cycle(local);
     }
-  }
-
-  /** Every tick while master (or fenced): fence when the Sentinels' majority is lost, unfence when it is back. */
-  private async fenceCheck(local: RoleAnswer) {
-    const isMaster = local.answered && local.role === 'master';
-    if (!isMaster) this.lastConfirmedAt = undefined;
-    if (!this.c.fenceAfterMs || (!isMaster && !this.fenced)) return;
-    // Which Sentinels exist comes from the API (its watch): without that answer there is nothing to judge by.
-    const seen = await observeSentinels(this.c, this.kube).catch(() => undefined);
-    if (!seen) return;
-    this.knownSentinels = seen.known;
-    const { views, known } = seen;
-    const s = sentinelMaster(views, this.c.quorum, known);
-    const confirmed = Boolean(s.master && sameAddress(s.master, this.self));
-    const now = Date.now();
-    if (confirmed) this.lastConfirmedAt = now;
-    const answering = views.filter((v) => v.reachable).length;
-    const named = s.master ? `name ${addr(s.master)}` : `agree on no master${s.busy ? ` (${s.busy})` : ''}`;
-    const words = `${answering} of ${s.known} known sentinels answer, ${s.count} ${named}, ${s.need} needed`;
-    // Replicas that acknowledged within 2 s (INFO), asked only when it matters: every Sentinel silent.
-    const sentinelsDown = this.c.sentinelSidecar && answering === 0;
-    const following = sentinelsDown
-      ? await withRedis(this.local, probeOptions(this.c), (r) => r.call('INFO', 'replication')).then(
-          (i) => followers(parseInfo(String(i))),
-          () => 0,
-        )
-      : 0;
-    const a = fence({
-      isMaster,
-      confirmed,
-      lastConfirmedAt: this.lastConfirmedAt,
-      now,
-      fenceAfterMs: this.c.fenceAfterMs,
-      fenced: this.fenced,
-      sentinels: words,
-      sentinelsDown,
-      following,
-    });
-    if (a.kind === 'none') return;
-    // Maintenance mode: observe and report, take no action.
-    const paused = (await currentRecord(this.kube, this.c.masterRecord).catch(() => null))?.paused;
-    if (paused) return;
-    if (a.kind === 'fence') {
-      // Renewed every tick: if this launcher stops renewing (it died), the pause ends on its own.
-      const ms = 3 * TICK_MS + 4 * this.c.probeTimeoutMs;
-      await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'PAUSE', String(ms), 'WRITE'));
-      if (this.fenced) return;
-      this.fenced = true;
-      this.metrics.fenced.set(1);
-      log.warn(`fenced: ${a.reason}`);
-      void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'Fenced', a.reason);
-      return;
-    }
-    await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'UNPAUSE'));
-    this.fenced = false;
-    this.metrics.fenced.set(0);
-    log.info(`unfenced: ${a.reason}; writes resume`);
-    void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'Unfenced', `${a.reason}; writes resume`);
   }
 
   /**
@@ -482,6 +429,7 @@ export class RedisSupervisor extends PeriodicLoop {
     const left = () => Math.max(1, deadline - Date.now());
     const opts = () => ({ ...probeOptions(this.c), timeoutMs: Math.min(this.c.probeTimeoutMs, left()) });
     this.shuttingDown = true;
+    this.fence.stop();
     const local = await askRole(this.local, opts());
     if (!local.answered || local.role !== 'master') return;
     this.stop();
