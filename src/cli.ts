@@ -81,8 +81,9 @@ export async function main(
 
   withSettings(program.command('role').description('print what this pod would become and why; changes nothing'))
     .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const c = configFrom(cmd);
+    .option('--sentinel', 'in a Sentinel container: every set it watches, what it would monitor and why')
+    .action(async (opts: { json?: boolean; sentinel?: boolean }, cmd: Command) => {
+      const c = configFrom(cmd, opts.sentinel);
       const { role } = await import('./commands/role.ts');
       code = await role(c, await kubeFor(c), Boolean(opts.json), io.out);
     });

@@ -29,11 +29,22 @@ export const SETTINGS = [
     default: 'mymaster',
     help: 'Sentinel master-set name; give each deployment its own',
   },
-  { env: 'REDIS_POD_SELECTOR', flag: 'pod-selector', help: "label selector of this set's Redis pods (required)" },
+  {
+    env: 'REDIS_POD_SELECTOR',
+    flag: 'pod-selector',
+    help: "label selector of this set's Redis pods (required, except in a Sentinel pod with SENTINEL_WATCH_SELECTOR)",
+  },
   {
     env: 'SENTINEL_POD_SELECTOR',
     flag: 'sentinel-selector',
     help: 'label selector of the Sentinel pods; default REDIS_POD_SELECTOR (Sentinel as a sidecar)',
+  },
+  {
+    env: 'SENTINEL_WATCH_SELECTOR',
+    flag: 'watch-selector',
+    help:
+      'dedicated Sentinel pods only: label selector of the Redis StatefulSets to monitor, one master set each ' +
+      '(names and timings from their redis-ha-launcher/* annotations); sets come and go without a restart',
   },
   { env: 'REDIS_PORT', flag: 'redis-port', default: '6379', help: 'Redis port' },
   { env: 'SENTINEL_PORT', flag: 'sentinel-port', default: '26379', help: 'Sentinel port' },
@@ -253,7 +264,7 @@ const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
   REDIS_REPLICA_PRIORITY: ['run'],
   REDIS_SERVER_BIN: ['run'],
   REDIS_SENTINEL_BIN: ['run'],
-  SENTINEL: ['run', 'probe'],
+  SENTINEL: ['run', 'probe', 'role'],
   LAUNCHER_WAIT_TIMEOUT_MS: ['run'],
   REDIS_STOP_TIMEOUT_MS: ['run'],
   LAUNCHER_PROMOTE_SCRIPT: ['run'],
@@ -263,6 +274,7 @@ const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
   SENTINEL_HYGIENE_MS: ['run'],
   LOADING_HANDOVER_BYTES: ['run', 'role'],
   FENCE_AFTER_MS: ['run'],
+  SENTINEL_WATCH_SELECTOR: ['run', 'role', 'promote', 'probe'],
 };
 
 /** The settings a command reads: what its --help lists. */
@@ -277,6 +289,8 @@ export type Config = {
   podSelector: string;
   sentinelSelector: string;
   sentinelSidecar: boolean;
+  /** SENTINEL_WATCH_SELECTOR: this dedicated Sentinel monitors every Redis StatefulSet it selects. */
+  watchSelector?: string;
   redisPort: number;
   sentinelPort: number;
   quorum: number;
@@ -318,6 +332,18 @@ export type Config = {
   fenceAfterMs: number;
 };
 
+/** The default master of record (a Lease) of a master set: its name as a DNS label, and `-master`. */
+export function recordNameFor(masterSet: string): string {
+  const base = masterSet
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return `${base || 'redis'}-master`;
+}
+
+/** A label no pod has: the pod selector of a watching Sentinel that has no set of its own. */
+const WATCH_ONLY_LABEL = 'redis-ha-launcher/no-set';
+
 /** A bad setting: one line naming the variable, the value and what is expected. Exit code 2. */
 export class ConfigError extends Error {}
 
@@ -341,7 +367,7 @@ function int(raw: Raw, env: keyof Raw, min: number, max: number, what: string): 
 }
 
 /** Sentinel passes the name to the client-reconfig-script as an argument: it must not look like an option. */
-const MASTER_SET_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const MASTER_SET_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Builds the configuration from raw values (env merged with flags by the CLI). Throws ConfigError. */
 export function parseConfig(
@@ -389,7 +415,15 @@ export function parseConfig(
         'and to start with a letter or digit',
     );
   }
-  const podSelector = raw.REDIS_POD_SELECTOR ?? '';
+  const watchSelector = raw.SENTINEL_WATCH_SELECTOR?.trim() || undefined;
+  if (watchSelector && !raw.SENTINEL_POD_SELECTOR?.trim()) {
+    throw new ConfigError(
+      'SENTINEL_WATCH_SELECTOR is set but SENTINEL_POD_SELECTOR is not: dedicated Sentinels must know their peers ' +
+        'by the label selector of the Sentinel pods, e.g. app=sentinel',
+    );
+  }
+  // A dedicated Sentinel watching StatefulSets takes each set's pod selector from the StatefulSet, not this one.
+  const podSelector = watchSelector ? `!${WATCH_ONLY_LABEL}` : (raw.REDIS_POD_SELECTOR ?? '');
   if (!podSelector.trim()) {
     throw new ConfigError(
       "REDIS_POD_SELECTOR is not set: expected the label selector of this set's Redis pods, e.g. app=redis",
@@ -439,12 +473,7 @@ export function parseConfig(
   // Sentinel's own password; without a file of its own, the Redis password protects Sentinel too.
   const sentinelPassword = secret('SENTINEL_PASSWORD_FILE') ?? password;
   const tls = tlsFiles(raw, read);
-  const recordDefault = `${
-    masterSet
-      .toLowerCase()
-      .replace(/[^a-z0-9.-]/g, '-')
-      .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'redis'
-  }-master`;
+  const recordDefault = recordNameFor(masterSet);
   const config: Config = {
     podName,
     namespace,
@@ -453,6 +482,7 @@ export function parseConfig(
     podSelector,
     sentinelSelector,
     sentinelSidecar: sentinelSelector === podSelector,
+    watchSelector,
     redisPort: int(raw, 'REDIS_PORT', 1, 65535, 'a TCP port 1-65535'),
     sentinelPort: int(raw, 'SENTINEL_PORT', 1, 65535, 'a TCP port 1-65535'),
     quorum: int(raw, 'SENTINEL_QUORUM', 1, 1000, 'a whole number of Sentinels, at least 1'),

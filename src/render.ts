@@ -97,12 +97,11 @@ export function sentinelId(c: Pick<Config, 'namespace' | 'podName' | 'masterSet'
 /** What a Sentinel can know at start about its peers and the replicas, so it can fail over before any hello. */
 export type SentinelSeed = { sentinels: { address: Address; pod: string }[]; replicas: Address[] };
 
-export function renderSentinelConf(
-  c: Config,
-  master: Address,
-  seed: SentinelSeed = { sentinels: [], replicas: [] },
-): string {
-  const m = c.masterSet;
+/** One master set for sentinel.conf: its settings (src/sentinel-sets.ts), the master to monitor, what to pre-seed. */
+export type SentinelMonitor = { set: Config; master: Address; seed?: SentinelSeed };
+
+/** sentinel.conf for the master sets given (a sidecar: its own; a dedicated Sentinel: those it found a master for). */
+export function renderSentinelConf(c: Config, monitors: SentinelMonitor[]): string {
   const lines = [
     HEADER,
     ...serverLines(c, c.sentinelPort, c.confDir),
@@ -110,17 +109,25 @@ export function renderSentinelConf(
     `sentinel announce-ip ${c.podIp}`,
     `sentinel announce-port ${c.sentinelPort}`,
     'sentinel resolve-hostnames no',
-    `sentinel monitor ${m} ${master.host} ${master.port} ${c.quorum}`,
-    `sentinel down-after-milliseconds ${m} ${c.downAfterMs}`,
-    `sentinel failover-timeout ${m} ${c.failoverTimeoutMs}`,
-    `sentinel parallel-syncs ${m} ${c.parallelSyncs}`,
+    // Clients must AUTH, and the Sentinels use it with each other (Redis 5.0.1+).
+    ...(c.sentinelPassword ? [`requirepass ${q(c.sentinelPassword)}`] : []),
+    ...monitors.flatMap((m) => sentinelMonitorLines(c, m)),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function sentinelMonitorLines(c: Config, { set, master, seed = { sentinels: [], replicas: [] } }: SentinelMonitor) {
+  const m = set.masterSet;
+  return [
+    `sentinel monitor ${m} ${master.host} ${master.port} ${set.quorum}`,
+    `sentinel down-after-milliseconds ${m} ${set.downAfterMs}`,
+    `sentinel failover-timeout ${m} ${set.failoverTimeoutMs}`,
+    `sentinel parallel-syncs ${m} ${set.parallelSyncs}`,
     ...(c.acl.sentinel
       ? [`sentinel auth-user ${m} sentinel`, `sentinel auth-pass ${m} ${q(c.acl.sentinel)}`]
       : c.password
         ? [`sentinel auth-pass ${m} ${q(c.password)}`]
         : []),
-    // Clients must AUTH, and the Sentinels use it with each other (Redis 5.0.1+).
-    ...(c.sentinelPassword ? [`requirepass ${q(c.sentinelPassword)}`] : []),
     `sentinel client-reconfig-script ${m} ${q(c.promoteScript)}`,
     // Pre-seeded from the pods the API reports: peers' ids are derived from their pod names like ours.
     ...seed.sentinels.map(
@@ -128,5 +135,36 @@ export function renderSentinelConf(
     ),
     ...seed.replicas.map((r) => `sentinel known-replica ${m} ${r.host} ${r.port}`),
   ];
-  return lines.join('\n') + '\n';
+}
+
+/**
+ * The commands that make a running Sentinel monitor a set found later (what sentinelMonitorLines writes at start;
+ * not the client-reconfig-script, which Sentinel's deny-scripts-reconfig keeps out of reach at run time, and not
+ * the pre-seeding, which Sentinel learns within seconds from the master and the other Sentinels' hellos).
+ */
+export function sentinelMonitorCommands(c: Config, { set, master }: SentinelMonitor): string[][] {
+  const m = set.masterSet;
+  const auth = c.acl.sentinel
+    ? ['auth-user', 'sentinel', 'auth-pass', c.acl.sentinel]
+    : c.password
+      ? ['auth-pass', c.password]
+      : [];
+  return [
+    ['SENTINEL', 'MONITOR', m, master.host, String(master.port), String(set.quorum)],
+    ['SENTINEL', 'SET', m, ...sentinelTimings(set), ...auth],
+  ];
+}
+
+/** SENTINEL SET's option pairs for a set's quorum and timings (also what a changed annotation applies). */
+export function sentinelTimings(set: Config): string[] {
+  return [
+    'quorum',
+    String(set.quorum),
+    'down-after-milliseconds',
+    String(set.downAfterMs),
+    'failover-timeout',
+    String(set.failoverTimeoutMs),
+    'parallel-syncs',
+    String(set.parallelSyncs),
+  ];
 }

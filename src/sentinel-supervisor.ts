@@ -35,15 +35,18 @@ export class SentinelSupervisor extends PeriodicLoop {
   private readonly metrics: SentinelMetrics;
   private readonly local: Address;
   private events?: Redis;
+  /** The master sets this Sentinel monitors, each with its settings (src/sentinel-sets.ts). */
+  private readonly sets: () => Config[];
   /** Relabels run one after the other; a newer switch waits for the one in flight. */
   private relabelling: Promise<unknown> = Promise.resolve();
 
-  constructor(c: Config, kube: Kube, metrics: SentinelMetrics) {
+  constructor(c: Config, kube: Kube, metrics: SentinelMetrics, sets: () => Config[] = () => [c]) {
     super();
     this.c = c;
     this.kube = kube;
     this.metrics = metrics;
     this.local = localSentinel(c);
+    this.sets = sets;
   }
 
   start() {
@@ -75,39 +78,46 @@ export class SentinelSupervisor extends PeriodicLoop {
     r.on('error', () => {});
     r.on('message', (_channel: string, message: string) => {
       const [set, fromIp, fromPort, toIp, toPort] = message.split(' ');
-      if (set !== this.c.masterSet) return;
+      const sc = this.sets().find((x) => x.masterSet === set);
+      if (!sc) return;
       const from = { host: fromIp, port: Number(fromPort) };
       const to = { host: toIp, port: Number(toPort) };
-      log.info(`+switch-master ${addr(from)} -> ${addr(to)}: relabelling`);
+      log.info(`+switch-master ${set} ${addr(from)} -> ${addr(to)}: relabelling`);
       const t0 = Date.now();
       this.relabelling = this.relabelling
-        .then(() => relabelTo(this.c, this.kube, from, to, RELABEL_CONFIRM_MS, t0))
+        .then(() => relabelTo(sc, this.kube, from, to, RELABEL_CONFIRM_MS, t0))
         .catch((e: unknown) => log.warn(`relabel at +switch-master failed: ${(e as Error).message}`));
     });
     r.subscribe('+switch-master').catch((e: Error) => log.warn(`cannot subscribe to +switch-master: ${e.message}`));
     this.events = r;
   }
 
-  async state(): Promise<SentinelState> {
+  async state(masterSet = this.c.masterSet): Promise<SentinelState> {
     return withRedis(this.local, forSentinel(probeOptions(this.c)), async (r) => {
-      const m = pairs(await r.call('SENTINEL', 'MASTER', this.c.masterSet));
+      const m = pairs(await r.call('SENTINEL', 'MASTER', masterSet));
       const ips = (list: unknown) => (Array.isArray(list) ? list.map((x) => canonicalHost(pairs(x).ip)) : []);
       return {
         flags: (m.flags ?? '').split(','),
-        replicas: ips(await r.call('SENTINEL', 'REPLICAS', this.c.masterSet)),
-        sentinels: ips(await r.call('SENTINEL', 'SENTINELS', this.c.masterSet)),
+        replicas: ips(await r.call('SENTINEL', 'REPLICAS', masterSet)),
+        sentinels: ips(await r.call('SENTINEL', 'SENTINELS', masterSet)),
       };
     });
   }
 
-  /** Hygiene: drop entries for addresses no pod has, when it is safe (see the file comment). */
+  /** Hygiene, set by set: drop entries for addresses no pod has, when it is safe (see the file comment). */
   protected async cycleOnce(): Promise<void> {
-    if (await pausedSince(this.kube, this.c.masterRecord)) return; // maintenance mode: no reset
-    const st = await this.state();
+    for (const sc of this.sets()) {
+      await this.hygiene(sc).catch((e: unknown) => log.warn(`hygiene of ${sc.masterSet}: ${(e as Error).message}`));
+    }
+  }
+
+  private async hygiene(sc: Config): Promise<void> {
+    if (await pausedSince(this.kube, sc.masterRecord)) return; // maintenance mode: no reset
+    const st = await this.state(sc.masterSet);
     if (st.flags.some((f) => ['failover_in_progress', 'o_down', 's_down', 'promoted'].includes(f))) return;
     const pods = [
-      ...(await currentPods(this.kube, this.c.podSelector)),
-      ...(this.c.sentinelSidecar ? [] : await currentPods(this.kube, this.c.sentinelSelector)),
+      ...(await currentPods(this.kube, sc.podSelector)),
+      ...(sc.sentinelSidecar ? [] : await currentPods(this.kube, sc.sentinelSelector)),
     ];
     if (!pods.length) return;
     const ips = new Set(pods.map((p) => p.ip).filter((x): x is string => Boolean(x)));
@@ -123,34 +133,33 @@ export class SentinelSupervisor extends PeriodicLoop {
       );
       return;
     }
-    if (!(await this.lock(true))) {
+    if (!(await this.lock(sc, true))) {
       log.info(`stale sentinel entries (${stale.join(', ')}), but another Sentinel is resetting; later`);
       return;
     }
     try {
-      log.info(`SENTINEL RESET ${this.c.masterSet}: it remembers ${stale.join(', ')}, which no pod has`);
-      await withRedis(this.local, forSentinel(probeOptions(this.c)), (r) =>
-        r.call('SENTINEL', 'RESET', this.c.masterSet),
-      );
+      log.info(`SENTINEL RESET ${sc.masterSet}: it remembers ${stale.join(', ')}, which no pod has`);
+      await withRedis(this.local, forSentinel(probeOptions(this.c)), (r) => r.call('SENTINEL', 'RESET', sc.masterSet));
       this.metrics.sentinelResets.inc();
       void emitEvent(
         this.kube,
         { name: this.c.podName },
         'Normal',
         'SentinelReset',
-        `dropped stale entries ${stale.join(', ')}`,
+        `${sc.masterSet}: dropped stale entries ${stale.join(', ')}`,
       );
-      const want = pods.filter(isLive).length - 1;
+      const redisPods = await currentPods(this.kube, sc.podSelector);
+      const want = redisPods.filter(isLive).length - 1;
       const deadline = Date.now() + 20_000;
-      while (Date.now() < deadline && (await this.state()).replicas.length < want) await sleep(500);
+      while (Date.now() < deadline && (await this.state(sc.masterSet)).replicas.length < want) await sleep(500);
     } finally {
-      await this.lock(false);
+      await this.lock(sc, false);
     }
   }
 
-  /** A Lease `<record>-sentinel-reset` held for at most 60 s: one Sentinel resets at a time. */
-  private async lock(acquire: boolean): Promise<boolean> {
-    const name = `${this.c.masterRecord}-sentinel-reset`;
+  /** A Lease `<record>-sentinel-reset` held for at most 60 s: one Sentinel resets a set at a time. */
+  private async lock(sc: Config, acquire: boolean): Promise<boolean> {
+    const name = `${sc.masterRecord}-sentinel-reset`;
     if (acquire) return tryLock(this.kube, name, this.c.podName, 60);
     await unlock(this.kube, name, this.c.podName);
     return true;
@@ -160,9 +169,18 @@ export class SentinelSupervisor extends PeriodicLoop {
     return sentinelLiveness(this.c);
   }
 
-  /** Readiness (CKQUORUM), which the kubelet asks every few seconds; also what the quorum gauge shows. */
+  /**
+   * Readiness (CKQUORUM of every set it monitors), which the kubelet asks every few seconds; also what the quorum
+   * gauge shows. A dedicated Sentinel that monitors no set yet is not ready.
+   */
   async readiness(): Promise<{ ok: boolean; reason: string }> {
-    const r = await sentinelReadiness(this.c);
+    const sets = this.sets();
+    const each = await Promise.all(sets.map((sc) => sentinelReadiness(sc)));
+    const r = !sets.length
+      ? { ok: false, reason: 'this Sentinel monitors no master set yet' }
+      : sets.length === 1
+        ? each[0]
+        : { ok: each.every((x) => x.ok), reason: sets.map((sc, i) => `${sc.masterSet}: ${each[i].reason}`).join('; ') };
     this.metrics.sentinelQuorumOk.set(r.ok ? 1 : 0);
     return r;
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { SETTINGS } from '../src/config.ts';
-import { COMPONENTS, problems, render, restrictedViolations, type Obj } from './support/manifests.ts';
+import { COMPONENTS, problems, render, renderOverlay, restrictedViolations, type Obj } from './support/manifests.ts';
 
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 const skip = hasKubectl || process.env.CI ? false : 'kubectl (for kustomize) is not installed';
@@ -195,5 +195,65 @@ test(
     const queries = dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr as string));
     assert.ok(queries.length >= 5);
     for (const q of queries) for (const m of used(q)) assert.ok(exported.has(m), `dashboard: ${m} is exported`);
+  },
+);
+
+test(
+  'overlay dedicated-sentinels: valid; the Sentinels watch both Redis StatefulSets; each set names itself',
+  { skip },
+  async () => {
+    const docs = await renderOverlay('overlays/dedicated-sentinels');
+    assert.deepEqual((await Promise.all(docs.map(problems))).flat(), []);
+    const known = new Set<string>(SETTINGS.map((s) => s.env));
+    const matches = (selector: string, labels: Record<string, string>) =>
+      selector.split(',').every((kv) => labels[kv.split('=')[0]] === kv.split('=')[1]);
+    const envOf = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+    const sets = docs.filter((d) => d.kind === 'StatefulSet' && d.metadata.name !== 'redis-sentinel');
+    const sentinels = find(docs, 'StatefulSet', 'redis-sentinel')!;
+    assert.deepEqual(
+      sets.map((s) => s.metadata.name),
+      ['cache-redis', 'sessions-redis'],
+    );
+    const sEnv = envOf(sentinels.spec.template.spec.containers[0]);
+    for (const name of Object.keys(sEnv)) assert.ok(known.has(name), `sentinel: ${name} is a launcher setting`);
+    assert.ok(matches(sEnv.SENTINEL_POD_SELECTOR, sentinels.spec.template.metadata.labels));
+    for (const sts of [...sets, sentinels]) {
+      assert.deepEqual(restrictedViolations(sts.spec.template.spec), [], `${sts.metadata.name}: restricted`);
+    }
+    for (const sts of sets) {
+      const name = sts.metadata.name;
+      assert.ok(matches(sEnv.SENTINEL_WATCH_SELECTOR, (sts.metadata as any).labels), `the Sentinels watch ${name}`);
+      const containers = sts.spec.template.spec.containers;
+      assert.deepEqual(
+        containers.map((c: any) => c.name),
+        ['redis'],
+        `${name}: no sidecar`,
+      );
+      const env = envOf(containers[0]);
+      for (const k of Object.keys(env)) assert.ok(known.has(k), `${name}: ${k} is a launcher setting`);
+      assert.equal(env.REDIS_MASTER_SET, name, `${name}: its master set is the Sentinels' name for it`);
+      assert.ok(matches(env.REDIS_POD_SELECTOR, sts.spec.template.metadata.labels), `${name}: selects its pods`);
+      assert.deepEqual(
+        Object.entries(sts.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`),
+        env.REDIS_POD_SELECTOR.split(',').sort(),
+      );
+      assert.ok(matches(env.SENTINEL_POD_SELECTOR, sentinels.spec.template.metadata.labels), `${name}: its Sentinels`);
+      assert.equal(find(docs, 'Service', `${name}-master`)?.spec.selector['redis-role'], 'master');
+      assert.ok(matches(env.REDIS_POD_SELECTOR, find(docs, 'Service', `${name}-master`)!.spec.selector));
+      const role = find(docs, 'Role', sts.spec.template.spec.serviceAccountName)!;
+      const names = role.rules.flatMap((r: any) => r.resourceNames ?? []);
+      assert.deepEqual(names.sort(), [
+        name,
+        `${name}-master`,
+        `${name}-master-labels`,
+        `${name}-master-sentinel-reset`,
+      ]);
+    }
+    const verbs = find(docs, 'Role', 'redis-sentinel')!.rules.flatMap((r: any) =>
+      r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${res}:${v}`)),
+    );
+    for (const v of ['statefulsets:list', 'statefulsets:watch', 'leases:create', 'pods:patch']) {
+      assert.ok(verbs.includes(v), `the Sentinels may ${v}`);
+    }
   },
 );

@@ -3,17 +3,35 @@
 // it trusts the Sentinels and ROLE, not its arguments; removes `master` from every other pod before labelling
 // the new one; writes with resourceVersion preconditions. Exit 0 done, 1 retry (transient), 2 give up.
 import type { Config } from '../config.ts';
-import type { Kube } from '../kube/api.ts';
+import { apiFailure, type Kube } from '../kube/api.ts';
+import { currentSets } from '../kube/statefulsets.ts';
+import { setConfig } from '../sentinel-sets.ts';
 import { log } from '../log.ts';
 import { addr } from '../model.ts';
-import { EXIT_GIVE_UP, PromoteError, type PromoteArgs } from './promote-args.ts';
+import { EXIT_GIVE_UP, EXIT_RETRY, PromoteError, type PromoteArgs } from './promote-args.ts';
 import { relabelTo } from '../relabel.ts';
 
 export { EXIT_DONE, EXIT_GIVE_UP, EXIT_RETRY, parsePromoteArgs, PromoteError } from './promote-args.ts';
 export { podFor } from '../relabel.ts';
 
-export async function promote(c: Config, kube: Kube, a: PromoteArgs): Promise<number> {
+export async function promote(given: Config, kube: Kube, a: PromoteArgs): Promise<number> {
   const started = Date.now();
+  let c = given;
+  if (a.masterSet !== c.masterSet && c.watchSelector) {
+    // A dedicated Sentinel: the master name picks the set (its pods, its Lease) among the StatefulSets it watches.
+    const { sets } = await currentSets(c, kube).catch((e: unknown) => {
+      throw new PromoteError(EXIT_RETRY, `cannot list the Redis StatefulSets: ${apiFailure(e).message}`);
+    });
+    const s = sets.find((x) => x.masterSet === a.masterSet);
+    if (!s) {
+      throw new PromoteError(
+        EXIT_GIVE_UP,
+        `unknown master set ${JSON.stringify(a.masterSet)}: no StatefulSet selected by SENTINEL_WATCH_SELECTOR ` +
+          `(${c.watchSelector}) has it; watched: ${sets.map((x) => x.masterSet).join(', ') || 'none'}`,
+      );
+    }
+    c = setConfig(c, s);
+  }
   if (a.masterSet !== c.masterSet) {
     throw new PromoteError(
       EXIT_GIVE_UP,

@@ -3,9 +3,14 @@ import type { Config } from '../config.ts';
 import { decide } from '../decide.ts';
 import type { Kube } from '../kube/api.ts';
 import { addr } from '../model.ts';
+import { currentSets } from '../kube/statefulsets.ts';
 import { observe } from '../observe.ts';
+import { forSentinel, localSentinel, probeOptions, sentinelMasterAddr } from '../redis.ts';
+import { lookForMaster } from '../sentinel-group.ts';
+import { setConfig } from '../sentinel-sets.ts';
 
 export async function role(c: Config, kube: Kube, json: boolean, out: (s: string) => void): Promise<number> {
+  if (c.sentinelMode) return sentinelRole(c, kube, json, out);
   const o = await observe(c, kube);
   const d = decide(o);
   if (json) {
@@ -24,6 +29,43 @@ export async function role(c: Config, kube: Kube, json: boolean, out: (s: string
     `now:    label redis-role=${label ?? '(none)'}; Redis ` +
       `${actual?.answered ? `answers ROLE ${actual.role}` : 'does not answer'}`,
   );
+  out(lines.join('\n'));
+  return 0;
+}
+
+/** In a Sentinel pod: every set it watches, the master it would monitor and why, and what it monitors now. */
+async function sentinelRole(c: Config, kube: Kube, json: boolean, out: (s: string) => void): Promise<number> {
+  const { sets, problems } = await currentSets(c, kube);
+  const each = await Promise.all(
+    sets.map(async (s) => {
+      const sc = c.watchSelector ? setConfig(c, s) : c;
+      const look = await lookForMaster(sc, kube, { settle: false });
+      const now = await sentinelMasterAddr(localSentinel(c), s.masterSet, forSentinel(probeOptions(c)));
+      return { set: s, wouldMonitor: look.monitor?.master, reasons: look.reasons, monitors: now };
+    }),
+  );
+  if (json) {
+    out(
+      JSON.stringify({ pod: c.podName, sentinel: true, watchSelector: c.watchSelector, sets: each, problems }, null, 2),
+    );
+    return 0;
+  }
+  const lines = [
+    `pod:    ${c.podName} (${c.podIp}), ` +
+      (c.watchSelector ? `a dedicated Sentinel watching StatefulSets ${c.watchSelector}` : 'a Sentinel sidecar'),
+  ];
+  if (!each.length) lines.push('sets:   none');
+  for (const e of each) {
+    const s = e.set;
+    const from = s.statefulSet ? `StatefulSet ${s.statefulSet}, ` : '';
+    lines.push(
+      `set ${s.masterSet} (${from}pods ${s.podSelector}, record ${s.masterRecord}, quorum ${s.quorum}):`,
+      `  would monitor: ${e.wouldMonitor ? addr(e.wouldMonitor) : 'nothing yet'}`,
+      ...e.reasons.map((r) => `    - ${r}`),
+      `  now: ${e.monitors ? `this Sentinel monitors it at ${addr(e.monitors)}` : 'this Sentinel does not monitor it'}`,
+    );
+  }
+  for (const p of problems) lines.push(`not monitored: ${p}`);
   out(lines.join('\n'));
   return 0;
 }

@@ -2,19 +2,19 @@
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
-import { decideSentinelMaster } from '../decide.ts';
 import { writeConfigFile } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
-import { currentPods, listPods, sentinelTargets, setRoleLabel } from '../kube/pods.ts';
-import { startWatches } from '../kube/watch.ts';
+import { currentPods, sentinelTargets, setRoleLabel } from '../kube/pods.ts';
+import { currentSets } from '../kube/statefulsets.ts';
 import { log } from '../log.ts';
 import { fingerprint, readTls } from '../tls-reload.ts';
 import { allAccept, passwordInFile, rotationStep, type Rotation } from '../password-rotation.ts';
 import { forSentinel, localSentinel, probeOptions, withRedis } from '../redis.ts';
-import { addr, hasIp, isLive, type Address, type Observation, type PodView } from '../model.ts';
-import { observe } from '../observe.ts';
-import { renderSentinelConf, type SentinelSeed } from '../render.ts';
+import { addr, isLive, type Address, type PodView } from '../model.ts';
+import { renderSentinelConf, type SentinelMonitor } from '../render.ts';
+import { lookForMaster, SentinelGroup } from '../sentinel-group.ts';
+import { setConfig } from '../sentinel-sets.ts';
 import { supervise } from '../supervise.ts';
 import { serveHttp } from '../http.ts';
 import { createSentinelMetrics } from '../metrics.ts';
@@ -24,56 +24,31 @@ import { hookSocket } from '../promote-hook.ts';
 import { EXIT_RETRY, parsePromoteArgs, promote, PromoteError } from './promote.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const SEED_WAIT_MS = 5000;
 /** The wait loop looks every second; one that has not looked for this long is stuck (liveness fails). */
 const WAIT_STUCK_MS = 60_000;
-
-/** Peers and replicas to pre-seed: live Sentinel pods other than this one; pods whose Redis replicates the master. */
-async function seedFor(c: Config, kube: Kube, o: Observation, master: Address): Promise<SentinelSeed> {
-  const sentinelPods = c.sentinelSidecar ? o.pods : await listPods(kube, c.sentinelSelector);
-  return {
-    sentinels: sentinelPods
-      .filter(isLive)
-      .filter((p) => p.name !== c.podName)
-      .map((p) => ({ pod: p.name, address: { host: p.ip, port: c.sentinelPort } })),
-    replicas: o.pods
-      .filter(hasIp)
-      .map((p) => ({ host: p.ip, port: c.redisPort }))
-      .filter((a) => {
-        const r = o.roles[addr(a)];
-        return r?.answered && r.role === 'slave' && addr(r.master) === addr(master);
-      }),
-  };
-}
+/** How long a dedicated Sentinel's first boot waits for sets whose pods are still deciding their master. */
+const SEED_WAIT_MS = 5000;
 
 /** What the wait for a master last saw, for the probes: alive while it keeps looking, never ready. */
 type Waiting = { lastLook: number; reasons: string[] };
 
-async function findMaster(c: Config, kube: Kube, waiting: Waiting): Promise<{ master: Address; seed: SentinelSeed }> {
+/** A sidecar Sentinel: waits until its set has a master (never monitoring a guess). */
+async function findMaster(c: Config, kube: Kube, waiting: Waiting): Promise<SentinelMonitor> {
   let lastLog = 0;
   for (;;) {
     let reasons: string[];
     waiting.lastLook = Date.now();
     try {
-      let o = await observe(c, kube, false);
-      const r = decideSentinelMaster(o);
-      if (r.master) {
-        // At first boot the replicas may still be deciding: give them a moment so that they can be pre-seeded.
-        const settleBy = Date.now() + SEED_WAIT_MS;
-        const undecided = (x: Observation) =>
-          x.pods.filter((p) => isLive(p) && !x.roles[`${p.ip}:${c.redisPort}`]?.answered);
-        while (undecided(o).length && Date.now() < settleBy) {
-          await sleep(250);
-          o = await observe(c, kube, false);
-        }
-        const seed = await seedFor(c, kube, o, r.master);
+      const look = await lookForMaster(c, kube, { settle: true });
+      if (look.monitor) {
+        const { master, seed } = look.monitor;
         log.info(
-          `monitoring ${addr(r.master)}: ${r.reasons.join('; ')}; pre-seeded ${seed.sentinels.length} sentinel(s), ` +
-            `${seed.replicas.length} replica(s)`,
+          `monitoring ${addr(master)}: ${look.reasons.join('; ')}; pre-seeded ${seed?.sentinels.length} sentinel(s), ` +
+            `${seed?.replicas.length} replica(s)`,
         );
-        return { master: r.master, seed };
+        return look.monitor;
       }
-      reasons = r.reasons;
+      reasons = look.reasons;
       waiting.reasons = reasons;
     } catch (e) {
       reasons = [`cannot observe the cluster: ${apiFailure(e).message}`];
@@ -83,6 +58,46 @@ async function findMaster(c: Config, kube: Kube, waiting: Waiting): Promise<{ ma
       lastLog = Date.now();
     }
     await sleep(1000);
+  }
+}
+
+/**
+ * A dedicated Sentinel (SENTINEL_WATCH_SELECTOR): the sets whose master is decided now, each looked at once; the
+ * others are added at run time by the group's loop. Waits only for the API to list the StatefulSets.
+ */
+async function firstSets(c: Config, kube: Kube, waiting: Waiting): Promise<SentinelMonitor[]> {
+  let since: number | undefined;
+  for (;;) {
+    waiting.lastLook = Date.now();
+    try {
+      const { sets, problems } = await currentSets(c, kube);
+      since ??= Date.now();
+      const looks = await Promise.all(
+        sets.map((s) =>
+          lookForMaster(setConfig(c, s), kube, { settle: true }).catch((e: unknown) => ({
+            monitor: undefined,
+            livePods: 0,
+            reasons: [`cannot observe it: ${apiFailure(e).message}`],
+          })),
+        ),
+      );
+      // Sets whose pods run but are still deciding (everything starting at once) get a moment, so that they
+      // are written into sentinel.conf with their pre-seeding and client-reconfig-script.
+      const deciding = looks.filter((l) => !l.monitor && l.livePods).length;
+      if (!deciding || Date.now() - since >= SEED_WAIT_MS) {
+        for (const p of problems) log.warn(p);
+        looks.forEach((l, i) => {
+          const what = l.monitor ? `monitoring ${addr(l.monitor.master)}` : 'not monitored yet';
+          log.info(`set ${sets[i].masterSet} (StatefulSet ${sets[i].statefulSet}): ${what}: ${l.reasons.join('; ')}`);
+        });
+        return looks.flatMap((l) => (l.monitor ? [l.monitor] : []));
+      }
+      waiting.reasons = [`${deciding} set(s) still deciding their master`];
+    } catch (e) {
+      waiting.reasons = [`cannot list the Redis StatefulSets: ${apiFailure(e).message}`];
+      log.info(`sentinel waits: ${waiting.reasons.join('; ')}`);
+    }
+    await sleep(500);
   }
 }
 
@@ -118,9 +133,9 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
       metrics,
     );
   }
-  const { master, seed } = await findMaster(c, kube, waiting);
+  const monitors = c.watchSelector ? await firstSets(c, kube, waiting) : [await findMaster(c, kube, waiting)];
   const conf = join(c.confDir, 'sentinel.conf');
-  await writeConfigFile(conf, renderSentinelConf(c, master, seed));
+  await writeConfigFile(conf, renderSentinelConf(c, monitors));
   if (!c.sentinelSidecar) {
     try {
       await setRoleLabel(kube, c.podName, 'sentinel');
@@ -128,27 +143,30 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
       log.warn(`could not label this pod: ${apiFailure(e).message}`);
     }
   }
-  const unwatch = startWatches(kube, c, { record: true }); // the record: maintenance mode is on it
+  // The sets' pods, the Sentinels' pods, and each set's record (maintenance mode is on it), watched.
+  const group = new SentinelGroup(c, kube, monitors);
   const child = supervise(c.redisSentinelBin, [conf], c.stopTimeoutMs);
-  const sup = new SentinelSupervisor(c, kube, metrics);
+  const sup = new SentinelSupervisor(c, kube, metrics, () => group.configs());
   running.sup = sup;
   sup.start();
+  group.start();
   // launcher-promote (Sentinel's client-reconfig-script) hands its arguments to this warm process.
   await serveHook(hookSocket(c.confDir), async (args) => {
     try {
-      return { code: await promote(c, kube, parsePromoteArgs(args)), err: [] };
+      const a = parsePromoteArgs(args);
+      return { code: await promote(group.configFor(a.masterSet) ?? c, kube, a), err: [] };
     } catch (e) {
       const f = e instanceof PromoteError ? e : new PromoteError(EXIT_RETRY, (e as Error).message);
       return { code: f.exitCode, err: [`launcher: ${f.message}; see 'launcher promote --help'`] };
     }
   }).catch((e: Error) => log.warn(`cannot listen for launcher-promote (it will run on its own): ${e.message}`));
   const tlsWatch = c.tls ? restartOnNewTls(c, kube, c.tls, () => child.proc.kill('SIGTERM')) : undefined;
-  const passwordWatch = rotateSentinelPassword(c, kube);
+  const passwordWatch = rotateSentinelPassword(c, kube, () => group.configs());
   const code = await child.done;
   clearInterval(tlsWatch);
   clearInterval(passwordWatch);
   sup.stop();
-  unwatch();
+  group.stop();
   return code;
 }
 
@@ -189,7 +207,7 @@ function restartOnNewTls(c: Config, kube: Kube, t: NonNullable<Config['tls']>, s
  * every Redis pod (and every Sentinel, for its own) accepts it, uses it for Redis (auth-pass, unless the sentinel
  * ACL user is set) and for the other Sentinels (sentinel-pass); after the grace period the old one is dropped.
  */
-function rotateSentinelPassword(c: Config, kube: Kube): NodeJS.Timeout | undefined {
+function rotateSentinelPassword(c: Config, kube: Kube, sets: () => Config[]): NodeJS.Timeout | undefined {
   const file = c.passwordFile;
   const own = !c.sentinelOwnPassword; // Sentinel's password is the Redis one
   if (!file || (!own && c.acl.sentinel) || c.acl.launcher) return undefined;
@@ -209,7 +227,10 @@ function rotateSentinelPassword(c: Config, kube: Kube): NodeJS.Timeout | undefin
       let everyone = false;
       if (r?.phase === 'both') {
         const next = r.next;
-        const pods = (await currentPods(kube, c.podSelector).catch((): PodView[] => [])).filter(isLive);
+        const each = await Promise.all(
+          sets().map((sc) => currentPods(kube, sc.podSelector).catch((): PodView[] => [])),
+        );
+        const pods = each.flat().filter(isLive);
         everyone = await allAccept(
           pods.map((p) => ({ host: p.ip, port: c.redisPort })),
           (a) => accepts(a, next),
@@ -227,7 +248,9 @@ function rotateSentinelPassword(c: Config, kube: Kube): NodeJS.Timeout | undefin
           if (own) await call('ACL', 'SETUSER', 'default', 'on', `>${inFile}`);
           r = { old: c.password, next: inFile, phase: 'both' };
         } else if (step.kind === 'switch' && r) {
-          if (!c.acl.sentinel) await call('SENTINEL', 'SET', c.masterSet, 'auth-pass', r.next);
+          if (!c.acl.sentinel) {
+            for (const sc of sets()) await call('SENTINEL', 'SET', sc.masterSet, 'auth-pass', r.next);
+          }
           if (own) {
             await call('SENTINEL', 'CONFIG', 'SET', 'sentinel-pass', r.next);
             c.sentinelPassword = r.next;

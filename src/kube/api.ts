@@ -75,7 +75,7 @@ export function apiFailure(e: unknown): ApiFailure {
           ? 'the API server refused the credentials (401 Unauthorized): check the ServiceAccount token ' +
             '(automountServiceAccountToken) or KUBECONFIG'
           : e.code === 403 && /cannot \w+ resource/.test(message)
-            ? `${message}; grant it in the launcher's Role (manifests/rbac.yaml)`
+            ? `${message}; grant it in the launcher's Role (manifests/base/rbac.yaml)`
             : message,
     };
   }

@@ -129,3 +129,14 @@ export function startWatches(
   }
   return () => stops.forEach((stop) => stop());
 }
+
+/** The StatefulSets a label selector picks, watched (a dedicated Sentinel's master sets). */
+export function watchStatefulSets(kube: Kube, selector: string): Watched<k8s.V1StatefulSet> {
+  return new Watched<k8s.V1StatefulSet>(
+    kube,
+    `statefulsets ${selector}`,
+    `/apis/apps/v1/namespaces/${kube.namespace}/statefulsets`,
+    () => kube.apps.listNamespacedStatefulSet({ namespace: kube.namespace, labelSelector: selector }, withTimeout()),
+    { label: selector },
+  );
+}

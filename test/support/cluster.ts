@@ -50,17 +50,18 @@ export type ClusterOptions = {
   env?: Record<string, string>;
   log?: (pod: string, line: string) => void;
   /**
-   * Run the kubelet's probes from manifests/statefulset.yaml against each pod (see probes.ts): readiness then comes
-   * only from the readiness probes, failing liveness/startup probes kill and restart containers, exited containers
-   * are restarted, and pod stops use the manifest's grace period. `timeScale` multiplies every period, timeout,
-   * delay, grace period and back-off (thresholds stay); `restartBackoff: false` restarts without CrashLoopBackOff.
+   * Run the kubelet's probes from manifests/base/statefulset.yaml against each pod (see probes.ts): readiness then
+   * comes only from the readiness probes, failing liveness/startup probes kill and restart containers, exited
+   * containers are restarted, and pod stops use the manifest's grace period. `timeScale` multiplies every period,
+   * timeout, delay, grace period and back-off (thresholds stay); `restartBackoff: false` restarts without
+   * CrashLoopBackOff.
    */
   probes?: { timeScale?: number; restartBackoff?: boolean };
   /** Time scale of manifest durations (the grace period) when probes are off. Default 1. */
   timeScale?: number;
   /**
    * The launchers authenticate as the ServiceAccount of the manifests, with exactly the Role of
-   * manifests/rbac.yaml (not as an all-powerful user): a missing or an extra grant shows.
+   * manifests/base/rbac.yaml (not as an all-powerful user): a missing or an extra grant shows.
    */
   rbacFromManifests?: boolean;
   /**
@@ -73,6 +74,17 @@ export type ClusterOptions = {
   password?: string | (() => string);
   /** ioredis TLS options when the set speaks TLS only (REDIS_TLS_DIR), asked for at each read (files rotate). */
   tls?: () => object;
+  /**
+   * The pods' containers: both (a Sentinel sidecar, the default), only Redis (its Sentinels are `sentinels`), or
+   * only Sentinel (a dedicated Sentinel StatefulSet). Not with `probes` (the manifest's pod has both).
+   */
+  containers?: 'both' | 'redis' | 'sentinel';
+  /** Where this set's Sentinels run when they are not sidecars. */
+  sentinels?: LocalCluster;
+  /** The set's master-set name (REDIS_MASTER_SET), default mymaster. */
+  masterSet?: string;
+  /** Labels and annotations of the StatefulSet object (e.g. what a dedicated Sentinel's watch selects). */
+  statefulSetMeta?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 };
 
 export class LocalCluster {
@@ -81,6 +93,7 @@ export class LocalCluster {
   readonly ns: string;
   readonly sts: string;
   readonly selector: string;
+  readonly masterSet: string;
   private kubeconfig = '';
   private readonly opts: ClusterOptions;
   private template?: PodTemplate;
@@ -93,6 +106,10 @@ export class LocalCluster {
     this.ns = opts.namespace ?? 'redis';
     this.sts = opts.sts ?? 'redis';
     this.selector = `app=${this.sts}`;
+    this.masterSet = opts.masterSet ?? 'mymaster';
+    if (opts.probes && opts.containers && opts.containers !== 'both') {
+      throw new Error('probes run the manifest pod, which has both containers');
+    }
     this.api.ensureNamespace(this.ns);
   }
 
@@ -123,7 +140,7 @@ export class LocalCluster {
     return this.opts.probes?.timeScale ?? this.opts.timeScale ?? 1;
   }
 
-  /** The pod template of manifests/statefulset.yaml (probes, terminationGracePeriodSeconds). */
+  /** The pod template of manifests/base/statefulset.yaml (probes, terminationGracePeriodSeconds). */
   async podTemplate(): Promise<PodTemplate> {
     this.template ??= await manifestTemplate();
     return this.template;
@@ -164,7 +181,7 @@ export class LocalCluster {
     const cur = this.api.getObject('statefulsets', this.ns, this.sts);
     this.api.put('statefulsets', {
       metadata: {
-        ...(cur?.metadata ?? { name: this.sts, namespace: this.ns }),
+        ...(cur?.metadata ?? { name: this.sts, namespace: this.ns, ...this.opts.statefulSetMeta }),
         generation: (cur?.metadata.generation ?? 0) + 1,
       },
       spec: {
@@ -204,6 +221,7 @@ export class LocalCluster {
       HANDOVER_TIMEOUT_MS: '15000',
       LAUNCHER_RECONCILE_MS: '1000',
       SENTINEL_HYGIENE_MS: '2000',
+      ...(this.opts.masterSet ? { REDIS_MASTER_SET: this.opts.masterSet } : {}),
       ...(this.opts.env ?? {}),
     };
   }
@@ -260,7 +278,9 @@ export class LocalCluster {
         ordinal: p.ordinal,
         namespace: this.ns,
         labels: { app: this.sts },
-        containers: ['redis', 'sentinel'],
+        containers: { both: ['redis', 'sentinel'], redis: ['redis'], sentinel: ['sentinel'] }[
+          this.opts.containers ?? 'both'
+        ],
         terminationGracePeriodSeconds: this.template?.terminationGracePeriodSeconds ?? 45,
       }),
     );
@@ -316,8 +336,9 @@ export class LocalCluster {
     }
     const podIPs = p.host?.ips;
     setPodState(this.api, this.ns, p.name, { phase: 'Running', podIP: p.ip, podIPs, ready: opts.ready ?? true });
-    p.redis = this.launcher(p, false);
-    p.sentinel = this.launcher(p, true);
+    const runs = this.opts.containers ?? 'both';
+    if (runs !== 'sentinel') p.redis = this.launcher(p, false);
+    if (runs !== 'redis') p.sentinel = this.launcher(p, true);
     return p;
   }
 
@@ -351,7 +372,8 @@ export class LocalCluster {
         async () => {
           try {
             const host = p.ip.includes(':') ? `[${p.ip}]` : p.ip;
-            const r = await fetch(`http://${host}:8080/readyz`, { signal: AbortSignal.timeout(2000) });
+            const port = this.opts.containers === 'sentinel' ? 8081 : 8080;
+            const r = await fetch(`http://${host}:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
             last = `${r.status} ${(await r.text()).trim()}`;
             return r.status === 200;
           } catch (e) {
@@ -389,7 +411,8 @@ export class LocalCluster {
           await p.kubelet.restartContainer('sentinel', await this.terminationGraceMs(), wipe);
           return;
         }
-        await p.sentinel?.stop(25_000);
+        if (!p.sentinel) return;
+        await p.sentinel.stop(25_000);
         await wipe();
         p.sentinel = this.launcher(p, true);
       }),
@@ -521,16 +544,18 @@ export class LocalCluster {
     return out;
   }
 
+  /** What each Sentinel of the set (its sidecars, or the `sentinels` pods) names as this set's master. */
   async sentinelViews(): Promise<(string | undefined)[]> {
+    const where = this.opts.sentinels ?? this;
     return Promise.all(
-      this.ordinals.map(async (i) => {
+      where.ordinals.map(async (i) => {
         const r = (await askWith(
           this.auth,
-          this.pod(i).ip,
+          where.pod(i).ip,
           26379,
           'SENTINEL',
           'GET-MASTER-ADDR-BY-NAME',
-          'mymaster',
+          this.masterSet,
         )) as string[] | null | undefined;
         return r ? `${r[0]}:${r[1]}` : undefined;
       }),

@@ -14,6 +14,13 @@ export const COMPONENTS = ['password', 'acl-users', 'tls', 'network-policy', 'mo
 
 export type Obj = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: any };
 
+/** `kubectl kustomize` of an overlay of manifests/ (e.g. overlays/dedicated-sentinels). */
+export async function renderOverlay(path: string): Promise<Obj[]> {
+  const r = await execa('kubectl', ['kustomize', join(MANIFESTS, path)], { reject: false });
+  if (r.exitCode !== 0) throw new Error(`kustomize failed: ${r.stderr}`);
+  return parseAllDocuments(String(r.stdout)).map((d) => d.toJS() as Obj);
+}
+
 /** `kubectl kustomize` of the base with these components, through an overlay in a temporary directory. */
 export async function render(components: string[] = []): Promise<Obj[]> {
   const dir = await mkdtemp(join(tmpdir(), 'rhl-kustomize-'));
@@ -115,7 +122,7 @@ export function restrictedViolations(spec: any): string[] {
   return out;
 }
 
-/** The launcher's Role as the stand-in's grants: what manifests/rbac.yaml allows, nothing more. */
+/** The launcher's Role as the stand-in's grants: what manifests/base/rbac.yaml allows, nothing more. */
 export async function launcherGrants(): Promise<Grant[]> {
   const role = (await render()).find((d) => d.kind === 'Role');
   if (!role) throw new Error('the manifests have no Role');

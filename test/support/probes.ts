@@ -1,4 +1,4 @@
-// The kubelet's share of a pod, for tests that opt in: the probes of manifests/statefulset.yaml run against the
+// The kubelet's share of a pod, for tests that opt in: the probes of manifests/base/statefulset.yaml run against the
 // pod's IP as the kubelet runs them, containers are killed and restarted as the kubelet and the container runtime
 // do, and the Pod's status (per-container ready/started/restartCount, Ready and ContainersReady) is written
 // through the stand-in API from the probe results only. Periods, timeouts, delays, grace periods and restart
