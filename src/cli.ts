@@ -16,7 +16,7 @@ import { log } from './log.ts';
 
 // Each command loads what it needs when it runs (the Kubernetes client alone is most of the start-up time):
 // --help, --version and bad input answer without it.
-const kubeFor = async (c: Config) => (await import('./kube/api.ts')).connectKube(c.namespace);
+const kubeFor = async (c: Config) => (await import('./kube/api.ts')).connectKube(c.namespace, c.hostnames?.domain);
 
 /** The one place the version comes from: package.json (--version, the image tag, the README). */
 export const VERSION: string = pkg.version;

@@ -46,6 +46,20 @@ export const SETTINGS = [
       'dedicated Sentinel pods only: label selector of the Redis StatefulSets to monitor, one master set each ' +
       '(names and timings from their redis-ha-launcher/* annotations); sets come and go without a restart',
   },
+  {
+    env: 'REDIS_HOSTNAMES',
+    flag: 'hostnames',
+    default: 'false',
+    help:
+      "announce and resolve the pods' DNS names (<pod>.<service>.<namespace>.svc.<domain>) instead of their IPs: " +
+      'a pod that comes back with a new IP keeps its identity (needs per-pod DNS: a headless Service)',
+  },
+  {
+    env: 'REDIS_HEADLESS_SERVICE',
+    flag: 'headless-service',
+    help: "with REDIS_HOSTNAMES: the headless Service of this pod's StatefulSet (its serviceName), for its own name",
+  },
+  { env: 'CLUSTER_DOMAIN', flag: 'cluster-domain', default: 'cluster.local', help: "the cluster's DNS domain" },
   { env: 'REDIS_PORT', flag: 'redis-port', default: '6379', help: 'Redis port' },
   { env: 'SENTINEL_PORT', flag: 'sentinel-port', default: '26379', help: 'Sentinel port' },
   {
@@ -289,6 +303,11 @@ export type Config = {
   podSelector: string;
   sentinelSelector: string;
   sentinelSidecar: boolean;
+  /**
+   * REDIS_HOSTNAMES: pods are addressed by their DNS names (podIp then holds this pod's name, and every PodView's
+   * ip its pod's), under this cluster domain.
+   */
+  hostnames?: { domain: string };
   /** SENTINEL_WATCH_SELECTOR: this dedicated Sentinel monitors every Redis StatefulSet it selects. */
   watchSelector?: string;
   redisPort: number;
@@ -340,6 +359,13 @@ export function recordNameFor(masterSet: string): string {
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
   return `${base || 'redis'}-master`;
 }
+
+const DNS_LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const DNS_NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** A StatefulSet pod's DNS name, as the cluster DNS serves it for a pod with hostname and subdomain. */
+export const podDnsName = (pod: string, service: string, namespace: string, domain: string) =>
+  `${pod}.${service}.${namespace}.svc.${domain}`;
 
 /** A label no pod has: the pod selector of a watching Sentinel that has no set of its own. */
 const WATCH_ONLY_LABEL = 'redis-ha-launcher/no-set';
@@ -407,6 +433,25 @@ export function parseConfig(
       `POD_IP=${JSON.stringify(raw.POD_IP ?? '')} is invalid: expected this pod's IP address (downward API ` +
         `status.podIP, or status.podIPs)`,
     );
+  }
+  const hostnamesEnv = (raw.REDIS_HOSTNAMES ?? 'false').trim().toLowerCase();
+  if (!['true', 'false', '1', '0', 'yes', 'no'].includes(hostnamesEnv)) {
+    throw new ConfigError(`REDIS_HOSTNAMES=${JSON.stringify(raw.REDIS_HOSTNAMES)} is invalid: expected true or false`);
+  }
+  const domain = (raw.CLUSTER_DOMAIN ?? 'cluster.local').trim().replace(/\.$/, '');
+  let ownName: string | undefined;
+  if (['true', '1', 'yes'].includes(hostnamesEnv)) {
+    const service = raw.REDIS_HEADLESS_SERVICE?.trim() ?? '';
+    if (!DNS_LABEL_RE.test(service)) {
+      throw new ConfigError(
+        `REDIS_HEADLESS_SERVICE=${JSON.stringify(service)} is invalid: with REDIS_HOSTNAMES expected the headless ` +
+          "Service of this pod's StatefulSet (its serviceName), e.g. redis-headless",
+      );
+    }
+    if (!DNS_NAME_RE.test(domain)) {
+      throw new ConfigError(`CLUSTER_DOMAIN=${JSON.stringify(raw.CLUSTER_DOMAIN)} is invalid: expected a DNS name`);
+    }
+    ownName = podDnsName(podName, service, namespace, domain);
   }
   const masterSet = raw.REDIS_MASTER_SET ?? 'mymaster';
   if (!MASTER_SET_RE.test(masterSet)) {
@@ -477,12 +522,13 @@ export function parseConfig(
   const config: Config = {
     podName,
     namespace,
-    podIp: canonicalHost(podIp),
+    podIp: ownName ?? canonicalHost(podIp),
     masterSet,
     podSelector,
     sentinelSelector,
     sentinelSidecar: sentinelSelector === podSelector,
     watchSelector,
+    ...(ownName ? { hostnames: { domain } } : {}),
     redisPort: int(raw, 'REDIS_PORT', 1, 65535, 'a TCP port 1-65535'),
     sentinelPort: int(raw, 'SENTINEL_PORT', 1, 65535, 'a TCP port 1-65535'),
     quorum: int(raw, 'SENTINEL_QUORUM', 1, 1000, 'a whole number of Sentinels, at least 1'),

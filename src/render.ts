@@ -108,7 +108,10 @@ export function renderSentinelConf(c: Config, monitors: SentinelMonitor[]): stri
     `sentinel myid ${sentinelId(c)}`,
     `sentinel announce-ip ${c.podIp}`,
     `sentinel announce-port ${c.sentinelPort}`,
-    'sentinel resolve-hostnames no',
+    // REDIS_HOSTNAMES: Sentinel takes, keeps and hands out the pods' DNS names (it resolves them at each connect).
+    ...(c.hostnames
+      ? ['sentinel resolve-hostnames yes', 'sentinel announce-hostnames yes']
+      : ['sentinel resolve-hostnames no']),
     // Clients must AUTH, and the Sentinels use it with each other (Redis 5.0.1+).
     ...(c.sentinelPassword ? [`requirepass ${q(c.sentinelPassword)}`] : []),
     ...monitors.flatMap((m) => sentinelMonitorLines(c, m)),

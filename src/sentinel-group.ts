@@ -3,6 +3,8 @@
 // the same rule as at start (never a guess); a set whose StatefulSet is gone is forgotten once its pods are gone
 // too; a changed quorum or timing annotation is applied with SENTINEL SET. Each step is logged in one sentence.
 import type * as k8s from '@kubernetes/client-node';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Config } from './config.ts';
 import { apiFailure, type Kube } from './kube/api.ts';
 import { emitEvent } from './kube/events.ts';
@@ -24,13 +26,26 @@ const SEED_WAIT_MS = 5000;
 /** How often a dedicated Sentinel compares the sets it monitors with the StatefulSets. */
 export const SET_LOOP_MS = 2000;
 
-/** Peers and replicas to pre-seed: live Sentinel pods other than this one; pods whose Redis replicates the master. */
+/** A name that resolves now (an IP always does): Sentinel refuses to load a pre-seeded peer whose name does not. */
+const resolves = (host: string) =>
+  isIP(host)
+    ? Promise.resolve(true)
+    : lookup(host).then(
+        () => true,
+        () => false,
+      );
+
+/**
+ * Peers and replicas to pre-seed: live Sentinel pods other than this one (by name only once their name resolves);
+ * pods whose Redis replicates the master (they answered ROLE, so their names resolve).
+ */
 async function seedFor(c: Config, kube: Kube, o: Observation, master: Address): Promise<SentinelSeed> {
   const sentinelPods = c.sentinelSidecar ? o.pods : await listPods(kube, c.sentinelSelector);
+  const peers = sentinelPods.filter(isLive).filter((p) => p.name !== c.podName);
+  const ok = await Promise.all(peers.map((p) => resolves(p.ip)));
   return {
-    sentinels: sentinelPods
-      .filter(isLive)
-      .filter((p) => p.name !== c.podName)
+    sentinels: peers
+      .filter((_, i) => ok[i])
       .map((p) => ({ pod: p.name, address: { host: p.ip, port: c.sentinelPort } })),
     replicas: o.pods
       .filter(hasIp)

@@ -318,3 +318,33 @@ test('promote finds the pod by IP or by hostname', () => {
   assert.equal(podFor(pods, { host: 'redis-0.redis-headless.db.svc', port: 6379 })?.name, 'redis-0');
   assert.equal(podFor(pods, { host: '10.0.0.99', port: 6379 }), undefined);
 });
+
+test('hostnames: the pod is its DNS name in redis.conf and sentinel.conf; bad settings give one line', () => {
+  const c = cfg({ REDIS_HOSTNAMES: 'true', REDIS_HEADLESS_SERVICE: 'redis-headless' });
+  const name = 'redis-1.redis-headless.db.svc.cluster.local';
+  assert.equal(c.podIp, name);
+  assert.deepEqual(c.hostnames, { domain: 'cluster.local' });
+  assert.match(
+    renderRedisConf(c, { host: `redis-0.redis-headless.db.svc.cluster.local`, port: 6379 }),
+    /^replica-announce-ip redis-1\.redis-headless\.db\.svc\.cluster\.local$/m,
+  );
+  const s = renderSentinelConf(c, [
+    { set: c, master: { host: 'redis-0.redis-headless.db.svc.cluster.local', port: 6379 } },
+  ]);
+  assert.match(s, /^sentinel resolve-hostnames yes\nsentinel announce-hostnames yes$/m);
+  assert.match(s, new RegExp(`^sentinel announce-ip ${name.replaceAll('.', '\\.')}$`, 'm'));
+  assert.equal(
+    cfg({ REDIS_HOSTNAMES: 'true', REDIS_HEADLESS_SERVICE: 'h', CLUSTER_DOMAIN: 'corp.example.' }).podIp,
+    'redis-1.h.db.svc.corp.example',
+  );
+  assert.equal(cfg().podIp, '10.0.0.11', 'off by default');
+  assert.throws(
+    () => cfg({ REDIS_HOSTNAMES: 'true' }),
+    (e: Error) =>
+      /^REDIS_HEADLESS_SERVICE="" is invalid: with REDIS_HOSTNAMES expected the headless Service/.test(e.message),
+  );
+  assert.throws(
+    () => cfg({ REDIS_HOSTNAMES: 'sometimes' }),
+    (e: Error) => e.message === 'REDIS_HOSTNAMES="sometimes" is invalid: expected true or false',
+  );
+});

@@ -82,6 +82,12 @@ test('the pods match the launcher: settings, probes, ports, labels, Services, RB
   for (const k of ['app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of']) assert.ok(pod.metadata.labels[k]);
   const podSelector = pod.spec.containers[0].env.find((e: any) => e.name === 'REDIS_POD_SELECTOR').value;
   assert.equal(podSelector, 'app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis');
+  for (const c of pod.spec.containers) {
+    const env = (n: string) => c.env.find((e: any) => e.name === n)?.value;
+    assert.equal(env('REDIS_HOSTNAMES'), 'true', `${c.name}: hostnames on by default`);
+    assert.equal(env('REDIS_HEADLESS_SERVICE'), sts.spec.serviceName, `${c.name}: the DNS names are the Service's`);
+  }
+  assert.equal(find(docs, 'Service', sts.spec.serviceName)?.spec.clusterIP, 'None', 'the headless Service');
   const services = docs.filter((d) => d.kind === 'Service');
   for (const s of services) {
     for (const [k, v] of Object.entries(s.spec.selector)) {
@@ -217,6 +223,8 @@ test(
     const sEnv = envOf(sentinels.spec.template.spec.containers[0]);
     for (const name of Object.keys(sEnv)) assert.ok(known.has(name), `sentinel: ${name} is a launcher setting`);
     assert.ok(matches(sEnv.SENTINEL_POD_SELECTOR, sentinels.spec.template.metadata.labels));
+    assert.equal(sEnv.REDIS_HEADLESS_SERVICE, sentinels.spec.serviceName);
+    assert.equal(find(docs, 'Service', sentinels.spec.serviceName)?.spec.clusterIP, 'None');
     for (const sts of [...sets, sentinels]) {
       assert.deepEqual(restrictedViolations(sts.spec.template.spec), [], `${sts.metadata.name}: restricted`);
     }
@@ -232,6 +240,8 @@ test(
       const env = envOf(containers[0]);
       for (const k of Object.keys(env)) assert.ok(known.has(k), `${name}: ${k} is a launcher setting`);
       assert.equal(env.REDIS_MASTER_SET, name, `${name}: its master set is the Sentinels' name for it`);
+      assert.equal(env.REDIS_HEADLESS_SERVICE, sts.spec.serviceName, `${name}: its DNS names are its Service's`);
+      assert.equal(find(docs, 'Service', sts.spec.serviceName)?.spec.clusterIP, 'None');
       assert.ok(matches(env.REDIS_POD_SELECTOR, sts.spec.template.metadata.labels), `${name}: selects its pods`);
       assert.deepEqual(
         Object.entries(sts.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`),

@@ -11,6 +11,8 @@ export type Kube = {
   apps: k8s.AppsV1Api;
   coordination: k8s.CoordinationV1Api;
   namespace: string;
+  /** REDIS_HOSTNAMES: a pod's address is its DNS name under this cluster domain (kube/pods.ts podView). */
+  dnsDomain?: string;
   /** Watches the supervisors keep (by pod label selector, by Lease name); readers fall back to the API. */
   watched: { pods: Map<string, WatchedItems<k8s.V1Pod>>; leases: Map<string, WatchedItems<k8s.V1Lease>> };
 };
@@ -18,7 +20,7 @@ export type Kube = {
 export const API_TIMEOUT_MS = 5000;
 
 /** The API as the kubeconfig (or the pod's ServiceAccount) says; no namespace: the current context's, or default. */
-export function connectKube(namespace: string): Kube {
+export function connectKube(namespace: string, dnsDomain?: string): Kube {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
   namespace ||= kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
@@ -28,6 +30,7 @@ export function connectKube(namespace: string): Kube {
     apps: kc.makeApiClient(k8s.AppsV1Api),
     coordination: kc.makeApiClient(k8s.CoordinationV1Api),
     namespace,
+    ...(dnsDomain ? { dnsDomain } : {}),
     watched: { pods: new Map(), leases: new Map() },
   };
 }

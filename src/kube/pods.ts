@@ -2,7 +2,7 @@
 // the redis-role label and the data-status annotation.
 import type * as k8s from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../config.ts';
+import { podDnsName, type Config } from '../config.ts';
 import { withLock } from './lock.ts';
 import {
   canonicalHost,
@@ -18,14 +18,25 @@ import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
 export const ROLE_LABEL = 'redis-role';
 export const DATA_ANNOTATION = 'redis-ha-launcher/data';
 
-export function podView(p: k8s.V1Pod): PodView {
+/**
+ * A pod as the launcher sees it. Its address (`ip`) is its IP; with a DNS domain (REDIS_HOSTNAMES) it is its DNS
+ * name, <hostname>.<subdomain>.<namespace>.svc.<domain> (a StatefulSet sets both), once it has an IP (before, the
+ * name does not resolve). A pod without a subdomain has no such name and keeps its IP.
+ */
+export function podView(p: k8s.V1Pod, dnsDomain?: string): PodView {
   const labels = p.metadata?.labels ?? {};
+  const ip = p.status?.podIP ? canonicalHost(p.status.podIP) : undefined;
+  const sub = p.spec?.subdomain;
+  const named =
+    ip && dnsDomain && sub
+      ? podDnsName(p.spec?.hostname || (p.metadata?.name ?? ''), sub, p.metadata?.namespace ?? '', dnsDomain)
+      : ip;
   const data = p.metadata?.annotations?.[DATA_ANNOTATION];
   const startEmpty = p.metadata?.annotations?.[START_EMPTY_ANNOTATION] === 'true';
   return {
     name: p.metadata?.name ?? '',
     ordinal: ordinalOf(p.metadata?.name ?? '', labels),
-    ip: p.status?.podIP ? canonicalHost(p.status.podIP) : undefined,
+    ip: named,
     phase: p.status?.phase ?? 'Unknown',
     ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
     terminating: Boolean(p.metadata?.deletionTimestamp),
@@ -40,22 +51,22 @@ export function podView(p: k8s.V1Pod): PodView {
 
 export async function listPods(kube: Kube, labelSelector: string): Promise<PodView[]> {
   const list = await kube.core.listNamespacedPod({ namespace: kube.namespace, labelSelector }, withTimeout());
-  return list.items.map(podView);
+  return list.items.map((p) => podView(p, kube.dnsDomain));
 }
 
 /** The pods a selector picks: from its watch while that is up (no request), else one LIST. */
 export async function currentPods(kube: Kube, labelSelector: string): Promise<PodView[]> {
   const cached = kube.watched.pods.get(labelSelector)?.items();
-  return cached ? cached.map(podView) : listPods(kube, labelSelector);
+  return cached ? cached.map((p) => podView(p, kube.dnsDomain)) : listPods(kube, labelSelector);
 }
 
 /** One pod: from a watch that is up and holds it, else one GET (which also says why it is missing). */
 export async function currentPod(kube: Kube, name: string): Promise<PodView> {
   for (const w of kube.watched.pods.values()) {
     const p = w.items()?.find((x) => x.metadata?.name === name);
-    if (p) return podView(p);
+    if (p) return podView(p, kube.dnsDomain);
   }
-  return podView(await kube.core.readNamespacedPod({ name, namespace: kube.namespace }, withTimeout()));
+  return podView(await kube.core.readNamespacedPod({ name, namespace: kube.namespace }, withTimeout()), kube.dnsDomain);
 }
 
 /**
@@ -71,7 +82,10 @@ export async function setRoleLabel(
   beforeWrite?: () => void,
 ): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
-    const pod = podView(await kube.core.readNamespacedPod({ name, namespace: kube.namespace }, withTimeout()));
+    const pod = podView(
+      await kube.core.readNamespacedPod({ name, namespace: kube.namespace }, withTimeout()),
+      kube.dnsDomain,
+    );
     if ((pod.roleLabel ?? null) === value) return false;
     if (guard && !guard(pod)) return false;
     beforeWrite?.();

@@ -70,6 +70,8 @@ export type ClusterOptions = {
    * addresses in the test's own namespace.
    */
   network?: Network;
+  /** With `network`: a new pod's names resolve only this long after it got its address (the cluster DNS lags). */
+  dnsLagMs?: number;
   /** The password of the set (REDIS_PASSWORD_FILE's): the harness's own reads use it (asked each time: rotation). */
   password?: string | (() => string);
   /** ioredis TLS options when the set speaks TLS only (REDIS_TLS_DIR), asked for at each read (files rotate). */
@@ -258,7 +260,9 @@ export class LocalCluster {
           };
     if (!p.ip) {
       const name = `${this.sts}-${i}`;
-      p.host = this.opts.network?.add(name, `${name}.${this.sts}-headless.${this.ns}.svc.cluster.local`);
+      p.host = this.opts.network?.add(name, `${name}.${this.sts}-headless.${this.ns}.svc.cluster.local`, {
+        dnsLagMs: this.opts.dnsLagMs,
+      });
       p.ip = p.host?.ip ?? loopbackAddress();
     }
     this.pods.set(i, p);
@@ -574,11 +578,13 @@ export class LocalCluster {
         const masters = Object.keys(roles).filter((n) => roles[n] === 'master');
         if (masters.length !== 1) return undefined;
         const labels = this.labels();
-        const mIp = [...this.pods.values()].find((p) => p.name === masters[0])!.ip;
+        const m = [...this.pods.values()].find((p) => p.name === masters[0])!;
+        // By IP, or with REDIS_HOSTNAMES by the pod's DNS name.
+        const named = [`${m.ip}:6379`, `${m.host?.fqdn}:6379`];
         const views = await this.sentinelViews();
         const ok =
           Object.keys(roles).every((n) => labels[n] === (roles[n] === 'master' ? 'master' : 'slave')) &&
-          views.every((v) => v === `${mIp}:6379`);
+          views.every((v) => v !== undefined && named.includes(v));
         return ok ? masters[0] : undefined;
       },
       ms,

@@ -16,7 +16,16 @@ import { processOctet } from './redis.ts';
  * One host: its namespace, the name it is known by, its address (the primary one, as status.podIP), every address
  * (status.podIPs: on a dual-stack network the other family's second), and the root side of its veth pair.
  */
-export type Host = { name: string; ns: string; ip: string; ips: string[]; veth: string; fqdn?: string };
+export type Host = {
+  name: string;
+  ns: string;
+  ip: string;
+  ips: string[];
+  veth: string;
+  fqdn?: string;
+  /** False until the host's names are in the hosts files (the cluster DNS lags behind a new pod). */
+  published?: boolean;
+};
 
 const PREFIX = 'rhl';
 const VOID_MAC = '02:00:00:00:de:ad';
@@ -138,7 +147,7 @@ export class Network {
   }
 
   /** A new host (a namespace with a new address) known as `name`; the previous one of that name is removed. */
-  add(name: string, fqdn?: string): Host {
+  add(name: string, fqdn?: string, opts: { dnsLagMs?: number } = {}): Host {
     const old = this.hosts.get(name);
     if (old) this.remove(old);
     const n = this.next++;
@@ -146,7 +155,7 @@ export class Network {
     const ns = `${this.id}n${this.k}h${n}`;
     const veth = `v${process.pid.toString(36)}.${this.k}.${n}`;
     const ips = this.families.map((v6) => this.address(n, v6));
-    const h: Host = { name, ns, ip: ips[0], ips, veth, fqdn };
+    const h: Host = { name, ns, ip: ips[0], ips, veth, fqdn, published: !opts.dnsLagMs };
     ip('netns', 'add', ns);
     ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
     ip('link', 'set', veth, 'master', this.bridge, 'up');
@@ -157,6 +166,14 @@ export class Network {
     ip('-n', ns, 'neigh', 'add', this.void, 'lladdr', VOID_MAC, 'dev', 'eth0', 'nud', 'permanent');
     this.hosts.set(name, h);
     this.writeHosts();
+    if (opts.dnsLagMs) {
+      // As the endpoints controller and the cluster DNS: the name resolves a moment after the pod got its IP.
+      setTimeout(() => {
+        if (this.hosts.get(name) !== h) return;
+        h.published = true;
+        this.writeHosts();
+      }, opts.dnsLagMs).unref();
+    }
     return h;
   }
 
@@ -178,6 +195,7 @@ export class Network {
   private writeHosts() {
     const lines = ['127.0.0.1 localhost', '::1 localhost'];
     for (const h of this.hosts.values()) {
+      if (h.published === false) continue;
       for (const a of h.ips) lines.push(`${a} ${h.fqdn ? `${h.fqdn} ` : ''}${h.name}`);
     }
     for (const h of this.hosts.values()) {
