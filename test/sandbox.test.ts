@@ -1,7 +1,8 @@
-// `npm run sandbox` as a user runs it, to the end of its tour (--exit), with --tls (a throw-away CA), --password
-// (Redis and Sentinel require one) and IPv6 pods in network namespaces where the machine allows them (as CI
-// does), on loopback otherwise. It must boot, fail over, bring the old master back and count every key, print
-// the on-call view, and leave no process or namespace behind.
+// `npm run sandbox` as a user runs it, to the end of its tour (--exit): once with --tls (a throw-away CA),
+// --password (Redis and Sentinel require one) and IPv6 pods in network namespaces where the machine allows them
+// (as CI does), on loopback otherwise; once with two sets on dedicated Sentinels, by hostnames where it can. It
+// must boot, fail over, bring the old master back and count every key, print the on-call view, and leave no
+// process or namespace behind.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -33,4 +34,25 @@ test('the sandbox tour runs to its end over TLS with a password, and cleans up (
     const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
     assert.doesNotMatch(left, new RegExp(`^rhl${pid}n`, 'm'), 'no namespace left behind');
   }
+});
+
+const twoSets =
+  'the sandbox tour runs for two sets on dedicated Sentinels, by hostnames where pods have their own network';
+test(twoSets, async () => {
+  const own = !Network.unavailable();
+  const args = [join(REPO, 'test/sandbox/main.ts'), '--exit', '--sets', '2', '--dedicated-sentinels', '--hostnames'];
+  const r = await execa(process.execPath, args, { all: true, reject: false, timeout: 240_000, cwd: REPO });
+  const out = r.all ?? '';
+  assert.equal(r.exitCode, 0, out.split('\n').slice(-30).join('\n'));
+  assert.match(out, /2 set\(s\) of 3 Redis pods, watched by 3 dedicated Sentinel pods/);
+  assert.match(out, own ? /known by DNS names/ : /--hostnames needs pods with their own network, .*: using IPs/);
+  for (const set of ['redis-a', 'redis-b']) {
+    assert.match(out, new RegExp(`tour 4/4 \\(${set}\\)`));
+    assert.match(out, new RegExp(`SENTINEL get-master-addr-by-name ${set}`));
+  }
+  assert.equal(out.match(/the other sets' labels did not move/g)?.length, 2, 'no cross-talk');
+  assert.equal(out.match(/: 1000\/1000 keys/g)?.length, 6, 'every pod of both sets has every key');
+  assert.match(out, /monitors redis-a,redis-b/, 'the table shows what each Sentinel monitors');
+  if (own) assert.match(out, /Sentinel switch to redis-[ab]-\d\.redis-[ab]-headless\.redis\.svc\.cluster\.local:6379/);
+  assert.equal(out.match(/verdict: healthy/g)?.length, 2);
 });

@@ -201,6 +201,9 @@ export class Network {
     for (const h of this.hosts.values()) {
       mkdirSync(`/etc/netns/${h.ns}`, { recursive: true });
       writeFileSync(`/etc/netns/${h.ns}/hosts`, `${lines.join('\n')}\n`);
+      // A name not in the hosts file fails at once, as the cluster DNS answers NXDOMAIN for a pod it does not
+      // know (yet); the machine's own resolver is out of reach from the namespace and would time out instead.
+      writeFileSync(`/etc/netns/${h.ns}/resolv.conf`, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
     }
   }
 
