@@ -367,8 +367,9 @@ const DNS_NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,
 export const podDnsName = (pod: string, service: string, namespace: string, domain: string) =>
   `${pod}.${service}.${namespace}.svc.${domain}`;
 
-/** A label no pod has: the pod selector of a watching Sentinel that has no set of its own. */
+/** A label no pod has: the pod selector of a watching Sentinel's own settings (it has no set of its own). */
 const WATCH_ONLY_LABEL = 'redis-ha-launcher/no-set';
+export const NO_SET_SELECTOR = `!${WATCH_ONLY_LABEL}`;
 
 /** A bad setting: one line naming the variable, the value and what is expected. Exit code 2. */
 export class ConfigError extends Error {}
@@ -468,7 +469,7 @@ export function parseConfig(
     );
   }
   // A dedicated Sentinel watching StatefulSets takes each set's pod selector from the StatefulSet, not this one.
-  const podSelector = watchSelector ? `!${WATCH_ONLY_LABEL}` : (raw.REDIS_POD_SELECTOR ?? '');
+  const podSelector = watchSelector ? NO_SET_SELECTOR : (raw.REDIS_POD_SELECTOR ?? '');
   if (!podSelector.trim()) {
     throw new ConfigError(
       "REDIS_POD_SELECTOR is not set: expected the label selector of this set's Redis pods, e.g. app=redis",

@@ -17,6 +17,7 @@ import {
   isLive,
   ordinalOf,
   sameAddress,
+  podHasHost,
   sentinelsNeeded,
   tallySentinels,
   type Address,
@@ -39,7 +40,7 @@ function livePeers(o: Observation): LivePod[] {
 
 const answers = (o: Observation, p: PodView) => Boolean(p.ip && o.roles[`${p.ip}:${o.redisPort}`]?.answered);
 const podAt = (o: Observation, a: Address) =>
-  a.port === o.redisPort ? o.pods.find((p) => p.ip === a.host) : undefined;
+  a.port === o.redisPort ? o.pods.find((p) => podHasHost(p, a.host)) : undefined;
 const describe = (o: Observation, a: Address) => {
   const pod = podAt(o, a);
   return pod ? `${pod.name} (${addr(a)})` : addr(a);

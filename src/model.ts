@@ -24,7 +24,10 @@ export const START_EMPTY_ANNOTATION = 'redis-ha-launcher/start-empty';
 export type PodView = {
   name: string;
   ordinal: number | null;
+  /** The pod's address: its IP, or with REDIS_HOSTNAMES its DNS name (once it has an IP). */
   ip?: string;
+  /** Its IP when `ip` is its DNS name: what Sentinels and Redis still hand out that knew it by IP (mixed modes). */
+  podIp?: string;
   phase: string;
   ready: boolean;
   terminating: boolean;
@@ -43,6 +46,9 @@ export type PodView = {
 
 /** A pod with an address that is running and not being deleted: one that can answer. */
 export type LivePod = PodView & { ip: string };
+/** The pod has this host: its address, or (hostnames mode) the IP behind its name. */
+export const podHasHost = (p: PodView, host: string) =>
+  Boolean(p.ip) && (p.ip === canonicalHost(host) || p.podIp === canonicalHost(host));
 export const isLive = (p: PodView): p is LivePod => Boolean(p.ip) && p.phase === 'Running' && !p.terminating;
 export const hasIp = (p: PodView): p is LivePod => Boolean(p.ip);
 

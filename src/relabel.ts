@@ -9,7 +9,7 @@ import { emitEvent } from './kube/events.ts';
 import { labelLock, labelOnlyMaster, listPods, sentinelTargets } from './kube/pods.ts';
 import { pausedSince, writeRecord } from './kube/record.ts';
 import { log } from './log.ts';
-import { addr, sameAddress, sentinelsNeeded, type Address, type PodView } from './model.ts';
+import { addr, podHasHost, sameAddress, sentinelsNeeded, type Address, type PodView } from './model.ts';
 import { askRole, probeOptions, sentinelMasterAddr } from './redis.ts';
 
 import { EXIT_DONE, EXIT_GIVE_UP, EXIT_RETRY, PromoteError } from './commands/promote-args.ts';
@@ -18,7 +18,7 @@ export { EXIT_DONE, EXIT_GIVE_UP, EXIT_RETRY, PromoteError };
 
 /** The pod with that address: by pod IP, or by hostname (`<pod>.<service>...`). */
 export function podFor(pods: PodView[], a: Address): PodView | undefined {
-  if (isIP(a.host)) return pods.find((p) => p.ip === a.host);
+  if (isIP(a.host)) return pods.find((p) => podHasHost(p, a.host));
   const first = a.host.split('.')[0];
   return pods.find((p) => p.name === first);
 }

@@ -98,7 +98,7 @@ export function sentinelId(c: Pick<Config, 'namespace' | 'podName' | 'masterSet'
 export type SentinelSeed = { sentinels: { address: Address; pod: string }[]; replicas: Address[] };
 
 /** One master set for sentinel.conf: its settings (src/sentinel-sets.ts), the master to monitor, what to pre-seed. */
-export type SentinelMonitor = { set: Config; master: Address; seed?: SentinelSeed };
+export type SentinelMonitor = { set: Config; master: Address; seed?: SentinelSeed; statefulSet?: string };
 
 /** sentinel.conf for the master sets given (a sidecar: its own; a dedicated Sentinel: those it found a master for). */
 export function renderSentinelConf(c: Config, monitors: SentinelMonitor[]): string {

@@ -3,8 +3,6 @@
 // the same rule as at start (never a guess); a set whose StatefulSet is gone is forgotten once its pods are gone
 // too; a changed quorum or timing annotation is applied with SENTINEL SET. Each step is logged in one sentence.
 import type * as k8s from '@kubernetes/client-node';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { Config } from './config.ts';
 import { apiFailure, type Kube } from './kube/api.ts';
 import { emitEvent } from './kube/events.ts';
@@ -26,26 +24,16 @@ const SEED_WAIT_MS = 5000;
 /** How often a dedicated Sentinel compares the sets it monitors with the StatefulSets. */
 export const SET_LOOP_MS = 2000;
 
-/** A name that resolves now (an IP always does): Sentinel refuses to load a pre-seeded peer whose name does not. */
-const resolves = (host: string) =>
-  isIP(host)
-    ? Promise.resolve(true)
-    : lookup(host).then(
-        () => true,
-        () => false,
-      );
-
 /**
- * Peers and replicas to pre-seed: live Sentinel pods other than this one (by name only once their name resolves);
- * pods whose Redis replicates the master (they answered ROLE, so their names resolve).
+ * Peers and replicas to pre-seed: live Sentinel pods other than this one; pods whose Redis replicates the master.
+ * (A name that does not resolve yet is fine: Sentinel 7.0 loads it unresolved and resolves it at each connect.)
  */
 async function seedFor(c: Config, kube: Kube, o: Observation, master: Address): Promise<SentinelSeed> {
   const sentinelPods = c.sentinelSidecar ? o.pods : await listPods(kube, c.sentinelSelector);
-  const peers = sentinelPods.filter(isLive).filter((p) => p.name !== c.podName);
-  const ok = await Promise.all(peers.map((p) => resolves(p.ip)));
   return {
-    sentinels: peers
-      .filter((_, i) => ok[i])
+    sentinels: sentinelPods
+      .filter(isLive)
+      .filter((p) => p.name !== c.podName)
       .map((p) => ({ pod: p.name, address: { host: p.ip, port: c.sentinelPort } })),
     replicas: o.pods
       .filter(hasIp)
@@ -84,8 +72,11 @@ const timingsOf = (s: Pick<Config, 'quorum' | 'downAfterMs' | 'failoverTimeoutMs
 export class SentinelGroup extends PeriodicLoop {
   private readonly c: Config;
   private readonly kube: Kube;
-  private readonly monitored = new Map<string, { set: Config; stopWatches: () => void }>();
+  /** By master-set name: its settings, its StatefulSet (a watched set's), and what stops its watches. */
+  private readonly monitored = new Map<string, { set: Config; statefulSet: string; stopWatches: () => void }>();
   private statefulSets?: Watched<k8s.V1StatefulSet>;
+  /** The Sentinel pods' watch, shared by every set (started once, not by the first set that needs it). */
+  private readonly stopSentinelWatch: () => void;
   /** What was last said about a set not (yet) monitored or not (yet) forgotten, to say each thing once. */
   private readonly said = new Map<string, string>();
 
@@ -93,7 +84,10 @@ export class SentinelGroup extends PeriodicLoop {
     super();
     this.c = c;
     this.kube = kube;
-    for (const m of initial) this.register(m.set);
+    this.stopSentinelWatch = c.sentinelSidecar
+      ? () => {}
+      : startWatches(kube, { ...c, podSelector: c.sentinelSelector, sentinelSidecar: true }, { record: false });
+    for (const m of initial) this.register(m.set, m.statefulSet ?? '');
   }
 
   /** The settings of every set monitored now. */
@@ -116,10 +110,24 @@ export class SentinelGroup extends PeriodicLoop {
     super.stop();
     this.statefulSets?.stop();
     for (const m of this.monitored.values()) m.stopWatches();
+    this.stopSentinelWatch();
   }
 
-  private register(set: Config) {
-    this.monitored.set(set.masterSet, { set, stopWatches: startWatches(this.kube, set, { record: true }) });
+  /** A set's own watches: its pods and its record (the Sentinel pods' watch is the group's). */
+  private register(set: Config, statefulSet: string) {
+    const stopWatches = startWatches(this.kube, { ...set, sentinelSidecar: true }, { record: true });
+    this.monitored.set(set.masterSet, { set, statefulSet, stopWatches });
+  }
+
+  /**
+   * A password rotation switched the launcher's password (run-sentinel.ts): every set's settings take it too, as
+   * their probes and relabels authenticate with them.
+   */
+  passwordsChanged() {
+    for (const m of this.monitored.values()) {
+      m.set.password = this.c.password;
+      m.set.sentinelPassword = this.c.sentinelPassword;
+    }
   }
 
   private tell(key: string, what: string, level: 'info' | 'warn' = 'info') {
@@ -148,10 +156,25 @@ export class SentinelGroup extends PeriodicLoop {
       this.tell(`problem ${p}`, p, 'warn');
       void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'SetNotMonitored', p);
     }
+    // A StatefulSet whose master-set name changed: the old name goes at once (its pods are the new name's), or
+    // Sentinel would run two failovers for one group of pods.
+    for (const [name, m] of this.monitored) {
+      const now = found.sets.find((s) => m.statefulSet && s.statefulSet === m.statefulSet);
+      if (now && now.masterSet !== name) await this.each(name, () => this.forget(name, `renamed to ${now.masterSet}`));
+    }
     const { add, gone } = setChanges(new Set(this.monitored.keys()), found.sets);
-    for (const s of found.sets) await this.retime(s);
-    for (const s of add) await this.add(setConfig(this.c, s));
-    for (const m of gone) await this.forget(m);
+    // One set's failure (a Sentinel that does not answer in time, an API error) does not hold the others back.
+    for (const s of found.sets) await this.each(s.masterSet, () => this.retime(s));
+    for (const s of add) await this.each(s.masterSet, () => this.add(setConfig(this.c, s), s.statefulSet));
+    for (const m of gone) await this.each(m, () => this.forget(m));
+  }
+
+  private async each(masterSet: string, step: () => Promise<void>) {
+    try {
+      await step();
+    } catch (e) {
+      this.tell(`error ${masterSet}`, `set ${masterSet}: ${apiFailure(e).message}; trying again`, 'warn');
+    }
   }
 
   /** A set's quorum or timing annotation changed: SENTINEL SET applies it (Sentinel rewrites its config). */
@@ -164,7 +187,7 @@ export class SentinelGroup extends PeriodicLoop {
     log.info(`${s.masterSet}: quorum/down-after/failover-timeout/parallel-syncs now ${timingsOf(s)}`);
   }
 
-  private async add(sc: Config) {
+  private async add(sc: Config, statefulSet: string) {
     const look = await lookForMaster(sc, this.kube, { settle: false }).catch((e: unknown) => ({
       monitor: undefined,
       reasons: [`cannot observe it: ${apiFailure(e).message}`],
@@ -173,19 +196,25 @@ export class SentinelGroup extends PeriodicLoop {
       this.tell(`add ${sc.masterSet}`, `set ${sc.masterSet} is not monitored yet: ${look.reasons.join('; ')}`);
       return;
     }
-    for (const cmd of sentinelMonitorCommands(this.c, look.monitor)) await this.sentinel(...cmd);
-    this.register(sc);
+    // Idempotent: a MONITOR that went through while its SET did not (a timeout) is followed by the SET again.
+    const [monitor, set] = sentinelMonitorCommands(this.c, look.monitor);
+    await this.sentinel(...monitor).catch((e: Error) => {
+      if (!/Duplicate master name/i.test(e.message)) throw e;
+    });
+    await this.sentinel(...set);
+    this.register(sc, statefulSet);
+    this.said.delete(`error ${sc.masterSet}`);
     this.said.delete(`add ${sc.masterSet}`);
     const what = `monitoring set ${sc.masterSet} at ${addr(look.monitor.master)}: ${look.reasons.join('; ')}`;
     log.info(what);
     void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'MonitoringSet', what);
   }
 
-  /** A set whose StatefulSet is gone: forgotten (SENTINEL REMOVE) once no pod of it is left. */
-  private async forget(masterSet: string) {
+  /** A set whose StatefulSet is gone: forgotten (SENTINEL REMOVE) once no pod of it is left; a renamed one at once. */
+  private async forget(masterSet: string, renamed?: string) {
     const cur = this.monitored.get(masterSet);
     if (!cur) return;
-    const pods = await listPods(this.kube, cur.set.podSelector);
+    const pods = renamed ? [] : await listPods(this.kube, cur.set.podSelector);
     if (pods.length) {
       this.tell(
         `forget ${masterSet}`,
@@ -199,7 +228,8 @@ export class SentinelGroup extends PeriodicLoop {
     cur.stopWatches();
     this.monitored.delete(masterSet);
     this.said.delete(`forget ${masterSet}`);
-    const what = `forgot set ${masterSet}: its StatefulSet and its pods are gone`;
+    const why = renamed ? `its StatefulSet's set was ${renamed}` : 'its StatefulSet and its pods are gone';
+    const what = `forgot set ${masterSet}: ${why}`;
     log.info(what);
     void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'ForgotSet', what);
   }

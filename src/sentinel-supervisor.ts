@@ -37,8 +37,8 @@ export class SentinelSupervisor extends PeriodicLoop {
   private events?: Redis;
   /** The master sets this Sentinel monitors, each with its settings (src/sentinel-sets.ts). */
   private readonly sets: () => Config[];
-  /** Relabels run one after the other; a newer switch waits for the one in flight. */
-  private relabelling: Promise<unknown> = Promise.resolve();
+  /** Each set's relabels run one after the other (a newer switch waits for the one in flight); sets in parallel. */
+  private readonly relabelling = new Map<string, Promise<unknown>>();
 
   constructor(c: Config, kube: Kube, metrics: SentinelMetrics, sets: () => Config[] = () => [c]) {
     super();
@@ -84,9 +84,10 @@ export class SentinelSupervisor extends PeriodicLoop {
       const to = { host: toIp, port: Number(toPort) };
       log.info(`+switch-master ${set} ${addr(from)} -> ${addr(to)}: relabelling`);
       const t0 = Date.now();
-      this.relabelling = this.relabelling
+      const chain = (this.relabelling.get(set) ?? Promise.resolve())
         .then(() => relabelTo(sc, this.kube, from, to, RELABEL_CONFIRM_MS, t0))
-        .catch((e: unknown) => log.warn(`relabel at +switch-master failed: ${(e as Error).message}`));
+        .catch((e: unknown) => log.warn(`relabel of ${set} at +switch-master failed: ${(e as Error).message}`));
+      this.relabelling.set(set, chain);
     });
     r.subscribe('+switch-master').catch((e: Error) => log.warn(`cannot subscribe to +switch-master: ${e.message}`));
     this.events = r;
@@ -120,7 +121,8 @@ export class SentinelSupervisor extends PeriodicLoop {
       ...(sc.sentinelSidecar ? [] : await currentPods(this.kube, sc.sentinelSelector)),
     ];
     if (!pods.length) return;
-    const ips = new Set(pods.map((p) => p.ip).filter((x): x is string => Boolean(x)));
+    // A pod's address and, in hostnames mode, the IP behind it: an entry by either is not stale.
+    const ips = new Set(pods.flatMap((p) => [p.ip, p.podIp]).filter((x): x is string => Boolean(x)));
     const stale = staleEntries(st, ips);
     if (!stale.length) return;
     // A reset forgets the known replicas until the master's next INFO: never while anything is moving (a rollout,
@@ -169,21 +171,39 @@ export class SentinelSupervisor extends PeriodicLoop {
     return sentinelLiveness(this.c);
   }
 
-  /**
-   * Readiness (CKQUORUM of every set it monitors), which the kubelet asks every few seconds; also what the quorum
-   * gauge shows. A dedicated Sentinel that monitors no set yet is not ready.
-   */
+  /** Readiness (sentinelGroupReadiness), which the kubelet asks every few seconds; also what the quorum gauge shows. */
   async readiness(): Promise<{ ok: boolean; reason: string }> {
-    const sets = this.sets();
-    const each = await Promise.all(sets.map((sc) => sentinelReadiness(sc)));
-    const r = !sets.length
-      ? { ok: false, reason: 'this Sentinel monitors no master set yet' }
-      : sets.length === 1
-        ? each[0]
-        : { ok: each.every((x) => x.ok), reason: sets.map((sc, i) => `${sc.masterSet}: ${each[i].reason}`).join('; ') };
+    const r = await sentinelGroupReadiness(
+      this.c,
+      this.sets().map((sc) => sc.masterSet),
+    );
     this.metrics.sentinelQuorumOk.set(r.ok ? 1 : 0);
     return r;
   }
+}
+
+/**
+ * A Sentinel's readiness over the master sets it monitors (CKQUORUM of each): ready while at least one set has
+ * its quorum of Sentinels reachable, the others named in the reason. Decision: not every set, so that one set
+ * just added (its Sentinels not yet acquainted) or in trouble does not take this Sentinel out of the Service for
+ * every other set. One that monitors no set yet is not ready.
+ */
+export async function sentinelGroupReadiness(c: Config, sets: string[]): Promise<{ ok: boolean; reason: string }> {
+  if (!sets.length) return { ok: false, reason: 'this Sentinel monitors no master set yet' };
+  const each = await Promise.all(sets.map((masterSet) => sentinelReadiness({ ...c, masterSet })));
+  if (sets.length === 1) return each[0];
+  const bad = sets.filter((_, i) => !each[i].ok);
+  const reason = bad.length
+    ? `${sets.length - bad.length} of ${sets.length} sets have their quorum; not: ` +
+      bad.map((m) => `${m} (${each[sets.indexOf(m)].reason})`).join('; ')
+    : `all ${sets.length} sets have their quorum`;
+  return { ok: bad.length < sets.length, reason };
+}
+
+/** The master sets the local Sentinel monitors (SENTINEL MASTERS): what an exec probe judges by. */
+export async function monitoredSets(c: Config): Promise<string[]> {
+  const r = await withRedis(localSentinel(c), forSentinel(probeOptions(c)), (x) => x.call('SENTINEL', 'MASTERS'));
+  return (r as unknown[]).map((flat) => pairs(flat).name ?? '').filter(Boolean);
 }
 
 /** Liveness of Sentinel: it answers PING within the deadline. */

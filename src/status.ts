@@ -1,6 +1,14 @@
 // `launcher status`: the whole set at a glance. Pure functions of a snapshot (gathered read-only by
 // commands/status.ts): the verdict, "healthy" or each thing that is wrong in one sentence, and the table.
-import { addr, sameAddress, sentinelsNeeded, type Address, type PodView, type RoleAnswer } from './model.ts';
+import {
+  addr,
+  podHasHost,
+  sameAddress,
+  sentinelsNeeded,
+  type Address,
+  type PodView,
+  type RoleAnswer,
+} from './model.ts';
 
 export type SentinelStatus = {
   pod: string;
@@ -48,7 +56,7 @@ export type Status = {
 };
 
 const podAt = (pods: PodView[], a: Address | null | undefined, port: number) =>
-  a ? pods.find((p) => p.ip === a.host && a.port === port) : undefined;
+  a ? pods.find((p) => podHasHost(p, a.host) && a.port === port) : undefined;
 
 export function setStatus(s: StatusSnapshot): Status {
   const problems: string[] = [];

@@ -86,14 +86,37 @@ test(
       'never two pods of one set labelled master',
     );
 
-    // A third set, created while everything runs: monitored without restarting the Sentinels.
+    // A third set, created while everything runs, with a bad annotation: left out, with one line saying why.
     const sentinelPids = g.sentinels.ordinals.map((i) => g.sentinels.pod(i).sentinel?.pid);
-    const c = await g.addSet('redis-c', { annotations: { 'redis-ha-launcher/quorum': '2' } });
-    const t0 = Date.now();
+    const c = await g.addSet('redis-c', { annotations: { 'redis-ha-launcher/quorum': 'two' } });
     await c.startAll();
+    const master = await waitFor('redis-c decided its master', () => c.labelledMasters()[0], 30_000);
+    await waitFor(
+      'every Sentinel said why redis-c is not monitored',
+      () =>
+        g.sentinels.ordinals.every((i) =>
+          kept.lines.some(
+            (l) =>
+              l.startsWith(`[sentinel-${i}/sentinel]`) &&
+              l.includes('StatefulSet redis-c: redis-ha-launcher/quorum="two" is invalid'),
+          ),
+        ),
+      15_000,
+    );
+    // As if one Sentinel's MONITOR had gone through and its SET had not (a timeout): the add must still finish.
+    await askWith({}, g.sentinels.pod(0).ip, 26379, 'SENTINEL', 'MONITOR', 'redis-c', c.pod(ord(master)).ip, 6379, 2);
+    // The annotation fixed (and a timing of its own): monitored without restarting the Sentinels.
+    const t0 = Date.now();
+    const sts = g.api.getObject('statefulsets', c.ns, 'redis-c')!;
+    const annotations = { 'redis-ha-launcher/quorum': '2', 'redis-ha-launcher/down-after-ms': '1500' };
+    g.api.put('statefulsets', { ...sts, metadata: { ...sts.metadata, annotations } });
     await c.converged('redis-c monitored by every Sentinel', 30_000);
     const addedMs = Date.now() - t0;
-    t.diagnostic(`redis-c: created to monitored by all 3 Sentinels in ${addedMs} ms`);
+    for (const i of g.sentinels.ordinals) {
+      const m = (await askWith({}, g.sentinels.pod(i).ip, 26379, 'SENTINEL', 'MASTER', 'redis-c')) as string[];
+      assert.equal(m[m.indexOf('down-after-milliseconds') + 1], '1500', `sentinel-${i}: redis-c's own timing`);
+    }
+    t.diagnostic(`redis-c: annotation fixed to monitored by all 3 Sentinels in ${addedMs} ms`);
     assert.ok(addedMs <= 20_000, `a set added at run time is monitored within 20 s (took ${addedMs} ms)`);
     assert.deepEqual(
       g.sentinels.ordinals.map((i) => g.sentinels.pod(i).sentinel?.pid),

@@ -138,3 +138,30 @@ test('sentinel.conf monitors every set found; a set found later gets MONITOR and
     ],
   ]);
 });
+
+test('hostnames: a pod is its DNS name once it has an IP, and is still found by that IP (mixed modes)', async () => {
+  const { podView } = await import('../src/kube/pods.ts');
+  const { podHasHost } = await import('../src/model.ts');
+  const { staleEntries } = await import('../src/sentinel-supervisor.ts');
+  const pod = (podIP?: string) =>
+    ({
+      metadata: { name: 'redis-1', namespace: 'db' },
+      spec: { hostname: 'redis-1', subdomain: 'redis-headless' },
+      status: { phase: 'Running', ...(podIP ? { podIP } : {}) },
+    }) as unknown as k8s.V1Pod;
+  const named = podView(pod('10.0.0.11'), 'cluster.local');
+  assert.equal(named.ip, 'redis-1.redis-headless.db.svc.cluster.local');
+  assert.equal(named.podIp, '10.0.0.11');
+  assert.equal(podView(pod(), 'cluster.local').ip, undefined, 'no IP yet: no name either (it does not resolve)');
+  assert.equal(podView(pod('10.0.0.11')).ip, '10.0.0.11', 'IP mode');
+  assert.ok(podHasHost(named, 'redis-1.redis-headless.db.svc.cluster.local'));
+  assert.ok(podHasHost(named, '10.0.0.11'), 'a Sentinel that still knows it by IP finds the same pod');
+  const known = new Set([named.ip!, named.podIp!]);
+  assert.deepEqual(
+    staleEntries(
+      { flags: [], replicas: ['10.0.0.11', 'redis-1.redis-headless.db.svc.cluster.local'], sentinels: ['10.0.0.99'] },
+      known,
+    ),
+    ['10.0.0.99'],
+  );
+});

@@ -3,7 +3,7 @@
 import type { Config } from '../config.ts';
 import type { Kube } from '../kube/api.ts';
 import { observe } from '../observe.ts';
-import { sentinelLiveness, sentinelReadiness } from '../sentinel-supervisor.ts';
+import { monitoredSets, sentinelGroupReadiness, sentinelLiveness } from '../sentinel-supervisor.ts';
 import { redisLiveness, redisReadinessCheck } from '../supervisor.ts';
 
 export async function probe(
@@ -13,8 +13,14 @@ export async function probe(
   out: (s: string) => void,
 ): Promise<number> {
   let r: { ok: boolean; reason: string };
-  if (c.sentinelMode) r = kind === 'readiness' ? await sentinelReadiness(c) : await sentinelLiveness(c);
-  else if (kind === 'liveness') r = await redisLiveness(c);
+  if (c.sentinelMode && kind === 'liveness') r = await sentinelLiveness(c);
+  else if (c.sentinelMode) {
+    // A dedicated Sentinel: the sets it monitors now, as Sentinel itself says.
+    const sets = c.watchSelector ? await monitoredSets(c).catch(() => undefined) : [c.masterSet];
+    r = sets
+      ? await sentinelGroupReadiness(c, sets)
+      : { ok: false, reason: 'Sentinel does not answer SENTINEL MASTERS' };
+  } else if (kind === 'liveness') r = await redisLiveness(c);
   else {
     const o = await observe(c, kube, true);
     r = await redisReadinessCheck(c, o.sentinels, o.knownSentinels);

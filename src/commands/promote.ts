@@ -2,7 +2,7 @@
 // client-reconfig-script. Runs on every Sentinel at almost the same moment, so it is idempotent and race-safe:
 // it trusts the Sentinels and ROLE, not its arguments; removes `master` from every other pod before labelling
 // the new one; writes with resourceVersion preconditions. Exit 0 done, 1 retry (transient), 2 give up.
-import type { Config } from '../config.ts';
+import { NO_SET_SELECTOR, type Config } from '../config.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { currentSets } from '../kube/statefulsets.ts';
 import { setConfig } from '../sentinel-sets.ts';
@@ -17,8 +17,9 @@ export { podFor } from '../relabel.ts';
 export async function promote(given: Config, kube: Kube, a: PromoteArgs): Promise<number> {
   const started = Date.now();
   let c = given;
-  if (a.masterSet !== c.masterSet && c.watchSelector) {
-    // A dedicated Sentinel: the master name picks the set (its pods, its Lease) among the StatefulSets it watches.
+  if (c.podSelector === NO_SET_SELECTOR) {
+    // A dedicated Sentinel's own settings: the master name picks the set (its pods, its Lease) among the
+    // StatefulSets it watches, whatever the name (never the Sentinel's own settings, whose selector is no set's).
     const { sets } = await currentSets(c, kube).catch((e: unknown) => {
       throw new PromoteError(EXIT_RETRY, `cannot list the Redis StatefulSets: ${apiFailure(e).message}`);
     });

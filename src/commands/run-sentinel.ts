@@ -90,7 +90,7 @@ async function firstSets(c: Config, kube: Kube, waiting: Waiting): Promise<Senti
           const what = l.monitor ? `monitoring ${addr(l.monitor.master)}` : 'not monitored yet';
           log.info(`set ${sets[i].masterSet} (StatefulSet ${sets[i].statefulSet}): ${what}: ${l.reasons.join('; ')}`);
         });
-        return looks.flatMap((l) => (l.monitor ? [l.monitor] : []));
+        return looks.flatMap((l, i) => (l.monitor ? [{ ...l.monitor, statefulSet: sets[i].statefulSet }] : []));
       }
       waiting.reasons = [`${deciding} set(s) still deciding their master`];
     } catch (e) {
@@ -161,7 +161,12 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
     }
   }).catch((e: Error) => log.warn(`cannot listen for launcher-promote (it will run on its own): ${e.message}`));
   const tlsWatch = c.tls ? restartOnNewTls(c, kube, c.tls, () => child.proc.kill('SIGTERM')) : undefined;
-  const passwordWatch = rotateSentinelPassword(c, kube, () => group.configs());
+  const passwordWatch = rotateSentinelPassword(
+    c,
+    kube,
+    () => group.configs(),
+    () => group.passwordsChanged(),
+  );
   const code = await child.done;
   clearInterval(tlsWatch);
   clearInterval(passwordWatch);
@@ -207,7 +212,12 @@ function restartOnNewTls(c: Config, kube: Kube, t: NonNullable<Config['tls']>, s
  * every Redis pod (and every Sentinel, for its own) accepts it, uses it for Redis (auth-pass, unless the sentinel
  * ACL user is set) and for the other Sentinels (sentinel-pass); after the grace period the old one is dropped.
  */
-function rotateSentinelPassword(c: Config, kube: Kube, sets: () => Config[]): NodeJS.Timeout | undefined {
+function rotateSentinelPassword(
+  c: Config,
+  kube: Kube,
+  sets: () => Config[],
+  switched: () => void,
+): NodeJS.Timeout | undefined {
   const file = c.passwordFile;
   const own = !c.sentinelOwnPassword; // Sentinel's password is the Redis one
   if (!file || (!own && c.acl.sentinel) || c.acl.launcher) return undefined;
@@ -256,6 +266,7 @@ function rotateSentinelPassword(c: Config, kube: Kube, sets: () => Config[]): No
             c.sentinelPassword = r.next;
           }
           c.password = r.next;
+          switched();
           r.phase = 'switched';
           r.switchedAt = Date.now();
         } else if (step.kind === 'finish' && r) {

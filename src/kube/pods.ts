@@ -37,6 +37,7 @@ export function podView(p: k8s.V1Pod, dnsDomain?: string): PodView {
     name: p.metadata?.name ?? '',
     ordinal: ordinalOf(p.metadata?.name ?? '', labels),
     ip: named,
+    ...(named !== ip ? { podIp: ip } : {}),
     phase: p.status?.phase ?? 'Unknown',
     ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
     terminating: Boolean(p.metadata?.deletionTimestamp),

@@ -335,7 +335,11 @@ async function tour(set: LocalCluster): Promise<string> {
   const vi = Number(victim.split('-').pop());
   const oldIp = set.pod(vi).ip;
   const oldName = set.pod(vi).host?.fqdn;
-  const others = sets.filter((x) => x !== set).map((x) => JSON.stringify(x.labels()));
+  // Every other set settled first (a pod recreated in its tour may still be catching up), then its master label
+  // must not move while this set fails over.
+  const rest = sets.filter((x) => x !== set);
+  for (const x of rest) await x.converged(`${x.masterSet} settled`, 60_000);
+  const others = rest.map((x) => x.labelledMasters().join());
   say(`\n${bold(`tour 2/4 (${n})`)}: SIGKILL every process of the master ${victim} (${oldIp})`);
   const k0 = Date.now();
   await set.killPod(vi);
@@ -366,8 +370,8 @@ async function tour(set: LocalCluster): Promise<string> {
     `  kill -> labels flipped (${newMaster} master, ${victim} not): ${flipMs} ms (${flipMs - switchMs} ms after the ` +
       `switch)`,
   );
-  const moved = sets.filter((x) => x !== set).filter((x, i) => JSON.stringify(x.labels()) !== others[i]);
-  if (sets.length > 1) say(`  the other sets' labels ${moved.length ? 'MOVED' : 'did not move'}`);
+  const moved = rest.filter((x, i) => x.labelledMasters().join() !== others[i]);
+  if (sets.length > 1) say(`  the other sets' master labels ${moved.length ? 'MOVED' : 'did not move'}`);
 
   say(`\n${bold(`tour 3/4 (${n})`)}: ${victim} comes back (recreated, new IP) and must rejoin as a replica`);
   const r0 = Date.now();
