@@ -23,7 +23,7 @@ export const VERSION: string = pkg.version;
 
 function withSettings(cmd: Command): Command {
   for (const s of settingsFor(cmd.name() as CommandName)) {
-    if (s.env === 'SENTINEL') continue;
+    if (s.env === 'SENTINEL' || s.env === 'CLUSTER_MODE') continue;
     const def = 'default' in s ? ` (default: ${s.default})` : '';
     cmd.addOption(new Option(`--${s.flag} <value>`, `${s.help}${def} [env ${s.env}]`));
   }
@@ -31,15 +31,15 @@ function withSettings(cmd: Command): Command {
 }
 
 /** Env first, then flags given on the command line. */
-function configFrom(cmd: Command, sentinelFlag = false, anywhere = false): Config {
+function configFrom(cmd: Command, sentinelFlag = false, anywhere = false, clusterFlag = false): Config {
   const raw: Record<string, string | undefined> = rawFromEnv();
   const opts = cmd.opts() as Record<string, string | undefined>;
   for (const s of SETTINGS) {
-    if (s.env === 'SENTINEL') continue; // a boolean flag, passed as sentinelFlag
+    if (s.env === 'SENTINEL' || s.env === 'CLUSTER_MODE') continue; // boolean flags, passed on their own
     const key = s.flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
     if (opts[key] !== undefined) raw[s.env] = opts[key];
   }
-  return parseConfig(raw, { sentinelFlag, hostname: process.env.HOSTNAME, anywhere });
+  return parseConfig(raw, { sentinelFlag, clusterFlag, hostname: process.env.HOSTNAME, anywhere });
 }
 
 export type Io = { out: (s: string) => void; err: (s: string) => void };
@@ -70,13 +70,16 @@ export async function main(
       .description("decide this pod's role, write the config, run and supervise redis-server (or redis-sentinel)"),
   )
     .option('--sentinel', 'run Sentinel instead of Redis [env SENTINEL=true]')
-    .action(async (opts: { sentinel?: boolean }, cmd: Command) => {
-      const c = configFrom(cmd, opts.sentinel);
+    .option('--cluster', 'run Redis Cluster (sharded, no Sentinel) [env CLUSTER_MODE=true]')
+    .action(async (opts: { sentinel?: boolean; cluster?: boolean }, cmd: Command) => {
+      const c = configFrom(cmd, opts.sentinel, false, opts.cluster);
       log.setTag(`launcher[${c.podName}${c.sentinelMode ? '/sentinel' : ''}]`);
       const kube = await kubeFor(c);
       code = c.sentinelMode
         ? await (await import('./commands/run-sentinel.ts')).runSentinel(c, kube)
-        : await (await import('./commands/run-redis.ts')).runRedis(c, kube);
+        : c.cluster
+          ? await (await import('./commands/run-cluster.ts')).runCluster(c, c.cluster, kube)
+          : await (await import('./commands/run-redis.ts')).runRedis(c, kube);
     });
 
   withSettings(program.command('role').description('print what this pod would become and why; changes nothing'))

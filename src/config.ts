@@ -241,6 +241,29 @@ export const SETTINGS = [
       'time)',
   },
   {
+    env: 'CLUSTER_MODE',
+    flag: 'cluster',
+    help: 'run Redis Cluster (sharded) instead of Sentinel mode [or launcher run --cluster]',
+  },
+  {
+    env: 'CLUSTER_MASTERS',
+    flag: 'cluster-masters',
+    default: '3',
+    help: 'cluster mode: how many masters (shards) the first bootstrap forms',
+  },
+  {
+    env: 'CLUSTER_REPLICAS_PER_MASTER',
+    flag: 'cluster-replicas',
+    default: '1',
+    help: 'cluster mode: replicas per master; the bootstrap waits for masters x (1 + this) pods',
+  },
+  {
+    env: 'CLUSTER_NODE_TIMEOUT_MS',
+    flag: 'cluster-node-timeout-ms',
+    default: '5000',
+    help: 'cluster mode: cluster-node-timeout (a master unreachable this long is failed over by its replica)',
+  },
+  {
     env: 'FENCE_AFTER_MS',
     flag: 'fence-after-ms',
     help:
@@ -259,7 +282,8 @@ export const SETTINGS = [
 ] as const satisfies readonly Setting[];
 
 export type SettingEnv = (typeof SETTINGS)[number]['env'];
-export type CommandName = 'run' | 'role' | 'probe' | 'promote' | 'status' | 'switchover' | 'pause' | 'resume';
+export type CommandName =
+  'run' | 'role' | 'probe' | 'promote' | 'status' | 'switchover' | 'pause' | 'resume' | 'cluster';
 
 /** Settings that only some commands read; every other setting is read by all of them. */
 const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
@@ -288,6 +312,10 @@ const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
   SENTINEL_HYGIENE_MS: ['run'],
   LOADING_HANDOVER_BYTES: ['run', 'role'],
   FENCE_AFTER_MS: ['run'],
+  CLUSTER_MODE: ['run', 'role', 'probe', 'cluster'],
+  CLUSTER_MASTERS: ['run', 'role', 'cluster'],
+  CLUSTER_REPLICAS_PER_MASTER: ['run', 'role', 'cluster'],
+  CLUSTER_NODE_TIMEOUT_MS: ['run', 'role', 'cluster'],
   SENTINEL_WATCH_SELECTOR: ['run', 'role', 'promote', 'probe'],
 };
 
@@ -299,6 +327,8 @@ export type Config = {
   podName: string;
   namespace: string;
   podIp: string;
+  /** This pod's IP, also in hostnames mode (where podIp is its name): what Redis Cluster announces. */
+  podIpAddress: string;
   masterSet: string;
   podSelector: string;
   sentinelSelector: string;
@@ -338,6 +368,8 @@ export type Config = {
   redisSentinelBin: string;
   listenAddress?: string;
   sentinelMode: boolean;
+  /** CLUSTER_MODE / run --cluster: Redis Cluster, its shape and node timeout. */
+  cluster?: { masters: number; replicasPerMaster: number; nodeTimeoutMs: number };
   masterRecord: string;
   waitTimeoutMs: number;
   stopTimeoutMs: number;
@@ -401,6 +433,7 @@ export function parseConfig(
   raw: Raw,
   opts: {
     sentinelFlag?: boolean;
+    clusterFlag?: boolean;
     launcherPath?: string;
     readFile?: (p: string) => string;
     hostname?: string;
@@ -524,6 +557,7 @@ export function parseConfig(
     podName,
     namespace,
     podIp: ownName ?? canonicalHost(podIp),
+    podIpAddress: canonicalHost(podIp),
     masterSet,
     podSelector,
     sentinelSelector,
@@ -566,6 +600,17 @@ export function parseConfig(
     loadingHandoverBytes: int(raw, 'LOADING_HANDOVER_BYTES', 0, Number.MAX_SAFE_INTEGER, 'bytes, or 0 for never'),
     fenceAfterMs: 0,
   };
+  const clusterEnv = raw.CLUSTER_MODE?.trim().toLowerCase();
+  if (clusterEnv && !['true', 'false', '1', '0', 'yes', 'no'].includes(clusterEnv)) {
+    throw new ConfigError(`CLUSTER_MODE=${JSON.stringify(raw.CLUSTER_MODE)} is invalid: expected true or false`);
+  }
+  if (opts.clusterFlag || ['true', '1', 'yes'].includes(clusterEnv ?? '')) {
+    config.cluster = {
+      masters: int(raw, 'CLUSTER_MASTERS', 1, 1000, 'a whole number of masters, at least 1'),
+      replicasPerMaster: int(raw, 'CLUSTER_REPLICAS_PER_MASTER', 0, 100, 'a whole number of replicas, 0 or more'),
+      nodeTimeoutMs: int(raw, 'CLUSTER_NODE_TIMEOUT_MS', 100, 3_600_000, 'milliseconds, at least 100'),
+    };
+  }
   config.fenceAfterMs =
     raw.FENCE_AFTER_MS !== undefined
       ? int(raw, 'FENCE_AFTER_MS', 0, 86_400_000, 'milliseconds, or 0 for never')

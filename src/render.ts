@@ -171,3 +171,31 @@ export function sentinelTimings(set: Config): string[] {
     String(set.parallelSyncs),
   ];
 }
+
+/**
+ * redis.conf for Redis Cluster mode: the cluster's state in nodes.conf on the data volume (the node keeps its ID,
+ * slots and role across restarts), the pod's address (or, with hostnames, its name too) announced, AOF on.
+ */
+export function renderClusterConf(c: Config, cl: NonNullable<Config['cluster']>): string {
+  const lines = [HEADER];
+  if (c.extraConf) lines.push(`include ${q(c.extraConf)}`, '# the lines below take precedence over the included file');
+  lines.push(
+    ...serverLines(c, c.redisPort, c.dataDir),
+    'appendonly yes',
+    'appendfsync everysec',
+    'cluster-enabled yes',
+    `cluster-config-file ${c.dataDir}/nodes.conf`,
+    `cluster-node-timeout ${cl.nodeTimeoutMs}`,
+    `cluster-announce-ip ${c.podIpAddress}`,
+    `cluster-announce-port ${c.redisPort}`,
+    `cluster-announce-bus-port ${c.redisPort + 10000}`,
+    ...(c.hostnames ? [`cluster-announce-hostname ${c.podIp}`, 'cluster-preferred-endpoint-type hostname'] : []),
+    `replica-priority ${c.replicaPriority}`,
+  );
+  if (c.password) {
+    lines.push('protected-mode yes', `requirepass ${q(c.password)}`, `masterauth ${q(c.password)}`);
+  } else {
+    lines.push('# no password is set: protected mode is off so that other pods can connect', 'protected-mode no');
+  }
+  return lines.join('\n') + '\n';
+}

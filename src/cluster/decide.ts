@@ -1,0 +1,182 @@
+// Redis Cluster mode: every rule of what a pod's supervisor does, as pure functions of what it observed, each
+// answer with its reason in plain words. Redis itself fails a master over to its replica; the launcher forms the
+// cluster once (one pod, guarded by a Lease), re-introduces members whose address changed, and keeps the labels
+// true. It never flushes a pod that holds data and never grows or shrinks the cluster on its own: scaling is an
+// explicit command (`launcher cluster add-shard|rebalance|remove-shard`).
+import type { Address, LivePod, PodView } from '../model.ts';
+
+export const CLUSTER_SLOTS = 16384;
+
+/** One line of CLUSTER NODES. */
+export type ClusterNode = {
+  id: string;
+  host: string;
+  port: number;
+  flags: string[];
+  /** The master's id for a replica, else undefined. */
+  masterId?: string;
+  linkState: string;
+  /** Slot ranges served, inclusive (importing/migrating entries left out). */
+  slots: [number, number][];
+};
+
+/** CLUSTER NODES (Redis 7: `<id> <ip:port@bus[,hostname]> <flags> <master> <ping> <pong> <epoch> <link> <slots>`). */
+export function parseClusterNodes(text: string): ClusterNode[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const [id, address, flags, master, , , , linkState, ...slots] = l.split(' ');
+      const hostPort = address.split('@')[0];
+      const i = hostPort.lastIndexOf(':');
+      return {
+        id,
+        host: hostPort.slice(0, i),
+        port: Number(hostPort.slice(i + 1)),
+        flags: flags.split(','),
+        ...(master && master !== '-' ? { masterId: master } : {}),
+        linkState,
+        slots: slots
+          .filter((s) => !s.startsWith('['))
+          .map((s) => {
+            const [a, b] = s.split('-').map(Number);
+            return [a, b ?? a] as [number, number];
+          }),
+      };
+    });
+}
+
+export const slotCount = (n: ClusterNode) => n.slots.reduce((sum, [a, b]) => sum + b - a + 1, 0);
+export const slotText = (n: ClusterNode) => n.slots.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',');
+
+/** What one Redis says of the cluster: CLUSTER INFO's fields and CLUSTER NODES, and how many keys it holds. */
+export type NodeState = { info: Record<string, string>; nodes: ClusterNode[]; keys: number };
+
+/** Part of a cluster: it knows other nodes or serves slots (a fresh node knows only itself, with no slots). */
+export const inCluster = (s: NodeState) =>
+  Number(s.info.cluster_known_nodes ?? 1) > 1 || Number(s.info.cluster_slots_assigned ?? 0) > 0;
+
+export type BootstrapPlan = {
+  masters: { pod: string; from: number; to: number }[];
+  replicas: { pod: string; of: string }[];
+};
+
+/**
+ * The first layout: the lowest ordinals are the masters, the 16384 slots split evenly (the first ones one more);
+ * each other pod replicates the master with the fewest replicas so far, preferring a master on another node, so
+ * that losing a node does not take a shard down.
+ */
+export function bootstrapPlan(pods: LivePod[], masters: number, replicasPerMaster: number): BootstrapPlan {
+  const sorted = [...pods].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0));
+  const ms = sorted.slice(0, masters);
+  const per = Math.floor(CLUSTER_SLOTS / masters);
+  const extra = CLUSTER_SLOTS % masters;
+  let next = 0;
+  const plan: BootstrapPlan = { masters: [], replicas: [] };
+  ms.forEach((p, i) => {
+    const n = per + (i < extra ? 1 : 0);
+    plan.masters.push({ pod: p.name, from: next, to: next + n - 1 });
+    next += n;
+  });
+  const count = new Map(ms.map((m) => [m.name, 0]));
+  for (const r of sorted.slice(masters, masters * (1 + replicasPerMaster))) {
+    const score = (m: LivePod) => (count.get(m.name) ?? 0) * 2 + (m.node && m.node === r.node ? 1 : 0);
+    const best = [...ms].sort((a, b) => score(a) - score(b) || (a.ordinal ?? 0) - (b.ordinal ?? 0))[0];
+    count.set(best.name, (count.get(best.name) ?? 0) + 1);
+    plan.replicas.push({ pod: r.name, of: best.name });
+  }
+  return plan;
+}
+
+export type ClusterView = {
+  self: { name: string; ordinal: number | null };
+  redisPort: number;
+  /** masters x (1 + replicas per master): the pods the first bootstrap waits for. */
+  desired: number;
+  masters: number;
+  replicasPerMaster: number;
+  pods: PodView[];
+  /** This pod's Redis; undefined when it does not answer. */
+  local?: NodeState;
+  /** The live peers' Redis, by pod name (undefined: no answer). */
+  peers: Record<string, NodeState | undefined>;
+};
+
+export type ClusterAction =
+  | { kind: 'none'; reason: string }
+  | { kind: 'wait'; reason: string }
+  | { kind: 'bootstrap'; plan: BootstrapPlan; reason: string }
+  | { kind: 'meet'; addresses: Address[]; reason: string };
+
+const isLive = (p: PodView): p is LivePod => Boolean(p.ip) && p.phase === 'Running' && !p.terminating;
+
+export function clusterAction(v: ClusterView): ClusterAction {
+  const local = v.local;
+  if (!local) return { kind: 'none', reason: 'Redis does not answer' };
+  const live = v.pods.filter(isLive);
+  const peers = live.filter((p) => p.name !== v.self.name);
+  if (inCluster(local)) {
+    // A member whose address changed (a pod back with a new IP, a full restart) is met again: it keeps its node
+    // ID, slots and role. A fresh pod is not: joining the cluster is an explicit add-shard.
+    const known = new Set(local.nodes.filter((n) => !n.flags.includes('handshake')).map((n) => `${n.host}:${n.port}`));
+    const lost = peers.filter((p) => {
+      const s = v.peers[p.name];
+      return s && inCluster(s) && !known.has(`${p.ip}:${v.redisPort}`);
+    });
+    if (lost.length) {
+      return {
+        kind: 'meet',
+        addresses: lost.map((p) => ({ host: p.ip, port: v.redisPort })),
+        reason:
+          `${lost.map((p) => p.name).join(', ')} ${lost.length > 1 ? 'are members' : 'is a member'} at an ` +
+          'address this node does not know: CLUSTER MEET',
+      };
+    }
+    return { kind: 'none', reason: `a member of the cluster (${local.info.cluster_state ?? 'unknown'} state)` };
+  }
+  // A fresh node (no nodes.conf of a cluster).
+  const member = peers.find((p) => {
+    const s = v.peers[p.name];
+    return s && inCluster(s);
+  });
+  if (member) {
+    return {
+      kind: 'wait',
+      reason:
+        `the cluster exists (${member.name} is a member) and this pod is not in it; it joins only when asked ` +
+        '(launcher cluster add-shard)',
+    };
+  }
+  const stateOf = (p: PodView) => (p.name === v.self.name ? local : v.peers[p.name]);
+  const answering = live.filter((p) => stateOf(p));
+  if (answering.length < v.desired) {
+    return {
+      kind: 'wait',
+      reason:
+        `${answering.length} of ${v.desired} pods answer (${v.masters} masters x ${1 + v.replicasPerMaster}); ` +
+        'the cluster is formed once all do',
+    };
+  }
+  const withData = answering.filter((p) => (stateOf(p)?.keys ?? 0) > 0);
+  if (withData.length) {
+    return {
+      kind: 'wait',
+      reason:
+        `${withData.map((p) => p.name).join(', ')} ${withData.length > 1 ? 'hold' : 'holds'} keys and no cluster ` +
+        'exists: a pod holding data is never flushed to join; move the data or empty it first',
+    };
+  }
+  const first = [...answering].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0))[0];
+  if (first.name !== v.self.name) {
+    return {
+      kind: 'wait',
+      reason: `all ${v.desired} pods are fresh; ${first.name} (the lowest ordinal) forms the cluster`,
+    };
+  }
+  return {
+    kind: 'bootstrap',
+    plan: bootstrapPlan(answering, v.masters, v.replicasPerMaster),
+    reason: `all ${v.desired} pods are fresh and empty, and this pod has the lowest ordinal: it forms the cluster`,
+  };
+}

@@ -1,0 +1,263 @@
+// Redis Cluster mode's supervisor: every second it observes this pod's Redis (CLUSTER INFO, CLUSTER NODES), the
+// pods and, when it matters, the peers; decides with clusterAction() (src/cluster/decide.ts); acts (forms the
+// cluster once, meets members whose address changed); and keeps the pod's label (redis-role=master|slave) and
+// its annotations (node ID, slots) true. Each cycle that does something ends in one log sentence.
+import type { Config } from '../config.ts';
+import { apiFailure, mergePatch, type Kube } from '../kube/api.ts';
+import { emitEvent } from '../kube/events.ts';
+import { currentPods, setRoleLabel } from '../kube/pods.ts';
+import { createRecord, readRecord } from '../kube/record.ts';
+import { log } from '../log.ts';
+import { PeriodicLoop } from '../loop.ts';
+import { setRole, type RedisMetrics } from '../metrics.ts';
+import { isLive, type Address, type PodView } from '../model.ts';
+import { localRedis, parseInfo, probeOptions, withRedis } from '../redis.ts';
+import {
+  clusterAction,
+  inCluster,
+  parseClusterNodes,
+  slotCount,
+  slotText,
+  type BootstrapPlan,
+  type ClusterView,
+  type NodeState,
+} from './decide.ts';
+
+export const NODE_ID_ANNOTATION = 'redis-ha-launcher/cluster-node-id';
+export const SLOTS_ANNOTATION = 'redis-ha-launcher/cluster-slots';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The Lease that lets exactly one pod form the cluster: `<set>-cluster`. */
+export const bootstrapLease = (c: Config) => `${c.masterRecord.replace(/-master$/, '')}-cluster`;
+
+/** What one Redis says of the cluster; undefined when it does not answer. */
+export async function nodeState(c: Config, a: Address): Promise<NodeState | undefined> {
+  try {
+    return await withRedis(a, probeOptions(c), async (r) => ({
+      info: parseInfo(String(await r.call('CLUSTER', 'INFO'))),
+      nodes: parseClusterNodes(String(await r.call('CLUSTER', 'NODES'))),
+      keys: Number(await r.call('DBSIZE')),
+    }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the launcher reaches a pod's Redis, and what CLUSTER MEET takes: its IP (also in hostnames mode). */
+const podAddress = (c: Config, p: PodView): Address => ({ host: p.podIp ?? p.ip ?? '', port: c.redisPort });
+
+/** The cluster as this pod sees it: itself, the pods, and the peers that matter for the decision. */
+export async function observeCluster(c: Config, cl: NonNullable<Config['cluster']>, kube: Kube): Promise<ClusterView> {
+  const [local, pods] = await Promise.all([nodeState(c, localRedis(c)), currentPods(kube, c.podSelector)]);
+  const known = new Set((local?.nodes ?? []).map((n) => `${n.host}:${n.port}`));
+  // A member asks only the peers it does not know by address; a fresh node asks every live peer.
+  const ask = pods
+    .filter(isLive)
+    .filter((p) => p.name !== c.podName)
+    .filter((p) => !local || !inCluster(local) || !known.has(`${podAddress(c, p).host}:${c.redisPort}`));
+  const answers = await Promise.all(ask.map((p) => nodeState(c, podAddress(c, p))));
+  const self = pods.find((p) => p.name === c.podName);
+  return {
+    self: { name: c.podName, ordinal: self?.ordinal ?? null },
+    redisPort: c.redisPort,
+    desired: cl.masters * (1 + cl.replicasPerMaster),
+    masters: cl.masters,
+    replicasPerMaster: cl.replicasPerMaster,
+    // Decisions compare the addresses Redis Cluster knows: IPs.
+    pods: pods.map((p) => ({ ...p, ip: p.podIp ?? p.ip })),
+    local,
+    peers: Object.fromEntries(ask.map((p, i) => [p.name, answers[i]])),
+  };
+}
+
+export class ClusterSupervisor extends PeriodicLoop {
+  private readonly c: Config;
+  private readonly cl: NonNullable<Config['cluster']>;
+  private readonly kube: Kube;
+  private readonly metrics: RedisMetrics;
+  private lastSentence = '';
+  private last?: NodeState;
+
+  constructor(c: Config, cl: NonNullable<Config['cluster']>, kube: Kube, metrics: RedisMetrics) {
+    super();
+    this.c = c;
+    this.cl = cl;
+    this.kube = kube;
+    this.metrics = metrics;
+  }
+
+  private say(sentence: string) {
+    if (sentence === this.lastSentence) return;
+    this.lastSentence = sentence;
+    log.info(sentence);
+  }
+
+  protected async cycleOnce(): Promise<void> {
+    const v = await observeCluster(this.c, this.cl, this.kube);
+    this.last = v.local;
+    const a = clusterAction(v);
+    if (a.kind === 'bootstrap') await this.bootstrap(a.plan, v);
+    else if (a.kind === 'meet') {
+      for (const x of a.addresses) {
+        await withRedis(localRedis(this.c), probeOptions(this.c), (r) =>
+          r.call('CLUSTER', 'MEET', x.host, String(x.port)),
+        );
+      }
+      this.say(`met again: ${a.reason}`);
+    } else this.say(`${a.kind === 'wait' ? 'waiting' : 'no action'}: ${a.reason}`);
+    if (v.local) await this.keepLabels(v.local);
+    if (v.local && inCluster(v.local)) await this.relabelFailed(v);
+  }
+
+  /**
+   * A pod whose node the cluster has failed (flag fail) and that serves no slot any more (its replica took over)
+   * is no master, but it cannot say so itself (it is down): a member relabels it slave, as promote does for a
+   * Sentinel set. A failed master that still owns its slots (no replica took over) keeps its label.
+   */
+  private async relabelFailed(v: ClusterView) {
+    for (const n of v.local?.nodes ?? []) {
+      if (!n.flags.includes('fail') || n.flags.includes('myself') || slotCount(n) > 0) continue;
+      const pod = v.pods.find((p) => p.ip === n.host);
+      if (!pod || pod.roleLabel !== 'master') continue;
+      try {
+        const changed = await setRoleLabel(this.kube, pod.name, 'slave', (cur) => cur.roleLabel === 'master');
+        if (changed) this.say(`labelled ${pod.name} slave: the cluster failed it and its slots moved to its replica`);
+      } catch (e) {
+        log.warn(`could not relabel ${pod.name}: ${apiFailure(e).message}`);
+      }
+    }
+  }
+
+  /** The label follows ROLE (myself's flags); the annotations name the node ID and its slots. */
+  private async keepLabels(s: NodeState) {
+    const me = s.nodes.find((n) => n.flags.includes('myself'));
+    if (!me || !inCluster(s)) return;
+    const role = me.flags.includes('master') ? 'master' : 'slave';
+    setRole(this.metrics, role);
+    try {
+      if (await setRoleLabel(this.kube, this.c.podName, role)) this.say(`labelled ${this.c.podName} ${role}`);
+      const annotations = { [NODE_ID_ANNOTATION]: me.id, [SLOTS_ANNOTATION]: slotText(me) || 'none' };
+      const pod = await this.kube.core.readNamespacedPod({ name: this.c.podName, namespace: this.kube.namespace });
+      const cur = pod.metadata?.annotations ?? {};
+      if (Object.entries(annotations).some(([k, val]) => cur[k] !== val)) {
+        await this.kube.core.patchNamespacedPod(
+          { name: this.c.podName, namespace: this.kube.namespace, body: { metadata: { annotations } } },
+          mergePatch(),
+        );
+      }
+    } catch (e) {
+      log.warn(`could not keep the label and annotations true: ${apiFailure(e).message}`);
+    }
+  }
+
+  /**
+   * Forms the cluster (only the Lease's holder): config epochs, MEET, ADDSLOTSRANGE on the masters, REPLICATE on
+   * the replicas, then waits for cluster_state:ok. Each step may be repeated (a holder that died half-way runs it
+   * again when it comes back).
+   */
+  private async bootstrap(plan: BootstrapPlan, v: ClusterView) {
+    const lease = bootstrapLease(this.c);
+    const mine =
+      (await createRecord(this.kube, lease, this.c.podName, this.c.podIp)) ||
+      (await readRecord(this.kube, lease))?.pod === this.c.podName;
+    if (!mine) {
+      this.say(`waiting: another pod holds the Lease ${lease} and forms the cluster`);
+      return;
+    }
+    const o = probeOptions(this.c);
+    const at = (name: string): Address => ({
+      host: v.pods.find((x) => x.name === name)?.ip ?? '',
+      port: this.c.redisPort,
+    });
+    const order = [...plan.masters.map((m) => m.pod), ...plan.replicas.map((r) => r.pod)];
+    log.info(
+      `forming the cluster: masters ${plan.masters.map((m) => `${m.pod} (slots ${m.from}-${m.to})`).join(', ')}; ` +
+        `replicas ${plan.replicas.map((r) => `${r.pod} of ${r.of}`).join(', ')}`,
+    );
+    // Distinct config epochs first (what redis-cli --cluster create does), so that no collision has to settle.
+    await Promise.all(
+      order.map((pod, i) =>
+        withRedis(at(pod), o, (r) => r.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1))).catch(() => undefined),
+      ),
+    );
+    const self = at(this.c.podName);
+    for (const pod of order.filter((p) => p !== this.c.podName)) {
+      const a = at(pod);
+      await withRedis(self, o, (r) => r.call('CLUSTER', 'MEET', a.host, String(a.port)));
+    }
+    const until = async (what: string, ok: () => Promise<boolean>, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!(await ok().catch(() => false))) {
+        if (Date.now() > deadline) throw new Error(`forming the cluster: ${what} did not happen within ${ms} ms`);
+        await sleep(200);
+      }
+    };
+    const everyoneKnowsAll = async () => {
+      const states = await Promise.all(order.map((p) => nodeState(this.c, at(p))));
+      return states.every((s) => s && Number(s.info.cluster_known_nodes) === order.length);
+    };
+    await until('every node knowing every other', everyoneKnowsAll, 30_000);
+    for (const m of plan.masters) {
+      await withRedis(at(m.pod), o, (r) => r.call('CLUSTER', 'ADDSLOTSRANGE', String(m.from), String(m.to))).catch(
+        (e: Error) => {
+          if (!/busy|already/i.test(e.message)) throw e;
+        },
+      );
+    }
+    const ids = new Map<string, string>();
+    for (const m of plan.masters) {
+      ids.set(m.pod, String(await withRedis(at(m.pod), o, (r) => r.call('CLUSTER', 'MYID'))));
+    }
+    for (const r of plan.replicas) {
+      await until(
+        `${r.pod} replicating ${r.of}`,
+        async () => {
+          await withRedis(at(r.pod), o, (x) => x.call('CLUSTER', 'REPLICATE', ids.get(r.of) ?? ''));
+          return true;
+        },
+        30_000,
+      );
+    }
+    await until('cluster_state:ok', async () => (await nodeState(this.c, self))?.info.cluster_state === 'ok', 60_000);
+    const what =
+      `formed the cluster: ${plan.masters.length} masters, ${plan.replicas.length} replicas, ` + `16384 slots assigned`;
+    log.info(what);
+    void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'ClusterFormed', what);
+  }
+
+  /** Alive while the loop runs and Redis answers PING (LOADING counts). */
+  async liveness(): Promise<{ ok: boolean; reason: string }> {
+    const stuck = this.stuckFor(60_000);
+    if (stuck) return { ok: false, reason: `the supervisor has not completed a cycle for ${stuck} ms` };
+    try {
+      const pong = await withRedis(localRedis(this.c), probeOptions(this.c), (r) => r.ping());
+      return { ok: pong === 'PONG', reason: `Redis answers PING with ${pong}` };
+    } catch (e) {
+      const m = (e as Error).message;
+      return /LOADING/.test(m) ? { ok: true, reason: 'Redis is loading its data' } : { ok: false, reason: m };
+    }
+  }
+
+  /** Ready when the cluster is ok and this node serves: a master with slots, or a replica whose link is up. */
+  async readiness(): Promise<{ ok: boolean; reason: string }> {
+    const s = await nodeState(this.c, localRedis(this.c));
+    if (!s) return { ok: false, reason: 'Redis does not answer' };
+    if (s.info.cluster_state !== 'ok') return { ok: false, reason: `cluster_state:${s.info.cluster_state}` };
+    const me = s.nodes.find((n) => n.flags.includes('myself'));
+    if (me?.flags.includes('master')) {
+      const n = slotCount(me);
+      return n ? { ok: true, reason: `a master serving ${n} slots` } : { ok: false, reason: 'a master without slots' };
+    }
+    const repl = await withRedis(localRedis(this.c), probeOptions(this.c), (r) => r.call('INFO', 'replication'))
+      .then((i) => parseInfo(String(i)))
+      .catch(() => ({}) as Record<string, string>);
+    return repl.master_link_status === 'up'
+      ? { ok: true, reason: 'a replica, its link to the master up' }
+      : { ok: false, reason: `a replica whose link is ${repl.master_link_status ?? 'unknown'}` };
+  }
+
+  /** The last state seen (for `launcher role`). */
+  lastState(): NodeState | undefined {
+    return this.last;
+  }
+}

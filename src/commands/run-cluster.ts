@@ -1,0 +1,44 @@
+// `launcher run --cluster`: Redis Cluster mode. Writes the cluster redis.conf (nodes.conf on the data volume, so a
+// node keeps its ID, slots and role), runs and supervises redis-server with the same signal, probe and metrics
+// duties as Sentinel mode, and starts the cluster supervisor (src/cluster/supervisor.ts). Redis fails a master
+// over to its replica by itself; there is no Sentinel and no client-reconfig-script.
+import { join } from 'node:path';
+import type { Config } from '../config.ts';
+import { ClusterSupervisor } from '../cluster/supervisor.ts';
+import { writeConfigFile } from '../files.ts';
+import { serveHttp } from '../http.ts';
+import type { Kube } from '../kube/api.ts';
+import { startWatches } from '../kube/watch.ts';
+import { log } from '../log.ts';
+import { createRedisMetrics } from '../metrics.ts';
+import { renderClusterConf } from '../render.ts';
+import { supervise } from '../supervise.ts';
+import { dataDirHasData } from '../observe.ts';
+import { TICK_MS } from '../supervisor.ts';
+
+export async function runCluster(c: Config, cl: NonNullable<Config['cluster']>, kube: Kube): Promise<number> {
+  const hasData = await dataDirHasData(c.dataDir);
+  log.info(
+    `${c.podName} (${c.podIp}) starting in cluster mode (${cl.masters} masters x ${1 + cl.replicasPerMaster}); ` +
+      `data dir ${c.dataDir} ${hasData ? 'has data' : 'is empty'}`,
+  );
+  const conf = join(c.confDir, 'redis.conf');
+  await writeConfigFile(conf, renderClusterConf(c, cl));
+  const unwatch = startWatches(kube, { ...c, sentinelSidecar: true }, { record: false });
+  const metrics = createRedisMetrics();
+  const sup = new ClusterSupervisor(c, cl, kube, metrics);
+  const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs);
+  if (c.httpPort) {
+    await serveHttp(
+      c.listenAddress,
+      c.httpPort,
+      { liveness: () => sup.liveness(), readiness: () => sup.readiness() },
+      metrics,
+    );
+  }
+  sup.start(TICK_MS);
+  const code = await child.done;
+  sup.stop();
+  unwatch();
+  return code;
+}

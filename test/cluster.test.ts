@@ -1,0 +1,159 @@
+// Redis Cluster mode (`launcher run` with CLUSTER_MODE=true): 6 pods of real redis-server, started all at once
+// (they race to form the cluster), on the stand-in API. One pod forms the cluster (a Lease decides); a
+// cluster-aware ioredis client writes 10,000 keys, each shard confirming them with WAIT; a master is killed and
+// its replica takes over (Redis does), the labels follow; the killed pod comes back with a new IP and rejoins as
+// a replica with its node ID; a full restart in random order, every pod with a new IP, keeps every key and every
+// node ID.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Cluster } from 'ioredis';
+import { parseClusterNodes, type ClusterNode } from '../src/cluster/decide.ts';
+import { testCluster, type LocalCluster } from './support/cluster.ts';
+import { ask, connect } from './support/redis.ts';
+import { waitFor } from './support/wait.ts';
+
+const PODS = [0, 1, 2, 3, 4, 5];
+const KEYS = 10_000;
+
+async function nodesOf(c: LocalCluster, i: number): Promise<ClusterNode[] | undefined> {
+  const text = await ask(c.pod(i).ip, 6379, 'CLUSTER', 'NODES');
+  return typeof text === 'string' ? parseClusterNodes(text) : undefined;
+}
+
+/** Every pod answers cluster_state:ok, all 16384 slots assigned; the node ID of each pod. */
+async function healthy(c: LocalCluster, what: string, ms = 60_000): Promise<Map<string, string>> {
+  return waitFor(
+    what,
+    async () => {
+      const ids = new Map<string, string>();
+      for (const i of c.ordinals) {
+        const info = String((await ask(c.pod(i).ip, 6379, 'CLUSTER', 'INFO')) ?? '');
+        if (!/cluster_state:ok/.test(info) || !/cluster_slots_assigned:16384/.test(info)) return undefined;
+        if (!/cluster_known_nodes:6\b/.test(info)) return undefined;
+        const me = (await nodesOf(c, i))?.find((n) => n.flags.includes('myself'));
+        if (!me) return undefined;
+        ids.set(c.pod(i).name, me.id);
+      }
+      return ids;
+    },
+    ms,
+    250,
+  );
+}
+
+/** Labels equal every live pod's role in the cluster (myself's flags). */
+async function labelsTrue(c: LocalCluster, what: string): Promise<Record<string, string | undefined>> {
+  return waitFor(
+    what,
+    async () => {
+      const labels = c.labels();
+      for (const i of c.ordinals) {
+        const me = (await nodesOf(c, i))?.find((n) => n.flags.includes('myself'));
+        const want = me?.flags.includes('master') ? 'master' : 'slave';
+        if (!me || labels[c.pod(i).name] !== want) return undefined;
+      }
+      return labels;
+    },
+    30_000,
+    200,
+  );
+}
+
+/** Each master confirms with WAIT that a replica has everything written so far. */
+async function confirmed(c: LocalCluster): Promise<void> {
+  for (const i of c.ordinals) {
+    const me = (await nodesOf(c, i))?.find((n) => n.flags.includes('myself'));
+    if (!me?.flags.includes('master')) continue;
+    const r = connect(c.pod(i).ip, 6379);
+    try {
+      assert.ok(Number(await r.call('WAIT', '1', '10000')) >= 1, `${c.pod(i).name}: a replica has its writes`);
+    } finally {
+      r.disconnect();
+    }
+  }
+}
+
+test(
+  'cluster mode: 6 pods form one cluster; a master killed, its replica takes over; back with a new IP under its ' +
+    'node ID; a full restart keeps every key and node ID',
+  async (t) => {
+    const { api, c } = await testCluster(t, 'cluster', {
+      containers: 'redis',
+      env: { CLUSTER_MODE: 'true', CLUSTER_NODE_TIMEOUT_MS: '2000', CLUSTER_MASTERS: '3' },
+    });
+    await c.startAll(PODS);
+    const ids = await healthy(c, 'the cluster formed');
+    const lease = api.getObject('leases', c.ns, 'mymaster-cluster');
+    assert.ok(lease?.spec?.holderIdentity, 'one pod formed it, holding the Lease');
+    const nodes = (await nodesOf(c, 0))!;
+    const masters = nodes.filter((n) => n.flags.includes('master'));
+    assert.equal(masters.length, 3, 'three masters');
+    for (const m of masters) {
+      assert.equal(nodes.filter((n) => n.masterId === m.id).length, 1, `master ${m.id} has one replica`);
+    }
+    const labels = await labelsTrue(c, 'labels equal the roles');
+    assert.equal(Object.values(labels).filter((l) => l === 'master').length, 3);
+    const pod0 = api.getObject('pods', c.ns, c.pod(0).name);
+    assert.equal(pod0?.metadata.annotations?.['redis-ha-launcher/cluster-node-id'], ids.get(c.pod(0).name));
+
+    // A cluster-aware client writes 10,000 keys; every shard confirms them (WAIT 1).
+    const client = new Cluster([{ host: c.pod(0).ip, port: 6379 }], { redisOptions: { connectTimeout: 2000 } });
+    client.on('error', () => {}); // refreshes fail while nodes are down; the assertions say what matters
+    t.after(() => client.disconnect());
+    for (let b = 0; b < KEYS / 500; b++) {
+      await Promise.all(Array.from({ length: 500 }, (_, k) => client.set(`k:${b * 500 + k}`, String(b * 500 + k))));
+    }
+    await confirmed(c);
+
+    // A master killed (every process of its pod, as when its node dies): its replica takes over.
+    const victim = c.ordinals.find((i) => labels[c.pod(i).name] === 'master')!;
+    const victimName = c.pod(victim).name;
+    const victimId = ids.get(victimName)!;
+    const replicaId = nodes.find((n) => n.masterId === victimId)!.id;
+    const replicaPod = [...ids].find(([, id]) => id === replicaId)![0];
+    const k0 = Date.now();
+    await c.killPod(victim);
+    await waitFor(
+      'the replica took over and is labelled master',
+      async () => {
+        const r = c.ordinals.find((i) => c.pod(i).name === replicaPod)!;
+        const me = (await nodesOf(c, r))?.find((n) => n.flags.includes('myself'));
+        return me?.flags.includes('master') && c.labels()[replicaPod] === 'master';
+      },
+      30_000,
+      100,
+    );
+    t.diagnostic(`killed master ${victimName}: ${replicaPod} took over, labelled master after ${Date.now() - k0} ms`);
+    assert.notEqual(c.labels()[victimName], 'master', 'the killed master is no longer labelled master');
+
+    // It comes back as a new pod with a new IP: it rejoins under its node ID, as a replica.
+    api.deleteObject('pods', c.ns, victimName);
+    await c.startPod(victim, { newIp: true });
+    const back = await healthy(c, 'the old master rejoined');
+    assert.equal(back.get(victimName), victimId, 'the same node ID');
+    const me = (await nodesOf(c, victim))?.find((n) => n.flags.includes('myself'));
+    assert.ok(me?.flags.includes('slave'), 'it came back as a replica');
+    await labelsTrue(c, 'labels true after the return');
+    assert.equal(await client.get(`k:${KEYS - 1}`), String(KEYS - 1), 'the client reads through the new master');
+    client.disconnect();
+
+    // A full restart, random order, every pod with a new IP.
+    await Promise.all(c.ordinals.map((i) => c.stopPod(i)));
+    for (const i of c.ordinals) api.deleteObject('pods', c.ns, c.pod(i).name);
+    const order = [...PODS].sort(() => Math.random() - 0.5);
+    for (const i of order) await c.startPod(i, { newIp: true });
+    const after = await healthy(c, 'the cluster after a full restart', 90_000);
+    assert.deepEqual(Object.fromEntries(after), Object.fromEntries(back), 'every node ID kept');
+    await labelsTrue(c, 'labels true after the full restart');
+    let count = 0;
+    for (const i of c.ordinals) {
+      const m = (await nodesOf(c, i))?.find((n) => n.flags.includes('myself'));
+      if (m?.flags.includes('master')) count += Number(await ask(c.pod(i).ip, 6379, 'DBSIZE'));
+    }
+    assert.equal(count, KEYS, `every key kept (order ${order.join(',')})`);
+    const fresh = new Cluster([{ host: c.pod(order[0]).ip, port: 6379 }]);
+    fresh.on('error', () => {});
+    t.after(() => fresh.disconnect());
+    assert.equal(await fresh.get(`k:${KEYS - 1}`), String(KEYS - 1));
+  },
+);
