@@ -59,7 +59,7 @@ export async function main(
       // commander's own errors (unknown option, missing argument) in the house style, with the hint.
       outputError: (s, write) => write(failure(s.trim().replace(/^error: /, ''))),
     });
-  const known = ['run', 'role', 'status', 'switchover', 'pause', 'resume', 'probe', 'promote'];
+  const known = ['run', 'role', 'status', 'switchover', 'pause', 'resume', 'probe', 'promote', 'cluster'];
   /** One line: what is wrong, then where to look. */
   const failure = (msg: string) =>
     `launcher: ${msg.split('\n')[0]}; see 'launcher${known.includes(argv[0] ?? '') ? ` ${argv[0]}` : ''} --help'`;
@@ -123,6 +123,20 @@ export async function main(
       const c = configFrom(cmd, false, true);
       const { switchover } = await import('./commands/switchover.ts');
       code = await switchover(c, await kubeFor(c), { to: opts.to, wait: Boolean(opts.wait) }, io.out);
+    });
+
+  withSettings(
+    program
+      .command('cluster')
+      .description('Redis Cluster: add-shard <pod> [<replica-pod>...], rebalance, remove-shard <pod>; every key kept'),
+  )
+    .argument('<what>', 'add-shard, rebalance or remove-shard')
+    .argument('[pods...]', 'the pods it concerns')
+    .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 refused (bad input; nothing done).')
+    .action(async (what: string, pods: string[], _opts: unknown, cmd: Command) => {
+      const c = configFrom(cmd, false, true, true);
+      const { clusterCommand } = await import('./commands/cluster.ts');
+      code = await clusterCommand(c, await kubeFor(c), what, pods, io.out);
     });
 
   for (const [name, on] of [

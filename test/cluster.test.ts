@@ -3,7 +3,8 @@
 // cluster-aware ioredis client writes 10,000 keys, each shard confirming them with WAIT; a master is killed and
 // its replica takes over (Redis does), the labels follow; the killed pod comes back with a new IP and rejoins as
 // a replica with its node ID; a full restart in random order, every pod with a new IP, keeps every key and every
-// node ID.
+// node ID; add-shard scales 6 -> 8 and rebalances, remove-shard drains a shard and takes it out again, every
+// key kept.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Cluster } from 'ioredis';
@@ -21,7 +22,7 @@ async function nodesOf(c: LocalCluster, i: number): Promise<ClusterNode[] | unde
 }
 
 /** Every pod answers cluster_state:ok, all 16384 slots assigned; the node ID of each pod. */
-async function healthy(c: LocalCluster, what: string, ms = 60_000): Promise<Map<string, string>> {
+async function healthy(c: LocalCluster, what: string, ms = 60_000, nodes = 6): Promise<Map<string, string>> {
   return waitFor(
     what,
     async () => {
@@ -29,7 +30,7 @@ async function healthy(c: LocalCluster, what: string, ms = 60_000): Promise<Map<
       for (const i of c.ordinals) {
         const info = String((await ask(c.pod(i).ip, 6379, 'CLUSTER', 'INFO')) ?? '');
         if (!/cluster_state:ok/.test(info) || !/cluster_slots_assigned:16384/.test(info)) return undefined;
-        if (!/cluster_known_nodes:6\b/.test(info)) return undefined;
+        if (!new RegExp(`cluster_known_nodes:${nodes}\\b`).test(info)) return undefined;
         const me = (await nodesOf(c, i))?.find((n) => n.flags.includes('myself'));
         if (!me) return undefined;
         ids.set(c.pod(i).name, me.id);
@@ -71,6 +72,20 @@ async function confirmed(c: LocalCluster): Promise<void> {
       r.disconnect();
     }
   }
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** Each master's slots and keys. */
+async function masterShares(c: LocalCluster): Promise<{ pod: string; slots: number; keys: number }[]> {
+  const out = [];
+  for (const i of c.ordinals) {
+    const me = (await nodesOf(c, i))?.find((n) => n.flags.includes('myself'));
+    if (!me?.flags.includes('master')) continue;
+    const slots = me.slots.reduce((n, [a, b]) => n + b - a + 1, 0);
+    out.push({ pod: c.pod(i).name, slots, keys: Number(await ask(c.pod(i).ip, 6379, 'DBSIZE')) });
+  }
+  return out;
 }
 
 test(
@@ -155,5 +170,33 @@ test(
     fresh.on('error', () => {});
     t.after(() => fresh.disconnect());
     assert.equal(await fresh.get(`k:${KEYS - 1}`), String(KEYS - 1));
+
+    // Scale out 6 -> 8: two new pods wait (never joined implicitly) until add-shard makes them a shard.
+    await c.startPod(6);
+    await c.startPod(7);
+    await waitFor(
+      'redis-6 says it waits to be added',
+      async () => /the cluster exists .* and this pod is not in it/.test((await c.launcherRole(6)).stdout),
+      30_000,
+      500,
+    );
+    const add = await c.launcherCommand(0, ['cluster', 'add-shard', 'redis-6', 'redis-7']);
+    assert.equal(add.exitCode, 0, `${add.stdout}\n${add.stderr}`);
+    await healthy(c, 'the cluster of 8', 60_000, 8);
+    const shares = await masterShares(c);
+    assert.equal(shares.length, 4, 'four masters');
+    assert.ok(
+      shares.every((s) => s.slots >= 4000),
+      `slots rebalanced: ${JSON.stringify(shares)}`,
+    );
+    assert.equal(sum(shares.map((s) => s.keys)), KEYS, 'every key kept while slots moved');
+    // ... and back to 6: the shard drained, then removed; the pods go.
+    const remove = await c.launcherCommand(0, ['cluster', 'remove-shard', 'redis-6']);
+    assert.equal(remove.exitCode, 0, `${remove.stdout}\n${remove.stderr}`);
+    await c.scaleDown(6);
+    await healthy(c, 'the cluster of 6 again', 60_000, 6);
+    const back6 = await masterShares(c);
+    assert.equal(back6.length, 3, 'three masters');
+    assert.equal(sum(back6.map((s) => s.keys)), KEYS, 'every key kept after the shard was drained');
   },
 );

@@ -3,6 +3,8 @@ import type { Config } from '../config.ts';
 import { decide } from '../decide.ts';
 import type { Kube } from '../kube/api.ts';
 import { addr } from '../model.ts';
+import { clusterAction, inCluster, slotText } from '../cluster/decide.ts';
+import { observeCluster } from '../cluster/supervisor.ts';
 import { currentSets } from '../kube/statefulsets.ts';
 import { observe } from '../observe.ts';
 import { forSentinel, localSentinel, probeOptions, sentinelMasterAddr } from '../redis.ts';
@@ -11,6 +13,7 @@ import { setConfig } from '../sentinel-sets.ts';
 
 export async function role(c: Config, kube: Kube, json: boolean, out: (s: string) => void): Promise<number> {
   if (c.sentinelMode) return sentinelRole(c, kube, json, out);
+  if (c.cluster) return clusterRole(c, c.cluster, kube, json, out);
   const o = await observe(c, kube);
   const d = decide(o);
   if (json) {
@@ -67,5 +70,37 @@ async function sentinelRole(c: Config, kube: Kube, json: boolean, out: (s: strin
   }
   for (const p of problems) lines.push(`not monitored: ${p}`);
   out(lines.join('\n'));
+  return 0;
+}
+
+/** In cluster mode: this node's ID, slots, state and master, and what its supervisor would do and why. */
+async function clusterRole(
+  c: Config,
+  cl: NonNullable<Config['cluster']>,
+  kube: Kube,
+  json: boolean,
+  out: (s: string) => void,
+): Promise<number> {
+  const v = await observeCluster(c, cl, kube);
+  const a = clusterAction(v);
+  const me = v.local?.nodes.find((n) => n.flags.includes('myself'));
+  if (json) {
+    out(JSON.stringify({ pod: c.podName, cluster: true, node: me, info: v.local?.info, action: a }, null, 2));
+    return 0;
+  }
+  const master = me?.masterId ? v.local?.nodes.find((n) => n.id === me.masterId) : undefined;
+  const role = !v.local ? 'Redis does not answer' : !inCluster(v.local) ? 'not in a cluster' : me?.flags.join(',');
+  out(
+    [
+      `pod:     ${c.podName} (${c.podIp}), cluster mode (${cl.masters} masters x ${1 + cl.replicasPerMaster})`,
+      `node:    ${me?.id ?? '-'}`,
+      `role:    ${role}`,
+      `slots:   ${me ? slotText(me) || 'none' : '-'}`,
+      ...(master ? [`follows: ${master.id} (${master.host}:${master.port})`] : []),
+      `state:   cluster_state:${v.local?.info.cluster_state ?? '-'}, ` +
+        `${v.local?.info.cluster_known_nodes ?? '-'} nodes known`,
+      `would:   ${a.kind}: ${a.reason}`,
+    ].join('\n'),
+  );
   return 0;
 }

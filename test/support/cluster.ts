@@ -615,6 +615,17 @@ export class LocalCluster {
     return [...this.pods.values()].find((p) => p.ip === ip);
   }
 
+  /** Runs a launcher command (e.g. `cluster add-shard …`) in pod i's environment, as `kubectl exec` would. */
+  async launcherCommand(i: number, args: string[]): Promise<{ exitCode?: number; stdout: string; stderr: string }> {
+    const p = this.pod(i);
+    const r = await execa(process.execPath, [this.opts.launcher ?? join(REPO, 'bin/launcher'), ...args], {
+      env: { ...this.env(p), REDIS_CONF_DIR: join(p.dir, 'conf') },
+      reject: false,
+      timeout: 120_000,
+    });
+    return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
+  }
+
   /** Runs `launcher role` inside pod i's environment. */
   async launcherRole(
     i: number,

@@ -1,0 +1,139 @@
+// `launcher cluster add-shard <pod> [<replica-pod>...] | rebalance | remove-shard <pod>`: explicit scaling of a
+// Redis Cluster, never implicit. Slot moves are what redis-cli --cluster does well (MIGRATE in batches, slot
+// states, retries), so these commands run it (the password in REDISCLI_AUTH, never in argv) with addresses and
+// node IDs taken from the pods and from CLUSTER NODES. Every key is kept: a shard is drained (its slots moved to
+// the others) before its nodes are removed.
+import { stripVTControlCharacters } from 'node:util';
+import { execa } from 'execa';
+import { ConfigError, type Config } from '../config.ts';
+import { nodeState } from '../cluster/supervisor.ts';
+import { inCluster } from '../cluster/decide.ts';
+import type { Kube } from '../kube/api.ts';
+import { currentPods } from '../kube/pods.ts';
+import { isLive, type PodView } from '../model.ts';
+
+const at = (c: Config, p: PodView) => `${p.podIp ?? p.ip}:${c.redisPort}`;
+
+/** Runs redis-cli --cluster with the set's password and TLS; its output goes to `out`; throws on failure. */
+async function redisCli(c: Config, args: string[], out: (s: string) => void): Promise<void> {
+  const tls = c.tls ? ['--tls', '--cert', c.tls.cert, '--key', c.tls.key, '--cacert', c.tls.ca] : [];
+  const r = await execa('redis-cli', [...tls, '--cluster', ...args], {
+    env: c.password ? { REDISCLI_AUTH: c.password } : {},
+    reject: false,
+    all: true,
+  });
+  // redis-cli colours its --cluster output even when it is not a terminal.
+  const text = stripVTControlCharacters(String(r.all ?? ''));
+  for (const line of text.split('\n')) if (line.trim()) out(`  ${line}`);
+  if (r.exitCode !== 0) throw new Error(`redis-cli --cluster ${args[0]} failed (exit ${r.exitCode})`);
+}
+
+export async function clusterCommand(
+  c: Config,
+  kube: Kube,
+  what: string,
+  pods: string[],
+  out: (s: string) => void,
+): Promise<number> {
+  const all = (await currentPods(kube, c.podSelector)).filter(isLive);
+  const byName = (name: string) => {
+    const p = all.find((x) => x.name === name);
+    if (!p) throw new ConfigError(`pod ${JSON.stringify(name)} is not a live pod of ${c.podSelector}`);
+    return p;
+  };
+  const states = await Promise.all(
+    all.map(async (p) => [p, await nodeState(c, { host: p.podIp ?? p.ip, port: c.redisPort })] as const),
+  );
+  const member = states.find(([, s]) => s && inCluster(s) && s.info.cluster_state === 'ok')?.[0];
+  if (!member) throw new Error('no member of the cluster answers with cluster_state:ok; nothing was changed');
+  const entry = at(c, member);
+  await consistent(c, entry);
+  if (what === 'rebalance') {
+    out(`rebalancing the slots over every master (through ${member.name})`);
+    await redisCli(c, ['rebalance', entry, '--cluster-use-empty-masters'], out);
+    return 0;
+  }
+  if (what === 'add-shard') {
+    const [master, ...replicas] = pods.map(byName);
+    if (!master) throw new ConfigError('add-shard needs the new master pod, then optionally its replicas');
+    for (const p of [master, ...replicas]) {
+      const s = states.find(([x]) => x.name === p.name)?.[1];
+      if (!s) throw new Error(`${p.name} does not answer; nothing was changed`);
+      if (inCluster(s)) throw new ConfigError(`${p.name} is in a cluster already; add-shard takes fresh pods`);
+      if (s.keys > 0) throw new ConfigError(`${p.name} holds ${s.keys} keys; a pod holding data is never flushed`);
+    }
+    out(`adding ${master.name} as a master`);
+    await redisCli(c, ['add-node', at(c, master), entry], out);
+    const id = await waitForId(c, master);
+    // A replica is added by its master's ID, which the entry node learns by gossip a moment after the MEET.
+    await knownBy(c, member, id);
+    for (const r of replicas) {
+      out(`adding ${r.name} as a replica of ${master.name}`);
+      await redisCli(c, ['add-node', at(c, r), entry, '--cluster-slave', '--cluster-master-id', id], out);
+    }
+    out('moving slots to the new master');
+    await redisCli(c, ['rebalance', entry, '--cluster-use-empty-masters'], out);
+    return 0;
+  }
+  if (what === 'remove-shard') {
+    const target = byName(pods[0] ?? '');
+    const s = states.find(([x]) => x.name === target.name)?.[1];
+    const me = s?.nodes.find((n) => n.flags.includes('myself'));
+    if (!me || !me.flags.includes('master')) throw new ConfigError(`${target.name} is not a master of the cluster`);
+    const replicas = (s?.nodes ?? []).filter((n) => n.masterId === me.id);
+    const via = states.find(([x, st]) => x.name !== target.name && st && inCluster(st))?.[0] ?? member;
+    out(`draining ${target.name}: its slots to the other masters`);
+    await redisCli(c, ['rebalance', at(c, via), '--cluster-weight', `${me.id}=0`], out);
+    for (const r of replicas) {
+      out(`removing its replica ${r.host}:${r.port}`);
+      await redisCli(c, ['del-node', at(c, via), r.id], out);
+    }
+    out(`removing ${target.name}`);
+    await redisCli(c, ['del-node', at(c, via), me.id], out);
+    return 0;
+  }
+  throw new ConfigError(
+    `cluster command ${JSON.stringify(what)} is unknown: expected add-shard, rebalance or remove-shard`,
+  );
+}
+
+/** Waits (up to 30 s) until redis-cli --cluster check finds every node agreeing, as it needs before moving slots. */
+async function consistent(c: Config, entry: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    let text = '';
+    try {
+      await redisCli(c, ['check', entry], (l) => (text += `${l}\n`));
+      return;
+    } catch {
+      if (Date.now() > deadline) {
+        const why =
+          text
+            .split('\n')
+            .find((l) => /\[ERR\]/.test(l))
+            ?.trim() ?? 'redis-cli --cluster check fails';
+        throw new Error(`the cluster is not consistent after 30 s (${why}); nothing was changed`);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Waits (up to 20 s) until `via` knows the node `id`. */
+async function knownBy(c: Config, via: PodView, id: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const s = await nodeState(c, { host: via.podIp ?? via.ip ?? '', port: c.redisPort });
+    if (s?.nodes.some((n) => n.id === id && !n.flags.includes('handshake'))) return;
+    if (Date.now() > deadline) throw new Error(`${via.name} does not know the new node ${id} after 20 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The node ID of a pod just added (CLUSTER MYID). */
+async function waitForId(c: Config, p: PodView): Promise<string> {
+  const s = await nodeState(c, { host: p.podIp ?? p.ip ?? '', port: c.redisPort });
+  const me = s?.nodes.find((n) => n.flags.includes('myself'));
+  if (!me) throw new Error(`${p.name} does not answer CLUSTER NODES`);
+  return me.id;
+}
