@@ -267,3 +267,39 @@ test(
     }
   },
 );
+
+test(
+  'overlay cluster: valid; 6 pods of one container in cluster mode; the bus port; the bootstrap Lease',
+  { skip },
+  async () => {
+    const docs = await renderOverlay('overlays/cluster');
+    assert.deepEqual((await Promise.all(docs.map(problems))).flat(), []);
+    const sts = find(docs, 'StatefulSet', 'redis')!;
+    const [redis, ...others] = sts.spec.template.spec.containers;
+    assert.deepEqual(others, [], 'no Sentinel');
+    const env = Object.fromEntries(redis.env.map((e: any) => [e.name, e.value]));
+    const known = new Set<string>(SETTINGS.map((s) => s.env));
+    for (const k of Object.keys(env)) assert.ok(known.has(k), `${k} is a launcher setting`);
+    assert.equal(env.CLUSTER_MODE, 'true');
+    assert.equal(sts.spec.replicas, Number(env.CLUSTER_MASTERS) * (1 + Number(env.CLUSTER_REPLICAS_PER_MASTER)));
+    assert.ok(
+      redis.ports.some((p: any) => p.containerPort === 16379),
+      'the cluster bus port',
+    );
+    assert.deepEqual(restrictedViolations(sts.spec.template.spec), []);
+    const headless = find(docs, 'Service', 'redis-headless')!;
+    assert.deepEqual(
+      headless.spec.ports.map((p: any) => p.port),
+      [6379, 16379],
+    );
+    assert.ok(find(docs, 'Service', 'redis-cluster'), 'a client Service');
+    for (const gone of ['redis-sentinel', 'redis-master', 'redis-replicas']) {
+      assert.equal(find(docs, 'Service', gone), undefined);
+    }
+    const role = find(docs, 'Role')!;
+    assert.ok(
+      role.rules.some((r: any) => r.resourceNames?.includes('mymaster-cluster') && r.verbs.includes('get')),
+      'the bootstrap Lease may be read',
+    );
+  },
+);
