@@ -264,6 +264,14 @@ export const SETTINGS = [
     help: 'cluster mode: cluster-node-timeout (a master unreachable this long is failed over by its replica)',
   },
   {
+    env: 'CLUSTER_MIGRATION_BARRIER',
+    flag: 'cluster-migration-barrier',
+    default: '1',
+    help:
+      'cluster mode: a master left without a replica gets one from a master that keeps at least this many ' +
+      '(replica migration, done by Redis); 0 turns it off',
+  },
+  {
     env: 'FENCE_AFTER_MS',
     flag: 'fence-after-ms',
     help:
@@ -316,6 +324,7 @@ const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
   CLUSTER_MASTERS: ['run', 'role', 'cluster'],
   CLUSTER_REPLICAS_PER_MASTER: ['run', 'role', 'cluster'],
   CLUSTER_NODE_TIMEOUT_MS: ['run', 'role', 'cluster'],
+  CLUSTER_MIGRATION_BARRIER: ['run'],
   SENTINEL_WATCH_SELECTOR: ['run', 'role', 'promote', 'probe'],
 };
 
@@ -369,7 +378,7 @@ export type Config = {
   listenAddress?: string;
   sentinelMode: boolean;
   /** CLUSTER_MODE / run --cluster: Redis Cluster, its shape and node timeout. */
-  cluster?: { masters: number; replicasPerMaster: number; nodeTimeoutMs: number };
+  cluster?: { masters: number; replicasPerMaster: number; nodeTimeoutMs: number; migrationBarrier: number };
   masterRecord: string;
   waitTimeoutMs: number;
   stopTimeoutMs: number;
@@ -609,6 +618,7 @@ export function parseConfig(
       masters: int(raw, 'CLUSTER_MASTERS', 1, 1000, 'a whole number of masters, at least 1'),
       replicasPerMaster: int(raw, 'CLUSTER_REPLICAS_PER_MASTER', 0, 100, 'a whole number of replicas, 0 or more'),
       nodeTimeoutMs: int(raw, 'CLUSTER_NODE_TIMEOUT_MS', 100, 3_600_000, 'milliseconds, at least 100'),
+      migrationBarrier: int(raw, 'CLUSTER_MIGRATION_BARRIER', 0, 100, 'a whole number of replicas, 0 for off'),
     };
   }
   config.fenceAfterMs =

@@ -186,6 +186,9 @@ export function renderClusterConf(c: Config, cl: NonNullable<Config['cluster']>)
     'cluster-enabled yes',
     `cluster-config-file ${c.dataDir}/nodes.conf`,
     `cluster-node-timeout ${cl.nodeTimeoutMs}`,
+    ...(cl.migrationBarrier
+      ? ['cluster-allow-replica-migration yes', `cluster-migration-barrier ${cl.migrationBarrier}`]
+      : ['cluster-allow-replica-migration no']),
     `cluster-announce-ip ${c.podIpAddress}`,
     `cluster-announce-port ${c.redisPort}`,
     `cluster-announce-bus-port ${c.redisPort + 10000}`,

@@ -200,3 +200,53 @@ test(
     assert.equal(sum(back6.map((s) => s.keys)), KEYS, 'every key kept after the shard was drained');
   },
 );
+
+test(
+  'cluster mode: the pod that won the bootstrap Lease forms the cluster; a master left without replicas gets one ' +
+    'from a master with two (replica migration)',
+  async (t) => {
+    const { api, c } = await testCluster(t, 'cluster-race', {
+      containers: 'redis',
+      env: {
+        CLUSTER_MODE: 'true',
+        CLUSTER_NODE_TIMEOUT_MS: '2000',
+        CLUSTER_MASTERS: '2',
+        CLUSTER_REPLICAS_PER_MASTER: '2',
+      },
+    });
+    // redis-1 won the race for the Lease (it did not see redis-0 yet): it, not the lowest ordinal, forms it.
+    api.put('leases', {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'mymaster-cluster', namespace: c.ns },
+      spec: { holderIdentity: 'redis-1' },
+    });
+    await c.startAll(PODS);
+    await healthy(c, 'one cluster formed');
+    const formed = api.listObjects('events', c.ns).filter((e) => e.reason === 'ClusterFormed');
+    assert.deepEqual(
+      formed.map((e) => e.involvedObject?.name),
+      ['redis-1'],
+      'formed once, by the Lease holder',
+    );
+    const nodes = (await nodesOf(c, 0))!;
+    const masters = nodes.filter((n) => n.flags.includes('master'));
+    assert.equal(masters.length, 2);
+    // Both replicas of one master die: it is left without one; Redis moves one of the other master's two to it.
+    const [orphan, donor] = masters;
+    const pods = new Map([...(await healthy(c, 'ids'))].map(([pod, id]) => [id, pod]));
+    const replicas = nodes.filter((n) => n.masterId === orphan.id).map((n) => pods.get(n.id)!);
+    for (const r of replicas) await c.killPod(Number(r.split('-').pop()));
+    const moved = await waitFor(
+      'the orphaned master has a replica again',
+      async () => {
+        const i = Number(pods.get(donor.id)!.split('-').pop());
+        const now = (await nodesOf(c, i)) ?? [];
+        return now.find((n) => n.masterId === orphan.id && !n.flags.includes('fail'));
+      },
+      30_000,
+      250,
+    );
+    t.diagnostic(`${pods.get(moved.id)} moved from ${pods.get(donor.id)} to ${pods.get(orphan.id)}`);
+  },
+);

@@ -101,6 +101,8 @@ export type ClusterView = {
   local?: NodeState;
   /** The live peers' Redis, by pod name (undefined: no answer). */
   peers: Record<string, NodeState | undefined>;
+  /** Who holds the bootstrap Lease, if anyone (a pod that won it forms the cluster, even if not the lowest). */
+  bootstrapHolder?: string;
 };
 
 export type ClusterAction =
@@ -167,16 +169,23 @@ export function clusterAction(v: ClusterView): ClusterAction {
         'exists: a pod holding data is never flushed to join; move the data or empty it first',
     };
   }
-  const first = [...answering].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0))[0];
-  if (first.name !== v.self.name) {
+  // The Lease's holder forms it: two pods that both thought themselves first (each with its own partial view)
+  // raced for the Lease, and only the winner goes on, whatever its ordinal.
+  const holder = v.bootstrapHolder;
+  if (holder && !answering.some((p) => p.name === holder)) {
     return {
       kind: 'wait',
-      reason: `all ${v.desired} pods are fresh; ${first.name} (the lowest ordinal) forms the cluster`,
+      reason: `${holder} holds the bootstrap Lease but does not answer; once it is back it forms the cluster`,
     };
+  }
+  const first = holder ?? [...answering].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0))[0].name;
+  const why = holder ? 'holds the bootstrap Lease' : 'has the lowest ordinal';
+  if (first !== v.self.name) {
+    return { kind: 'wait', reason: `all ${v.desired} pods are fresh; ${first} (it ${why}) forms the cluster` };
   }
   return {
     kind: 'bootstrap',
     plan: bootstrapPlan(answering, v.masters, v.replicasPerMaster),
-    reason: `all ${v.desired} pods are fresh and empty, and this pod has the lowest ordinal: it forms the cluster`,
+    reason: `all ${v.desired} pods are fresh and empty, and this pod ${why}: it forms the cluster`,
   };
 }

@@ -57,6 +57,8 @@ export async function observeCluster(c: Config, cl: NonNullable<Config['cluster'
     .filter((p) => !local || !inCluster(local) || !known.has(`${podAddress(c, p).host}:${c.redisPort}`));
   const answers = await Promise.all(ask.map((p) => nodeState(c, podAddress(c, p))));
   const self = pods.find((p) => p.name === c.podName);
+  // Read only while this pod is fresh: afterwards the Lease no longer matters.
+  const record = local && !inCluster(local) ? await readRecord(kube, bootstrapLease(c)).catch(() => null) : null;
   return {
     self: { name: c.podName, ordinal: self?.ordinal ?? null },
     redisPort: c.redisPort,
@@ -67,6 +69,7 @@ export async function observeCluster(c: Config, cl: NonNullable<Config['cluster'
     pods: pods.map((p) => ({ ...p, ip: p.podIp ?? p.ip })),
     local,
     peers: Object.fromEntries(ask.map((p, i) => [p.name, answers[i]])),
+    ...(record?.pod ? { bootstrapHolder: record.pod } : {}),
   };
 }
 

@@ -14,8 +14,26 @@ import { isLive, type PodView } from '../model.ts';
 
 const at = (c: Config, p: PodView) => `${p.podIp ?? p.ip}:${c.redisPort}`;
 
-/** Runs redis-cli --cluster with the set's password and TLS; its output goes to `out`; throws on failure. */
+/**
+ * Runs redis-cli --cluster with the set's password and TLS; its output goes to `out`; throws on failure. redis-cli
+ * refuses (before it changes anything) while the nodes do not agree about the configuration, as for a moment
+ * after a restart or a failover: that is tried again for up to 30 s.
+ */
 async function redisCli(c: Config, args: string[], out: (s: string) => void): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await redisCliOnce(c, args);
+    const disagree = /Nodes don't agree about configuration/.test(r.text);
+    if (r.code === 0 || !disagree || Date.now() > deadline) {
+      for (const line of r.text.split('\n')) if (line.trim()) out(`  ${line}`);
+      if (r.code !== 0) throw new Error(`redis-cli --cluster ${args[0]} failed (exit ${r.code})`);
+      return;
+    }
+    await new Promise((done) => setTimeout(done, 500));
+  }
+}
+
+async function redisCliOnce(c: Config, args: string[]): Promise<{ code: number; text: string }> {
   const tls = c.tls ? ['--tls', '--cert', c.tls.cert, '--key', c.tls.key, '--cacert', c.tls.ca] : [];
   const r = await execa('redis-cli', [...tls, '--cluster', ...args], {
     env: c.password ? { REDISCLI_AUTH: c.password } : {},
@@ -23,9 +41,7 @@ async function redisCli(c: Config, args: string[], out: (s: string) => void): Pr
     all: true,
   });
   // redis-cli colours its --cluster output even when it is not a terminal.
-  const text = stripVTControlCharacters(String(r.all ?? ''));
-  for (const line of text.split('\n')) if (line.trim()) out(`  ${line}`);
-  if (r.exitCode !== 0) throw new Error(`redis-cli --cluster ${args[0]} failed (exit ${r.exitCode})`);
+  return { code: r.exitCode ?? 1, text: stripVTControlCharacters(String(r.all ?? '')) };
 }
 
 export async function clusterCommand(
@@ -47,7 +63,6 @@ export async function clusterCommand(
   const member = states.find(([, s]) => s && inCluster(s) && s.info.cluster_state === 'ok')?.[0];
   if (!member) throw new Error('no member of the cluster answers with cluster_state:ok; nothing was changed');
   const entry = at(c, member);
-  await consistent(c, entry);
   if (what === 'rebalance') {
     out(`rebalancing the slots over every master (through ${member.name})`);
     await redisCli(c, ['rebalance', entry, '--cluster-use-empty-masters'], out);
@@ -95,28 +110,6 @@ export async function clusterCommand(
   throw new ConfigError(
     `cluster command ${JSON.stringify(what)} is unknown: expected add-shard, rebalance or remove-shard`,
   );
-}
-
-/** Waits (up to 30 s) until redis-cli --cluster check finds every node agreeing, as it needs before moving slots. */
-async function consistent(c: Config, entry: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    let text = '';
-    try {
-      await redisCli(c, ['check', entry], (l) => (text += `${l}\n`));
-      return;
-    } catch {
-      if (Date.now() > deadline) {
-        const why =
-          text
-            .split('\n')
-            .find((l) => /\[ERR\]/.test(l))
-            ?.trim() ?? 'redis-cli --cluster check fails';
-        throw new Error(`the cluster is not consistent after 30 s (${why}); nothing was changed`);
-      }
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 /** Waits (up to 20 s) until `via` knows the node `id`. */
