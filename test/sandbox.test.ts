@@ -56,3 +56,16 @@ test(twoSets, async () => {
   if (own) assert.match(out, /Sentinel switch to redis-[ab]-\d\.redis-[ab]-headless\.redis\.svc\.cluster\.local:6379/);
   assert.equal(out.match(/verdict: healthy/g)?.length, 2);
 });
+
+const clusterTour = 'the sandbox tour of Redis Cluster mode runs to its end: formed, takeover, back under its node ID';
+test(clusterTour, async () => {
+  const args = [join(REPO, 'test/sandbox/main.ts'), '--exit', '--cluster'];
+  const r = await execa(process.execPath, args, { all: true, reject: false, timeout: 240_000, cwd: REPO });
+  const out = r.all ?? '';
+  assert.equal(r.exitCode, 0, out.split('\n').slice(-30).join('\n'));
+  assert.match(out, /formed: cluster_state:ok on every pod, 16384 slots/);
+  assert.match(out, /kill -> redis-\d took over: \d+ ms; kill -> redis-\d labelled master: \d+ ms/);
+  assert.match(out, /back at \S+ after \d+ ms: node [0-9a-f]{8} \(the same ID\), a replica/);
+  assert.match(out, /10000\/10000 keys/);
+  assert.match(out, /summary: .*no key lost; same node ID after a new IP: true\./);
+});

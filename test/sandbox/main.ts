@@ -11,6 +11,7 @@
 //   --dedicated-sentinels  the Sentinels in a StatefulSet of 3 of their own, watching every set (no sidecars)
 //   --hostnames Redis and Sentinel know the pods by DNS names (pods with their own network and hosts files where
 //               the machine allows; on loopback it says so and uses IPs)
+//   --cluster   Redis Cluster mode: 6 pods (3 masters, a replica each; --pods to change), its own tour
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ import { waitFor } from '../support/wait.ts';
 const { values: opts } = parseArgs({
   options: {
     'no-tour': { type: 'boolean' },
-    pods: { type: 'string', default: '3' },
+    pods: { type: 'string' },
     exit: { type: 'boolean' },
     ipv6: { type: 'boolean' },
     tls: { type: 'boolean' },
@@ -39,6 +40,7 @@ const { values: opts } = parseArgs({
     sets: { type: 'string', default: '1' },
     'dedicated-sentinels': { type: 'boolean' },
     hostnames: { type: 'boolean' },
+    cluster: { type: 'boolean' },
   },
 });
 const setCount = Number(opts.sets);
@@ -47,7 +49,7 @@ if (!Number.isInteger(setCount) || setCount < 1 || setCount > 4) {
   process.exit(2);
 }
 const dedicated = Boolean(opts['dedicated-sentinels']);
-const podCount = Number(opts.pods);
+const podCount = Number(opts.pods ?? (opts.cluster ? '6' : '3'));
 if (!Number.isInteger(podCount) || podCount < 1 || podCount > 9) {
   console.error(`sandbox: --pods ${JSON.stringify(opts.pods)} is invalid: expected a whole number from 1 to 9`);
   process.exit(2);
@@ -124,16 +126,21 @@ const envFor = (sts: string) => ({
   ...(dedicated ? { SENTINEL_POD_SELECTOR: 'app=sentinel' } : {}),
 });
 const WATCH = 'redis-ha-launcher/sentinels';
-const sentinels = dedicated
-  ? await new LocalCluster({
-      ...common,
-      sts: 'sentinel',
-      containers: 'sentinel',
-      env: { ...envFor('sentinel'), SENTINEL_WATCH_SELECTOR: `${WATCH}=sandbox` },
-    }).init()
-  : undefined;
+const sentinels =
+  dedicated && !opts.cluster
+    ? await new LocalCluster({
+        ...common,
+        sts: 'sentinel',
+        containers: 'sentinel',
+        env: { ...envFor('sentinel'), SENTINEL_WATCH_SELECTOR: `${WATCH}=sandbox` },
+      }).init()
+    : undefined;
 // One set: redis (master set mymaster), as in manifests/. Several: redis-a, redis-b, ... each its own master set.
-const setNames = setCount === 1 && !dedicated ? ['redis'] : [...'abcd'].slice(0, setCount).map((x) => `redis-${x}`);
+const setNames = opts.cluster
+  ? []
+  : setCount === 1 && !dedicated
+    ? ['redis']
+    : [...'abcd'].slice(0, setCount).map((x) => `redis-${x}`);
 const sets: LocalCluster[] = [];
 for (const sts of setNames) {
   sets.push(
@@ -149,10 +156,12 @@ for (const sts of setNames) {
   );
 }
 let cleaning = false;
+/** The live table's timer, once it runs (cleanup may come first, in cluster mode). */
+const timers: { table?: NodeJS.Timeout } = {};
 async function cleanup(code: number) {
   if (cleaning) return;
   cleaning = true;
-  clearInterval(tableTimer);
+  clearInterval(timers.table);
   say('\nstopping the sandbox: every process it started is stopped');
   await stopAll();
   await network?.close();
@@ -166,6 +175,21 @@ process.on('SIGINT', () => {
 process.on('SIGTERM', () => {
   void cleanup(0);
 });
+
+if (opts.cluster) {
+  const { clusterSandbox } = await import('./cluster-tour.ts');
+  const code = await clusterSandbox({
+    ...common,
+    env: envFor('redis'),
+    pods: podCount,
+    tour: !opts['no-tour'],
+    say,
+    bold,
+  });
+  if (opts.exit || code) await cleanup(code);
+  say('\nthe cluster stays up. Ctrl-C stops everything.');
+  await new Promise(() => {});
+}
 
 // ---- the live table ----
 /** A pod's name for what Sentinel or ROLE answers: an IP, or with --hostnames a DNS name. */
@@ -234,7 +258,7 @@ async function printTableIfChanged(prefix = '') {
     tableBusy = false;
   }
 }
-const tableTimer = setInterval(() => {
+timers.table = setInterval(() => {
   void printTableIfChanged();
 }, 250);
 
