@@ -614,6 +614,19 @@ export function parseConfig(
     throw new ConfigError(`CLUSTER_MODE=${JSON.stringify(raw.CLUSTER_MODE)} is invalid: expected true or false`);
   }
   if (opts.clusterFlag || ['true', '1', 'yes'].includes(clusterEnv ?? '')) {
+    const unsupported = [
+      config.sentinelMode ? 'SENTINEL' : '',
+      config.tls ? 'REDIS_TLS_DIR' : '',
+      ...Object.entries(config.acl)
+        .filter(([, v]) => v)
+        .map(([k]) => `REDIS_ACL_${k.toUpperCase()}_PASSWORD_FILE`),
+    ].filter(Boolean);
+    if (unsupported.length) {
+      throw new ConfigError(
+        `CLUSTER_MODE is set with ${unsupported.join(', ')}: cluster mode runs no Sentinel and does not support ` +
+          'TLS or the ACL users yet (REDIS_PASSWORD_FILE works)',
+      );
+    }
     config.cluster = {
       masters: int(raw, 'CLUSTER_MASTERS', 1, 1000, 'a whole number of masters, at least 1'),
       replicasPerMaster: int(raw, 'CLUSTER_REPLICAS_PER_MASTER', 0, 100, 'a whole number of replicas, 0 or more'),

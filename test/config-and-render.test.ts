@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { ConfigError, parseConfig } from '../src/config.ts';
-import { renderRedisConf, renderSentinelConf, sentinelId } from '../src/render.ts';
+import { renderClusterConf, renderRedisConf, renderSentinelConf, sentinelId } from '../src/render.ts';
 import { EXIT_GIVE_UP, parsePromoteArgs, podFor, PromoteError } from '../src/commands/promote.ts';
 import type { PodView } from '../src/model.ts';
 
@@ -346,5 +346,37 @@ test('hostnames: the pod is its DNS name in redis.conf and sentinel.conf; bad se
   assert.throws(
     () => cfg({ REDIS_HOSTNAMES: 'sometimes' }),
     (e: Error) => e.message === 'REDIS_HOSTNAMES="sometimes" is invalid: expected true or false',
+  );
+});
+
+test('cluster mode: its settings, its redis.conf; Sentinel, TLS and the ACL users are refused with it', () => {
+  const c = cfg({ CLUSTER_MODE: 'true', CLUSTER_NODE_TIMEOUT_MS: '3000' });
+  assert.deepEqual(c.cluster, { masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 3000, migrationBarrier: 1 });
+  const conf = renderClusterConf(c, c.cluster!);
+  for (const line of [
+    'cluster-enabled yes',
+    'cluster-config-file /data/nodes.conf',
+    'cluster-node-timeout 3000',
+    'cluster-announce-ip 10.0.0.11',
+    'cluster-announce-port 6379',
+    'cluster-announce-bus-port 16379',
+    'cluster-allow-replica-migration yes',
+    'appendonly yes',
+  ]) {
+    assert.match(conf, new RegExp(`^${line}$`, 'm'));
+  }
+  const named = cfg({ CLUSTER_MODE: 'true', REDIS_HOSTNAMES: 'true', REDIS_HEADLESS_SERVICE: 'redis-headless' });
+  const hconf = renderClusterConf(named, named.cluster!);
+  assert.match(hconf, /^cluster-announce-ip 10\.0\.0\.11$/m, 'the bus still by IP');
+  assert.match(hconf, /^cluster-announce-hostname redis-1\.redis-headless\.db\.svc\.cluster\.local$/m);
+  assert.match(hconf, /^cluster-preferred-endpoint-type hostname$/m);
+  assert.equal(cfg().cluster, undefined, 'off by default');
+  assert.throws(
+    () => cfg({ CLUSTER_MODE: 'true', SENTINEL: 'true' }),
+    (e: Error) => e.message.startsWith('CLUSTER_MODE is set with SENTINEL: cluster mode runs no Sentinel'),
+  );
+  assert.throws(
+    () => cfg({ CLUSTER_MODE: 'maybe' }),
+    (e: Error) => e.message === 'CLUSTER_MODE="maybe" is invalid: expected true or false',
   );
 });

@@ -64,8 +64,8 @@ export type BootstrapPlan = {
 
 /**
  * The first layout: the lowest ordinals are the masters, the 16384 slots split evenly (the first ones one more);
- * each other pod replicates the master with the fewest replicas so far, preferring a master on another node, so
- * that losing a node does not take a shard down.
+ * the other pods are spread evenly over the masters, each on another Kubernetes node than its master where the
+ * pods' nodes allow it, so that losing a node does not take a shard down.
  */
 export function bootstrapPlan(pods: LivePod[], masters: number, replicasPerMaster: number): BootstrapPlan {
   const sorted = [...pods].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0));
@@ -79,13 +79,17 @@ export function bootstrapPlan(pods: LivePod[], masters: number, replicasPerMaste
     plan.masters.push({ pod: p.name, from: next, to: next + n - 1 });
     next += n;
   });
-  const count = new Map(ms.map((m) => [m.name, 0]));
-  for (const r of sorted.slice(masters, masters * (1 + replicasPerMaster))) {
-    const score = (m: LivePod) => (count.get(m.name) ?? 0) * 2 + (m.node && m.node === r.node ? 1 : 0);
-    const best = [...ms].sort((a, b) => score(a) - score(b) || (a.ordinal ?? 0) - (b.ordinal ?? 0))[0];
-    count.set(best.name, (count.get(best.name) ?? 0) + 1);
-    plan.replicas.push({ pod: r.name, of: best.name });
-  }
+  // Replica j follows master (j + shift) mod masters: every master gets the same number; of the shifts, the one
+  // that puts the fewest replicas on their master's node wins.
+  const rs = sorted.slice(masters, masters * (1 + replicasPerMaster));
+  const clash = (shift: number) =>
+    rs.filter((r, j) => {
+      const m = ms[(j + shift) % ms.length];
+      return Boolean(m.node && m.node === r.node);
+    }).length;
+  const shifts = ms.map((_, k) => k);
+  const best = shifts.reduce((x, k) => (clash(k) < clash(x) ? k : x), 0);
+  rs.forEach((r, j) => plan.replicas.push({ pod: r.name, of: ms[(j + best) % ms.length].name }));
   return plan;
 }
 

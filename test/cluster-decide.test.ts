@@ -1,0 +1,111 @@
+// Redis Cluster mode's rules (src/cluster/decide.ts): pure functions of what a pod observed.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  bootstrapPlan,
+  clusterAction,
+  parseClusterNodes,
+  slotCount,
+  type ClusterView,
+  type NodeState,
+} from '../src/cluster/decide.ts';
+import type { LivePod, PodView } from '../src/model.ts';
+
+test('CLUSTER NODES of Redis 7: address with bus port and hostname, flags, master, slot ranges, migrations', () => {
+  const nodes = parseClusterNodes(
+    [
+      'a1 10.0.0.1:6379@16379,redis-0.redis-headless myself,master - 0 0 1 connected 0-5460 [5461->-b2]',
+      'b2 10.0.0.2:6379@16379 master - 0 1700000000000 2 connected 5461 5462-10922',
+      'c3 10.0.0.3:6379@16379 slave,fail a1 0 0 1 disconnected',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(nodes[0], {
+    id: 'a1',
+    host: '10.0.0.1',
+    port: 6379,
+    flags: ['myself', 'master'],
+    linkState: 'connected',
+    slots: [[0, 5460]],
+  });
+  assert.deepEqual(nodes[1].slots, [
+    [5461, 5461],
+    [5462, 10922],
+  ]);
+  assert.equal(slotCount(nodes[1]), 5462);
+  assert.equal(nodes[2].masterId, 'a1');
+  assert.deepEqual(nodes[2].flags, ['slave', 'fail']);
+});
+
+const pod = (i: number, node = 'n1'): LivePod =>
+  ({ name: `redis-${i}`, ordinal: i, ip: `10.0.0.${i + 1}`, phase: 'Running', terminating: false, node }) as LivePod;
+
+test('the first layout: slots split evenly over the lowest ordinals; replicas prefer a master on another node', () => {
+  const plan = bootstrapPlan(
+    [pod(3, 'n1'), pod(0, 'n1'), pod(1, 'n2'), pod(2, 'n3'), pod(4, 'n2'), pod(5, 'n3')],
+    3,
+    1,
+  );
+  assert.deepEqual(plan.masters, [
+    { pod: 'redis-0', from: 0, to: 5461 },
+    { pod: 'redis-1', from: 5462, to: 10922 },
+    { pod: 'redis-2', from: 10923, to: 16383 },
+  ]);
+  const nodeOf = new Map(
+    [3, 0, 1, 2, 4, 5].map((i) => [`redis-${i}`, ['n1', 'n1', 'n2', 'n3', 'n2', 'n3'][[3, 0, 1, 2, 4, 5].indexOf(i)]]),
+  );
+  for (const r of plan.replicas) assert.notEqual(nodeOf.get(r.pod), nodeOf.get(r.of), `${r.pod} not on ${r.of}'s node`);
+  assert.equal(new Set(plan.replicas.map((r) => r.of)).size, 3, 'one replica per master');
+});
+
+const fresh = (keys = 0): NodeState => ({
+  info: { cluster_known_nodes: '1', cluster_slots_assigned: '0', cluster_state: 'fail' },
+  nodes: [],
+  keys,
+});
+const member = (): NodeState => ({
+  info: { cluster_known_nodes: '6', cluster_slots_assigned: '16384', cluster_state: 'ok' },
+  nodes: [{ id: 'x', host: '10.0.0.1', port: 6379, flags: ['myself', 'master'], linkState: 'connected', slots: [] }],
+  keys: 0,
+});
+const view = (self: number, states: NodeState[], extra: Partial<ClusterView> = {}): ClusterView => ({
+  self: { name: `redis-${self}`, ordinal: self },
+  redisPort: 6379,
+  desired: 6,
+  masters: 3,
+  replicasPerMaster: 1,
+  pods: states.map((_, i) => pod(i) as PodView),
+  local: states[self],
+  peers: Object.fromEntries(states.map((s, i) => [`redis-${i}`, s]).filter(([n]) => n !== `redis-${self}`)),
+  ...extra,
+});
+
+test('the rules: wait for every pod, never flush data, the lowest ordinal or the Lease holder forms it', () => {
+  const six = () => Array.from({ length: 6 }, () => fresh());
+  assert.equal(clusterAction(view(0, six())).kind, 'bootstrap');
+  assert.match(clusterAction(view(1, six())).reason, /redis-0 \(it has the lowest ordinal\) forms the cluster/);
+  const five = six().slice(0, 5);
+  assert.match(clusterAction({ ...view(0, five), desired: 6 }).reason, /^5 of 6 pods answer/);
+  const data = six();
+  data[4] = fresh(12);
+  assert.match(clusterAction(view(0, data)).reason, /redis-4 holds keys .* never flushed to join/);
+  assert.equal(clusterAction(view(1, six(), { bootstrapHolder: 'redis-1' })).kind, 'bootstrap', 'the holder forms it');
+  assert.match(
+    clusterAction(view(0, six(), { bootstrapHolder: 'redis-1' })).reason,
+    /redis-1 \(it holds the bootstrap Lease\)/,
+  );
+  const gone = { ...view(0, six(), { bootstrapHolder: 'redis-9' }) };
+  assert.match(clusterAction(gone).reason, /redis-9 holds the bootstrap Lease but does not answer/);
+});
+
+test('the rules: a member meets members it does not know by address; a fresh pod is never joined implicitly', () => {
+  const states = [member(), member(), fresh()];
+  const v = { ...view(0, states), desired: 3 };
+  // redis-1 is a member at an address redis-0 does not know (it came back with a new IP): met again.
+  const a = clusterAction(v);
+  assert.equal(a.kind, 'meet');
+  assert.deepEqual(a.kind === 'meet' ? a.addresses : [], [{ host: '10.0.0.2', port: 6379 }]);
+  // redis-2 is fresh while the cluster exists: it waits to be added.
+  assert.match(clusterAction({ ...view(2, states), desired: 3 }).reason, /the cluster exists \(redis-0 is a member\)/);
+  assert.equal(clusterAction({ ...v, local: undefined }).kind, 'none');
+});
