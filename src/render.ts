@@ -33,6 +33,17 @@ function tlsLines(t: NonNullable<Config['tls']>, port: number): string[] {
   ];
 }
 
+/** What every redis.conf starts with: the header, REDIS_EXTRA_CONF (overridden by what follows), the server, AOF. */
+function redisBase(c: Config): string[] {
+  return [
+    HEADER,
+    ...(c.extraConf ? [`include ${q(c.extraConf)}`, '# the lines below take precedence over the included file'] : []),
+    ...serverLines(c, c.redisPort, c.dataDir),
+    'appendonly yes',
+    'appendfsync everysec',
+  ];
+}
+
 /**
  * `notCandidate`: this pod starts with no dataset as the replica of a master that holds one. It is no failover
  * candidate (replica-priority 0) until the supervisor sees its first full sync done: Sentinel would otherwise
@@ -40,12 +51,8 @@ function tlsLines(t: NonNullable<Config['tls']>, port: number): string[] {
  * the old master's data would be wiped by the resync. (An empty replica of an empty master has nothing to lose.)
  */
 export function renderRedisConf(c: Config, replicaOf: Address | null, notCandidate = false): string {
-  const lines = [HEADER];
-  if (c.extraConf) lines.push(`include ${q(c.extraConf)}`, '# the lines below take precedence over the included file');
+  const lines = redisBase(c);
   lines.push(
-    ...serverLines(c, c.redisPort, c.dataDir),
-    'appendonly yes',
-    'appendfsync everysec',
     `replica-announce-ip ${c.podIp}`,
     `replica-announce-port ${c.redisPort}`,
     `replica-priority ${notCandidate ? 0 : c.replicaPriority}`,
@@ -177,12 +184,8 @@ export function sentinelTimings(set: Config): string[] {
  * slots and role across restarts), the pod's address (or, with hostnames, its name too) announced, AOF on.
  */
 export function renderClusterConf(c: Config, cl: NonNullable<Config['cluster']>): string {
-  const lines = [HEADER];
-  if (c.extraConf) lines.push(`include ${q(c.extraConf)}`, '# the lines below take precedence over the included file');
+  const lines = redisBase(c);
   lines.push(
-    ...serverLines(c, c.redisPort, c.dataDir),
-    'appendonly yes',
-    'appendfsync everysec',
     'cluster-enabled yes',
     `cluster-config-file ${c.dataDir}/nodes.conf`,
     `cluster-node-timeout ${cl.nodeTimeoutMs}`,
