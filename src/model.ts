@@ -32,6 +32,8 @@ export type PodView = {
   ready: boolean;
   terminating: boolean;
   roleLabel?: string;
+  /** Cluster mode: the node ID the pod's supervisor published (annotation redis-ha-launcher/cluster-node-id). */
+  clusterNodeId?: string;
   /** What the pod's launcher reported about its data dir (annotation); undefined = not reported yet. */
   data?: 'present' | 'empty';
   resourceVersion?: string;

@@ -109,3 +109,25 @@ test('the rules: a member meets members it does not know by address; a fresh pod
   assert.match(clusterAction({ ...view(2, states), desired: 3 }).reason, /the cluster exists \(redis-0 is a member\)/);
   assert.equal(clusterAction({ ...v, local: undefined }).kind, 'none');
 });
+
+test('the rules: never formed twice; an unfinished bootstrap is run again; a lone node with keys is no member', () => {
+  const six = () => Array.from({ length: 6 }, () => fresh());
+  assert.match(
+    clusterAction(view(0, six(), { formedAt: '2026-12-01T00:00:00Z' })).reason,
+    /the cluster was formed at 2026-12-01T00:00:00Z .* a cluster is never formed twice/,
+  );
+  const half = Array.from({ length: 6 }, () => ({
+    ...member(),
+    info: { ...member().info, cluster_slots_assigned: '0' },
+  }));
+  assert.equal(clusterAction(view(0, half, { bootstrapHolder: 'redis-0' })).kind, 'bootstrap', 'the holder resumes');
+  assert.notEqual(clusterAction(view(1, half, { bootstrapHolder: 'redis-0' })).kind, 'bootstrap');
+  // Redis gave a fresh node with keys the slots of its keys: alone, it is no cluster; it holds data.
+  const lone = six();
+  lone[3] = {
+    info: { cluster_known_nodes: '1', cluster_slots_assigned: '12', cluster_state: 'fail' },
+    nodes: [],
+    keys: 40,
+  };
+  assert.match(clusterAction(view(0, lone)).reason, /redis-3 holds keys .* never flushed/);
+});

@@ -125,7 +125,7 @@ test(
   async (t) => {
     const { api, c } = await testCluster(t, 'cluster', {
       containers: 'redis',
-      env: { CLUSTER_MODE: 'true', CLUSTER_NODE_TIMEOUT_MS: '2000', CLUSTER_MASTERS: '3' },
+      env: { CLUSTER_MODE: 'true', CLUSTER_NODE_TIMEOUT_MS: '3000', CLUSTER_MASTERS: '3' },
     });
     await c.startAll(PODS);
     const ids = await healthy(c, 'the cluster formed');

@@ -81,9 +81,10 @@ test('password rotation under writes: both accepted, then the new one only; no r
 
   // A failover with the new password only: Sentinel authenticates to Redis and to its peers with it.
   await c.killPod(ord(master));
-  const next = await c.relabelledFrom(master, 30_000, 'promote relabelled another pod');
+  await c.relabelledFrom(master, 30_000, 'promote relabelled another pod');
   await c.recreatePod(ord(master), 'kill');
-  assert.equal(await c.converged('the old master back, with the new password', 60_000), next);
+  // Whichever pod the Sentinels settled on (on a loaded machine they may fail over once more: see the TLS test).
+  const next = await c.converged('the old master back, with the new password', 60_000);
   const n = new Redis({ host: c.pod(ord(next)).ip, port: 6379, password: NEW, lazyConnect: true });
   n.on('error', () => {});
   t.after(() => n.disconnect());

@@ -53,9 +53,13 @@ export const slotText = (n: ClusterNode) => n.slots.map(([a, b]) => (a === b ? `
 /** What one Redis says of the cluster: CLUSTER INFO's fields and CLUSTER NODES, and how many keys it holds. */
 export type NodeState = { info: Record<string, string>; nodes: ClusterNode[]; keys: number };
 
-/** Part of a cluster: it knows other nodes or serves slots (a fresh node knows only itself, with no slots). */
+/**
+ * Part of a cluster: it knows other nodes, or it is a cluster of one serving every slot. A node alone with some
+ * slots is not: Redis gives a fresh node the slots of keys it loaded (a data dir from Sentinel mode), and such a
+ * pod holds data outside any cluster.
+ */
 export const inCluster = (s: NodeState) =>
-  Number(s.info.cluster_known_nodes ?? 1) > 1 || Number(s.info.cluster_slots_assigned ?? 0) > 0;
+  Number(s.info.cluster_known_nodes ?? 1) > 1 || Number(s.info.cluster_slots_assigned ?? 0) === CLUSTER_SLOTS;
 
 export type BootstrapPlan = {
   masters: { pod: string; from: number; to: number }[];
@@ -107,6 +111,8 @@ export type ClusterView = {
   peers: Record<string, NodeState | undefined>;
   /** Who holds the bootstrap Lease, if anyone (a pod that won it forms the cluster, even if not the lowest). */
   bootstrapHolder?: string;
+  /** When the cluster was formed, as the Lease says: no bootstrap ever again. */
+  formedAt?: string;
 };
 
 export type ClusterAction =
@@ -122,26 +128,47 @@ export function clusterAction(v: ClusterView): ClusterAction {
   if (!local) return { kind: 'none', reason: 'Redis does not answer' };
   const live = v.pods.filter(isLive);
   const peers = live.filter((p) => p.name !== v.self.name);
+  // The holder of the Lease whose bootstrap did not finish (it died or timed out half-way) runs it again: every
+  // step is idempotent.
+  if (v.bootstrapHolder === v.self.name && !v.formedAt && inCluster(local)) {
+    const all = live.filter((p) => (p.name === v.self.name ? local : v.peers[p.name]));
+    if (all.length >= v.desired) {
+      return {
+        kind: 'bootstrap',
+        plan: bootstrapPlan(all, v.masters, v.replicasPerMaster),
+        reason: 'this pod holds the bootstrap Lease and the bootstrap did not finish: it runs it again',
+      };
+    }
+  }
   if (inCluster(local)) {
-    // A member whose address changed (a pod back with a new IP, a full restart) is met again: it keeps its node
-    // ID, slots and role. A fresh pod is not: joining the cluster is an explicit add-shard.
-    const known = new Set(local.nodes.filter((n) => !n.flags.includes('handshake')).map((n) => `${n.host}:${n.port}`));
+    // A member whose address changed (a pod back with a new IP, a full restart) is met again, recognised by its
+    // node ID: it keeps its ID, slots and role. Nobody else is met: not a fresh pod (joining is an explicit
+    // add-shard), not a node of another cluster (an explicit MEET would merge the clusters).
     const lost = peers.filter((p) => {
-      const s = v.peers[p.name];
-      return s && inCluster(s) && !known.has(`${p.ip}:${v.redisPort}`);
+      const me = v.peers[p.name]?.nodes.find((n) => n.flags.includes('myself'));
+      const known = me && local.nodes.find((n) => n.id === me.id);
+      return known && `${known.host}:${known.port}` !== `${p.ip}:${v.redisPort}`;
     });
     if (lost.length) {
       return {
         kind: 'meet',
         addresses: lost.map((p) => ({ host: p.ip, port: v.redisPort })),
         reason:
-          `${lost.map((p) => p.name).join(', ')} ${lost.length > 1 ? 'are members' : 'is a member'} at an ` +
-          'address this node does not know: CLUSTER MEET',
+          `${lost.map((p) => p.name).join(', ')} ${lost.length > 1 ? 'are members' : 'is a member'} this node ` +
+          'knows at another address: CLUSTER MEET',
       };
     }
     return { kind: 'none', reason: `a member of the cluster (${local.info.cluster_state ?? 'unknown'} state)` };
   }
   // A fresh node (no nodes.conf of a cluster).
+  if (v.formedAt) {
+    return {
+      kind: 'wait',
+      reason:
+        `the cluster was formed at ${v.formedAt} (its Lease says so) and this pod is not in it; it joins only ` +
+        'when asked (launcher cluster add-shard); a cluster is never formed twice',
+    };
+  }
   const member = peers.find((p) => {
     const s = v.peers[p.name];
     return s && inCluster(s);

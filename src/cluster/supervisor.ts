@@ -3,7 +3,7 @@
 // cluster once, meets members whose address changed); and keeps the pod's label (redis-role=master|slave) and
 // its annotations (node ID, slots) true. Each cycle that does something ends in one log sentence.
 import type { Config } from '../config.ts';
-import { apiFailure, mergePatch, type Kube } from '../kube/api.ts';
+import { apiFailure, mergePatch, withTimeout, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
 import { currentPods, setRoleLabel } from '../kube/pods.ts';
 import { createRecord, readRecord } from '../kube/record.ts';
@@ -13,6 +13,7 @@ import { setRole, type RedisMetrics } from '../metrics.ts';
 import { isLive, type Address, type PodView } from '../model.ts';
 import { localRedis, parseInfo, probeOptions, withRedis } from '../redis.ts';
 import {
+  CLUSTER_SLOTS,
   clusterAction,
   inCluster,
   parseClusterNodes,
@@ -29,6 +30,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The Lease that lets exactly one pod form the cluster: `<set>-cluster`. */
 export const bootstrapLease = (c: Config) => `${c.masterRecord.replace(/-master$/, '')}-cluster`;
+/** On that Lease once the cluster is formed: when. A cluster is never formed twice. */
+export const FORMED_ANNOTATION = 'redis-ha-launcher/cluster-formed';
+
+/** The bootstrap Lease: its holder, and when the cluster was formed; null when there is none. */
+async function readClusterLease(kube: Kube, name: string): Promise<{ holder: string; formedAt?: string } | null> {
+  try {
+    const l = await kube.coordination.readNamespacedLease({ name, namespace: kube.namespace }, withTimeout());
+    const formedAt = l.metadata?.annotations?.[FORMED_ANNOTATION];
+    return { holder: l.spec?.holderIdentity ?? '', ...(formedAt ? { formedAt } : {}) };
+  } catch (e) {
+    if (apiFailure(e).code === 404) return null;
+    throw e;
+  }
+}
 
 /** What one Redis says of the cluster; undefined when it does not answer. */
 export async function nodeState(c: Config, a: Address): Promise<NodeState | undefined> {
@@ -57,8 +72,9 @@ export async function observeCluster(c: Config, cl: NonNullable<Config['cluster'
     .filter((p) => !local || !inCluster(local) || !known.has(`${podAddress(c, p).host}:${c.redisPort}`));
   const answers = await Promise.all(ask.map((p) => nodeState(c, podAddress(c, p))));
   const self = pods.find((p) => p.name === c.podName);
-  // Read only while this pod is fresh: afterwards the Lease no longer matters.
-  const record = local && !inCluster(local) ? await readRecord(kube, bootstrapLease(c)).catch(() => null) : null;
+  // Read while this pod is fresh or the cluster is not whole (a bootstrap may be unfinished); not once it is.
+  const whole = local && inCluster(local) && Number(local.info.cluster_slots_assigned) === CLUSTER_SLOTS;
+  const lease = local && !whole ? await readClusterLease(kube, bootstrapLease(c)).catch(() => null) : null;
   return {
     self: { name: c.podName, ordinal: self?.ordinal ?? null },
     redisPort: c.redisPort,
@@ -69,7 +85,8 @@ export async function observeCluster(c: Config, cl: NonNullable<Config['cluster'
     pods: pods.map((p) => ({ ...p, ip: p.podIp ?? p.ip })),
     local,
     peers: Object.fromEntries(ask.map((p, i) => [p.name, answers[i]])),
-    ...(record?.pod ? { bootstrapHolder: record.pod } : {}),
+    ...(lease?.holder ? { bootstrapHolder: lease.holder } : {}),
+    ...(lease?.formedAt ? { formedAt: lease.formedAt } : {}),
   };
 }
 
@@ -80,6 +97,8 @@ export class ClusterSupervisor extends PeriodicLoop {
   private readonly metrics: RedisMetrics;
   private lastSentence = '';
   private last?: NodeState;
+  /** A bootstrap running beside the loop (it may take longer than liveness lets a cycle take). */
+  private bootstrapping?: Promise<void>;
 
   constructor(c: Config, cl: NonNullable<Config['cluster']>, kube: Kube, metrics: RedisMetrics) {
     super();
@@ -99,12 +118,15 @@ export class ClusterSupervisor extends PeriodicLoop {
     const v = await observeCluster(this.c, this.cl, this.kube);
     this.last = v.local;
     const a = clusterAction(v);
-    if (a.kind === 'bootstrap') await this.bootstrap(a.plan, v);
-    else if (a.kind === 'meet') {
+    if (a.kind === 'bootstrap') {
+      this.bootstrapping ??= this.bootstrap(a.plan, v)
+        .catch((e: unknown) => log.warn(`${(e as Error).message}; the Lease holder tries again`))
+        .finally(() => (this.bootstrapping = undefined));
+    } else if (a.kind === 'meet') {
       for (const x of a.addresses) {
         await withRedis(localRedis(this.c), probeOptions(this.c), (r) =>
           r.call('CLUSTER', 'MEET', x.host, String(x.port)),
-        );
+        ).catch((e: Error) => log.warn(`CLUSTER MEET ${x.host}:${x.port}: ${e.message}`));
       }
       this.say(`met again: ${a.reason}`);
     } else this.say(`${a.kind === 'wait' ? 'waiting' : 'no action'}: ${a.reason}`);
@@ -120,7 +142,8 @@ export class ClusterSupervisor extends PeriodicLoop {
   private async relabelFailed(v: ClusterView) {
     for (const n of v.local?.nodes ?? []) {
       if (!n.flags.includes('fail') || n.flags.includes('myself') || slotCount(n) > 0) continue;
-      const pod = v.pods.find((p) => p.ip === n.host);
+      // By the node ID its pod published, not by address: another pod may have the failed node's old IP now.
+      const pod = v.pods.find((p) => p.clusterNodeId === n.id);
       if (!pod || pod.roleLabel !== 'master') continue;
       try {
         const changed = await setRoleLabel(this.kube, pod.name, 'slave', (cur) => cur.roleLabel === 'master');
@@ -197,15 +220,15 @@ export class ClusterSupervisor extends PeriodicLoop {
     };
     const everyoneKnowsAll = async () => {
       const states = await Promise.all(order.map((p) => nodeState(this.c, at(p))));
-      return states.every((s) => s && Number(s.info.cluster_known_nodes) === order.length);
+      return states.every((s) => s && s.nodes.filter((n) => !n.flags.includes('handshake')).length >= order.length);
     };
     await until('every node knowing every other', everyoneKnowsAll, 30_000);
     for (const m of plan.masters) {
-      await withRedis(at(m.pod), o, (r) => r.call('CLUSTER', 'ADDSLOTSRANGE', String(m.from), String(m.to))).catch(
-        (e: Error) => {
-          if (!/busy|already/i.test(e.message)) throw e;
-        },
-      );
+      const mine = (await nodeState(this.c, at(m.pod)))?.nodes.find((n) => n.flags.includes('myself'));
+      // Run again after a bootstrap that stopped half-way: a master that has its range already is left alone; a
+      // slot another node owns is an error, never taken over.
+      if (mine?.slots.some(([a, b]) => a === m.from && b === m.to)) continue;
+      await withRedis(at(m.pod), o, (r) => r.call('CLUSTER', 'ADDSLOTSRANGE', String(m.from), String(m.to)));
     }
     const ids = new Map<string, string>();
     for (const m of plan.masters) {

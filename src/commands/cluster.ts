@@ -11,6 +11,7 @@ import { inCluster } from '../cluster/decide.ts';
 import type { Kube } from '../kube/api.ts';
 import { currentPods } from '../kube/pods.ts';
 import { isLive, type PodView } from '../model.ts';
+import { probeOptions, withRedis } from '../redis.ts';
 
 const at = (c: Config, p: PodView) => `${p.podIp ?? p.ip}:${c.redisPort}`;
 
@@ -44,6 +45,30 @@ async function redisCliOnce(c: Config, args: string[]): Promise<{ code: number; 
   return { code: r.exitCode ?? 1, text: stripVTControlCharacters(String(r.all ?? '')) };
 }
 
+/**
+ * A slot move that stopped half-way (a node failed meanwhile: CLUSTERDOWN) leaves slots open (migrating or
+ * importing); `redis-cli --cluster fix` closes them, keys included, and the move is tried once more.
+ */
+async function moveSlots(c: Config, entry: string, args: string[], out: (s: string) => void): Promise<void> {
+  try {
+    await redisCli(c, args, out);
+  } catch (e) {
+    out(`  ${(e as Error).message}: closing open slots (redis-cli --cluster fix), then once more`);
+    await waitForOk(c, entry);
+    await redisCli(c, ['fix', entry], out);
+    await redisCli(c, args, out);
+  }
+}
+
+/** Waits (up to 60 s) until the entry node says cluster_state:ok. */
+async function waitForOk(c: Config, entry: string): Promise<void> {
+  const [host, port] = [entry.slice(0, entry.lastIndexOf(':')), Number(entry.slice(entry.lastIndexOf(':') + 1))];
+  const deadline = Date.now() + 60_000;
+  while ((await nodeState(c, { host, port }))?.info.cluster_state !== 'ok' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 export async function clusterCommand(
   c: Config,
   kube: Kube,
@@ -65,7 +90,7 @@ export async function clusterCommand(
   const entry = at(c, member);
   if (what === 'rebalance') {
     out(`rebalancing the slots over every master (through ${member.name})`);
-    await redisCli(c, ['rebalance', entry, '--cluster-use-empty-masters'], out);
+    await moveSlots(c, entry, ['rebalance', entry, '--cluster-use-empty-masters'], out);
     return 0;
   }
   if (what === 'add-shard') {
@@ -83,11 +108,19 @@ export async function clusterCommand(
     // A replica is added by its master's ID, which the entry node learns by gossip a moment after the MEET.
     await knownBy(c, member, id);
     for (const r of replicas) {
+      // Joined first, then told whom to follow once it knows that master (redis-cli's --cluster-slave sends the
+      // REPLICATE before gossip has told the newcomer the master's ID: "Unknown node").
       out(`adding ${r.name} as a replica of ${master.name}`);
-      await redisCli(c, ['add-node', at(c, r), entry, '--cluster-slave', '--cluster-master-id', id], out);
+      await redisCli(c, ['add-node', at(c, r), entry], out);
+      await knownBy(c, r, id);
+      await withRedis({ host: r.podIp ?? r.ip ?? '', port: c.redisPort }, probeOptions(c), (x) =>
+        x.call('CLUSTER', 'REPLICATE', id),
+      );
     }
+    // A node just added has no slot map yet and answers CLUSTERDOWN to the keys moved to it until it has.
+    for (const p of [master, ...replicas]) await waitForOk(c, at(c, p));
     out('moving slots to the new master');
-    await redisCli(c, ['rebalance', entry, '--cluster-use-empty-masters'], out);
+    await moveSlots(c, entry, ['rebalance', entry, '--cluster-use-empty-masters'], out);
     return 0;
   }
   if (what === 'remove-shard') {
@@ -98,7 +131,7 @@ export async function clusterCommand(
     const replicas = (s?.nodes ?? []).filter((n) => n.masterId === me.id);
     const via = states.find(([x, st]) => x.name !== target.name && st && inCluster(st))?.[0] ?? member;
     out(`draining ${target.name}: its slots to the other masters`);
-    await redisCli(c, ['rebalance', at(c, via), '--cluster-weight', `${me.id}=0`], out);
+    await moveSlots(c, at(c, via), ['rebalance', at(c, via), '--cluster-weight', `${me.id}=0`], out);
     for (const r of replicas) {
       out(`removing its replica ${r.host}:${r.port}`);
       await redisCli(c, ['del-node', at(c, via), r.id], out);

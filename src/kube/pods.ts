@@ -42,6 +42,9 @@ export function podView(p: k8s.V1Pod, dnsDomain?: string): PodView {
     ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
     terminating: Boolean(p.metadata?.deletionTimestamp),
     roleLabel: labels[ROLE_LABEL],
+    ...(p.metadata?.annotations?.['redis-ha-launcher/cluster-node-id']
+      ? { clusterNodeId: p.metadata.annotations['redis-ha-launcher/cluster-node-id'] }
+      : {}),
     data: data === 'present' || data === 'empty' ? data : undefined,
     resourceVersion: p.metadata?.resourceVersion,
     owner: p.metadata?.ownerReferences?.find((r) => r.kind === 'StatefulSet' && r.controller)?.name,

@@ -28,7 +28,7 @@ export async function clusterSandbox(o: Options): Promise<number> {
       CLUSTER_MODE: 'true',
       CLUSTER_MASTERS: String(masters),
       CLUSTER_REPLICAS_PER_MASTER: String(Math.floor(o.pods / masters) - 1),
-      CLUSTER_NODE_TIMEOUT_MS: '2000',
+      CLUSTER_NODE_TIMEOUT_MS: '3000',
     },
   }).init();
   const nodes = async (i: number): Promise<ClusterNode[]> => {
@@ -86,7 +86,8 @@ export async function clusterSandbox(o: Options): Promise<number> {
   }
   say('  10,000 keys written and confirmed');
 
-  const victim = c.ordinals.find((i) => c.labels()[c.pod(i).name] === 'master') ?? 0;
+  const roles = await Promise.all(c.ordinals.map(async (i) => (await myself(i))?.flags.includes('master')));
+  const victim = c.ordinals.find((_, k) => roles[k]) ?? 0;
   const name = c.pod(victim).name;
   const id = (await myself(victim))?.id ?? '';
   const replicaId = (await nodes(victim)).find((n) => n.masterId === id)?.id;
