@@ -15,6 +15,7 @@ import { ask, connect } from './support/redis.ts';
 import { waitFor } from './support/wait.ts';
 
 const PODS = [0, 1, 2, 3, 4, 5];
+const ord = (name: string) => Number(name.split('-').pop());
 const KEYS = 10_000;
 
 async function nodesOf(c: LocalCluster, i: number): Promise<ClusterNode[] | undefined> {
@@ -160,6 +161,14 @@ test(
     const victimId = ids.get(victimName)!;
     const replicaId = nodes.find((n) => n.masterId === victimId)!.id;
     const replicaPod = [...ids].find(([, id]) => id === replicaId)![0];
+    // A replica still (re)syncing is too stale to be elected (cluster-replica-validity-factor): in sync first.
+    await waitFor(
+      `${replicaPod} in sync`,
+      async () =>
+        /master_link_status:up/.test(String(await ask(c.pod(ord(replicaPod)).ip, 6379, 'INFO', 'replication'))),
+      30_000,
+      100,
+    );
     const k0 = Date.now();
     await c.killPod(victim);
     await waitFor(

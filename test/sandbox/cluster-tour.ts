@@ -91,6 +91,15 @@ export async function clusterSandbox(o: Options): Promise<number> {
   const name = c.pod(victim).name;
   const id = (await myself(victim))?.id ?? '';
   const replicaId = (await nodes(victim)).find((n) => n.masterId === id)?.id;
+  // Its replica must be in sync: one still (re)syncing is too stale to be elected (cluster-replica-validity-factor).
+  const replicaHost = (await nodes(victim)).find((n) => n.id === replicaId)?.host;
+  const replicaPod = c.ordinals.find((i) => c.pod(i).ip === replicaHost);
+  await waitFor(
+    'the replica in sync',
+    async () => /master_link_status:up/.test(String(await ask(c.pod(replicaPod ?? 0).ip, 6379, 'INFO', 'replication'))),
+    30_000,
+    100,
+  );
   say(`\n${bold('tour 2/4')}: SIGKILL every process of the master ${name} (${c.pod(victim).ip})`);
   const k0 = Date.now();
   await c.killPod(victim);
