@@ -29,7 +29,14 @@ test('a child killed by a signal gives 128 + signal; plain exit codes pass throu
 
 test('a child that ignores SIGTERM is SIGKILLed after the stop timeout (137)', async () => {
   const p = run("trap '' TERM; while true; do sleep 0.05; done", 1000);
-  await waitFor('child running', () => spawnSync('pgrep', ['-P', String(p.pid)]).status === 0, 5000);
+  // Its loop runs (a sleep of the shell's), so the trap is set: the shell alone may not have read it yet.
+  const looping = () => {
+    const sh = spawnSync('pgrep', ['-P', String(p.pid)], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')[0];
+    return Boolean(sh) && spawnSync('pgrep', ['-P', sh]).status === 0;
+  };
+  await waitFor('child running its loop', looping, 5000);
   const t0 = Date.now();
   p.signalLeader('SIGTERM');
   assert.equal((await p.exited).exitCode, 137);

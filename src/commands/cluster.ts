@@ -117,8 +117,10 @@ export async function clusterCommand(
         x.call('CLUSTER', 'REPLICATE', id),
       );
     }
-    // A node just added has no slot map yet and answers CLUSTERDOWN to the keys moved to it until it has.
+    // A node just added has no slot map yet and answers CLUSTERDOWN to the keys moved to it until it has; and
+    // every member must know it before slots are given to it ("I don't know about node").
     for (const p of [master, ...replicas]) await waitForOk(c, at(c, p));
+    for (const [p, st] of states) if (st && inCluster(st)) await knownBy(c, p, id);
     out('moving slots to the new master');
     await moveSlots(c, entry, ['rebalance', entry, '--cluster-use-empty-masters'], out);
     return 0;
