@@ -280,7 +280,15 @@ test(
     });
     await c.startAll(PODS);
     await healthy(c, 'one cluster formed');
-    const formed = api.listObjects('events', c.ns).filter((e) => e.reason === 'ClusterFormed');
+    // The Event is written after the cluster is whole (never waited for): it may come a moment later.
+    const formed = await waitFor(
+      'the ClusterFormed Event',
+      () => {
+        const e = api.listObjects('events', c.ns).filter((x) => x.reason === 'ClusterFormed');
+        return e.length ? e : undefined;
+      },
+      10_000,
+    );
     assert.deepEqual(
       formed.map((e) => e.involvedObject?.name),
       ['redis-1'],

@@ -22,6 +22,25 @@ test(
   { skip },
   async (t) => {
     const { lines: logged, log } = keptLog();
+    // In fresh-clone full runs only (3 of 3 this session; never alone), a client of this test's had a command
+    // rejected "Connection is closed" that nobody awaited (the stack holds only ioredis frames), which failed the
+    // test although every check retries. Such rejections of the test's own clients are counted and reported, not
+    // fatal; whether the launcher closed connections (a heal's CLIENT KILL) is reported with them.
+    let closed = 0;
+    const onRejection = (e: unknown) => {
+      if ((e as Error)?.message !== 'Connection is closed.') throw e;
+      closed++;
+    };
+    process.on('unhandledRejection', onRejection);
+    t.after(() => {
+      process.off('unhandledRejection', onRejection);
+      if (closed) {
+        const heals = logged.filter((l) => /split brain healed|CLIENT KILL|fenced/.test(l));
+        t.diagnostic(
+          `${closed} unawaited 'Connection is closed' of the test's clients; launcher: ${heals.join(' | ')}`,
+        );
+      }
+    });
     const { c } = await testCluster(t, 'disk-full', { log });
     await c.startAll();
     const m = await c.settled('boot', 60_000);
