@@ -15,9 +15,20 @@ after(() => stopAll());
 const run = (script: string, stopMs = 5000) =>
   startProcess('driver', process.execPath, [driver, String(stopMs), script], { group: true });
 
+/**
+ * The launcher's child shell runs its loop (a sleep of its own is there), so its trap is set: a SIGTERM that
+ * reached the shell before it read `trap` would kill it by the signal and say nothing about the launcher.
+ */
+function looping(launcherPid: number): boolean {
+  const sh = spawnSync('pgrep', ['-P', String(launcherPid)], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')[0];
+  return Boolean(sh) && spawnSync('pgrep', ['-P', sh]).status === 0;
+}
+
 test('SIGTERM is forwarded to the child; a child that exits 0 on TERM makes the launcher exit 0', async () => {
   const p = run("trap 'exit 0' TERM; echo up; while true; do sleep 0.05; done");
-  await waitFor('child running', () => spawnSync('pgrep', ['-P', String(p.pid)]).status === 0, 5000);
+  await waitFor('child running its loop', () => looping(p.pid), 5000);
   p.signalLeader('SIGTERM');
   assert.equal((await p.exited).exitCode, 0);
 });
@@ -29,14 +40,7 @@ test('a child killed by a signal gives 128 + signal; plain exit codes pass throu
 
 test('a child that ignores SIGTERM is SIGKILLed after the stop timeout (137)', async () => {
   const p = run("trap '' TERM; while true; do sleep 0.05; done", 1000);
-  // Its loop runs (a sleep of the shell's), so the trap is set: the shell alone may not have read it yet.
-  const looping = () => {
-    const sh = spawnSync('pgrep', ['-P', String(p.pid)], { encoding: 'utf8' })
-      .stdout.trim()
-      .split('\n')[0];
-    return Boolean(sh) && spawnSync('pgrep', ['-P', sh]).status === 0;
-  };
-  await waitFor('child running its loop', looping, 5000);
+  await waitFor('child running its loop', () => looping(p.pid), 5000);
   const t0 = Date.now();
   p.signalLeader('SIGTERM');
   assert.equal((await p.exited).exitCode, 137);
@@ -52,7 +56,7 @@ test('a shutdown step (handover) that hangs cannot hold SIGTERM back from the ch
       group: true,
     },
   );
-  await waitFor('child running', () => spawnSync('pgrep', ['-P', String(p.pid)]).status === 0, 5000);
+  await waitFor('child running its loop', () => looping(p.pid), 5000);
   const t0 = Date.now();
   p.signalLeader('SIGTERM');
   const exited = await Promise.race([p.leaderExited, new Promise<null>((r) => setTimeout(r, 15_000, null))]);
