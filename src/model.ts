@@ -34,6 +34,8 @@ export type PodView = {
   roleLabel?: string;
   /** Cluster mode: the node ID the pod's supervisor published (annotation redis-ha-launcher/cluster-node-id). */
   clusterNodeId?: string;
+  /** Cluster mode: the slots it published (annotation redis-ha-launcher/cluster-slots). */
+  clusterSlots?: string;
   /** What the pod's launcher reported about its data dir (annotation); undefined = not reported yet. */
   data?: 'present' | 'empty';
   resourceVersion?: string;

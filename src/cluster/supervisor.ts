@@ -5,8 +5,8 @@
 import type { Config } from '../config.ts';
 import { apiFailure, mergePatch, withTimeout, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
-import { currentPods, setRoleLabel } from '../kube/pods.ts';
-import { createRecord, readRecord } from '../kube/record.ts';
+import { currentPod, currentPods, setRoleLabel } from '../kube/pods.ts';
+import { createRecord } from '../kube/record.ts';
 import { log } from '../log.ts';
 import { PeriodicLoop } from '../loop.ts';
 import { setRole, type RedisMetrics } from '../metrics.ts';
@@ -59,7 +59,7 @@ export async function nodeState(c: Config, a: Address): Promise<NodeState | unde
 }
 
 /** Where the launcher reaches a pod's Redis, and what CLUSTER MEET takes: its IP (also in hostnames mode). */
-const podAddress = (c: Config, p: PodView): Address => ({ host: p.podIp ?? p.ip ?? '', port: c.redisPort });
+export const podAddress = (c: Config, p: PodView): Address => ({ host: p.podIp ?? p.ip ?? '', port: c.redisPort });
 
 /** The cluster as this pod sees it: itself, the pods, and the peers that matter for the decision. */
 export async function observeCluster(c: Config, cl: NonNullable<Config['cluster']>, kube: Kube): Promise<ClusterView> {
@@ -161,13 +161,19 @@ export class ClusterSupervisor extends PeriodicLoop {
     const role = me.flags.includes('master') ? 'master' : 'slave';
     setRole(this.metrics, role);
     try {
-      if (await setRoleLabel(this.kube, this.c.podName, role)) this.say(`labelled ${this.c.podName} ${role}`);
-      const annotations = { [NODE_ID_ANNOTATION]: me.id, [SLOTS_ANNOTATION]: slotText(me) || 'none' };
-      const pod = await this.kube.core.readNamespacedPod({ name: this.c.podName, namespace: this.kube.namespace });
-      const cur = pod.metadata?.annotations ?? {};
-      if (Object.entries(annotations).some(([k, val]) => cur[k] !== val)) {
+      // Compared with the pod as its watch holds it: a settled pod costs no request (the writes read first).
+      const pod = await currentPod(this.kube, this.c.podName);
+      if (pod.roleLabel !== role && (await setRoleLabel(this.kube, this.c.podName, role))) {
+        this.say(`labelled ${this.c.podName} ${role}`);
+      }
+      const slots = slotText(me) || 'none';
+      if (pod.clusterNodeId !== me.id || pod.clusterSlots !== slots) {
         await this.kube.core.patchNamespacedPod(
-          { name: this.c.podName, namespace: this.kube.namespace, body: { metadata: { annotations } } },
+          {
+            name: this.c.podName,
+            namespace: this.kube.namespace,
+            body: { metadata: { annotations: { [NODE_ID_ANNOTATION]: me.id, [SLOTS_ANNOTATION]: slots } } },
+          },
           mergePatch(),
         );
       }
@@ -185,7 +191,7 @@ export class ClusterSupervisor extends PeriodicLoop {
     const lease = bootstrapLease(this.c);
     const mine =
       (await createRecord(this.kube, lease, this.c.podName, this.c.podIp)) ||
-      (await readRecord(this.kube, lease))?.pod === this.c.podName;
+      (await readClusterLease(this.kube, lease))?.holder === this.c.podName;
     if (!mine) {
       this.say(`waiting: another pod holds the Lease ${lease} and forms the cluster`);
       return;

@@ -6,14 +6,14 @@
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { ConfigError, type Config } from '../config.ts';
-import { nodeState } from '../cluster/supervisor.ts';
+import { nodeState, podAddress } from '../cluster/supervisor.ts';
 import { inCluster } from '../cluster/decide.ts';
 import type { Kube } from '../kube/api.ts';
 import { currentPods } from '../kube/pods.ts';
-import { isLive, type PodView } from '../model.ts';
+import { addr, isLive, type PodView } from '../model.ts';
 import { probeOptions, withRedis } from '../redis.ts';
 
-const at = (c: Config, p: PodView) => `${p.podIp ?? p.ip}:${c.redisPort}`;
+const at = (c: Config, p: PodView) => addr(podAddress(c, p));
 
 /**
  * Runs redis-cli --cluster with the set's password and TLS; its output goes to `out`; throws on failure. redis-cli
@@ -82,9 +82,7 @@ export async function clusterCommand(
     if (!p) throw new ConfigError(`pod ${JSON.stringify(name)} is not a live pod of ${c.podSelector}`);
     return p;
   };
-  const states = await Promise.all(
-    all.map(async (p) => [p, await nodeState(c, { host: p.podIp ?? p.ip, port: c.redisPort })] as const),
-  );
+  const states = await Promise.all(all.map(async (p) => [p, await nodeState(c, podAddress(c, p))] as const));
   const member = states.find(([, s]) => s && inCluster(s) && s.info.cluster_state === 'ok')?.[0];
   if (!member) throw new Error('no member of the cluster answers with cluster_state:ok; nothing was changed');
   const entry = at(c, member);
@@ -113,9 +111,7 @@ export async function clusterCommand(
       out(`adding ${r.name} as a replica of ${master.name}`);
       await redisCli(c, ['add-node', at(c, r), entry], out);
       await knownBy(c, r, id);
-      await withRedis({ host: r.podIp ?? r.ip ?? '', port: c.redisPort }, probeOptions(c), (x) =>
-        x.call('CLUSTER', 'REPLICATE', id),
-      );
+      await withRedis(podAddress(c, r), probeOptions(c), (x) => x.call('CLUSTER', 'REPLICATE', id));
     }
     // A node just added has no slot map yet and answers CLUSTERDOWN to the keys moved to it until it has; and
     // every member must know it before slots are given to it ("I don't know about node").
@@ -151,7 +147,7 @@ export async function clusterCommand(
 async function knownBy(c: Config, via: PodView, id: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const s = await nodeState(c, { host: via.podIp ?? via.ip ?? '', port: c.redisPort });
+    const s = await nodeState(c, podAddress(c, via));
     if (s?.nodes.some((n) => n.id === id && !n.flags.includes('handshake'))) return;
     if (Date.now() > deadline) throw new Error(`${via.name} does not know the new node ${id} after 20 s`);
     await new Promise((r) => setTimeout(r, 200));
@@ -160,7 +156,7 @@ async function knownBy(c: Config, via: PodView, id: string): Promise<void> {
 
 /** The node ID of a pod just added (CLUSTER MYID). */
 async function waitForId(c: Config, p: PodView): Promise<string> {
-  const s = await nodeState(c, { host: p.podIp ?? p.ip ?? '', port: c.redisPort });
+  const s = await nodeState(c, podAddress(c, p));
   const me = s?.nodes.find((n) => n.flags.includes('myself'));
   if (!me) throw new Error(`${p.name} does not answer CLUSTER NODES`);
   return me.id;

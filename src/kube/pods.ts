@@ -25,6 +25,7 @@ export const DATA_ANNOTATION = 'redis-ha-launcher/data';
  */
 export function podView(p: k8s.V1Pod, dnsDomain?: string): PodView {
   const labels = p.metadata?.labels ?? {};
+  const annotations = p.metadata?.annotations ?? {};
   const ip = p.status?.podIP ? canonicalHost(p.status.podIP) : undefined;
   const sub = p.spec?.subdomain;
   const named =
@@ -42,8 +43,11 @@ export function podView(p: k8s.V1Pod, dnsDomain?: string): PodView {
     ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
     terminating: Boolean(p.metadata?.deletionTimestamp),
     roleLabel: labels[ROLE_LABEL],
-    ...(p.metadata?.annotations?.['redis-ha-launcher/cluster-node-id']
-      ? { clusterNodeId: p.metadata.annotations['redis-ha-launcher/cluster-node-id'] }
+    ...(annotations['redis-ha-launcher/cluster-node-id']
+      ? { clusterNodeId: annotations['redis-ha-launcher/cluster-node-id'] }
+      : {}),
+    ...(annotations['redis-ha-launcher/cluster-slots']
+      ? { clusterSlots: annotations['redis-ha-launcher/cluster-slots'] }
       : {}),
     data: data === 'present' || data === 'empty' ? data : undefined,
     resourceVersion: p.metadata?.resourceVersion,
