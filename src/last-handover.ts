@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from './files.ts';
 import { log } from './log.ts';
+import type { RedisMetrics } from './metrics.ts';
 
 export type HandoverResult = 'done' | 'failed' | 'timeout' | 'skipped';
 export type LastHandover = { result: HandoverResult; at: number; why: string };
@@ -30,4 +31,14 @@ export async function lastHandover(dataDir: string): Promise<LastHandover | unde
   } catch {
     return undefined;
   }
+}
+
+/** At start: the previous run's handover, in the log and as redis_ha_previous_handover_timestamp_seconds. */
+export async function reportPreviousHandover(dataDir: string, metrics: RedisMetrics): Promise<void> {
+  const previous = await lastHandover(dataDir);
+  if (!previous) return;
+  metrics.previousHandover.set({ result: previous.result }, previous.at / 1000);
+  const when = new Date(previous.at).toISOString();
+  const say = previous.result === 'failed' || previous.result === 'timeout' ? log.warn : log.info;
+  say(`the previous run stopped as master at ${when}: handover ${previous.result} (${previous.why})`);
 }

@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import {
   bootstrapPlan,
   clusterAction,
+  clusterHandover,
   parseClusterNodes,
+  replicaOffsets,
   slotCount,
   type ClusterView,
   type NodeState,
@@ -130,4 +132,35 @@ test('the rules: never formed twice; an unfinished bootstrap is run again; a lon
     keys: 40,
   };
   assert.match(clusterAction(view(0, lone)).reason, /redis-3 holds keys .* never flushed/);
+});
+
+test('SIGTERM on a master: its most up-to-date healthy replica takes over; nothing to hand over otherwise', () => {
+  const state = (lines: string[]): NodeState => ({ info: {}, nodes: parseClusterNodes(lines.join('\n')), keys: 0 });
+  const master = 'a1 10.0.0.1:6379@16379 myself,master - 0 0 1 connected 0-5460';
+  const cluster = state([
+    master,
+    'b2 10.0.0.2:6379@16379 slave a1 0 0 1 connected',
+    'c3 10.0.0.3:6379@16379 slave a1 0 0 1 connected',
+    'd4 10.0.0.4:6379@16379 slave,fail a1 0 0 1 disconnected',
+    'e5 10.0.0.5:6379@16379 slave f6 0 0 1 connected',
+  ]);
+  const offsets = replicaOffsets({
+    slave0: 'ip=10.0.0.2,port=6379,state=online,offset=90,lag=0',
+    slave1: 'ip=10.0.0.3,port=6379,state=online,offset=100,lag=0',
+    slave2: 'ip=10.0.0.4,port=6379,state=online,offset=500,lag=9',
+    slave3: 'ip=10.0.0.9,port=6379,state=wait_bgsave,offset=0,lag=0',
+  });
+  assert.deepEqual(offsets, { '10.0.0.2:6379': 90, '10.0.0.3:6379': 100, '10.0.0.4:6379': 500 });
+  const h = clusterHandover(cluster, offsets);
+  assert.equal(h.kind, 'failover');
+  assert.equal(h.kind === 'failover' && h.to.id, 'c3', 'the furthest healthy replica, not the failed one');
+  assert.match(clusterHandover(undefined, {}).reason, /does not answer/);
+  const replica = state(['a1 10.0.0.1:6379@16379 myself,slave b2 0 0 1 connected']);
+  assert.match(clusterHandover(replica, {}).reason, /a replica/);
+  const empty = state(['a1 10.0.0.1:6379@16379 myself,master - 0 0 1 connected']);
+  assert.match(clusterHandover(empty, {}).reason, /serves no slot/);
+  const alone = state([master, 'd4 10.0.0.4:6379@16379 slave,fail a1 0 0 1 disconnected']);
+  assert.match(clusterHandover(alone, offsets).reason, /no healthy replica/);
+  const syncing = state([master, 'b2 10.0.0.2:6379@16379 slave a1 0 0 1 connected']);
+  assert.match(clusterHandover(syncing, {}).reason, /no healthy replica/, 'a replica not online yet is no heir');
 });

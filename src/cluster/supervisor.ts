@@ -7,6 +7,7 @@ import { apiFailure, mergePatch, withTimeout, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
 import { currentPod, currentPods, setRoleLabel } from '../kube/pods.ts';
 import { createRecord } from '../kube/record.ts';
+import { keepHandover, type HandoverResult } from '../last-handover.ts';
 import { log } from '../log.ts';
 import { PeriodicLoop } from '../loop.ts';
 import { setRole, type RedisMetrics } from '../metrics.ts';
@@ -15,8 +16,10 @@ import { localRedis, parseInfo, probeOptions, withRedis } from '../redis.ts';
 import {
   CLUSTER_SLOTS,
   clusterAction,
+  clusterHandover,
   inCluster,
   parseClusterNodes,
+  replicaOffsets,
   slotCount,
   slotText,
   type BootstrapPlan,
@@ -99,6 +102,8 @@ export class ClusterSupervisor extends PeriodicLoop {
   private last?: NodeState;
   /** A bootstrap running beside the loop (it may take longer than liveness lets a cycle take). */
   private bootstrapping?: Promise<void>;
+  /** Set when SIGTERM's handover begins: a cycle still running labels nothing any more. */
+  private shuttingDown = false;
 
   constructor(c: Config, cl: NonNullable<Config['cluster']>, kube: Kube, metrics: RedisMetrics) {
     super();
@@ -156,6 +161,7 @@ export class ClusterSupervisor extends PeriodicLoop {
 
   /** The label follows ROLE (myself's flags); the annotations name the node ID and its slots. */
   private async keepLabels(s: NodeState) {
+    if (this.shuttingDown) return;
     const me = s.nodes.find((n) => n.flags.includes('myself'));
     if (!me || !inCluster(s)) return;
     const role = me.flags.includes('master') ? 'master' : 'slave';
@@ -255,6 +261,66 @@ export class ClusterSupervisor extends PeriodicLoop {
       `formed the cluster: ${plan.masters.length} masters, ${plan.replicas.length} replicas, ` + `16384 slots assigned`;
     log.info(what);
     void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'ClusterFormed', what);
+  }
+
+  /**
+   * SIGTERM: a master serving slots asks its most up-to-date replica to take over (CLUSTER FAILOVER, which pauses
+   * this master's writers until the replica has everything) and waits until the replica is master, then labels
+   * this pod slave. The whole step fits in HANDOVER_TIMEOUT_MS (supervise() cuts it off there too).
+   */
+  async handover(): Promise<void> {
+    const t0 = Date.now();
+    const deadline = t0 + this.c.handoverTimeoutMs;
+    const left = () => Math.max(1, deadline - Date.now());
+    const o = () => ({ ...probeOptions(this.c), timeoutMs: Math.min(this.c.probeTimeoutMs, left()) });
+    this.stop();
+    this.shuttingDown = true;
+    const local = localRedis(this.c);
+    const s = await nodeState(this.c, local);
+    const info = await withRedis(local, o(), (r) => r.call('INFO', 'replication'))
+      .then((i) => parseInfo(String(i)))
+      .catch(() => ({}));
+    const h = clusterHandover(s, replicaOffsets(info));
+    if (h.kind === 'skip') {
+      if (s?.nodes.find((n) => n.flags.includes('myself'))?.flags.includes('master')) {
+        log.warn(`shutting down a master: no handover (${h.reason})`);
+        this.handoverResult('skipped', h.reason);
+      }
+      return;
+    }
+    const to: Address = { host: h.to.host, port: h.to.port };
+    const failed = (why: string, result: 'failed' | 'timeout') => {
+      log.warn(`handover: ${why}; stopping anyway`);
+      this.handoverResult(result, why);
+      void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'HandoverFailed', why);
+    };
+    try {
+      await withRedis(to, o(), (r) => r.call('CLUSTER', 'FAILOVER'));
+    } catch (e) {
+      return failed(`CLUSTER FAILOVER on ${h.to.host}:${h.to.port} failed: ${(e as Error).message}`, 'failed');
+    }
+    log.info(`handover: asked ${h.to.host}:${h.to.port} to take over (${h.reason}); waiting up to ${left()} ms`);
+    while (Date.now() < deadline) {
+      const now = await nodeState(this.c, to);
+      if (now?.nodes.find((n) => n.flags.includes('myself'))?.flags.includes('master')) {
+        const took = Date.now() - t0;
+        const what = `shutting down: slots handed over to ${h.to.host}:${h.to.port} (${h.to.id}) in ${took} ms`;
+        log.info(`handover: ${h.to.host}:${h.to.port} is master after ${took} ms; stopping Redis`);
+        this.handoverResult('done', what);
+        void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'HandedOver', what);
+        // No longer the master: the label says so before the pod goes (the new master labels itself).
+        await setRoleLabel(this.kube, this.c.podName, "slave").catch(() => undefined);
+        return;
+      }
+      await sleep(Math.min(50, left()));
+    }
+    failed(`${h.to.host}:${h.to.port} did not take over within ${this.c.handoverTimeoutMs} ms`, 'timeout');
+  }
+
+  /** Counted, and kept on the data volume for the next run (the process exits before any scrape). */
+  private handoverResult(result: HandoverResult, why: string) {
+    this.metrics.handovers.inc({ result });
+    keepHandover(this.c.dataDir, { result, at: Date.now(), why });
   }
 
   /** Alive while the loop runs and Redis answers PING (LOADING counts). */

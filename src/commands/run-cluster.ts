@@ -9,6 +9,7 @@ import { writeConfigFile } from '../files.ts';
 import { serveHttp } from '../http.ts';
 import type { Kube } from '../kube/api.ts';
 import { startWatches } from '../kube/watch.ts';
+import { reportPreviousHandover } from '../last-handover.ts';
 import { log } from '../log.ts';
 import { createRedisMetrics } from '../metrics.ts';
 import { renderClusterConf } from '../render.ts';
@@ -26,8 +27,9 @@ export async function runCluster(c: Config, cl: NonNullable<Config['cluster']>, 
   await writeConfigFile(conf, renderClusterConf(c, cl));
   const unwatch = startWatches(kube, { ...c, sentinelSidecar: true }, { record: false });
   const metrics = createRedisMetrics();
+  await reportPreviousHandover(c.dataDir, metrics);
   const sup = new ClusterSupervisor(c, cl, kube, metrics);
-  const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs);
+  const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover(), c.handoverTimeoutMs);
   if (c.httpPort) {
     await serveHttp(
       c.listenAddress,

@@ -23,7 +23,7 @@ import { askRole, forSentinel, localRedis, probeOptions, withRedis } from '../re
 import { renderRedisConf } from '../render.ts';
 import { supervise } from '../supervise.ts';
 import { serveHttp } from '../http.ts';
-import { lastHandover } from '../last-handover.ts';
+import { reportPreviousHandover } from '../last-handover.ts';
 import { createRedisMetrics } from '../metrics.ts';
 import { RedisSupervisor, selfMasterStale, TICK_MS } from '../supervisor.ts';
 
@@ -196,13 +196,7 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   // From here on the supervisor and the probes read the pods and the record from watches, not one request each.
   const unwatch = startWatches(kube, c, { record: true });
   const metrics = createRedisMetrics();
-  const previous = await lastHandover(c.dataDir);
-  if (previous) {
-    metrics.previousHandover.set({ result: previous.result }, previous.at / 1000);
-    const when = new Date(previous.at).toISOString();
-    const say = previous.result === 'failed' || previous.result === 'timeout' ? log.warn : log.info;
-    say(`the previous run stopped as master at ${when}: handover ${previous.result} (${previous.why})`);
-  }
+  await reportPreviousHandover(c.dataDir, metrics);
   const sup = new RedisSupervisor(c, kube, metrics, { candidateOnceSynced: emptyBehindData });
   const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover(), c.handoverTimeoutMs);
   let exited = false;
