@@ -124,6 +124,16 @@ test('the rules: never formed twice; an unfinished bootstrap is run again; a lon
   }));
   assert.equal(clusterAction(view(0, half, { bootstrapHolder: 'redis-0' })).kind, 'bootstrap', 'the holder resumes');
   assert.notEqual(clusterAction(view(1, half, { bootstrapHolder: 'redis-0' })).kind, 'bootstrap');
+  // The holder's own nodes.conf forgot the MEETs (killed before it was written) while its peers know each other:
+  // it still finishes, and nobody else does; a stray peer with keys stops it; once formed, never again.
+  const forgot = [fresh(), ...half.slice(1)];
+  assert.equal(clusterAction(view(0, forgot, { bootstrapHolder: 'redis-0' })).kind, 'bootstrap');
+  assert.equal(clusterAction(view(0, forgot)).kind, 'wait', 'without the Lease it is a fresh pod beside a cluster');
+  const stray = [...half.slice(0, 5), fresh(9)];
+  assert.notEqual(clusterAction(view(0, stray, { bootstrapHolder: 'redis-0' })).kind, 'bootstrap');
+  const done = { bootstrapHolder: 'redis-0', formedAt: '2026-12-01T00:00:00Z' };
+  assert.notEqual(clusterAction(view(0, half, done)).kind, 'bootstrap');
+  assert.notEqual(clusterAction(view(0, [fresh(), ...half.slice(1)], done)).kind, 'bootstrap');
   // Redis gave a fresh node with keys the slots of its keys: alone, it is no cluster; it holds data.
   const lone = six();
   lone[3] = {

@@ -276,7 +276,7 @@ test(
     await c.startPod(7);
     await waitFor(
       'redis-6 says it waits to be added',
-      async () => /the cluster exists .* and this pod is not in it/.test((await c.launcherRole(6)).stdout),
+      async () => /and this pod is not in it; it joins only when asked/.test((await c.launcherRole(6)).stdout),
       30_000,
       500,
     );
@@ -359,3 +359,60 @@ test(
     t.diagnostic(`${pods.get(moved.id)} moved from ${pods.get(donor.id)} to ${pods.get(orphan.id)}`);
   },
 );
+
+test('cluster mode: the Lease holder killed half-way through the bootstrap finishes it with a new IP', async (t) => {
+  const { api, c } = await testCluster(t, 'cluster-resume', {
+    containers: 'redis',
+    env: { CLUSTER_MODE: 'true', CLUSTER_NODE_TIMEOUT_MS: '3000', CLUSTER_MASTERS: '3' },
+  });
+  await c.startAll(PODS);
+  // redis-5, the plan's last replica, refuses CLUSTER REPLICATE (its ACL, set as soon as it answers): the holder's
+  // bootstrap stops at its last step, after the MEETs, every slot and the other replicas.
+  await waitFor(
+    'redis-5 refuses CLUSTER REPLICATE',
+    async () => (await ask(c.pod(5).ip, 6379, 'ACL', 'SETUSER', 'default', '-cluster|replicate')) === 'OK',
+    30_000,
+    5,
+  );
+  const lease = () => api.getObject('leases', c.ns, 'mymaster-cluster');
+  const holder = await waitFor('a Lease holder', () => lease()?.spec?.holderIdentity as string | undefined, 30_000);
+  const other = PODS.find((i) => i !== ord(holder) && i !== 5)!;
+  await waitFor(
+    'every slot assigned and two replicas attached (the bootstrap half-way)',
+    async () => {
+      const info = String(await ask(c.pod(other).ip, 6379, 'CLUSTER', 'INFO'));
+      const nodes = (await nodesOf(c, other)) ?? [];
+      return /cluster_slots_assigned:16384/.test(info) && nodes.filter((n) => n.masterId).length === 2;
+    },
+    60_000,
+    50,
+  );
+  await c.killPod(ord(holder));
+  assert.equal(lease()?.metadata.annotations?.['redis-ha-launcher/cluster-formed'], undefined, 'not formed yet');
+  assert.equal(await ask(c.pod(5).ip, 6379, 'ACL', 'SETUSER', 'default', '+cluster|replicate'), 'OK');
+  api.deleteObject('pods', c.ns, holder);
+  await c.startPod(ord(holder), { newIp: true });
+  await healthy(c, 'the cluster whole', 90_000);
+  await waitFor(
+    'each master with one replica (the holder finished its bootstrap)',
+    async () => {
+      const nodes = (await nodesOf(c, other)) ?? [];
+      const masters = nodes.filter((n) => n.flags.includes('master') && n.slots.length);
+      return masters.length === 3 && masters.every((m) => nodes.filter((n) => n.masterId === m.id).length === 1);
+    },
+    30_000,
+    200,
+  );
+  const formed = await waitFor(
+    'the Lease records the cluster formed',
+    () => lease()?.metadata.annotations?.['redis-ha-launcher/cluster-formed'],
+    10_000,
+  );
+  t.diagnostic(`${holder} killed half-way; the cluster was formed at ${formed}`);
+  const events = api.listObjects('events', c.ns).filter((x) => x.reason === 'ClusterFormed');
+  assert.deepEqual(
+    events.map((e) => e.involvedObject?.name),
+    [holder],
+    'formed once, by the holder',
+  );
+});

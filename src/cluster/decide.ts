@@ -128,11 +128,18 @@ export function clusterAction(v: ClusterView): ClusterAction {
   if (!local) return { kind: 'none', reason: 'Redis does not answer' };
   const live = v.pods.filter(isLive);
   const peers = live.filter((p) => p.name !== v.self.name);
-  // The holder of the Lease whose bootstrap did not finish (it died or timed out half-way) runs it again: every
-  // step is idempotent.
-  if (v.bootstrapHolder === v.self.name && !v.formedAt && inCluster(local)) {
-    const all = live.filter((p) => (p.name === v.self.name ? local : v.peers[p.name]));
-    if (all.length >= v.desired) {
+  // The holder of the Lease whose bootstrap did not finish (it died or timed out half-way, before the Lease
+  // recorded the cluster formed) runs it again once every pod answers: each step is skipped where it is done.
+  // Also when this pod's own nodes.conf forgot the MEETs (killed before it was written): its peers may know each
+  // other already, but nobody else may finish what the holder began.
+  if (v.bootstrapHolder === v.self.name && !v.formedAt && (inCluster(local) || local.keys === 0)) {
+    const stateOf = (p: PodView) => (p.name === v.self.name ? local : v.peers[p.name]);
+    const all = live.filter((p) => stateOf(p));
+    const stray = all.filter((p) => {
+      const s = stateOf(p);
+      return s && !inCluster(s) && s.keys > 0;
+    });
+    if (all.length >= v.desired && !stray.length) {
       return {
         kind: 'bootstrap',
         plan: bootstrapPlan(all, v.masters, v.replicasPerMaster),
@@ -221,9 +228,7 @@ export function clusterAction(v: ClusterView): ClusterAction {
   };
 }
 
-export type ClusterHandover =
-  | { kind: 'skip'; reason: string }
-  | { kind: 'failover'; to: ClusterNode; reason: string };
+export type ClusterHandover = { kind: 'skip'; reason: string } | { kind: 'failover'; to: ClusterNode; reason: string };
 
 /**
  * SIGTERM on this pod: a master serving slots hands them to its most up-to-date healthy replica (CLUSTER FAILOVER

@@ -2,6 +2,7 @@
 // pods and, when it matters, the peers; decides with clusterAction() (src/cluster/decide.ts); acts (forms the
 // cluster once, meets members whose address changed); and keeps the pod's label (redis-role=master|slave) and
 // its annotations (node ID, slots) true. Each cycle that does something ends in one log sentence.
+import type * as k8s from '@kubernetes/client-node';
 import type { Config } from '../config.ts';
 import { apiFailure, mergePatch, withTimeout, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
@@ -14,7 +15,6 @@ import { setRole, type RedisMetrics } from '../metrics.ts';
 import { isLive, type Address, type PodView } from '../model.ts';
 import { localRedis, parseInfo, probeOptions, withRedis } from '../redis.ts';
 import {
-  CLUSTER_SLOTS,
   clusterAction,
   clusterHandover,
   inCluster,
@@ -23,6 +23,7 @@ import {
   slotCount,
   slotText,
   type BootstrapPlan,
+  type ClusterNode,
   type ClusterView,
   type NodeState,
 } from './decide.ts';
@@ -36,16 +37,30 @@ export const bootstrapLease = (c: Config) => `${c.masterRecord.replace(/-master$
 /** On that Lease once the cluster is formed: when. A cluster is never formed twice. */
 export const FORMED_ANNOTATION = 'redis-ha-launcher/cluster-formed';
 
+type ClusterLease = { holder: string; formedAt?: string };
+const clusterLeaseOf = (l: k8s.V1Lease): ClusterLease => {
+  const formedAt = l.metadata?.annotations?.[FORMED_ANNOTATION];
+  return { holder: l.spec?.holderIdentity ?? '', ...(formedAt ? { formedAt } : {}) };
+};
+
 /** The bootstrap Lease: its holder, and when the cluster was formed; null when there is none. */
-async function readClusterLease(kube: Kube, name: string): Promise<{ holder: string; formedAt?: string } | null> {
+async function readClusterLease(kube: Kube, name: string): Promise<ClusterLease | null> {
   try {
-    const l = await kube.coordination.readNamespacedLease({ name, namespace: kube.namespace }, withTimeout());
-    const formedAt = l.metadata?.annotations?.[FORMED_ANNOTATION];
-    return { holder: l.spec?.holderIdentity ?? '', ...(formedAt ? { formedAt } : {}) };
+    return clusterLeaseOf(
+      await kube.coordination.readNamespacedLease({ name, namespace: kube.namespace }, withTimeout()),
+    );
   } catch (e) {
     if (apiFailure(e).code === 404) return null;
     throw e;
   }
+}
+
+/** The bootstrap Lease as its watch holds it (run-cluster watches it), else read. */
+async function currentClusterLease(kube: Kube, name: string): Promise<ClusterLease | null> {
+  const cached = kube.watched.leases.get(name)?.items();
+  if (!cached) return readClusterLease(kube, name);
+  const l = cached.find((x) => x.metadata?.name === name);
+  return l ? clusterLeaseOf(l) : null;
 }
 
 /** What one Redis says of the cluster; undefined when it does not answer. */
@@ -66,18 +81,21 @@ export const podAddress = (c: Config, p: PodView): Address => ({ host: p.podIp ?
 
 /** The cluster as this pod sees it: itself, the pods, and the peers that matter for the decision. */
 export async function observeCluster(c: Config, cl: NonNullable<Config['cluster']>, kube: Kube): Promise<ClusterView> {
-  const [local, pods] = await Promise.all([nodeState(c, localRedis(c)), currentPods(kube, c.podSelector)]);
+  const [local, pods, lease] = await Promise.all([
+    nodeState(c, localRedis(c)),
+    currentPods(kube, c.podSelector),
+    currentClusterLease(kube, bootstrapLease(c)).catch(() => null),
+  ]);
   const known = new Set((local?.nodes ?? []).map((n) => `${n.host}:${n.port}`));
-  // A member asks only the peers it does not know by address; a fresh node asks every live peer.
+  // A member asks only the peers it does not know by address; a fresh node, and the holder of an unfinished
+  // bootstrap (it needs every pod's state), ask every live peer.
+  const resuming = lease?.holder === c.podName && !lease.formedAt;
   const ask = pods
     .filter(isLive)
     .filter((p) => p.name !== c.podName)
-    .filter((p) => !local || !inCluster(local) || !known.has(`${podAddress(c, p).host}:${c.redisPort}`));
+    .filter((p) => resuming || !local || !inCluster(local) || !known.has(`${podAddress(c, p).host}:${c.redisPort}`));
   const answers = await Promise.all(ask.map((p) => nodeState(c, podAddress(c, p))));
   const self = pods.find((p) => p.name === c.podName);
-  // Read while this pod is fresh or the cluster is not whole (a bootstrap may be unfinished); not once it is.
-  const whole = local && inCluster(local) && Number(local.info.cluster_slots_assigned) === CLUSTER_SLOTS;
-  const lease = local && !whole ? await readClusterLease(kube, bootstrapLease(c)).catch(() => null) : null;
   return {
     self: { name: c.podName, ordinal: self?.ordinal ?? null },
     redisPort: c.redisPort,
@@ -235,28 +253,46 @@ export class ClusterSupervisor extends PeriodicLoop {
       return states.every((s) => s && s.nodes.filter((n) => !n.flags.includes('handshake')).length >= order.length);
     };
     await until('every node knowing every other', everyoneKnowsAll, 30_000);
+    // Run again after a bootstrap that stopped half-way, each step is skipped where it is done, as each node
+    // says of itself: a range some node serves already (its master, or the replica that took over from it) is
+    // left alone, never taken over.
+    const myself = async (pod: string) =>
+      (await nodeState(this.c, at(pod)))?.nodes.find((n) => n.flags.includes('myself'));
+    const selves = async () => Promise.all(order.map((p) => myself(p)));
+    const ownerOf = (nodes: (ClusterNode | undefined)[], slot: number) =>
+      nodes.find((n) => n?.slots.some(([a, b]) => a <= slot && slot <= b));
+    const served = await selves();
     for (const m of plan.masters) {
-      const mine = (await nodeState(this.c, at(m.pod)))?.nodes.find((n) => n.flags.includes('myself'));
-      // Run again after a bootstrap that stopped half-way: a master that has its range already is left alone; a
-      // slot another node owns is an error, never taken over.
-      if (mine?.slots.some(([a, b]) => a === m.from && b === m.to)) continue;
+      const taken = served.some((n) => n?.slots.some(([a, b]) => a <= m.to && m.from <= b));
+      if (taken) continue;
       await withRedis(at(m.pod), o, (r) => r.call('CLUSTER', 'ADDSLOTSRANGE', String(m.from), String(m.to)));
     }
-    const ids = new Map<string, string>();
-    for (const m of plan.masters) {
-      ids.set(m.pod, String(await withRedis(at(m.pod), o, (r) => r.call('CLUSTER', 'MYID'))));
-    }
+    const now = await selves();
     for (const r of plan.replicas) {
+      const me = await myself(r.pod);
+      // A replica already (of its master, or of whoever took over), or a master serving slots: done.
+      if (me?.flags.includes('slave') || (me && slotCount(me) > 0)) continue;
+      const from = plan.masters.find((m) => m.pod === r.of)?.from ?? 0;
+      const master = ownerOf(now, from)?.id ?? String(await withRedis(at(r.of), o, (x) => x.call('CLUSTER', 'MYID')));
       await until(
         `${r.pod} replicating ${r.of}`,
         async () => {
-          await withRedis(at(r.pod), o, (x) => x.call('CLUSTER', 'REPLICATE', ids.get(r.of) ?? ''));
+          await withRedis(at(r.pod), o, (x) => x.call('CLUSTER', 'REPLICATE', master));
           return true;
         },
         30_000,
       );
     }
     await until('cluster_state:ok', async () => (await nodeState(this.c, self))?.info.cluster_state === 'ok', 60_000);
+    // Recorded on the Lease: from now on no pod forms a cluster again, and this holder resumes nothing.
+    await this.kube.coordination.patchNamespacedLease(
+      {
+        name: lease,
+        namespace: this.kube.namespace,
+        body: { metadata: { annotations: { [FORMED_ANNOTATION]: new Date().toISOString() } } },
+      },
+      mergePatch(),
+    );
     const what =
       `formed the cluster: ${plan.masters.length} masters, ${plan.replicas.length} replicas, ` + `16384 slots assigned`;
     log.info(what);
@@ -309,7 +345,7 @@ export class ClusterSupervisor extends PeriodicLoop {
         this.handoverResult('done', what);
         void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'HandedOver', what);
         // No longer the master: the label says so before the pod goes (the new master labels itself).
-        await setRoleLabel(this.kube, this.c.podName, "slave").catch(() => undefined);
+        await setRoleLabel(this.kube, this.c.podName, 'slave').catch(() => undefined);
         return;
       }
       await sleep(Math.min(50, left()));

@@ -4,7 +4,7 @@
 // over to its replica by itself; there is no Sentinel and no client-reconfig-script.
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
-import { ClusterSupervisor } from '../cluster/supervisor.ts';
+import { bootstrapLease, ClusterSupervisor } from '../cluster/supervisor.ts';
 import { writeConfigFile } from '../files.ts';
 import { serveHttp } from '../http.ts';
 import type { Kube } from '../kube/api.ts';
@@ -25,7 +25,12 @@ export async function runCluster(c: Config, cl: NonNullable<Config['cluster']>, 
   );
   const conf = join(c.confDir, 'redis.conf');
   await writeConfigFile(conf, renderClusterConf(c, cl));
-  const unwatch = startWatches(kube, { ...c, sentinelSidecar: true }, { record: false });
+  // The pods, and the bootstrap Lease (its holder, whether the cluster was formed), from watches.
+  const unwatch = startWatches(
+    kube,
+    { ...c, sentinelSidecar: true, masterRecord: bootstrapLease(c) },
+    { record: true },
+  );
   const metrics = createRedisMetrics();
   await reportPreviousHandover(c.dataDir, metrics);
   const sup = new ClusterSupervisor(c, cl, kube, metrics);
