@@ -142,6 +142,9 @@ test(
     }
     const labels = await labelsTrue(c, 'labels equal the roles');
     assert.equal(Object.values(labels).filter((l) => l === 'master').length, 3);
+    const healthyStatus = await c.launcherCommand(2, ['status']);
+    assert.equal(healthyStatus.exitCode, 0, healthyStatus.stdout + healthyStatus.stderr);
+    assert.match(healthyStatus.stdout, /verdict: healthy \(3 masters, 16384 slots served\)/);
     const pod0 = api.getObject('pods', c.ns, c.pod(0).name);
     assert.equal(pod0?.metadata.annotations?.['redis-ha-launcher/cluster-node-id'], ids.get(c.pod(0).name));
 
@@ -185,6 +188,10 @@ test(
     );
     t.diagnostic(`killed master ${victimName}: ${replicaPod} took over, labelled master after ${Date.now() - k0} ms`);
     assert.notEqual(c.labels()[victimName], 'master', 'the killed master is no longer labelled master');
+    const degraded = await c.launcherCommand(ord(replicaPod), ['status']);
+    assert.equal(degraded.exitCode, 1, degraded.stdout + degraded.stderr);
+    assert.match(degraded.stdout, new RegExp(`verdict: degraded: ${victimName}'s Redis does not answer`));
+    assert.match(degraded.stdout, new RegExp(`master ${replicaPod} \\(\\d+ slots\\) has no replica`));
 
     // It comes back as a new pod with a new IP: it rejoins under its node ID, as a replica.
     api.deleteObject('pods', c.ns, victimName);

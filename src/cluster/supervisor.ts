@@ -44,7 +44,7 @@ const clusterLeaseOf = (l: k8s.V1Lease): ClusterLease => {
 };
 
 /** The bootstrap Lease: its holder, and when the cluster was formed; null when there is none. */
-async function readClusterLease(kube: Kube, name: string): Promise<ClusterLease | null> {
+export async function readClusterLease(kube: Kube, name: string): Promise<ClusterLease | null> {
   try {
     return clusterLeaseOf(
       await kube.coordination.readNamespacedLease({ name, namespace: kube.namespace }, withTimeout()),

@@ -3,7 +3,9 @@
 // Exit 0 healthy, 1 degraded, 2 cannot tell (the API or every Redis unreachable).
 import type { Config } from '../config.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
-import { hasIp } from '../model.ts';
+import { hasIp, isLive } from '../model.ts';
+import { clusterStatus, renderClusterStatus } from '../cluster/status.ts';
+import { bootstrapLease, nodeState, podAddress, readClusterLease } from '../cluster/supervisor.ts';
 import { podRoles } from '../observe.ts';
 import { listPods } from '../kube/pods.ts';
 import { readRecord } from '../kube/record.ts';
@@ -14,6 +16,7 @@ import { renderStatus, setStatus, type SentinelStatus } from '../status.ts';
 export const LAG_REPORT_BYTES = 1 << 20;
 
 export async function status(c: Config, kube: Kube, json: boolean, out: (s: string) => void): Promise<number> {
+  if (c.cluster) return clusterStatusOf(c, c.cluster, kube, json, out);
   let pods, sentinelPods, record: string | undefined, paused: string | undefined;
   try {
     [pods, sentinelPods, record] = await Promise.all([
@@ -61,5 +64,38 @@ export async function status(c: Config, kube: Kube, json: boolean, out: (s: stri
     paused,
   });
   out(json ? JSON.stringify({ ...st, record: record ?? null, sentinels }, null, 2) : renderStatus(st, record));
-  return st.verdict === 'healthy' ? 0 : st.verdict === 'degraded' ? 1 : 2;
+  return exitFor(st.verdict);
+}
+
+const exitFor = (verdict: 'healthy' | 'degraded' | 'unknown') =>
+  verdict === 'healthy' ? 0 : verdict === 'degraded' ? 1 : 2;
+
+/** Cluster mode: each pod's own view of itself, the cluster-wide facts, and the Lease's record of the formation. */
+async function clusterStatusOf(
+  c: Config,
+  cl: NonNullable<Config['cluster']>,
+  kube: Kube,
+  json: boolean,
+  out: (s: string) => void,
+): Promise<number> {
+  let pods, formedAt: string | null | undefined;
+  try {
+    [pods, formedAt] = await Promise.all([
+      listPods(kube, c.podSelector),
+      readClusterLease(kube, bootstrapLease(c)).then(
+        (l) => l?.formedAt,
+        () => null,
+      ),
+    ]);
+  } catch (e) {
+    out(`verdict: unknown: the API cannot be read: ${apiFailure(e).message}`);
+    return 2;
+  }
+  const cc = { ...c, listenAddress: undefined };
+  const live = pods.filter(isLive);
+  const answers = await Promise.all(live.map((p) => nodeState(cc, podAddress(cc, p))));
+  const states = Object.fromEntries(live.map((p, i) => [p.name, answers[i]]));
+  const st = clusterStatus({ pods, states, replicasPerMaster: cl.replicasPerMaster, formedAt });
+  out(json ? JSON.stringify({ ...st, formedAt: formedAt ?? null }, null, 2) : renderClusterStatus(st, formedAt));
+  return exitFor(st.verdict);
 }

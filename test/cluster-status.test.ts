@@ -1,0 +1,106 @@
+// `launcher status` in cluster mode (src/cluster/status.ts): the verdict and the table, pure functions of what each
+// pod's Redis says of the cluster.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseClusterNodes, type NodeState } from '../src/cluster/decide.ts';
+import { clusterStatus, renderClusterStatus } from '../src/cluster/status.ts';
+import type { PodView } from '../src/model.ts';
+
+const ID = ['a'.repeat(40), 'b'.repeat(40), 'c'.repeat(40), 'd'.repeat(40), 'e'.repeat(40), 'f'.repeat(40)];
+const LINES = [
+  `${ID[0]} 10.0.0.1:6379@16379 master - 0 0 1 connected 0-5461`,
+  `${ID[1]} 10.0.0.2:6379@16379 master - 0 0 2 connected 5462-10922`,
+  `${ID[2]} 10.0.0.3:6379@16379 master - 0 0 3 connected 10923-16383`,
+  `${ID[3]} 10.0.0.4:6379@16379 slave ${ID[0]} 0 0 1 connected`,
+  `${ID[4]} 10.0.0.5:6379@16379 slave ${ID[1]} 0 0 2 connected`,
+  `${ID[5]} 10.0.0.6:6379@16379 slave ${ID[2]} 0 0 3 connected`,
+];
+const ok = { cluster_state: 'ok', cluster_known_nodes: '6', cluster_slots_assigned: '16384' };
+/** Pod i's view: the lines, its own marked myself (and `edit` applied to the text). */
+const stateOf = (i: number, edit = (l: string) => l): NodeState => ({
+  info: ok,
+  nodes: parseClusterNodes(
+    LINES.map((l, j) => edit(j === i ? l.replace(/ (master|slave) /, ' myself,$1 ') : l)).join('\n'),
+  ),
+  keys: 0,
+});
+const pod = (i: number, label = i < 3 ? 'master' : 'slave'): PodView => ({
+  name: `redis-${i}`,
+  ordinal: i,
+  ip: `10.0.0.${i + 1}`,
+  phase: 'Running',
+  ready: true,
+  terminating: false,
+  roleLabel: label,
+  node: `n${i}`,
+  clusterNodeId: ID[i],
+});
+const all = () => [0, 1, 2, 3, 4, 5].map((i) => pod(i));
+const states = (edit?: (l: string) => string): Record<string, NodeState | undefined> =>
+  Object.fromEntries([0, 1, 2, 3, 4, 5].map((i) => [`redis-${i}`, stateOf(i, edit)]));
+
+test('a whole cluster is healthy: each row from its own Redis, replicas named by the pod they follow', () => {
+  const st = clusterStatus({ pods: all(), states: states(), replicasPerMaster: 1, formedAt: '2026-12-01T00:00:00Z' });
+  assert.equal(st.verdict, 'healthy', st.problems.join('; '));
+  assert.deepEqual(st.masters, ['redis-0', 'redis-1', 'redis-2']);
+  assert.deepEqual(st.rows[3], {
+    pod: 'redis-3',
+    node: 'n3',
+    ip: '10.0.0.4',
+    label: 'slave',
+    ready: true,
+    id: 'dddddddd',
+    role: 'replica',
+    follows: 'redis-0',
+  });
+  const text = renderClusterStatus(st, '2026-12-01T00:00:00Z');
+  assert.match(text, /^POD +NODE +IP +LABEL +READY +NODE ID +ROLE +SLOTS +FOLLOWS$/m);
+  assert.match(text, /^redis-0 +n0 +10\.0\.0\.1 +master +yes +aaaaaaaa +master +0-5461 +-$/m);
+  assert.match(text, /verdict: healthy \(3 masters, 16384 slots served\)$/);
+});
+
+test('what is wrong, each in one sentence: a dead master, its replica taking over, a wrong label, a stray pod', () => {
+  // redis-0 is dead (no answer); the others see it failed; its replica took over its slots.
+  const s = states((l) =>
+    l.startsWith(ID[0])
+      ? `${ID[0]} 10.0.0.1:6379@16379 master,fail - 0 0 1 disconnected`
+      : l.startsWith(ID[3])
+        ? l.replace(`slave ${ID[0]}`, 'master -') + ' 0-5461'
+        : l,
+  );
+  s['redis-0'] = undefined;
+  const pods = all();
+  pods.push({ ...pod(6, ''), roleLabel: undefined });
+  s['redis-6'] = { info: { cluster_known_nodes: '1', cluster_slots_assigned: '0' }, nodes: [], keys: 0 };
+  s['redis-6'].nodes = parseClusterNodes(`${'9'.repeat(40)} 10.0.0.7:6379@16379 myself,master - 0 0 0 connected`);
+  const st = clusterStatus({ pods, states: s, replicasPerMaster: 1 });
+  assert.equal(st.verdict, 'degraded');
+  assert.ok(st.problems.includes("redis-0's Redis does not answer"), st.problems.join('; '));
+  assert.ok(st.problems.includes('redis-0 is marked failed by 5 of 5 members'), st.problems.join('; '));
+  assert.ok(st.problems.includes('master redis-3 (5462 slots) has no replica: losing it loses its slots'));
+  assert.ok(st.problems.includes('redis-3 is a master but labelled slave'));
+  assert.ok(st.problems.includes('redis-6 is not in the cluster (to add it: launcher cluster add-shard)'));
+  assert.equal(st.rows.find((r) => r.pod === 'redis-0')?.role, 'unreachable');
+  assert.match(renderClusterStatus(st, undefined), /^verdict: degraded: redis-0's Redis does not answer$/m);
+});
+
+test('uncovered slots, a failed node no pod runs, replicas beside their master, a cluster not formed', () => {
+  const s = states((l) => l.replace(' 10923-16383', ' 10923-16000'));
+  s['redis-1'] = {
+    ...s['redis-1']!,
+    nodes: [...s['redis-1']!.nodes, ...parseClusterNodes(`${'7'.repeat(40)} 10.0.0.99:6379@16379 slave,fail - 0 0 0`)],
+  };
+  const pods = all().map((p) => (p.name === 'redis-5' ? { ...p, node: 'n2' } : p));
+  const st = clusterStatus({ pods, states: s, replicasPerMaster: 1 });
+  assert.ok(st.problems.includes('383 slots are served by no node'), st.problems.join('; '));
+  assert.ok(st.problems.some((p) => /^node 77777777 \(10\.0\.0\.99:6379\) is failed and no pod runs it/.test(p)));
+  assert.ok(st.problems.includes('every replica of redis-2 runs on its node n2: losing the node loses the shard'));
+  const fresh = Object.fromEntries(
+    [0, 1, 2].map((i) => [`redis-${i}`, { info: { cluster_known_nodes: '1' }, nodes: [], keys: 0 } as NodeState]),
+  );
+  const none = clusterStatus({ pods: all().slice(0, 3), states: fresh, replicasPerMaster: 1 });
+  assert.equal(none.verdict, 'degraded');
+  assert.match(none.problems[0], /not formed yet/);
+  const dark = clusterStatus({ pods: all(), states: {}, replicasPerMaster: 1, formedAt: 'x' });
+  assert.equal(dark.verdict, 'unknown');
+});
