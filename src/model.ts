@@ -43,6 +43,8 @@ export type PodView = {
   owner?: string;
   /** The node it is scheduled on (spec.nodeName). */
   node?: string;
+  /** The zone of that node, when the pod carries it as a label (topology.kubernetes.io/zone). */
+  zone?: string;
   /** An operator annotated the pod `redis-ha-launcher/start-empty=true`: it may start as an empty master although
    * peers have not reported their data (a peer gone for good, or OrderedReady's first boot). */
   startEmpty?: boolean;

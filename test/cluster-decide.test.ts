@@ -60,6 +60,24 @@ test('the first layout: slots split evenly over the lowest ordinals; replicas pr
   assert.equal(new Set(plan.replicas.map((r) => r.of)).size, 3, 'one replica per master');
 });
 
+test('the first layout: replicas prefer a master in another zone, then on another node', () => {
+  // Each pod on its own node, the zones repeating with the ordinals: a replica in its master's zone would pass
+  // the node rule; the zone rule moves every replica one master on.
+  const zoned = (i: number) => ({ ...pod(i, `n${i}`), zone: `z${i % 3}` });
+  const plan = bootstrapPlan([0, 1, 2, 3, 4, 5].map(zoned), 3, 1);
+  const zoneOf = (name: string) => `z${Number(name.split('-')[1]) % 3}`;
+  for (const r of plan.replicas) assert.notEqual(zoneOf(r.pod), zoneOf(r.of), `${r.pod} not in ${r.of}'s zone`);
+  assert.equal(new Set(plan.replicas.map((r) => r.of)).size, 3, 'one replica per master');
+  // Two zones for three masters, each pod on its own node: still no replica in its master's zone.
+  const two = bootstrapPlan(
+    [0, 1, 2, 3, 4, 5].map((i) => ({ ...pod(i, `n${i}`), zone: `z${i % 2}` })),
+    3,
+    1,
+  );
+  const zone2 = (name: string) => `z${Number(name.split('-')[1]) % 2}`;
+  for (const r of two.replicas) assert.notEqual(zone2(r.pod), zone2(r.of), `${r.pod} not in ${r.of}'s zone`);
+});
+
 const fresh = (keys = 0): NodeState => ({
   info: { cluster_known_nodes: '1', cluster_slots_assigned: '0', cluster_state: 'fail' },
   nodes: [],

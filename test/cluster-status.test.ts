@@ -95,6 +95,11 @@ test('uncovered slots, a failed node no pod runs, replicas beside their master, 
   assert.ok(st.problems.includes('383 slots are served by no node'), st.problems.join('; '));
   assert.ok(st.problems.some((p) => /^node 77777777 \(10\.0\.0\.99:6379\) is failed and no pod runs it/.test(p)));
   assert.ok(st.problems.includes('every replica of redis-2 runs on its node n2: losing the node loses the shard'));
+  // Zones (the pods carry them): every replica of a master in its master's zone is reported, and shown.
+  const zoned = all().map((p, i) => ({ ...p, zone: ['z0', 'z1', 'z2', 'z0', 'z2', 'z0'][i] }));
+  const z = clusterStatus({ pods: zoned, states: states(), replicasPerMaster: 1 });
+  assert.deepEqual(z.problems, ['every replica of redis-0 runs in its zone z0: losing the zone loses the shard']);
+  assert.match(renderClusterStatus(z, undefined), /^POD +NODE +ZONE +IP /m);
   const fresh = Object.fromEntries(
     [0, 1, 2].map((i) => [`redis-${i}`, { info: { cluster_known_nodes: '1' }, nodes: [], keys: 0 } as NodeState]),
   );

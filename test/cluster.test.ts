@@ -368,9 +368,12 @@ test(
 );
 
 test('cluster mode: the Lease holder killed half-way through the bootstrap finishes it with a new IP', async (t) => {
+  // Each pod on its own node, three zones repeating with the ordinals: by ordinal alone each replica would be in
+  // its master's zone.
   const { api, c } = await testCluster(t, 'cluster-resume', {
     containers: 'redis',
     env: { CLUSTER_MODE: 'true', CLUSTER_NODE_TIMEOUT_MS: '3000', CLUSTER_MASTERS: '3' },
+    placement: (i) => ({ node: `node-${i}`, zone: `zone-${i % 3}` }),
   });
   await c.startAll(PODS);
   // redis-5, the plan's last replica, refuses CLUSTER REPLICATE (its ACL, set as soon as it answers): the holder's
@@ -416,6 +419,15 @@ test('cluster mode: the Lease holder killed half-way through the bootstrap finis
     10_000,
   );
   t.diagnostic(`${holder} killed half-way; the cluster was formed at ${formed}`);
+  const nodes = (await nodesOf(c, other)) ?? [];
+  const podOf = new Map([...(await healthy(c, 'ids'))].map(([pod, id]) => [id, ord(pod)]));
+  for (const r of nodes.filter((n) => n.masterId)) {
+    const [ri, mi] = [podOf.get(r.id)!, podOf.get(r.masterId!)!];
+    assert.notEqual(ri % 3, mi % 3, `redis-${ri} follows redis-${mi} in another zone`);
+  }
+  const st = await c.launcherCommand(other, ['status']);
+  assert.equal(st.exitCode, 0, st.stdout + st.stderr);
+  assert.match(st.stdout, /^POD +NODE +ZONE +IP/m);
   const events = api.listObjects('events', c.ns).filter((x) => x.reason === 'ClusterFormed');
   assert.deepEqual(
     events.map((e) => e.involvedObject?.name),

@@ -68,8 +68,9 @@ export type BootstrapPlan = {
 
 /**
  * The first layout: the lowest ordinals are the masters, the 16384 slots split evenly (the first ones one more);
- * the other pods are spread evenly over the masters, each on another Kubernetes node than its master where the
- * pods' nodes allow it, so that losing a node does not take a shard down.
+ * the other pods are spread evenly over the masters, each in another zone (where the pods carry their zone) and on
+ * another Kubernetes node than its master where the pods' placement allows it, so that losing a zone or a node
+ * does not take a shard down.
  */
 export function bootstrapPlan(pods: LivePod[], masters: number, replicasPerMaster: number): BootstrapPlan {
   const sorted = [...pods].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0));
@@ -84,13 +85,14 @@ export function bootstrapPlan(pods: LivePod[], masters: number, replicasPerMaste
     next += n;
   });
   // Replica j follows master (j + shift) mod masters: every master gets the same number; of the shifts, the one
-  // that puts the fewest replicas on their master's node wins.
+  // that puts the fewest replicas in their master's zone wins, then the fewest on their master's node.
   const rs = sorted.slice(masters, masters * (1 + replicasPerMaster));
-  const clash = (shift: number) =>
+  const clashes = (shift: number, where: (p: LivePod) => string | undefined) =>
     rs.filter((r, j) => {
-      const m = ms[(j + shift) % ms.length];
-      return Boolean(m.node && m.node === r.node);
+      const at = where(ms[(j + shift) % ms.length]);
+      return Boolean(at && at === where(r));
     }).length;
+  const clash = (shift: number) => clashes(shift, (p) => p.zone) * (rs.length + 1) + clashes(shift, (p) => p.node);
   const shifts = ms.map((_, k) => k);
   const best = shifts.reduce((x, k) => (clash(k) < clash(x) ? k : x), 0);
   rs.forEach((r, j) => plan.replicas.push({ pod: r.name, of: ms[(j + best) % ms.length].name }));

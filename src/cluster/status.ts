@@ -17,6 +17,7 @@ export type ClusterStatusSnapshot = {
 export type ClusterPodRow = {
   pod: string;
   node?: string;
+  zone?: string;
   ip?: string;
   label?: string;
   ready: boolean;
@@ -56,7 +57,14 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
   const rows: ClusterPodRow[] = s.pods.map((p) => {
     const st = s.states[p.name];
     const me = selfOf(p.name);
-    const base = { pod: p.name, node: p.node, ip: p.podIp ?? p.ip, label: p.roleLabel, ready: p.ready };
+    const base = {
+      pod: p.name,
+      node: p.node,
+      ...(p.zone ? { zone: p.zone } : {}),
+      ip: p.podIp ?? p.ip,
+      label: p.roleLabel,
+      ready: p.ready,
+    };
     if (!st || !me) return { ...base, role: p.terminating ? 'terminating' : live.includes(p) ? 'unreachable' : '-' };
     if (!inCluster(st)) return { ...base, id: short(me.id), role: 'not in the cluster' };
     const master = me.flags.includes('master');
@@ -103,6 +111,7 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
   }
   if (assigned.size < CLUSTER_SLOTS) problems.push(`${CLUSTER_SLOTS - assigned.size} slots are served by no node`);
   const spread = new Set(live.map((p) => p.node).filter(Boolean)).size > 1;
+  const zones = new Set(live.map((p) => p.zone).filter(Boolean)).size > 1;
   for (const m of masters) {
     const me = selfOf(m);
     if (!me) continue;
@@ -116,6 +125,10 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
     if (spread && beside.length && followers.length === beside.length) {
       problems.push(`every replica of ${m} runs on its node ${pod?.node}: losing the node loses the shard`);
     }
+    const sameZone = followers.filter((r) => pod?.zone && r.zone === pod.zone);
+    if (zones && !beside.length && sameZone.length && followers.length === sameZone.length) {
+      problems.push(`every replica of ${m} runs in its zone ${pod?.zone}: losing the zone loses the shard`);
+    }
   }
   for (const r of rows) {
     const want = r.role === 'master' ? 'master' : r.role === 'replica' ? 'slave' : undefined;
@@ -126,10 +139,24 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
 
 /** The table, then the verdict in one sentence (and every further problem). */
 export function renderClusterStatus(st: ClusterStatus, formedAt: string | null | undefined): string {
-  const head = ['POD', 'NODE', 'IP', 'LABEL', 'READY', 'NODE ID', 'ROLE', 'SLOTS', 'FOLLOWS'];
+  // A ZONE column only where the pods carry their zone.
+  const zoned = st.rows.some((r) => r.zone);
+  const head = [
+    'POD',
+    'NODE',
+    ...(zoned ? ['ZONE'] : []),
+    'IP',
+    'LABEL',
+    'READY',
+    'NODE ID',
+    'ROLE',
+    'SLOTS',
+    'FOLLOWS',
+  ];
   const cells = st.rows.map((r) => [
     r.pod,
     r.node ?? '-',
+    ...(zoned ? [r.zone ?? '-'] : []),
     r.ip ?? '-',
     r.label ?? '-',
     r.ready ? 'yes' : 'no',

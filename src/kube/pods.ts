@@ -23,6 +23,14 @@ export const DATA_ANNOTATION = 'redis-ha-launcher/data';
  * name, <hostname>.<subdomain>.<namespace>.svc.<domain> (a StatefulSet sets both), once it has an IP (before, the
  * name does not resolve). A pod without a subdomain has no such name and keeps its IP.
  */
+/**
+ * The zone of the pod's node, where the pod carries it: Kubernetes' PodTopologyLabels admission (beta and on by
+ * default since 1.35) copies the node's zone label onto the pod when it is bound; a label-copying controller does
+ * the same on older clusters. Without it the launcher knows nodes only (it reads no Node objects).
+ */
+export const ZONE_LABELS = ['topology.kubernetes.io/zone', 'topology.k8s.io/zone'];
+const zoneOf = (labels: Record<string, string>) => ZONE_LABELS.map((k) => labels[k]).find(Boolean);
+
 export function podView(p: k8s.V1Pod, dnsDomain?: string): PodView {
   const labels = p.metadata?.labels ?? {};
   const annotations = p.metadata?.annotations ?? {};
@@ -53,6 +61,7 @@ export function podView(p: k8s.V1Pod, dnsDomain?: string): PodView {
     resourceVersion: p.metadata?.resourceVersion,
     owner: p.metadata?.ownerReferences?.find((r) => r.kind === 'StatefulSet' && r.controller)?.name,
     ...(p.spec?.nodeName ? { node: p.spec.nodeName } : {}),
+    ...(zoneOf(labels) ? { zone: zoneOf(labels) } : {}),
     ...(startEmpty ? { startEmpty } : {}),
   };
 }

@@ -85,6 +85,12 @@ export type ClusterOptions = {
   sentinels?: LocalCluster;
   /** The set's master-set name (REDIS_MASTER_SET), default mymaster. */
   masterSet?: string;
+  /**
+   * Where the scheduler puts pod i: its node, and that node's zone, which the pod then carries as the label
+   * topology.kubernetes.io/zone (as Kubernetes' PodTopologyLabels admission writes it at binding). Default: every
+   * pod on node-1, no zone.
+   */
+  placement?: (ordinal: number) => { node: string; zone?: string };
   /** Labels and annotations of the StatefulSet object (e.g. what a dedicated Sentinel's watch selects). */
   statefulSetMeta?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 };
@@ -272,6 +278,14 @@ export class LocalCluster {
     return p;
   }
 
+  /** The scheduler binds the pod to its node (`placement`), and the node's zone becomes a label of the pod. */
+  private bind(p: SimPod) {
+    const pod = this.api.getObject('pods', this.ns, p.name)!;
+    const at = this.opts.placement?.(p.ordinal) ?? { node: 'node-1' };
+    const labels = { ...pod.metadata.labels, ...(at.zone ? { 'topology.kubernetes.io/zone': at.zone } : {}) };
+    this.api.put('pods', { ...pod, metadata: { ...pod.metadata, labels }, spec: { ...pod.spec, nodeName: at.node } });
+  }
+
   /** The Pod object as the StatefulSet controller creates it (Pending, no IP), if it does not exist yet. */
   private ensurePodObject(p: SimPod) {
     if (this.api.getObject('pods', this.ns, p.name)) return;
@@ -288,6 +302,7 @@ export class LocalCluster {
         terminationGracePeriodSeconds: this.template?.terminationGracePeriodSeconds ?? 45,
       }),
     );
+    if (this.opts.placement) this.bind(p);
   }
 
   /**
@@ -316,7 +331,7 @@ export class LocalCluster {
     const p = await this.claim(i, opts.newIp);
     this.ensurePodObject(p);
     const pod = this.api.getObject('pods', this.ns, p.name)!;
-    if (!pod.spec.nodeName) this.api.put('pods', { ...pod, spec: { ...pod.spec, nodeName: 'node-1' } });
+    if (!pod.spec.nodeName) this.bind(p);
     if (this.opts.probes) {
       p.kubelet?.stop();
       const template = await this.podTemplate();
