@@ -616,15 +616,12 @@ export function parseConfig(
   if (opts.clusterFlag || ['true', '1', 'yes'].includes(clusterEnv ?? '')) {
     const unsupported = [
       config.sentinelMode ? 'SENTINEL' : '',
-      config.tls ? 'REDIS_TLS_DIR' : '',
-      ...Object.entries(config.acl)
-        .filter(([, v]) => v)
-        .map(([k]) => `REDIS_ACL_${k.toUpperCase()}_PASSWORD_FILE`),
+      config.acl.sentinel ? 'REDIS_ACL_SENTINEL_PASSWORD_FILE' : '',
     ].filter(Boolean);
     if (unsupported.length) {
       throw new ConfigError(
-        `CLUSTER_MODE is set with ${unsupported.join(', ')}: cluster mode runs no Sentinel and does not support ` +
-          'TLS or the ACL users yet (REDIS_PASSWORD_FILE works)',
+        `CLUSTER_MODE is set with ${unsupported.join(', ')}: cluster mode runs no Sentinel (Redis fails masters ` +
+          'over itself)',
       );
     }
     config.cluster = {

@@ -57,14 +57,7 @@ export function renderRedisConf(c: Config, replicaOf: Address | null, notCandida
     `replica-announce-port ${c.redisPort}`,
     `replica-priority ${notCandidate ? 0 : c.replicaPriority}`,
   );
-  if (c.password) {
-    lines.push('protected-mode yes', `requirepass ${q(c.password)}`);
-    if (c.acl.replication) lines.push('masteruser replication', `masterauth ${q(c.acl.replication)}`);
-    else lines.push(`masterauth ${q(c.password)}`);
-    lines.push(...aclUsers(c));
-  } else {
-    lines.push('# no password is set: protected mode is off so that other pods can connect', 'protected-mode no');
-  }
+  lines.push(...authLines(c, ACL_RULES));
   if (c.minReplicasToWrite > 0) {
     lines.push(`min-replicas-to-write ${c.minReplicasToWrite}`, `min-replicas-max-lag ${c.minReplicasMaxLag}`);
   }
@@ -87,13 +80,43 @@ export const ACL_RULES = {
     '+client|kill +script|kill',
 } as const;
 
+/**
+ * Cluster mode's ACL users: the launcher also forms, inspects and hands over the cluster (every CLUSTER subcommand
+ * it sends, and DBSIZE); the replication user as in Sentinel mode (cluster replicas authenticate the same way);
+ * no Sentinel.
+ */
+export const CLUSTER_ACL_RULES = {
+  launcher:
+    `${ACL_RULES.launcher} +dbsize +cluster|info +cluster|nodes +cluster|myid +cluster|meet +cluster|addslotsrange ` +
+    '+cluster|replicate +cluster|set-config-epoch +cluster|failover',
+  replication: ACL_RULES.replication,
+} as const;
+
 /** `user` lines for the ACL users that have a password; the password only as its SHA-256, never in clear. */
-function aclUsers(c: Config): string[] {
-  return (Object.keys(ACL_RULES) as (keyof typeof ACL_RULES)[]).flatMap((u) => {
+function aclUsers(c: Config, rules: Partial<Record<keyof typeof ACL_RULES, string>>): string[] {
+  return (Object.keys(rules) as (keyof typeof ACL_RULES)[]).flatMap((u) => {
     const pw = c.acl[u];
     if (!pw) return [];
-    return [`user ${u} reset on #${createHash('sha256').update(pw).digest('hex')} resetkeys ${ACL_RULES[u]}`];
+    return [`user ${u} reset on #${createHash('sha256').update(pw).digest('hex')} resetkeys ${rules[u]}`];
   });
+}
+
+/**
+ * The password (the default user's), how a replica authenticates to its master (the replication user, else the
+ * password), and the ACL users; without a password, protected mode off.
+ */
+function authLines(c: Config, rules: Partial<Record<keyof typeof ACL_RULES, string>>): string[] {
+  if (!c.password) {
+    return ['# no password is set: protected mode is off so that other pods can connect', 'protected-mode no'];
+  }
+  return [
+    'protected-mode yes',
+    `requirepass ${q(c.password)}`,
+    ...(c.acl.replication
+      ? ['masteruser replication', `masterauth ${q(c.acl.replication)}`]
+      : [`masterauth ${q(c.password)}`]),
+    ...aclUsers(c, rules),
+  ];
 }
 
 /** A stable 40-hex Sentinel id, so a restarted Sentinel is the same Sentinel to its peers. */
@@ -193,15 +216,14 @@ export function renderClusterConf(c: Config, cl: NonNullable<Config['cluster']>)
       ? ['cluster-allow-replica-migration yes', `cluster-migration-barrier ${cl.migrationBarrier}`]
       : ['cluster-allow-replica-migration no']),
     `cluster-announce-ip ${c.podIpAddress}`,
-    `cluster-announce-port ${c.redisPort}`,
+    // With TLS the bus is TLS too, and the port a node announces is its TLS port (there is no plaintext one).
+    ...(c.tls
+      ? ['tls-cluster yes', `cluster-announce-tls-port ${c.redisPort}`]
+      : [`cluster-announce-port ${c.redisPort}`]),
     `cluster-announce-bus-port ${c.redisPort + 10000}`,
     ...(c.hostnames ? [`cluster-announce-hostname ${c.podIp}`, 'cluster-preferred-endpoint-type hostname'] : []),
     `replica-priority ${c.replicaPriority}`,
+    ...authLines(c, CLUSTER_ACL_RULES),
   );
-  if (c.password) {
-    lines.push('protected-mode yes', `requirepass ${q(c.password)}`, `masterauth ${q(c.password)}`);
-  } else {
-    lines.push('# no password is set: protected mode is off so that other pods can connect', 'protected-mode no');
-  }
   return lines.join('\n') + '\n';
 }

@@ -349,7 +349,7 @@ test('hostnames: the pod is its DNS name in redis.conf and sentinel.conf; bad se
   );
 });
 
-test('cluster mode: its settings, its redis.conf; Sentinel, TLS and the ACL users are refused with it', () => {
+test('cluster mode: its settings, its redis.conf; Sentinel and its ACL user are refused with it', () => {
   const c = cfg({ CLUSTER_MODE: 'true', CLUSTER_NODE_TIMEOUT_MS: '3000' });
   assert.deepEqual(c.cluster, { masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 3000, migrationBarrier: 1 });
   const conf = renderClusterConf(c, c.cluster!);
@@ -374,6 +374,53 @@ test('cluster mode: its settings, its redis.conf; Sentinel, TLS and the ACL user
   assert.throws(
     () => cfg({ CLUSTER_MODE: 'true', SENTINEL: 'true' }),
     (e: Error) => e.message.startsWith('CLUSTER_MODE is set with SENTINEL: cluster mode runs no Sentinel'),
+  );
+  // TLS: the client port, replication and the bus over TLS; the TLS port announced. ACL users with cluster rights.
+  const files: Record<string, string> = {
+    '/pw': 'app',
+    '/l': 'lpw',
+    '/r': 'rpw',
+    '/s': 'spw',
+    '/tls/tls.crt': '-----BEGIN CERTIFICATE-----\nC\n-----END CERTIFICATE-----\n',
+    '/tls/tls.key': '-----BEGIN PRIVATE KEY-----\nK\n-----END PRIVATE KEY-----\n',
+    '/tls/ca.crt': '-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n',
+  };
+  const secure = cfg(
+    {
+      CLUSTER_MODE: 'true',
+      REDIS_TLS_DIR: '/tls',
+      REDIS_PASSWORD_FILE: '/pw',
+      REDIS_ACL_LAUNCHER_PASSWORD_FILE: '/l',
+      REDIS_ACL_REPLICATION_PASSWORD_FILE: '/r',
+    },
+    (f) => files[f],
+  );
+  const sconf = renderClusterConf(secure, secure.cluster!);
+  for (const line of [
+    'port 0',
+    'tls-port 6379',
+    'tls-replication yes',
+    'tls-cluster yes',
+    'cluster-announce-tls-port 6379',
+    'cluster-announce-bus-port 16379',
+    'requirepass app',
+    'masteruser replication',
+    'masterauth rpw',
+  ]) {
+    assert.match(sconf, new RegExp(`^${line}$`, 'm'));
+  }
+  assert.doesNotMatch(sconf, /^cluster-announce-port /m, 'no plaintext port to announce');
+  assert.match(sconf, /^user launcher reset on #[0-9a-f]{64} resetkeys .* \+cluster\|nodes .*\+cluster\|failover$/m);
+  assert.match(sconf, /^user replication reset on #[0-9a-f]{64} resetkeys resetchannels -@all \+psync /m);
+  assert.doesNotMatch(sconf, /^user sentinel /m);
+  assert.throws(
+    () =>
+      cfg(
+        { CLUSTER_MODE: 'true', REDIS_PASSWORD_FILE: '/pw', REDIS_ACL_SENTINEL_PASSWORD_FILE: '/s' },
+        (f) => files[f],
+      ),
+    (e: Error) =>
+      e.message.startsWith('CLUSTER_MODE is set with REDIS_ACL_SENTINEL_PASSWORD_FILE: cluster mode runs no'),
   );
   assert.throws(
     () => cfg({ CLUSTER_MODE: 'maybe' }),

@@ -61,9 +61,10 @@ export type ClusterOptions = {
   timeScale?: number;
   /**
    * The launchers authenticate as the ServiceAccount of the manifests, with exactly the Role of
-   * manifests/base/rbac.yaml (not as an all-powerful user): a missing or an extra grant shows.
+   * manifests/base/rbac.yaml, or of the overlay named (e.g. 'overlays/cluster'), not as an all-powerful user: a
+   * missing or an extra grant shows.
    */
-  rbacFromManifests?: boolean;
+  rbacFromManifests?: boolean | string;
   /**
    * Each pod in its own network namespace on this network (a new one, with a new address, per incarnation), its
    * processes run inside it, and the stand-in API must listen on the network's gateway. Default: loopback
@@ -130,7 +131,9 @@ export class LocalCluster {
       token = `launcher-${this.ns}`;
       this.api.tokens[token] = {
         user: `system:serviceaccount:${this.ns}:redis-launcher`,
-        grants: await launcherGrants(),
+        grants: await launcherGrants(
+          typeof this.opts.rbacFromManifests === 'string' ? this.opts.rbacFromManifests : undefined,
+        ),
       };
     }
     this.kubeconfig = await this.api.writeKubeconfig(this.opts.root, { namespace: this.ns, token });

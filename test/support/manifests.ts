@@ -123,8 +123,8 @@ export function restrictedViolations(spec: any): string[] {
 }
 
 /** The launcher's Role as the stand-in's grants: what manifests/base/rbac.yaml allows, nothing more. */
-export async function launcherGrants(): Promise<Grant[]> {
-  const role = (await render()).find((d) => d.kind === 'Role');
+export async function launcherGrants(overlay?: string): Promise<Grant[]> {
+  const role = (await (overlay ? renderOverlay(overlay) : render())).find((d) => d.kind === 'Role');
   if (!role) throw new Error('the manifests have no Role');
   return (role.rules as { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[]).map(
     (r) => ({ verbs: r.verbs, resources: r.resources, groups: r.apiGroups, resourceNames: r.resourceNames }),

@@ -1,0 +1,142 @@
+// Redis Cluster mode over TLS only (client certificates required) with the least-privilege ACL users: clients,
+// replication and the cluster bus speak TLS, plaintext is off; replicas authenticate as `replication`, the
+// launcher as `launcher` (with the CLUSTER subcommands it sends, nothing else), the default user keeps the
+// application's password. The cluster forms, a cluster-aware TLS client writes 1,000 keys, a master handed SIGTERM
+// hands its slots over (CLUSTER FAILOVER through TLS and the ACL), `launcher status` and `launcher cluster
+// rebalance` (redis-cli over TLS) work, and no launcher was ever refused a command.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Cluster } from 'ioredis';
+import { parseClusterNodes } from '../src/cluster/decide.ts';
+import { keptLog, testCluster } from './support/cluster.ts';
+import { ask, askWith } from './support/redis.ts';
+import { clientTls, issue, makeCa, projectSecret } from './support/tls.ts';
+import { waitFor } from './support/wait.ts';
+
+const PODS = [0, 1, 2, 3, 4, 5];
+const PW = { app: 'app-secret', launcher: 'launcher-secret', replication: 'repl-secret' };
+const KEYS = 1000;
+
+test('cluster mode over TLS with ACL users: formed, written, handed over, scaled by redis-cli', async (t) => {
+  const kept = keptLog();
+  let dir = '';
+  const { api, c } = await testCluster(t, 'cluster-secure', async (root) => {
+    dir = projectSecret(join(root, 'tls'), issue(makeCa(join(root, 'ca')), join(root, 'issued')));
+    const files = {
+      REDIS_PASSWORD_FILE: PW.app,
+      REDIS_ACL_LAUNCHER_PASSWORD_FILE: PW.launcher,
+      REDIS_ACL_REPLICATION_PASSWORD_FILE: PW.replication,
+    };
+    const env: Record<string, string> = {
+      CLUSTER_MODE: 'true',
+      CLUSTER_NODE_TIMEOUT_MS: '3000',
+      REDIS_TLS_DIR: dir,
+      REDIS_TLS_AUTH_CLIENTS: 'yes',
+    };
+    for (const [k, v] of Object.entries(files)) {
+      await writeFile(join(root, k), `${v}\n`, { mode: 0o600 });
+      env[k] = join(root, k);
+    }
+    return {
+      containers: 'redis',
+      env,
+      password: PW.app,
+      tls: () => clientTls(dir),
+      log: kept.log,
+      // The launchers have exactly the Role of the cluster overlay.
+      rbacFromManifests: 'overlays/cluster',
+    };
+  });
+  const auth = () => ({ password: PW.app, tls: clientTls(dir) });
+  const nodesOf = async (i: number) =>
+    parseClusterNodes(String(await askWith(auth(), c.pod(i).ip, 6379, 'CLUSTER', 'NODES')));
+  const whole = (what: string) =>
+    waitFor(
+      what,
+      async () => {
+        for (const i of c.ordinals) {
+          const info = String(await askWith(auth(), c.pod(i).ip, 6379, 'CLUSTER', 'INFO'));
+          if (!/cluster_state:ok/.test(info) || !/cluster_known_nodes:6\b/.test(info)) return false;
+        }
+        const nodes = await nodesOf(0);
+        return nodes.filter((n) => n.masterId && !n.flags.includes('fail')).length === 3;
+      },
+      60_000,
+      250,
+    );
+  await c.startAll(PODS);
+  await whole('the cluster formed over TLS');
+  assert.equal(await ask(c.pod(0).ip, 6379, 'PING'), undefined, 'no plaintext answer');
+
+  const client = new Cluster([{ host: c.pod(0).ip, port: 6379 }], {
+    redisOptions: { password: PW.app, tls: clientTls(dir), connectTimeout: 2000 },
+  });
+  client.on('error', () => {});
+  t.after(() => client.disconnect());
+  for (let b = 0; b < KEYS / 250; b++) {
+    await Promise.all(Array.from({ length: 250 }, (_, k) => client.set(`k:${b * 250 + k}`, String(b * 250 + k))));
+  }
+
+  // Each master's replica replicates as `replication`.
+  const nodes = await nodesOf(0);
+  const masters = nodes.filter((n) => n.flags.includes('master'));
+  const ordOf = (host: string) => c.ordinals.find((i) => c.pod(i).ip === host)!;
+  for (const m of masters) {
+    const list = String(await askWith(auth(), m.host, 6379, 'CLIENT', 'LIST', 'TYPE', 'replica'));
+    assert.match(list, /user=replication/, `${c.pod(ordOf(m.host)).name}'s replica is the replication user`);
+    const r = nodes.find((n) => n.masterId === m.id)!;
+    await waitFor(
+      `${c.pod(ordOf(r.host)).name} has its master's keys`,
+      async () => {
+        const [a, b] = await Promise.all([m, r].map((n) => askWith(auth(), n.host, 6379, 'DBSIZE')));
+        return Number(a) > 0 && a === b;
+      },
+      10_000,
+      100,
+    );
+  }
+
+  // SIGTERM to a master: its replica takes over at once (CLUSTER FAILOVER over TLS, as `launcher`).
+  const term = ordOf(masters[0].host);
+  const heir = ordOf(nodes.find((n) => n.masterId === masters[0].id)!.host);
+  const t0 = Date.now();
+  const stopping = c.stopPod(term);
+  const took = await waitFor(
+    `${c.pod(heir).name} takes over`,
+    async () =>
+      (await nodesOf(heir)).find((n) => n.flags.includes('myself'))?.flags.includes('master')
+        ? Date.now() - t0
+        : undefined,
+    20_000,
+    20,
+  );
+  await stopping;
+  t.diagnostic(`SIGTERM to ${c.pod(term).name}: ${c.pod(heir).name} took over after ${took} ms`);
+  assert.ok(took < 3000, `handed over within the node timeout: ${took} ms`);
+  api.deleteObject('pods', c.ns, c.pod(term).name);
+  await c.startPod(term, { newIp: true });
+  await whole(`${c.pod(term).name} back`);
+
+  const status = await waitFor(
+    'launcher status healthy',
+    async () => {
+      const r = await c.launcherCommand(1, ['status']);
+      return r.exitCode === 0 ? r : undefined;
+    },
+    30_000,
+    500,
+  );
+  assert.match(status.stdout, /verdict: healthy \(3 masters, 16384 slots served\)/);
+  const rebalance = await c.launcherCommand(1, ['cluster', 'rebalance']);
+  assert.equal(rebalance.exitCode, 0, rebalance.stdout + rebalance.stderr);
+  const values = await Promise.all(Array.from({ length: KEYS }, (_, k) => client.get(`k:${k}`)));
+  assert.equal(values.filter((v, k) => v === String(k)).length, KEYS, 'every key read back');
+  const refused = kept.lines.filter((l) => /NOPERM|WRONGPASS|NOAUTH|[Ff]orbidden|\b403\b/.test(l));
+  assert.deepEqual(refused, [], 'no launcher was refused a command or an API call');
+  // Redis' own record of every command or key an ACL user was denied, and every failed AUTH: empty everywhere.
+  for (const i of c.ordinals) {
+    assert.deepEqual(await askWith(auth(), c.pod(i).ip, 6379, 'ACL', 'LOG'), [], `${c.pod(i).name}: ACL LOG empty`);
+  }
+});
