@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Cluster } from 'ioredis';
 import { parseClusterNodes, type ClusterNode } from '../src/cluster/decide.ts';
-import { testCluster, type LocalCluster } from './support/cluster.ts';
+import { keptLog, testCluster, type LocalCluster } from './support/cluster.ts';
 import { ask, connect } from './support/redis.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -434,4 +434,58 @@ test('cluster mode: the Lease holder killed half-way through the bootstrap finis
     [holder],
     'formed once, by the holder',
   );
+});
+
+test('cluster mode: two pods that both think they are first race for the bootstrap Lease; one cluster', async (t) => {
+  const kept = keptLog();
+  const { api, c } = await testCluster(t, 'cluster-claims', {
+    containers: 'redis',
+    log: kept.log,
+    env: { CLUSTER_MODE: 'true', CLUSTER_NODE_TIMEOUT_MS: '3000', CLUSTER_MASTERS: '3' },
+  });
+  // Seven pods, six wanted. redis-0 is late: redis-1 sees six fresh pods, is the lowest of them and claims the
+  // Lease, but its claim reaches the API 4 s late (a slow apiserver) ...
+  const claims = api.faults.add({
+    method: 'POST',
+    path: `/apis/coordination.k8s.io/v1/namespaces/${c.ns}/leases`,
+    body: 'mymaster-cluster',
+    // Less than the launcher's 5 s API timeout: the claim is answered (409), not given up.
+    delayMs: 4000,
+    delayWhen: 'request',
+    times: 1,
+  });
+  await c.startAll([1, 2, 3, 4, 5, 6]);
+  await waitFor('redis-1 claims the Lease', () => claims.hits === 1, 30_000, 20);
+  // ... and meanwhile redis-0 starts, sees seven fresh pods, no Lease and itself the lowest: it claims it too.
+  await c.startPod(0);
+  await waitFor('both claimed the Lease', () => claims.seen >= 2, 10_000, 20);
+  const formed = await waitFor(
+    'one cluster of six',
+    async () => {
+      const infos = await Promise.all(
+        c.ordinals.map(async (i) => String(await ask(c.pod(i).ip, 6379, 'CLUSTER', 'INFO'))),
+      );
+      const members = infos.filter((x) => /cluster_state:ok/.test(x) && /cluster_known_nodes:6\b/.test(x));
+      const alone = infos.filter((x) => /cluster_known_nodes:1\b/.test(x));
+      if (members.length !== 6 || alone.length !== 1) return undefined;
+      const e = api.listObjects('events', c.ns).filter((x) => x.reason === 'ClusterFormed');
+      return e.length ? e : undefined;
+    },
+    60_000,
+    250,
+  );
+  const holder = api.getObject('leases', c.ns, 'mymaster-cluster')?.spec?.holderIdentity;
+  assert.deepEqual(
+    formed.map((e) => e.involvedObject?.name),
+    [holder],
+    'formed once, by the pod whose claim landed first',
+  );
+  const loser = holder === 'redis-0' ? 'redis-1' : 'redis-0';
+  // Its claim is answered once the slow apiserver gets to it (409): it says so, and forms nothing.
+  await waitFor(
+    `${loser} lost the race and says so`,
+    () => kept.lines.some((l) => l.startsWith(`[${loser}]`) && /another pod holds the Lease mymaster-cluster/.test(l)),
+    15_000,
+  );
+  t.diagnostic(`${holder} formed the cluster; ${loser}'s claim was refused`);
 });
