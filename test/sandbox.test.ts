@@ -66,6 +66,8 @@ test(clusterTour, async () => {
   assert.match(out, /formed: cluster_state:ok on every pod, 16384 slots/);
   assert.match(out, /kill -> redis-\d took over: \d+ ms; kill -> redis-\d labelled master: \d+ ms/);
   assert.match(out, /back at \S+ after \d+ ms: node [0-9a-f]{8} \(the same ID\), a replica/);
+  assert.match(out, /SIGTERM -> redis-\d took over: \d+ ms/);
+  assert.match(out, /verdict: healthy \(3 masters, 16384 slots served\)/);
   assert.match(out, /10000\/10000 keys/);
   assert.match(out, /summary: .*no key lost; same node ID after a new IP: true\./);
 });

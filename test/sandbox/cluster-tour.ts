@@ -1,7 +1,8 @@
 // `npm run sandbox -- --cluster`: Redis Cluster mode on one machine. 6 pods of `launcher run` with CLUSTER_MODE,
 // started at once; they form the cluster on their own. The tour writes 10,000 keys through a cluster-aware client,
 // kills a master, shows its replica taking over and the labels following, brings the pod back with a new IP
-// (it rejoins under its node ID, as a replica) and counts every key.
+// (it rejoins under its node ID, as a replica), sends another master SIGTERM (it hands over first), shows
+// `launcher status` and counts every key.
 import { Cluster } from 'ioredis';
 import { parseClusterNodes, slotText, type ClusterNode } from '../../src/cluster/decide.ts';
 import { LocalCluster, type ClusterOptions } from '../support/cluster.ts';
@@ -75,7 +76,7 @@ export async function clusterSandbox(o: Options): Promise<number> {
   say(`\n${bold('connect')}: redis-cli -c -h ${c.pod(0).ip} -p 6379 (any pod; -c follows the redirections)`);
   if (!o.tour) return 0;
 
-  say(`\n${bold('tour 1/4')}: a cluster-aware client writes 10,000 keys; every master confirms them (WAIT 1)`);
+  say(`\n${bold('tour 1/5')}: a cluster-aware client writes 10,000 keys; every master confirms them (WAIT 1)`);
   const client = new Cluster([{ host: c.pod(0).ip, port: 6379 }]);
   client.on('error', () => {});
   for (let b = 0; b < 20; b++) {
@@ -100,7 +101,7 @@ export async function clusterSandbox(o: Options): Promise<number> {
     30_000,
     100,
   );
-  say(`\n${bold('tour 2/4')}: SIGKILL every process of the master ${name} (${c.pod(victim).ip})`);
+  say(`\n${bold('tour 2/5')}: SIGKILL every process of the master ${name} (${c.pod(victim).ip})`);
   const k0 = Date.now();
   await c.killPod(victim);
   const other = c.ordinals.find((i) => i !== victim) ?? 0;
@@ -119,7 +120,7 @@ export async function clusterSandbox(o: Options): Promise<number> {
   const labelMs = Date.now() - k0;
   say(`  kill -> ${heirPod} took over: ${tookMs} ms; kill -> ${heirPod} labelled master: ${labelMs} ms`);
 
-  say(`\n${bold('tour 3/4')}: ${name} comes back (recreated, new IP) and must rejoin under its node ID`);
+  say(`\n${bold('tour 3/5')}: ${name} comes back (recreated, new IP) and must rejoin under its node ID`);
   const r0 = Date.now();
   o.api.deleteObject('pods', c.ns, name);
   const back = await c.startPod(victim, { newIp: true });
@@ -133,7 +134,41 @@ export async function clusterSandbox(o: Options): Promise<number> {
   );
   await table();
 
-  say(`\n${bold('tour 4/4')}: every key is still there`);
+  // A SIGTERM (a rolling update, a node drain) to a master: it hands its slots to its replica before Redis stops.
+  const m2 = (await Promise.all(c.ordinals.map(async (i) => ((await myself(i))?.flags.includes('master') ? i : -1))))
+    .filter((i) => i >= 0)
+    .find((i) => i !== victim);
+  const termName = c.pod(m2 ?? 0).name;
+  const termId = (await myself(m2 ?? 0))?.id ?? '';
+  const heir2 = (await nodes(m2 ?? 0)).find((n) => n.masterId === termId);
+  const heir2Pod = c.ordinals.find((i) => c.pod(i).ip === heir2?.host) ?? 0;
+  await waitFor(
+    'the replica in sync',
+    async () => /master_link_status:up/.test(String(await ask(c.pod(heir2Pod).ip, 6379, 'INFO', 'replication'))),
+    30_000,
+    100,
+  );
+  say(`\n${bold('tour 4/5')}: SIGTERM to the master ${termName}, as a rolling update sends it`);
+  const s0 = Date.now();
+  const stopping = c.stopPod(m2 ?? 0);
+  await waitFor('the replica took over', async () => (await myself(heir2Pod))?.flags.includes('master'), 30_000, 20);
+  const handMs = Date.now() - s0;
+  await stopping;
+  say(`  SIGTERM -> ${c.pod(heir2Pod).name} took over: ${handMs} ms (CLUSTER FAILOVER, no node timeout to wait for)`);
+  o.api.deleteObject('pods', c.ns, termName);
+  await c.startPod(m2 ?? 0, { newIp: true });
+  await waitFor('the cluster whole again', ok, 90_000, 250);
+  await waitFor('every pod labelled', labelled, 30_000, 100);
+  const status = await c.launcherCommand(heir2Pod, ['status']);
+  say(`  ${termName} is back as a replica; launcher status:`);
+  say(
+    status.stdout
+      .split('\n')
+      .map((l) => (l ? `    ${l}` : ''))
+      .join('\n'),
+  );
+
+  say(`\n${bold('tour 5/5')}: every key is still there`);
   let found = 0;
   for (let b = 0; b < 20; b++) {
     const vals = await Promise.all(Array.from({ length: 500 }, (_, k) => client.get(`tour:${b * 500 + k}`)));
@@ -143,7 +178,8 @@ export async function clusterSandbox(o: Options): Promise<number> {
   say(`  ${found}/10000 keys`);
   say(
     `\n${bold('summary')}: formed in ${bootMs} ms; kill -> takeover ${tookMs} ms; kill -> labelled ${labelMs} ms; ` +
+      `SIGTERM -> takeover ${handMs} ms; ` +
       `${found === 10_000 ? 'no key lost' : 'KEYS MISSING'}; same node ID after a new IP: ${again?.id === id}.`,
   );
-  return found === 10_000 && again?.id === id ? 0 : 1;
+  return found === 10_000 && again?.id === id && status.exitCode === 0 ? 0 : 1;
 }
