@@ -149,6 +149,35 @@ test('the rules: never formed twice; an unfinished bootstrap is run again; a lon
   assert.equal(clusterAction(view(0, forgot)).kind, 'wait', 'without the Lease it is a fresh pod beside a cluster');
   const stray = [...half.slice(0, 5), fresh(9)];
   assert.notEqual(clusterAction(view(0, stray, { bootstrapHolder: 'redis-0' })).kind, 'bootstrap');
+  // Finished but not recorded (the holder died after the last step; a cluster formed before the record existed):
+  // only the record is written, no step runs on a cluster that serves.
+  const whole = (): NodeState => ({
+    ...member(),
+    nodes: parseClusterNodes(
+      [
+        'a 10.0.0.1:6379@16379 myself,master - 0 0 1 connected 0-16383',
+        'b 10.0.0.2:6379@16379 slave a 0 0 1 connected',
+      ].join('\n'),
+    ),
+  });
+  const formed = clusterAction(view(0, [whole(), ...half.slice(1)], { bootstrapHolder: 'redis-0' }));
+  assert.equal(formed.kind, 'formed', formed.reason);
+  // A node met but not given a role yet (a master without slots) means unfinished: the holder resumes.
+  const met = {
+    ...whole(),
+    nodes: [...whole().nodes, ...parseClusterNodes('c 10.0.0.3:6379@16379 master - 0 0 0 connected')],
+  };
+  assert.equal(clusterAction(view(0, [met, ...half.slice(1)], { bootstrapHolder: 'redis-0' })).kind, 'bootstrap');
+  // A lone node that loaded enough keys to own every slot is still no member: it stops the resume.
+  const loaded: NodeState = {
+    info: { cluster_known_nodes: '1', cluster_slots_assigned: '16384', cluster_state: 'ok' },
+    nodes: parseClusterNodes('d 10.0.0.6:6379@16379 myself,master - 0 0 0 connected 0-16383'),
+    keys: 300_000,
+  };
+  assert.notEqual(
+    clusterAction(view(0, [...half.slice(0, 5), loaded], { bootstrapHolder: 'redis-0' })).kind,
+    'bootstrap',
+  );
   const done = { bootstrapHolder: 'redis-0', formedAt: '2026-12-01T00:00:00Z' };
   assert.notEqual(clusterAction(view(0, half, done)).kind, 'bootstrap');
   assert.notEqual(clusterAction(view(0, [fresh(), ...half.slice(1)], done)).kind, 'bootstrap');
@@ -189,6 +218,8 @@ test('SIGTERM on a master: its most up-to-date healthy replica takes over; nothi
   assert.match(clusterHandover(empty, {}).reason, /serves no slot/);
   const alone = state([master, 'd4 10.0.0.4:6379@16379 slave,fail a1 0 0 1 disconnected']);
   assert.match(clusterHandover(alone, offsets).reason, /no healthy replica/);
+  const drained = clusterHandover(cluster, offsets, ['10.0.0.3:6379']);
+  assert.equal(drained.kind === 'failover' && drained.to.id, 'b2', 'not to a replica whose pod is going too');
   const syncing = state([master, 'b2 10.0.0.2:6379@16379 slave a1 0 0 1 connected']);
   assert.match(clusterHandover(syncing, {}).reason, /no healthy replica/, 'a replica not online yet is no heir');
 });

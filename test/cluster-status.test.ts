@@ -106,6 +106,18 @@ test('uncovered slots, a failed node no pod runs, replicas beside their master, 
   const none = clusterStatus({ pods: all().slice(0, 3), states: fresh, replicasPerMaster: 1 });
   assert.equal(none.verdict, 'degraded');
   assert.match(none.problems[0], /not formed yet/);
+  // A suspicion (fail?) is not a failure; a master with no slot and a replica with its link down are reported.
+  const odd = states((l) =>
+    l.startsWith(ID[2])
+      ? l.replace(' master ', ' master,fail? ')
+      : l.startsWith(ID[5])
+        ? l.replace(`slave ${ID[2]}`, 'master -')
+        : l,
+  );
+  const o = clusterStatus({ pods: all(), states: odd, replicasPerMaster: 0, links: { 'redis-4': 'down' } });
+  assert.ok(o.problems.includes('redis-2 does not answer 5 of 6 members (suspected)'), o.problems.join('; '));
+  assert.ok(o.problems.includes('redis-5 is a master serving no slot (give it slots: launcher cluster rebalance)'));
+  assert.ok(o.problems.includes('redis-4 is a replica whose link to its master is down'));
   const dark = clusterStatus({ pods: all(), states: {}, replicasPerMaster: 1, formedAt: 'x' });
   assert.equal(dark.verdict, 'unknown');
 });

@@ -61,6 +61,18 @@ export type NodeState = { info: Record<string, string>; nodes: ClusterNode[]; ke
 export const inCluster = (s: NodeState) =>
   Number(s.info.cluster_known_nodes ?? 1) > 1 || Number(s.info.cluster_slots_assigned ?? 0) === CLUSTER_SLOTS;
 
+const failing = (n: ClusterNode) => n.flags.includes('fail') || n.flags.includes('fail?');
+
+/**
+ * What a finished bootstrap looks like from one member: cluster_state ok, every slot served, and every node it
+ * knows (failed ones aside) a master with slots or a replica: none met but not yet given a role.
+ */
+export const settled = (s: NodeState) =>
+  inCluster(s) &&
+  s.info.cluster_state === 'ok' &&
+  Number(s.info.cluster_slots_assigned) === CLUSTER_SLOTS &&
+  s.nodes.filter((n) => !failing(n)).every((n) => n.flags.includes('slave') || slotCount(n) > 0);
+
 export type BootstrapPlan = {
   masters: { pod: string; from: number; to: number }[];
   replicas: { pod: string; of: string }[];
@@ -121,6 +133,8 @@ export type ClusterAction =
   | { kind: 'none'; reason: string }
   | { kind: 'wait'; reason: string }
   | { kind: 'bootstrap'; plan: BootstrapPlan; reason: string }
+  /** The holder's bootstrap is done (every slot served, every node a master with slots or a replica): record it. */
+  | { kind: 'formed'; reason: string }
   | { kind: 'meet'; addresses: Address[]; reason: string };
 
 const isLive = (p: PodView): p is LivePod => Boolean(p.ip) && p.phase === 'Running' && !p.terminating;
@@ -135,11 +149,20 @@ export function clusterAction(v: ClusterView): ClusterAction {
   // Also when this pod's own nodes.conf forgot the MEETs (killed before it was written): its peers may know each
   // other already, but nobody else may finish what the holder began.
   if (v.bootstrapHolder === v.self.name && !v.formedAt && (inCluster(local) || local.keys === 0)) {
+    // Nothing left to do (the holder died after the last step, or the cluster was formed before the Lease
+    // recorded formations): only the record is written; no step runs on a cluster that serves.
+    if (settled(local)) {
+      return {
+        kind: 'formed',
+        reason: 'the cluster is whole and every node has its role: the Lease records it formed',
+      };
+    }
     const stateOf = (p: PodView) => (p.name === v.self.name ? local : v.peers[p.name]);
     const all = live.filter((p) => stateOf(p));
+    // A node alone with keys is no cluster's (Redis gave it the slots of its keys, perhaps all of them): never met.
     const stray = all.filter((p) => {
       const s = stateOf(p);
-      return s && !inCluster(s) && s.keys > 0;
+      return s && Number(s.info.cluster_known_nodes ?? 1) <= 1 && s.keys > 0;
     });
     if (all.length >= v.desired && !stray.length) {
       return {
@@ -238,14 +261,23 @@ export type ClusterHandover = { kind: 'skip'; reason: string } | { kind: 'failov
  * over at once) instead of leaving the shard without a master for the node timeout. `offsets`: each replica's
  * replication offset as this master sees it (INFO replication), by `host:port`.
  */
-export function clusterHandover(s: NodeState | undefined, offsets: Record<string, number>): ClusterHandover {
+export function clusterHandover(
+  s: NodeState | undefined,
+  offsets: Record<string, number>,
+  /** `host:port` of replicas whose pods are terminating too. */
+  going: string[] = [],
+): ClusterHandover {
   const me = s?.nodes.find((n) => n.flags.includes('myself'));
   if (!s || !me) return { kind: 'skip', reason: 'Redis does not answer' };
   if (!me.flags.includes('master')) return { kind: 'skip', reason: 'this node is a replica' };
   if (!slotCount(me)) return { kind: 'skip', reason: 'this master serves no slot' };
   const bad = ['fail', 'fail?', 'handshake', 'noaddr'];
   const replicas = s.nodes.filter(
-    (n) => n.masterId === me.id && n.linkState === 'connected' && !n.flags.some((f) => bad.includes(f)),
+    (n) =>
+      n.masterId === me.id &&
+      n.linkState === 'connected' &&
+      !n.flags.some((f) => bad.includes(f)) &&
+      !going.includes(`${n.host}:${n.port}`),
   );
   const offset = (n: ClusterNode) => offsets[`${n.host}:${n.port}`];
   const best = replicas

@@ -10,6 +10,8 @@ export type ClusterStatusSnapshot = {
   /** What each live pod's Redis says (undefined: no answer), by pod name. */
   states: Record<string, NodeState | undefined>;
   replicasPerMaster: number;
+  /** Each live replica's master_link_status (INFO replication), by pod name; missing: not asked or no answer. */
+  links?: Record<string, string | undefined>;
   /** When the Lease says the cluster was formed; undefined when it does not (yet), null when unreadable. */
   formedAt?: string | null;
 };
@@ -38,7 +40,6 @@ export type ClusterStatus = {
 };
 
 const short = (id: string) => id.slice(0, 8);
-const failing = (n: ClusterNode) => n.flags.includes('fail') || n.flags.includes('fail?');
 
 export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
   const problems: string[] = [];
@@ -100,8 +101,12 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
     const n = views.find((v) => v.flags.includes('myself')) ?? views[0];
     for (const [a, b] of n.slots) for (let x = a; x <= b; x++) assigned.add(x);
     const pod = podOfId.get(id);
-    const failedBy = views.filter(failing).length;
-    if (failedBy && !pod) {
+    const failedBy = views.filter((v) => v.flags.includes('fail')).length;
+    const suspectedBy = views.filter((v) => v.flags.includes('fail?')).length;
+    if (!failedBy && suspectedBy) {
+      // One node's suspicion (PFAIL), not yet the cluster's verdict: it comes and goes around every restart.
+      problems.push(`${pod ?? short(id)} does not answer ${suspectedBy} of ${members.length} members (suspected)`);
+    } else if (failedBy && !pod) {
       problems.push(
         `node ${short(id)} (${n.host}:${n.port}) is failed and no pod runs it: CLUSTER FORGET it on every node`,
       );
@@ -128,6 +133,15 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
     const sameZone = followers.filter((r) => pod?.zone && r.zone === pod.zone);
     if (zones && !beside.length && sameZone.length && followers.length === sameZone.length) {
       problems.push(`every replica of ${m} runs in its zone ${pod?.zone}: losing the zone loses the shard`);
+    }
+  }
+  for (const r of rows) {
+    if (r.role === 'master' && r.slots === 'none') {
+      problems.push(`${r.pod} is a master serving no slot (give it slots: launcher cluster rebalance)`);
+    }
+    const link = s.links?.[r.pod];
+    if (r.role === 'replica' && link !== undefined && link !== 'up') {
+      problems.push(`${r.pod} is a replica whose link to its master is ${link}`);
     }
   }
   for (const r of rows) {

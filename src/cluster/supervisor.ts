@@ -20,6 +20,7 @@ import {
   inCluster,
   parseClusterNodes,
   replicaOffsets,
+  settled,
   slotCount,
   slotText,
   type BootstrapPlan,
@@ -31,6 +32,8 @@ import {
 export const NODE_ID_ANNOTATION = 'redis-ha-launcher/cluster-node-id';
 export const SLOTS_ANNOTATION = 'redis-ha-launcher/cluster-slots';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Redis's manual failover timeout (CLUSTER_MF_TIMEOUT, fixed in Redis 7.0). */
+const MANUAL_FAILOVER_MS = 5000;
 
 /** The Lease that lets exactly one pod form the cluster: `<set>-cluster`. */
 export const bootstrapLease = (c: Config) => `${c.masterRecord.replace(/-master$/, '')}-cluster`;
@@ -120,6 +123,8 @@ export class ClusterSupervisor extends PeriodicLoop {
   private last?: NodeState;
   /** A bootstrap running beside the loop (it may take longer than liveness lets a cycle take). */
   private bootstrapping?: Promise<void>;
+  /** This pod wrote the record of the formation (its watch may not show it yet). */
+  private formedRecorded = false;
   /** Set when SIGTERM's handover begins: a cycle still running labels nothing any more. */
   private shuttingDown = false;
 
@@ -141,10 +146,17 @@ export class ClusterSupervisor extends PeriodicLoop {
     const v = await observeCluster(this.c, this.cl, this.kube);
     this.last = v.local;
     const a = clusterAction(v);
-    if (a.kind === 'bootstrap') {
-      this.bootstrapping ??= this.bootstrap(a.plan, v)
-        .catch((e: unknown) => log.warn(`${(e as Error).message}; the Lease holder tries again`))
-        .finally(() => (this.bootstrapping = undefined));
+    if (a.kind === 'formed') {
+      if (!this.formedRecorded && !this.bootstrapping) {
+        await this.recordFormed().then(() => this.say(`recorded: ${a.reason}`));
+      }
+    } else if (a.kind === 'bootstrap') {
+      // Not once this pod recorded the formation (its watch may not have brought the record back yet).
+      if (!this.formedRecorded) {
+        this.bootstrapping ??= this.bootstrap(a.plan, v)
+          .catch((e: unknown) => log.warn(`${(e as Error).message}; the Lease holder tries again`))
+          .finally(() => (this.bootstrapping = undefined));
+      }
     } else if (a.kind === 'meet') {
       for (const x of a.addresses) {
         await withRedis(localRedis(this.c), probeOptions(this.c), (r) =>
@@ -268,35 +280,53 @@ export class ClusterSupervisor extends PeriodicLoop {
       await withRedis(at(m.pod), o, (r) => r.call('CLUSTER', 'ADDSLOTSRANGE', String(m.from), String(m.to)));
     }
     const now = await selves();
-    for (const r of plan.replicas) {
-      const me = await myself(r.pod);
-      // A replica already (of its master, or of whoever took over), or a master serving slots: done.
-      if (me?.flags.includes('slave') || (me && slotCount(me) > 0)) continue;
-      const from = plan.masters.find((m) => m.pod === r.of)?.from ?? 0;
-      const master = ownerOf(now, from)?.id ?? String(await withRedis(at(r.of), o, (x) => x.call('CLUSTER', 'MYID')));
+    // Each planned replica follows whoever serves its master's range now; so does a planned master whose range
+    // another node took over while it was away (its replica, promoted): it is left empty otherwise.
+    const followers = [
+      ...plan.replicas.map((r) => ({ pod: r.pod, from: plan.masters.find((m) => m.pod === r.of)?.from ?? 0 })),
+      ...plan.masters.map((m) => ({ pod: m.pod, from: m.from })),
+    ];
+    for (const f of followers) {
+      const owner = ownerOf(now, f.from);
+      if (!owner) throw new Error(`forming the cluster: no node serves slot ${f.from}`);
       await until(
-        `${r.pod} replicating ${r.of}`,
+        `${f.pod} replicating ${owner.host}:${owner.port}`,
         async () => {
-          await withRedis(at(r.pod), o, (x) => x.call('CLUSTER', 'REPLICATE', master));
+          // Asked again at each try: a replica already (of its master, or of whoever took over), or a master
+          // serving slots, is done, and a live replica is never re-pointed (REPLICATE would move it).
+          const me = await myself(f.pod);
+          if (!me) return false;
+          if (me.flags.includes('slave') || slotCount(me) > 0) return true;
+          await withRedis(at(f.pod), o, (x) => x.call('CLUSTER', 'REPLICATE', owner.id));
           return true;
         },
         30_000,
       );
     }
-    await until('cluster_state:ok', async () => (await nodeState(this.c, self))?.info.cluster_state === 'ok', 60_000);
-    // Recorded on the Lease: from now on no pod forms a cluster again, and this holder resumes nothing.
+    // Formed once every node says so, not only this one.
+    await until(
+      'cluster_state:ok on every node',
+      async () => (await Promise.all(order.map((p) => nodeState(this.c, at(p))))).every((x) => x && settled(x)),
+      60_000,
+    );
+    await this.recordFormed();
+    const what =
+      `formed the cluster: ${plan.masters.length} masters, ${plan.replicas.length} replicas, ` + `16384 slots assigned`;
+    log.info(what);
+    void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'ClusterFormed', what);
+  }
+
+  /** On the Lease: from now on no pod forms a cluster again, and the holder resumes nothing. */
+  private async recordFormed() {
     await this.kube.coordination.patchNamespacedLease(
       {
-        name: lease,
+        name: bootstrapLease(this.c),
         namespace: this.kube.namespace,
         body: { metadata: { annotations: { [FORMED_ANNOTATION]: new Date().toISOString() } } },
       },
       mergePatch(),
     );
-    const what =
-      `formed the cluster: ${plan.masters.length} masters, ${plan.replicas.length} replicas, ` + `16384 slots assigned`;
-    log.info(what);
-    void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'ClusterFormed', what);
+    this.formedRecorded = true;
   }
 
   /**
@@ -316,7 +346,15 @@ export class ClusterSupervisor extends PeriodicLoop {
     const info = await withRedis(local, o(), (r) => r.call('INFO', 'replication'))
       .then((i) => parseInfo(String(i)))
       .catch(() => ({}));
-    const h = clusterHandover(s, replicaOffsets(info));
+    // A replica whose pod is going too (a drain, a deletion of several pods) is no heir.
+    const going = await currentPods(this.kube, this.c.podSelector)
+      .then((ps) => ps.filter((p) => p.terminating && p.name !== this.c.podName).map((p) => podAddress(this.c, p)))
+      .catch(() => []);
+    const h = clusterHandover(
+      s,
+      replicaOffsets(info),
+      going.map((a) => `${a.host}:${a.port}`),
+    );
     if (h.kind === 'skip') {
       if (s?.nodes.find((n) => n.flags.includes('myself'))?.flags.includes('master')) {
         log.warn(`shutting down a master: no handover (${h.reason})`);
@@ -335,8 +373,13 @@ export class ClusterSupervisor extends PeriodicLoop {
     } catch (e) {
       return failed(`CLUSTER FAILOVER on ${h.to.host}:${h.to.port} failed: ${(e as Error).message}`, 'failed');
     }
-    log.info(`handover: asked ${h.to.host}:${h.to.port} to take over (${h.reason}); waiting up to ${left()} ms`);
-    while (Date.now() < deadline) {
+    // Redis gives a manual failover 5 s (CLUSTER_MF_TIMEOUT), then the replica gives up and this master takes
+    // writes again: waiting longer would only delay the stop.
+    const until = Math.min(deadline, Date.now() + MANUAL_FAILOVER_MS + 500);
+    log.info(
+      `handover: asked ${h.to.host}:${h.to.port} to take over (${h.reason}); waiting up to ${until - Date.now()} ms`,
+    );
+    while (Date.now() < until) {
       const now = await nodeState(this.c, to);
       if (now?.nodes.find((n) => n.flags.includes('myself'))?.flags.includes('master')) {
         const took = Date.now() - t0;
@@ -350,7 +393,7 @@ export class ClusterSupervisor extends PeriodicLoop {
       }
       await sleep(Math.min(50, left()));
     }
-    failed(`${h.to.host}:${h.to.port} did not take over within ${this.c.handoverTimeoutMs} ms`, 'timeout');
+    failed(`${h.to.host}:${h.to.port} did not take over within ${Date.now() - t0} ms`, 'timeout');
   }
 
   /** Counted, and kept on the data volume for the next run (the process exits before any scrape). */

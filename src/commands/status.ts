@@ -95,7 +95,19 @@ async function clusterStatusOf(
   const live = pods.filter(isLive);
   const answers = await Promise.all(live.map((p) => nodeState(cc, podAddress(cc, p))));
   const states = Object.fromEntries(live.map((p, i) => [p.name, answers[i]]));
-  const st = clusterStatus({ pods, states, replicasPerMaster: cl.replicasPerMaster, formedAt });
+  const o = probeOptions(cc);
+  const links = Object.fromEntries(
+    await Promise.all(
+      live.map(async (p) => {
+        const info = await ask(podAddress(cc, p), o, (r) => r.call('INFO', 'replication')).then(
+          (x) => parseInfo(String(x)),
+          () => ({}) as Record<string, string>,
+        );
+        return [p.name, info.master_link_status] as const;
+      }),
+    ),
+  );
+  const st = clusterStatus({ pods, states, links, replicasPerMaster: cl.replicasPerMaster, formedAt });
   out(json ? JSON.stringify({ ...st, formedAt: formedAt ?? null }, null, 2) : renderClusterStatus(st, formedAt));
   return exitFor(st.verdict);
 }
