@@ -2,7 +2,7 @@
 // ROLE; on a change, and every LAUNCHER_RECONCILE_MS, it observes the Sentinels and the pod's label, decides with
 // reconcile() and acts (label, heal). On SIGTERM a master hands over before Redis stops.
 import { statfs } from 'node:fs/promises';
-import { fingerprint, readTls, tlsReloadArgs } from './tls-reload.ts';
+import { TlsReloader } from './tls-reload.ts';
 import { allAccept, passwordInFile, rotationStep, type Rotation } from './password-rotation.ts';
 import type { Config } from './config.ts';
 import { apiFailure, type Kube } from './kube/api.ts';
@@ -41,7 +41,6 @@ export const TICK_MS = 1000;
 /** How often the mounted password file is read for a change. */
 const PASSWORD_CHECK_MS = 2000;
 /** How often the mounted TLS files are read for a change (the kubelet updates Secrets every minute or so). */
-const TLS_CHECK_MS = 2000;
 /**
  * How long a replica's link may stay down before it is told: twice a failover's timeout (a full sync after a
  * failover fits in it), at least 10 s.
@@ -72,13 +71,13 @@ export class RedisSupervisor extends PeriodicLoop {
   private rotation?: Rotation;
   private passwordCheckedAt = 0;
   /** The TLS files' fingerprint Redis has loaded, and when they were last looked at. */
-  private tlsPrint?: string;
-  private tlsCheckedAt = 0;
+  private readonly tls: TlsReloader;
 
   constructor(c: Config, kube: Kube, metrics: RedisMetrics, opts: { candidateOnceSynced?: boolean } = {}) {
     super();
     this.c = c;
     this.kube = kube;
+    this.tls = new TlsReloader(c, kube);
     this.metrics = metrics;
     this.candidate = !opts.candidateOnceSynced;
     this.local = localRedis(c);
@@ -112,7 +111,7 @@ export class RedisSupervisor extends PeriodicLoop {
 
   /** Every second: ROLE; on a change, and every LAUNCHER_RECONCILE_MS, a full cycle. */
   protected async cycleOnce(): Promise<void> {
-    if (this.c.tls) await this.tlsCheck(this.c.tls);
+    await this.tls.check(this.local);
     await this.passwordCheck();
     const local = await askRole(this.local, probeOptions(this.c));
     const role = local.answered ? local.role : 'unknown';
@@ -183,28 +182,6 @@ export class RedisSupervisor extends PeriodicLoop {
     }
     log.info(`password rotation: ${step.reason}`);
     void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'PasswordRotation', step.reason);
-  }
-
-  /** The TLS files changed (a rotated Secret): Redis loads them again; the launcher's new connections use them. */
-  private async tlsCheck(t: NonNullable<Config['tls']>) {
-    if (Date.now() - this.tlsCheckedAt < TLS_CHECK_MS) return;
-    this.tlsCheckedAt = Date.now();
-    const now = await readTls(t);
-    if (!now) return;
-    // What the launcher read at start (Redis read the files a moment later: a reload then is harmless).
-    this.tlsPrint ??= fingerprint(t.pem);
-    if (now.print === this.tlsPrint) return;
-    try {
-      await withRedis(this.local, probeOptions(this.c), (r) => r.call('CONFIG', ...tlsReloadArgs(t)));
-    } catch (e) {
-      log.warn(`the TLS files in ${t.dir} changed but Redis would not load them: ${(e as Error).message}`);
-      return; // tried again at the next check
-    }
-    this.tlsPrint = now.print;
-    t.pem = now.pem;
-    const what = `the TLS files in ${t.dir} changed: Redis loaded them (no restart, connections kept)`;
-    log.info(what);
-    void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'TLSReloaded', what);
   }
 
   /**

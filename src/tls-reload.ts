@@ -4,7 +4,12 @@
 // connections present and trust the new files. Sentinel 7.0 has no CONFIG SET for them: it reads them at start.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { TlsFiles } from './config.ts';
+import type { Config, TlsFiles } from './config.ts';
+import type { Kube } from './kube/api.ts';
+import { emitEvent } from './kube/events.ts';
+import { log } from './log.ts';
+import type { Address } from './model.ts';
+import { probeOptions, withRedis } from './redis.ts';
 
 /** The three files' contents and a fingerprint of them; undefined while one is missing or not PEM (mid-swap). */
 export async function readTls(t: TlsFiles): Promise<{ pem: TlsFiles['pem']; print: string } | undefined> {
@@ -30,3 +35,42 @@ export const tlsReloadArgs = (t: TlsFiles): string[] => [
   'tls-ca-cert-file',
   t.ca,
 ];
+
+const TLS_CHECK_MS = 2000;
+
+/**
+ * Checked from a supervisor's cycle (at most every 2 s): the TLS files changed (a rotated Secret), so Redis loads
+ * them again and the launcher's new connections use them.
+ */
+export class TlsReloader {
+  private print?: string;
+  private checkedAt = 0;
+  private readonly c: Config;
+  private readonly kube: Kube;
+  constructor(c: Config, kube: Kube) {
+    this.c = c;
+    this.kube = kube;
+  }
+
+  async check(local: Address): Promise<void> {
+    const t = this.c.tls;
+    if (!t || Date.now() - this.checkedAt < TLS_CHECK_MS) return;
+    this.checkedAt = Date.now();
+    const now = await readTls(t);
+    if (!now) return;
+    // What the launcher read at start (Redis read the files a moment later: a reload then is harmless).
+    this.print ??= fingerprint(t.pem);
+    if (now.print === this.print) return;
+    try {
+      await withRedis(local, probeOptions(this.c), (r) => r.call('CONFIG', ...tlsReloadArgs(t)));
+    } catch (e) {
+      log.warn(`the TLS files in ${t.dir} changed but Redis would not load them: ${(e as Error).message}`);
+      return; // tried again at the next check
+    }
+    this.print = now.print;
+    t.pem = now.pem;
+    const what = `the TLS files in ${t.dir} changed: Redis loaded them (no restart, connections kept)`;
+    log.info(what);
+    void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'TLSReloaded', what);
+  }
+}

@@ -3,7 +3,8 @@
 // launcher as `launcher` (with the CLUSTER subcommands it sends, nothing else), the default user keeps the
 // application's password. The cluster forms, a cluster-aware TLS client writes 1,000 keys, a master handed SIGTERM
 // hands its slots over (CLUSTER FAILOVER through TLS and the ACL), `launcher status` and `launcher cluster
-// rebalance` (redis-cli over TLS) work, and no launcher was ever refused a command.
+// rebalance` (redis-cli over TLS) work, a rotated certificate is served by every node without a restart, and no
+// launcher was ever refused a command.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { Cluster } from 'ioredis';
 import { parseClusterNodes } from '../src/cluster/decide.ts';
 import { keptLog, testCluster } from './support/cluster.ts';
 import { ask, askWith } from './support/redis.ts';
-import { clientTls, issue, makeCa, projectSecret } from './support/tls.ts';
+import { clientTls, fingerprintOf, issue, makeCa, projectSecret, servedCertificate } from './support/tls.ts';
 import { waitFor } from './support/wait.ts';
 
 const PODS = [0, 1, 2, 3, 4, 5];
@@ -22,8 +23,12 @@ const KEYS = 1000;
 test('cluster mode over TLS with ACL users: formed, written, handed over, scaled by redis-cli', async (t) => {
   const kept = keptLog();
   let dir = '';
+  let rotated = '';
+  let ca: ReturnType<typeof makeCa> | undefined;
   const { api, c } = await testCluster(t, 'cluster-secure', async (root) => {
-    dir = projectSecret(join(root, 'tls'), issue(makeCa(join(root, 'ca')), join(root, 'issued')));
+    ca = makeCa(join(root, 'ca'));
+    dir = projectSecret(join(root, 'tls'), issue(ca, join(root, 'issued')));
+    rotated = join(root, 'issued-2');
     const files = {
       REDIS_PASSWORD_FILE: PW.app,
       REDIS_ACL_LAUNCHER_PASSWORD_FILE: PW.launcher,
@@ -131,6 +136,22 @@ test('cluster mode over TLS with ACL users: formed, written, handed over, scaled
   assert.match(status.stdout, /verdict: healthy \(3 masters, 16384 slots served\)/);
   const rebalance = await c.launcherCommand(1, ['cluster', 'rebalance']);
   assert.equal(rebalance.exitCode, 0, rebalance.stdout + rebalance.stderr);
+  // The Secret is rotated (a new certificate of the same CA): every node serves it to new connections, the cluster
+  // stays whole, no restart.
+  projectSecret(dir, issue(ca!, rotated));
+  const want = fingerprintOf(join(dir, 'tls.crt'));
+  await waitFor(
+    'every node serves the rotated certificate',
+    async () => {
+      const served = await Promise.all(
+        c.ordinals.map((i) => servedCertificate(c.pod(i).ip, 6379, clientTls(dir)).catch(() => '')),
+      );
+      return served.every((f) => f === want);
+    },
+    20_000,
+    250,
+  );
+  await whole('the cluster whole after the rotation');
   const values = await Promise.all(Array.from({ length: KEYS }, (_, k) => client.get(`k:${k}`)));
   assert.equal(values.filter((v, k) => v === String(k)).length, KEYS, 'every key read back');
   const refused = kept.lines.filter((l) => /NOPERM|WRONGPASS|NOAUTH|[Ff]orbidden|\b403\b/.test(l));

@@ -10,6 +10,7 @@ import { currentPod, currentPods, setRoleLabel } from '../kube/pods.ts';
 import { createRecord } from '../kube/record.ts';
 import { keepHandover, type HandoverResult } from '../last-handover.ts';
 import { log } from '../log.ts';
+import { TlsReloader } from '../tls-reload.ts';
 import { PeriodicLoop } from '../loop.ts';
 import { setRole, type RedisMetrics } from '../metrics.ts';
 import { isLive, type Address, type PodView } from '../model.ts';
@@ -123,6 +124,8 @@ export class ClusterSupervisor extends PeriodicLoop {
   private last?: NodeState;
   /** A bootstrap running beside the loop (it may take longer than liveness lets a cycle take). */
   private bootstrapping?: Promise<void>;
+  /** A rotated TLS Secret: Redis loads the new files (the bus and replication use them for new links). */
+  private readonly tls: TlsReloader;
   /** This pod wrote the record of the formation (its watch may not show it yet). */
   private formedRecorded = false;
   /** Set when SIGTERM's handover begins: a cycle still running labels nothing any more. */
@@ -134,6 +137,7 @@ export class ClusterSupervisor extends PeriodicLoop {
     this.cl = cl;
     this.kube = kube;
     this.metrics = metrics;
+    this.tls = new TlsReloader(c, kube);
   }
 
   private say(sentence: string) {
@@ -143,6 +147,7 @@ export class ClusterSupervisor extends PeriodicLoop {
   }
 
   protected async cycleOnce(): Promise<void> {
+    await this.tls.check(localRedis(this.c));
     const v = await observeCluster(this.c, this.cl, this.kube);
     this.last = v.local;
     const a = clusterAction(v);
