@@ -177,15 +177,25 @@ export function renderStatus(st: Status, record: string | undefined): string {
     r.link ?? '-',
     r.sentinelNames ?? '-',
   ]);
+  const out = tableLines(head, cells);
+  out.push('', `master of record: ${record === undefined ? 'unreadable' : record || 'none'}`);
+  out.push(...verdictLines(st, `master ${st.master}`));
+  return out.join('\n');
+}
+
+/** Columns padded to their widest cell, two spaces apart (shared by both modes' status). */
+export function tableLines(head: string[], cells: string[][]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) =>
     c
       .map((x, i) => x.padEnd(widths[i]))
       .join('  ')
       .trimEnd();
-  const out = [line(head), ...cells.map(line)];
-  out.push('', `master of record: ${record === undefined ? 'unreadable' : record || 'none'}`);
-  if (st.verdict === 'healthy') out.push(`verdict: healthy (master ${st.master})`);
-  else out.push(`verdict: ${st.verdict}: ${st.problems[0]}`, ...st.problems.slice(1).map((p) => `  also: ${p}`));
-  return out.join('\n');
+  return [line(head), ...cells.map(line)];
+}
+
+/** The verdict in one sentence, then every further problem. */
+export function verdictLines(st: { verdict: string; problems: string[] }, healthy: string): string[] {
+  if (st.verdict === 'healthy') return [`verdict: healthy (${healthy})`];
+  return [`verdict: ${st.verdict}: ${st.problems[0]}`, ...st.problems.slice(1).map((p) => `  also: ${p}`)];
 }

@@ -3,6 +3,7 @@
 // Redis says of itself (CLUSTER NODES' myself line); the cluster-wide facts (failed nodes, uncovered slots, nodes
 // no pod runs) come from every answer together.
 import type { PodView } from '../model.ts';
+import { tableLines, verdictLines } from '../status.ts';
 import { CLUSTER_SLOTS, inCluster, slotCount, slotText, type ClusterNode, type NodeState } from './decide.ts';
 
 export type ClusterStatusSnapshot = {
@@ -179,15 +180,8 @@ export function renderClusterStatus(st: ClusterStatus, formedAt: string | null |
     r.slots ?? '-',
     r.follows ?? '-',
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) =>
-    c
-      .map((x, i) => x.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  const out = [line(head), ...cells.map(line)];
+  const out = tableLines(head, cells);
   out.push('', `formed: ${formedAt === null ? 'unreadable' : (formedAt ?? 'not recorded')}`);
-  if (st.verdict === 'healthy') out.push(`verdict: healthy (${st.masters.length} masters, 16384 slots served)`);
-  else out.push(`verdict: ${st.verdict}: ${st.problems[0]}`, ...st.problems.slice(1).map((p) => `  also: ${p}`));
+  out.push(...verdictLines(st, `${st.masters.length} masters, 16384 slots served`));
   return out.join('\n');
 }
