@@ -124,15 +124,7 @@ test('cluster mode over TLS with ACL users: formed, written, handed over, scaled
   await c.startPod(term, { newIp: true });
   await whole(`${c.pod(term).name} back`);
 
-  const status = await waitFor(
-    'launcher status healthy',
-    async () => {
-      const r = await c.launcherCommand(1, ['status']);
-      return r.exitCode === 0 ? r : undefined;
-    },
-    30_000,
-    500,
-  );
+  const status = await c.statusHealthy(1);
   assert.match(status.stdout, /verdict: healthy \(3 masters, 16384 slots served\)/);
   const rebalance = await c.launcherCommand(1, ['cluster', 'rebalance']);
   assert.equal(rebalance.exitCode, 0, rebalance.stdout + rebalance.stderr);

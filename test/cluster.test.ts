@@ -142,16 +142,7 @@ test(
     }
     const labels = await labelsTrue(c, 'labels equal the roles');
     assert.equal(Object.values(labels).filter((l) => l === 'master').length, 3);
-    // A snapshot: a replica still in its first sync is reported (its link is down), so it is polled.
-    const healthyStatus = await waitFor(
-      'launcher status healthy',
-      async () => {
-        const r = await c.launcherCommand(2, ['status']);
-        return r.exitCode === 0 ? r : undefined;
-      },
-      30_000,
-      500,
-    );
+    const healthyStatus = await c.statusHealthy(2);
     assert.equal(healthyStatus.exitCode, 0, healthyStatus.stdout + healthyStatus.stderr);
     assert.match(healthyStatus.stdout, /verdict: healthy \(3 masters, 16384 slots served\)/);
     const pod0 = api.getObject('pods', c.ns, c.pod(0).name);
@@ -434,16 +425,7 @@ test('cluster mode: the Lease holder killed half-way through the bootstrap finis
     const [ri, mi] = [podOf.get(r.id)!, podOf.get(r.masterId!)!];
     assert.notEqual(ri % 3, mi % 3, `redis-${ri} follows redis-${mi} in another zone`);
   }
-  // A snapshot: a replica still in its first sync is reported (its link is down), so it is polled.
-  const st = await waitFor(
-    'launcher status healthy',
-    async () => {
-      const r = await c.launcherCommand(other, ['status']);
-      return r.exitCode === 0 ? r : undefined;
-    },
-    30_000,
-    500,
-  );
+  const st = await c.statusHealthy(other);
   assert.equal(st.exitCode, 0, st.stdout + st.stderr);
   assert.match(st.stdout, /^POD +NODE +ZONE +IP/m);
   const events = api.listObjects('events', c.ns).filter((x) => x.reason === 'ClusterFormed');

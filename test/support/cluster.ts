@@ -644,6 +644,23 @@ export class LocalCluster {
     return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
 
+  /**
+   * `launcher status` in pod i until it says healthy (exit 0): it is a snapshot, and a replica still in its first
+   * sync is reported (its link is down). On the deadline, fails with the last output.
+   */
+  async statusHealthy(i: number, ms = 30_000): Promise<{ exitCode?: number; stdout: string; stderr: string }> {
+    let last = await this.launcherCommand(i, ['status']);
+    const deadline = Date.now() + ms;
+    while (last.exitCode !== 0) {
+      if (Date.now() > deadline) {
+        throw new Error(`launcher status not healthy within ${ms} ms:\n${last.stdout}${last.stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      last = await this.launcherCommand(i, ['status']);
+    }
+    return last;
+  }
+
   /** Runs `launcher role` inside pod i's environment. */
   async launcherRole(
     i: number,
