@@ -11,112 +11,17 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Cluster } from 'ioredis';
-import { parseClusterNodes, type ClusterNode } from '../src/cluster/decide.ts';
 import { keptLog, testCluster, type LocalCluster } from './support/cluster.ts';
-import { ask, connect } from './support/redis.ts';
+import { ask } from './support/redis.ts';
+import { confirmed, healthy, labelsTrue, nodesOf } from './support/redis-cluster.ts';
 import { waitFor } from './support/wait.ts';
+import { ClusterWriter } from './support/writer.ts';
 
 const PODS = [0, 1, 2, 3, 4, 5];
 const ord = (name: string) => Number(name.split('-').pop());
 const KEYS = 10_000;
 
-async function nodesOf(c: LocalCluster, i: number): Promise<ClusterNode[] | undefined> {
-  const text = await ask(c.pod(i).ip, 6379, 'CLUSTER', 'NODES');
-  return typeof text === 'string' ? parseClusterNodes(text) : undefined;
-}
-
-/** Every pod answers cluster_state:ok, all 16384 slots assigned; the node ID of each pod. */
-async function healthy(c: LocalCluster, what: string, ms = 60_000, nodes = 6): Promise<Map<string, string>> {
-  return waitFor(
-    what,
-    async () => {
-      const ids = new Map<string, string>();
-      for (const i of c.ordinals) {
-        const info = String((await ask(c.pod(i).ip, 6379, 'CLUSTER', 'INFO')) ?? '');
-        if (!/cluster_state:ok/.test(info) || !/cluster_slots_assigned:16384/.test(info)) return undefined;
-        if (!new RegExp(`cluster_known_nodes:${nodes}\\b`).test(info)) return undefined;
-        const me = (await nodesOf(c, i))?.find((n) => n.flags.includes('myself'));
-        if (!me) return undefined;
-        ids.set(c.pod(i).name, me.id);
-      }
-      return ids;
-    },
-    ms,
-    250,
-  );
-}
-
-/** Labels equal every live pod's role in the cluster (myself's flags). */
-async function labelsTrue(c: LocalCluster, what: string): Promise<Record<string, string | undefined>> {
-  return waitFor(
-    what,
-    async () => {
-      const labels = c.labels();
-      for (const i of c.ordinals) {
-        const me = (await nodesOf(c, i))?.find((n) => n.flags.includes('myself'));
-        const want = me?.flags.includes('master') ? 'master' : 'slave';
-        if (!me || labels[c.pod(i).name] !== want) return undefined;
-      }
-      return labels;
-    },
-    30_000,
-    200,
-  );
-}
-
-/** Each master confirms with WAIT that a replica has everything written so far. */
-async function confirmed(c: LocalCluster): Promise<void> {
-  for (const i of c.ordinals) {
-    const me = (await nodesOf(c, i))?.find((n) => n.flags.includes('myself'));
-    if (!me?.flags.includes('master')) continue;
-    const r = connect(c.pod(i).ip, 6379);
-    try {
-      assert.ok(Number(await r.call('WAIT', '1', '10000')) >= 1, `${c.pod(i).name}: a replica has its writes`);
-    } finally {
-      r.disconnect();
-    }
-  }
-}
-
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-
-/**
- * Writes numbered keys through a cluster-aware client while the test goes on: each SET is pipelined with WAIT 1
- * (ioredis sends the pipeline to the key's master), and a write counts only when a replica acknowledged it.
- * stop() does not wait for the write in flight: ioredis never settles a cluster pipeline queued while no node
- * answers once the client is disconnected (after a failed assertion the pods are stopped first), and that write is
- * simply not counted.
- */
-class ClusterWriter {
-  readonly confirmed: string[] = [];
-  failures = 0;
-  private running = true;
-  private readonly stopped = Promise.withResolvers<undefined>();
-  private readonly done: Promise<void>;
-  constructor(client: Cluster) {
-    this.done = (async () => {
-      for (let n = 0; this.running; n++) {
-        const key = `live:${n}`;
-        try {
-          const write = client.pipeline().set(key, String(n)).call('WAIT', '1', '200').exec();
-          write.catch(() => {}); // settles after stop(), if ever
-          const r = await Promise.race([write, this.stopped.promise]);
-          if (!this.running) break;
-          if (r && !r[0][0] && Number(r[1][1]) >= 1) this.confirmed.push(key);
-          else this.failures++;
-        } catch {
-          this.failures++;
-          await new Promise((x) => setTimeout(x, 50));
-        }
-      }
-    })();
-  }
-  async stop() {
-    this.running = false;
-    this.stopped.resolve(undefined);
-    await this.done;
-  }
-}
 
 /** Each master's slots and keys. */
 async function masterShares(c: LocalCluster): Promise<{ pod: string; slots: number; keys: number }[]> {

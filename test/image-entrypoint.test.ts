@@ -8,9 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { execa } from 'execa';
-import { REPO, testCluster } from './support/cluster.ts';
-import { finalStage } from './support/image.ts';
+import { testCluster } from './support/cluster.ts';
+import { finalStage, imageEntrypoint } from './support/image.ts';
 import { render } from './support/manifests.ts';
 import { SentinelWriter } from './support/writer.ts';
 import { waitFor } from './support/wait.ts';
@@ -26,14 +25,9 @@ test(
     assert.ok(tini, 'tini is installed');
     const image = finalStage();
     assert.deepEqual(image.cmd, ['run']);
-    // The files the image has, where they are here (built for this test, never under another test's feet).
     const dist = await mkdtemp(join(tmpdir(), 'rhl-image-dist-'));
     t.after(() => rm(dist, { recursive: true, force: true }));
-    const here = (w: string) =>
-      w === '/usr/bin/tini' ? tini : w === 'node' ? process.execPath : w.replace('/opt/redis-ha-launcher', dist);
-    const entrypoint = image.entrypoint.map(here);
-    const b = await execa(process.execPath, [join(REPO, 'image/build.ts'), dist], { reject: false });
-    assert.equal(b.exitCode, 0, String(b.stderr));
+    const { entrypoint, here } = await imageEntrypoint(dist);
     const sts = (await render()).find((d) => d.kind === 'StatefulSet');
     const graceMs = sts?.spec.template.spec.terminationGracePeriodSeconds * 1000;
 

@@ -57,6 +57,11 @@ export type ClusterOptions = {
    * CrashLoopBackOff.
    */
   probes?: { timeScale?: number; restartBackoff?: boolean };
+  /**
+   * The manifests whose StatefulSet's pod template the kubelet runs (probes, grace period), relative to
+   * manifests/: e.g. 'overlays/cluster'. Default: manifests/ itself (the base pod, both containers).
+   */
+  manifests?: string;
   /** Time scale of manifest durations (the grace period) when probes are off. Default 1. */
   timeScale?: number;
   /**
@@ -79,7 +84,7 @@ export type ClusterOptions = {
   tls?: () => object;
   /**
    * The pods' containers: both (a Sentinel sidecar, the default), only Redis (its Sentinels are `sentinels`), or
-   * only Sentinel (a dedicated Sentinel StatefulSet). Not with `probes` (the manifest's pod has both).
+   * only Sentinel (a dedicated Sentinel StatefulSet). With `probes`, the containers of the manifest's pod.
    */
   containers?: 'both' | 'redis' | 'sentinel';
   /** Where this set's Sentinels run when they are not sidecars. */
@@ -95,6 +100,8 @@ export type ClusterOptions = {
   /** Labels and annotations of the StatefulSet object (e.g. what a dedicated Sentinel's watch selects). */
   statefulSetMeta?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 };
+
+const CONTAINERS = { both: ['redis', 'sentinel'], redis: ['redis'], sentinel: ['sentinel'] };
 
 export class LocalCluster {
   readonly pods = new Map<number, SimPod>();
@@ -116,9 +123,6 @@ export class LocalCluster {
     this.sts = opts.sts ?? 'redis';
     this.selector = `app=${this.sts}`;
     this.masterSet = opts.masterSet ?? 'mymaster';
-    if (opts.probes && opts.containers && opts.containers !== 'both') {
-      throw new Error('probes run the manifest pod, which has both containers');
-    }
     this.api.ensureNamespace(this.ns);
   }
 
@@ -137,7 +141,16 @@ export class LocalCluster {
       };
     }
     this.kubeconfig = await this.api.writeKubeconfig(this.opts.root, { namespace: this.ns, token });
-    if (this.opts.probes) this.template = await manifestTemplate();
+    if (this.opts.probes) {
+      const template = await this.podTemplate();
+      const want = CONTAINERS[this.opts.containers ?? 'both'];
+      const has = template.containers.map((x) => x.name);
+      if (has.join() !== want.join()) {
+        throw new Error(
+          `probes run the manifest's pod, whose containers are ${has.join(', ')}, not ${want.join(', ')}`,
+        );
+      }
+    }
     this.setReplicas(0);
     return this;
   }
@@ -151,9 +164,11 @@ export class LocalCluster {
     return this.opts.probes?.timeScale ?? this.opts.timeScale ?? 1;
   }
 
-  /** The pod template of manifests/base/statefulset.yaml (probes, terminationGracePeriodSeconds). */
+  /** The pod template of the manifests' StatefulSet (probes, terminationGracePeriodSeconds). */
   async podTemplate(): Promise<PodTemplate> {
-    this.template ??= await manifestTemplate();
+    this.template ??= await manifestTemplate(
+      this.opts.manifests ? join(REPO, 'manifests', this.opts.manifests) : undefined,
+    );
     return this.template;
   }
 
@@ -299,9 +314,7 @@ export class LocalCluster {
         ordinal: p.ordinal,
         namespace: this.ns,
         labels: { app: this.sts },
-        containers: { both: ['redis', 'sentinel'], redis: ['redis'], sentinel: ['sentinel'] }[
-          this.opts.containers ?? 'both'
-        ],
+        containers: CONTAINERS[this.opts.containers ?? 'both'],
         terminationGracePeriodSeconds: this.template?.terminationGracePeriodSeconds ?? 45,
       }),
     );

@@ -2,9 +2,9 @@
 // LabelWriter always writes to the pod labelled `redis-role=master`; ServiceWriter (LabelWriter with
 // `service: true`) writes only where a Service selecting that label sends traffic: labelled master AND Ready AND
 // not terminating (the pod is in the Service's endpoints); SentinelWriter is a Sentinel-aware ioredis client that
-// discovers the master through Sentinel.
+// discovers the master through Sentinel; ClusterWriter writes through a cluster-aware client (Redis Cluster mode).
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import type { LocalCluster } from './cluster.ts';
 import { connect } from './redis.ts';
 import { waitFor } from './wait.ts';
@@ -313,5 +313,55 @@ export class ClientWriter {
   async stop(): Promise<void> {
     this.writing = false;
     await this.loop;
+  }
+}
+
+/**
+ * Writes numbered keys through a cluster-aware client while the test goes on: each SET is pipelined with WAIT 1
+ * (ioredis sends the pipeline to the key's master), and a write counts only when a replica acknowledged it.
+ * stop() does not wait for the write in flight: ioredis never settles a cluster pipeline queued while no node
+ * answers once the client is disconnected (after a failed assertion the pods are stopped first), and that write is
+ * simply not counted.
+ */
+export class ClusterWriter {
+  readonly confirmed: string[] = [];
+  /** When each confirmed write was confirmed (Date.now()), in order. */
+  readonly confirmedAt: number[] = [];
+  failures = 0;
+  private running = true;
+  private readonly stopped = Promise.withResolvers<undefined>();
+  private readonly done: Promise<void>;
+  constructor(client: Cluster) {
+    this.done = (async () => {
+      for (let n = 0; this.running; n++) {
+        const key = `live:${n}`;
+        try {
+          const write = client.pipeline().set(key, String(n)).call('WAIT', '1', '200').exec();
+          write.catch(() => {}); // settles after stop(), if ever
+          const r = await Promise.race([write, this.stopped.promise]);
+          if (!this.running) break;
+          if (r && !r[0][0] && Number(r[1][1]) >= 1) {
+            this.confirmed.push(key);
+            this.confirmedAt.push(Date.now());
+          } else this.failures++;
+        } catch {
+          this.failures++;
+          await new Promise((x) => setTimeout(x, 50));
+        }
+      }
+    })();
+  }
+  /** The longest time between two confirmed writes. */
+  maxGapMs(): number {
+    let gap = 0;
+    for (let i = 1; i < this.confirmedAt.length; i++) {
+      gap = Math.max(gap, this.confirmedAt[i] - this.confirmedAt[i - 1]);
+    }
+    return gap;
+  }
+  async stop() {
+    this.running = false;
+    this.stopped.resolve(undefined);
+    await this.done;
   }
 }
