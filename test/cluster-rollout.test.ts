@@ -72,8 +72,13 @@ test(
     await Promise.all(PODS.map((i) => c.waitReady(i, 90_000)));
     const ids = await healthy(c, 'the cluster formed', 60_000);
     await labelsTrue(c, 'labels equal the roles');
-    const lease = api.getObject('leases', c.ns, 'mymaster-cluster');
-    assert.ok(lease?.metadata.annotations?.['redis-ha-launcher/cluster-formed'], 'the Lease records the formation');
+    // Written after the last step, through the same throttling API: a 429 is tried again in the next cycle.
+    await waitFor(
+      'the Lease records the formation',
+      () =>
+        api.getObject('leases', c.ns, 'mymaster-cluster')?.metadata.annotations?.['redis-ha-launcher/cluster-formed'],
+      20_000,
+    );
     assert.ok(throttled.hits > 0 && slow.hits > 0, `the API misbehaved: ${throttled.hits} 429s, ${slow.hits} late`);
 
     const client = new Cluster([{ host: c.pod(0).ip, port: 6379 }], { redisOptions: { connectTimeout: 2000 } });
