@@ -27,6 +27,8 @@ export type FaultRule = {
   delayMs?: number;
   /** 'reply' (default): applied at once, answered after delayMs. 'request': applied and answered after delayMs. */
   delayWhen?: 'reply' | 'request';
+  /** With delayMs: the hold ends as soon as this is true (polled), and after delayMs at the latest. */
+  until?: () => boolean;
   /** How many matching requests the rule acts on; then it stays listed but inert. Default: every one. */
   times?: number;
 };

@@ -126,12 +126,12 @@ export class KubeStandin {
     const info = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: raw };
     const fault = this.faults.size ? this.faults.take(info) : undefined;
     if (fault?.status !== undefined) {
-      await this.hold(fault.delayMs);
+      await this.hold(fault.delayMs, fault.until);
       const e = faultError(fault, info, this.userOf(req));
       return this.send(res, { code: e.status.code, body: e.status, headers: faultHeaders(e.status.code) });
     }
     const watching = info.method === 'GET' && ['true', '1'].includes(url.searchParams.get('watch') ?? '');
-    if (fault && (fault.delayWhen === 'request' || watching)) await this.hold(fault.delayMs);
+    if (fault && (fault.delayWhen === 'request' || watching)) await this.hold(fault.delayMs, fault.until);
     let reply: h.Reply | undefined;
     try {
       const r = this.route(req, res, url, raw);
@@ -148,20 +148,22 @@ export class KubeStandin {
     if (table && !watching) {
       reply = { ...reply, body: toTable(reply.body, table, url.searchParams.get('includeObject')) };
     }
-    if (fault && fault.delayWhen !== 'request') await this.hold(fault.delayMs);
+    if (fault && fault.delayWhen !== 'request') await this.hold(fault.delayMs, fault.until);
     this.send(res, reply);
   }
 
-  /** Waits ms (a fault's delay); released at once when the stand-in closes. */
-  private async hold(ms = 0) {
-    if (ms <= 0) return;
+  /** Waits ms (a fault's delay), or until `until()` is true; released at once when the stand-in closes. */
+  private async hold(ms = 0, until?: () => boolean) {
+    if (ms <= 0 || until?.()) return;
     await new Promise<void>((resolve) => {
       const release = () => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.held.delete(release);
         resolve();
       };
       const timer = setTimeout(release, ms);
+      const poll = until ? setInterval(() => until() && release(), 20) : undefined;
       this.held.add(release);
     });
   }
