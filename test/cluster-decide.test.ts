@@ -17,7 +17,7 @@ test('CLUSTER NODES of Redis 7: address with bus port and hostname, flags, maste
   const nodes = parseClusterNodes(
     [
       'a1 10.0.0.1:6379@16379,redis-0.redis-headless myself,master - 0 0 1 connected 0-5460 [5461->-b2]',
-      'b2 10.0.0.2:6379@16379 master - 0 1700000000000 2 connected 5461 5462-10922',
+      'b2 10.0.0.2:6379@16379 master - 0 1700000000000 2 connected 5461 5462-10922 [10923-<-c3]',
       'c3 10.0.0.3:6379@16379 slave,fail a1 0 0 1 disconnected',
       '',
     ].join('\n'),
@@ -29,7 +29,10 @@ test('CLUSTER NODES of Redis 7: address with bus port and hostname, flags, maste
     flags: ['myself', 'master'],
     linkState: 'connected',
     slots: [[0, 5460]],
+    open: [{ slot: 5461, state: 'migrating', peer: 'b2' }],
   });
+  assert.deepEqual(nodes[1].open, [{ slot: 10923, state: 'importing', peer: 'c3' }]);
+  assert.equal(nodes[2].open, undefined);
   assert.deepEqual(nodes[1].slots, [
     [5461, 5461],
     [5462, 10922],

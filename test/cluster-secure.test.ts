@@ -128,6 +128,25 @@ test('cluster mode over TLS with ACL users: formed, written, handed over, scaled
   assert.match(status.stdout, /verdict: healthy \(3 masters, 16384 slots served\)/);
   const rebalance = await c.launcherCommand(1, ['cluster', 'rebalance']);
   assert.equal(rebalance.exitCode, 0, rebalance.stdout + rebalance.stderr);
+  // A slot move stopped half-way (a kubectl exec cut off mid-rebalance): the slot of k:0 MIGRATING on its owner,
+  // IMPORTING on another master, its keys still there. Status names it; rebalance closes it and keeps every key.
+  const now = await nodesOf(1);
+  const slot = Number(await askWith(auth(), c.pod(1).ip, 6379, 'CLUSTER', 'KEYSLOT', 'k:0'));
+  const src = now.find((n) => n.slots.some(([a, b]) => a <= slot && slot <= b))!;
+  const dst = now.find((n) => n.flags.includes('master') && n.slots.length && n.id !== src.id)!;
+  assert.equal(await askWith(auth(), dst.host, 6379, 'CLUSTER', 'SETSLOT', slot, 'IMPORTING', src.id), 'OK');
+  assert.equal(await askWith(auth(), src.host, 6379, 'CLUSTER', 'SETSLOT', slot, 'MIGRATING', dst.id), 'OK');
+  const open = await c.launcherCommand(1, ['status']);
+  assert.equal(open.exitCode, 1, open.stdout + open.stderr);
+  const [srcPod, dstPod] = [src, dst].map((n) => c.pod(ordOf(n.host)).name);
+  assert.match(open.stdout, new RegExp(`${srcPod} has slot ${slot} open, migrating to ${dstPod}`));
+  assert.match(open.stdout, new RegExp(`${dstPod} has slot ${slot} open, importing from ${srcPod}`));
+  const closed = await c.launcherCommand(1, ['cluster', 'rebalance']);
+  assert.equal(closed.exitCode, 0, closed.stdout + closed.stderr);
+  t.diagnostic(
+    `an open slot closed by rebalance: ${closed.stdout.split('\n').find((l) => /closing open slots/.test(l))}`,
+  );
+  await c.statusHealthy(1);
   // The Secret is rotated (a new certificate of the same CA): every node serves it to new connections, the cluster
   // stays whole, no restart.
   projectSecret(dir, issue(ca!, rotated));

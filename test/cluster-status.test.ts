@@ -121,3 +121,24 @@ test('uncovered slots, a failed node no pod runs, replicas beside their master, 
   const dark = clusterStatus({ pods: all(), states: {}, replicasPerMaster: 1, formedAt: 'x' });
   assert.equal(dark.verdict, 'unknown');
 });
+
+test('open slots (a move running or stopped half-way) and slots two masters claim, each in one sentence', () => {
+  // redis-0 migrates slots 100-106 to redis-1, which imports them; redis-1's own line also claims 0-10 (stale).
+  const s = states((l) => l);
+  const mine = (i: number, extra: string) =>
+    parseClusterNodes(
+      LINES.map((l, j) => (j === i ? `${l.replace(/ (master|slave) /, ' myself,$1 ')}${extra}` : l)).join('\n'),
+    );
+  const moving = Array.from({ length: 7 }, (_, k) => 100 + k);
+  s['redis-0'] = { ...s['redis-0']!, nodes: mine(0, moving.map((x) => ` [${x}->-${ID[1]}]`).join('')) };
+  s['redis-1'] = { ...s['redis-1']!, nodes: mine(1, ` 0-10 [100-<-${ID[0]}]`) };
+  const st = clusterStatus({ pods: all(), states: s, replicasPerMaster: 1 });
+  assert.equal(st.verdict, 'degraded');
+  assert.deepEqual(st.problems, [
+    '11 slots between 0 and 10 are claimed by both redis-0 and redis-1, each saying it serves them',
+    'redis-0 has slots 100, 101, 102, 103, 104 and 2 more open, migrating to redis-1: a slot move is running or ' +
+      'stopped half-way (launcher cluster rebalance closes it)',
+    'redis-1 has slot 100 open, importing from redis-0: a slot move is running or stopped half-way (launcher ' +
+      'cluster rebalance closes it)',
+  ]);
+});

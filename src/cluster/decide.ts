@@ -18,7 +18,17 @@ export type ClusterNode = {
   linkState: string;
   /** Slot ranges served, inclusive (importing/migrating entries left out). */
   slots: [number, number][];
+  /** Slots a move left open, as the node's own line shows them: migrating to, or importing from, node `peer`. */
+  open?: OpenSlot[];
 };
+
+export type OpenSlot = { slot: number; state: 'migrating' | 'importing'; peer: string };
+
+/** `[5461->-<id>]` (migrating to id) or `[5461-<-<id>]` (importing from id). */
+function openSlot(entry: string): OpenSlot | undefined {
+  const m = /^\[(\d+)-([<>])-(\w+)\]$/.exec(entry);
+  return m ? { slot: Number(m[1]), state: m[2] === '>' ? 'migrating' : 'importing', peer: m[3] } : undefined;
+}
 
 /** CLUSTER NODES (Redis 7: `<id> <ip:port@bus[,hostname]> <flags> <master> <ping> <pong> <epoch> <link> <slots>`). */
 export function parseClusterNodes(text: string): ClusterNode[] {
@@ -30,6 +40,7 @@ export function parseClusterNodes(text: string): ClusterNode[] {
       const [id, address, flags, master, , , , linkState, ...slots] = l.split(' ');
       const hostPort = address.split('@')[0];
       const i = hostPort.lastIndexOf(':');
+      const open = slots.map(openSlot).filter((o) => o !== undefined);
       return {
         id,
         host: hostPort.slice(0, i),
@@ -43,6 +54,7 @@ export function parseClusterNodes(text: string): ClusterNode[] {
             const [a, b] = s.split('-').map(Number);
             return [a, b ?? a] as [number, number];
           }),
+        ...(open.length ? { open } : {}),
       };
     });
 }

@@ -116,6 +116,23 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
     }
   }
   if (assigned.size < CLUSTER_SLOTS) problems.push(`${CLUSTER_SLOTS - assigned.size} slots are served by no node`);
+  problems.push(...doubleClaims(members.map((p) => [p.name, selfOf(p.name)] as const)));
+  // Slots a move left open (MIGRATING on its source, IMPORTING on its target): only a node's own line shows them.
+  for (const p of members) {
+    const byPeer = new Map<string, number[]>();
+    for (const o of selfOf(p.name)?.open ?? []) {
+      const peer = podOfId.get(o.peer) ?? short(o.peer);
+      const key = `${o.state === 'migrating' ? 'migrating to' : 'importing from'} ${peer}`;
+      byPeer.set(key, [...(byPeer.get(key) ?? []), o.slot]);
+    }
+    for (const [what, slots] of byPeer) {
+      const list = slots.length > 5 ? `${slots.slice(0, 5).join(', ')} and ${slots.length - 5} more` : slots.join(', ');
+      problems.push(
+        `${p.name} has ${slots.length > 1 ? 'slots' : 'slot'} ${list} open, ${what}: a slot move is running or ` +
+          'stopped half-way (launcher cluster rebalance closes it)',
+      );
+    }
+  }
   const spread = new Set(live.map((p) => p.node).filter(Boolean)).size > 1;
   const zones = new Set(live.map((p) => p.zone).filter(Boolean)).size > 1;
   for (const m of masters) {
@@ -150,6 +167,30 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
     if (want && r.label !== want) problems.push(`${r.pod} is a ${r.role} but labelled ${r.label ?? 'nothing'}`);
   }
   return { verdict: problems.length ? 'degraded' : 'healthy', problems, rows, masters };
+}
+
+/**
+ * Slots two nodes each say they serve (their own lines): two masters for one shard, as after a partition until
+ * the config epochs settle it. One sentence per pair, with the count and the lowest and highest slot.
+ */
+function doubleClaims(selves: readonly (readonly [string, ClusterNode | undefined])[]): string[] {
+  const owner = new Map<number, string>();
+  const pairs = new Map<string, number[]>();
+  for (const [pod, me] of selves) {
+    if (!me?.flags.includes('master')) continue;
+    for (const [a, b] of me.slots) {
+      for (let x = a; x <= b; x++) {
+        const other = owner.get(x);
+        if (other === undefined) owner.set(x, pod);
+        else pairs.set(`${other} and ${pod}`, [...(pairs.get(`${other} and ${pod}`) ?? []), x]);
+      }
+    }
+  }
+  return [...pairs].map(([both, slots]) => {
+    const last = slots[slots.length - 1];
+    const which = slots.length > 1 ? `${slots.length} slots between ${slots[0]} and ${last} are` : `slot ${last} is`;
+    return `${which} claimed by both ${both}, each saying it serves them`;
+  });
 }
 
 /** The table, then the verdict in one sentence (and every further problem). */
