@@ -400,14 +400,11 @@ test('cluster mode: two pods that both think they are first race for the bootstr
     [holder],
     'formed once, by the pod whose claim landed first',
   );
-  const loser = holder === 'redis-0' ? 'redis-1' : 'redis-0';
-  // Its claim is answered once the slow apiserver gets to it (409), or, if it had given that claim up, its watch
-  // brings it the Lease: it says so, and forms nothing.
+  assert.equal(holder, 'redis-0', "redis-1's claims landed only after redis-0's");
+  // redis-1 says it lost when a held claim is answered 409 while it still waits for it; under load its claim may
+  // have been given up (5 s API timeout) and redis-0's MEET may reach it before it looks again: then it simply is a
+  // member. Either way it formed nothing (the Events above).
   const lost = /another pod holds the Lease mymaster-cluster|redis-0 \(it holds the bootstrap Lease\) forms/;
-  await waitFor(
-    `${loser} lost the race and says so`,
-    () => kept.lines.some((l) => l.startsWith(`[${loser}]`) && lost.test(l)),
-    15_000,
-  );
-  t.diagnostic(`${holder} formed the cluster; ${loser}'s claim was refused`);
+  const said = kept.lines.find((l) => l.startsWith('[redis-1]') && lost.test(l));
+  t.diagnostic(`redis-0 formed the cluster; redis-1's claims were held ${claims.hits} times; it said: ${said ?? '-'}`);
 });
