@@ -123,7 +123,9 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
     for (const o of selfOf(p.name)?.open ?? []) {
       const peer = podOfId.get(o.peer) ?? short(o.peer);
       const key = `${o.state === 'migrating' ? 'migrating to' : 'importing from'} ${peer}`;
-      byPeer.set(key, [...(byPeer.get(key) ?? []), o.slot]);
+      const slots = byPeer.get(key) ?? [];
+      slots.push(o.slot);
+      byPeer.set(key, slots);
     }
     for (const [what, slots] of byPeer) {
       const list = slots.length > 5 ? `${slots.slice(0, 5).join(', ')} and ${slots.length - 5} more` : slots.join(', ');
@@ -182,7 +184,12 @@ function doubleClaims(selves: readonly (readonly [string, ClusterNode | undefine
       for (let x = a; x <= b; x++) {
         const other = owner.get(x);
         if (other === undefined) owner.set(x, pod);
-        else pairs.set(`${other} and ${pod}`, [...(pairs.get(`${other} and ${pod}`) ?? []), x]);
+        else {
+          const both = `${other} and ${pod}`;
+          const slots = pairs.get(both) ?? [];
+          slots.push(x);
+          pairs.set(both, slots);
+        }
       }
     }
   }
