@@ -232,6 +232,15 @@ describe('supervisor', () => {
       await waitFor('writes flowing', () => writer.acked.length >= 20, 10_000);
       const old = ordinalOf(c.labelledMasters()[0]);
       const oldIp = c.pod(old).ip;
+      // A slow API: reads of the stopping pod are answered 1.5 s late. The HandedOver Event (which reads the pod's
+      // uid first) must still be sent before the launcher exits.
+      const slowRead = api.faults.add({
+        method: 'GET',
+        path: c.podPath(old),
+        match: (r) => r.query.get('watch') !== 'true',
+        delayMs: 1500,
+      });
+      t.after(() => slowRead.remove());
       const t0 = Date.now();
       const stopping = c.pod(old).redis!.stop(30_000);
       const sentinelStop = c.pod(old).sentinel!.stop(30_000);
@@ -251,6 +260,7 @@ describe('supervisor', () => {
         `SIGTERM to new master named by Sentinel: ${handoverMs} ms; old launcher exit code ${exited.exitCode}`,
       );
       assert.equal(exited.exitCode, 0, 'Redis stopped cleanly and the launcher passed its exit code on');
+      slowRead.remove();
       assert.ok(
         api
           .listObjects('events', NS)

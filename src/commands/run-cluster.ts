@@ -8,6 +8,7 @@ import { bootstrapLease, ClusterSupervisor } from '../cluster/supervisor.ts';
 import { writeConfigFile } from '../files.ts';
 import { serveHttp } from '../http.ts';
 import type { Kube } from '../kube/api.ts';
+import { EVENTS_AT_EXIT_MS, eventsSent } from '../kube/events.ts';
 import { startWatches } from '../kube/watch.ts';
 import { reportPreviousHandover } from '../last-handover.ts';
 import { log } from '../log.ts';
@@ -45,6 +46,7 @@ export async function runCluster(c: Config, cl: NonNullable<Config['cluster']>, 
   }
   sup.start(TICK_MS);
   const code = await child.done;
+  await eventsSent(EVENTS_AT_EXIT_MS);
   sup.stop();
   unwatch();
   return code;

@@ -12,7 +12,7 @@ import {
   whatIsWrong,
 } from '../aof-check.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
-import { emitEvent } from '../kube/events.ts';
+import { EVENTS_AT_EXIT_MS, emitEvent, eventsSent } from '../kube/events.ts';
 import { annotateData, labelLock, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
 import { claimRecord } from '../kube/record.ts';
 import { startWatches } from '../kube/watch.ts';
@@ -225,6 +225,7 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
     () => (answered = true),
   ).then((up) => up && !exited && sup.start(TICK_MS));
   const code = await child.done;
+  await eventsSent(EVENTS_AT_EXIT_MS);
   sup.stop();
   unwatch();
   // Redis exits 1 when it cannot load its AOF; whether that was the reason, redis-check-aof says.

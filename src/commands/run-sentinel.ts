@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import { writeConfigFile } from '../files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
-import { emitEvent } from '../kube/events.ts';
+import { EVENTS_AT_EXIT_MS, emitEvent, eventsSent } from '../kube/events.ts';
 import { currentPods, sentinelTargets, setRoleLabel } from '../kube/pods.ts';
 import { currentSets } from '../kube/statefulsets.ts';
 import { log } from '../log.ts';
@@ -168,6 +168,7 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
     () => group.passwordsChanged(),
   );
   const code = await child.done;
+  await eventsSent(EVENTS_AT_EXIT_MS);
   clearInterval(tlsWatch);
   clearInterval(passwordWatch);
   sup.stop();

@@ -18,7 +18,7 @@ async function podUid(kube: Kube, name: string): Promise<string | undefined> {
   return pod.metadata?.uid;
 }
 
-export async function emitEvent(
+async function sendEvent(
   kube: Kube,
   pod: { name: string; uid?: string },
   type: EventType,
@@ -59,4 +59,31 @@ export async function emitEvent(
   } catch (e) {
     log.warn(`could not record event ${reason} on ${pod.name}: ${(e as Error).message?.split('\n')[0]}`);
   }
+}
+
+/** How long an exiting launcher waits for Events still being sent: a pod read and a create, each up to 3 s. */
+export const EVENTS_AT_EXIT_MS = 6000;
+
+/** Events still being sent: the shutdown path sends some (HandedOver) moments before the process exits. */
+const sending = new Set<Promise<void>>();
+
+export function emitEvent(
+  kube: Kube,
+  pod: { name: string; uid?: string },
+  type: EventType,
+  reason: string,
+  message: string,
+): Promise<void> {
+  const p = sendEvent(kube, pod, type, reason, message).finally(() => sending.delete(p));
+  sending.add(p);
+  return p;
+}
+
+/** Before the process exits: the Events still being sent are given up to `ms` to land (each is best effort). */
+export async function eventsSent(ms: number): Promise<void> {
+  if (!sending.size) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled([...sending]), new Promise((r) => (timer = setTimeout(r, ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }
