@@ -67,14 +67,8 @@ export const EVENTS_AT_EXIT_MS = 6000;
 /** Events still being sent: the shutdown path sends some (HandedOver) moments before the process exits. */
 const sending = new Set<Promise<void>>();
 
-export function emitEvent(
-  kube: Kube,
-  pod: { name: string; uid?: string },
-  type: EventType,
-  reason: string,
-  message: string,
-): Promise<void> {
-  const p = sendEvent(kube, pod, type, reason, message).finally(() => sending.delete(p));
+export function emitEvent(...event: Parameters<typeof sendEvent>): Promise<void> {
+  const p = sendEvent(...event).finally(() => sending.delete(p));
   sending.add(p);
   return p;
 }
