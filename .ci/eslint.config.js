@@ -2,6 +2,7 @@
 // Kept in .ci/ because the repository's top level is fixed; paths below are relative to the repository root.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importRules from './import-rules.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'image/dist/**', '.tmp/**'] },
@@ -36,6 +37,7 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  ...importRules,
   {
     // Tests and the stand-in API handle raw JSON objects and assert on them: `any` and `!` are the tests' own risk.
     files: ['test/**/*.ts'],

@@ -54,7 +54,7 @@ await chmod(join(out, 'launcher.mjs'), 0o755);
 // redis-cli (in the image with redis-server) over the local socket, so a failover starts no Node process; without
 // a socket or an answer it runs the Node hook, which asks once more and otherwise runs the full promote.
 const hook = `#!/bin/sh
-# launcher-promote: Sentinel's client-reconfig-script (see src/hook-protocol.ts). Exit 0 done, 1 retry, 2 give up.
+# launcher-promote: Sentinel's client-reconfig-script (src/sentinel/promote/). Exit 0 done, 1 retry, 2 give up.
 sock="\${REDIS_CONF_DIR:-/etc/redis-ha}/launcher.sock"
 if [ -S "$sock" ] && out=$(redis-cli --raw -s "$sock" HOOK "$@" 2>/dev/null); then
   nl='

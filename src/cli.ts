@@ -2,17 +2,11 @@
 // Every setting is a flag and an env var (config.ts). Bad input: one line on stderr, exit 2.
 import { Command, CommanderError, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
-import {
-  ConfigError,
-  parseConfig,
-  rawFromEnv,
-  settingsFor,
-  SETTINGS,
-  type CommandName,
-  type Config,
-} from './config.ts';
-import { parsePromoteArgs, PromoteError, EXIT_GIVE_UP, EXIT_RETRY } from './commands/promote-args.ts';
-import { log } from './log.ts';
+import { ConfigError, type Config } from './config/types.ts';
+import { parseConfig, rawFromEnv } from './config/parse.ts';
+import { settingsFor, SETTINGS, type CommandName } from './config/settings.ts';
+import { parsePromoteArgs, PromoteError, EXIT_GIVE_UP, EXIT_RETRY } from './sentinel/promote/args.ts';
+import { log } from './runtime/log.ts';
 
 // Each command loads what it needs when it runs (the Kubernetes client alone is most of the start-up time):
 // --help, --version and bad input answer without it.

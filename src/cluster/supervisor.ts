@@ -1,20 +1,20 @@
 // Redis Cluster mode's supervisor: every second it observes this pod's Redis (CLUSTER INFO, CLUSTER NODES), the
-// pods and, when it matters, the peers; decides with clusterAction() (src/cluster/decide.ts); acts (forms the
+// pods and, when it matters, the peers; decides with clusterAction() (src/cluster/rules/decide.ts); acts (forms the
 // cluster once, meets members whose address changed); and keeps the pod's label (redis-role=master|slave) and
 // its annotations (node ID, slots) true. Each cycle that does something ends in one log sentence.
 import type * as k8s from '@kubernetes/client-node';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/types.ts';
 import { apiFailure, mergePatch, withTimeout, type Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
 import { currentPod, currentPods, setRoleLabel } from '../kube/pods.ts';
 import { createRecord } from '../kube/record.ts';
-import { keepHandover, type HandoverResult } from '../last-handover.ts';
-import { log } from '../log.ts';
-import { TlsReloader } from '../tls-reload.ts';
-import { PeriodicLoop } from '../loop.ts';
-import { setRole, type RedisMetrics } from '../metrics.ts';
+import { keepHandover, type HandoverResult } from '../runtime/last-handover.ts';
+import { log } from '../runtime/log.ts';
+import { TlsReloader } from '../runtime/tls-reload.ts';
+import { PeriodicLoop } from '../runtime/loop.ts';
+import { setRole, type RedisMetrics } from '../runtime/metrics.ts';
 import { isLive, type Address, type PodView } from '../model.ts';
-import { localRedis, parseInfo, probeOptions, withRedis } from '../redis.ts';
+import { localRedis, parseInfo, probeOptions, withRedis } from '../redis/client.ts';
 import {
   clusterAction,
   clusterHandover,
@@ -28,7 +28,7 @@ import {
   type ClusterNode,
   type ClusterView,
   type NodeState,
-} from './decide.ts';
+} from './rules/decide.ts';
 
 export const NODE_ID_ANNOTATION = 'redis-ha-launcher/cluster-node-id';
 export const SLOTS_ANNOTATION = 'redis-ha-launcher/cluster-slots';

@@ -5,13 +5,13 @@
 // the others) before its nodes are removed.
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
-import { ConfigError, type Config } from '../config.ts';
+import { ConfigError, type Config } from '../config/types.ts';
 import { nodeState, podAddress } from '../cluster/supervisor.ts';
-import { inCluster } from '../cluster/decide.ts';
+import { inCluster } from '../cluster/rules/decide.ts';
 import type { Kube } from '../kube/api.ts';
 import { currentPods } from '../kube/pods.ts';
 import { addr, isLive, type PodView } from '../model.ts';
-import { probeOptions, withRedis } from '../redis.ts';
+import { probeOptions, withRedis } from '../redis/client.ts';
 
 const at = (c: Config, p: PodView) => addr(podAddress(c, p));
 

@@ -1,10 +1,10 @@
 // `launcher probe readiness|liveness`: the same checks as /readyz and /healthz, for clusters that prefer exec
 // probes. Exit 0 when the check holds, 1 otherwise, with one line saying why.
-import type { Config } from '../config.ts';
+import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
-import { observe } from '../observe.ts';
-import { monitoredSets, sentinelGroupReadiness, sentinelLiveness } from '../sentinel-supervisor.ts';
-import { redisLiveness, redisReadinessCheck } from '../supervisor.ts';
+import { observe } from '../sentinel/observe.ts';
+import { monitoredSets, sentinelGroupReadiness, sentinelLiveness } from '../sentinel/sentinel-container/supervisor.ts';
+import { redisLiveness, redisReadinessCheck } from '../sentinel/redis-container/supervisor.ts';
 
 export async function probe(
   c: Config,

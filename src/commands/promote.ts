@@ -2,17 +2,18 @@
 // client-reconfig-script. Runs on every Sentinel at almost the same moment, so it is idempotent and race-safe:
 // it trusts the Sentinels and ROLE, not its arguments; removes `master` from every other pod before labelling
 // the new one; writes with resourceVersion preconditions. Exit 0 done, 1 retry (transient), 2 give up.
-import { NO_SET_SELECTOR, type Config } from '../config.ts';
+import { NO_SET_SELECTOR } from '../config/names.ts';
+import type { Config } from '../config/types.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
-import { currentSets } from '../kube/statefulsets.ts';
-import { setConfig } from '../sentinel-sets.ts';
-import { log } from '../log.ts';
+import { currentSets } from '../sentinel/sets.ts';
+import { setConfig } from '../sentinel/rules/sets.ts';
+import { log } from '../runtime/log.ts';
 import { addr } from '../model.ts';
-import { EXIT_GIVE_UP, EXIT_RETRY, PromoteError, type PromoteArgs } from './promote-args.ts';
-import { relabelTo } from '../relabel.ts';
+import { EXIT_GIVE_UP, EXIT_RETRY, PromoteError, type PromoteArgs } from '../sentinel/promote/args.ts';
+import { relabelTo } from '../sentinel/promote/relabel.ts';
 
-export { EXIT_DONE, EXIT_GIVE_UP, EXIT_RETRY, parsePromoteArgs, PromoteError } from './promote-args.ts';
-export { podFor } from '../relabel.ts';
+export { EXIT_DONE, EXIT_GIVE_UP, EXIT_RETRY, parsePromoteArgs, PromoteError } from '../sentinel/promote/args.ts';
+export { podFor } from '../sentinel/promote/relabel.ts';
 
 export async function promote(given: Config, kube: Kube, a: PromoteArgs): Promise<number> {
   const started = Date.now();

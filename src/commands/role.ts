@@ -1,15 +1,15 @@
 // `launcher role`: what this pod would become and why. Reads only: no writes to the API, no files, no processes.
-import type { Config } from '../config.ts';
-import { decide } from '../decide.ts';
+import type { Config } from '../config/types.ts';
+import { decide } from '../sentinel/rules/boot.ts';
 import type { Kube } from '../kube/api.ts';
 import { addr } from '../model.ts';
-import { clusterAction, inCluster, slotText } from '../cluster/decide.ts';
+import { clusterAction, inCluster, slotText } from '../cluster/rules/decide.ts';
 import { observeCluster } from '../cluster/supervisor.ts';
-import { currentSets } from '../kube/statefulsets.ts';
-import { observe } from '../observe.ts';
-import { forSentinel, localSentinel, probeOptions, sentinelMasterAddr } from '../redis.ts';
-import { lookForMaster } from '../sentinel-group.ts';
-import { setConfig } from '../sentinel-sets.ts';
+import { currentSets } from '../sentinel/sets.ts';
+import { observe } from '../sentinel/observe.ts';
+import { forSentinel, localSentinel, probeOptions, sentinelMasterAddr } from '../redis/client.ts';
+import { lookForMaster } from '../sentinel/sentinel-container/watched-sets.ts';
+import { setConfig } from '../sentinel/rules/sets.ts';
 
 export async function role(c: Config, kube: Kube, json: boolean, out: (s: string) => void): Promise<number> {
   if (c.sentinelMode) return sentinelRole(c, kube, json, out);

@@ -3,20 +3,20 @@
 // duties as Sentinel mode, and starts the cluster supervisor (src/cluster/supervisor.ts). Redis fails a master
 // over to its replica by itself; there is no Sentinel and no client-reconfig-script.
 import { join } from 'node:path';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/types.ts';
 import { bootstrapLease, ClusterSupervisor } from '../cluster/supervisor.ts';
-import { writeConfigFile } from '../files.ts';
-import { serveHttp } from '../http.ts';
+import { writeConfigFile } from '../runtime/files.ts';
+import { serveHttp } from '../runtime/http.ts';
 import type { Kube } from '../kube/api.ts';
 import { EVENTS_AT_EXIT_MS, eventsSent } from '../kube/events.ts';
 import { startWatches } from '../kube/watch.ts';
-import { reportPreviousHandover } from '../last-handover.ts';
-import { log } from '../log.ts';
-import { createRedisMetrics } from '../metrics.ts';
-import { renderClusterConf } from '../render.ts';
-import { supervise } from '../supervise.ts';
-import { dataDirHasData } from '../observe.ts';
-import { TICK_MS } from '../supervisor.ts';
+import { reportPreviousHandover } from '../runtime/last-handover.ts';
+import { log } from '../runtime/log.ts';
+import { TICK_MS } from '../runtime/loop.ts';
+import { createRedisMetrics } from '../runtime/metrics.ts';
+import { renderClusterConf } from '../redis/conf.ts';
+import { supervise } from '../runtime/child.ts';
+import { dataDirHasData } from '../redis/data-dir.ts';
 
 export async function runCluster(c: Config, cl: NonNullable<Config['cluster']>, kube: Kube): Promise<number> {
   const hasData = await dataDirHasData(c.dataDir);

@@ -1,8 +1,8 @@
 // `launcher run`: observe -> decide (until the answer is safe) -> write redis.conf, record, label -> supervise.
 import { join } from 'node:path';
-import type { Config } from '../config.ts';
-import { decide, decideWithoutApi, summary } from '../decide.ts';
-import { writeConfigFile } from '../files.ts';
+import type { Config } from '../config/types.ts';
+import { decide, decideWithoutApi, summary } from '../sentinel/rules/boot.ts';
+import { writeConfigFile } from '../runtime/files.ts';
 import {
   aofLoadFailure,
   checkAof,
@@ -10,22 +10,24 @@ import {
   corruptReplicaLine,
   setAsideCorruptAof,
   whatIsWrong,
-} from '../aof-check.ts';
+} from '../redis/aof-check.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { EVENTS_AT_EXIT_MS, emitEvent, eventsSent } from '../kube/events.ts';
 import { annotateData, labelLock, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
 import { claimRecord } from '../kube/record.ts';
 import { startWatches } from '../kube/watch.ts';
-import { log } from '../log.ts';
+import { log } from '../runtime/log.ts';
 import { addr, type Address, type Decision, type FinalDecision, type MasterRecord, type RoleAnswer } from '../model.ts';
-import { dataDirHasData, observe, observeWithoutApi } from '../observe.ts';
-import { askRole, forSentinel, localRedis, probeOptions, withRedis } from '../redis.ts';
-import { renderRedisConf } from '../render.ts';
-import { supervise } from '../supervise.ts';
-import { serveHttp } from '../http.ts';
-import { reportPreviousHandover } from '../last-handover.ts';
-import { createRedisMetrics } from '../metrics.ts';
-import { RedisSupervisor, selfMasterStale, TICK_MS } from '../supervisor.ts';
+import { dataDirHasData } from '../redis/data-dir.ts';
+import { observe, observeWithoutApi } from '../sentinel/observe.ts';
+import { askRole, forSentinel, localRedis, probeOptions, withRedis } from '../redis/client.ts';
+import { renderRedisConf } from '../redis/conf.ts';
+import { supervise } from '../runtime/child.ts';
+import { serveHttp } from '../runtime/http.ts';
+import { reportPreviousHandover } from '../runtime/last-handover.ts';
+import { createRedisMetrics } from '../runtime/metrics.ts';
+import { TICK_MS } from '../runtime/loop.ts';
+import { RedisSupervisor, selfMasterStale } from '../sentinel/redis-container/supervisor.ts';
 
 const RETRY_MS = 1000;
 /** While the API cannot be read: 1 s, doubling, at most 10 s between attempts. */

@@ -1,26 +1,26 @@
 // `launcher run --sentinel`: wait until a master exists, write sentinel.conf, run redis-sentinel.
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, type Config } from '../config.ts';
-import { writeConfigFile } from '../files.ts';
+import { ConfigError, type Config } from '../config/types.ts';
+import { writeConfigFile } from '../runtime/files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { EVENTS_AT_EXIT_MS, emitEvent, eventsSent } from '../kube/events.ts';
 import { currentPods, sentinelTargets, setRoleLabel } from '../kube/pods.ts';
-import { currentSets } from '../kube/statefulsets.ts';
-import { log } from '../log.ts';
-import { fingerprint, readTls } from '../tls-reload.ts';
-import { allAccept, passwordInFile, rotationStep, type Rotation } from '../password-rotation.ts';
-import { forSentinel, localSentinel, probeOptions, withRedis } from '../redis.ts';
+import { currentSets } from '../sentinel/sets.ts';
+import { log } from '../runtime/log.ts';
+import { fingerprint, readTls } from '../runtime/tls-reload.ts';
+import { allAccept, passwordInFile, rotationStep, type Rotation } from '../runtime/password-rotation.ts';
+import { forSentinel, localSentinel, probeOptions, withRedis } from '../redis/client.ts';
 import { addr, isLive, type Address, type PodView } from '../model.ts';
-import { renderSentinelConf, type SentinelMonitor } from '../render.ts';
-import { lookForMaster, SentinelGroup } from '../sentinel-group.ts';
-import { setConfig } from '../sentinel-sets.ts';
-import { supervise } from '../supervise.ts';
-import { serveHttp } from '../http.ts';
-import { createSentinelMetrics } from '../metrics.ts';
-import { SentinelSupervisor } from '../sentinel-supervisor.ts';
-import { serveHook } from '../hook-server.ts';
-import { hookSocket } from '../promote-hook.ts';
+import { renderSentinelConf, type SentinelMonitor } from '../redis/conf.ts';
+import { lookForMaster, SentinelGroup } from '../sentinel/sentinel-container/watched-sets.ts';
+import { setConfig } from '../sentinel/rules/sets.ts';
+import { supervise } from '../runtime/child.ts';
+import { serveHttp } from '../runtime/http.ts';
+import { createSentinelMetrics } from '../runtime/metrics.ts';
+import { SentinelSupervisor } from '../sentinel/sentinel-container/supervisor.ts';
+import { serveHook } from '../sentinel/promote/hook-server.ts';
+import { hookSocket } from '../sentinel/promote/hook-client.ts';
 import { EXIT_RETRY, parsePromoteArgs, promote, PromoteError } from './promote.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -208,7 +208,7 @@ function restartOnNewTls(c: Config, kube: Kube, t: NonNullable<Config['tls']>, s
 }
 
 /**
- * Password rotation on the Sentinel side (src/password-rotation.ts): when the Redis password file changes, this
+ * Password rotation on the Sentinel side (src/runtime/password-rotation.ts): when the Redis password file changes, this
  * Sentinel accepts the new password too (when it is also Sentinel's own, no SENTINEL_PASSWORD_FILE), then, once
  * every Redis pod (and every Sentinel, for its own) accepts it, uses it for Redis (auth-pass, unless the sentinel
  * ACL user is set) and for the other Sentinels (sentinel-pass); after the grace period the old one is dropped.

@@ -1,16 +1,16 @@
 // `launcher status [-o json]`: the set at a glance, from any pod of it or from wherever the pod IPs are reachable.
 // Read-only: API GETs and LISTs, and ROLE / SENTINEL MASTER / INFO questions; no write anywhere.
 // Exit 0 healthy, 1 degraded, 2 cannot tell (the API or every Redis unreachable).
-import type { Config } from '../config.ts';
+import type { Config } from '../config/types.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { hasIp, isLive } from '../model.ts';
-import { clusterStatus, renderClusterStatus } from '../cluster/status.ts';
+import { clusterStatus, renderClusterStatus } from '../cluster/rules/status.ts';
 import { bootstrapLease, nodeState, podAddress, readClusterLease } from '../cluster/supervisor.ts';
-import { podRoles } from '../observe.ts';
+import { podRoles } from '../sentinel/observe.ts';
 import { listPods } from '../kube/pods.ts';
 import { readRecord } from '../kube/record.ts';
-import { ask, askSentinel, parseInfo, forSentinel, probeOptions } from '../redis.ts';
-import { renderStatus, setStatus, type SentinelStatus } from '../status.ts';
+import { ask, askSentinel, parseInfo, forSentinel, probeOptions } from '../redis/client.ts';
+import { renderStatus, setStatus, type SentinelStatus } from '../sentinel/rules/status.ts';
 
 /** A replica further behind than this is reported (1 MiB: more than a moment of writes). */
 export const LAG_REPORT_BYTES = 1 << 20;

@@ -3,15 +3,15 @@
 // afterwards, also on failure); once the Sentinel that will lead sees that, writes are paused, the target catches
 // up, SENTINEL FAILOVER runs, and the pause ends when a majority of the Sentinels names the target.
 // Exit 0 done, 1 failed (everything restored), 2 refused (nothing done).
-import type { Config } from '../config.ts';
+import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
 import { listPods } from '../kube/pods.ts';
 import { readRecord } from '../kube/record.ts';
 import { addr, sameAddress, type Address } from '../model.ts';
-import { observeSentinels, podRoles } from '../observe.ts';
-import { sentinelMaster } from '../reconcile.ts';
-import { askRole, askSentinel, pairs, forSentinel, probeOptions, withRedis } from '../redis.ts';
-import { planSwitchover } from '../switchover.ts';
+import { observeSentinels, podRoles } from '../sentinel/observe.ts';
+import { sentinelMaster } from '../sentinel/rules/reconcile.ts';
+import { askRole, askSentinel, pairs, forSentinel, probeOptions, withRedis } from '../redis/client.ts';
+import { planSwitchover } from '../sentinel/rules/switchover.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Sentinel reads replica priorities from INFO, which it refreshes every 10 s. */

@@ -1,7 +1,7 @@
 // Kubernetes Events on this pod, so `kubectl describe pod` tells the story. Best effort: a failed Event is
 // logged and never breaks the launcher.
 import { withTimeout, type Kube } from './api.ts';
-import { log } from '../log.ts';
+import { log } from '../runtime/log.ts';
 
 export type EventType = 'Normal' | 'Warning';
 

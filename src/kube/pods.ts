@@ -2,7 +2,8 @@
 // the redis-role label and the data-status annotation.
 import type * as k8s from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
-import { podDnsName, type Config } from '../config.ts';
+import { podDnsName } from '../config/names.ts';
+import type { Config } from '../config/types.ts';
 import { withLock } from './lock.ts';
 import {
   canonicalHost,

@@ -4,7 +4,7 @@
 // read the API themselves, never a cache that may have gone stale.
 import * as k8s from '@kubernetes/client-node';
 import { apiFailure, withTimeout, type Kube } from './api.ts';
-import { log } from '../log.ts';
+import { log } from '../runtime/log.ts';
 
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;

@@ -1,0 +1,315 @@
+// Redis Cluster mode: every rule of what a pod's supervisor does, as pure functions of what it observed, each
+// answer with its reason in plain words. Redis itself fails a master over to its replica; the launcher forms the
+// cluster once (one pod, guarded by a Lease), re-introduces members whose address changed, and keeps the labels
+// true. It never flushes a pod that holds data and never grows or shrinks the cluster on its own: scaling is an
+// explicit command (`launcher cluster add-shard|rebalance|remove-shard`).
+import type { Address, LivePod, PodView } from '../../model.ts';
+
+export const CLUSTER_SLOTS = 16384;
+
+/** One line of CLUSTER NODES. */
+export type ClusterNode = {
+  id: string;
+  host: string;
+  port: number;
+  flags: string[];
+  /** The master's id for a replica, else undefined. */
+  masterId?: string;
+  linkState: string;
+  /** Slot ranges served, inclusive (importing/migrating entries left out). */
+  slots: [number, number][];
+  /** Slots a move left open, as the node's own line shows them: migrating to, or importing from, node `peer`. */
+  open?: OpenSlot[];
+};
+
+export type OpenSlot = { slot: number; state: 'migrating' | 'importing'; peer: string };
+
+/** `[5461->-<id>]` (migrating to id) or `[5461-<-<id>]` (importing from id). */
+function openSlot(entry: string): OpenSlot | undefined {
+  const m = /^\[(\d+)-([<>])-(\w+)\]$/.exec(entry);
+  return m ? { slot: Number(m[1]), state: m[2] === '>' ? 'migrating' : 'importing', peer: m[3] } : undefined;
+}
+
+/** CLUSTER NODES (Redis 7: `<id> <ip:port@bus[,hostname]> <flags> <master> <ping> <pong> <epoch> <link> <slots>`). */
+export function parseClusterNodes(text: string): ClusterNode[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const [id, address, flags, master, , , , linkState, ...slots] = l.split(' ');
+      const hostPort = address.split('@')[0];
+      const i = hostPort.lastIndexOf(':');
+      const open = slots.map(openSlot).filter((o) => o !== undefined);
+      return {
+        id,
+        host: hostPort.slice(0, i),
+        port: Number(hostPort.slice(i + 1)),
+        flags: flags.split(','),
+        ...(master && master !== '-' ? { masterId: master } : {}),
+        linkState,
+        slots: slots
+          .filter((s) => !s.startsWith('['))
+          .map((s) => {
+            const [a, b] = s.split('-').map(Number);
+            return [a, b ?? a] as [number, number];
+          }),
+        ...(open.length ? { open } : {}),
+      };
+    });
+}
+
+export const slotCount = (n: ClusterNode) => n.slots.reduce((sum, [a, b]) => sum + b - a + 1, 0);
+export const slotText = (n: ClusterNode) => n.slots.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',');
+
+/** What one Redis says of the cluster: CLUSTER INFO's fields and CLUSTER NODES, and how many keys it holds. */
+export type NodeState = { info: Record<string, string>; nodes: ClusterNode[]; keys: number };
+
+/**
+ * Part of a cluster: it knows other nodes, or it is a cluster of one serving every slot. A node alone with some
+ * slots is not: Redis gives a fresh node the slots of keys it loaded (a data dir from Sentinel mode), and such a
+ * pod holds data outside any cluster.
+ */
+export const inCluster = (s: NodeState) =>
+  Number(s.info.cluster_known_nodes ?? 1) > 1 || Number(s.info.cluster_slots_assigned ?? 0) === CLUSTER_SLOTS;
+
+const failing = (n: ClusterNode) => n.flags.includes('fail') || n.flags.includes('fail?');
+
+/**
+ * What a finished bootstrap looks like from one member: cluster_state ok, every slot served, and every node it
+ * knows (failed ones aside) a master with slots or a replica: none met but not yet given a role.
+ */
+export const settled = (s: NodeState) =>
+  inCluster(s) &&
+  s.info.cluster_state === 'ok' &&
+  Number(s.info.cluster_slots_assigned) === CLUSTER_SLOTS &&
+  s.nodes.filter((n) => !failing(n)).every((n) => n.flags.includes('slave') || slotCount(n) > 0);
+
+export type BootstrapPlan = {
+  masters: { pod: string; from: number; to: number }[];
+  replicas: { pod: string; of: string }[];
+};
+
+/**
+ * The first layout: the lowest ordinals are the masters, the 16384 slots split evenly (the first ones one more);
+ * the other pods are spread evenly over the masters, each in another zone (where the pods carry their zone) and on
+ * another Kubernetes node than its master where the pods' placement allows it, so that losing a zone or a node
+ * does not take a shard down.
+ */
+export function bootstrapPlan(pods: LivePod[], masters: number, replicasPerMaster: number): BootstrapPlan {
+  const sorted = [...pods].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0));
+  const ms = sorted.slice(0, masters);
+  const per = Math.floor(CLUSTER_SLOTS / masters);
+  const extra = CLUSTER_SLOTS % masters;
+  let next = 0;
+  const plan: BootstrapPlan = { masters: [], replicas: [] };
+  ms.forEach((p, i) => {
+    const n = per + (i < extra ? 1 : 0);
+    plan.masters.push({ pod: p.name, from: next, to: next + n - 1 });
+    next += n;
+  });
+  // Replica j follows master (j + shift) mod masters: every master gets the same number; of the shifts, the one
+  // that puts the fewest replicas in their master's zone wins, then the fewest on their master's node.
+  const rs = sorted.slice(masters, masters * (1 + replicasPerMaster));
+  const clashes = (shift: number, where: (p: LivePod) => string | undefined) =>
+    rs.filter((r, j) => {
+      const at = where(ms[(j + shift) % ms.length]);
+      return Boolean(at && at === where(r));
+    }).length;
+  const clash = (shift: number) => clashes(shift, (p) => p.zone) * (rs.length + 1) + clashes(shift, (p) => p.node);
+  const shifts = ms.map((_, k) => k);
+  const best = shifts.reduce((x, k) => (clash(k) < clash(x) ? k : x), 0);
+  rs.forEach((r, j) => plan.replicas.push({ pod: r.name, of: ms[(j + best) % ms.length].name }));
+  return plan;
+}
+
+export type ClusterView = {
+  self: { name: string; ordinal: number | null };
+  redisPort: number;
+  /** masters x (1 + replicas per master): the pods the first bootstrap waits for. */
+  desired: number;
+  masters: number;
+  replicasPerMaster: number;
+  pods: PodView[];
+  /** This pod's Redis; undefined when it does not answer. */
+  local?: NodeState;
+  /** The live peers' Redis, by pod name (undefined: no answer). */
+  peers: Record<string, NodeState | undefined>;
+  /** Who holds the bootstrap Lease, if anyone (a pod that won it forms the cluster, even if not the lowest). */
+  bootstrapHolder?: string;
+  /** When the cluster was formed, as the Lease says: no bootstrap ever again. */
+  formedAt?: string;
+};
+
+export type ClusterAction =
+  | { kind: 'none'; reason: string }
+  | { kind: 'wait'; reason: string }
+  | { kind: 'bootstrap'; plan: BootstrapPlan; reason: string }
+  /** The holder's bootstrap is done (every slot served, every node a master with slots or a replica): record it. */
+  | { kind: 'formed'; reason: string }
+  | { kind: 'meet'; addresses: Address[]; reason: string };
+
+const isLive = (p: PodView): p is LivePod => Boolean(p.ip) && p.phase === 'Running' && !p.terminating;
+
+export function clusterAction(v: ClusterView): ClusterAction {
+  const local = v.local;
+  if (!local) return { kind: 'none', reason: 'Redis does not answer' };
+  const live = v.pods.filter(isLive);
+  const peers = live.filter((p) => p.name !== v.self.name);
+  // The holder of the Lease whose bootstrap did not finish (it died or timed out half-way, before the Lease
+  // recorded the cluster formed) runs it again once every pod answers: each step is skipped where it is done.
+  // Also when this pod's own nodes.conf forgot the MEETs (killed before it was written): its peers may know each
+  // other already, but nobody else may finish what the holder began.
+  if (v.bootstrapHolder === v.self.name && !v.formedAt && (inCluster(local) || local.keys === 0)) {
+    // Nothing left to do (the holder died after the last step, or the cluster was formed before the Lease
+    // recorded formations): only the record is written; no step runs on a cluster that serves.
+    if (settled(local)) {
+      return {
+        kind: 'formed',
+        reason: 'the cluster is whole and every node has its role: the Lease records it formed',
+      };
+    }
+    const stateOf = (p: PodView) => (p.name === v.self.name ? local : v.peers[p.name]);
+    const all = live.filter((p) => stateOf(p));
+    // A node alone with keys is no cluster's (Redis gave it the slots of its keys, perhaps all of them): never met.
+    const stray = all.filter((p) => {
+      const s = stateOf(p);
+      return s && Number(s.info.cluster_known_nodes ?? 1) <= 1 && s.keys > 0;
+    });
+    if (all.length >= v.desired && !stray.length) {
+      return {
+        kind: 'bootstrap',
+        plan: bootstrapPlan(all, v.masters, v.replicasPerMaster),
+        reason: 'this pod holds the bootstrap Lease and the bootstrap did not finish: it runs it again',
+      };
+    }
+  }
+  if (inCluster(local)) {
+    // A member whose address changed (a pod back with a new IP, a full restart) is met again, recognised by its
+    // node ID: it keeps its ID, slots and role. Nobody else is met: not a fresh pod (joining is an explicit
+    // add-shard), not a node of another cluster (an explicit MEET would merge the clusters).
+    const lost = peers.filter((p) => {
+      const me = v.peers[p.name]?.nodes.find((n) => n.flags.includes('myself'));
+      const known = me && local.nodes.find((n) => n.id === me.id);
+      return known && `${known.host}:${known.port}` !== `${p.ip}:${v.redisPort}`;
+    });
+    if (lost.length) {
+      return {
+        kind: 'meet',
+        addresses: lost.map((p) => ({ host: p.ip, port: v.redisPort })),
+        reason:
+          `${lost.map((p) => p.name).join(', ')} ${lost.length > 1 ? 'are members' : 'is a member'} this node ` +
+          'knows at another address: CLUSTER MEET',
+      };
+    }
+    return { kind: 'none', reason: `a member of the cluster (${local.info.cluster_state ?? 'unknown'} state)` };
+  }
+  // A fresh node (no nodes.conf of a cluster).
+  if (v.formedAt) {
+    return {
+      kind: 'wait',
+      reason:
+        `the cluster was formed at ${v.formedAt} (its Lease says so) and this pod is not in it; it joins only ` +
+        'when asked (launcher cluster add-shard); a cluster is never formed twice',
+    };
+  }
+  const member = peers.find((p) => {
+    const s = v.peers[p.name];
+    return s && inCluster(s);
+  });
+  if (member) {
+    return {
+      kind: 'wait',
+      reason:
+        `the cluster exists (${member.name} is a member) and this pod is not in it; it joins only when asked ` +
+        '(launcher cluster add-shard)',
+    };
+  }
+  const stateOf = (p: PodView) => (p.name === v.self.name ? local : v.peers[p.name]);
+  const answering = live.filter((p) => stateOf(p));
+  if (answering.length < v.desired) {
+    return {
+      kind: 'wait',
+      reason:
+        `${answering.length} of ${v.desired} pods answer (${v.masters} masters x ${1 + v.replicasPerMaster}); ` +
+        'the cluster is formed once all do',
+    };
+  }
+  const withData = answering.filter((p) => (stateOf(p)?.keys ?? 0) > 0);
+  if (withData.length) {
+    return {
+      kind: 'wait',
+      reason:
+        `${withData.map((p) => p.name).join(', ')} ${withData.length > 1 ? 'hold' : 'holds'} keys and no cluster ` +
+        'exists: a pod holding data is never flushed to join; move the data or empty it first',
+    };
+  }
+  // The Lease's holder forms it: two pods that both thought themselves first (each with its own partial view)
+  // raced for the Lease, and only the winner goes on, whatever its ordinal.
+  const holder = v.bootstrapHolder;
+  if (holder && !answering.some((p) => p.name === holder)) {
+    return {
+      kind: 'wait',
+      reason: `${holder} holds the bootstrap Lease but does not answer; once it is back it forms the cluster`,
+    };
+  }
+  const first = holder ?? [...answering].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0))[0].name;
+  const why = holder ? 'holds the bootstrap Lease' : 'has the lowest ordinal';
+  if (first !== v.self.name) {
+    return { kind: 'wait', reason: `all ${v.desired} pods are fresh; ${first} (it ${why}) forms the cluster` };
+  }
+  return {
+    kind: 'bootstrap',
+    plan: bootstrapPlan(answering, v.masters, v.replicasPerMaster),
+    reason: `all ${v.desired} pods are fresh and empty, and this pod ${why}: it forms the cluster`,
+  };
+}
+
+export type ClusterHandover = { kind: 'skip'; reason: string } | { kind: 'failover'; to: ClusterNode; reason: string };
+
+/**
+ * SIGTERM on this pod: a master serving slots hands them to its most up-to-date healthy replica (CLUSTER FAILOVER
+ * on that replica: the master pauses its writers until the replica has all it acknowledged, then the replica takes
+ * over at once) instead of leaving the shard without a master for the node timeout. `offsets`: each replica's
+ * replication offset as this master sees it (INFO replication), by `host:port`.
+ */
+export function clusterHandover(
+  s: NodeState | undefined,
+  offsets: Record<string, number>,
+  /** `host:port` of replicas whose pods are terminating too. */
+  going: string[] = [],
+): ClusterHandover {
+  const me = s?.nodes.find((n) => n.flags.includes('myself'));
+  if (!s || !me) return { kind: 'skip', reason: 'Redis does not answer' };
+  if (!me.flags.includes('master')) return { kind: 'skip', reason: 'this node is a replica' };
+  if (!slotCount(me)) return { kind: 'skip', reason: 'this master serves no slot' };
+  const bad = ['fail', 'fail?', 'handshake', 'noaddr'];
+  const replicas = s.nodes.filter(
+    (n) =>
+      n.masterId === me.id &&
+      n.linkState === 'connected' &&
+      !n.flags.some((f) => bad.includes(f)) &&
+      !going.includes(`${n.host}:${n.port}`),
+  );
+  const offset = (n: ClusterNode) => offsets[`${n.host}:${n.port}`];
+  const best = replicas
+    .filter((n) => offset(n) !== undefined)
+    .sort((a, b) => offset(b) - offset(a) || a.id.localeCompare(b.id))[0];
+  if (!best) return { kind: 'skip', reason: 'no healthy replica is attached to this master' };
+  return {
+    kind: 'failover',
+    to: best,
+    reason: `its replica ${best.host}:${best.port} (${best.id.slice(0, 8)}) is the most up to date`,
+  };
+}
+
+/** The replicas' offsets in a master's INFO replication (`slaveN:ip=…,port=…,state=online,offset=…`), online ones. */
+export function replicaOffsets(info: Record<string, string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(info)) {
+    if (!/^slave\d+$/.test(k)) continue;
+    const f = Object.fromEntries(v.split(',').map((x) => x.split('=') as [string, string]));
+    if (f.state === 'online') out[`${f.ip}:${f.port}`] = Number(f.offset);
+  }
+  return out;
+}

@@ -1,0 +1,113 @@
+// Observe: gather one immutable snapshot of Kubernetes, the Sentinels and the Redis pods. Read-only.
+import type { Config } from '../config/types.ts';
+import { apiFailure, withTimeout, type Kube } from '../kube/api.ts';
+import { listPods, sentinelTargets } from '../kube/pods.ts';
+import { readRecord } from '../kube/record.ts';
+import {
+  addr,
+  hasIp,
+  isLive,
+  ordinalOf,
+  type Address,
+  type Observation,
+  type PodView,
+  type RoleAnswer,
+  type SentinelView,
+} from '../model.ts';
+import type { ApiLessObservation } from './rules/boot.ts';
+import { dataDirBytes, dataDirHasData } from '../redis/data-dir.ts';
+import { ask, askRole, askSentinel, pairs, forSentinel, probeOptions, type ProbeOptions } from '../redis/client.ts';
+
+/**
+ * spec.replicas of the StatefulSet owning this pod: which ordinals will exist. Nothing when the pod has no
+ * StatefulSet; `unknown` (with the reason) when it has one that cannot be read (RBAC, API errors): never "gone".
+ */
+async function setSize(kube: Kube, owner: string | undefined): Promise<{ setSize?: number; setSizeUnknown?: string }> {
+  if (!owner) return {};
+  try {
+    const sts = await kube.apps.readNamespacedStatefulSet({ name: owner, namespace: kube.namespace }, withTimeout());
+    return { setSize: sts.spec?.replicas ?? 1 };
+  } catch (e) {
+    return { setSizeUnknown: `reading StatefulSet ${owner}: ${apiFailure(e).message}` };
+  }
+}
+
+/** ROLE of each given pod's Redis (those with an IP), by pod name. */
+export async function podRoles(pods: PodView[], port: number, o: ProbeOptions): Promise<Record<string, RoleAnswer>> {
+  const asked = pods.filter(hasIp).map(async (p) => [p.name, await askRole({ host: p.ip, port }, o)] as const);
+  return Object.fromEntries(await Promise.all(asked));
+}
+
+/** What every live Sentinel of the set says about it, and how many Sentinels the majority is counted from. */
+export async function observeSentinels(
+  c: Config,
+  kube: Kube,
+  redisPods?: PodView[],
+): Promise<{ views: SentinelView[]; known: number }> {
+  const targets = await sentinelTargets(c, kube, redisPods);
+  const views = await Promise.all(targets.addresses.map((s) => askSentinel(s, c.masterSet, probeOptions(c))));
+  return { views, known: targets.known };
+}
+
+export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise<Observation> {
+  const [pods, record, selfHasData, dataBytes] = await Promise.all([
+    listPods(kube, c.podSelector),
+    readRecord(kube, c.masterRecord),
+    hasData ?? dataDirHasData(c.dataDir),
+    dataDirBytes(c.dataDir),
+  ]);
+  const self = pods.find((p) => p.name === c.podName);
+  const probe = probeOptions(c);
+  const { views: sentinels, known } = await observeSentinels(c, kube, pods);
+  const targets = new Map<string, Address>();
+  for (const s of sentinels) if (s.master) targets.set(addr(s.master), s.master);
+  for (const p of pods.filter(isLive)) targets.set(`${p.ip}:${c.redisPort}`, { host: p.ip, port: c.redisPort });
+  const [answers, size] = await Promise.all([
+    Promise.all([...targets.values()].map(async (a) => [addr(a), await askRole(a, probe)] as const)),
+    setSize(kube, self?.owner),
+  ]);
+  return {
+    self: {
+      name: c.podName,
+      ip: c.podIp,
+      ordinal: self?.ordinal ?? ordinalOf(c.podName),
+      hasData: selfHasData,
+      dataBytes,
+    },
+    loadingHandoverBytes: c.loadingHandoverBytes,
+    redisPort: c.redisPort,
+    quorum: c.quorum,
+    pods,
+    sentinels,
+    knownSentinels: known,
+    roles: Object.fromEntries(answers),
+    record,
+    ...size,
+  };
+}
+
+/**
+ * With the API down: this pod's own Sentinel (a sidecar) and the peers it knows (SENTINEL SENTINELS), what each
+ * names, and ROLE of every master they name. No Sentinel at all when the Sentinels are not sidecars.
+ */
+export async function observeWithoutApi(c: Config, apiError: string): Promise<ApiLessObservation> {
+  const probe = probeOptions(c);
+  const own: Address = { host: c.podIp, port: c.sentinelPort };
+  const base = { apiError, self: { host: c.podIp, port: c.redisPort }, quorum: c.quorum, roles: {} };
+  if (!c.sentinelSidecar) return { ...base, sentinels: [], known: 0 };
+  const peers = await ask(own, forSentinel(probe), (r) => r.call('SENTINEL', 'SENTINELS', c.masterSet))
+    .then((reply) =>
+      (reply as unknown[]).map((flat) => {
+        const p = pairs(flat);
+        return { host: p.ip, port: Number(p.port) };
+      }),
+    )
+    .catch(() => [] as Address[]);
+  const sentinels = await Promise.all([own, ...peers].map((s) => askSentinel(s, c.masterSet, probe)));
+  const named = new Map<string, Address>();
+  for (const v of sentinels) if (v.master) named.set(addr(v.master), v.master);
+  const roles = Object.fromEntries(
+    await Promise.all([...named.values()].map(async (a) => [addr(a), await askRole(a, probe)] as const)),
+  );
+  return { ...base, sentinels, known: 1 + peers.length, roles };
+}

@@ -1,0 +1,133 @@
+// Relabel after a failover: once a majority of the known Sentinels names the new master and it answers ROLE master,
+// its pod becomes the only one labelled master (through the label lock) and the master of record. Used by promote
+// (Sentinel's client-reconfig-script) and by the Sentinel supervisor at the +switch-master event. Exit codes follow
+// Sentinel's script contract: 0 done, 1 retry (transient), 2 give up.
+import { isIP } from 'node:net';
+import type { Config } from '../../config/types.ts';
+import { apiFailure, isPermanent, type Kube } from '../../kube/api.ts';
+import { emitEvent } from '../../kube/events.ts';
+import { labelLock, labelOnlyMaster, listPods, sentinelTargets } from '../../kube/pods.ts';
+import { pausedSince, writeRecord } from '../../kube/record.ts';
+import { log } from '../../runtime/log.ts';
+import { addr, podHasHost, sameAddress, sentinelsNeeded, type Address, type PodView } from '../../model.ts';
+import { askRole, probeOptions, sentinelMasterAddr } from '../../redis/client.ts';
+
+import { EXIT_DONE, EXIT_GIVE_UP, EXIT_RETRY, PromoteError } from './args.ts';
+
+export { EXIT_DONE, EXIT_GIVE_UP, EXIT_RETRY, PromoteError };
+
+/** The pod with that address: by pod IP, or by hostname (`<pod>.<service>...`). */
+export function podFor(pods: PodView[], a: Address): PodView | undefined {
+  if (isIP(a.host)) return pods.find((p) => podHasHost(p, a.host));
+  const first = a.host.split('.')[0];
+  return pods.find((p) => p.name === first);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls the Sentinels until a majority of the known ones names `to` (confirmed), a majority names another (stale),
+ * or time runs out.
+ */
+async function confirm(
+  c: Config,
+  kube: Kube,
+  to: Address,
+  ms: number,
+): Promise<{ verdict: 'confirmed' | 'stale' | 'unconfirmed'; text: string }> {
+  const deadline = Date.now() + ms;
+  const { addresses: sentinels, known } = await sentinelTargets(c, kube);
+  const need = sentinelsNeeded(c.quorum, known);
+  for (;;) {
+    const answers = await Promise.all(sentinels.map((s) => sentinelMasterAddr(s, c.masterSet, probeOptions(c))));
+    const named = answers.filter((a): a is Address => Boolean(a));
+    const agree = named.filter((a) => sameAddress(a, to)).length;
+    const others = [...new Set(named.filter((a) => !sameAddress(a, to)).map(addr))];
+    const rest = others.length ? `; others name ${others.join(', ')}` : '';
+    let text = `${agree}/${known} sentinels name ${addr(to)}${rest} (${need} needed)`;
+    if (agree >= need) {
+      const role = await askRole(to, probeOptions(c));
+      if (role.answered && role.role === 'master') {
+        return { verdict: 'confirmed', text: `${text}; it answers ROLE master` };
+      }
+      text += `; but it answers ${role.answered ? `ROLE ${role.role}` : 'nothing'}`;
+    } else {
+      const counts = new Map<string, number>();
+      for (const a of named) counts.set(addr(a), (counts.get(addr(a)) ?? 0) + 1);
+      const other = [...counts].find(([k, n]) => k !== addr(to) && n >= need);
+      if (other) return { verdict: 'stale', text: `${text}: a newer master, ${other[0]}, has the quorum` };
+    }
+    if (Date.now() >= deadline) return { verdict: 'unconfirmed', text };
+    await sleep(100);
+  }
+}
+
+/**
+ * The relabelling both promote and the Sentinel supervisor (at the +switch-master event) do: once a majority of the
+ * Sentinels names `to` and it answers ROLE master, make its pod the only one labelled master and the master of
+ * record. Exit-code semantics as promote's; throws PromoteError.
+ */
+export async function relabelTo(
+  c: Config,
+  kube: Kube,
+  from: Address,
+  to: Address,
+  confirmMs: number,
+  started = Date.now(),
+): Promise<number> {
+  const a = { from, to };
+  try {
+    const paused = await pausedSince(kube, c.masterRecord);
+    if (paused) {
+      log.info(`the set is paused (since ${paused}): labels left as they are for ${addr(from)} -> ${addr(to)}`);
+      return EXIT_DONE;
+    }
+    const check = await confirm(c, kube, a.to, confirmMs);
+    if (check.verdict === 'stale') {
+      log.info(`nothing to do: ${check.text}`);
+      return EXIT_DONE;
+    }
+    if (check.verdict === 'unconfirmed') {
+      throw new PromoteError(EXIT_RETRY, `the sentinels do not confirm ${addr(a.to)} as master yet (${check.text})`);
+    }
+    const pods = await listPods(kube, c.podSelector);
+    const pod = podFor(pods, a.to);
+    if (!pod) {
+      throw new PromoteError(
+        EXIT_GIVE_UP,
+        `no pod matching ${JSON.stringify(c.podSelector)} has the address ${a.to.host}`,
+      );
+    }
+    // Already true (every Sentinel runs this at once, and the supervisor's event path is usually first): nothing
+    // to write, so no turn at the label lock either. The record write below reads first and writes only a change.
+    const labelled = pods.filter((p) => p.roleLabel === 'master').map((p) => p.name);
+    const alreadyTrue = labelled.length === 1 && labelled[0] === pod.name;
+    const { demoted, promoted } = alreadyTrue
+      ? { demoted: [], promoted: false }
+      : await labelOnlyMaster(kube, c.podSelector, pod.name, labelLock(c));
+    await writeRecord(kube, c.masterRecord, pod.name, pod.ip ?? a.to.host);
+    const took = Date.now() - started;
+    const what =
+      promoted || demoted.length
+        ? `labelled ${pod.name} master${demoted.length ? ` after removing the label from ${demoted.join(', ')}` : ''}`
+        : `labels already correct (${pod.name} is master)`;
+    log.info(`${what}; ${check.text}; ${took} ms`);
+    if (promoted) {
+      await emitEvent(
+        kube,
+        { name: pod.name },
+        'Normal',
+        'PromotedToMaster',
+        `Sentinel failed over ${addr(a.from)} -> ${addr(a.to)}; ${what}`,
+      );
+    }
+    return EXIT_DONE;
+  } catch (e) {
+    if (e instanceof PromoteError) throw e;
+    const f = apiFailure(e);
+    if (f.code === 403 || (f.code !== undefined && isPermanent(f) && f.code !== 404)) {
+      throw new PromoteError(EXIT_GIVE_UP, `the API refused: ${f.message}`);
+    }
+    throw new PromoteError(EXIT_RETRY, `transient failure: ${f.message}`);
+  }
+}

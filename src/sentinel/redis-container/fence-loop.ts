@@ -1,0 +1,99 @@
+// The master's fence, on its own loop: every second, while this pod is master (or fenced), it asks the Sentinels
+// whether a majority still names it, and pauses writes (CLIENT PAUSE WRITE, renewed every tick) once none has for
+// FENCE_AFTER_MS. It runs beside the supervisor's loop rather than inside it, so a full cycle slowed down by peers
+// that do not answer (a partition: every probe runs to its timeout) cannot hold the fence back.
+import type { Config } from '../../config/types.ts';
+import type { Kube } from '../../kube/api.ts';
+import { emitEvent } from '../../kube/events.ts';
+import { currentRecord } from '../../kube/record.ts';
+import { log } from '../../runtime/log.ts';
+import { PeriodicLoop } from '../../runtime/loop.ts';
+import type { RedisMetrics } from '../../runtime/metrics.ts';
+import { addr, sameAddress, type Address } from '../../model.ts';
+import { observeSentinels } from '../observe.ts';
+import { fence, sentinelMaster } from '../rules/reconcile.ts';
+import { askRole, followers, localRedis, parseInfo, probeOptions, withRedis } from '../../redis/client.ts';
+
+export class FenceLoop extends PeriodicLoop {
+  private readonly c: Config;
+  private readonly kube: Kube;
+  private readonly metrics: RedisMetrics;
+  private readonly tickMs: number;
+  private readonly local: Address;
+  private readonly self: Address;
+  /** When a majority of the Sentinels last named this pod master, while it is master. */
+  private lastConfirmedAt?: number;
+  /** Writes are paused by this fence. */
+  private fenced = false;
+
+  constructor(c: Config, kube: Kube, metrics: RedisMetrics, tickMs: number) {
+    super();
+    this.c = c;
+    this.kube = kube;
+    this.metrics = metrics;
+    this.tickMs = tickMs;
+    this.local = localRedis(c);
+    this.self = { host: c.podIp, port: c.redisPort };
+  }
+
+  start(everyMs: number) {
+    if (this.c.fenceAfterMs) super.start(everyMs);
+  }
+
+  protected async cycleOnce(): Promise<void> {
+    const local = await askRole(this.local, probeOptions(this.c));
+    const isMaster = local.answered && local.role === 'master';
+    if (!isMaster) this.lastConfirmedAt = undefined;
+    if (!isMaster && !this.fenced) return;
+    // Which Sentinels exist comes from the API (its watch): without that answer there is nothing to judge by.
+    const seen = await observeSentinels(this.c, this.kube).catch(() => undefined);
+    if (!seen) return;
+    const { views, known } = seen;
+    const s = sentinelMaster(views, this.c.quorum, known);
+    const confirmed = Boolean(s.master && sameAddress(s.master, this.self));
+    const now = Date.now();
+    if (confirmed) this.lastConfirmedAt = now;
+    const answering = views.filter((v) => v.reachable).length;
+    const named = s.master ? `name ${addr(s.master)}` : `agree on no master${s.busy ? ` (${s.busy})` : ''}`;
+    const words = `${answering} of ${s.known} known sentinels answer, ${s.count} ${named}, ${s.need} needed`;
+    // Replicas that acknowledged within 2 s (INFO), asked only when it matters: every Sentinel silent.
+    const sentinelsDown = this.c.sentinelSidecar && answering === 0;
+    const following = sentinelsDown
+      ? await withRedis(this.local, probeOptions(this.c), (r) => r.call('INFO', 'replication')).then(
+          (i) => followers(parseInfo(String(i))),
+          () => 0,
+        )
+      : 0;
+    const a = fence({
+      isMaster,
+      confirmed,
+      lastConfirmedAt: this.lastConfirmedAt,
+      now,
+      fenceAfterMs: this.c.fenceAfterMs,
+      fenced: this.fenced,
+      sentinels: words,
+      sentinelsDown,
+      following,
+    });
+    if (a.kind === 'none') return;
+    // Maintenance mode: observe and report, take no action.
+    const paused = (await currentRecord(this.kube, this.c.masterRecord).catch(() => null))?.paused;
+    if (paused) return;
+    if (a.kind === 'fence') {
+      // Renewed every tick: if this launcher stops renewing (it died), the pause ends on its own.
+      const ms = 3 * this.tickMs + 4 * this.c.probeTimeoutMs;
+      await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'PAUSE', String(ms), 'WRITE'));
+      if (this.fenced) return;
+      this.fenced = true;
+      this.metrics.fenced.set(1);
+      log.warn(`fenced: ${a.reason}`);
+      void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'Fenced', a.reason);
+      return;
+    }
+    await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'UNPAUSE'));
+    this.fenced = false;
+    this.metrics.fenced.set(0);
+    log.info(`unfenced: ${a.reason}; writes resume`);
+    void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'Unfenced', `${a.reason}; writes resume`);
+  }
+}

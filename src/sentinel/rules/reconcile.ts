@@ -1,0 +1,243 @@
+// What the supervisor should do about this pod right now, and whether it is ready: pure functions of what it
+// observed. The rules:
+//   - a pod may label itself `slave` whenever Redis says it is a replica;
+//   - it may label itself `master` only when a majority of the known Sentinels names it master (never a second
+//     master label: the act step removes `master` from every other pod first);
+//   - Redis says master but a majority of the Sentinels names another master that answers ROLE master: this pod is a
+//     stale master (split brain) and becomes a replica of the real one;
+//   - Redis is a replica of another address than the master a majority of the Sentinels names, and that one answers
+//     ROLE master: this replica was left behind (a Sentinel that did not know it never reconfigured it) and follows
+//     the Sentinels' master;
+//   - during a failover, or when the Sentinels disagree, nothing is touched.
+import {
+  addr,
+  sameAddress,
+  sentinelsNeeded,
+  tallySentinels,
+  type Address,
+  type RoleAnswer,
+  type SentinelView,
+  type InfoFacts,
+} from '../../model.ts';
+
+export type SupervisorView = {
+  self: Address;
+  quorum: number;
+  /** How many Sentinel pods the API lists: trust needs a majority of them. */
+  knownSentinels: number;
+  local: RoleAnswer;
+  label?: string;
+  sentinels: SentinelView[];
+  /** This pod's name, and the pod the master of record names ('' for none; undefined when it was not read). */
+  podName?: string;
+  record?: string;
+  /** ROLE of the master the Sentinels name (when it is not this pod). */
+  namedMasterRole?: RoleAnswer;
+};
+
+export type Action =
+  | { kind: 'none'; reason: string }
+  | { kind: 'label'; value: 'master' | 'slave'; reason: string }
+  | { kind: 'record'; reason: string }
+  | { kind: 'heal'; master: Address; reason: string }
+  | { kind: 'follow'; master: Address; reason: string };
+
+/**
+ * The master a majority of the known Sentinels (and at least the quorum) names, unless a failover is running. One
+ * lagging Sentinel does not stand in the way of a majority; Sentinels that disagree with no majority do.
+ */
+export function sentinelMaster(
+  sentinels: SentinelView[],
+  quorum: number,
+  knownSentinels: number,
+): { master?: Address; busy?: string; count: number; need: number; known: number } {
+  const known = Math.max(knownSentinels, sentinels.length);
+  const need = sentinelsNeeded(quorum, known);
+  const { failing, opinions, agreed } = tallySentinels(sentinels, need);
+  if (failing.length) return { busy: 'a failover is in progress', count: 0, need, known };
+  if (agreed) return { master: agreed.master, count: agreed.count, need, known };
+  if (opinions.length > 1) {
+    return { busy: `sentinels disagree (${opinions.map((v) => addr(v.master)).join(', ')})`, count: 0, need, known };
+  }
+  return { count: opinions[0]?.count ?? 0, need, known };
+}
+
+export function reconcile(v: SupervisorView): Action {
+  if (!v.local.answered) return { kind: 'none', reason: 'Redis does not answer' };
+  const s = sentinelMaster(v.sentinels, v.quorum, v.knownSentinels);
+  if (v.local.role === 'slave') {
+    if (v.label !== 'slave') {
+      return {
+        kind: 'label',
+        value: 'slave',
+        reason: `Redis is a replica of ${addr(v.local.master)} but the label is ${v.label ?? '(none)'}`,
+      };
+    }
+    if (
+      !s.busy &&
+      s.master &&
+      !sameAddress(s.master, v.local.master) &&
+      !sameAddress(s.master, v.self) &&
+      v.namedMasterRole?.answered &&
+      v.namedMasterRole.role === 'master'
+    ) {
+      return {
+        kind: 'follow',
+        master: s.master,
+        reason:
+          `Redis is a replica of ${addr(v.local.master)} but ${s.count} sentinels name ${addr(s.master)}, which ` +
+          `answers ROLE master: this replica was left behind`,
+      };
+    }
+    return { kind: 'none', reason: `replica of ${addr(v.local.master)}; label is true` };
+  }
+  if (v.local.role !== 'master') return { kind: 'none', reason: `Redis answers ROLE ${v.local.role}` };
+  if (s.busy) return { kind: 'none', reason: `Redis is master; ${s.busy}, so nothing is touched` };
+  if (!s.master) {
+    return {
+      kind: 'none',
+      reason:
+        `Redis is master; only ${s.count} of ${s.known} known sentinels name a master (${s.need} needed), so the ` +
+        `label stays ${v.label ?? '(none)'}`,
+    };
+  }
+  if (sameAddress(s.master, v.self)) {
+    if (v.label !== 'master') {
+      return {
+        kind: 'label',
+        value: 'master',
+        reason: `sentinels ${s.count} name this pod master but the label is ${v.label ?? '(none)'}`,
+      };
+    }
+    if (v.podName && v.record !== undefined && v.record !== v.podName) {
+      return {
+        kind: 'record',
+        reason: `master, confirmed by the sentinels, but the master of record names ${v.record || 'no pod'}`,
+      };
+    }
+    return { kind: 'none', reason: 'master, confirmed by the sentinels; label is true' };
+  }
+  if (v.namedMasterRole?.answered && v.namedMasterRole.role === 'master') {
+    return {
+      kind: 'heal',
+      master: s.master,
+      reason:
+        `Redis says master but ${s.count} sentinels name ${addr(s.master)}, which answers ROLE master: this ` +
+        `pod is a stale master`,
+    };
+  }
+  return {
+    kind: 'none',
+    reason: `Redis is master, the sentinels name ${addr(s.master)}, which does not answer as master; waiting`,
+  };
+}
+
+/**
+ * Readiness of a Redis pod: a master is ready when the Sentinels agree it is master (or, `sidecar`, when they are
+ * all down, its own included, and replicas follow it); a replica when fully synced.
+ */
+export function redisReadiness(
+  self: Address,
+  facts: InfoFacts | undefined,
+  sentinels: SentinelView[],
+  quorum: number,
+  knownSentinels: number,
+  sidecar = false,
+): { ready: boolean; reason: string } {
+  if (!facts) return { ready: false, reason: 'Redis does not answer INFO' };
+  if (facts.loading) return { ready: false, reason: 'Redis is loading its dataset' };
+  if (facts.role === 'slave') {
+    if (facts.masterLinkStatus !== 'up') {
+      return { ready: false, reason: `replica link is ${facts.masterLinkStatus ?? 'unknown'}` };
+    }
+    if (facts.syncInProgress) return { ready: false, reason: 'replica sync in progress' };
+    return { ready: true, reason: 'replica, link up, synced' };
+  }
+  if (facts.role === 'master') {
+    const s = sentinelMaster(sentinels, quorum, knownSentinels);
+    if (s.master && sameAddress(s.master, self)) {
+      return { ready: true, reason: `master, confirmed by ${s.count} sentinels` };
+    }
+    // As for fencing: every Sentinel down, this pod's own too, while replicas follow it: nobody elects another.
+    const everyOneAsked = sentinels.length >= knownSentinels;
+    if (sidecar && everyOneAsked && !sentinels.some((v) => v.reachable) && facts.following) {
+      return {
+        ready: true,
+        reason: `master; no sentinel answers, not even this pod's own, and ${facts.following} replica(s) follow it`,
+      };
+    }
+    return {
+      ready: false,
+      reason:
+        `master, but the sentinels do not confirm it ` +
+        `(${s.busy ?? `${s.count} name ${s.master ? addr(s.master) : 'no master'}`})`,
+    };
+  }
+  return { ready: false, reason: `unexpected role ${facts.role}` };
+}
+
+export type FenceView = {
+  /** Redis answers ROLE master. */
+  isMaster: boolean;
+  /** A majority of the known Sentinels names this pod master now (sentinelMaster). */
+  confirmed: boolean;
+  /** When they last did, in this run (ms); undefined: never yet. */
+  lastConfirmedAt?: number;
+  now: number;
+  /** FENCE_AFTER_MS; 0: never fence. */
+  fenceAfterMs: number;
+  /** Writes are paused by an earlier fence. */
+  fenced: boolean;
+  /** What the Sentinels say, in words (for the reason). */
+  sentinels: string;
+  /**
+   * No Sentinel answers, this pod's own sidecar included: it shares the pod's network, so no partition hides it;
+   * the Sentinels are down (crashed, frozen), and none is electing another master.
+   */
+  sentinelsDown?: boolean;
+  /** Replicas connected to this master now (ROLE): a promoted replica would have left it. */
+  following?: number;
+};
+
+export type FenceAction = { kind: 'fence' | 'unfence' | 'none'; reason: string };
+
+/**
+ * A master that has lost its Sentinels' majority fences itself (pauses writes): the majority may be electing
+ * another master, and whatever this one takes meanwhile is lost when it becomes that master's replica. Writes
+ * resume when a majority names it again, or once it is a replica. A master never confirmed in this run (booting,
+ * Sentinels not monitoring yet) is not fenced, nor one whose Sentinels are all down (its own sidecar too) while
+ * its replicas still follow it: nobody can elect another master then, and fencing would only stop the writes.
+ */
+export function fence(v: FenceView): FenceAction {
+  if (!v.fenceAfterMs) return { kind: 'none', reason: 'fencing is off (FENCE_AFTER_MS=0)' };
+  if (!v.isMaster) {
+    return v.fenced ? { kind: 'unfence', reason: 'Redis is no longer master' } : { kind: 'none', reason: 'not master' };
+  }
+  if (v.confirmed) {
+    return v.fenced
+      ? { kind: 'unfence', reason: `a majority of the sentinels names this pod master again (${v.sentinels})` }
+      : { kind: 'none', reason: 'master, confirmed by the sentinels' };
+  }
+  if (v.lastConfirmedAt === undefined) {
+    return { kind: 'none', reason: `master not yet confirmed by the sentinels in this run (${v.sentinels})` };
+  }
+  if (v.sentinelsDown && v.following) {
+    const why =
+      `no sentinel answers, not even this pod's own: they are down, not electing, and ${v.following} ` +
+      `replica(s) still follow this master`;
+    return v.fenced ? { kind: 'unfence', reason: why } : { kind: 'none', reason: `${why}: writes go on` };
+  }
+  const since = v.now - v.lastConfirmedAt;
+  if (since < v.fenceAfterMs) {
+    return {
+      kind: 'none',
+      reason: `master unconfirmed for ${since} ms (${v.sentinels}); fencing at ${v.fenceAfterMs}`,
+    };
+  }
+  return {
+    kind: 'fence',
+    reason:
+      `no majority of the sentinels has named this pod master for ${since} ms (${v.sentinels}): they may be ` +
+      `electing another master, so writes are paused until they name this one again or it becomes a replica`,
+  };
+}

@@ -1,0 +1,62 @@
+// `launcher switchover`: whether a planned handover may start, and to which replica. A pure function of what was
+// observed; commands/switchover.ts does the work.
+import { addr, sameAddress, type Address, type PodView, type RoleAnswer, type SentinelView } from '../../model.ts';
+import { sentinelMaster } from './reconcile.ts';
+
+/** A target further behind than this is not in sync (it would hold the write pause for long). */
+export const IN_SYNC_BYTES = 1 << 20;
+
+export type SwitchoverPlan =
+  | { ok: true; master: PodView & { ip: string }; target: PodView & { ip: string }; others: Address[] }
+  | { ok: false; reason: string };
+
+export function planSwitchover(o: {
+  pods: PodView[];
+  roles: Record<string, RoleAnswer>;
+  sentinels: SentinelView[];
+  knownSentinels: number;
+  quorum: number;
+  redisPort: number;
+  to?: string;
+  paused?: string;
+}): SwitchoverPlan {
+  if (o.paused) return { ok: false, reason: `the set is paused (maintenance mode) since ${o.paused}` };
+  const s = sentinelMaster(o.sentinels, o.quorum, o.knownSentinels);
+  if (s.busy) return { ok: false, reason: s.busy };
+  const named = s.master;
+  if (!named) return { ok: false, reason: `no master is named by a majority of the Sentinels (${s.need} needed)` };
+  const at = (p: PodView): Address => ({ host: p.ip ?? '', port: o.redisPort });
+  const live = o.pods.filter((p): p is PodView & { ip: string } => Boolean(p.ip) && !p.terminating);
+  const master = live.find((p) => sameAddress(at(p), named));
+  const mRole = master ? o.roles[master.name] : undefined;
+  if (!master || !mRole?.answered || mRole.role !== 'master') {
+    return { ok: false, reason: `the Sentinels name ${addr(named)}, which does not answer as master` };
+  }
+  /** Bytes behind the master, or why it is not a replica in sync at all. */
+  const lag = (p: PodView): number | string => {
+    const r = o.roles[p.name];
+    if (!r?.answered) return 'it does not answer';
+    if (r.role !== 'slave' || !sameAddress(r.master, at(master))) return `it is not a replica of ${master.name}`;
+    if (r.linkState !== 'connected') return `its link to ${master.name} is ${r.linkState}`;
+    return Math.max(0, mRole.offset - r.offset);
+  };
+  let target: (PodView & { ip: string }) | undefined;
+  if (o.to) {
+    target = live.find((p) => p.name === o.to);
+    if (!target) return { ok: false, reason: `no live pod of the set is named ${o.to}` };
+    if (target.name === master.name) return { ok: false, reason: `${o.to} is the master already` };
+    const l = lag(target);
+    if (typeof l === 'string') return { ok: false, reason: `${o.to} is not in sync: ${l}` };
+    if (l > IN_SYNC_BYTES) return { ok: false, reason: `${o.to} is not in sync: it lags by ${l} bytes` };
+  } else {
+    const candidates = live
+      .filter((p) => p.name !== master.name)
+      .map((p) => ({ p, l: lag(p) }))
+      .filter((c): c is { p: PodView & { ip: string }; l: number } => typeof c.l === 'number' && c.l <= IN_SYNC_BYTES)
+      .sort((a, b) => a.l - b.l || (a.p.ordinal ?? 0) - (b.p.ordinal ?? 0));
+    target = candidates[0]?.p;
+    if (!target) return { ok: false, reason: `no replica of ${master.name} is in sync` };
+  }
+  const others = live.filter((p) => p.name !== master.name && p.name !== target.name).map(at);
+  return { ok: true, master, target, others };
+}

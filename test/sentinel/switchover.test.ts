@@ -1,0 +1,104 @@
+// `launcher switchover` with real processes: refusals with their reasons (nothing changed), then a handover to a
+// chosen replica that Sentinel would not pick by itself, under continuous WAIT-acknowledged writes: no
+// acknowledged write lost, Sentinels, ROLE and labels agree on the target, replica priorities restored.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { execa } from 'execa';
+import { REPO, testCluster } from '../support/cluster.ts';
+import { ask } from '../support/redis.ts';
+import { Network } from '../support/netns.ts';
+import { waitFor } from '../support/wait.ts';
+import { LabelWriter } from '../support/writer.ts';
+
+test('switchover: refuses what is unsafe; hands over to the chosen replica, restores priorities', async (t) => {
+  const { c } = await testCluster(t, 'switchover');
+  await c.startAll();
+  const master = await c.converged('boot', 40_000);
+  const ord = (name: string) => Number(name.split('-').pop());
+  const replicas = c.ordinals.filter((i) => i !== ord(master)).map((i) => c.pod(i));
+  const run = (...args: string[]) =>
+    execa(process.execPath, [join(REPO, 'bin/launcher'), 'switchover', ...args], {
+      env: { ...c.env(replicas[0]), REDIS_CONF_DIR: join(replicas[0].dir, 'conf') },
+      reject: false,
+      timeout: 90_000,
+    });
+
+  const noSuch = await run('--to', 'redis-9');
+  assert.deepEqual(
+    [noSuch.exitCode, String(noSuch.stdout)],
+    [2, 'switchover refused: no live pod of the set is named redis-9'],
+  );
+  const already = await run('--to', master);
+  assert.equal(already.exitCode, 2);
+  assert.match(String(already.stdout), new RegExp(`${master} is the master already`));
+  // A replica that does not answer (its pod frozen) is not in sync.
+  const frozen = replicas[1];
+  frozen.redis?.signal('SIGSTOP');
+  const notInSync = await run('--to', frozen.name);
+  frozen.redis?.signal('SIGCONT');
+  assert.equal(notInSync.exitCode, 2);
+  assert.match(String(notInSync.stdout), new RegExp(`${frozen.name} is not in sync: it does not answer`));
+  await c.converged('after the refusals', 30_000);
+  assert.deepEqual(c.labelledMasters(), [master], 'a refusal changes nothing');
+  // The thawed replica may resynchronise: a switchover now would be refused (rightly). Wait for every link.
+  await waitFor('every replica linked', async () => {
+    const roles = await Promise.all(replicas.map((p) => ask(p.ip, 6379, 'ROLE') as Promise<unknown[]>));
+    return roles.every((r) => r?.[0] === 'slave' && r[3] === 'connected') ? true : undefined;
+  });
+
+  // Sentinel would pick the replica with the lower priority: make the other one the preferred one, and ask for
+  // the first. The switchover must override Sentinel's choice for the duration only.
+  const [target, preferred] = replicas;
+  await ask(preferred.ip, 6379, 'CONFIG', 'SET', 'replica-priority', '10');
+  const writer = new LabelWriter(c);
+  writer.start();
+  t.after(() => writer.stop());
+  const r = await run('--to', target.name, '--wait');
+  assert.equal(r.exitCode, 0, String(r.stdout) + String(r.stderr));
+  assert.match(
+    String(r.stdout),
+    new RegExp(`^switched over from ${master} to ${target.name}: writes paused \\d+ ms; `),
+  );
+  assert.equal(await c.converged('after the switchover', 30_000), target.name);
+  await writer.stop();
+  await writer.assertAllPresent();
+  assert.ok(writer.acked.length > 0);
+  for (const [p, want] of [
+    [preferred, '10'],
+    [target, '100'],
+  ] as const) {
+    assert.deepEqual(await ask(p.ip, 6379, 'CONFIG', 'GET', 'replica-priority'), ['replica-priority', want]);
+  }
+  t.diagnostic(String(r.stdout).trim());
+});
+
+test(
+  'switchover to a replica behind a slow link, lagging by over 1 MiB: refused with the lag, nothing changed',
+  { skip: Network.unavailable() },
+  async (t) => {
+    const network = Network.create(t);
+    const { c } = await testCluster(t, 'switchover-lag', { network });
+    await c.startAll();
+    const master = await c.converged('boot', 40_000);
+    const m = c.pod(Number(master.split('-').pop()));
+    const target = c.ordinals.map((i) => c.pod(i)).find((p) => p.name !== master)!;
+    await waitFor(
+      'the target linked',
+      async () => ((await ask(target.ip, 6379, 'ROLE')) as unknown[])?.[3] === 'connected',
+    );
+    // 256 kbit/s into the target; the master takes ~4 MiB at once: the target falls behind and stays behind.
+    network.slow(target.host!, 256, 50);
+    const value = 'x'.repeat(64 * 1024);
+    for (let k = 0; k < 64; k++) await ask(m.ip, 6379, 'SET', `big:${k}`, value);
+    const r = await execa(process.execPath, [join(REPO, 'bin/launcher'), 'switchover', '--to', target.name], {
+      env: { ...c.env(target), REDIS_CONF_DIR: join(target.dir, 'conf') },
+      reject: false,
+      timeout: 60_000,
+    });
+    assert.equal(r.exitCode, 2, String(r.stdout) + String(r.stderr));
+    assert.match(String(r.stdout), new RegExp(`${target.name} is not in sync: it lags by \\d+ bytes`));
+    network.heal();
+    assert.deepEqual(c.labelledMasters(), [master], 'a refusal changes nothing');
+  },
+);

@@ -1,0 +1,305 @@
+// What a platform engineer applies: the kustomize base and every component render, validate against the
+// Kubernetes schemas with no unknown field, pass Pod Security "restricted", and match the launcher's contract
+// (settings, probes, ports, labels, RBAC). In CI a missing kubectl is a failure, not a skip.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { SETTINGS } from '../../src/config/settings.ts';
+import { COMPONENTS, problems, render, renderOverlay, restrictedViolations, type Obj } from '../support/manifests.ts';
+
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+const skip = hasKubectl || process.env.CI ? false : 'kubectl (for kustomize) is not installed';
+
+const find = (docs: Obj[], kind: string, name?: string) =>
+  docs.find((d) => d.kind === kind && (name === undefined || d.metadata.name === name));
+
+test('kustomize renders the base, each component and all of them; every object is valid', { skip }, async () => {
+  assert.ok(hasKubectl, 'kubectl is needed (and installed by .ci/run) to render the manifests');
+  for (const components of [[], ...COMPONENTS.map((c) => [c]), COMPONENTS]) {
+    const docs = await render(components);
+    const found = (await Promise.all(docs.map(problems))).flat();
+    assert.deepEqual(found, [], `with components [${components.join(', ')}]`);
+    const sts = find(docs, 'StatefulSet');
+    assert.deepEqual(restrictedViolations(sts?.spec.template.spec), [], `restricted, components [${components}]`);
+  }
+});
+
+test('the checks find a misspelt field, a wrong type and a root container', { skip }, async () => {
+  const docs = await render();
+  const sts = structuredClone(find(docs, 'StatefulSet'))!;
+  sts.spec.template.spec.containers[0].livenesProbe = { httpGet: { path: '/healthz', port: 8080 } };
+  sts.spec.template.spec.securityContext.runAsNonroot = true;
+  assert.deepEqual((await problems(sts)).map((p) => p.replace(/^StatefulSet\/redis: /, '')).sort(), [
+    'unknown field StatefulSet.spec.template.spec.containers[0].livenesProbe',
+    'unknown field StatefulSet.spec.template.spec.securityContext.runAsNonroot',
+  ]);
+  const typo = structuredClone(find(docs, 'StatefulSet'))!;
+  typo.spec.replicas = 'three';
+  assert.match((await problems(typo)).join('\n'), /replicas.*must be integer/, 'the schema check finds a wrong type');
+  const root = structuredClone(sts);
+  root.spec.template.spec.securityContext.runAsUser = 0;
+  delete root.spec.template.spec.containers[1].securityContext;
+  assert.deepEqual(restrictedViolations(root.spec.template.spec), [
+    'container redis runs as UID 0',
+    'container sentinel does not set allowPrivilegeEscalation=false',
+    'container sentinel does not drop ALL capabilities',
+    'container sentinel runs as UID 0',
+  ]);
+});
+
+test('the pods match the launcher: settings, probes, ports, labels, Services, RBAC', { skip }, async () => {
+  const docs = await render(COMPONENTS);
+  const sts = find(docs, 'StatefulSet')!;
+  const pod = sts.spec.template;
+  const known = new Set<string>(SETTINGS.map((s) => s.env));
+  assert.equal(pod.spec.enableServiceLinks, false, 'no Service-link variables in the env');
+  for (const c of pod.spec.containers) {
+    const env = new Map<string, any>(c.env.map((e: any) => [e.name, e]));
+    for (const name of env.keys()) assert.ok(known.has(name), `${c.name}: ${name} is not a launcher setting`);
+    for (const name of ['REDIS_PORT', 'SENTINEL_PORT', 'LAUNCHER_HTTP_PORT']) {
+      assert.ok(env.get(name)?.value, `${c.name}: ${name} is set explicitly`);
+    }
+    const ports = new Map<string | number, number>();
+    for (const p of c.ports) ports.set(p.name, p.containerPort).set(p.containerPort, p.containerPort);
+    for (const kind of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+      const probe = c[kind];
+      assert.ok(probe, `${c.name} has a ${kind}`);
+      assert.ok(ports.has(probe.httpGet.port), `${c.name} ${kind} port ${probe.httpGet.port} is a container port`);
+      assert.equal(String(probe.httpGet.port), env.get('LAUNCHER_HTTP_PORT').value, `${c.name} ${kind} port`);
+      assert.ok(['/healthz', '/readyz'].includes(probe.httpGet.path), `${c.name} ${kind} path ${probe.httpGet.path}`);
+    }
+    assert.equal(c.startupProbe.httpGet.path, '/healthz', 'startup is liveness, never the sync gate');
+    assert.equal(c.readinessProbe.httpGet.path, '/readyz');
+    assert.ok(c.resources?.requests?.memory && c.resources?.limits?.memory, `${c.name} has memory requests/limits`);
+  }
+  assert.deepEqual(
+    pod.spec.containers.map((c: any) => c.args),
+    [['run'], ['run', '--sentinel']],
+  );
+  const selector = sts.spec.selector.matchLabels;
+  assert.deepEqual(selector, { 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/instance': 'redis' });
+  for (const [k, v] of Object.entries(selector)) assert.equal(pod.metadata.labels[k], v);
+  for (const k of ['app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of']) assert.ok(pod.metadata.labels[k]);
+  const podSelector = pod.spec.containers[0].env.find((e: any) => e.name === 'REDIS_POD_SELECTOR').value;
+  assert.equal(podSelector, 'app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis');
+  for (const c of pod.spec.containers) {
+    const env = (n: string) => c.env.find((e: any) => e.name === n)?.value;
+    assert.equal(env('REDIS_HOSTNAMES'), 'true', `${c.name}: hostnames on by default`);
+    assert.equal(env('REDIS_HEADLESS_SERVICE'), sts.spec.serviceName, `${c.name}: the DNS names are the Service's`);
+  }
+  assert.equal(find(docs, 'Service', sts.spec.serviceName)?.spec.clusterIP, 'None', 'the headless Service');
+  const services = docs.filter((d) => d.kind === 'Service');
+  for (const s of services) {
+    for (const [k, v] of Object.entries(s.spec.selector)) {
+      if (k !== 'redis-role') assert.equal(pod.metadata.labels[k], v, `${s.metadata.name} selects the pods`);
+    }
+  }
+  assert.equal(find(docs, 'Service', 'redis-master')?.spec.selector['redis-role'], 'master');
+  assert.equal(find(docs, 'Service', 'redis-replicas')?.spec.selector['redis-role'], 'slave');
+  assert.equal(find(docs, 'Service', 'redis-headless')?.spec.publishNotReadyAddresses, true);
+  assert.equal(find(docs, 'Service', 'redis-master')?.spec.publishNotReadyAddresses, undefined, 'only Ready pods');
+  assert.equal(find(docs, 'PodDisruptionBudget')?.spec.maxUnavailable, 1);
+  assert.equal(pod.spec.serviceAccountName, find(docs, 'ServiceAccount')?.metadata.name);
+  const grace = pod.spec.terminationGracePeriodSeconds * 1000;
+  const redisEnv = (n: string) => Number(pod.spec.containers[0].env.find((e: any) => e.name === n).value);
+  assert.ok(redisEnv('HANDOVER_TIMEOUT_MS') + redisEnv('REDIS_STOP_TIMEOUT_MS') < grace, 'the shutdown budget fits');
+  // RBAC: no verb the code does not use (it watches its pods and the master of record), names where RBAC allows them.
+  const role = find(docs, 'Role')!;
+  const verbs = role.rules.flatMap((r: any) =>
+    r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${res}:${v}`)),
+  );
+  assert.deepEqual([...new Set(verbs)].sort(), [
+    'events:create',
+    'leases:create',
+    'leases:get',
+    'leases:list',
+    'leases:patch',
+    'leases:watch',
+    'pods:get',
+    'pods:list',
+    'pods:patch',
+    'pods:watch',
+    'statefulsets:get',
+  ]);
+  const named = (res: string) =>
+    role.rules.filter((r: any) => r.resources.includes(res) && r.resourceNames).flatMap((r: any) => r.resourceNames);
+  assert.deepEqual(named('statefulsets'), [sts.metadata.name]);
+  assert.deepEqual(named('leases'), ['mymaster-master', 'mymaster-master-labels', 'mymaster-master-sentinel-reset']);
+  const leaseRule = (name: string) => role.rules.find((r: any) => r.resourceNames?.includes(name))?.verbs.sort();
+  assert.deepEqual(leaseRule('mymaster-master'), ['get', 'list', 'patch', 'watch'], 'the record is watched');
+  assert.deepEqual(leaseRule('mymaster-master-labels'), ['get', 'patch'], 'the locks are not');
+  // Components: the password comes from a file, the policy admits the set's own ports, the monitor scrapes both.
+  for (const c of pod.spec.containers) {
+    assert.ok(
+      c.env.some((e: any) => e.name === 'REDIS_PASSWORD_FILE'),
+      `${c.name} reads the password file`,
+    );
+    assert.ok(
+      c.env.some((e: any) => e.name === 'REDIS_TLS_DIR' && e.value === '/etc/redis-tls'),
+      `${c.name} speaks TLS with the mounted certificate`,
+    );
+    for (const user of ['LAUNCHER', 'REPLICATION', 'SENTINEL']) {
+      assert.ok(
+        c.env.some((e: any) => e.name === `REDIS_ACL_${user}_PASSWORD_FILE`),
+        `${c.name} reads the ${user.toLowerCase()} user's password file`,
+      );
+    }
+  }
+  const cert = find(docs, 'Certificate')!;
+  assert.equal(
+    pod.spec.volumes.find((v: any) => v.name === 'redis-tls')?.secret.secretName,
+    cert.spec.secretName,
+    "the pods mount the Certificate's Secret",
+  );
+  assert.ok(cert.spec.usages.includes('client auth'), 'the pods present it as clients too');
+  const policy = find(docs, 'NetworkPolicy')!;
+  const policyPorts = policy.spec.ingress[0].ports.map((p: any) => p.port);
+  assert.deepEqual(policyPorts, [6379, 26379, 8080, 8081]);
+  const monitor = find(docs, 'PodMonitor')!;
+  assert.deepEqual(
+    monitor.spec.podMetricsEndpoints.map((e: any) => e.port),
+    ['http', 'sentinel-http'],
+  );
+  assert.equal(
+    find(docs, 'StatefulSet')?.spec.template.spec.topologySpreadConstraints[0].whenUnsatisfiable,
+    'DoNotSchedule',
+  );
+});
+
+test(
+  'monitoring: every alert and dashboard query uses metrics the launcher exports; each alert says who',
+  { skip },
+  async () => {
+    const docs = await render(['monitoring']);
+    const { createRedisMetrics, createSentinelMetrics } = await import('../../src/runtime/metrics.ts');
+    const exported = new Set(
+      [createRedisMetrics(), createSentinelMetrics()].flatMap((m) => m.registry.getMetricsAsArray().map((g) => g.name)),
+    );
+    const used = (expr: string) => [...expr.matchAll(/\b(redis_ha_[a-z_]+)\b/g)].map((m) => m[1]);
+    const rules = find(docs, 'PrometheusRule')!.spec.groups.flatMap((g: any) => g.rules);
+    const alerts = rules.map((r: any) => r.alert);
+    for (const want of [
+      'RedisHANoReadyMaster',
+      'RedisHAMultipleMasterLabels',
+      'RedisHALabelDisagreesWithRole',
+      'RedisHAReplicaLag',
+      'RedisHAMasterLinkDown',
+      'RedisHASentinelWithoutQuorum',
+      'RedisHASplitBrainHealed',
+      'RedisHAHandoverFailed',
+    ]) {
+      assert.ok(alerts.includes(want), want);
+    }
+    for (const r of rules) {
+      assert.ok(used(r.expr).length, `${r.alert} uses the launcher's metrics`);
+      for (const m of used(r.expr)) assert.ok(exported.has(m), `${r.alert}: ${m} is exported`);
+      assert.match(r.annotations.summary, /\{\{ \$labels\.(pod|namespace) \}\}/, `${r.alert} names the pod or set`);
+    }
+    const cm: any = find(docs, 'ConfigMap', 'redis-ha-dashboard');
+    const dashboard = JSON.parse(cm.data['redis-ha-dashboard.json']);
+    assert.equal(cm.metadata.labels.grafana_dashboard, '1', "for Grafana's dashboard sidecar");
+    const queries = dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr as string));
+    assert.ok(queries.length >= 5);
+    for (const q of queries) for (const m of used(q)) assert.ok(exported.has(m), `dashboard: ${m} is exported`);
+  },
+);
+
+test(
+  'overlay dedicated-sentinels: valid; the Sentinels watch both Redis StatefulSets; each set names itself',
+  { skip },
+  async () => {
+    const docs = await renderOverlay('overlays/dedicated-sentinels');
+    assert.deepEqual((await Promise.all(docs.map(problems))).flat(), []);
+    const known = new Set<string>(SETTINGS.map((s) => s.env));
+    const matches = (selector: string, labels: Record<string, string>) =>
+      selector.split(',').every((kv) => labels[kv.split('=')[0]] === kv.split('=')[1]);
+    const envOf = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+    const sets = docs.filter((d) => d.kind === 'StatefulSet' && d.metadata.name !== 'redis-sentinel');
+    const sentinels = find(docs, 'StatefulSet', 'redis-sentinel')!;
+    assert.deepEqual(
+      sets.map((s) => s.metadata.name),
+      ['cache-redis', 'sessions-redis'],
+    );
+    const sEnv = envOf(sentinels.spec.template.spec.containers[0]);
+    for (const name of Object.keys(sEnv)) assert.ok(known.has(name), `sentinel: ${name} is a launcher setting`);
+    assert.ok(matches(sEnv.SENTINEL_POD_SELECTOR, sentinels.spec.template.metadata.labels));
+    assert.equal(sEnv.REDIS_HEADLESS_SERVICE, sentinels.spec.serviceName);
+    assert.equal(find(docs, 'Service', sentinels.spec.serviceName)?.spec.clusterIP, 'None');
+    for (const sts of [...sets, sentinels]) {
+      assert.deepEqual(restrictedViolations(sts.spec.template.spec), [], `${sts.metadata.name}: restricted`);
+    }
+    for (const sts of sets) {
+      const name = sts.metadata.name;
+      assert.ok(matches(sEnv.SENTINEL_WATCH_SELECTOR, (sts.metadata as any).labels), `the Sentinels watch ${name}`);
+      const containers = sts.spec.template.spec.containers;
+      assert.deepEqual(
+        containers.map((c: any) => c.name),
+        ['redis'],
+        `${name}: no sidecar`,
+      );
+      const env = envOf(containers[0]);
+      for (const k of Object.keys(env)) assert.ok(known.has(k), `${name}: ${k} is a launcher setting`);
+      assert.equal(env.REDIS_MASTER_SET, name, `${name}: its master set is the Sentinels' name for it`);
+      assert.equal(env.REDIS_HEADLESS_SERVICE, sts.spec.serviceName, `${name}: its DNS names are its Service's`);
+      assert.equal(find(docs, 'Service', sts.spec.serviceName)?.spec.clusterIP, 'None');
+      assert.ok(matches(env.REDIS_POD_SELECTOR, sts.spec.template.metadata.labels), `${name}: selects its pods`);
+      assert.deepEqual(
+        Object.entries(sts.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`),
+        env.REDIS_POD_SELECTOR.split(',').sort(),
+      );
+      assert.ok(matches(env.SENTINEL_POD_SELECTOR, sentinels.spec.template.metadata.labels), `${name}: its Sentinels`);
+      assert.equal(find(docs, 'Service', `${name}-master`)?.spec.selector['redis-role'], 'master');
+      assert.ok(matches(env.REDIS_POD_SELECTOR, find(docs, 'Service', `${name}-master`)!.spec.selector));
+      const role = find(docs, 'Role', sts.spec.template.spec.serviceAccountName)!;
+      const names = role.rules.flatMap((r: any) => r.resourceNames ?? []);
+      assert.deepEqual(names.sort(), [
+        name,
+        `${name}-master`,
+        `${name}-master-labels`,
+        `${name}-master-sentinel-reset`,
+      ]);
+    }
+    const verbs = find(docs, 'Role', 'redis-sentinel')!.rules.flatMap((r: any) =>
+      r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${res}:${v}`)),
+    );
+    for (const v of ['statefulsets:list', 'statefulsets:watch', 'leases:create', 'pods:patch']) {
+      assert.ok(verbs.includes(v), `the Sentinels may ${v}`);
+    }
+  },
+);
+
+test(
+  'overlay cluster: valid; 6 pods of one container in cluster mode; the bus port; the bootstrap Lease',
+  { skip },
+  async () => {
+    const docs = await renderOverlay('overlays/cluster');
+    assert.deepEqual((await Promise.all(docs.map(problems))).flat(), []);
+    const sts = find(docs, 'StatefulSet', 'redis')!;
+    const [redis, ...others] = sts.spec.template.spec.containers;
+    assert.deepEqual(others, [], 'no Sentinel');
+    const env = Object.fromEntries(redis.env.map((e: any) => [e.name, e.value]));
+    const known = new Set<string>(SETTINGS.map((s) => s.env));
+    for (const k of Object.keys(env)) assert.ok(known.has(k), `${k} is a launcher setting`);
+    assert.equal(env.CLUSTER_MODE, 'true');
+    assert.equal(sts.spec.replicas, Number(env.CLUSTER_MASTERS) * (1 + Number(env.CLUSTER_REPLICAS_PER_MASTER)));
+    assert.ok(
+      redis.ports.some((p: any) => p.containerPort === 16379),
+      'the cluster bus port',
+    );
+    assert.deepEqual(restrictedViolations(sts.spec.template.spec), []);
+    const headless = find(docs, 'Service', 'redis-headless')!;
+    assert.deepEqual(
+      headless.spec.ports.map((p: any) => p.port),
+      [6379, 16379],
+    );
+    assert.ok(find(docs, 'Service', 'redis-cluster'), 'a client Service');
+    for (const gone of ['redis-sentinel', 'redis-master', 'redis-replicas']) {
+      assert.equal(find(docs, 'Service', gone), undefined);
+    }
+    const role = find(docs, 'Role')!;
+    assert.ok(
+      role.rules.some((r: any) => r.resourceNames?.includes('mymaster-cluster') && r.verbs.includes('get')),
+      'the bootstrap Lease may be read',
+    );
+  },
+);

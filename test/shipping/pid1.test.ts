@@ -1,0 +1,116 @@
+// PID 1 duties: signals forwarded to the child, its exit code passed on (128 + signal when killed), SIGKILL after
+// the stop timeout, and orphans reaped by tini in front of the launcher (what the image runs).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { execa } from 'execa';
+import { REPO } from '../support/cluster.ts';
+import { startProcess, stopAll } from '../support/processes.ts';
+import { waitFor } from '../support/wait.ts';
+
+const driver = join(REPO, 'test/support/supervise-driver.ts');
+after(() => stopAll());
+const run = (script: string, stopMs = 5000) =>
+  startProcess('driver', process.execPath, [driver, String(stopMs), script], { group: true });
+
+/**
+ * The launcher's child shell runs its loop (a sleep of its own is there), so its trap is set: a SIGTERM that
+ * reached the shell before it read `trap` would kill it by the signal and say nothing about the launcher.
+ */
+function looping(launcherPid: number): boolean {
+  const sh = spawnSync('pgrep', ['-P', String(launcherPid)], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')[0];
+  return Boolean(sh) && spawnSync('pgrep', ['-P', sh]).status === 0;
+}
+
+test('SIGTERM is forwarded to the child; a child that exits 0 on TERM makes the launcher exit 0', async () => {
+  const p = run("trap 'exit 0' TERM; echo up; while true; do sleep 0.05; done");
+  await waitFor('child running its loop', () => looping(p.pid), 5000);
+  p.signalLeader('SIGTERM');
+  assert.equal((await p.exited).exitCode, 0);
+});
+
+test('a child killed by a signal gives 128 + signal; plain exit codes pass through', async () => {
+  assert.equal((await run('kill -9 $$').exited).exitCode, 137);
+  assert.equal((await run('exit 3').exited).exitCode, 3);
+});
+
+test('a child that ignores SIGTERM is SIGKILLed after the stop timeout (137)', async () => {
+  const p = run("trap '' TERM; while true; do sleep 0.05; done", 1000);
+  await waitFor('child running its loop', () => looping(p.pid), 5000);
+  const t0 = Date.now();
+  p.signalLeader('SIGTERM');
+  assert.equal((await p.exited).exitCode, 137);
+  assert.ok(Date.now() - t0 >= 900, 'waited for the stop timeout');
+});
+
+test('a shutdown step (handover) that hangs cannot hold SIGTERM back from the child past its budget', async () => {
+  const p = startProcess(
+    'driver',
+    process.execPath,
+    [driver, '5000', "trap 'exit 0' TERM; while true; do sleep 0.05; done", '1000'],
+    {
+      group: true,
+    },
+  );
+  await waitFor('child running its loop', () => looping(p.pid), 5000);
+  const t0 = Date.now();
+  p.signalLeader('SIGTERM');
+  const exited = await Promise.race([p.leaderExited, new Promise<null>((r) => setTimeout(r, 15_000, null))]);
+  assert.ok(exited, `the child never got SIGTERM: the hanging step held it back\n${p.tail.join('\n')}`);
+  assert.equal(exited.exitCode, 0, p.tail.join('\n'));
+  const took = Date.now() - t0;
+  assert.ok(took >= 900 && took < 6000, `SIGTERM reached the child ${took} ms after it arrived (budget 1000 ms)`);
+});
+
+const hasTini = spawnSync('tini', ['--version'], { stdio: 'ignore' }).status === 0;
+
+test(
+  "zombies: under tini (the image's PID 1) an orphaned grandchild is adopted and reaped",
+  { skip: hasTini ? false : 'tini is not installed (.ci/run installs it)' },
+  async () => {
+    // tini -s makes it a child subreaper here, as it is PID 1 in the container. The launcher's main child keeps running
+    // (as redis-server does) while a subshell of it leaves a background `sleep` behind and exits: the orphan is
+    // re-parented to tini, and when it exits tini must reap it.
+    const p = startProcess(
+      'tini',
+      'tini',
+      ['-s', '-g', '--', process.execPath, driver, '5000', '(sleep 1 & echo $!) ; sleep 5'],
+      { group: true },
+    );
+    let out = '';
+    p.proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const orphan = Number(await waitFor('orphan pid', () => out.trim().split('\n')[0], 5000));
+    // /proc/<pid>/stat after the command name: state, ppid, pgrp, ...
+    const ppid = () => {
+      try {
+        return Number(readFileSync(`/proc/${orphan}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      } catch {
+        return undefined;
+      }
+    };
+    // once its shell has exited, the orphan (alive for 1 s) must be seen with tini as its parent...
+    await waitFor('orphan adopted by tini', () => ppid() === p.pid, 3000, 5);
+    // ...and when it exits, tini reaps it: it leaves /proc instead of staying a zombie.
+    await waitFor('orphan reaped (gone from /proc, not a zombie)', () => ppid() === undefined, 5000);
+    p.signalLeader('SIGTERM');
+    await p.exited;
+  },
+);
+
+test('`launcher` with no settings exits 2 with one line; --help exits 0', async () => {
+  const r = await execa(process.execPath, [join(REPO, 'bin/launcher'), 'run'], {
+    reject: false,
+    env: { POD_NAME: '', HOSTNAME: '' },
+  });
+  assert.equal(r.exitCode, 2);
+  assert.equal(String(r.stderr).trim().split('\n').length, 1);
+  const h = await execa(process.execPath, [join(REPO, 'bin/launcher'), 'run', '--help'], { reject: false });
+  assert.equal(h.exitCode, 0);
+  assert.match(String(h.stdout), /REDIS_POD_SELECTOR/);
+});

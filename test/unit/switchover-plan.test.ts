@@ -1,0 +1,78 @@
+// The switchover's pure checks: which replica, and every refusal with its reason.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PodView, RoleAnswer, SentinelView } from '../../src/model.ts';
+import { IN_SYNC_BYTES, planSwitchover } from '../../src/sentinel/rules/switchover.ts';
+
+const pod = (i: number): PodView => ({
+  name: `redis-${i}`,
+  ordinal: i,
+  ip: `10.0.0.${i + 1}`,
+  phase: 'Running',
+  ready: true,
+  terminating: false,
+});
+const pods = [pod(0), pod(1), pod(2)];
+const M = { host: '10.0.0.1', port: 6379 };
+const s = (extra: Partial<SentinelView> = {}): SentinelView => ({
+  sentinel: { host: '10.0.0.9', port: 26379 },
+  reachable: true,
+  master: M,
+  ...extra,
+});
+const replica = (offset: number, linkState = 'connected'): RoleAnswer => ({
+  answered: true,
+  role: 'slave',
+  master: M,
+  linkState,
+  offset,
+});
+const roles = (r1: RoleAnswer, r2: RoleAnswer): Record<string, RoleAnswer> => ({
+  'redis-0': { answered: true, role: 'master', offset: 5_000_000, replicas: [] },
+  'redis-1': r1,
+  'redis-2': r2,
+});
+const plan = (r: Record<string, RoleAnswer>, extra: Partial<Parameters<typeof planSwitchover>[0]> = {}) =>
+  planSwitchover({
+    pods,
+    roles: r,
+    sentinels: [s(), s(), s()],
+    knownSentinels: 3,
+    quorum: 2,
+    redisPort: 6379,
+    ...extra,
+  });
+
+test('the most caught-up replica by default; the chosen one with --to', () => {
+  const p = plan(roles(replica(4_999_000), replica(5_000_000)));
+  assert.ok(p.ok && p.target.name === 'redis-2' && p.master.name === 'redis-0');
+  assert.deepEqual(p.ok && p.others, [{ host: '10.0.0.2', port: 6379 }]);
+  const q = plan(roles(replica(4_999_000), replica(5_000_000)), { to: 'redis-1' });
+  assert.ok(q.ok && q.target.name === 'redis-1');
+});
+
+test('refusals, each with its reason', () => {
+  const cases: [Parameters<typeof plan>, RegExp][] = [
+    [[roles(replica(0), replica(5_000_000)), { to: 'redis-1' }], /redis-1 is not in sync: it lags by 5000000 bytes/],
+    [[roles(replica(5e6, 'connect'), replica(5e6)), { to: 'redis-1' }], /its link to redis-0 is connect/],
+    [[roles({ answered: false }, replica(5e6)), { to: 'redis-1' }], /redis-1 is not in sync: it does not answer/],
+    [[roles(replica(0), replica(0))], /no replica of redis-0 is in sync/],
+    [[roles(replica(5e6), replica(5e6)), { to: 'redis-0' }], /redis-0 is the master already/],
+    [[roles(replica(5e6), replica(5e6)), { to: 'redis-7' }], /no live pod of the set is named redis-7/],
+    [[roles(replica(5e6), replica(5e6)), { paused: '2026-12-01T12:00:00Z' }], /paused .* since 2026-12-01T12:00:00Z/],
+    [
+      [roles(replica(5e6), replica(5e6)), { sentinels: [s({ failoverInProgress: true }), s(), s()] }],
+      /a failover is in progress/,
+    ],
+    [
+      [roles(replica(5e6), replica(5e6)), { sentinels: [s(), s({ master: { host: '10.0.0.2', port: 6379 } })] }],
+      /sentinels disagree/,
+    ],
+  ];
+  for (const [[r, extra], why] of cases) {
+    const p = plan(r, extra);
+    assert.equal(p.ok, false, String(why));
+    assert.match(p.ok ? '' : p.reason, why);
+  }
+  assert.equal(IN_SYNC_BYTES, 1 << 20);
+});
