@@ -20,7 +20,8 @@ import { log } from '../runtime/log.ts';
 import { addr, type Address, type Decision, type FinalDecision, type MasterRecord, type RoleAnswer } from '../model.ts';
 import { dataDirHasData } from '../redis/data-dir.ts';
 import { observe, observeWithoutApi } from '../sentinel/observe.ts';
-import { askRole, forSentinel, localRedis, probeOptions, withRedis } from '../redis/client.ts';
+import { askSentinelsToFailOver } from '../sentinel/failover.ts';
+import { askRole, localRedis, probeOptions, withRedis } from '../redis/client.ts';
 import { renderRedisConf } from '../redis/conf.ts';
 import { supervise } from '../runtime/child.ts';
 import { serveHttp } from '../runtime/http.ts';
@@ -120,17 +121,10 @@ async function holdsData(c: Config, master: Address): Promise<boolean> {
 
 /** SENTINEL FAILOVER on the first Sentinel that takes it; the reason none did, or undefined when one did. */
 async function askFailover(c: Config, sentinels: Address[]): Promise<string | undefined> {
-  const refusals: string[] = [];
-  for (const s of sentinels) {
-    try {
-      await withRedis(s, forSentinel(probeOptions(c)), (r) => r.call('SENTINEL', 'FAILOVER', c.masterSet));
-      log.info(`asked Sentinel ${addr(s)} to fail over before loading`);
-      return undefined;
-    } catch (e) {
-      const msg = String((e as Error).message);
-      if (/INPROG/.test(msg)) return undefined;
-      refusals.push(`${addr(s)}: ${msg.split('\n')[0]}`);
-    }
+  const { asked, refusals } = await askSentinelsToFailOver(sentinels, c.masterSet, probeOptions(c));
+  if (asked) {
+    log.info(`asked Sentinel ${addr(asked)} to fail over before loading`);
+    return undefined;
   }
   return `no Sentinel would fail over (${refusals.join('; ') || 'none answers'})`;
 }

@@ -1,7 +1,8 @@
 // `launcher switchover [--to <pod>] [--wait]`: a planned, checked handover to an in-sync replica. Sentinel cannot
 // be told which replica to promote, so every other replica gets replica-priority 0 for the duration (restored
-// afterwards, also on failure); once the Sentinel that will lead sees that, writes are paused, the target catches
-// up, SENTINEL FAILOVER runs, and the pause ends when a majority of the Sentinels names the target.
+// afterwards, also on failure); once the Sentinel that will lead sees that, writes are paused and the target must
+// catch up (else nothing is done: unpaused, exit 1); then SENTINEL FAILOVER runs, and once a majority of the
+// Sentinels names the target the old master is made its replica before its writes resume (sentinel/failover.ts).
 // Exit 0 done, 1 failed (everything restored), 2 refused (nothing done).
 import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
@@ -11,12 +12,15 @@ import { addr, sameAddress, type Address } from '../model.ts';
 import { observeSentinels, podRoles } from '../sentinel/observe.ts';
 import { sentinelMaster } from '../sentinel/rules/reconcile.ts';
 import { askRole, askSentinel, pairs, forSentinel, probeOptions, withRedis } from '../redis/client.ts';
+import { askSentinelsToFailOver, demoteThenUnpause } from '../sentinel/failover.ts';
 import { planSwitchover } from '../sentinel/rules/switchover.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Sentinel reads replica priorities from INFO, which it refreshes every 10 s. */
 const PRIORITY_SEEN_MS = 15_000;
 const NAMED_MS = 30_000;
+/** How long the paused master's target has to receive everything the master acknowledged. */
+const CAUGHT_UP_MS = 2000;
 
 async function until<T>(ms: number, what: () => Promise<T | undefined>): Promise<T | undefined> {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) {
@@ -85,23 +89,37 @@ export async function switchover(
     const t0 = Date.now();
     await withRedis(M, o, (r) => r.call('CLIENT', 'PAUSE', String(NAMED_MS + 5000), 'WRITE'));
     paused = true;
-    await until(2000, async () => {
+    let behind = '';
+    const caughtUp = await until(CAUGHT_UP_MS, async () => {
       const [m, t] = await Promise.all([askRole(M, o), askRole(T, o)]);
-      return m.answered && t.answered && m.role === 'master' && t.role === 'slave' && t.offset >= m.offset
-        ? true
-        : undefined;
+      if (!m.answered || !t.answered || m.role !== 'master' || t.role !== 'slave') return undefined;
+      behind = `${Math.max(0, m.offset - t.offset)} bytes behind`;
+      return t.offset >= m.offset ? true : undefined;
     });
-    await withRedis(leader, so, (r) => r.call('SENTINEL', 'FAILOVER', c.masterSet));
+    if (!caughtUp) {
+      throw new Error(
+        `${plan.target.name} did not catch up with ${plan.master.name} within ${CAUGHT_UP_MS} ms ` +
+          `(${behind || 'no ROLE answer'}); no failover was asked, writes resume on ${plan.master.name}`,
+      );
+    }
+    const { asked, refusals } = await askSentinelsToFailOver([leader], c.masterSet, o);
+    if (!asked) throw new Error(`the Sentinel refused to fail over: ${refusals.join('; ')}`);
     failedOver = true;
     const named = await until(NAMED_MS, async () => {
       const vs = await Promise.all(views.map((v) => askSentinel(v.sentinel, c.masterSet, o)));
       const m = sentinelMaster(vs, c.quorum, known).master;
       return m && !sameAddress(m, M) ? m : undefined;
     });
+    if (!named) {
+      // The failover was asked but no majority names another master: Sentinel gave up, so the master stays.
+      await withRedis(M, o, (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
+      throw new Error(`the Sentinels did not name a new master within ${NAMED_MS / 1000} s`);
+    }
+    // Writes resume only once the old master follows the new one: a write it acknowledged now would be lost.
+    const stillPaused = await demoteThenUnpause(M, named, o);
     const pauseMs = Date.now() - t0;
-    await withRedis(M, o, (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
     paused = false;
-    if (!named) throw new Error(`the Sentinels did not name a new master within ${NAMED_MS / 1000} s`);
+    if (stillPaused) throw new Error(`${stillPaused}; its writes stay paused until its pause lapses`);
     if (!sameAddress(named, T)) throw new Error(`the Sentinels promoted ${addr(named)}, not ${plan.target.name}`);
     if (opts.wait) {
       const agreed = await until(NAMED_MS, async () => {

@@ -1,6 +1,7 @@
 // `launcher switchover` with real processes: refusals with their reasons (nothing changed), then a handover to a
-// chosen replica that Sentinel would not pick by itself, under continuous WAIT-acknowledged writes: no
-// acknowledged write lost, Sentinels, ROLE and labels agree on the target, replica priorities restored.
+// chosen replica that Sentinel would not pick by itself, under continuous WAIT-acknowledged writes and a client
+// that keeps its connection to the old master and writes without WAIT: no acknowledged write lost, Sentinels, ROLE
+// and labels agree on the target, replica priorities restored.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,7 +10,7 @@ import { REPO, testCluster } from '../support/cluster.ts';
 import { ask } from '../support/redis.ts';
 import { Network } from '../support/netns.ts';
 import { waitFor } from '../support/wait.ts';
-import { LabelWriter } from '../support/writer.ts';
+import { LabelWriter, missingKeys, PinnedWriter } from '../support/writer.ts';
 
 test('switchover: refuses what is unsafe; hands over to the chosen replica, restores priorities', async (t) => {
   const { c } = await testCluster(t, 'switchover');
@@ -54,6 +55,12 @@ test('switchover: refuses what is unsafe; hands over to the chosen replica, rest
   const writer = new LabelWriter(c);
   writer.start();
   t.after(() => writer.stop());
+  // A client that keeps its connection to the old master (kube-proxy keeps it) and counts a write acknowledged when
+  // the old master answered OK: every such write must survive the switchover.
+  const old = c.pod(ord(master));
+  const pinned = new PinnedWriter(old.ip);
+  pinned.start();
+  t.after(() => pinned.stop());
   const r = await run('--to', target.name, '--wait');
   assert.equal(r.exitCode, 0, String(r.stdout) + String(r.stderr));
   assert.match(
@@ -64,6 +71,18 @@ test('switchover: refuses what is unsafe; hands over to the chosen replica, rest
   await writer.stop();
   await writer.assertAllPresent();
   assert.ok(writer.acked.length > 0);
+  await waitFor('the old master is a replica', async () =>
+    ((await ask(old.ip, 6379, 'ROLE')) as unknown[] | undefined)?.[0] === 'slave' ? true : undefined,
+  );
+  await pinned.stop();
+  const acknowledged = pinned.ok.map((w) => w.key);
+  assert.ok(acknowledged.length > 0, 'the pinned client wrote before the switchover');
+  const lost = await missingKeys(target.ip, acknowledged);
+  assert.deepEqual(
+    lost.length,
+    0,
+    `${lost.length} of ${acknowledged.length} writes the old master acknowledged are missing on the new master`,
+  );
   for (const [p, want] of [
     [preferred, '10'],
     [target, '100'],
@@ -100,5 +119,57 @@ test(
     assert.match(String(r.stdout), new RegExp(`${target.name} is not in sync: it lags by \\d+ bytes`));
     network.heal();
     assert.deepEqual(c.labelledMasters(), [master], 'a refusal changes nothing');
+  },
+);
+
+test(
+  'switchover whose target stops receiving the stream once writes are paused: aborted, nothing changed, no write lost',
+  { skip: Network.unavailable() },
+  async (t) => {
+    const network = Network.create(t);
+    const { c } = await testCluster(t, 'switchover-abort', { network });
+    await c.startAll();
+    const master = await c.converged('boot', 40_000);
+    const m = c.pod(Number(master.split('-').pop()));
+    const [target, other] = c.ordinals.map((i) => c.pod(i)).filter((p) => p.name !== master);
+    await waitFor('every replica linked', async () => {
+      const roles = await Promise.all([target, other].map((p) => ask(p.ip, 6379, 'ROLE') as Promise<unknown[]>));
+      return roles.every((r) => r?.[0] === 'slave' && r[3] === 'connected') ? true : undefined;
+    });
+    const pinned = new PinnedWriter(m.ip);
+    pinned.start();
+    t.after(() => pinned.stop());
+    const run = execa(process.execPath, [join(REPO, 'bin/launcher'), 'switchover', '--to', target.name], {
+      env: { ...c.env(other), REDIS_CONF_DIR: join(other.dir, 'conf') },
+      reject: false,
+      timeout: 60_000,
+    });
+    // The other replica's priority drops to 0 first (Sentinel then needs seconds to see it): from then on the
+    // target receives nothing more from the master, so it cannot have caught up once writes are paused.
+    await waitFor('the other replica held at priority 0', async () => {
+      const p = (await ask(other.ip, 6379, 'CONFIG', 'GET', 'replica-priority')) as string[] | undefined;
+      return p?.[1] === '0' ? true : undefined;
+    });
+    network.cut(m.host!, target.host!);
+    const r = await run;
+    network.heal();
+    assert.equal(r.exitCode, 1, String(r.stdout) + String(r.stderr));
+    assert.match(
+      String(r.stdout),
+      new RegExp(`switchover failed: ${target.name} did not catch up with ${master} within \\d+ ms`),
+    );
+    // Nothing changed: the same master, writes go on there, priorities restored.
+    const since = Date.now();
+    await waitFor('a write acknowledged after the abort', async () =>
+      pinned.ok.some((w) => w.at > since) ? true : undefined,
+    );
+    assert.equal(await c.converged('after the abort', 30_000), master);
+    assert.deepEqual(await ask(other.ip, 6379, 'CONFIG', 'GET', 'replica-priority'), ['replica-priority', '100']);
+    await pinned.stop();
+    const lost = await missingKeys(
+      m.ip,
+      pinned.ok.map((w) => w.key),
+    );
+    assert.equal(lost.length, 0, `${lost.length} acknowledged writes missing on ${master}`);
   },
 );

@@ -20,6 +20,7 @@ import {
 } from '../../kube/pods.ts';
 import { dataDirHasData } from '../../redis/data-dir.ts';
 import { observeSentinels } from '../observe.ts';
+import { askSentinelsToFailOver, replicasBehind } from '../failover.ts';
 import { currentRecord, pausedSince, writeRecord } from '../../kube/record.ts';
 import { log } from '../../runtime/log.ts';
 import { keepHandover, type HandoverResult } from '../../runtime/last-handover.ts';
@@ -41,7 +42,6 @@ import {
   infoFacts,
   localRedis,
   parseInfo,
-  forSentinel,
   probeOptions,
   withRedis,
 } from '../../redis/client.ts';
@@ -377,22 +377,6 @@ export class RedisSupervisor extends PeriodicLoop {
     return r;
   }
 
-  /** The replicas that have not processed this master's stream up to `offset`, by their own ROLE. */
-  private async replicasBehind(
-    offset: number,
-    replicas: (Address & { offset: number })[],
-    o: ReturnType<typeof probeOptions>,
-  ): Promise<Address[]> {
-    const behind = await Promise.all(
-      replicas.map(async (r) => {
-        if (r.offset >= offset) return undefined;
-        const own = await askRole(r, o);
-        return own.answered && own.role === 'slave' && own.offset >= offset ? undefined : r;
-      }),
-    );
-    return behind.filter((r): r is Address & { offset: number } => r !== undefined);
-  }
-
   /** Without a new master, the paused writes go on here before Redis saves and stops (SIGTERM). */
   private async unpause() {
     await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
@@ -451,7 +435,7 @@ export class RedisSupervisor extends PeriodicLoop {
     for (;;) {
       const now = await askRole(this.local, opts());
       const behind =
-        now.answered && now.role === 'master' ? await this.replicasBehind(now.offset, now.replicas, opts()) : [];
+        now.answered && now.role === 'master' ? await replicasBehind(now.offset, now.replicas, opts()) : [];
       if (!behind.length) break;
       if (Date.now() >= caughtUpBy) {
         log.warn(`handover: ${behind.map(addr).join(', ')} still behind this master; asking for the failover anyway`);
@@ -459,19 +443,7 @@ export class RedisSupervisor extends PeriodicLoop {
       }
       await sleep(10);
     }
-    let asked: Address | undefined;
-    for (const s of [...others, own]) {
-      try {
-        await withRedis(s, forSentinel(opts()), (r) => r.call('SENTINEL', 'FAILOVER', this.c.masterSet));
-        asked = s;
-        break;
-      } catch (e) {
-        if (/INPROG/.test(String((e as Error).message))) {
-          asked = s;
-          break;
-        }
-      }
-    }
+    const { asked } = await askSentinelsToFailOver([...others, own], this.c.masterSet, opts());
     if (!asked) {
       await this.unpause();
       return failed('no Sentinel accepted SENTINEL FAILOVER', 'failed');

@@ -1,0 +1,77 @@
+// Moving mastership on purpose (the SIGTERM handover, `launcher switchover`, a master that would load for long):
+// the one home of the steps that keep acknowledged writes. Asking a Sentinel to fail over (a failover already
+// running counts as accepted), which replicas have not yet received everything the master acknowledged, and ending
+// a write pause only once the old master can no longer acknowledge a write.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { addr, sameAddress, type Address } from '../model.ts';
+import { askRole, forSentinel, withRedis, type ProbeOptions } from '../redis/client.ts';
+
+/** Sentinel's refusal while a failover of the set is already running (`-INPROG`): that failover is the one asked. */
+export const failoverInProgress = (e: unknown): boolean => /^INPROG\b/.test(String((e as Error)?.message));
+
+/**
+ * SENTINEL FAILOVER on the first of the given Sentinels that takes it (or is failing over already). `asked` is
+ * that Sentinel; otherwise every refusal, one line each.
+ */
+export async function askSentinelsToFailOver(
+  sentinels: Address[],
+  masterSet: string,
+  o: ProbeOptions,
+): Promise<{ asked?: Address; refusals: string[] }> {
+  const refusals: string[] = [];
+  for (const s of sentinels) {
+    try {
+      await withRedis(s, forSentinel(o), (r) => r.call('SENTINEL', 'FAILOVER', masterSet));
+      return { asked: s, refusals };
+    } catch (e) {
+      if (failoverInProgress(e)) return { asked: s, refusals };
+      refusals.push(`${addr(s)}: ${String((e as Error).message).split('\n')[0]}`);
+    }
+  }
+  return { refusals };
+}
+
+/**
+ * The replicas that have not processed the master's stream up to `offset`, by their own ROLE (the master's view
+ * moves only with each replica's REPLCONF ACK, once a second).
+ */
+export async function replicasBehind(
+  offset: number,
+  replicas: (Address & { offset: number })[],
+  o: ProbeOptions,
+): Promise<Address[]> {
+  const behind = await Promise.all(
+    replicas.map(async (r) => {
+      if (r.offset >= offset) return undefined;
+      const own = await askRole(r, o);
+      return own.answered && own.role === 'slave' && own.offset >= offset ? undefined : r;
+    }),
+  );
+  return behind.filter((r): r is Address & { offset: number } => r !== undefined);
+}
+
+/** How long the old master is given to answer ROLE slave once told to follow the new one. */
+const DEMOTED_MS = 5000;
+
+/**
+ * Ends the write pause on a master the Sentinels have replaced, only once it follows the new master: it is made
+ * its replica first (what Sentinel would do by itself about ten seconds later), so that every write the pause held
+ * fails with READONLY instead of being acknowledged here and dropped at the resync. A master that does not become
+ * a replica stays paused (the pause lapses by its own timeout): the reason is returned.
+ */
+export async function demoteThenUnpause(old: Address, named: Address, o: ProbeOptions): Promise<string | undefined> {
+  if (sameAddress(old, named)) return `the Sentinels still name ${addr(old)}`;
+  try {
+    await withRedis(old, o, (r) => r.call('REPLICAOF', named.host, String(named.port)));
+  } catch (e) {
+    return `REPLICAOF ${addr(named)} on ${addr(old)} failed: ${(e as Error).message}`;
+  }
+  for (const end = Date.now() + DEMOTED_MS; ;) {
+    const role = await askRole(old, o);
+    if (role.answered && role.role === 'slave') break;
+    if (Date.now() >= end) return `${addr(old)} did not become a replica of ${addr(named)}`;
+    await sleep(20);
+  }
+  await withRedis(old, o, (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
+  return undefined;
+}
