@@ -2,7 +2,8 @@
 // the stop timeout, and orphans reaped by tini in front of the launcher (what the image runs).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { execa } from 'execa';
@@ -15,20 +16,24 @@ after(() => stopAll());
 const run = (script: string, stopMs = 5000) =>
   startProcess('driver', process.execPath, [driver, String(stopMs), script], { group: true });
 
+let marks = 0;
 /**
- * The launcher's child shell runs its loop (a sleep of its own is there), so its trap is set: a SIGTERM that
- * reached the shell before it read `trap` would kill it by the signal and say nothing about the launcher.
+ * A child shell script that says, in a file of its own, when its trap is set: a SIGTERM that reached the shell
+ * before it read `trap` would kill it by the signal and say nothing about the launcher. ready() polls that file.
  */
-function looping(launcherPid: number): boolean {
-  const sh = spawnSync('pgrep', ['-P', String(launcherPid)], { encoding: 'utf8' })
-    .stdout.trim()
-    .split('\n')[0];
-  return Boolean(sh) && spawnSync('pgrep', ['-P', sh]).status === 0;
+function trapped(trap: string): { script: string; ready: () => Promise<unknown> } {
+  const mark = join(tmpdir(), `pid1-${process.pid}-${marks++}`);
+  after(() => rmSync(mark, { force: true }));
+  return {
+    script: `${trap}; echo up > ${mark}; while true; do sleep 0.05; done`,
+    ready: () => waitFor('the child shell running its loop, its trap set', () => existsSync(mark), 30_000),
+  };
 }
 
 test('SIGTERM is forwarded to the child; a child that exits 0 on TERM makes the launcher exit 0', async () => {
-  const p = run("trap 'exit 0' TERM; echo up; while true; do sleep 0.05; done");
-  await waitFor('child running its loop', () => looping(p.pid), 5000);
+  const child = trapped("trap 'exit 0' TERM");
+  const p = run(child.script);
+  await child.ready();
   p.signalLeader('SIGTERM');
   assert.equal((await p.exited).exitCode, 0);
 });
@@ -39,8 +44,9 @@ test('a child killed by a signal gives 128 + signal; plain exit codes pass throu
 });
 
 test('a child that ignores SIGTERM is SIGKILLed after the stop timeout (137)', async () => {
-  const p = run("trap '' TERM; while true; do sleep 0.05; done", 1000);
-  await waitFor('child running its loop', () => looping(p.pid), 5000);
+  const child = trapped("trap '' TERM");
+  const p = run(child.script, 1000);
+  await child.ready();
   const t0 = Date.now();
   p.signalLeader('SIGTERM');
   assert.equal((await p.exited).exitCode, 137);
@@ -48,15 +54,9 @@ test('a child that ignores SIGTERM is SIGKILLed after the stop timeout (137)', a
 });
 
 test('a shutdown step (handover) that hangs cannot hold SIGTERM back from the child past its budget', async () => {
-  const p = startProcess(
-    'driver',
-    process.execPath,
-    [driver, '5000', "trap 'exit 0' TERM; while true; do sleep 0.05; done", '1000'],
-    {
-      group: true,
-    },
-  );
-  await waitFor('child running its loop', () => looping(p.pid), 5000);
+  const child = trapped("trap 'exit 0' TERM");
+  const p = startProcess('driver', process.execPath, [driver, '5000', child.script, '1000'], { group: true });
+  await child.ready();
   const t0 = Date.now();
   p.signalLeader('SIGTERM');
   const exited = await Promise.race([p.leaderExited, new Promise<null>((r) => setTimeout(r, 15_000, null))]);
