@@ -44,7 +44,14 @@ export async function observeSentinels(
   kube: Kube,
   redisPods?: PodView[],
 ): Promise<{ views: SentinelView[]; known: number }> {
-  const targets = await sentinelTargets(c, kube, redisPods);
+  return askSentinels(c, await sentinelTargets(c, kube, redisPods));
+}
+
+/** What each of the given Sentinels says of this set's master, and how many Sentinels the majority counts. */
+export async function askSentinels(
+  c: Config,
+  targets: { addresses: Address[]; known: number },
+): Promise<{ views: SentinelView[]; known: number }> {
   const views = await Promise.all(targets.addresses.map((s) => askSentinel(s, c.masterSet, probeOptions(c))));
   return { views, known: targets.known };
 }

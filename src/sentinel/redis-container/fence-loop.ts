@@ -1,16 +1,20 @@
 // The master's fence, on its own loop: every second, while this pod is master (or fenced), it asks the Sentinels
 // whether a majority still names it, and pauses writes (CLIENT PAUSE WRITE, renewed every tick) once none has for
 // FENCE_AFTER_MS. It runs beside the supervisor's loop rather than inside it, so a full cycle slowed down by peers
-// that do not answer (a partition: every probe runs to its timeout) cannot hold the fence back.
+// that do not answer (a partition: every probe runs to its timeout) cannot hold the fence back. It fails safe: an
+// applied fence is renewed first in every cycle, before anything is asked of the API, and when the API cannot say
+// which Sentinels exist the fence judges by the Sentinels it last knew (a node cut off from the other pods and from
+// the API is the partition the fence is for).
 import type { Config } from '../../config/types.ts';
-import type { Kube } from '../../kube/api.ts';
+import { API_TIMEOUT_MS, apiFailure, type Kube } from '../../kube/api.ts';
 import { emitEvent } from '../../kube/events.ts';
+import { sentinelTargets } from '../../kube/pods.ts';
 import { currentRecord } from '../../kube/record.ts';
 import { log } from '../../runtime/log.ts';
 import { PeriodicLoop } from '../../runtime/loop.ts';
 import type { RedisMetrics } from '../../runtime/metrics.ts';
 import { addr, sameAddress, type Address } from '../../model.ts';
-import { observeSentinels } from '../observe.ts';
+import { askSentinels } from '../observe.ts';
 import { fence, sentinelMaster } from '../rules/reconcile.ts';
 import { askRole, followers, localRedis, parseInfo, probeOptions, withRedis } from '../../redis/client.ts';
 
@@ -25,6 +29,8 @@ export class FenceLoop extends PeriodicLoop {
   private lastConfirmedAt?: number;
   /** Writes are paused by this fence. */
   private fenced = false;
+  /** The Sentinels the API last listed: what the fence judges by while the API does not answer. */
+  private lastTargets?: { addresses: Address[]; known: number };
 
   constructor(c: Config, kube: Kube, metrics: RedisMetrics, tickMs: number) {
     super();
@@ -45,17 +51,26 @@ export class FenceLoop extends PeriodicLoop {
     const isMaster = local.answered && local.role === 'master';
     if (!isMaster) this.lastConfirmedAt = undefined;
     if (!isMaster && !this.fenced) return;
-    // Which Sentinels exist comes from the API (its watch): without that answer there is nothing to judge by.
-    const seen = await observeSentinels(this.c, this.kube).catch(() => undefined);
-    if (!seen) return;
-    const { views, known } = seen;
+    // An applied fence is renewed before anything else: no API call below can make it lapse.
+    if (this.fenced && isMaster) await this.pause();
+    // Which Sentinels exist comes from the API (its watch); while it does not answer, the ones last listed.
+    let stale = '';
+    const targets = await sentinelTargets(this.c, this.kube).then(
+      (t) => (this.lastTargets = t),
+      (e: unknown) => {
+        stale = `; the API does not answer (${apiFailure(e).message}): judged by the Sentinels last listed`;
+        return this.lastTargets;
+      },
+    );
+    if (!targets) return; // the API never answered: nothing to judge by yet
+    const { views, known } = await askSentinels(this.c, targets);
     const s = sentinelMaster(views, this.c.quorum, known);
     const confirmed = Boolean(s.master && sameAddress(s.master, this.self));
     const now = Date.now();
     if (confirmed) this.lastConfirmedAt = now;
     const answering = views.filter((v) => v.reachable).length;
     const named = s.master ? `name ${addr(s.master)}` : `agree on no master${s.busy ? ` (${s.busy})` : ''}`;
-    const words = `${answering} of ${s.known} known sentinels answer, ${s.count} ${named}, ${s.need} needed`;
+    const words = `${answering} of ${s.known} known sentinels answer, ${s.count} ${named}, ${s.need} needed${stale}`;
     // Replicas that acknowledged within 2 s (INFO), asked only when it matters: every Sentinel silent.
     const sentinelsDown = this.c.sentinelSidecar && answering === 0;
     const following = sentinelsDown
@@ -80,9 +95,7 @@ export class FenceLoop extends PeriodicLoop {
     const paused = (await currentRecord(this.kube, this.c.masterRecord).catch(() => null))?.paused;
     if (paused) return;
     if (a.kind === 'fence') {
-      // Renewed every tick: if this launcher stops renewing (it died), the pause ends on its own.
-      const ms = 3 * this.tickMs + 4 * this.c.probeTimeoutMs;
-      await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'PAUSE', String(ms), 'WRITE'));
+      await this.pause();
       if (this.fenced) return;
       this.fenced = true;
       this.metrics.fenced.set(1);
@@ -95,5 +108,14 @@ export class FenceLoop extends PeriodicLoop {
     this.metrics.fenced.set(0);
     log.info(`unfenced: ${a.reason}; writes resume`);
     void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'Unfenced', `${a.reason}; writes resume`);
+  }
+
+  /**
+   * Pauses writes for long enough to outlast the slowest cycle (a ROLE, the Sentinels and two API calls to their
+   * timeouts): renewed every cycle, it ends on its own only if this launcher stops renewing it (it died).
+   */
+  private async pause() {
+    const ms = 3 * this.tickMs + 4 * this.c.probeTimeoutMs + 2 * API_TIMEOUT_MS;
+    await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'PAUSE', String(ms), 'WRITE'));
   }
 }
