@@ -30,27 +30,9 @@ export function supervise(
   // Redis and Sentinel rewrite their config files (CONFIG REWRITE, Sentinel's config flush) as new files created
   // with the process umask: with the usual 022 a redis.conf holding requirepass/masterauth became 0644.
   process.umask(0o077);
-  // Written through to ours (kubectl logs sees them) and kept in memory, the last lines only, so that a child
-  // that exits can be explained (e.g. which file Redis could not load).
-  const proc = execa(file, args, {
-    stdin: 'inherit',
-    stdout: ['inherit', 'pipe'],
-    stderr: ['inherit', 'pipe'],
-    buffer: false,
-    reject: false,
-    forceKillAfterDelay: stopTimeoutMs,
-    cleanup: true,
-  });
-  const kept: string[] = [];
-  for (const stream of [proc.stdout, proc.stderr]) {
-    let partial = '';
-    stream?.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      kept.push(...lines);
-      if (kept.length > KEPT_LINES) kept.splice(0, kept.length - KEPT_LINES);
-    });
-  }
+  // The handlers are in place before the child starts: execa takes a while to return after spawning it, and a
+  // SIGTERM in that window would otherwise end the launcher by default, the child left unsignalled. A signal
+  // can only be handled once this function has returned, so `proc` is set by then.
   let stopping = false;
   const forward = (sig: NodeJS.Signals) => {
     if (stopping) {
@@ -79,6 +61,27 @@ export function supervise(
   };
   process.on('SIGTERM', forward);
   process.on('SIGINT', forward);
+  // Written through to ours (kubectl logs sees them) and kept in memory, the last lines only, so that a child
+  // that exits can be explained (e.g. which file Redis could not load).
+  const proc = execa(file, args, {
+    stdin: 'inherit',
+    stdout: ['inherit', 'pipe'],
+    stderr: ['inherit', 'pipe'],
+    buffer: false,
+    reject: false,
+    forceKillAfterDelay: stopTimeoutMs,
+    cleanup: true,
+  });
+  const kept: string[] = [];
+  for (const stream of [proc.stdout, proc.stderr]) {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      kept.push(...lines);
+      if (kept.length > KEPT_LINES) kept.splice(0, kept.length - KEPT_LINES);
+    });
+  }
   const done = proc.then((r) => {
     process.off('SIGTERM', forward);
     process.off('SIGINT', forward);

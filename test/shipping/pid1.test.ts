@@ -13,8 +13,19 @@ import { waitFor } from '../support/wait.ts';
 
 const driver = join(REPO, 'test/support/supervise-driver.ts');
 after(() => stopAll());
-const run = (script: string, stopMs = 5000) =>
-  startProcess('driver', process.execPath, [driver, String(stopMs), script], { group: true });
+/** The driver as a process-group leader; its whole group is killed after the file, also a child it left behind. */
+function driverProcess(args: string[]) {
+  const p = startProcess('driver', process.execPath, [driver, ...args], { group: true });
+  after(() => {
+    try {
+      process.kill(-p.pid, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+  });
+  return p;
+}
+const run = (script: string, stopMs = 5000) => driverProcess([String(stopMs), script]);
 
 let marks = 0;
 /**
@@ -38,6 +49,17 @@ test('SIGTERM is forwarded to the child; a child that exits 0 on TERM makes the 
   assert.equal((await p.exited).exitCode, 0);
 });
 
+test('SIGTERM the moment the child has started is forwarded too (five times)', async () => {
+  // execa returns a while after it has spawned the child: a signal in that window once ended the launcher itself.
+  for (let i = 0; i < 5; i++) {
+    const child = trapped("trap 'exit 0' TERM");
+    const p = run(child.script);
+    await child.ready();
+    p.signalLeader('SIGTERM');
+    assert.equal((await p.exited).exitCode, 0, `run ${i}: ${p.tail.join('\n')}`);
+  }
+});
+
 test('a child killed by a signal gives 128 + signal; plain exit codes pass through', async () => {
   assert.equal((await run('kill -9 $$').exited).exitCode, 137);
   assert.equal((await run('exit 3').exited).exitCode, 3);
@@ -55,7 +77,7 @@ test('a child that ignores SIGTERM is SIGKILLed after the stop timeout (137)', a
 
 test('a shutdown step (handover) that hangs cannot hold SIGTERM back from the child past its budget', async () => {
   const child = trapped("trap 'exit 0' TERM");
-  const p = startProcess('driver', process.execPath, [driver, '5000', child.script, '1000'], { group: true });
+  const p = driverProcess(['5000', child.script, '1000']);
   await child.ready();
   const t0 = Date.now();
   p.signalLeader('SIGTERM');
