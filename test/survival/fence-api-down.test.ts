@@ -1,8 +1,8 @@
 // The fence when the master loses its peers *and* the API (a node's network outage): every other pod frozen (their
-// Redis, Sentinels and launchers answer nothing) and every new API request failing after 10 s, held for 60 s, longer than
-// client-node keeps a quiet watch (30 s). A client that keeps its connection to the master and writes without
-// WAIT must see no write acknowledged from shortly after the fence until the end: an applied fence never lapses
-// because the API cannot be reached.
+// Redis, Sentinels and launchers answer nothing) and every new API request failing after 10 s, held for 60 s,
+// longer than client-node keeps a quiet watch (30 s). A client that keeps its connection to the master and writes
+// without WAIT must see no write acknowledged from shortly after the fence until the end: an applied fence never
+// lapses because the API cannot be reached.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { keptLog, testCluster } from '../support/cluster.ts';
