@@ -18,7 +18,7 @@ import { claimRecord } from '../kube/record.ts';
 import { startWatches } from '../kube/watch.ts';
 import { log } from '../runtime/log.ts';
 import { addr, type Address, type Decision, type FinalDecision, type MasterRecord, type RoleAnswer } from '../model.ts';
-import { dataDirHasData } from '../redis/data-dir.ts';
+import { dataSource } from '../redis/data-dir.ts';
 import { observe, observeWithoutApi } from '../sentinel/observe.ts';
 import { askSentinelsToFailOver } from '../sentinel/failover.ts';
 import { askRole, localRedis, probeOptions, withRedis } from '../redis/client.ts';
@@ -172,14 +172,32 @@ async function labelWhenUp(
   return !exited();
 }
 
+/**
+ * Redis loaded dump.rdb with the AOF off (redis/data-dir.ts dataSource): the AOF is switched on now, written from
+ * memory in the background, and is what the next start loads. Until that rewrite is done the dir still has no AOF
+ * holding data, so a restart meanwhile loads the RDB again.
+ */
+async function switchAofOn(c: Config): Promise<void> {
+  try {
+    await withRedis(localRedis(c), probeOptions(c), (r) => r.call('CONFIG', 'SET', 'appendonly', 'yes'));
+    log.info('dump.rdb loaded; the AOF is switched on (appendonly yes) and written from memory');
+  } catch (e) {
+    log.warn(
+      `could not switch the AOF on after loading dump.rdb: ${(e as Error).message}; the next start loads it again`,
+    );
+  }
+}
+
 export async function runRedis(c: Config, kube: Kube): Promise<number> {
-  const hasData = await dataDirHasData(c.dataDir);
+  const source = await dataSource(c.dataDir);
+  const hasData = source !== 'none';
   try {
     await annotateData(kube, c.podName, hasData);
   } catch (e) {
     log.warn(`could not publish this pod's data status: ${apiFailure(e).message}`);
   }
-  log.info(`${c.podName} (${c.podIp}) starting; data dir ${c.dataDir} ${hasData ? 'has data' : 'is empty'}`);
+  const holding = { aof: 'has data (its AOF)', rdb: 'has data (dump.rdb, no AOF holding data)', none: 'is empty' };
+  log.info(`${c.podName} (${c.podIp}) starting; data dir ${c.dataDir} ${holding[source]}`);
   const d = await settle(c, kube, hasData);
   if (!d) return 1;
   log.info(`decided: ${summary(d)}`);
@@ -188,7 +206,8 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   // An empty replica of a master that holds data is no failover candidate until its first full sync.
   const emptyBehindData = !hasData && d.role === 'replica' && (await holdsData(c, d.master));
   const conf = join(c.confDir, 'redis.conf');
-  await writeConfigFile(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null, emptyBehindData));
+  const loadRdb = source === 'rdb';
+  await writeConfigFile(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null, emptyBehindData, loadRdb));
   // From here on the supervisor and the probes read the pods and the record from watches, not one request each.
   const unwatch = startWatches(kube, c, { record: true });
   const metrics = createRedisMetrics();
@@ -219,7 +238,10 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
     d,
     () => exited,
     () => (answered = true),
-  ).then((up) => up && !exited && sup.start(TICK_MS));
+  ).then(async (up) => {
+    if (up && loadRdb) await switchAofOn(c);
+    if (up && !exited) sup.start(TICK_MS);
+  });
   const code = await child.done;
   await eventsSent(EVENTS_AT_EXIT_MS);
   sup.stop();

@@ -33,13 +33,19 @@ function tlsLines(t: NonNullable<Config['tls']>, port: number): string[] {
   ];
 }
 
-/** What every redis.conf starts with: the header, REDIS_EXTRA_CONF (overridden by what follows), the server, AOF. */
-function redisBase(c: Config): string[] {
+/**
+ * What every redis.conf starts with: the header, REDIS_EXTRA_CONF (overridden by what follows), the server, AOF.
+ * `loadRdb`: the data dir's dataset is a dump.rdb (redis/data-dir.ts dataSource), which Redis loads only with the
+ * AOF off; the launcher switches the AOF on once Redis runs (CONFIG SET appendonly yes rewrites it from memory).
+ */
+function redisBase(c: Config, loadRdb = false): string[] {
   return [
     HEADER,
     ...(c.extraConf ? [`include ${q(c.extraConf)}`, '# the lines below take precedence over the included file'] : []),
     ...serverLines(c, c.redisPort, c.dataDir),
-    'appendonly yes',
+    ...(loadRdb
+      ? ['# the dataset is dump.rdb: loaded with the AOF off; the launcher switches it on', 'appendonly no']
+      : ['appendonly yes']),
     'appendfsync everysec',
   ];
 }
@@ -50,8 +56,8 @@ function redisBase(c: Config): string[] {
  * promote an empty replica (its link "down since -1 s" passes Sentinel's checks) when no synced one is left, and
  * the old master's data would be wiped by the resync. (An empty replica of an empty master has nothing to lose.)
  */
-export function renderRedisConf(c: Config, replicaOf: Address | null, notCandidate = false): string {
-  const lines = redisBase(c);
+export function renderRedisConf(c: Config, replicaOf: Address | null, notCandidate = false, loadRdb = false): string {
+  const lines = redisBase(c, loadRdb);
   lines.push(
     `replica-announce-ip ${c.podIp}`,
     `replica-announce-port ${c.redisPort}`,

@@ -3,24 +3,6 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** How many bytes of persistence files (RDB, AOF) the data dir holds: what a restart has to load. */
-export async function dataDirBytes(dir: string): Promise<number> {
-  const size = async (p: string) => {
-    try {
-      return (await stat(p)).size;
-    } catch {
-      return 0;
-    }
-  };
-  let total = (await size(join(dir, 'dump.rdb'))) + (await size(join(dir, 'appendonly.aof')));
-  try {
-    for (const f of await readdir(join(dir, 'appendonlydir'))) total += await size(join(dir, 'appendonlydir', f));
-  } catch {
-    /* no AOF directory */
-  }
-  return total;
-}
-
 /**
  * Whether an RDB file (or an AOF's RDB preamble) holds anything beyond its header: Redis writes only aux fields and
  * EOF for an empty dataset, and a SELECTDB (or function, module) opcode before the first key otherwise. Unreadable
@@ -67,40 +49,72 @@ export function rdbHasData(buf: Buffer): boolean {
   return true;
 }
 
-/**
- * Whether the data dir holds a dataset, judged by content: an RDB with a key, an AOF with a command, or an AOF
- * directory whose base holds data or whose incr file has a command. A Redis that merely started (it creates an
- * empty base and incr file at once with appendonly yes) has no data: that is what "has data" means.
- */
-export async function dataDirHasData(dir: string): Promise<boolean> {
-  const head = async (p: string) => {
+/** The first 64 KiB of a file (all a header check needs), or undefined when it cannot be read. */
+async function head(p: string): Promise<Buffer | undefined> {
+  try {
+    const fh = await open(p, 'r');
     try {
-      const fh = await open(p, 'r');
-      try {
-        const buf = Buffer.alloc(64 * 1024);
-        const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-        return buf.subarray(0, bytesRead);
-      } finally {
-        await fh.close();
-      }
+      const buf = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** A persistence file that holds a dataset: an RDB (or an AOF's RDB preamble) with a key, or an AOF of commands. */
+async function holds(p: string): Promise<boolean> {
+  const buf = await head(p);
+  if (!buf?.length) return false;
+  return buf.toString('latin1', 0, 5) === 'REDIS' ? rdbHasData(buf) : true;
+}
+
+/** The AOF files of the dir: the single file of older layouts, and the parts in appendonlydir (Redis 7). */
+async function aofFiles(dir: string): Promise<string[]> {
+  let parts: string[] = [];
+  try {
+    parts = (await readdir(join(dir, 'appendonlydir')))
+      .filter((f) => /\.(base\.(rdb|aof)|incr\.aof)$/.test(f))
+      .map((f) => join(dir, 'appendonlydir', f));
+  } catch {
+    /* no AOF directory */
+  }
+  return [join(dir, 'appendonly.aof'), ...parts];
+}
+
+/**
+ * What Redis will load from the data dir, judged by content. With `appendonly yes` Redis loads only the AOF (and
+ * creates an empty one when there is none), never dump.rdb: so an AOF holding data is the dataset ('aof'). A dir
+ * whose AOF holds nothing but whose dump.rdb holds keys (a restore from an RDB backup, a move from an RDB-only
+ * deployment, a replica that died after its full sync but before the AOF rewrite) is started with `appendonly no`
+ * so that Redis loads the RDB, and the AOF is switched on once it runs ('rdb'; see redis/conf.ts and
+ * commands/run-redis.ts). A Redis that merely started (an empty base and incr file) holds nothing ('none').
+ */
+export async function dataSource(dir: string): Promise<'aof' | 'rdb' | 'none'> {
+  for (const f of await aofFiles(dir)) if (await holds(f)) return 'aof';
+  return (await holds(join(dir, 'dump.rdb'))) ? 'rdb' : 'none';
+}
+
+/** Whether Redis will load a dataset from the data dir (dataSource). */
+export async function dataDirHasData(dir: string): Promise<boolean> {
+  return (await dataSource(dir)) !== 'none';
+}
+
+/** How many bytes of persistence files Redis will load from the data dir (dataSource): what a restart loads. */
+export async function dataDirBytes(dir: string): Promise<number> {
+  const size = async (p: string) => {
+    try {
+      return (await stat(p)).size;
     } catch {
-      return undefined;
+      return 0;
     }
   };
-  const holds = async (p: string) => {
-    const buf = await head(p);
-    if (!buf?.length) return false;
-    return buf.toString('latin1', 0, 5) === 'REDIS' ? rdbHasData(buf) : true; // an AOF of commands
-  };
-  if ((await holds(join(dir, 'dump.rdb'))) || (await holds(join(dir, 'appendonly.aof')))) return true;
-  let files: string[];
-  try {
-    files = await readdir(join(dir, 'appendonlydir'));
-  } catch {
-    return false;
-  }
-  for (const f of files) {
-    if (/\.(base\.(rdb|aof)|incr\.aof)$/.test(f) && (await holds(join(dir, 'appendonlydir', f)))) return true;
-  }
-  return false;
+  const source = await dataSource(dir);
+  const files = source === 'aof' ? await aofFiles(dir) : source === 'rdb' ? [join(dir, 'dump.rdb')] : [];
+  let total = 0;
+  for (const f of files) total += await size(f);
+  return total;
 }
