@@ -50,7 +50,7 @@ test('RDB: a snapshot with no key is no data; with a key it is', async () => {
   assert.equal(await dataDirHasData(join(root, 'nothing-here')), false);
 });
 
-test('what Redis will load: the AOF when it holds data; else a dump.rdb holding keys (loaded with the AOF off)', async () => {
+test('what Redis will load: the AOF when it holds data, else a dump.rdb holding keys (AOF off)', async () => {
   // A replica that died after its full sync (dump.rdb holds the master's keys) before the AOF rewrite: its AOF is
   // the empty one Redis made when it first started. Redis with appendonly yes would load that empty AOF.
   const synced = join(root, 'synced-no-rewrite');
