@@ -1,8 +1,9 @@
 // Observe: gather one immutable snapshot of Kubernetes, the Sentinels and the Redis pods. Read-only.
 import type { Config } from '../config/types.ts';
-import { apiFailure, withTimeout, type Kube } from '../kube/api.ts';
+import { apiFailure, type Kube } from '../kube/api.ts';
 import { listPods, sentinelTargets } from '../kube/pods.ts';
 import { readRecord } from '../kube/record.ts';
+import { statefulSetReplicas } from '../kube/statefulsets.ts';
 import {
   addr,
   hasIp,
@@ -25,8 +26,7 @@ import { ask, askRole, askSentinel, pairs, forSentinel, probeOptions, type Probe
 async function setSize(kube: Kube, owner: string | undefined): Promise<{ setSize?: number; setSizeUnknown?: string }> {
   if (!owner) return {};
   try {
-    const sts = await kube.apps.readNamespacedStatefulSet({ name: owner, namespace: kube.namespace }, withTimeout());
-    return { setSize: sts.spec?.replicas ?? 1 };
+    return { setSize: await statefulSetReplicas(kube, owner) };
   } catch (e) {
     return { setSizeUnknown: `reading StatefulSet ${owner}: ${apiFailure(e).message}` };
   }

@@ -6,15 +6,16 @@
 //     never during a failover, and one Sentinel at a time (a Lease lock).
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../../config/types.ts';
-import type { Kube } from '../../kube/api.ts';
+import { apiFailure, type Kube } from '../../kube/api.ts';
 import { tryLock, unlock } from '../../kube/lock.ts';
 import { emitEvent } from '../../kube/events.ts';
 import { currentPods } from '../../kube/pods.ts';
 import { pausedSince } from '../../kube/record.ts';
+import { statefulSetReplicas } from '../../kube/statefulsets.ts';
 import { log } from '../../runtime/log.ts';
 import { PeriodicLoop } from '../../runtime/loop.ts';
 import { setRole, type SentinelMetrics } from '../../runtime/metrics.ts';
-import { addr, canonicalHost, isLive, type Address } from '../../model.ts';
+import { addr, canonicalHost, isLive, type Address, type PodView } from '../../model.ts';
 import { relabelTo } from '../promote/relabel.ts';
 import { forSentinel, localSentinel, pairs, probeOptions, tlsOptions, withRedis } from '../../redis/client.ts';
 
@@ -27,6 +28,27 @@ export type SentinelState = { flags: string[]; replicas: string[]; sentinels: st
 /** Addresses this Sentinel knows that belong to no pod of the set: what a reset would drop. */
 export function staleEntries(s: SentinelState, podIps: Set<string>): string[] {
   return [...s.replicas, ...s.sentinels].filter((ip) => !podIps.has(ip));
+}
+
+/**
+ * The pods of these pods' StatefulSets that do not exist (an ordinal below spec.replicas with no pod: deleted, to be
+ * recreated), by name; a StatefulSet that cannot be read counts as moving too.
+ */
+async function absentOrdinals(kube: Kube, pods: PodView[]): Promise<string[]> {
+  const owners = new Set(pods.map((p) => p.owner).filter((o): o is string => Boolean(o)));
+  const absent: string[] = [];
+  for (const owner of owners) {
+    let replicas: number;
+    try {
+      replicas = await statefulSetReplicas(kube, owner);
+    } catch (e) {
+      absent.push(`StatefulSet ${owner} (cannot be read: ${apiFailure(e).message})`);
+      continue;
+    }
+    const present = new Set(pods.filter((p) => p.owner === owner).map((p) => p.ordinal));
+    for (let i = 0; i < replicas; i++) if (!present.has(i)) absent.push(`${owner}-${i} (no pod yet)`);
+  }
+  return absent;
 }
 
 export class SentinelSupervisor extends PeriodicLoop {
@@ -127,12 +149,14 @@ export class SentinelSupervisor extends PeriodicLoop {
     if (!stale.length) return;
     // A reset forgets the known replicas until the master's next INFO: never while anything is moving (a rollout,
     // a pod starting or stopping), because losing the master in that window leaves no replica to promote.
-    const unsettled = pods.filter((p) => p.terminating || p.phase !== 'Running' || !p.ready || !p.ip);
+    // A pod deleted and not yet recreated (an ordinal below its StatefulSet's spec.replicas with no pod) is moving
+    // too: the controller is about to recreate it.
+    const unsettled = [
+      ...pods.filter((p) => p.terminating || p.phase !== 'Running' || !p.ready || !p.ip).map((p) => p.name),
+      ...(await absentOrdinals(this.kube, pods)),
+    ];
     if (unsettled.length) {
-      log.info(
-        `stale sentinel entries (${stale.join(', ')}), but ${unsettled.map((p) => p.name).join(', ')} not settled; ` +
-          `later`,
-      );
+      log.info(`stale sentinel entries (${stale.join(', ')}), but ${unsettled.join(', ')} not settled; later`);
       return;
     }
     if (!(await this.lock(sc, true))) {
