@@ -131,6 +131,8 @@ export type Observation = {
   record: MasterRecord | null;
   /** spec.replicas of the StatefulSet that owns this pod, when it can be read: which ordinals will exist. */
   setSize?: number;
+  /** spec.ordinals.start of that StatefulSet (0 unless set): its ordinals are setStart .. setStart + setSize - 1. */
+  setStart?: number;
   /** Why spec.replicas could not be read although the pod has a StatefulSet (then which peers exist is unknown). */
   setSizeUnknown?: string;
 };

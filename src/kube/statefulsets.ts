@@ -1,8 +1,11 @@
-// The StatefulSets the pods belong to: how many ordinals each will have (spec.replicas).
+// The StatefulSets the pods belong to: which ordinals each keeps (spec.ordinals.start, spec.replicas).
 import { withTimeout, type Kube } from './api.ts';
 
-/** spec.replicas of the StatefulSet `name`: the ordinals 0 .. n-1 it keeps (or recreates). Throws API errors. */
-export async function statefulSetReplicas(kube: Kube, name: string): Promise<number> {
+/**
+ * The ordinals the StatefulSet `name` keeps (or recreates): `start` .. `start + replicas - 1`, where start is
+ * spec.ordinals.start (0 unless set). Throws API errors.
+ */
+export async function statefulSetOrdinals(kube: Kube, name: string): Promise<{ start: number; replicas: number }> {
   const sts = await kube.apps.readNamespacedStatefulSet({ name, namespace: kube.namespace }, withTimeout());
-  return sts.spec?.replicas ?? 1;
+  return { start: sts.spec?.ordinals?.start ?? 0, replicas: sts.spec?.replicas ?? 1 };
 }

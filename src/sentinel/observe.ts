@@ -3,7 +3,7 @@ import type { Config } from '../config/types.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { listPods, sentinelTargets } from '../kube/pods.ts';
 import { readRecord } from '../kube/record.ts';
-import { statefulSetReplicas } from '../kube/statefulsets.ts';
+import { statefulSetOrdinals } from '../kube/statefulsets.ts';
 import {
   addr,
   hasIp,
@@ -23,10 +23,14 @@ import { ask, askRole, askSentinel, pairs, forSentinel, probeOptions, type Probe
  * spec.replicas of the StatefulSet owning this pod: which ordinals will exist. Nothing when the pod has no
  * StatefulSet; `unknown` (with the reason) when it has one that cannot be read (RBAC, API errors): never "gone".
  */
-async function setSize(kube: Kube, owner: string | undefined): Promise<{ setSize?: number; setSizeUnknown?: string }> {
+async function setSize(
+  kube: Kube,
+  owner: string | undefined,
+): Promise<{ setSize?: number; setStart?: number; setSizeUnknown?: string }> {
   if (!owner) return {};
   try {
-    return { setSize: await statefulSetReplicas(kube, owner) };
+    const { start, replicas } = await statefulSetOrdinals(kube, owner);
+    return { setSize: replicas, setStart: start };
   } catch (e) {
     return { setSizeUnknown: `reading StatefulSet ${owner}: ${apiFailure(e).message}` };
   }

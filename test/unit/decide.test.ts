@@ -284,6 +284,26 @@ const scenarios: {
     expect: { role: 'master', rule: 'first-boot', why: /redis-4, no longer exists \(the StatefulSet has 3 replicas\)/ },
   },
   {
+    name: 'spec.ordinals.start 1: first boot of redis-1..3, all empty -> redis-1 is master (no redis-0 waited for)',
+    obs: world(1, {
+      hasData: false,
+      pods: [1, 2, 3].map((i) => pod(i, { data: 'empty', owner: 'redis' })),
+      setSize: 3,
+      setStart: 1,
+    }),
+    expect: { role: 'master', rule: 'first-boot', why: /first boot: this pod has the lowest ordinal/ },
+  },
+  {
+    name: 'spec.ordinals.start 1: record on redis-3, whose pod is being recreated -> wait for it',
+    obs: world(1, { record: { pod: 'redis-3' }, pods: [pod(1), pod(2)], setSize: 3, setStart: 1 }),
+    expect: { role: 'wait', why: /redis-3, is being recreated \(the StatefulSet keeps 3 replicas\)/ },
+  },
+  {
+    name: 'spec.ordinals.start 1: record on redis-0, below the first ordinal -> gone, first-boot rule',
+    obs: world(1, { record: { pod: 'redis-0' }, pods: [pod(1), pod(2), pod(3)], setSize: 3, setStart: 1 }),
+    expect: { role: 'master', rule: 'first-boot', why: /redis-0, no longer exists/ },
+  },
+  {
     name: 'record pod lost its data while others have data -> it must not be master',
     obs: world(1, { record: { pod: 'redis-1' }, hasData: false, pods: [pod(0), pod(1, { data: 'empty' }), pod(2)] }),
     expect: { role: 'wait', why: /redis-0 has the lowest ordinal \(among the pods with data\)/ },

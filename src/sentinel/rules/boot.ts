@@ -51,6 +51,10 @@ function peersWithData(o: Observation): PodView[] {
   return o.pods.filter((p) => p.name !== o.self.name && (p.data === 'present' || answers(o, p)));
 }
 
+/** Whether the StatefulSet keeps this ordinal: spec.ordinals.start .. start + spec.replicas - 1. */
+const keptOrdinal = (o: Observation, ordinal: number) =>
+  o.setSize !== undefined && ordinal >= (o.setStart ?? 0) && ordinal < (o.setStart ?? 0) + o.setSize;
+
 /**
  * Why an empty pod must not become master although no peer is known to hold data: the peers that may hold it but
  * have not said so (ordinals the StatefulSet keeps with no pod yet, pods that have not reported), or a StatefulSet
@@ -69,7 +73,8 @@ function emptyMasterBlocked(o: Observation): string | undefined {
     .map((p) => p.name);
   if (o.setSize !== undefined) {
     const base = o.self.name.replace(/-\d+$/, '');
-    for (let i = 0; i < o.setSize; i++) {
+    const start = o.setStart ?? 0;
+    for (let i = start; i < start + o.setSize; i++) {
       const name = `${base}-${i}`;
       if (name !== o.self.name && !o.pods.some((p) => p.name === name)) silent.push(name);
     }
@@ -259,7 +264,7 @@ export function decide(o: Observation): Decision {
         `the master of record, ${record.pod}, has no pod and the StatefulSet cannot be read (${o.setSizeUnknown}); ` +
           `it may be being recreated, so this pod waits`,
       ]);
-    } else if (!rec && o.setSize !== undefined && recOrdinal !== null && recOrdinal < o.setSize) {
+    } else if (!rec && o.setSize !== undefined && recOrdinal !== null && keptOrdinal(o, recOrdinal)) {
       return wait([
         ...reasons,
         `the master of record, ${record.pod}, is being recreated (the StatefulSet keeps ${o.setSize} replicas); ` +

@@ -11,7 +11,7 @@ import { tryLock, unlock } from '../../kube/lock.ts';
 import { emitEvent } from '../../kube/events.ts';
 import { currentPods } from '../../kube/pods.ts';
 import { pausedSince } from '../../kube/record.ts';
-import { statefulSetReplicas } from '../../kube/statefulsets.ts';
+import { statefulSetOrdinals } from '../../kube/statefulsets.ts';
 import { log } from '../../runtime/log.ts';
 import { PeriodicLoop } from '../../runtime/loop.ts';
 import { setRole, type SentinelMetrics } from '../../runtime/metrics.ts';
@@ -31,22 +31,23 @@ export function staleEntries(s: SentinelState, podIps: Set<string>): string[] {
 }
 
 /**
- * The pods of these pods' StatefulSets that do not exist (an ordinal below spec.replicas with no pod: deleted, to be
+ * The pods of these pods' StatefulSets that do not exist (an ordinal the StatefulSet keeps with no pod: deleted, to be
  * recreated), by name; a StatefulSet that cannot be read counts as moving too.
  */
 async function absentOrdinals(kube: Kube, pods: PodView[]): Promise<string[]> {
   const owners = new Set(pods.map((p) => p.owner).filter((o): o is string => Boolean(o)));
   const absent: string[] = [];
   for (const owner of owners) {
-    let replicas: number;
+    let ordinals: { start: number; replicas: number };
     try {
-      replicas = await statefulSetReplicas(kube, owner);
+      ordinals = await statefulSetOrdinals(kube, owner);
     } catch (e) {
       absent.push(`StatefulSet ${owner} (cannot be read: ${apiFailure(e).message})`);
       continue;
     }
     const present = new Set(pods.filter((p) => p.owner === owner).map((p) => p.ordinal));
-    for (let i = 0; i < replicas; i++) if (!present.has(i)) absent.push(`${owner}-${i} (no pod yet)`);
+    const { start, replicas } = ordinals;
+    for (let i = start; i < start + replicas; i++) if (!present.has(i)) absent.push(`${owner}-${i} (no pod yet)`);
   }
   return absent;
 }
