@@ -1,6 +1,7 @@
 // Maintenance mode: `launcher pause` stops every supervisor from acting (a wrong label stays wrong, a master that
-// stops hands nothing over, after Sentinel's failover neither the supervisors nor promote move the label) while
-// status says since when; `launcher resume` lets them act again and the set converges.
+// stops hands nothing over, after Sentinel's failover neither the supervisors nor promote move the label, though
+// the master of record follows it) while status says since when; `launcher resume` lets them act again and the set
+// converges.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -56,6 +57,12 @@ test('pause: the supervisors observe but do not act; resume: they act again', as
     const live = views.filter((v): v is string => Boolean(v));
     return live.length >= 2 && live.every((v) => !v.startsWith(`${oldIp}:`)) ? true : undefined;
   });
+  // The master of record is a safety fact, not a label: it follows the failover while the labels stay frozen (a
+  // full restart during the pause must not elect the pre-failover master).
+  const promoted = c.podByIp((await c.sentinelViews()).find((v): v is string => Boolean(v))!.split(':')[0])!.name;
+  await waitFor('the master of record names the new master', () =>
+    api.getObject('leases', c.ns, 'mymaster-master')?.spec?.holderIdentity === promoted ? true : undefined,
+  );
   const hold = Date.now() + 3000;
   await waitFor('the observation window', () => (Date.now() >= hold ? true : undefined), 10_000);
   assert.deepEqual(c.labelledMasters().sort(), [master, replica.name].sort(), 'paused: no relabel after the failover');

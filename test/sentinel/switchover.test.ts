@@ -61,6 +61,7 @@ test('switchover: refuses what is unsafe; hands over to the chosen replica, rest
   const pinned = new PinnedWriter(old.ip);
   pinned.start();
   t.after(() => pinned.stop());
+  const started = Date.now();
   const r = await run('--to', target.name, '--wait');
   assert.equal(r.exitCode, 0, String(r.stdout) + String(r.stderr));
   assert.match(
@@ -78,6 +79,12 @@ test('switchover: refuses what is unsafe; hands over to the chosen replica, rest
   const acknowledged = pinned.ok.map((w) => w.key);
   assert.ok(acknowledged.length > 0, 'the pinned client wrote before the switchover');
   const lost = await missingKeys(target.ip, acknowledged);
+  const at = (k: string) => pinned.ok.find((w) => w.key === k)!.at - started;
+  if (lost.length) {
+    const refusals = pinned.refusals.map((f) => [f.at - started, f.error]);
+    t.diagnostic(`lost at ${lost.map(at).join(', ')} ms after the command started; ${String(r.stdout)}`);
+    t.diagnostic(`the pinned client's refusals (ms, error): ${JSON.stringify(refusals)}`);
+  }
   assert.deepEqual(
     lost.length,
     0,

@@ -78,10 +78,6 @@ export async function relabelTo(
   const a = { from, to };
   try {
     const paused = await pausedSince(kube, c.masterRecord);
-    if (paused) {
-      log.info(`the set is paused (since ${paused}): labels left as they are for ${addr(from)} -> ${addr(to)}`);
-      return EXIT_DONE;
-    }
     const check = await confirm(c, kube, a.to, confirmMs);
     if (check.verdict === 'stale') {
       log.info(`nothing to do: ${check.text}`);
@@ -97,6 +93,15 @@ export async function relabelTo(
         EXIT_GIVE_UP,
         `no pod matching ${JSON.stringify(c.podSelector)} has the address ${a.to.host}`,
       );
+    }
+    if (paused) {
+      // Maintenance mode freezes the labels, not the master of record: it is what a full restart elects by.
+      await writeRecord(kube, c.masterRecord, pod.name, pod.ip ?? a.to.host);
+      log.info(
+        `the set is paused (since ${paused}): labels left as they are for ${addr(from)} -> ${addr(to)}; ` +
+          `the master of record names ${pod.name} (${check.text})`,
+      );
+      return EXIT_DONE;
     }
     // Already true (every Sentinel runs this at once, and the supervisor's event path is usually first): nothing
     // to write, so no turn at the label lock either. The record write below reads first and writes only a change.
