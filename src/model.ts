@@ -65,6 +65,8 @@ export type SentinelView = {
   /** The master it names; null when it does not monitor the set. */
   master?: Address | null;
   failoverInProgress?: boolean;
+  /** The configuration epoch of the master it names (SENTINEL MASTER's config-epoch): a higher one is newer. */
+  epoch?: number;
 };
 
 /**

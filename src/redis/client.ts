@@ -217,6 +217,7 @@ export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions
         sentinel: s,
         reachable: true,
         master: { host: canonicalHost(info.ip), port: Number(info.port) },
+        ...(info['config-epoch'] !== undefined ? { epoch: Number(info['config-epoch']) } : {}),
         failoverInProgress:
           flags.includes('failover_in_progress') ||
           (info['failover-state'] !== undefined && info['failover-state'] !== 'none'),

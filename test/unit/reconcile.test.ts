@@ -149,6 +149,34 @@ const cases: [string, Case, string, RegExp][] = [
     /2 sentinels name 10\.0\.0\.11:6379/,
   ],
   [
+    'just promoted: the leader names this pod at a newer config epoch, the other two still the old master -> no heal',
+    {
+      self,
+      quorum: 2,
+      knownSentinels: 3,
+      local: master,
+      label: 'slave',
+      sentinels: [s(other, { epoch: 1 }), s(other, { epoch: 1 }), s(self, { epoch: 2 })],
+      namedMasterRole: master,
+    },
+    'none',
+    /epoch 2 names this pod: the others have not caught up/,
+  ],
+  [
+    'a lagging Sentinel at an older epoch names this pod: the majority is newer -> heal',
+    {
+      self,
+      quorum: 2,
+      knownSentinels: 3,
+      local: master,
+      label: 'master',
+      sentinels: [s(other, { epoch: 3 }), s(other, { epoch: 3 }), s(self, { epoch: 2 })],
+      namedMasterRole: master,
+    },
+    'heal',
+    /stale master/,
+  ],
+  [
     'confirmed master whose master of record names another pod (a lost record write) -> repair the record',
     {
       self,

@@ -62,6 +62,20 @@ export function sentinelMaster(
   return { count: opinions[0]?.count ?? 0, need, known };
 }
 
+/**
+ * The config epoch at which a reachable Sentinel names this pod, when it is newer than every epoch at which the
+ * others name `named`; undefined otherwise (also when the Sentinels do not say their epochs).
+ */
+function newerEpochNamingSelf(v: SupervisorView, named: Address): number | undefined {
+  const epochs = (a: Address) =>
+    v.sentinels.filter((x) => x.reachable && x.master && sameAddress(x.master, a)).map((x) => x.epoch);
+  const mine = epochs(v.self).filter((e): e is number => e !== undefined);
+  const theirs = epochs(named);
+  if (!mine.length || theirs.some((e) => e === undefined)) return undefined;
+  const best = Math.max(...mine);
+  return theirs.every((e) => (e ?? 0) < best) ? best : undefined;
+}
+
 export function reconcile(v: SupervisorView): Action {
   if (!v.local.answered) return { kind: 'none', reason: 'Redis does not answer' };
   const s = sentinelMaster(v.sentinels, v.quorum, v.knownSentinels);
@@ -116,6 +130,16 @@ export function reconcile(v: SupervisorView): Action {
       };
     }
     return { kind: 'none', reason: 'master, confirmed by the sentinels; label is true' };
+  }
+  // Right after a failover to this pod, its leader names it at a newer epoch while the others still name the old
+  // master (until the leader's hello reaches them): that majority is behind, and demoting now would undo the
+  // promotion.
+  const newer = newerEpochNamingSelf(v, s.master);
+  if (newer !== undefined) {
+    return {
+      kind: 'none',
+      reason: `Redis is master; a Sentinel at config epoch ${newer} names this pod: the others have not caught up`,
+    };
   }
   if (v.namedMasterRole?.answered && v.namedMasterRole.role === 'master') {
     return {
