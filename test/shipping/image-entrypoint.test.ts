@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { testCluster } from '../support/cluster.ts';
+import { ask } from '../support/redis.ts';
 import { finalStage, imageEntrypoint } from '../support/image.ts';
 import { render } from '../support/manifests.ts';
 import { SentinelWriter } from '../support/writer.ts';
@@ -47,6 +48,23 @@ test(
     writers.push(writer);
     writer.start();
     await waitFor('writes acknowledged', () => writer.acked.length > 50, 20_000);
+    // Sentinel learns of replicas from the master's INFO every 10 s, and refuses a failover (NOGOODSLAVE) until it
+    // knows one whose link is up: every Sentinel must know one before the handover can be asked for.
+    await waitFor(
+      'every Sentinel knows a replica whose link is up',
+      async () => {
+        for (const i of c.ordinals) {
+          const reps = (await ask(c.pod(i).ip, 26379, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][] | undefined;
+          const ok = reps?.some(
+            (r) => r[r.indexOf('master-link-status') + 1] === 'ok' && r[r.indexOf('flags') + 1] === 'slave',
+          );
+          if (!ok) return undefined;
+        }
+        return true;
+      },
+      30_000,
+      200,
+    );
 
     const p = c.pod(mi);
     const t0 = Date.now();

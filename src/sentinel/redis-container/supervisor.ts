@@ -443,10 +443,10 @@ export class RedisSupervisor extends PeriodicLoop {
       }
       await sleep(10);
     }
-    const { asked } = await askSentinelsToFailOver([...others, own], this.c.masterSet, opts());
+    const { asked, refusals } = await askSentinelsToFailOver([...others, own], this.c.masterSet, opts());
     if (!asked) {
       await this.unpause();
-      return failed('no Sentinel accepted SENTINEL FAILOVER', 'failed');
+      return failed(`no Sentinel accepted SENTINEL FAILOVER (${refusals.join('; ') || 'none answers'})`, 'failed');
     }
     log.info(`handover: asked Sentinel ${addr(asked)} to fail over; waiting up to ${left()} ms`);
     // From here on writes stay paused whatever happens: a failover is under way, and a write taken now could be
