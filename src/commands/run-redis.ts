@@ -13,7 +13,7 @@ import {
 } from '../redis/aof-check.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { EVENTS_AT_EXIT_MS, emitEvent, eventsSent } from '../kube/events.ts';
-import { annotateData, labelLock, labelOnlyMaster, setRoleLabel } from '../kube/pods.ts';
+import { annotateData, setRoleLabel } from '../kube/pods.ts';
 import { claimRecord } from '../kube/record.ts';
 import { startWatches } from '../kube/watch.ts';
 import { log } from '../runtime/log.ts';
@@ -28,7 +28,8 @@ import { serveHttp } from '../runtime/http.ts';
 import { reportPreviousHandover } from '../runtime/last-handover.ts';
 import { createRedisMetrics } from '../runtime/metrics.ts';
 import { TICK_MS } from '../runtime/loop.ts';
-import { RedisSupervisor, selfMasterStale } from '../sentinel/redis-container/supervisor.ts';
+import { RedisSupervisor } from '../sentinel/redis-container/supervisor.ts';
+import { makeThisPodMaster } from '../sentinel/make-master.ts';
 
 const RETRY_MS = 1000;
 /** While the API cannot be read: 1 s, doubling, at most 10 s between attempts. */
@@ -156,7 +157,7 @@ async function labelWhenUp(
   if (exited()) return false;
   try {
     if (d.role === 'master') {
-      const r = await labelOnlyMaster(kube, c.podSelector, c.podName, labelLock(c), () => selfMasterStale(c, kube));
+      const r = await makeThisPodMaster(c, kube);
       if (r.refused) {
         log.info(`not labelling this pod master after all: ${r.refused}`);
         return !exited();

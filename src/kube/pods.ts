@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { podDnsName } from '../config/names.ts';
 import type { Config } from '../config/types.ts';
 import { withLock } from './lock.ts';
+import { writeRecord } from './record.ts';
 import {
   canonicalHost,
   hasIp,
@@ -132,30 +133,43 @@ const LABEL_LOCK_WAIT_MS = 10_000;
 
 /**
  * Makes `name` the only pod of the set labelled master: every other pod loses `master` first (becoming `slave`),
- * then `name` gets it. Writers with different targets (a supervisor on a pre-failover view, promote on the new
- * master) take turns through a Lease lock, so that no API write ever leaves two pods labelled master.
+ * then `name` gets it; with `record`, it becomes the master of record too. Writers with different targets (a
+ * supervisor on a pre-failover view, promote on the new master) take turns through a Lease lock, so that no API
+ * write ever leaves two pods labelled master, and each re-checks its view (`stale`) once it holds the lock: a writer
+ * that waited there through a second failover writes nothing. With `labels: false` (a paused set) only the record.
  */
 export async function labelOnlyMaster(
   kube: Kube,
   selector: string,
   name: string,
   lock: LabelLock,
-  /** Checked once the lock is held: why this writer's view is stale (then nothing is written), or undefined. */
-  stale?: () => Promise<string | undefined>,
+  opts: {
+    /** Checked once the lock is held: why this writer's view is stale (then nothing is written), or undefined. */
+    stale?: () => Promise<string | undefined>;
+    /** The master of record to point at `name` (with this address), under the same lock. */
+    record?: { name: string; ip: string };
+    labels?: boolean;
+  } = {},
 ): Promise<{ demoted: string[]; promoted: boolean; refused?: string }> {
   return withLock(kube, { ...lock, seconds: LABEL_LOCK_SECONDS, waitMs: LABEL_LOCK_WAIT_MS }, async (inTime) => {
-    const refused = await stale?.();
+    const refused = await opts.stale?.();
     if (refused) return { demoted: [], promoted: false, refused };
-    const pods = await listPods(kube, selector);
     const demoted: string[] = [];
-    for (const p of pods) {
-      if (p.name !== name && p.roleLabel === 'master') {
-        if (await setRoleLabel(kube, p.name, 'slave', (cur) => cur.roleLabel === 'master', inTime)) {
-          demoted.push(p.name);
+    let promoted = false;
+    if (opts.labels !== false) {
+      for (const p of await listPods(kube, selector)) {
+        if (p.name !== name && p.roleLabel === 'master') {
+          if (await setRoleLabel(kube, p.name, 'slave', (cur) => cur.roleLabel === 'master', inTime)) {
+            demoted.push(p.name);
+          }
         }
       }
+      promoted = await setRoleLabel(kube, name, 'master', undefined, inTime);
     }
-    const promoted = await setRoleLabel(kube, name, 'master', undefined, inTime);
+    if (opts.record) {
+      inTime();
+      await writeRecord(kube, opts.record.name, name, opts.record.ip);
+    }
     return { demoted, promoted };
   });
 }

@@ -95,7 +95,7 @@ test('a writer whose view went stale while it waited for the lock writes nothing
     'app=redis',
     before[0] === 'redis-1' ? 'redis-2' : 'redis-1',
     labelLock({ masterRecord: 'mymaster-master', podName: 'redis-1' }),
-    async () => 'a majority of the Sentinels now names another master',
+    { stale: async () => 'a majority of the Sentinels now names another master' },
   );
   assert.equal(r.refused, 'a majority of the Sentinels now names another master');
   off();

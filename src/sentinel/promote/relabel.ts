@@ -6,8 +6,9 @@ import { isIP } from 'node:net';
 import type { Config } from '../../config/types.ts';
 import { apiFailure, isPermanent, type Kube } from '../../kube/api.ts';
 import { emitEvent } from '../../kube/events.ts';
-import { labelLock, labelOnlyMaster, listPods, sentinelTargets } from '../../kube/pods.ts';
-import { pausedSince, writeRecord } from '../../kube/record.ts';
+import { listPods, sentinelTargets } from '../../kube/pods.ts';
+import { currentRecord, pausedSince } from '../../kube/record.ts';
+import { makeMaster } from '../make-master.ts';
 import { log } from '../../runtime/log.ts';
 import { addr, podHasHost, sameAddress, sentinelsNeeded, type Address, type PodView } from '../../model.ts';
 import { askRole, probeOptions, sentinelMasterAddr } from '../../redis/client.ts';
@@ -94,23 +95,29 @@ export async function relabelTo(
         `no pod matching ${JSON.stringify(c.podSelector)} has the address ${a.to.host}`,
       );
     }
+    // Already true (every Sentinel runs this at once, and the supervisor's event path is usually first): nothing
+    // to write, so no turn at the label lock either. Otherwise the labels and the record are written under the lock,
+    // after a re-check that `to` is still the master (a second failover may have come while this run waited).
+    const labelled = pods.filter((p) => p.roleLabel === 'master').map((p) => p.name);
+    const record = await currentRecord(kube, c.masterRecord);
+    const ip = pod.ip ?? a.to.host;
+    const alreadyTrue =
+      (paused || (labelled.length === 1 && labelled[0] === pod.name)) && record?.pod === pod.name && record.ip === ip;
+    const { demoted, promoted, refused } = alreadyTrue
+      ? { demoted: [], promoted: false }
+      : await makeMaster(c, kube, { name: pod.name, ip }, a.to, { paused: Boolean(paused) });
+    if (refused) {
+      log.info(`not labelling ${pod.name} master: ${refused}, since ${check.text}`);
+      return EXIT_DONE;
+    }
     if (paused) {
       // Maintenance mode freezes the labels, not the master of record: it is what a full restart elects by.
-      await writeRecord(kube, c.masterRecord, pod.name, pod.ip ?? a.to.host);
       log.info(
         `the set is paused (since ${paused}): labels left as they are for ${addr(from)} -> ${addr(to)}; ` +
           `the master of record names ${pod.name} (${check.text})`,
       );
       return EXIT_DONE;
     }
-    // Already true (every Sentinel runs this at once, and the supervisor's event path is usually first): nothing
-    // to write, so no turn at the label lock either. The record write below reads first and writes only a change.
-    const labelled = pods.filter((p) => p.roleLabel === 'master').map((p) => p.name);
-    const alreadyTrue = labelled.length === 1 && labelled[0] === pod.name;
-    const { demoted, promoted } = alreadyTrue
-      ? { demoted: [], promoted: false }
-      : await labelOnlyMaster(kube, c.podSelector, pod.name, labelLock(c));
-    await writeRecord(kube, c.masterRecord, pod.name, pod.ip ?? a.to.host);
     const took = Date.now() - started;
     const what =
       promoted || demoted.length

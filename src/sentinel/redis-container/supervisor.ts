@@ -9,19 +9,12 @@ import { apiFailure, type Kube } from '../../kube/api.ts';
 import { FenceLoop } from './fence-loop.ts';
 import { PeriodicLoop } from '../../runtime/loop.ts';
 import { emitEvent } from '../../kube/events.ts';
-import {
-  annotateData,
-  currentPod,
-  currentPods,
-  labelLock,
-  labelOnlyMaster,
-  sentinelTargets,
-  setRoleLabel,
-} from '../../kube/pods.ts';
+import { annotateData, currentPod, currentPods, sentinelTargets, setRoleLabel } from '../../kube/pods.ts';
 import { dataDirHasData } from '../../redis/data-dir.ts';
 import { observeSentinels } from '../observe.ts';
+import { makeThisPodMaster } from '../make-master.ts';
 import { askSentinelsToFailOver, replicasBehind } from '../failover.ts';
-import { currentRecord, pausedSince, writeRecord } from '../../kube/record.ts';
+import { currentRecord, pausedSince } from '../../kube/record.ts';
 import { log } from '../../runtime/log.ts';
 import { keepHandover, type HandoverResult } from '../../runtime/last-handover.ts';
 import { setRole, type RedisMetrics } from '../../runtime/metrics.ts';
@@ -307,16 +300,15 @@ export class RedisSupervisor extends PeriodicLoop {
     if (a.kind === 'none') return;
     this.metrics.actions.inc({ action: a.kind === 'label' ? `label-${a.value}` : a.kind });
     if (a.kind === 'record') {
-      await writeRecord(this.kube, this.c.masterRecord, this.c.podName, this.c.podIp);
+      // Through the one home of "this pod is the master" (labels already true are not rewritten).
+      const r = await makeThisPodMaster(this.c, this.kube);
+      if (r.refused) return log.info(`not repairing the master of record after all: ${r.refused}`);
       log.info(`master of record repaired: it names ${this.c.podName} again`);
     } else if (a.kind === 'label' && a.value === 'slave') {
       await setRoleLabel(this.kube, this.c.podName, 'slave');
     } else if (a.kind === 'label') {
-      const r = await labelOnlyMaster(this.kube, this.c.podSelector, this.c.podName, labelLock(this.c), () =>
-        selfMasterStale(this.c, this.kube),
-      );
+      const r = await makeThisPodMaster(this.c, this.kube);
       if (r.refused) return log.info(`not labelling this pod master after all: ${r.refused}`);
-      await writeRecord(this.kube, this.c.masterRecord, this.c.podName, this.c.podIp);
       await emitEvent(
         this.kube,
         { name: this.c.podName },
@@ -475,23 +467,6 @@ export class RedisSupervisor extends PeriodicLoop {
     }
     failed(`no new master within ${this.c.handoverTimeoutMs} ms`, 'timeout');
   }
-}
-
-/**
- * Why this pod may no longer label itself master (checked under the label lock, just before writing): its Redis
- * is not master, or a majority of the Sentinels names another master. Undefined when it still may.
- */
-export async function selfMasterStale(c: Config, kube: Kube): Promise<string | undefined> {
-  const local = await askRole(localRedis(c), probeOptions(c));
-  if (!local.answered || local.role !== 'master') {
-    return `Redis here answers ${local.answered ? `ROLE ${local.role}` : 'nothing'}`;
-  }
-  const { views, known } = await observeSentinels(c, kube);
-  const named = sentinelMaster(views, c.quorum, known).master;
-  if (named && !sameAddress(named, { host: c.podIp, port: c.redisPort })) {
-    return `a majority of the Sentinels now names ${addr(named)}`;
-  }
-  return undefined;
 }
 
 /** Liveness of Redis: it answers PING within the deadline; LOADING and MASTERDOWN count as alive. */

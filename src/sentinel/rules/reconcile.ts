@@ -50,11 +50,12 @@ export function sentinelMaster(
   sentinels: SentinelView[],
   quorum: number,
   knownSentinels: number,
-): { master?: Address; busy?: string; count: number; need: number; known: number } {
+): { master?: Address; busy?: string; count: number; need: number; known: number; majority?: Address } {
   const known = Math.max(knownSentinels, sentinels.length);
   const need = sentinelsNeeded(quorum, known);
   const { failing, opinions, agreed } = tallySentinels(sentinels, need);
-  if (failing.length) return { busy: 'a failover is in progress', count: 0, need, known };
+  // `majority`: what a majority names even while a failover runs (not to act on; enough to know a view is stale).
+  if (failing.length) return { busy: 'a failover is in progress', count: 0, need, known, majority: agreed?.master };
   if (agreed) return { master: agreed.master, count: agreed.count, need, known };
   if (opinions.length > 1) {
     return { busy: `sentinels disagree (${opinions.map((v) => addr(v.master)).join(', ')})`, count: 0, need, known };
