@@ -17,30 +17,49 @@ async function readLease(kube: Kube, name: string): Promise<k8s.V1Lease | undefi
   }
 }
 
-/** Takes the lock if it is free, expired or already ours. False when another holder has it (or won the race). */
-export async function tryLock(kube: Kube, name: string, holder: string, seconds: number): Promise<boolean> {
-  const now = new Date();
-  const spec = { holderIdentity: holder, renewTime: microTime(now), leaseDurationSeconds: seconds };
+/**
+ * When this process first saw each Lease's current version (monotonic ms), keyed by Lease name. Expiry is judged
+ * the way client-go's leader election judges it: a holder's time runs out once this process has seen the same
+ * version of the Lease for the whole duration on its own clock. Another node's renewTime is never compared with
+ * the local clock, so clock skew between nodes cannot make two holders.
+ */
+const observed = new Map<string, { version: string; at: number }>();
+
+function seenUnchangedFor(name: string, version: string, now: number): number {
+  const o = observed.get(name);
+  if (o?.version === version) return now - o.at;
+  observed.set(name, { version, at: now });
+  return 0;
+}
+
+/**
+ * Takes the lock if it is free, expired (seen unchanged for its duration) or already ours. Returns the monotonic
+ * time taken just before the acquiring write (the holder's time runs from there: others may see the write as soon
+ * as it is applied, however late its answer comes), or undefined when another holder has it or won the race.
+ */
+export async function tryLock(kube: Kube, name: string, holder: string, seconds: number): Promise<number | undefined> {
   const l = await readLease(kube, name);
+  const started = performance.now();
+  const spec = { holderIdentity: holder, renewTime: microTime(new Date()), leaseDurationSeconds: seconds };
   try {
     if (!l) {
       await kube.coordination.createNamespacedLease(
         { namespace: kube.namespace, body: { metadata: { name, namespace: kube.namespace }, spec: spec as never } },
         withTimeout(),
       );
-      return true;
+      return started;
     }
     const other = l.spec?.holderIdentity;
-    const renewed = l.spec?.renewTime ? new Date(l.spec.renewTime).getTime() : 0;
     const ttl = (l.spec?.leaseDurationSeconds ?? seconds) * 1000;
-    if (other && other !== holder && now.getTime() - renewed < ttl) return false;
+    const seen = seenUnchangedFor(name, l.metadata?.resourceVersion ?? '', started);
+    if (other && other !== holder && seen < ttl) return undefined;
     await kube.coordination.patchNamespacedLease(
       { name, namespace: kube.namespace, body: { metadata: { resourceVersion: l.metadata?.resourceVersion }, spec } },
       mergePatch(),
     );
-    return true;
+    return started;
   } catch (e) {
-    if (apiFailure(e).code === 409) return false;
+    if (apiFailure(e).code === 409) return undefined;
     throw e;
   }
 }
@@ -65,22 +84,24 @@ export async function unlock(kube: Kube, name: string, holder: string): Promise<
 
 /**
  * Runs fn holding the lock, waiting up to waitMs for it; throws when it stays taken. fn gets `inTime()`, to call
- * before each write: it throws once the lock may have expired for the others (a margin before its duration, as
- * measured here), so that a slow holder never writes alongside the next one.
+ * before each write: it throws once the lock may have expired for the others (a margin before its duration,
+ * counted from just before the acquiring write), so that a slow holder never writes alongside the next one. A
+ * holder that died is passed over once it has been seen unchanged for its duration, so waitMs should exceed that.
  */
 export async function withLock<T>(
   kube: Kube,
   lock: { name: string; holder: string; seconds: number; waitMs: number },
   fn: (inTime: () => void) => Promise<T>,
 ): Promise<T> {
-  const deadline = Date.now() + lock.waitMs;
-  while (!(await tryLock(kube, lock.name, lock.holder, lock.seconds))) {
-    if (Date.now() >= deadline) throw new Error(`the lock ${lock.name} stayed taken for ${lock.waitMs} ms`);
+  const deadline = performance.now() + lock.waitMs;
+  let held: number | undefined;
+  while ((held = await tryLock(kube, lock.name, lock.holder, lock.seconds)) === undefined) {
+    if (performance.now() >= deadline) throw new Error(`the lock ${lock.name} stayed taken for ${lock.waitMs} ms`);
     await sleep(50);
   }
-  const held = Date.now();
+  const since = held;
   const inTime = () => {
-    if (Date.now() - held > lock.seconds * 1000 * 0.6) {
+    if (performance.now() - since > lock.seconds * 1000 * 0.6) {
       throw new Error(`held the lock ${lock.name} too long to write safely; giving up this turn`);
     }
   };

@@ -127,9 +127,13 @@ export async function setRoleLabel(
 /** The Lease that serialises master labelling across every writer of a set (`<master-record>-labels`). */
 export type LabelLock = { name: string; holder: string };
 
-/** How long one labelling may hold the lock (a writer that died frees it then), and how long others wait. */
-const LABEL_LOCK_SECONDS = 15;
-const LABEL_LOCK_WAIT_MS = 10_000;
+/**
+ * How long one labelling may hold the lock, and how long others wait for it. A holder writes for at most 60% of it
+ * (a few labels and the record: ~12 s over an API that answers every call 2 s late); a writer that died is passed
+ * over once others have seen its Lease unchanged that long, which a waiter sees within its wait.
+ */
+const LABEL_LOCK_SECONDS = 30;
+const LABEL_LOCK_WAIT_MS = 35_000;
 
 /**
  * Makes `name` the only pod of the set labelled master: every other pod loses `master` first (becoming `slave`),

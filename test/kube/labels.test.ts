@@ -116,3 +116,52 @@ test('a holder past its lock time may not write any more: the next holder could 
   );
   assert.equal(api.getObject('leases', NS, 'slow-lock')?.spec.holderIdentity ?? '', '', 'given back all the same');
 });
+
+// Expiry as client-go's leader election judges it: by how long this process has seen the Lease unchanged on its
+// own clock, never by comparing another node's renewTime with the local clock.
+const putLease = (name: string, spec: Record<string, unknown>) =>
+  api.put('leases', {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name, namespace: NS },
+    spec,
+  });
+
+test('a lock renewed just now by a node whose clock is an hour behind is not taken', async () => {
+  const behind = new Date(Date.now() - 3600_000).toISOString().replace(/Z$/, '000Z');
+  putLease('skewed-lock', { holderIdentity: 'redis-0/other', leaseDurationSeconds: 15, renewTime: behind });
+  await assert.rejects(
+    withLock(kube, { name: 'skewed-lock', holder: 'me', seconds: 15, waitMs: 300 }, async () => 'taken'),
+    /stayed taken/,
+  );
+  assert.equal(api.getObject('leases', NS, 'skewed-lock')?.spec.holderIdentity, 'redis-0/other');
+});
+
+test('a lock whose holder died is taken once it has been seen unchanged for its duration', async () => {
+  const ahead = new Date(Date.now() + 3600_000).toISOString().replace(/Z$/, '000Z');
+  putLease('dead-lock', { holderIdentity: 'redis-0/dead', leaseDurationSeconds: 1, renewTime: ahead });
+  const t0 = performance.now();
+  assert.equal(await withLock(kube, { name: 'dead-lock', holder: 'me', seconds: 1, waitMs: 3000 }, async () => 7), 7);
+  assert.ok(performance.now() - t0 >= 1000, 'not before its duration has passed here');
+});
+
+test("a holder's lock time runs from before its write, not from the API's late answer", async () => {
+  // The acquiring PATCH is applied at once and answered 1.5 s late: others see the new holder from the moment it
+  // is applied, so the holder's 1 s (x 0.6) has run out by the time it learns it holds the lock.
+  const slow = api.faults.add({
+    method: 'PATCH',
+    path: `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/late-lock`,
+    body: '"holderIdentity":"late"',
+    delayMs: 1500,
+    times: 1,
+  });
+  putLease('late-lock', { holderIdentity: null, leaseDurationSeconds: 1 });
+  try {
+    await assert.rejects(
+      withLock(kube, { name: 'late-lock', holder: 'late', seconds: 1, waitMs: 3000 }, async (inTime) => inTime()),
+      /held the lock late-lock too long to write safely/,
+    );
+  } finally {
+    slow.remove();
+  }
+});

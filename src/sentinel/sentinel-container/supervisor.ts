@@ -187,7 +187,7 @@ export class SentinelSupervisor extends PeriodicLoop {
   /** A Lease `<record>-sentinel-reset` held for at most 60 s: one Sentinel resets a set at a time. */
   private async lock(sc: Config, acquire: boolean): Promise<boolean> {
     const name = `${sc.masterRecord}-sentinel-reset`;
-    if (acquire) return tryLock(this.kube, name, this.c.podName, 60);
+    if (acquire) return (await tryLock(this.kube, name, this.c.podName, 60)) !== undefined;
     await unlock(this.kube, name, this.c.podName);
     return true;
   }
