@@ -5,7 +5,7 @@
 import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
 import { labelLock, labelOnlyMaster } from '../kube/pods.ts';
-import { addr, sameAddress, type Address } from '../model.ts';
+import { addr, sameAddress, type Address, type SentinelView } from '../model.ts';
 import { askRole, localRedis, probeOptions } from '../redis/client.ts';
 import { observeSentinels } from './observe.ts';
 import { sentinelMaster } from './rules/reconcile.ts';
@@ -20,7 +20,12 @@ export async function masterStale(c: Config, kube: Kube, named: Address, ask = n
   if (!role.answered || role.role !== 'master') {
     return `${addr(named)} answers ${role.answered ? `ROLE ${role.role}` : 'nothing'}`;
   }
-  const { views, known } = await observeSentinels(c, kube);
+  // Answers count as they arrive: once a majority agrees, the silent (partitioned) ones are not waited for.
+  const decided = (views: SentinelView[], known: number) => {
+    const m = sentinelMaster(views, c.quorum, known);
+    return Boolean(m.master ?? m.majority);
+  };
+  const { views, known } = await observeSentinels(c, kube, undefined, decided);
   const { master, majority } = sentinelMaster(views, c.quorum, known);
   const other = master ?? majority;
   if (other && !sameAddress(other, named)) return `a majority of the Sentinels now names ${addr(other)}`;

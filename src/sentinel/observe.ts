@@ -16,6 +16,7 @@ import {
   type SentinelView,
 } from '../model.ts';
 import type { ApiLessObservation } from './rules/boot.ts';
+import { untilEnough } from '../runtime/until-enough.ts';
 import { dataDirBytes, dataDirHasData } from '../redis/data-dir.ts';
 import { ask, askRole, askSentinel, pairs, forSentinel, probeOptions, type ProbeOptions } from '../redis/client.ts';
 
@@ -47,17 +48,24 @@ export async function observeSentinels(
   c: Config,
   kube: Kube,
   redisPods?: PodView[],
+  enough?: (views: SentinelView[], known: number) => boolean,
 ): Promise<{ views: SentinelView[]; known: number }> {
-  return askSentinels(c, await sentinelTargets(c, kube, redisPods));
+  const targets = await sentinelTargets(c, kube, redisPods);
+  return askSentinels(c, targets, enough && ((views) => enough(views, targets.known)));
 }
 
-/** What each of the given Sentinels says of this set's master, and how many Sentinels the majority counts. */
+/**
+ * What each of the given Sentinels says of this set's master, and how many Sentinels the majority counts. With
+ * `enough`, it returns as soon as the answers so far satisfy it, without the Sentinels still silent (a partitioned
+ * one answers only when the probe timeout ends).
+ */
 export async function askSentinels(
   c: Config,
   targets: { addresses: Address[]; known: number },
+  enough: (views: SentinelView[]) => boolean = () => false,
 ): Promise<{ views: SentinelView[]; known: number }> {
-  const views = await Promise.all(targets.addresses.map((s) => askSentinel(s, c.masterSet, probeOptions(c))));
-  return { views, known: targets.known };
+  const asks = targets.addresses.map((s) => askSentinel(s, c.masterSet, probeOptions(c)));
+  return { views: await untilEnough(asks, enough), known: targets.known };
 }
 
 export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise<Observation> {

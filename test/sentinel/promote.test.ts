@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -199,5 +199,40 @@ describe('launcher-promote', () => {
     const r = await promote(args(ips[1]), { SENTINEL_PORT: '1' });
     assert.equal(r.exitCode, 1, r.stderr);
     assert.match(r.stderr, /do not confirm/);
+  });
+
+  test('Sentinels that hang are not waited for once a majority has answered', { timeout: 60_000 }, async (t) => {
+    // Two more Sentinel pods whose Sentinels accept connections and never answer (a partition that drops replies).
+    const hung: Socket[] = [];
+    const blackHoles = await Promise.all(
+      [0, 1].map(async () => {
+        const host = loopbackAddress();
+        const server = createServer((sock) => hung.push(sock));
+        await new Promise<void>((resolve) => server.listen(26379, host, resolve));
+        return { host, server };
+      }),
+    );
+    t.after(async () => {
+      for (const sock of hung) sock.destroy();
+      await Promise.all(blackHoles.map((b) => new Promise((resolve) => b.server.close(resolve))));
+      for (const i of [3, 4]) api.deleteObject('pods', NS, `redis-${i}`);
+    });
+    blackHoles.forEach((b, k) => {
+      api.put('pods', statefulSetPod({ sts: 'redis', ordinal: 3 + k, namespace: NS, labels: { app: 'redis' } }));
+      setPodState(api, NS, `redis-${3 + k}`, { phase: 'Running', podIP: b.host, ready: true });
+    });
+    const pod = api.getObject('pods', NS, 'redis-1')!;
+    api.put('pods', {
+      ...pod,
+      metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, 'redis-role': 'slave' } },
+    });
+    // Each hung Sentinel would hold a round for 20 s; three of five name redis-1, which is a majority.
+    const t0 = Date.now();
+    const r = await promote(args(ips[1]), { PROBE_TIMEOUT_MS: '20000' });
+    const took = Date.now() - t0;
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.deepEqual(masterLabelled(api, NS), ['redis-1']);
+    assert.ok(hung.length > 0, 'the hung Sentinels were asked');
+    assert.ok(took < 15_000, `done without waiting out the hung Sentinels' 20 s (took ${took} ms)`);
   });
 });

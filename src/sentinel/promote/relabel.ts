@@ -10,6 +10,7 @@ import { listPods, sentinelTargets } from '../../kube/pods.ts';
 import { currentRecord, pausedSince } from '../../kube/record.ts';
 import { makeMaster } from '../make-master.ts';
 import { log } from '../../runtime/log.ts';
+import { untilEnough } from '../../runtime/until-enough.ts';
 import { addr, podHasHost, sameAddress, sentinelsNeeded, type Address, type PodView } from '../../model.ts';
 import { askRole, probeOptions, sentinelMasterAddr } from '../../redis/client.ts';
 
@@ -39,8 +40,15 @@ async function confirm(
   const deadline = Date.now() + ms;
   const { addresses: sentinels, known } = await sentinelTargets(c, kube);
   const need = sentinelsNeeded(c.quorum, known);
+  // A majority for `to`, or for another: decided; the Sentinels still silent (partitioned) are not waited for.
+  const decided = (named: Address[]) => {
+    const counts = new Map<string, number>();
+    for (const a of named) counts.set(addr(a), (counts.get(addr(a)) ?? 0) + 1);
+    return [...counts.values()].some((n) => n >= need);
+  };
   for (;;) {
-    const answers = await Promise.all(sentinels.map((s) => sentinelMasterAddr(s, c.masterSet, probeOptions(c))));
+    const asks = sentinels.map((s) => sentinelMasterAddr(s, c.masterSet, probeOptions(c)));
+    const answers = await untilEnough(asks, (got) => decided(got.filter((a): a is Address => Boolean(a))));
     const named = answers.filter((a): a is Address => Boolean(a));
     const agree = named.filter((a) => sameAddress(a, to)).length;
     const others = [...new Set(named.filter((a) => !sameAddress(a, to)).map(addr))];
