@@ -29,6 +29,10 @@ export class FenceLoop extends PeriodicLoop {
   private lastConfirmedAt?: number;
   /** Writes are paused by this fence. */
   private fenced = false;
+  /** Stopped for good by the handover: no more pauses or unpauses. */
+  private halted = false;
+  /** The pause or unpause under way, if any. */
+  private acting: Promise<void> = Promise.resolve();
   /** The Sentinels the API last listed: what the fence judges by while the API does not answer. */
   private lastTargets?: { addresses: Address[]; known: number };
 
@@ -44,6 +48,27 @@ export class FenceLoop extends PeriodicLoop {
 
   start(everyMs: number) {
     if (this.c.fenceAfterMs) super.start(everyMs);
+  }
+
+  /**
+   * Stops the loop for good (the SIGTERM handover, which pauses and unpauses writes itself from then on): no cycle
+   * under way sends CLIENT PAUSE or UNPAUSE any more, and one already sent has been answered when this resolves.
+   */
+  async halt(): Promise<void> {
+    this.halted = true;
+    this.stop();
+    await this.acting;
+  }
+
+  /** Sends a pause or unpause unless the loop was halted; halt() waits for one under way. */
+  private act(command: string[]): Promise<boolean> {
+    if (this.halted) return Promise.resolve(false);
+    const sent = withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', ...command)).then(() => true);
+    this.acting = sent.then(
+      () => {},
+      () => {},
+    );
+    return sent;
   }
 
   protected async cycleOnce(): Promise<void> {
@@ -95,7 +120,7 @@ export class FenceLoop extends PeriodicLoop {
     const paused = (await currentRecord(this.kube, this.c.masterRecord).catch(() => null))?.paused;
     if (paused) return;
     if (a.kind === 'fence') {
-      await this.pause();
+      if (!(await this.pause())) return;
       if (this.fenced) return;
       this.fenced = true;
       this.metrics.fenced.set(1);
@@ -103,7 +128,7 @@ export class FenceLoop extends PeriodicLoop {
       void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'Fenced', a.reason);
       return;
     }
-    await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'UNPAUSE'));
+    if (!(await this.act(['UNPAUSE']))) return;
     this.fenced = false;
     this.metrics.fenced.set(0);
     log.info(`unfenced: ${a.reason}; writes resume`);
@@ -114,8 +139,8 @@ export class FenceLoop extends PeriodicLoop {
    * Pauses writes for long enough to outlast the slowest cycle (a ROLE, the Sentinels and two API calls to their
    * timeouts): renewed every cycle, it ends on its own only if this launcher stops renewing it (it died).
    */
-  private async pause() {
+  private pause(): Promise<boolean> {
     const ms = 3 * this.tickMs + 4 * this.c.probeTimeoutMs + 2 * API_TIMEOUT_MS;
-    await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'PAUSE', String(ms), 'WRITE'));
+    return this.act(['PAUSE', String(ms), 'WRITE']);
   }
 }

@@ -391,7 +391,8 @@ export class RedisSupervisor extends PeriodicLoop {
     const left = () => Math.max(1, deadline - Date.now());
     const opts = () => ({ ...probeOptions(this.c), timeoutMs: Math.min(this.c.probeTimeoutMs, left()) });
     this.shuttingDown = true;
-    this.fence.stop();
+    // A fence cycle under way sends no CLIENT UNPAUSE after this (it would lift the handover's pause).
+    await this.fence.halt();
     const local = await askRole(this.local, opts());
     if (!local.answered || local.role !== 'master') return;
     this.stop();

@@ -1,0 +1,93 @@
+// The fence loop stopped by the SIGTERM handover while one of its cycles is half-way: that cycle must not lift the
+// pause the handover has just applied (a CLIENT UNPAUSE arriving after it would let writes through to a master
+// that is handing over, and they would be lost).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectKube, type Kube } from '../../src/kube/api.ts';
+import { parseConfig } from '../../src/config/parse.ts';
+import { createRedisMetrics } from '../../src/runtime/metrics.ts';
+import { FenceLoop } from '../../src/sentinel/redis-container/fence-loop.ts';
+import { setPodState, statefulSetPod } from '../support/kube/kubelet.ts';
+import { KubeStandin } from '../support/kube/server.ts';
+import { stopAll } from '../support/processes.ts';
+import { ask, connect, loopbackAddress, startRedis, startSentinel, type RedisInstance } from '../support/redis.ts';
+import { waitFor } from '../support/wait.ts';
+
+const NS = 'fence';
+let api: KubeStandin;
+let kube: Kube;
+let dir: string;
+let ip: string;
+let sentinel: RedisInstance;
+
+before(async () => {
+  api = await new KubeStandin().start();
+  dir = await mkdtemp(join(tmpdir(), 'rhl-fence-halt-'));
+  process.env.KUBECONFIG = await api.writeKubeconfig(dir, { namespace: NS });
+  kube = connectKube(NS);
+  ip = loopbackAddress();
+  api.put('pods', statefulSetPod({ sts: 'redis', ordinal: 0, namespace: NS, labels: { app: 'redis' } }));
+  setPodState(api, NS, 'redis-0', { phase: 'Running', podIP: ip, ready: true });
+  await startRedis({ host: ip, dir: join(dir, 'r0') });
+  sentinel = await startSentinel({
+    host: ip,
+    dir: join(dir, 's0'),
+    master: { name: 'mymaster', host: ip, port: 6379, quorum: 1 },
+  });
+});
+after(async () => {
+  await stopAll();
+  await api.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('a fence cycle under way when the handover stops the loop does not unpause what the handover paused', async () => {
+  const c = parseConfig({
+    POD_NAME: 'redis-0',
+    POD_NAMESPACE: NS,
+    POD_IP: ip,
+    REDIS_POD_SELECTOR: 'app=redis',
+    LISTEN_ADDRESS: ip,
+    FENCE_AFTER_MS: '200',
+    PROBE_TIMEOUT_MS: '200',
+    SENTINEL_QUORUM: '1',
+  });
+  const loop = new FenceLoop(c, kube, createRedisMetrics(), 1000);
+  const writes = connect(ip, 6379, { commandTimeout: 300, maxRetriesPerRequest: 0 });
+  try {
+    await waitFor('the Sentinel to confirm this master', async () => {
+      await loop.tick();
+      return (loop as unknown as { lastConfirmedAt?: number }).lastConfirmedAt;
+    });
+    // The Sentinel freezes: no majority names this master, and after FENCE_AFTER_MS it fences.
+    sentinel.signal('SIGSTOP');
+    await waitFor('the fence', async () => {
+      await loop.tick();
+      return (loop as unknown as { fenced: boolean }).fenced;
+    });
+    sentinel.signal('SIGCONT');
+    // The next cycle finds the Sentinel again and would lift the fence; its read of the master of record (the
+    // maintenance-mode check, just before CLIENT UNPAUSE) is held until the test lets it go.
+    let release = false;
+    const held = api.faults.add({ method: 'GET', path: /\/leases\//, delayMs: 10_000, until: () => release });
+    const cycle = loop.tick();
+    try {
+      await waitFor('the cycle to reach its last check before unpausing', () => held.hits > 0);
+      // SIGTERM: the handover stops the fence loop, then pauses writes itself.
+      await loop.halt();
+      await ask(ip, 6379, 'CLIENT', 'PAUSE', '5000', 'WRITE');
+    } finally {
+      release = true;
+      await cycle;
+      held.remove();
+    }
+    await assert.rejects(writes.set('k', 'v'), /timed out|Command timed out/i, 'writes are still paused');
+  } finally {
+    sentinel.signal('SIGCONT');
+    writes.disconnect();
+    await ask(ip, 6379, 'CLIENT', 'UNPAUSE');
+  }
+});
