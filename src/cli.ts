@@ -12,6 +12,15 @@ import { log } from './runtime/log.ts';
 // --help, --version and bad input answer without it.
 const kubeFor = async (c: Config) => (await import('./kube/api.ts')).connectKube(c.namespace, c.hostnames?.domain);
 
+/** `launcher run` in a StatefulSet it would deadlock: one line (exit 2) and a Warning Event, before anything else. */
+async function refuseOrderedReady(c: Config, kube: import('./kube/api.ts').Kube): Promise<void> {
+  const problem = await (await import('./kube/statefulsets.ts')).podManagementProblem(kube, c.podName);
+  if (!problem) return;
+  const { emitEvent } = await import('./kube/events.ts');
+  await emitEvent(kube, { name: c.podName }, 'Warning', 'PodManagementPolicy', problem).catch(() => {});
+  throw new ConfigError(problem);
+}
+
 /** The one place the version comes from: package.json (--version, the image tag, the README). */
 export const VERSION: string = pkg.version;
 
@@ -69,6 +78,7 @@ export async function main(
       const c = configFrom(cmd, opts.sentinel, false, opts.cluster);
       log.setTag(`launcher[${c.podName}${c.sentinelMode ? '/sentinel' : ''}]`);
       const kube = await kubeFor(c);
+      await refuseOrderedReady(c, kube);
       code = c.sentinelMode
         ? await (await import('./commands/run-sentinel.ts')).runSentinel(c, kube)
         : c.cluster

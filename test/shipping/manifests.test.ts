@@ -24,6 +24,18 @@ test('kustomize renders the base, each component and all of them; every object i
   }
 });
 
+test('every StatefulSet shipped is Parallel: launcher run refuses OrderedReady', { skip }, async () => {
+  for (const docs of [
+    await render(COMPONENTS),
+    await renderOverlay('overlays/cluster'),
+    await renderOverlay('overlays/dedicated-sentinels'),
+  ]) {
+    for (const sts of docs.filter((d) => d.kind === 'StatefulSet')) {
+      assert.equal(sts.spec.podManagementPolicy, 'Parallel', sts.metadata.name);
+    }
+  }
+});
+
 test('the checks find a misspelt field, a wrong type and a root container', { skip }, async () => {
   const docs = await render();
   const sts = structuredClone(find(docs, 'StatefulSet'))!;
