@@ -137,6 +137,9 @@ export type Observation = {
   setStart?: number;
   /** Why spec.replicas could not be read although the pod has a StatefulSet (then which peers exist is unknown). */
   setSizeUnknown?: string;
+  /** How long this pod has been deciding (ms), and Sentinel's down-after-milliseconds: bounds for a dead master. */
+  waitedMs?: number;
+  downAfterMs?: number;
 };
 
 export type Rule = 'sentinels' | 'live-master' | 'master-of-record' | 'first-boot';

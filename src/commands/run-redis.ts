@@ -44,7 +44,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * master; the one that loses decides again.
  */
 export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<FinalDecision | null> {
-  const deadline = Date.now() + c.waitTimeoutMs;
+  const started = Date.now();
+  const deadline = started + c.waitTimeoutMs;
   let lastLog = 0;
   let lastText = '';
   let handoverAsked = 0;
@@ -54,7 +55,7 @@ export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<F
     let record: MasterRecord | null = null;
     let sentinels: Address[] = [];
     try {
-      const o = await observe(c, kube, hasData);
+      const o = { ...(await observe(c, kube, hasData)), waitedMs: Date.now() - started };
       record = o.record;
       sentinels = o.sentinels.filter((s) => s.reachable).map((s) => s.sentinel);
       d = decide(o);

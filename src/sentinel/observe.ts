@@ -102,6 +102,7 @@ export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise
     roles: Object.fromEntries(answers),
     record,
     ...size,
+    downAfterMs: c.downAfterMs,
   };
 }
 

@@ -390,6 +390,60 @@ const scenarios: {
     }),
     expect: { role: 'replica', master: 1, rule: 'master-of-record', why: /master of record is redis-1/ },
   },
+  // A whole set restarted with new IPs while dedicated Sentinels kept running: they name the old master's address
+  // (10.0.0.19 here), which no pod has, and can never fail over.
+  {
+    name: 'the Sentinels name an address no pod has, for down-after-ms, nobody to promote -> the record decides',
+    obs: world(1, {
+      sentinels: [sentinel(0, 9), sentinel(1, 9), sentinel(2, 9)],
+      record: { pod: 'redis-1', ip: '10.0.0.19' },
+      waitedMs: 6000,
+      downAfterMs: 5000,
+    }),
+    expect: { role: 'master', rule: 'master-of-record', why: /belongs to no pod of the set.*so it is no master/ },
+  },
+  {
+    name: 'the same, and the record pod already runs as master -> replicate it',
+    obs: world(0, {
+      sentinels: [sentinel(0, 9), sentinel(1, 9), sentinel(2, 9)],
+      record: { pod: 'redis-1', ip: '10.0.0.19' },
+      roles: { 1: master() },
+      waitedMs: 6000,
+      downAfterMs: 5000,
+    }),
+    expect: { role: 'replica', master: 1, rule: 'live-master', why: /answers ROLE master/ },
+  },
+  {
+    name: 'the same before down-after-ms has passed -> wait for Sentinel',
+    obs: world(1, {
+      sentinels: [sentinel(0, 9), sentinel(1, 9), sentinel(2, 9)],
+      record: { pod: 'redis-1', ip: '10.0.0.19' },
+      waitedMs: 2000,
+      downAfterMs: 5000,
+    }),
+    expect: { role: 'wait', why: /waiting for Sentinel to fail over/ },
+  },
+  {
+    name: 'an address no pod has, but the record was written for another address (maybe older) -> wait',
+    obs: world(1, {
+      sentinels: [sentinel(0, 9), sentinel(1, 9), sentinel(2, 9)],
+      record: { pod: 'redis-1', ip: '10.0.0.18' },
+      waitedMs: 60_000,
+      downAfterMs: 5000,
+    }),
+    expect: { role: 'wait', why: /waiting for Sentinel to fail over/ },
+  },
+  {
+    name: 'an address no pod has, but a live pod replicates it: Sentinel can still promote that one -> wait',
+    obs: world(1, {
+      sentinels: [sentinel(0, 9), sentinel(1, 9), sentinel(2, 9)],
+      record: { pod: 'redis-1' },
+      roles: { 2: replicaOf(9) },
+      waitedMs: 60_000,
+      downAfterMs: 5000,
+    }),
+    expect: { role: 'wait', why: /waiting for Sentinel to fail over/ },
+  },
 ];
 
 for (const s of scenarios) {

@@ -2,7 +2,9 @@
 // A pure function of the observation: no I/O, no clock. Each reason is a plain sentence.
 //
 //   a. A majority of the known Sentinels (and at least the quorum) names a master that answers ROLE master ->
-//      replicate it (or be it). A failover in progress, or Sentinels that disagree with no majority -> wait.
+//      replicate it (or be it). A failover in progress, or Sentinels that disagree with no majority -> wait. A
+//      named master no pod of the set has, that does not answer and that has no replica Sentinel could promote,
+//      for down-after-milliseconds, is no master (rules/orphaned-master.ts): on to b.
 //   b. Else a live pod of the set answers ROLE master -> replicate it.
 //   c. Else (cold start) the master of record, kept in a Lease, becomes master; the others replicate it.
 //   d. Else (first boot) the lowest ordinal among the pods that have data (or among all, if none has data).
@@ -12,6 +14,7 @@
 //   Never: an empty pod as master while another pod has data, or while a peer the StatefulSet keeps has not been
 //   seen or has not said whether it has data (unless an operator annotated the pod start-empty); two masters (every
 //   master decision is acted on only through a compare-and-swap on the Lease, see commands/run-redis.ts).
+import { orphanedMaster } from './orphaned-master.ts';
 import {
   addr,
   isLive,
@@ -183,14 +186,30 @@ export function decide(o: Observation): Decision {
       };
     }
     const state = !role?.answered ? 'it does not answer' : `it answers ROLE ${role.role}`;
-    return wait([
-      `sentinels ${tally} name ${describe(o, m)} as master, but ${state}; waiting for Sentinel to fail over or the ` +
-        `master to return`,
-    ]);
+    const orphan = orphanedMaster({
+      named: m,
+      pods: o.pods,
+      redisPort: o.redisPort,
+      roles: o.roles,
+      forMs: o.waitedMs ?? 0,
+      downAfterMs: o.downAfterMs ?? Infinity,
+      record: o.record?.pod,
+      recordIp: o.record?.ip,
+    });
+    if (!orphan) {
+      return wait([
+        `sentinels ${tally} name ${describe(o, m)} as master, but ${state}; waiting for Sentinel to fail over or ` +
+          `the master to return`,
+      ]);
+    }
+    // The Sentinels can never fail over from it: the master of record decides, and the Sentinels are re-pointed.
+    reasons.push(`sentinels ${tally} name ${addr(m)} as master, but ${orphan}`);
   }
   const [opinion] = opinions;
   const reachable = o.sentinels.filter((s) => s.reachable).length;
-  if (opinions.length > 1) {
+  if (agreed) {
+    // an orphaned master, said above
+  } else if (opinions.length > 1) {
     const views = opinions.map((v) => `${v.count} name ${describe(o, v.master)}`).join(', ');
     const only = soleLiveNamedMaster(o, opinions);
     if (!only) {
