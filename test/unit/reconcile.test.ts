@@ -337,6 +337,27 @@ test('fence: every Sentinel down (its own sidecar too) while replicas follow: no
   assert.equal(fence({ ...v, sentinelsDown: false }).kind, 'fence', 'some Sentinel answers and does not name it');
 });
 
+test('fence: when the Sentinels that do not name it cannot elect another master together, no fence', () => {
+  // 2 pods, quorum 1: a failover needs both Sentinels (a majority of 2). The replica restarts: its Sentinel is
+  // gone, the master's own names it. Nobody can elect another master, so pausing writes would only stop them.
+  const v = {
+    isMaster: true,
+    confirmed: false,
+    lastConfirmedAt: 10_000,
+    now: 20_000,
+    fenceAfterMs: 500,
+    fenced: false,
+    sentinels: '1 of 2 known sentinels answer, 1 name 10.0.0.1:6379, 2 needed',
+    elsewhere: { voters: 1, need: 2 },
+  };
+  const n = fence(v);
+  assert.equal(n.kind, 'none');
+  assert.match(n.reason, /only 1 sentinel\(s\) could elect another master, 2 needed: no failover is possible/);
+  assert.equal(fence({ ...v, fenced: true }).kind, 'unfence', 'fenced before: the writes resume');
+  // 3 pods, the master cut off with its own Sentinel: the other two can elect another master.
+  assert.equal(fence({ ...v, elsewhere: { voters: 2, need: 2 } }).kind, 'fence');
+});
+
 test('followers: online replicas that acknowledged within 2 s (a cut-off one stays listed for repl-timeout)', () => {
   assert.equal(
     followers({

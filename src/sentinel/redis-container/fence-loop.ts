@@ -104,9 +104,11 @@ export class FenceLoop extends PeriodicLoop {
           () => 0,
         )
       : 0;
+    const namingSelf = views.filter((v) => v.reachable && v.master && sameAddress(v.master, this.self)).length;
     const a = fence({
       isMaster,
       confirmed,
+      elsewhere: { voters: s.known - namingSelf, need: s.need },
       lastConfirmedAt: this.lastConfirmedAt,
       now,
       fenceAfterMs: this.c.fenceAfterMs,

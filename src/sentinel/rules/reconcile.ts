@@ -222,6 +222,11 @@ export type FenceView = {
   sentinelsDown?: boolean;
   /** Replicas connected to this master now (ROLE): a promoted replica would have left it. */
   following?: number;
+  /**
+   * The known Sentinels that do not name this pod now (unreachable, or naming another), and how many a failover
+   * needs (max(quorum, majority)). Fewer than that cannot elect another master.
+   */
+  elsewhere?: { voters: number; need: number };
 };
 
 export type FenceAction = { kind: 'fence' | 'unfence' | 'none'; reason: string };
@@ -231,7 +236,9 @@ export type FenceAction = { kind: 'fence' | 'unfence' | 'none'; reason: string }
  * another master, and whatever this one takes meanwhile is lost when it becomes that master's replica. Writes
  * resume when a majority names it again, or once it is a replica. A master never confirmed in this run (booting,
  * Sentinels not monitoring yet) is not fenced, nor one whose Sentinels are all down (its own sidecar too) while
- * its replicas still follow it: nobody can elect another master then, and fencing would only stop the writes.
+ * its replicas still follow it, nor one where the Sentinels that do not name it are too few to elect another
+ * master (a 2-pod set while the replica restarts): nobody can elect another master then, and fencing would only
+ * stop the writes.
  */
 export function fence(v: FenceView): FenceAction {
   if (!v.fenceAfterMs) return { kind: 'none', reason: 'fencing is off (FENCE_AFTER_MS=0)' };
@@ -245,6 +252,12 @@ export function fence(v: FenceView): FenceAction {
   }
   if (v.lastConfirmedAt === undefined) {
     return { kind: 'none', reason: `master not yet confirmed by the sentinels in this run (${v.sentinels})` };
+  }
+  if (v.elsewhere && v.elsewhere.voters < v.elsewhere.need) {
+    const why =
+      `only ${v.elsewhere.voters} sentinel(s) could elect another master, ${v.elsewhere.need} needed: no failover ` +
+      `is possible (${v.sentinels})`;
+    return v.fenced ? { kind: 'unfence', reason: why } : { kind: 'none', reason: `${why}: writes go on` };
   }
   if (v.sentinelsDown && v.following) {
     const why =
