@@ -390,6 +390,31 @@ const scenarios: {
     }),
     expect: { role: 'replica', master: 1, rule: 'master-of-record', why: /master of record is redis-1/ },
   },
+  // The record is unusable (its pod is gone for good: the StatefulSet was scaled down): the lowest ordinal among the
+  // pods with data wins, so every lower ordinal must have said whether it has data first.
+  {
+    name: 'record pod gone for good, this pod has data, a lower ordinal is Pending and has not reported -> wait',
+    obs: world(1, {
+      pods: [pod(0, { phase: 'Pending', ip: undefined, data: undefined }), pod(1), pod(2)],
+      record: { pod: 'redis-4' },
+      setSize: 3,
+    }),
+    expect: { role: 'wait', why: /waiting for redis-0 to report whether they have data/ },
+  },
+  {
+    name: 'record pod gone for good, this pod has data, a lower ordinal has no pod yet -> wait',
+    obs: world(1, { pods: [pod(1), pod(2)], record: { pod: 'redis-4' }, setSize: 3 }),
+    expect: { role: 'wait', why: /waiting for redis-0 to report whether they have data/ },
+  },
+  {
+    name: 'record pod gone for good, this pod has data, a lower ordinal Pending reported empty -> master',
+    obs: world(1, {
+      pods: [pod(0, { phase: 'Pending', ip: undefined, data: 'empty' }), pod(1), pod(2)],
+      record: { pod: 'redis-4' },
+      setSize: 3,
+    }),
+    expect: { role: 'master', rule: 'first-boot', why: /lowest ordinal \(among the pods with data\)/ },
+  },
   // A whole set restarted with new IPs while dedicated Sentinels kept running: they name the old master's address
   // (10.0.0.19 here), which no pod has, and can never fail over.
   {

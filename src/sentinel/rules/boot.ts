@@ -63,6 +63,21 @@ const keptOrdinal = (o: Observation, ordinal: number) =>
  * have not said so (ordinals the StatefulSet keeps with no pod yet, pods that have not reported), or a StatefulSet
  * that could not be read. Undefined when the way is clear (or the pod has data).
  */
+/** A pod of this pod's StatefulSet by ordinal. */
+const podName = (o: Observation, i: number) => `${o.self.name.replace(/-\d+$/, '')}-${i}`;
+
+/** The ordinals the StatefulSet keeps that have no pod (none when its size is unknown or it has none). */
+function missingOrdinals(o: Observation): number[] {
+  if (o.setSize === undefined) return [];
+  const start = o.setStart ?? 0;
+  const out: number[] = [];
+  for (let i = start; i < start + o.setSize; i++) {
+    const name = podName(o, i);
+    if (name !== o.self.name && !o.pods.some((p) => p.name === name)) out.push(i);
+  }
+  return out;
+}
+
 function emptyMasterBlocked(o: Observation): string | undefined {
   if (o.self.hasData) return undefined;
   if (o.setSizeUnknown) {
@@ -74,14 +89,7 @@ function emptyMasterBlocked(o: Observation): string | undefined {
   const silent = o.pods
     .filter((p) => p.name !== o.self.name && p.data === undefined && !answers(o, p))
     .map((p) => p.name);
-  if (o.setSize !== undefined) {
-    const base = o.self.name.replace(/-\d+$/, '');
-    const start = o.setStart ?? 0;
-    for (let i = start; i < start + o.setSize; i++) {
-      const name = `${base}-${i}`;
-      if (name !== o.self.name && !o.pods.some((p) => p.name === name)) silent.push(name);
-    }
-  }
+  silent.push(...missingOrdinals(o).map((i) => podName(o, i)));
   if (!silent.length) return undefined;
   const self = o.pods.find((p) => p.name === o.self.name);
   if (self?.startEmpty) return undefined;
@@ -355,7 +363,14 @@ export function decide(o: Observation): Decision {
   const withData = candidates.filter((c) => c.data);
   const pool = withData.length ? withData : candidates;
   const chosen = pool.reduce((a, b) => (b.ordinal < a.ordinal || (b.ordinal === a.ordinal && b.name < a.name) ? b : a));
-  const blocking = withData.length ? unknown.filter((p) => ordinal(p) < chosen.ordinal) : unknown;
+  // With data somewhere the lowest ordinal holder wins, so every lower ordinal must have said whether it holds
+  // data: live or not (a Pending pod that never reported), or not even created yet (an ordinal the StatefulSet keeps).
+  const lower = (p: { ordinal: number | null }) => ordinal(p) < chosen.ordinal;
+  const silentLower = o.pods.filter((p) => p.name !== o.self.name && !isLive(p) && p.data === undefined && lower(p));
+  const missingLower = missingOrdinals(o).filter((i) => i < chosen.ordinal);
+  const blocking = withData.length
+    ? [...unknown.filter(lower), ...silentLower, ...missingLower.map((i) => ({ name: podName(o, i) }))]
+    : unknown;
   if (blocking.length) {
     return wait([...reasons, `first boot: waiting for ${names(blocking)} to report whether they have data`]);
   }
