@@ -13,7 +13,7 @@ import { observeSentinels, podRoles } from '../sentinel/observe.ts';
 import { sentinelMaster } from '../sentinel/rules/reconcile.ts';
 import { askRole, askSentinel, pairs, forSentinel, probeOptions, withRedis } from '../redis/client.ts';
 import { askSentinelsToFailOver, demoteThenUnpause } from '../sentinel/failover.ts';
-import { planSwitchover } from '../sentinel/rules/switchover.ts';
+import { planSwitchover, resumeAfterNoMajority } from '../sentinel/rules/switchover.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Sentinel reads replica priorities from INFO, which it refreshes every 10 s. */
@@ -111,9 +111,22 @@ export async function switchover(
       return m && !sameAddress(m, M) ? m : undefined;
     });
     if (!named) {
-      // The failover was asked but no majority names another master: Sentinel gave up, so the master stays.
-      await withRedis(M, o, (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
-      throw new Error(`the Sentinels did not name a new master within ${NAMED_MS / 1000} s`);
+      // The failover was asked but no majority names another master. Writes resume on the old master only if
+      // Sentinel gave up (nothing promoted, nothing running); else a write it took now would be lost.
+      const [m, t, vs] = await Promise.all([
+        askRole(M, o),
+        askRole(T, o),
+        Promise.all(views.map((v) => askSentinel(v.sentinel, c.masterSet, o))),
+      ]);
+      const after = resumeAfterNoMajority({ master: m, target: t, sentinels: vs });
+      if (after.resume) await withRedis(M, o, (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
+      throw new Error(
+        `the Sentinels did not name a new master within ${NAMED_MS / 1000} s; ` +
+          (after.resume
+            ? `writes resume on ${plan.master.name} (${after.reason})`
+            : `writes on ${plan.master.name} stay paused (${after.reason}); its supervisor's fence keeps them ` +
+              `paused while no majority names it`),
+      );
     }
     // Writes resume only once the old master follows the new one: a write it acknowledged now would be lost.
     const stillPaused = await demoteThenUnpause(M, named, o);

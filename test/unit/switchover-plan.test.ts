@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PodView, RoleAnswer, SentinelView } from '../../src/model.ts';
-import { IN_SYNC_BYTES, planSwitchover } from '../../src/sentinel/rules/switchover.ts';
+import { IN_SYNC_BYTES, planSwitchover, resumeAfterNoMajority } from '../../src/sentinel/rules/switchover.ts';
 
 const pod = (i: number): PodView => ({
   name: `redis-${i}`,
@@ -75,4 +75,31 @@ test('refusals, each with its reason', () => {
     assert.match(p.ok ? '' : p.reason, why);
   }
   assert.equal(IN_SYNC_BYTES, 1 << 20);
+});
+
+// After SENTINEL FAILOVER was accepted and no majority named a new master in time: the old master may take writes
+// again only if nothing was promoted and no Sentinel is still failing over; else a write it took would be lost.
+test('resumeAfterNoMajority: only when the master is still master, the target not, and no failover runs', () => {
+  const master: RoleAnswer = { answered: true, role: 'master', offset: 10, replicas: [] };
+  const replica: RoleAnswer = {
+    answered: true,
+    role: 'slave',
+    master: { host: '10.0.0.1', port: 6379 },
+    linkState: 'connected',
+    offset: 10,
+  };
+  const calm: SentinelView[] = [{ sentinel: { host: '10.0.0.9', port: 26379 }, reachable: true }];
+  assert.equal(resumeAfterNoMajority({ master, target: replica, sentinels: calm }).resume, true);
+  const promoted = resumeAfterNoMajority({ master, target: master, sentinels: calm });
+  assert.equal(promoted.resume, false);
+  assert.match(promoted.reason, /the target answers ROLE master/);
+  const busy = resumeAfterNoMajority({
+    master,
+    target: replica,
+    sentinels: [{ ...calm[0], failoverInProgress: true }],
+  });
+  assert.equal(busy.resume, false);
+  assert.match(busy.reason, /still failing over/);
+  assert.equal(resumeAfterNoMajority({ master: replica, target: replica, sentinels: calm }).resume, false);
+  assert.equal(resumeAfterNoMajority({ master, target: { answered: false }, sentinels: calm }).resume, false);
 });

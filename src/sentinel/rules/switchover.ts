@@ -60,3 +60,29 @@ export function planSwitchover(o: {
   const others = live.filter((p) => p.name !== master.name && p.name !== target.name).map(at);
   return { ok: true, master, target, others };
 }
+
+/**
+ * After SENTINEL FAILOVER was accepted and no majority of the Sentinels named a new master in time: whether the
+ * old master may take writes again. Only when it still answers ROLE master, the target still answers as a replica
+ * and no Sentinel reports a failover in progress: a target already promoted (or a failover still running) means a
+ * write the old master took now would be lost when it is demoted. Otherwise its pause stays, and lapses on its own
+ * while the Redis supervisor's fence keeps it paused as long as no majority names it.
+ */
+export function resumeAfterNoMajority(o: { master: RoleAnswer; target: RoleAnswer; sentinels: SentinelView[] }): {
+  resume: boolean;
+  reason: string;
+} {
+  const failing = o.sentinels.filter((s) => s.reachable && s.failoverInProgress).map((s) => addr(s.sentinel));
+  if (failing.length) return { resume: false, reason: `Sentinel ${failing.join(', ')} is still failing over` };
+  if (o.target.answered && o.target.role === 'master') {
+    return { resume: false, reason: 'the target answers ROLE master' };
+  }
+  if (!o.target.answered) return { resume: false, reason: 'the target does not answer (it may have been promoted)' };
+  if (!o.master.answered || o.master.role !== 'master') {
+    return {
+      resume: false,
+      reason: `the old master answers ${o.master.answered ? `ROLE ${o.master.role}` : 'nothing'}`,
+    };
+  }
+  return { resume: true, reason: 'the old master is still master, the target a replica, and no failover runs' };
+}
