@@ -80,11 +80,12 @@ export const sentinelsNeeded = (quorum: number, known: number) => Math.max(quoru
  * What the reachable Sentinels say: who reports a failover in progress, each named master with its count, and the
  * one named by at least `need` of them (a majority: at most one can be), however many others lag behind.
  */
-export function tallySentinels(
-  sentinels: SentinelView[],
+export function tallySentinels<S extends Pick<SentinelView, 'reachable' | 'master' | 'failoverInProgress'>>(
+  sentinels: S[],
   need = Infinity,
 ): {
-  failing: Address[];
+  /** The reachable ones reporting a failover in progress. */
+  failing: S[];
   opinions: { master: Address; count: number }[];
   agreed?: { master: Address; count: number };
 } {
@@ -96,7 +97,7 @@ export function tallySentinels(
     opinions.set(k, { master: s.master, count: (opinions.get(k)?.count ?? 0) + 1 });
   }
   return {
-    failing: reachable.filter((s) => s.failoverInProgress).map((s) => s.sentinel),
+    failing: reachable.filter((s) => s.failoverInProgress),
     opinions: [...opinions.values()],
     agreed: [...opinions.values()].find((v) => v.count >= need),
   };

@@ -11,7 +11,15 @@ import { currentRecord, pausedSince } from '../../kube/record.ts';
 import { makeMaster } from '../make-master.ts';
 import { log } from '../../runtime/log.ts';
 import { untilEnough } from '../../runtime/until-enough.ts';
-import { addr, podHasHost, sameAddress, sentinelsNeeded, type Address, type PodView } from '../../model.ts';
+import {
+  addr,
+  podHasHost,
+  sameAddress,
+  sentinelsNeeded,
+  tallySentinels,
+  type Address,
+  type PodView,
+} from '../../model.ts';
 import { askRole, probeOptions, sentinelMasterAddr } from '../../redis/client.ts';
 
 import { EXIT_DONE, EXIT_GIVE_UP, EXIT_RETRY, PromoteError } from './args.ts';
@@ -40,31 +48,30 @@ async function confirm(
   const deadline = Date.now() + ms;
   const { addresses: sentinels, known } = await sentinelTargets(c, kube);
   const need = sentinelsNeeded(c.quorum, known);
-  // A majority for `to`, or for another: decided; the Sentinels still silent (partitioned) are not waited for.
-  const decided = (named: Address[]) => {
-    const counts = new Map<string, number>();
-    for (const a of named) counts.set(addr(a), (counts.get(addr(a)) ?? 0) + 1);
-    return [...counts.values()].some((n) => n >= need);
-  };
+  // The majority as every path counts it (model.tallySentinels), over the answers so far: a majority for `to`, or
+  // for another, decides; the Sentinels still silent (partitioned) are not waited for.
+  const tally = (answers: (Address | null | undefined)[]) =>
+    tallySentinels(
+      answers.filter((a): a is Address => Boolean(a)).map((master) => ({ reachable: true, master })),
+      need,
+    );
   for (;;) {
     const asks = sentinels.map((s) => sentinelMasterAddr(s, c.masterSet, probeOptions(c)));
-    const answers = await untilEnough(asks, (got) => decided(got.filter((a): a is Address => Boolean(a))));
+    const answers = await untilEnough(asks, (got) => tally(got).agreed !== undefined);
     const named = answers.filter((a): a is Address => Boolean(a));
+    const { agreed } = tally(answers);
     const agree = named.filter((a) => sameAddress(a, to)).length;
     const others = [...new Set(named.filter((a) => !sameAddress(a, to)).map(addr))];
     const rest = others.length ? `; others name ${others.join(', ')}` : '';
     let text = `${agree}/${known} sentinels name ${addr(to)}${rest} (${need} needed)`;
-    if (agree >= need) {
+    if (agreed && sameAddress(agreed.master, to)) {
       const role = await askRole(to, probeOptions(c));
       if (role.answered && role.role === 'master') {
         return { verdict: 'confirmed', text: `${text}; it answers ROLE master` };
       }
       text += `; but it answers ${role.answered ? `ROLE ${role.role}` : 'nothing'}`;
-    } else {
-      const counts = new Map<string, number>();
-      for (const a of named) counts.set(addr(a), (counts.get(addr(a)) ?? 0) + 1);
-      const other = [...counts].find(([k, n]) => k !== addr(to) && n >= need);
-      if (other) return { verdict: 'stale', text: `${text}: a newer master, ${other[0]}, has the quorum` };
+    } else if (agreed) {
+      return { verdict: 'stale', text: `${text}: a newer master, ${addr(agreed.master)}, has the quorum` };
     }
     if (Date.now() >= deadline) return { verdict: 'unconfirmed', text };
     await sleep(100);

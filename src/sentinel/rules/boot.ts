@@ -152,7 +152,10 @@ export function decide(o: Observation): Decision {
   // a. Sentinels.
   const { failing, opinions, agreed } = tallySentinels(o.sentinels, need);
   if (failing.length) {
-    return wait([`sentinel ${failing.map(addr).join(', ')} reports a failover in progress; waiting for it to finish`]);
+    return wait([
+      `sentinel ${failing.map((s) => addr(s.sentinel)).join(', ')} reports a failover in progress; waiting for ` +
+        `it to finish`,
+    ]);
   }
   if (agreed) {
     const m = agreed.master;

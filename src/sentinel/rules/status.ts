@@ -5,6 +5,7 @@ import {
   podHasHost,
   sameAddress,
   sentinelsNeeded,
+  tallySentinels,
   type Address,
   type PodView,
   type RoleAnswer,
@@ -75,21 +76,18 @@ export function setStatus(s: StatusSnapshot): Status {
   // Sentinels: who answers, TILT, a failover, and what the majority names.
   const known = s.sentinels.length;
   const need = sentinelsNeeded(s.quorum, known);
-  const counts = new Map<string, { a: Address; n: number }>();
   for (const v of s.sentinels) {
     if (!v.reachable) problems.push(`the Sentinel of ${v.pod} does not answer`);
     else if (v.tilt) problems.push(`the Sentinel of ${v.pod} is in TILT mode`);
     else if (v.master === null) problems.push(`the Sentinel of ${v.pod} does not monitor the master set`);
-    if (v.reachable && v.master) {
-      const k = addr(v.master);
-      counts.set(k, { a: v.master, n: (counts.get(k)?.n ?? 0) + 1 });
-    }
   }
-  if (s.sentinels.some((v) => v.failoverInProgress)) problems.push('a failover is in progress');
-  if (counts.size > 1) {
-    problems.push(`the Sentinels disagree: ${[...counts].map(([k, v]) => `${v.n} name ${k}`).join(', ')}`);
+  // The majority, counted where every path counts it (model.tallySentinels).
+  const { failing, opinions, agreed } = tallySentinels(s.sentinels, need);
+  if (failing.length) problems.push('a failover is in progress');
+  if (opinions.length > 1) {
+    problems.push(`the Sentinels disagree: ${opinions.map((v) => `${v.count} name ${addr(v.master)}`).join(', ')}`);
   }
-  const named = [...counts.values()].find((v) => v.n >= need)?.a;
+  const named = agreed?.master;
   if (known && !named) problems.push(`no master is named by a majority of the ${known} Sentinels (${need} needed)`);
 
   // Masters by ROLE, against the Sentinels and the labels.
