@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RoleAnswer, SentinelView } from '../../src/model.ts';
-import { fence, reconcile, redisReadiness, sentinelMaster } from '../../src/sentinel/rules/reconcile.ts';
+import {
+  fence,
+  reconcile,
+  redisReadiness,
+  sentinelMaster,
+  votersElsewhere,
+} from '../../src/sentinel/rules/reconcile.ts';
 import { followers } from '../../src/redis/client.ts';
 import { staleEntries } from '../../src/sentinel/sentinel-container/supervisor.ts';
 
@@ -356,6 +362,20 @@ test('fence: when the Sentinels that do not name it cannot elect another master 
   assert.equal(fence({ ...v, fenced: true }).kind, 'unfence', 'fenced before: the writes resume');
   // 3 pods, the master cut off with its own Sentinel: the other two can elect another master.
   assert.equal(fence({ ...v, elsewhere: { voters: 2, need: 2 } }).kind, 'fence');
+});
+
+test('votersElsewhere: a Sentinel failing this master over still names it, and counts against it', () => {
+  const self = { host: '10.0.0.1', port: 6379 };
+  const naming = (i: number, extra = {}) => ({
+    sentinel: { host: `10.0.0.${i}`, port: 26379 },
+    reachable: true,
+    master: self,
+    ...extra,
+  });
+  // 2 pods: the replica's Sentinel is gone, the master's own names it: 1 could vote elsewhere.
+  assert.equal(votersElsewhere([naming(1)], self, 2), 1);
+  // SENTINEL MASTER's ip stays the old master until the promotion ends: a Sentinel failing it over names it.
+  assert.equal(votersElsewhere([naming(1), naming(2, { failoverInProgress: true })], self, 3), 3);
 });
 
 test('followers: online replicas that acknowledged within 2 s (a cut-off one stays listed for repl-timeout)', () => {

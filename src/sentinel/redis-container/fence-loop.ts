@@ -15,7 +15,7 @@ import { PeriodicLoop } from '../../runtime/loop.ts';
 import type { RedisMetrics } from '../../runtime/metrics.ts';
 import { addr, sameAddress, type Address } from '../../model.ts';
 import { askSentinels } from '../observe.ts';
-import { fence, sentinelMaster } from '../rules/reconcile.ts';
+import { fence, sentinelMaster, votersElsewhere } from '../rules/reconcile.ts';
 import { askRole, followers, localRedis, parseInfo, probeOptions, withRedis } from '../../redis/client.ts';
 
 export class FenceLoop extends PeriodicLoop {
@@ -104,11 +104,10 @@ export class FenceLoop extends PeriodicLoop {
           () => 0,
         )
       : 0;
-    const namingSelf = views.filter((v) => v.reachable && v.master && sameAddress(v.master, this.self)).length;
     const a = fence({
       isMaster,
       confirmed,
-      elsewhere: { voters: s.known - namingSelf, need: s.need },
+      elsewhere: { voters: votersElsewhere(views, this.self, s.known), need: s.need },
       lastConfirmedAt: this.lastConfirmedAt,
       now,
       fenceAfterMs: this.c.fenceAfterMs,

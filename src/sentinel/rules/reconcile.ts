@@ -232,6 +232,17 @@ export type FenceView = {
 export type FenceAction = { kind: 'fence' | 'unfence' | 'none'; reason: string };
 
 /**
+ * How many of the known Sentinels could vote for another master: all but those that name this pod now and are
+ * not failing it over. (SENTINEL MASTER's address stays the old master until the promotion is over, so a
+ * Sentinel failing this pod over still names it.) While any reachable Sentinel reports a failover, all of them.
+ */
+export function votersElsewhere(views: SentinelView[], self: Address, known: number): number {
+  if (views.some((v) => v.reachable && v.failoverInProgress)) return known;
+  const namingSelf = views.filter((v) => v.reachable && v.master && sameAddress(v.master, self)).length;
+  return Math.max(0, known - namingSelf);
+}
+
+/**
  * A master that has lost its Sentinels' majority fences itself (pauses writes): the majority may be electing
  * another master, and whatever this one takes meanwhile is lost when it becomes that master's replica. Writes
  * resume when a majority names it again, or once it is a replica. A master never confirmed in this run (booting,
