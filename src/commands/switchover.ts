@@ -118,7 +118,7 @@ export async function switchover(
         askRole(T, o),
         Promise.all(views.map((v) => askSentinel(v.sentinel, c.masterSet, o))),
       ]);
-      const after = resumeAfterNoMajority({ master: m, target: t, sentinels: vs });
+      const after = resumeAfterNoMajority({ master: m, target: t, sentinels: vs, asked });
       if (after.resume) await withRedis(M, o, (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
       throw new Error(
         `the Sentinels did not name a new master within ${NAMED_MS / 1000} s; ` +

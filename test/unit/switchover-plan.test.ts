@@ -102,4 +102,17 @@ test('resumeAfterNoMajority: only when the master is still master, the target no
   assert.match(busy.reason, /still failing over/);
   assert.equal(resumeAfterNoMajority({ master: replica, target: replica, sentinels: calm }).resume, false);
   assert.equal(resumeAfterNoMajority({ master, target: { answered: false }, sentinels: calm }).resume, false);
+  // The Sentinel that took the failover does not answer: it may still promote the target.
+  const silent = resumeAfterNoMajority({
+    master,
+    target: replica,
+    sentinels: [...calm, { sentinel: { host: '10.0.0.8', port: 26379 }, reachable: false }],
+    asked: { host: '10.0.0.8', port: 26379 },
+  });
+  assert.equal(silent.resume, false);
+  assert.match(silent.reason, /took the failover, does not answer/);
+  assert.equal(
+    resumeAfterNoMajority({ master, target: replica, sentinels: calm, asked: calm[0].sentinel }).resume,
+    true,
+  );
 });

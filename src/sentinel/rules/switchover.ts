@@ -68,10 +68,17 @@ export function planSwitchover(o: {
  * write the old master took now would be lost when it is demoted. Otherwise its pause stays, and lapses on its own
  * while the Redis supervisor's fence keeps it paused as long as no majority names it.
  */
-export function resumeAfterNoMajority(o: { master: RoleAnswer; target: RoleAnswer; sentinels: SentinelView[] }): {
-  resume: boolean;
-  reason: string;
-} {
+export function resumeAfterNoMajority(o: {
+  master: RoleAnswer;
+  target: RoleAnswer;
+  sentinels: SentinelView[];
+  /** The Sentinel that accepted SENTINEL FAILOVER: until its failover times out it may still promote the target. */
+  asked?: Address;
+}): { resume: boolean; reason: string } {
+  const asked = o.asked;
+  if (asked && !o.sentinels.find((s) => sameAddress(s.sentinel, asked))?.reachable) {
+    return { resume: false, reason: `Sentinel ${addr(asked)}, which took the failover, does not answer` };
+  }
   const failing = o.sentinels.filter((s) => s.reachable && s.failoverInProgress).map((s) => addr(s.sentinel));
   if (failing.length) return { resume: false, reason: `Sentinel ${failing.join(', ')} is still failing over` };
   if (o.target.answered && o.target.role === 'master') {
