@@ -25,7 +25,8 @@ test('dedicated Sentinels, IP mode: a set restarted whole comes back with its ke
 
   await a.stopAll();
   for (const i of a.ordinals) g.api.deleteObject('pods', a.ns, a.pod(i).name);
-  for (const i of a.ordinals) await a.startPod(i, { newIp: true });
+  // Not Ready until their readiness says so, as the kubelet has it (settled() waits for /readyz).
+  for (const i of a.ordinals) await a.startPod(i, { newIp: true, ready: false });
 
   const now = await a.settled('after the whole set was restarted with new IPs', 120_000);
   assert.equal(now, master, 'the master of record is kept');

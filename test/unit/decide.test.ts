@@ -420,6 +420,7 @@ const scenarios: {
   {
     name: 'the Sentinels name an address no pod has, for down-after-ms, nobody to promote -> the record decides',
     obs: world(1, {
+      pods: [pod(0, { ready: false }), pod(1, { ready: false }), pod(2, { ready: false })],
       sentinels: [sentinel(0, 9), sentinel(1, 9), sentinel(2, 9)],
       record: { pod: 'redis-1', ip: '10.0.0.19' },
       waitedMs: 6000,
@@ -430,6 +431,7 @@ const scenarios: {
   {
     name: 'the same, and the record pod already runs as master -> replicate it',
     obs: world(0, {
+      pods: [pod(0, { ready: false }), pod(1), pod(2, { ready: false })],
       sentinels: [sentinel(0, 9), sentinel(1, 9), sentinel(2, 9)],
       record: { pod: 'redis-1', ip: '10.0.0.19' },
       roles: { 1: master() },
@@ -453,6 +455,17 @@ const scenarios: {
     obs: world(1, {
       sentinels: [sentinel(0, 9), sentinel(1, 9), sentinel(2, 9)],
       record: { pod: 'redis-1', ip: '10.0.0.18' },
+      waitedMs: 60_000,
+      downAfterMs: 5000,
+    }),
+    expect: { role: 'wait', why: /waiting for Sentinel to fail over/ },
+  },
+  {
+    name: 'an address no pod has, but a Ready pod does not answer ROLE (maybe a replica Sentinel promotes) -> wait',
+    obs: world(1, {
+      pods: [pod(0, { ready: false }), pod(1, { ready: false }), pod(2)],
+      sentinels: [sentinel(0, 9), sentinel(1, 9), sentinel(2, 9)],
+      record: { pod: 'redis-1', ip: '10.0.0.19' },
       waitedMs: 60_000,
       downAfterMs: 5000,
     }),

@@ -26,7 +26,8 @@ const answersMaster = (v: OrphanView, p: PodView) => {
 
 /**
  * Why the named master is no master (no pod of the set has its address, it does not answer, and no live pod is a
- * replica of it that Sentinel could still promote, for down-after-milliseconds; and the master of record was
+ * replica of it that Sentinel could still promote, nor a Ready one that does not answer, for
+ * down-after-milliseconds; and the master of record was
  * written for that very address, so the record's pod is the same master come back with a new IP), or undefined
  * while it may be one. A record written for another address (a promote that never reached the API) may be older
  * than the Sentinels' master: then nothing is replaced, as which pod had the address is unknown.
@@ -39,6 +40,9 @@ export function orphanedMaster(v: OrphanView): string | undefined {
     return r?.answered && r.role === 'slave' && addr(r.master) === addr(v.named);
   });
   if (promotable.length || v.forMs < v.downAfterMs) return undefined;
+  // A Ready pod whose Redis does not answer ROLE now (a timeout, a password being rotated) may be a replica
+  // Sentinel is promoting: not orphaned. Pods still deciding (a whole set restarting) are not Ready yet.
+  if (v.pods.filter(isLive).some((p) => p.ready && !v.roles[`${p.ip}:${v.redisPort}`]?.answered)) return undefined;
   const recordRuns = v.pods.filter(isLive).some((p) => p.name === v.record && answersMaster(v, p));
   const recordOfIt = v.recordIp !== undefined && canonicalHost(v.recordIp) === canonicalHost(v.named.host);
   if (!recordOfIt && !recordRuns) return undefined;

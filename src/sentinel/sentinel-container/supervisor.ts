@@ -192,9 +192,9 @@ export class SentinelSupervisor extends PeriodicLoop {
   /**
    * When this Sentinel names a master no pod of the set has and that Sentinel can never fail over from
    * (rules/orphaned-master.ts: a whole set restarted with new IPs under dedicated Sentinels), every Sentinel of the
-   * set is pointed at the master of record, once it runs as master: SENTINEL REMOVE, then MONITOR and SET as for a
-   * set found at run time, all at once so that no Sentinel left on the old address (at a higher config epoch)
-   * turns the others back. True when it did.
+   * set is pointed at the master of record, once it runs as master: SENTINEL REMOVE on every Sentinel, then MONITOR
+   * and SET as for a set found at run time, so that no Sentinel left on the old address (at a higher config epoch)
+   * turns the others back. Only when every Sentinel pod runs and none is failing over. True when it did.
    */
   private async repoint(sc: Config): Promise<boolean> {
     const o = forSentinel(probeOptions(this.c));
@@ -224,13 +224,28 @@ export class SentinelSupervisor extends PeriodicLoop {
       record: record?.pod,
       recordIp: record?.ip,
     });
-    if (!target || !(await this.lock(sc, true))) return false;
+    if (!target) return false;
+    const flags = (await this.state(sc.masterSet)).flags;
+    if (flags.some((f) => ['failover_in_progress', 'promoted'].includes(f))) return false;
+    const { addresses, known } = await sentinelTargets(sc, this.kube);
+    if (addresses.length < known) {
+      log.info(`${sc.masterSet}: ${target.reason}, but not every Sentinel pod is running; re-pointing later`);
+      return false;
+    }
+    if (!(await this.lock(sc, true))) return false;
     try {
-      const { addresses } = await sentinelTargets(sc, this.kube);
-      const done: string[] = [];
+      // Two phases: every Sentinel forgets the set first (a hello for a set it does not monitor is ignored), so
+      // none still on the old address, at a higher config epoch than the new monitors' 0, can turn the others back.
+      const removed: Address[] = [];
       for (const s of addresses) {
+        await withRedis(s, o, (r) => r.call('SENTINEL', 'REMOVE', sc.masterSet)).then(
+          () => removed.push(s),
+          (e: Error) => log.warn(`SENTINEL REMOVE ${sc.masterSet} on ${addr(s)} failed: ${e.message}`),
+        );
+      }
+      const done: string[] = [];
+      for (const s of removed) {
         await withRedis(s, o, async (r) => {
-          await r.call('SENTINEL', 'REMOVE', sc.masterSet).catch(() => {});
           for (const [cmd, ...args] of sentinelMonitorCommands(this.c, { set: sc, master: target.master })) {
             await r.call(cmd, ...args);
           }
