@@ -24,7 +24,8 @@ export async function podManagementProblem(kube: Kube, podName: string): Promise
     if (!owner) return undefined;
     const sts = await kube.apps.readNamespacedStatefulSet({ name: owner, namespace: kube.namespace }, withTimeout());
     const policy = sts.spec?.podManagementPolicy ?? 'OrderedReady';
-    if (policy !== 'OrderedReady') return undefined;
+    // One pod never waits for another: no deadlock (scaled up later, the new pods refuse).
+    if (policy !== 'OrderedReady' || (sts.spec?.replicas ?? 1) <= 1) return undefined;
     return (
       `StatefulSet ${owner} has podManagementPolicy OrderedReady${sts.spec?.podManagementPolicy ? '' : ' (unset)'}, ` +
       `which deadlocks a full restart (a pod waits for the master of record, which the controller creates only ` +

@@ -12,6 +12,7 @@ import { REPO } from '../support/cluster.ts';
 import { setPodState, statefulSetPod } from '../support/kube/kubelet.ts';
 import { KubeStandin } from '../support/kube/server.ts';
 import { loopbackAddress } from '../support/redis.ts';
+import { waitFor } from '../support/wait.ts';
 
 const NS = 'ordered';
 let api: KubeStandin;
@@ -31,13 +32,13 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const putSet = (policy?: string) =>
+const putSet = (policy?: string, replicas = 3) =>
   api.put('statefulsets', {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
     metadata: { name: 'redis', namespace: NS },
     spec: {
-      replicas: 3,
+      replicas,
       serviceName: 'redis-headless',
       selector: { matchLabels: { app: 'redis' } },
       ...(policy ? { podManagementPolicy: policy } : {}),
@@ -88,3 +89,18 @@ for (const [policy, args] of [
     assert.deepEqual(written, [], 'nothing written');
   });
 }
+
+test('podManagementPolicy OrderedReady with one replica: not refused (no pod waits for another)', async () => {
+  putSet('OrderedReady', 1);
+  const p = run('single', ['--sentinel']);
+  let said = '';
+  p.stderr?.on('data', (b: Buffer) => (said += b.toString()));
+  try {
+    // Past the check: the Sentinel looks for a master (there is none here).
+    await waitFor('the Sentinel to look for a master', () => /sentinel waits/.test(said), 20_000);
+    assert.doesNotMatch(said, /podManagementPolicy/);
+  } finally {
+    p.kill();
+    await p;
+  }
+});
