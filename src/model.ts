@@ -141,6 +141,8 @@ export type Observation = {
   /** How long this pod has been deciding (ms), and Sentinel's down-after-milliseconds: bounds for a dead master. */
   waitedMs?: number;
   downAfterMs?: number;
+  /** The replicas the Sentinels know, asked only when a master they name belongs to no pod (orphaned-master). */
+  sentinelReplicas?: Address[];
 };
 
 export type Rule = 'sentinels' | 'live-master' | 'master-of-record' | 'first-boot';

@@ -6,7 +6,9 @@ import { readRecord } from '../kube/record.ts';
 import { statefulSetOrdinals } from '../kube/statefulsets.ts';
 import {
   addr,
+  canonicalHost,
   hasIp,
+  podHasHost,
   isLive,
   ordinalOf,
   type Address,
@@ -81,9 +83,10 @@ export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise
   const targets = new Map<string, Address>();
   for (const s of sentinels) if (s.master) targets.set(addr(s.master), s.master);
   for (const p of pods.filter(isLive)) targets.set(`${p.ip}:${c.redisPort}`, { host: p.ip, port: c.redisPort });
-  const [answers, size] = await Promise.all([
+  const [answers, size, sentinelReplicas] = await Promise.all([
     Promise.all([...targets.values()].map(async (a) => [addr(a), await askRole(a, probe)] as const)),
     setSize(kube, self?.owner),
+    replicasOfUnownedMasters(c, sentinels, pods),
   ]);
   return {
     self: {
@@ -103,7 +106,33 @@ export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise
     record,
     ...size,
     downAfterMs: c.downAfterMs,
+    ...(sentinelReplicas ? { sentinelReplicas } : {}),
   };
+}
+
+/**
+ * The replicas the Sentinels know (SENTINEL REPLICAS), asked only when a master they name belongs to no pod (the
+ * orphaned-master rule needs them: Sentinel can fail over only to a replica it knows). Undefined otherwise, and
+ * when a Sentinel that names such a master cannot say.
+ */
+async function replicasOfUnownedMasters(
+  c: Config,
+  sentinels: SentinelView[],
+  pods: PodView[],
+): Promise<Address[] | undefined> {
+  const unowned = (m: Address | null | undefined) => Boolean(m && !pods.some((p) => podHasHost(p, m.host)));
+  const naming = sentinels.filter((s) => s.reachable && unowned(s.master));
+  if (!naming.length) return undefined;
+  const lists = await Promise.all(
+    naming.map((s) =>
+      ask(s.sentinel, forSentinel(probeOptions(c)), (r) => r.call('SENTINEL', 'REPLICAS', c.masterSet)).then(
+        (list) =>
+          (list as unknown[]).map((x) => pairs(x)).map((x) => ({ host: canonicalHost(x.ip), port: Number(x.port) })),
+        () => undefined,
+      ),
+    ),
+  );
+  return lists.some((l) => l === undefined) ? undefined : lists.flat().filter((a): a is Address => Boolean(a));
 }
 
 /**

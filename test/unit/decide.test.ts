@@ -425,6 +425,10 @@ const scenarios: {
       record: { pod: 'redis-1', ip: '10.0.0.19' },
       waitedMs: 6000,
       downAfterMs: 5000,
+      sentinelReplicas: [
+        { host: '10.0.0.17', port: P },
+        { host: '10.0.0.18', port: P },
+      ],
     }),
     expect: { role: 'master', rule: 'master-of-record', why: /belongs to no pod of the set.*so it is no master/ },
   },
@@ -437,6 +441,10 @@ const scenarios: {
       roles: { 1: master() },
       waitedMs: 6000,
       downAfterMs: 5000,
+      sentinelReplicas: [
+        { host: '10.0.0.17', port: P },
+        { host: '10.0.0.18', port: P },
+      ],
     }),
     expect: { role: 'replica', master: 1, rule: 'live-master', why: /answers ROLE master/ },
   },
@@ -461,9 +469,23 @@ const scenarios: {
     expect: { role: 'wait', why: /waiting for Sentinel to fail over/ },
   },
   {
-    name: 'an address no pod has, but a Ready pod does not answer ROLE (maybe a replica Sentinel promotes) -> wait',
+    name: 'an address no pod has, but the Sentinels know a replica at a live pod (it may not answer us) -> wait',
     obs: world(1, {
       pods: [pod(0, { ready: false }), pod(1, { ready: false }), pod(2)],
+      sentinels: [sentinel(0, 9), sentinel(1, 9), sentinel(2, 9)],
+      record: { pod: 'redis-1', ip: '10.0.0.19' },
+      waitedMs: 60_000,
+      downAfterMs: 5000,
+      sentinelReplicas: [
+        { host: '10.0.0.18', port: P },
+        { host: ip(2), port: P },
+      ],
+    }),
+    expect: { role: 'wait', why: /waiting for Sentinel to fail over/ },
+  },
+  {
+    name: 'an address no pod has, but what replicas the Sentinels know could not be asked -> wait',
+    obs: world(1, {
       sentinels: [sentinel(0, 9), sentinel(1, 9), sentinel(2, 9)],
       record: { pod: 'redis-1', ip: '10.0.0.19' },
       waitedMs: 60_000,

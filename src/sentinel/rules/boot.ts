@@ -206,6 +206,7 @@ export function decide(o: Observation): Decision {
       downAfterMs: o.downAfterMs ?? Infinity,
       record: o.record?.pod,
       recordIp: o.record?.ip,
+      sentinelReplicas: o.sentinelReplicas,
     });
     if (!orphan) {
       return wait([

@@ -14,6 +14,11 @@ export type OrphanView = {
   /** How long it has been seen this way (ms), and how long that must last: Sentinel's down-after-milliseconds. */
   forMs: number;
   downAfterMs: number;
+  /**
+   * The replicas the Sentinels know (SENTINEL REPLICAS of every Sentinel naming it): Sentinel fails over only to
+   * one of these. Undefined when they could not all be asked.
+   */
+  sentinelReplicas?: Address[];
   /** The master of record's pod, and the address it was written with. */
   record?: string;
   recordIp?: string;
@@ -26,7 +31,7 @@ const answersMaster = (v: OrphanView, p: PodView) => {
 
 /**
  * Why the named master is no master (no pod of the set has its address, it does not answer, and no live pod is a
- * replica of it that Sentinel could still promote, nor a Ready one that does not answer, for
+ * replica of it, and no replica the Sentinels know is a live pod: nobody Sentinel could promote, for
  * down-after-milliseconds; and the master of record was
  * written for that very address, so the record's pod is the same master come back with a new IP), or undefined
  * while it may be one. A record written for another address (a promote that never reached the API) may be older
@@ -40,9 +45,14 @@ export function orphanedMaster(v: OrphanView): string | undefined {
     return r?.answered && r.role === 'slave' && addr(r.master) === addr(v.named);
   });
   if (promotable.length || v.forMs < v.downAfterMs) return undefined;
-  // A Ready pod whose Redis does not answer ROLE now (a timeout, a password being rotated) may be a replica
-  // Sentinel is promoting: not orphaned. Pods still deciding (a whole set restarting) are not Ready yet.
-  if (v.pods.filter(isLive).some((p) => p.ready && !v.roles[`${p.ip}:${v.redisPort}`]?.answered)) return undefined;
+  // Sentinel can fail over to a replica it knows at a live pod's address, whether that pod answers us or not (a
+  // timeout, a password being rotated): not orphaned then. After a whole set restarted with new IPs, every replica
+  // the Sentinels know is an old address.
+  if (!v.sentinelReplicas) return undefined;
+  const live = v.pods.filter(isLive);
+  if (v.sentinelReplicas.some((r) => r.port === v.redisPort && live.some((p) => podHasHost(p, r.host)))) {
+    return undefined;
+  }
   const recordRuns = v.pods.filter(isLive).some((p) => p.name === v.record && answersMaster(v, p));
   const recordOfIt = v.recordIp !== undefined && canonicalHost(v.recordIp) === canonicalHost(v.named.host);
   if (!recordOfIt && !recordRuns) return undefined;

@@ -19,6 +19,7 @@ import { addr, canonicalHost, isLive, podHasHost, type Address, type PodView, ty
 import { sentinelMonitorCommands } from '../../redis/conf.ts';
 import { repointTarget } from '../rules/orphaned-master.ts';
 import { relabelTo } from '../promote/relabel.ts';
+import { askSentinels } from '../observe.ts';
 import { askRole, forSentinel, localSentinel, pairs, probeOptions, tlsOptions, withRedis } from '../../redis/client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -209,6 +210,10 @@ export class SentinelSupervisor extends PeriodicLoop {
     const seen = this.orphanSince.get(sc.masterSet);
     const since = seen?.named === addr(named) ? seen.at : Date.now();
     this.orphanSince.set(sc.masterSet, { named: addr(named), at: since });
+    // Nothing more is asked before down-after-milliseconds (a master pod recreated with a new IP is the common case,
+    // and Sentinel fails it over meanwhile).
+    if (Date.now() - since < sc.downAfterMs) return false;
+    const st = await this.state(sc.masterSet);
     const roles: Record<string, RoleAnswer> = { [addr(named)]: await askRole(named, probeOptions(sc)) };
     for (const p of pods.filter(isLive)) {
       roles[`${p.ip}:${sc.redisPort}`] = await askRole({ host: p.ip, port: sc.redisPort }, probeOptions(sc));
@@ -221,19 +226,29 @@ export class SentinelSupervisor extends PeriodicLoop {
       roles,
       forMs: Date.now() - since,
       downAfterMs: sc.downAfterMs,
+      sentinelReplicas: st.replicas.map((host) => ({ host, port: sc.redisPort })),
       record: record?.pod,
       recordIp: record?.ip,
     });
     if (!target) return false;
-    const flags = (await this.state(sc.masterSet)).flags;
-    if (flags.some((f) => ['failover_in_progress', 'promoted'].includes(f))) return false;
-    const { addresses, known } = await sentinelTargets(sc, this.kube);
-    if (addresses.length < known) {
-      log.info(`${sc.masterSet}: ${target.reason}, but not every Sentinel pod is running; re-pointing later`);
+    // Every Sentinel must answer and none be failing over: one left out on the old address would turn the others
+    // back, and one leading a failover must not lose its set mid-way.
+    const targets = await sentinelTargets(sc, this.kube);
+    const { views } = await askSentinels(sc, targets);
+    const silent = views.filter((v) => !v.reachable).length + (targets.known - targets.addresses.length);
+    if (silent || views.some((v) => v.failoverInProgress)) {
+      log.info(
+        `${sc.masterSet}: ${target.reason}, but ${silent ? `${silent} Sentinel(s) do not answer` : 'a failover runs'}` +
+          '; re-pointing later',
+      );
       return false;
     }
+    const addresses = targets.addresses;
     if (!(await this.lock(sc, true))) return false;
     try {
+      // Another Sentinel may have re-pointed the set while this one waited for the lock.
+      const again = await withRedis(this.local, o, (r) => r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', sc.masterSet));
+      if (!Array.isArray(again) || canonicalHost(String(again[0])) !== named.host) return false;
       // Two phases: every Sentinel forgets the set first (a hello for a set it does not monitor is ignored), so
       // none still on the old address, at a higher config epoch than the new monitors' 0, can turn the others back.
       const removed: Address[] = [];
