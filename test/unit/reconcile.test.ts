@@ -364,7 +364,7 @@ test('fence: when the Sentinels that do not name it cannot elect another master 
   assert.equal(fence({ ...v, elsewhere: { voters: 2, need: 2 } }).kind, 'fence');
 });
 
-test('votersElsewhere: a Sentinel failing this master over still names it, and counts against it', () => {
+test('votersElsewhere: only the own Sentinel is sure not to vote elsewhere; not while failing it over', () => {
   const self = { host: '10.0.0.1', port: 6379 };
   const naming = (i: number, extra = {}) => ({
     sentinel: { host: `10.0.0.${i}`, port: 26379 },
@@ -374,8 +374,13 @@ test('votersElsewhere: a Sentinel failing this master over still names it, and c
   });
   // 2 pods: the replica's Sentinel is gone, the master's own names it: 1 could vote elsewhere.
   assert.equal(votersElsewhere([naming(1)], self, 2), 1);
+  // 4 pods: two Sentinels cut off; the one on another pod that names this master may still vote with them (the
+  // cut may be one-way): only the own Sentinel, which shares this pod's network, is sure not to.
+  assert.equal(votersElsewhere([naming(1), naming(2)], self, 4), 3);
   // SENTINEL MASTER's ip stays the old master until the promotion ends: a Sentinel failing it over names it.
   assert.equal(votersElsewhere([naming(1), naming(2, { failoverInProgress: true })], self, 3), 3);
+  // Dedicated Sentinels: none shares this pod's network.
+  assert.equal(votersElsewhere([naming(5)], self, 3), 3);
 });
 
 test('followers: online replicas that acknowledged within 2 s (a cut-off one stays listed for repl-timeout)', () => {

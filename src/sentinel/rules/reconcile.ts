@@ -11,6 +11,7 @@
 //   - during a failover, or when the Sentinels disagree, nothing is touched.
 import {
   addr,
+  canonicalHost,
   sameAddress,
   sentinelsNeeded,
   tallySentinels,
@@ -232,14 +233,22 @@ export type FenceView = {
 export type FenceAction = { kind: 'fence' | 'unfence' | 'none'; reason: string };
 
 /**
- * How many of the known Sentinels could vote for another master: all but those that name this pod now and are
- * not failing it over. (SENTINEL MASTER's address stays the old master until the promotion is over, so a
- * Sentinel failing this pod over still names it.) While any reachable Sentinel reports a failover, all of them.
+ * How many of the known Sentinels could vote for another master. Only this pod's own Sentinel (a sidecar, at this
+ * pod's address: it shares the pod's network, so no cut separates the two) is sure not to, when it names this pod
+ * and is not failing it over (SENTINEL MASTER's address stays the old master until the promotion is over). Any
+ * other, naming this pod or not, may vote with Sentinels this pod cannot reach (a cut may be one-way). While any
+ * reachable Sentinel reports a failover, all of them.
  */
 export function votersElsewhere(views: SentinelView[], self: Address, known: number): number {
   if (views.some((v) => v.reachable && v.failoverInProgress)) return known;
-  const namingSelf = views.filter((v) => v.reachable && v.master && sameAddress(v.master, self)).length;
-  return Math.max(0, known - namingSelf);
+  const own = views.some(
+    (v) =>
+      v.reachable &&
+      canonicalHost(v.sentinel.host) === canonicalHost(self.host) &&
+      v.master &&
+      sameAddress(v.master, self),
+  );
+  return Math.max(0, known - (own ? 1 : 0));
 }
 
 /**
