@@ -119,13 +119,17 @@ export async function switchover(
         Promise.all(views.map((v) => askSentinel(v.sentinel, c.masterSet, o))),
       ]);
       const after = resumeAfterNoMajority({ master: m, target: t, sentinels: vs, asked });
-      if (after.resume) await withRedis(M, o, (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
+      // The pause set above lapses about now: renewed for Sentinel's failover-timeout, after which a failover
+      // that has not promoted its target is aborted (the fence alone would resume writes while a majority still
+      // names this master).
+      await withRedis(M, o, (r) =>
+        after.resume ? r.call('CLIENT', 'UNPAUSE') : r.call('CLIENT', 'PAUSE', String(c.failoverTimeoutMs), 'WRITE'),
+      ).catch(() => {});
       throw new Error(
         `the Sentinels did not name a new master within ${NAMED_MS / 1000} s; ` +
           (after.resume
             ? `writes resume on ${plan.master.name} (${after.reason})`
-            : `writes on ${plan.master.name} stay paused (${after.reason}); its supervisor's fence keeps them ` +
-              `paused while no majority names it`),
+            : `writes on ${plan.master.name} stay paused for the failover timeout (${after.reason})`),
       );
     }
     // Writes resume only once the old master follows the new one: a write it acknowledged now would be lost.
