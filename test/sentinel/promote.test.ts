@@ -11,8 +11,9 @@ import { execa } from 'execa';
 import { masterLabelled, REPO, watchMasterLabelsIn } from '../support/cluster.ts';
 import { setPodState, statefulSetPod } from '../support/kube/kubelet.ts';
 import { KubeStandin } from '../support/kube/server.ts';
+import { startPromotedWorld } from '../support/promoted-world.ts';
 import { stopAll } from '../support/processes.ts';
-import { loopbackAddress, startRedis, startSentinel } from '../support/redis.ts';
+import { loopbackAddress } from '../support/redis.ts';
 
 const NS = 'redis';
 let api: KubeStandin;
@@ -32,28 +33,7 @@ before(async () => {
   }).start();
   root = await mkdtemp(join(tmpdir(), 'rhl-promote-'));
   kubeconfig = await api.writeKubeconfig(root, { namespace: NS, token: 'admin' });
-  for (let i = 0; i < 3; i++) ips.push(loopbackAddress());
-  // redis-1 is master (as if Sentinel just promoted it); redis-0 and redis-2 are its replicas; all labelled stale.
-  await startRedis({ host: ips[1], dir: join(root, 'r1') });
-  await startRedis({ host: ips[0], dir: join(root, 'r0'), conf: [`replicaof ${ips[1]} 6379`] });
-  await startRedis({ host: ips[2], dir: join(root, 'r2'), conf: [`replicaof ${ips[1]} 6379`] });
-  for (let i = 0; i < 3; i++) {
-    await startSentinel({
-      host: ips[i],
-      dir: join(root, `s${i}`),
-      master: { name: 'mymaster', host: ips[1], port: 6379, quorum: 2 },
-    });
-    api.put(
-      'pods',
-      statefulSetPod({
-        sts: 'redis',
-        ordinal: i,
-        namespace: NS,
-        labels: { app: 'redis', 'redis-role': i === 0 ? 'master' : 'slave' },
-      }),
-    );
-    setPodState(api, NS, `redis-${i}`, { phase: 'Running', podIP: ips[i], ready: true });
-  }
+  ips.push(...(await startPromotedWorld(api, root, NS)));
 });
 after(async () => {
   await stopAll();

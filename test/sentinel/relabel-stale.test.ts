@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { REPO } from '../support/cluster.ts';
-import { setPodState, statefulSetPod } from '../support/kube/kubelet.ts';
 import { KubeStandin } from '../support/kube/server.ts';
+import { startPromotedWorld } from '../support/promoted-world.ts';
 import { stopAll } from '../support/processes.ts';
-import { ask, loopbackAddress, startRedis, startSentinel } from '../support/redis.ts';
+import { ask } from '../support/redis.ts';
 import { waitFor } from '../support/wait.ts';
 
 const NS = 'redis';
@@ -23,28 +23,7 @@ before(async () => {
   api = await new KubeStandin({ tokens: { admin: { user: 'system:admin' } } }).start();
   root = await mkdtemp(join(tmpdir(), 'rhl-relabel-stale-'));
   kubeconfig = await api.writeKubeconfig(root, { namespace: NS, token: 'admin' });
-  for (let i = 0; i < 3; i++) ips.push(loopbackAddress());
-  // redis-1 is master, as Sentinel has just promoted it; redis-0 still carries the label.
-  await startRedis({ host: ips[1], dir: join(root, 'r1') });
-  await startRedis({ host: ips[0], dir: join(root, 'r0'), conf: [`replicaof ${ips[1]} 6379`] });
-  await startRedis({ host: ips[2], dir: join(root, 'r2'), conf: [`replicaof ${ips[1]} 6379`] });
-  for (let i = 0; i < 3; i++) {
-    await startSentinel({
-      host: ips[i],
-      dir: join(root, `s${i}`),
-      master: { name: 'mymaster', host: ips[1], port: 6379, quorum: 2 },
-    });
-    api.put(
-      'pods',
-      statefulSetPod({
-        sts: 'redis',
-        ordinal: i,
-        namespace: NS,
-        labels: { app: 'redis', 'redis-role': i === 0 ? 'master' : 'slave' },
-      }),
-    );
-    setPodState(api, NS, `redis-${i}`, { phase: 'Running', podIP: ips[i], ready: true });
-  }
+  ips.push(...(await startPromotedWorld(api, root, NS)));
 });
 after(async () => {
   await stopAll();
