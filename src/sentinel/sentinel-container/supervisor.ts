@@ -3,24 +3,23 @@
 //     warm process (the client-reconfig-script, launcher-promote, stays as the contract and the backstop).
 //   - Hygiene: when this Sentinel remembers replicas or Sentinels at addresses no pod has any more (pod IPs
 //     changed), it runs SENTINEL RESET, but only when the entries really disagree with the pods the API reports,
-//     never during a failover, and one Sentinel at a time (a Lease lock).
+//     never during a failover, and one Sentinel at a time (a Lease lock). First, when the master it names belongs
+//     to no pod and can never be failed over from, it re-points the set's Sentinels (repoint.ts).
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../../config/types.ts';
 import { apiFailure, type Kube } from '../../kube/api.ts';
 import { tryLock, unlock } from '../../kube/lock.ts';
 import { emitEvent } from '../../kube/events.ts';
-import { currentPods, sentinelTargets } from '../../kube/pods.ts';
-import { currentRecord, pausedSince } from '../../kube/record.ts';
+import { currentPods } from '../../kube/pods.ts';
+import { pausedSince } from '../../kube/record.ts';
 import { statefulSetOrdinals } from '../../kube/statefulsets.ts';
 import { log } from '../../runtime/log.ts';
 import { PeriodicLoop } from '../../runtime/loop.ts';
 import { setRole, type SentinelMetrics } from '../../runtime/metrics.ts';
-import { addr, canonicalHost, isLive, podHasHost, type Address, type PodView, type RoleAnswer } from '../../model.ts';
-import { sentinelMonitorCommands } from '../../redis/conf.ts';
-import { repointTarget } from '../rules/orphaned-master.ts';
+import { addr, canonicalHost, isLive, type Address, type PodView } from '../../model.ts';
 import { relabelTo } from '../promote/relabel.ts';
-import { askSentinels } from '../observe.ts';
-import { askRole, forSentinel, localSentinel, pairs, probeOptions, tlsOptions, withRedis } from '../../redis/client.ts';
+import { SetRepointer } from './repoint.ts';
+import { forSentinel, localSentinel, pairs, probeOptions, tlsOptions, withRedis } from '../../redis/client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long a relabel at the event waits for a majority of the Sentinels to name the new master. */
@@ -63,8 +62,8 @@ export class SentinelSupervisor extends PeriodicLoop {
   private events?: Redis;
   /** The master sets this Sentinel monitors, each with its settings (src/sentinel/rules/sets.ts). */
   private readonly sets: () => Config[];
-  /** Per set, the orphaned master this Sentinel names and since when (rules/orphaned-master.ts). */
-  private readonly orphanSince = new Map<string, { named: string; at: number }>();
+  /** Re-points the Sentinels of a set whose master belongs to no pod (repoint.ts). */
+  private readonly repointer: SetRepointer;
   /** Each set's relabels run one after the other (a newer switch waits for the one in flight); sets in parallel. */
   private readonly relabelling = new Map<string, Promise<unknown>>();
 
@@ -75,6 +74,13 @@ export class SentinelSupervisor extends PeriodicLoop {
     this.metrics = metrics;
     this.local = localSentinel(c);
     this.sets = sets;
+    this.repointer = new SetRepointer({
+      c,
+      kube,
+      local: this.local,
+      state: (set) => this.state(set),
+      lock: (sc, acquire) => this.lock(sc, acquire),
+    });
   }
 
   start() {
@@ -142,7 +148,7 @@ export class SentinelSupervisor extends PeriodicLoop {
 
   private async hygiene(sc: Config): Promise<void> {
     if (await pausedSince(this.kube, sc.masterRecord)) return; // maintenance mode: no reset
-    if (await this.repoint(sc)) return;
+    if (await this.repointer.repoint(sc)) return;
     const st = await this.state(sc.masterSet);
     if (st.flags.some((f) => ['failover_in_progress', 'o_down', 's_down', 'promoted'].includes(f))) return;
     const pods = [
@@ -185,95 +191,6 @@ export class SentinelSupervisor extends PeriodicLoop {
       const want = redisPods.filter(isLive).length - 1;
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline && (await this.state(sc.masterSet)).replicas.length < want) await sleep(500);
-    } finally {
-      await this.lock(sc, false);
-    }
-  }
-
-  /**
-   * When this Sentinel names a master no pod of the set has and that Sentinel can never fail over from
-   * (rules/orphaned-master.ts: a whole set restarted with new IPs under dedicated Sentinels), every Sentinel of the
-   * set is pointed at the master of record, once it runs as master: SENTINEL REMOVE on every Sentinel, then MONITOR
-   * and SET as for a set found at run time, so that no Sentinel left on the old address (at a higher config epoch)
-   * turns the others back. Only when every Sentinel pod runs and none is failing over. True when it did.
-   */
-  private async repoint(sc: Config): Promise<boolean> {
-    const o = forSentinel(probeOptions(this.c));
-    const reply = await withRedis(this.local, o, (r) => r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', sc.masterSet));
-    if (!Array.isArray(reply)) return false;
-    const named = { host: canonicalHost(String(reply[0])), port: Number(reply[1]) };
-    const pods = await currentPods(this.kube, sc.podSelector);
-    if (pods.some((p) => podHasHost(p, named.host))) {
-      this.orphanSince.delete(sc.masterSet);
-      return false;
-    }
-    const seen = this.orphanSince.get(sc.masterSet);
-    const since = seen?.named === addr(named) ? seen.at : Date.now();
-    this.orphanSince.set(sc.masterSet, { named: addr(named), at: since });
-    // Nothing more is asked before down-after-milliseconds (a master pod recreated with a new IP is the common case,
-    // and Sentinel fails it over meanwhile).
-    if (Date.now() - since < sc.downAfterMs) return false;
-    const st = await this.state(sc.masterSet);
-    const roles: Record<string, RoleAnswer> = { [addr(named)]: await askRole(named, probeOptions(sc)) };
-    for (const p of pods.filter(isLive)) {
-      roles[`${p.ip}:${sc.redisPort}`] = await askRole({ host: p.ip, port: sc.redisPort }, probeOptions(sc));
-    }
-    const record = await currentRecord(this.kube, sc.masterRecord);
-    const target = repointTarget({
-      named,
-      pods,
-      redisPort: sc.redisPort,
-      roles,
-      forMs: Date.now() - since,
-      downAfterMs: sc.downAfterMs,
-      sentinelReplicas: st.replicas.map((host) => ({ host, port: sc.redisPort })),
-      record: record?.pod,
-      recordIp: record?.ip,
-    });
-    if (!target) return false;
-    // Every Sentinel must answer and none be failing over: one left out on the old address would turn the others
-    // back, and one leading a failover must not lose its set mid-way.
-    const targets = await sentinelTargets(sc, this.kube);
-    const { views } = await askSentinels(sc, targets);
-    const silent = views.filter((v) => !v.reachable).length + (targets.known - targets.addresses.length);
-    if (silent || views.some((v) => v.failoverInProgress)) {
-      log.info(
-        `${sc.masterSet}: ${target.reason}, but ${silent ? `${silent} Sentinel(s) do not answer` : 'a failover runs'}` +
-          '; re-pointing later',
-      );
-      return false;
-    }
-    const addresses = targets.addresses;
-    if (!(await this.lock(sc, true))) return false;
-    try {
-      // Another Sentinel may have re-pointed the set while this one waited for the lock.
-      const again = await withRedis(this.local, o, (r) => r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', sc.masterSet));
-      if (!Array.isArray(again) || canonicalHost(String(again[0])) !== named.host) return false;
-      // Two phases: every Sentinel forgets the set first (a hello for a set it does not monitor is ignored), so
-      // none still on the old address, at a higher config epoch than the new monitors' 0, can turn the others back.
-      const removed: Address[] = [];
-      for (const s of addresses) {
-        await withRedis(s, o, (r) => r.call('SENTINEL', 'REMOVE', sc.masterSet)).then(
-          () => removed.push(s),
-          (e: Error) => log.warn(`SENTINEL REMOVE ${sc.masterSet} on ${addr(s)} failed: ${e.message}`),
-        );
-      }
-      const done: string[] = [];
-      for (const s of removed) {
-        await withRedis(s, o, async (r) => {
-          for (const [cmd, ...args] of sentinelMonitorCommands(this.c, { set: sc, master: target.master })) {
-            await r.call(cmd, ...args);
-          }
-        }).then(
-          () => done.push(addr(s)),
-          (e: Error) => log.warn(`re-pointing Sentinel ${addr(s)} at ${addr(target.master)} failed: ${e.message}`),
-        );
-      }
-      const what = `${sc.masterSet}: Sentinels ${done.join(', ')} now monitor ${target.pod} (${addr(target.master)})`;
-      log.warn(`${what}: ${target.reason}`);
-      this.orphanSince.delete(sc.masterSet);
-      void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'SentinelRepointed', `${what}: ${target.reason}`);
-      return true;
     } finally {
       await this.lock(sc, false);
     }
