@@ -109,9 +109,16 @@ test('a password-protected set boots, replicates, is monitored, and never shows 
     'Sentinel monitors the authenticated master and sees the replica',
     async () => {
       const reps = (await asked('SENTINEL', 'REPLICAS', 'mymaster')) as string[][] | undefined;
-      // ... and its link to the master up: Sentinel refuses to fail over to a replica still syncing (NOGOODSLAVE).
+      // ... its link to the master up, and its priority raised: Sentinel refuses to fail over to a replica still
+      // syncing, and the launcher holds an empty replica at replica-priority 0 until its first sync is done
+      // (NOGOODSLAVE either way; a loaded full run once asked before Sentinel had seen the priority raised).
       const field = (k: string) => reps?.[0]?.[reps[0].indexOf(k) + 1];
-      return reps?.length === 1 && field('flags') === 'slave' && field('master-link-status') === 'ok';
+      return (
+        reps?.length === 1 &&
+        field('flags') === 'slave' &&
+        field('master-link-status') === 'ok' &&
+        field('slave-priority') !== '0'
+      );
     },
     30_000,
     200,
