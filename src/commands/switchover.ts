@@ -1,9 +1,11 @@
 // `launcher switchover [--to <pod>] [--wait]`: a planned, checked handover to an in-sync replica. Sentinel cannot
 // be told which replica to promote, so every other replica gets replica-priority 0 for the duration (restored
-// afterwards, also on failure); once the Sentinel that will lead sees that, writes are paused and the target must
-// catch up (else nothing is done: unpaused, exit 1); then SENTINEL FAILOVER runs, and once a majority of the
+// afterwards, also on failure); once the Sentinel that will lead sees that, writes are paused (a renewed pause,
+// redis/write-pause.ts) and the target must catch up (else nothing is done: the pause lapses, exit 1); then one long
+// pause holds the master, the catch-up is confirmed again, SENTINEL FAILOVER runs, and once a majority of the
 // Sentinels names the target the old master is made its replica before its writes resume (sentinel/failover.ts).
-// Exit 0 done, 1 failed (everything restored), 2 refused (nothing done).
+// No CLIENT UNPAUSE reaches a master: it would also lift its fence. Exit 0 done, 1 failed (everything restored),
+// 2 refused (nothing done).
 import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
 import { listPods } from '../kube/pods.ts';
@@ -14,6 +16,7 @@ import { sentinelMaster } from '../sentinel/rules/reconcile.ts';
 import { askRole, askSentinel, pairs, forSentinel, probeOptions, withRedis } from '../redis/client.ts';
 import { askSentinelsToFailOver, demoteThenUnpause } from '../sentinel/failover.ts';
 import { planSwitchover, resumeAfterNoMajority } from '../sentinel/rules/switchover.ts';
+import { pauseWrites, RenewedPause } from '../redis/write-pause.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Sentinel reads replica priorities from INFO, which it refreshes every 10 s. */
@@ -21,6 +24,13 @@ const PRIORITY_SEEN_MS = 15_000;
 const NAMED_MS = 30_000;
 /** How long the paused master's target has to receive everything the master acknowledged. */
 const CAUGHT_UP_MS = 2000;
+/**
+ * The pause while the target catches up, renewed from here (maybe over the network): short, so that an abort holds
+ * writes for at most a second more, well within Sentinel's down-after-milliseconds.
+ */
+const CATCH_UP_PAUSE = { pauseMs: 1000, everyMs: 200 };
+/** The pause that holds the master from the confirmed catch-up until it is a replica (or the Sentinels gave up). */
+const HELD_MS = NAMED_MS + 5000;
 
 async function until<T>(ms: number, what: () => Promise<T | undefined>): Promise<T | undefined> {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) {
@@ -61,8 +71,8 @@ export async function switchover(
   const leader = views.find((v) => v.reachable && v.sentinel.host !== M.host)?.sentinel ?? views[0].sentinel;
   const saved: [Address, string][] = [];
   const config = (a: Address, ...args: string[]) => withRedis(a, o, (r) => r.call('CONFIG', ...args));
-  let paused = false;
-  let failedOver = false;
+  let heldUntil = 0;
+  const lapsesIn = () => `within ${Math.max(0, Math.ceil((heldUntil - Date.now()) / 1000))} s`;
   try {
     for (const a of plan.others) {
       const was = String(((await config(a, 'GET', 'replica-priority')) as string[])[1]);
@@ -87,24 +97,38 @@ export async function switchover(
     if (!seen) throw new Error(`the Sentinel at ${addr(leader)} did not see the replica priorities within 15 s`);
 
     const t0 = Date.now();
-    await withRedis(M, o, (r) => r.call('CLIENT', 'PAUSE', String(NAMED_MS + 5000), 'WRITE'));
-    paused = true;
+    const renewed = new RenewedPause(M, o, CATCH_UP_PAUSE);
+    if (!(await renewed.hold())) throw new Error(`CLIENT PAUSE on ${plan.master.name} failed`);
     let behind = '';
-    const caughtUp = await until(CAUGHT_UP_MS, async () => {
-      const [m, t] = await Promise.all([askRole(M, o), askRole(T, o)]);
-      if (!m.answered || !t.answered || m.role !== 'master' || t.role !== 'slave') return undefined;
-      behind = `${Math.max(0, m.offset - t.offset)} bytes behind`;
-      return t.offset >= m.offset ? true : undefined;
-    });
-    if (!caughtUp) {
-      throw new Error(
+    const caughtUp = () =>
+      until(CAUGHT_UP_MS, async () => {
+        const [m, t] = await Promise.all([askRole(M, o), askRole(T, o)]);
+        if (!m.answered || !t.answered || m.role !== 'master' || t.role !== 'slave') return undefined;
+        behind = `${Math.max(0, m.offset - t.offset)} bytes behind`;
+        return t.offset >= m.offset ? true : undefined;
+      });
+    const notCaughtUp = (resume: string) =>
+      new Error(
         `${plan.target.name} did not catch up with ${plan.master.name} within ${CAUGHT_UP_MS} ms ` +
-          `(${behind || 'no ROLE answer'}); no failover was asked, writes resume on ${plan.master.name}`,
+          `(${behind || 'no ROLE answer'}); no failover was asked, writes resume on ${plan.master.name} ${resume}`,
+      );
+    try {
+      if (!(await caughtUp())) throw notCaughtUp(`within ${renewed.pauseMs} ms`);
+      // One pause now holds the master until it follows the target; a renewal that came late may have let a write
+      // through before it, so the catch-up is confirmed under it.
+      heldUntil = Date.now() + HELD_MS;
+      await pauseWrites(M, HELD_MS, o);
+    } finally {
+      await renewed.release();
+    }
+    if (!(await caughtUp())) throw notCaughtUp(`when its pause lapses, ${lapsesIn()}`);
+    const { asked, refusals } = await askSentinelsToFailOver([leader], c.masterSet, o);
+    if (!asked) {
+      throw new Error(
+        `the Sentinel refused to fail over: ${refusals.join('; ')}; ` +
+          `writes resume on ${plan.master.name} when its pause lapses, ${lapsesIn()}`,
       );
     }
-    const { asked, refusals } = await askSentinelsToFailOver([leader], c.masterSet, o);
-    if (!asked) throw new Error(`the Sentinel refused to fail over: ${refusals.join('; ')}`);
-    failedOver = true;
     const named = await until(NAMED_MS, async () => {
       const vs = await Promise.all(views.map((v) => askSentinel(v.sentinel, c.masterSet, o)));
       const m = sentinelMaster(vs, c.quorum, known).master;
@@ -122,20 +146,17 @@ export async function switchover(
       // The pause set above lapses about now: renewed for Sentinel's failover-timeout, after which a failover
       // that has not promoted its target is aborted (the fence alone would resume writes while a majority still
       // names this master).
-      await withRedis(M, o, (r) =>
-        after.resume ? r.call('CLIENT', 'UNPAUSE') : r.call('CLIENT', 'PAUSE', String(c.failoverTimeoutMs), 'WRITE'),
-      ).catch(() => {});
+      if (!after.resume) await pauseWrites(M, c.failoverTimeoutMs, o).catch(() => {});
       throw new Error(
         `the Sentinels did not name a new master within ${NAMED_MS / 1000} s; ` +
           (after.resume
-            ? `writes resume on ${plan.master.name} (${after.reason})`
+            ? `writes resume on ${plan.master.name} when its pause lapses, ${lapsesIn()} (${after.reason})`
             : `writes on ${plan.master.name} stay paused for the failover timeout (${after.reason})`),
       );
     }
     // Writes resume only once the old master follows the new one: a write it acknowledged now would be lost.
     const stillPaused = await demoteThenUnpause(M, named, o);
     const pauseMs = Date.now() - t0;
-    paused = false;
     if (stillPaused) throw new Error(`${stillPaused}; its writes stay paused until its pause lapses`);
     if (!sameAddress(named, T)) throw new Error(`the Sentinels promoted ${addr(named)}, not ${plan.target.name}`);
     if (opts.wait) {
@@ -155,7 +176,6 @@ export async function switchover(
     );
     return 0;
   } catch (e) {
-    if (paused && !failedOver) await withRedis(M, o, (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
     out(`switchover failed: ${(e as Error).message}`);
     return 1;
   } finally {

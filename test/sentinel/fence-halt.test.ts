@@ -1,6 +1,6 @@
-// The fence loop stopped by the SIGTERM handover while one of its cycles is half-way: that cycle must not lift the
-// pause the handover has just applied (a CLIENT UNPAUSE arriving after it would let writes through to a master
-// that is handing over, and they would be lost).
+// The fence's pause and the pauses other paths hold on the same master (Redis keeps one pause for them all): a fence
+// cycle half-way when the SIGTERM handover stops the loop must not lift the handover's pause, and lifting the fence
+// must not lift a switchover's pause (writes it held would be acknowledged by a master about to be replaced).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -55,7 +55,7 @@ test('a fence cycle under way when the handover stops the loop does not unpause 
     PROBE_TIMEOUT_MS: '200',
     SENTINEL_QUORUM: '1',
   });
-  const loop = new FenceLoop(c, kube, createRedisMetrics(), 1000);
+  const loop = new FenceLoop(c, kube, createRedisMetrics());
   const writes = connect(ip, 6379, { commandTimeout: 300, maxRetriesPerRequest: 0 });
   try {
     await waitFor('the Sentinel to confirm this master', async () => {
@@ -87,6 +87,52 @@ test('a fence cycle under way when the handover stops the loop does not unpause 
     await assert.rejects(writes.set('k', 'v'), /timed out|Command timed out/i, 'writes are still paused');
   } finally {
     sentinel.signal('SIGCONT');
+    writes.disconnect();
+    await ask(ip, 6379, 'CLIENT', 'UNPAUSE');
+  }
+});
+
+test('lifting the fence lets its own pause lapse and never lifts a pause another path holds', async () => {
+  const c = parseConfig({
+    POD_NAME: 'redis-0',
+    POD_NAMESPACE: NS,
+    POD_IP: ip,
+    REDIS_POD_SELECTOR: 'app=redis',
+    LISTEN_ADDRESS: ip,
+    FENCE_AFTER_MS: '200',
+    PROBE_TIMEOUT_MS: '200',
+    SENTINEL_QUORUM: '1',
+  });
+  const loop = new FenceLoop(c, kube, createRedisMetrics());
+  const writes = connect(ip, 6379, { commandTimeout: 300, maxRetriesPerRequest: 0 });
+  const state = loop as unknown as { fenced: boolean; lastConfirmedAt?: number };
+  const cycleUntil = (what: string, done: () => boolean) =>
+    waitFor(what, async () => {
+      await loop.tick();
+      return done() ? true : undefined;
+    });
+  const fenceThenLift = async (meanwhile: () => Promise<unknown>) => {
+    await cycleUntil('the Sentinel to confirm this master', () => state.lastConfirmedAt !== undefined);
+    sentinel.signal('SIGSTOP');
+    await cycleUntil('the fence', () => state.fenced);
+    await meanwhile();
+    sentinel.signal('SIGCONT');
+    await cycleUntil('the fence lifted', () => !state.fenced);
+  };
+  try {
+    // Alone, the fence's pause lapses once it is no longer renewed.
+    await fenceThenLift(async () => {
+      await assert.rejects(writes.set('k', 'v'), /timed out/i, 'fenced: writes are paused');
+    });
+    await waitFor('writes resume', async () =>
+      (await writes.set('k', 'v').catch(() => undefined)) ? true : undefined,
+    );
+    // A switchover pauses the same master for its failover while it is fenced: lifting the fence leaves that alone.
+    await fenceThenLift(() => ask(ip, 6379, 'CLIENT', 'PAUSE', '20000', 'WRITE'));
+    await assert.rejects(writes.set('k', 'v'), /timed out/i, "the switchover's pause still holds");
+  } finally {
+    sentinel.signal('SIGCONT');
+    await loop.halt();
     writes.disconnect();
     await ask(ip, 6379, 'CLIENT', 'UNPAUSE');
   }

@@ -1,12 +1,13 @@
 // The master's fence, on its own loop: every second, while this pod is master (or fenced), it asks the Sentinels
-// whether a majority still names it, and pauses writes (CLIENT PAUSE WRITE, renewed every tick) once none has for
-// FENCE_AFTER_MS. It runs beside the supervisor's loop rather than inside it, so a full cycle slowed down by peers
-// that do not answer (a partition: every probe runs to its timeout) cannot hold the fence back. It fails safe: an
-// applied fence is renewed first in every cycle, before anything is asked of the API, and when the API cannot say
-// which Sentinels exist the fence judges by the Sentinels it last knew (a node cut off from the other pods and from
-// the API is the partition the fence is for).
+// whether a majority still names it, and pauses writes once none has for FENCE_AFTER_MS. It runs beside the
+// supervisor's loop rather than inside it, so a full cycle slowed down by peers that do not answer (a partition:
+// every probe runs to its timeout) cannot hold the fence back. It fails safe: the pause is renewed on a timer of its
+// own (redis/write-pause.ts), which no slow cycle or API call holds up, and when the API cannot say which Sentinels
+// exist the fence judges by the Sentinels it last knew (a node cut off from the other pods and from the API is the
+// partition the fence is for). Lifting the fence stops the renewals: the pause lapses within 3 s, and
+// a pause someone else holds (a switchover's) is left alone.
 import type { Config } from '../../config/types.ts';
-import { API_TIMEOUT_MS, apiFailure, type Kube } from '../../kube/api.ts';
+import { apiFailure, type Kube } from '../../kube/api.ts';
 import { emitEvent } from '../../kube/events.ts';
 import { sentinelTargets } from '../../kube/pods.ts';
 import { currentRecord } from '../../kube/record.ts';
@@ -17,32 +18,32 @@ import { addr, sameAddress, type Address } from '../../model.ts';
 import { askSentinels } from '../observe.ts';
 import { fence, sentinelMaster, votersElsewhere } from '../rules/reconcile.ts';
 import { askRole, followers, localRedis, parseInfo, probeOptions, withRedis } from '../../redis/client.ts';
+import { FENCE_PAUSE, RenewedPause } from '../../redis/write-pause.ts';
 
 export class FenceLoop extends PeriodicLoop {
   private readonly c: Config;
   private readonly kube: Kube;
   private readonly metrics: RedisMetrics;
-  private readonly tickMs: number;
   private readonly local: Address;
   private readonly self: Address;
   /** When a majority of the Sentinels last named this pod master, while it is master. */
   private lastConfirmedAt?: number;
   /** Writes are paused by this fence. */
   private fenced = false;
-  /** Stopped for good by the handover: no more pauses or unpauses. */
+  /** Stopped for good by the handover: no more pauses. */
   private halted = false;
-  /** The pause or unpause under way, if any. */
-  private acting: Promise<void> = Promise.resolve();
+  /** The fence's write pause, renewed while fenced. */
+  private readonly pause: RenewedPause;
   /** The Sentinels the API last listed: what the fence judges by while the API does not answer. */
   private lastTargets?: { addresses: Address[]; known: number };
 
-  constructor(c: Config, kube: Kube, metrics: RedisMetrics, tickMs: number) {
+  constructor(c: Config, kube: Kube, metrics: RedisMetrics) {
     super();
     this.c = c;
     this.kube = kube;
     this.metrics = metrics;
-    this.tickMs = tickMs;
     this.local = localRedis(c);
+    this.pause = new RenewedPause(this.local, probeOptions(c), FENCE_PAUSE);
     this.self = { host: c.podIp, port: c.redisPort };
   }
 
@@ -51,24 +52,13 @@ export class FenceLoop extends PeriodicLoop {
   }
 
   /**
-   * Stops the loop for good (the SIGTERM handover, which pauses and unpauses writes itself from then on): no cycle
-   * under way sends CLIENT PAUSE or UNPAUSE any more, and one already sent has been answered when this resolves.
+   * Stops the loop for good (the SIGTERM handover, which pauses writes itself from then on): no more cycles or
+   * renewals; a renewal already sent has been answered when this resolves. A fence's pause lapses by itself.
    */
   async halt(): Promise<void> {
     this.halted = true;
     this.stop();
-    await this.acting;
-  }
-
-  /** Sends a pause or unpause unless the loop was halted; halt() waits for one under way. */
-  private act(command: string[]): Promise<boolean> {
-    if (this.halted) return Promise.resolve(false);
-    const sent = withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', ...command)).then(() => true);
-    this.acting = sent.then(
-      () => {},
-      () => {},
-    );
-    return sent;
+    await this.pause.release();
   }
 
   protected async cycleOnce(): Promise<void> {
@@ -76,8 +66,6 @@ export class FenceLoop extends PeriodicLoop {
     const isMaster = local.answered && local.role === 'master';
     if (!isMaster) this.lastConfirmedAt = undefined;
     if (!isMaster && !this.fenced) return;
-    // An applied fence is renewed before anything else: no API call below can make it lapse.
-    if (this.fenced && isMaster) await this.pause();
     // Which Sentinels exist comes from the API (its watch); while it does not answer, the ones last listed.
     let stale = '';
     const targets = await sentinelTargets(this.c, this.kube).then(
@@ -121,7 +109,7 @@ export class FenceLoop extends PeriodicLoop {
     const paused = (await currentRecord(this.kube, this.c.masterRecord).catch(() => null))?.paused;
     if (paused) return;
     if (a.kind === 'fence') {
-      if (!(await this.pause())) return;
+      if (this.halted || !(await this.pause.hold())) return;
       if (this.fenced) return;
       this.fenced = true;
       this.metrics.fenced.set(1);
@@ -129,19 +117,11 @@ export class FenceLoop extends PeriodicLoop {
       void emitEvent(this.kube, { name: this.c.podName }, 'Warning', 'Fenced', a.reason);
       return;
     }
-    if (!(await this.act(['UNPAUSE']))) return;
+    await this.pause.release();
     this.fenced = false;
     this.metrics.fenced.set(0);
-    log.info(`unfenced: ${a.reason}; writes resume`);
-    void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'Unfenced', `${a.reason}; writes resume`);
-  }
-
-  /**
-   * Pauses writes for long enough to outlast the slowest cycle (a ROLE, the Sentinels and two API calls to their
-   * timeouts): renewed every cycle, it ends on its own only if this launcher stops renewing it (it died).
-   */
-  private pause(): Promise<boolean> {
-    const ms = 3 * this.tickMs + 4 * this.c.probeTimeoutMs + 2 * API_TIMEOUT_MS;
-    return this.act(['PAUSE', String(ms), 'WRITE']);
+    const resume = `writes resume within ${FENCE_PAUSE.pauseMs} ms`;
+    log.info(`unfenced: ${a.reason}; ${resume}`);
+    void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'Unfenced', `${a.reason}; ${resume}`);
   }
 }

@@ -84,7 +84,7 @@ export class RedisSupervisor extends PeriodicLoop {
     this.candidate = !opts.candidateOnceSynced;
     this.local = localRedis(c);
     this.self = { host: c.podIp, port: c.redisPort };
-    this.fence = new FenceLoop(c, kube, metrics, TICK_MS);
+    this.fence = new FenceLoop(c, kube, metrics);
   }
 
   /** Starts the loops, unless the pod is already shutting down (a loading master that got SIGTERM). */
@@ -369,11 +369,6 @@ export class RedisSupervisor extends PeriodicLoop {
     return r;
   }
 
-  /** Without a new master, the paused writes go on here before Redis saves and stops (SIGTERM). */
-  private async unpause() {
-    await withRedis(this.local, probeOptions(this.c), (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
-  }
-
   /** Counted, and kept on the data volume for the next run (the process exits before any scrape). */
   private handoverResult(result: HandoverResult, why: string) {
     this.metrics.handovers.inc({ result });
@@ -391,7 +386,7 @@ export class RedisSupervisor extends PeriodicLoop {
     const left = () => Math.max(1, deadline - Date.now());
     const opts = () => ({ ...probeOptions(this.c), timeoutMs: Math.min(this.c.probeTimeoutMs, left()) });
     this.shuttingDown = true;
-    // A fence cycle under way sends no CLIENT UNPAUSE after this (it would lift the handover's pause).
+    // No fence cycle pauses after this; the fence's pause, if any, lapses by itself (redis/write-pause.ts).
     await this.fence.halt();
     const local = await askRole(this.local, opts());
     if (!local.answered || local.role !== 'master') return;
@@ -438,7 +433,8 @@ export class RedisSupervisor extends PeriodicLoop {
     }
     const { asked, refusals } = await askSentinelsToFailOver([...others, own], this.c.masterSet, opts());
     if (!asked) {
-      await this.unpause();
+      // The paused writes do not go on here: an UNPAUSE would also lift a pause another path holds (a switchover's,
+      // or the fence's). They end with Redis, unacknowledged; the data on disk is what the replicas have.
       return failed(`no Sentinel accepted SENTINEL FAILOVER (${refusals.join('; ') || 'none answers'})`, 'failed');
     }
     log.info(`handover: asked Sentinel ${addr(asked)} to fail over; waiting up to ${left()} ms`);
