@@ -1,7 +1,8 @@
 // `launcher run`: observe -> decide (until the answer is safe) -> write redis.conf, record, label -> supervise.
 import { join } from 'node:path';
 import type { Config } from '../config/types.ts';
-import { decide, decideWithoutApi, summary } from '../sentinel/rules/boot.ts';
+import { decide, summary } from '../sentinel/rules/boot.ts';
+import { decideWithoutApi } from '../sentinel/rules/boot-without-api.ts';
 import { writeConfigFile } from '../runtime/files.ts';
 import {
   aofLoadFailure,

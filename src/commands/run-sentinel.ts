@@ -5,13 +5,13 @@ import { ConfigError, type Config } from '../config/types.ts';
 import { writeConfigFile } from '../runtime/files.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { EVENTS_AT_EXIT_MS, emitEvent, eventsSent } from '../kube/events.ts';
-import { currentPods, sentinelTargets, setRoleLabel } from '../kube/pods.ts';
+import { setRoleLabel } from '../kube/pods.ts';
 import { currentSets } from '../sentinel/sets.ts';
 import { log } from '../runtime/log.ts';
 import { fingerprint, readTls } from '../runtime/tls-reload.ts';
-import { allAccept, passwordInFile, rotationStep, type Rotation } from '../runtime/password-rotation.ts';
-import { forSentinel, localSentinel, probeOptions, withRedis } from '../redis/client.ts';
-import { addr, isLive, type Address, type PodView } from '../model.ts';
+import { PASSWORD_CHECK_MS } from '../runtime/password-rotation.ts';
+import { sentinelPasswordRotator } from '../sentinel/sentinel-container/password.ts';
+import { addr } from '../model.ts';
 import { renderSentinelConf, type SentinelMonitor } from '../redis/conf.ts';
 import { lookForMaster, SentinelGroup } from '../sentinel/sentinel-container/watched-sets.ts';
 import { setConfig } from '../sentinel/rules/sets.ts';
@@ -161,12 +161,14 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
     }
   }).catch((e: Error) => log.warn(`cannot listen for launcher-promote (it will run on its own): ${e.message}`));
   const tlsWatch = c.tls ? restartOnNewTls(c, kube, c.tls, () => child.proc.kill('SIGTERM')) : undefined;
-  const passwordWatch = rotateSentinelPassword(
+  const rotator = sentinelPasswordRotator(
     c,
     kube,
     () => group.configs(),
     () => group.passwordsChanged(),
   );
+  const passwordWatch = rotator ? setInterval(() => void rotator.check(), PASSWORD_CHECK_MS) : undefined;
+  passwordWatch?.unref();
   const code = await child.done;
   await eventsSent(EVENTS_AT_EXIT_MS);
   clearInterval(tlsWatch);
@@ -203,87 +205,6 @@ function restartOnNewTls(c: Config, kube: Kube, t: NonNullable<Config['tls']>, s
       setTimeout(stop, wait).unref();
     });
   }, TLS_CHECK_MS);
-  timer.unref();
-  return timer;
-}
-
-/**
- * Password rotation on the Sentinel side (src/runtime/password-rotation.ts): when the Redis password file changes, this
- * Sentinel accepts the new password too (when it is also Sentinel's own, no SENTINEL_PASSWORD_FILE), then, once
- * every Redis pod (and every Sentinel, for its own) accepts it, uses it for Redis (auth-pass, unless the sentinel
- * ACL user is set) and for the other Sentinels (sentinel-pass); after the grace period the old one is dropped.
- */
-function rotateSentinelPassword(
-  c: Config,
-  kube: Kube,
-  sets: () => Config[],
-  switched: () => void,
-): NodeJS.Timeout | undefined {
-  const file = c.passwordFile;
-  const own = !c.sentinelOwnPassword; // Sentinel's password is the Redis one
-  if (!file || (!own && c.acl.sentinel) || c.acl.launcher) return undefined;
-  let r: Rotation | undefined;
-  let busy = false;
-  const local = localSentinel(c);
-  const accepts = (a: Address, password: string) =>
-    withRedis(a, { ...probeOptions(c), username: undefined, password }, (x) => x.ping()).then(
-      (pong) => pong === 'PONG',
-      () => false,
-    );
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    void (async () => {
-      const inFile = await passwordInFile(file);
-      let everyone = false;
-      if (r?.phase === 'both') {
-        const next = r.next;
-        const each = await Promise.all(
-          sets().map((sc) => currentPods(kube, sc.podSelector).catch((): PodView[] => [])),
-        );
-        const pods = each.flat().filter(isLive);
-        everyone = await allAccept(
-          pods.map((p) => ({ host: p.ip, port: c.redisPort })),
-          (a) => accepts(a, next),
-        );
-        if (everyone && own) {
-          const sentinels = (await sentinelTargets(c, kube).catch(() => ({ addresses: [] }))).addresses;
-          everyone = await allAccept(sentinels, (a) => accepts(a, next));
-        }
-      }
-      const step = rotationStep(r, c.password, inFile, everyone, Date.now(), c.passwordGraceMs);
-      const call = (...args: string[]) =>
-        withRedis(local, forSentinel(probeOptions(c)), (x) => x.call(args[0], ...args.slice(1)));
-      try {
-        if (step.kind === 'start' && inFile && c.password) {
-          if (own) await call('ACL', 'SETUSER', 'default', 'on', `>${inFile}`);
-          r = { old: c.password, next: inFile, phase: 'both' };
-        } else if (step.kind === 'switch' && r) {
-          if (!c.acl.sentinel) {
-            for (const sc of sets()) await call('SENTINEL', 'SET', sc.masterSet, 'auth-pass', r.next);
-          }
-          if (own) {
-            await call('SENTINEL', 'CONFIG', 'SET', 'sentinel-pass', r.next);
-            c.sentinelPassword = r.next;
-          }
-          c.password = r.next;
-          switched();
-          r.phase = 'switched';
-          r.switchedAt = Date.now();
-        } else if (step.kind === 'finish' && r) {
-          if (own) await call('ACL', 'SETUSER', 'default', `<${r.old}`);
-          r = undefined;
-        } else {
-          return;
-        }
-      } catch (e) {
-        log.warn(`password rotation: ${step.reason}, but Sentinel refused: ${(e as Error).message}; trying again`);
-        return;
-      }
-      log.info(`password rotation (Sentinel): ${step.reason}`);
-      void emitEvent(kube, { name: c.podName }, 'Normal', 'PasswordRotation', `Sentinel: ${step.reason}`);
-    })().finally(() => (busy = false));
-  }, 2000);
   timer.unref();
   return timer;
 }

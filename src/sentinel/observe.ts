@@ -17,7 +17,7 @@ import {
   type RoleAnswer,
   type SentinelView,
 } from '../model.ts';
-import type { ApiLessObservation } from './rules/boot.ts';
+import type { ApiLessObservation } from './rules/boot-without-api.ts';
 import { untilEnough } from '../runtime/until-enough.ts';
 import { dataDirBytes, dataDirHasData } from '../redis/data-dir.ts';
 import { ask, askRole, askSentinel, pairs, forSentinel, probeOptions, type ProbeOptions } from '../redis/client.ts';

@@ -1,13 +1,9 @@
 // The decision function over named scenarios: every rule of "why is this pod a replica".
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  decide,
-  decideSentinelMaster,
-  decideWithoutApi,
-  summary,
-  type ApiLessObservation,
-} from '../../src/sentinel/rules/boot.ts';
+import { decide, summary } from '../../src/sentinel/rules/boot.ts';
+import { decideWithoutApi, type ApiLessObservation } from '../../src/sentinel/rules/boot-without-api.ts';
+import { decideSentinelMaster } from '../../src/sentinel/rules/monitor.ts';
 import {
   addr,
   canonicalHost,

@@ -9,7 +9,7 @@ import { emitEvent } from '../../kube/events.ts';
 import { listPods } from '../../kube/pods.ts';
 import { currentSets } from '../sets.ts';
 import { startWatches, watchStatefulSets, type Watched } from '../../kube/watch.ts';
-import { decideSentinelMaster } from '../rules/boot.ts';
+import { decideSentinelMaster } from '../rules/monitor.ts';
 import { log } from '../../runtime/log.ts';
 import { PeriodicLoop } from '../../runtime/loop.ts';
 import { addr, hasIp, isLive, type Address, type Observation } from '../../model.ts';

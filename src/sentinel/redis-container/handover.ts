@@ -1,0 +1,113 @@
+// SIGTERM on the Redis container: a master with an in-sync replica pauses writes, lets its replicas receive what it
+// acknowledged, asks Sentinel to fail over (sentinel/failover.ts) and waits until a majority of the Sentinels names
+// another master, all within HANDOVER_TIMEOUT_MS; then Redis stops. Paused writes are never resumed on this master
+// (redis/write-pause.ts): they fail once it is gone, unacknowledged.
+import type { Config } from '../../config/types.ts';
+import type { Kube } from '../../kube/api.ts';
+import { emitEvent } from '../../kube/events.ts';
+import { sentinelTargets } from '../../kube/pods.ts';
+import { pausedSince } from '../../kube/record.ts';
+import { addr, sameAddress } from '../../model.ts';
+import { askRole, askSentinel, localRedis, probeOptions, withRedis } from '../../redis/client.ts';
+import { keepHandover, type HandoverResult } from '../../runtime/last-handover.ts';
+import { log } from '../../runtime/log.ts';
+import type { RedisMetrics } from '../../runtime/metrics.ts';
+import { askSentinelsToFailOver, replicasBehind } from '../failover.ts';
+import { sentinelMaster } from '../rules/reconcile.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function handOver(
+  c: Config,
+  kube: Kube,
+  metrics: RedisMetrics,
+  loops: { haltFence: () => Promise<void>; stopLoop: () => void },
+): Promise<void> {
+  const localAddr = localRedis(c);
+  const self = { host: c.podIp, port: c.redisPort };
+  /** Counted, and kept on the data volume for the next run (the process exits before any scrape). */
+  const handoverResult = (result: HandoverResult, why: string) => {
+    metrics.handovers.inc({ result });
+    keepHandover(c.dataDir, { result, at: Date.now(), why });
+  };
+  const t0 = Date.now();
+  const deadline = t0 + c.handoverTimeoutMs;
+  const left = () => Math.max(1, deadline - Date.now());
+  const opts = () => ({ ...probeOptions(c), timeoutMs: Math.min(c.probeTimeoutMs, left()) });
+  // No fence cycle pauses after this; the fence's pause, if any, lapses by itself (redis/write-pause.ts).
+  await loops.haltFence();
+  const local = await askRole(localAddr, opts());
+  if (!local.answered || local.role !== 'master') return;
+  loops.stopLoop();
+  const paused = await pausedSince(kube, c.masterRecord);
+  if (paused) {
+    log.warn(`shutting down a master while the set is paused (since ${paused}): no handover`);
+    handoverResult('skipped', `the set is paused (since ${paused})`);
+    return;
+  }
+  if (local.replicas.length === 0) {
+    log.warn('shutting down a master without an in-sync replica: no handover possible');
+    handoverResult('skipped', 'no replica');
+    return;
+  }
+  const own = { host: c.podIp, port: c.sentinelPort };
+  const targets = await sentinelTargets(c, kube).catch(() => ({ addresses: [], known: 1 }));
+  const others = targets.addresses.filter((s) => !sameAddress(s, own));
+  const failed = (why: string, result: 'failed' | 'timeout') => {
+    log.warn(`handover: ${why}; stopping anyway`);
+    handoverResult(result, why);
+    void emitEvent(kube, { name: c.podName }, 'Warning', 'HandoverFailed', why);
+  };
+  // Writes are paused (they block, then fail on what is by then a replica) so that no write is acknowledged by
+  // this master and a not-yet-reconfigured replica after Sentinel has promoted another one.
+  await withRedis(localAddr, opts(), (r) => r.call('CLIENT', 'PAUSE', String(left() + 5000), 'WRITE')).catch(
+    (e: Error) => log.warn(`handover: CLIENT PAUSE failed: ${e.message}`),
+  );
+  // Sentinel picks the replica from INFO up to 10 s old and promotes it at once: let every replica receive what
+  // this master acknowledged before the pause first (bounded by a third of what is left). A replica the master
+  // sees behind is asked for the offset it has processed itself: the master's view moves only with the
+  // replica's REPLCONF ACK, once a second, which would hold the paused writes up to a second longer.
+  const caughtUpBy = Date.now() + left() / 3;
+  for (;;) {
+    const now = await askRole(localAddr, opts());
+    const behind = now.answered && now.role === 'master' ? await replicasBehind(now.offset, now.replicas, opts()) : [];
+    if (!behind.length) break;
+    if (Date.now() >= caughtUpBy) {
+      log.warn(`handover: ${behind.map(addr).join(', ')} still behind this master; asking for the failover anyway`);
+      break;
+    }
+    await sleep(10);
+  }
+  const { asked, refusals } = await askSentinelsToFailOver([...others, own], c.masterSet, opts());
+  if (!asked) {
+    // The paused writes do not go on here: an UNPAUSE would also lift a pause another path holds (a switchover's,
+    // or the fence's). They end with Redis, unacknowledged; the data on disk is what the replicas have.
+    return failed(`no Sentinel accepted SENTINEL FAILOVER (${refusals.join('; ') || 'none answers'})`, 'failed');
+  }
+  log.info(`handover: asked Sentinel ${addr(asked)} to fail over; waiting up to ${left()} ms`);
+  // From here on writes stay paused whatever happens: a failover is under way, and a write taken now could be
+  // acknowledged here and lost when the new master takes over.
+  const watching = others.length ? others : [own];
+  while (Date.now() < deadline) {
+    const views = await Promise.all(watching.map((s) => askSentinel(s, c.masterSet, opts())));
+    if (views.every((v) => !v.reachable)) {
+      return failed('no other Sentinel answers any more (the whole set is stopping?)', 'failed');
+    }
+    const m = sentinelMaster(views, c.quorum, targets.known).master;
+    if (m && !sameAddress(m, self)) {
+      const took = Date.now() - t0;
+      log.info(`handover: the sentinels now name ${addr(m)} after ${took} ms; stopping Redis`);
+      handoverResult('done', `handed over to ${addr(m)} in ${took} ms`);
+      void emitEvent(
+        kube,
+        { name: c.podName },
+        'Normal',
+        'HandedOver',
+        `shutting down: mastership handed over to ${addr(m)} in ${took} ms`,
+      );
+      return;
+    }
+    await sleep(Math.min(100, left()));
+  }
+  failed(`no new master within ${c.handoverTimeoutMs} ms`, 'timeout');
+}
