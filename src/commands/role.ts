@@ -4,7 +4,7 @@ import { decide } from '../sentinel/rules/boot.ts';
 import type { Kube } from '../kube/api.ts';
 import { addr } from '../model.ts';
 import { clusterAction, inCluster, slotText } from '../cluster/rules/decide.ts';
-import { observeCluster } from '../cluster/supervisor.ts';
+import { observeCluster } from '../cluster/observe.ts';
 import { currentSets } from '../sentinel/sets.ts';
 import { observe } from '../sentinel/observe.ts';
 import { forSentinel, localSentinel, probeOptions, sentinelMasterAddr } from '../redis/client.ts';

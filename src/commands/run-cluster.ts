@@ -4,7 +4,8 @@
 // over to its replica by itself; there is no Sentinel and no client-reconfig-script.
 import { join } from 'node:path';
 import type { Config } from '../config/types.ts';
-import { bootstrapLease, ClusterSupervisor } from '../cluster/supervisor.ts';
+import { bootstrapLease } from '../cluster/lease.ts';
+import { ClusterSupervisor } from '../cluster/supervisor.ts';
 import { writeConfigFile } from '../runtime/files.ts';
 import { serveHttp } from '../runtime/http.ts';
 import type { Kube } from '../kube/api.ts';

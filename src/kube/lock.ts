@@ -1,21 +1,14 @@
 // A mutex kept in a coordination.k8s.io/v1 Lease: one holder at a time, for at most its duration (a holder that
 // died frees it when the time is up). Taken and given back by compare-and-swap on the Lease's resourceVersion.
-import type * as k8s from '@kubernetes/client-node';
 import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
+import { readLease as readLeaseOrNull } from './leases.ts';
 
 /** MicroTime as Kubernetes writes it (six fractional digits). */
 export const microTime = (d: Date) => d.toISOString().replace(/Z$/, '000Z');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function readLease(kube: Kube, name: string): Promise<k8s.V1Lease | undefined> {
-  try {
-    return await kube.coordination.readNamespacedLease({ name, namespace: kube.namespace }, withTimeout());
-  } catch (e) {
-    if (apiFailure(e).code === 404) return undefined;
-    throw e;
-  }
-}
+const readLease = async (kube: Kube, name: string) => (await readLeaseOrNull(kube, name)) ?? undefined;
 
 /**
  * When this process first saw each Lease's current version (monotonic ms), keyed by Lease name. Expiry is judged

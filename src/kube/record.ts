@@ -4,6 +4,7 @@ import type { V1Lease } from '@kubernetes/client-node';
 import type { MasterRecord } from '../model.ts';
 import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
 import { microTime } from './lock.ts';
+import { currentLease, readLease } from './leases.ts';
 
 const IP_ANNOTATION = 'redis-ha-launcher/master-ip';
 /** Maintenance mode: the time `launcher pause` was run (ISO 8601); absent when the set is not paused. */
@@ -26,25 +27,19 @@ function leaseRecord(l: V1Lease): Extract<Lease, { exists: true }> {
   };
 }
 
-async function readLease(kube: Kube, name: string): Promise<Lease> {
-  try {
-    return leaseRecord(await kube.coordination.readNamespacedLease({ name, namespace: kube.namespace }, withTimeout()));
-  } catch (e) {
-    if (apiFailure(e).code === 404) return { exists: false };
-    throw e;
-  }
+async function readRecordLease(kube: Kube, name: string): Promise<Lease> {
+  const l = await readLease(kube, name);
+  return l ? leaseRecord(l) : { exists: false };
 }
 
 export async function readRecord(kube: Kube, name: string): Promise<MasterRecord | null> {
   const l = await readLease(kube, name);
-  return l.exists ? l.record : null;
+  return l ? leaseRecord(l).record : null;
 }
 
 /** The record as its watch last saw it while that is up (no request; writers still compare and swap), else read. */
 export async function currentRecord(kube: Kube, name: string): Promise<MasterRecord | null> {
-  const cached = kube.watched.leases.get(name)?.items();
-  if (!cached) return readRecord(kube, name);
-  const l = cached.find((x) => x.metadata?.name === name);
+  const l = await currentLease(kube, name);
   return l ? leaseRecord(l).record : null;
 }
 
@@ -113,7 +108,7 @@ export async function claimRecord(
 /** Points the record at `pod`, creating it if missing; 409s re-read and retry. */
 export async function writeRecord(kube: Kube, name: string, pod: string, ip: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const lease = await readLease(kube, name);
+    const lease = await readRecordLease(kube, name);
     if (!lease.exists) {
       if (await createRecord(kube, name, pod, ip)) return;
       continue;
@@ -145,7 +140,7 @@ export async function writeRecord(kube: Kube, name: string, pod: string, ip: str
  * already reads. Returns the record as it is now. Throws when there is no record yet (nothing to pause).
  */
 export async function setPaused(kube: Kube, name: string, paused: boolean): Promise<MasterRecord> {
-  if (!(await readLease(kube, name)).exists) {
+  if (!(await readLease(kube, name))) {
     throw new Error(`there is no master of record (Lease ${name}) yet: the set has not booted`);
   }
   const l = await kube.coordination.patchNamespacedLease(

@@ -1,0 +1,88 @@
+// SIGTERM on a cluster node: a master serving slots asks its most up-to-date replica to take over (CLUSTER
+// FAILOVER pauses this master's writers until the replica has everything) and waits until it is master, then
+// labels this pod slave; all within HANDOVER_TIMEOUT_MS.
+import type { Config } from '../config/types.ts';
+import type { Kube } from '../kube/api.ts';
+import { emitEvent } from '../kube/events.ts';
+import { currentPods, setRoleLabel } from '../kube/pods.ts';
+import type { Address } from '../model.ts';
+import { localRedis, parseInfo, probeOptions, withRedis } from '../redis/client.ts';
+import { keepHandover, type HandoverResult } from '../runtime/last-handover.ts';
+import { log } from '../runtime/log.ts';
+import type { RedisMetrics } from '../runtime/metrics.ts';
+import { nodeState, podAddress } from './observe.ts';
+import { clusterHandover, replicaOffsets } from './rules/decide.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Redis's manual failover timeout (CLUSTER_MF_TIMEOUT, fixed in Redis 7.0). */
+const MANUAL_FAILOVER_MS = 5000;
+
+/**
+ * SIGTERM: a master serving slots asks its most up-to-date replica to take over (CLUSTER FAILOVER, which pauses
+ * this master's writers until the replica has everything) and waits until the replica is master, then labels
+ * this pod slave. The whole step fits in HANDOVER_TIMEOUT_MS (supervise() cuts it off there too).
+ */
+export async function handOver(c: Config, kube: Kube, metrics: RedisMetrics): Promise<void> {
+  /** Counted, and kept on the data volume for the next run (the process exits before any scrape). */
+  const handoverResult = (result: HandoverResult, why: string) => {
+    metrics.handovers.inc({ result });
+    keepHandover(c.dataDir, { result, at: Date.now(), why });
+  };
+  const t0 = Date.now();
+  const deadline = t0 + c.handoverTimeoutMs;
+  const left = () => Math.max(1, deadline - Date.now());
+  const o = () => ({ ...probeOptions(c), timeoutMs: Math.min(c.probeTimeoutMs, left()) });
+  const local = localRedis(c);
+  const s = await nodeState(c, local);
+  const info = await withRedis(local, o(), (r) => r.call('INFO', 'replication'))
+    .then((i) => parseInfo(String(i)))
+    .catch(() => ({}));
+  // A replica whose pod is going too (a drain, a deletion of several pods) is no heir.
+  const going = await currentPods(kube, c.podSelector)
+    .then((ps) => ps.filter((p) => p.terminating && p.name !== c.podName).map((p) => podAddress(c, p)))
+    .catch(() => []);
+  const h = clusterHandover(
+    s,
+    replicaOffsets(info),
+    going.map((a) => `${a.host}:${a.port}`),
+  );
+  if (h.kind === 'skip') {
+    if (s?.nodes.find((n) => n.flags.includes('myself'))?.flags.includes('master')) {
+      log.warn(`shutting down a master: no handover (${h.reason})`);
+      handoverResult('skipped', h.reason);
+    }
+    return;
+  }
+  const to: Address = { host: h.to.host, port: h.to.port };
+  const failed = (why: string, result: 'failed' | 'timeout') => {
+    log.warn(`handover: ${why}; stopping anyway`);
+    handoverResult(result, why);
+    void emitEvent(kube, { name: c.podName }, 'Warning', 'HandoverFailed', why);
+  };
+  try {
+    await withRedis(to, o(), (r) => r.call('CLUSTER', 'FAILOVER'));
+  } catch (e) {
+    return failed(`CLUSTER FAILOVER on ${h.to.host}:${h.to.port} failed: ${(e as Error).message}`, 'failed');
+  }
+  // Redis gives a manual failover 5 s (CLUSTER_MF_TIMEOUT), then the replica gives up and this master takes
+  // writes again: waiting longer would only delay the stop.
+  const until = Math.min(deadline, Date.now() + MANUAL_FAILOVER_MS + 500);
+  log.info(
+    `handover: asked ${h.to.host}:${h.to.port} to take over (${h.reason}); waiting up to ${until - Date.now()} ms`,
+  );
+  while (Date.now() < until) {
+    const now = await nodeState(c, to);
+    if (now?.nodes.find((n) => n.flags.includes('myself'))?.flags.includes('master')) {
+      const took = Date.now() - t0;
+      const what = `shutting down: slots handed over to ${h.to.host}:${h.to.port} (${h.to.id}) in ${took} ms`;
+      log.info(`handover: ${h.to.host}:${h.to.port} is master after ${took} ms; stopping Redis`);
+      handoverResult('done', what);
+      void emitEvent(kube, { name: c.podName }, 'Normal', 'HandedOver', what);
+      // No longer the master: the label says so before the pod goes (the new master labels itself).
+      await setRoleLabel(kube, c.podName, 'slave').catch(() => undefined);
+      return;
+    }
+    await sleep(Math.min(50, left()));
+  }
+  failed(`${h.to.host}:${h.to.port} did not take over within ${Date.now() - t0} ms`, 'timeout');
+}

@@ -1,0 +1,57 @@
+// What a cluster node's supervisor sees: its own Redis (CLUSTER INFO, CLUSTER NODES, DBSIZE), the pods, the
+// bootstrap Lease, and the peers that matter for the decision (src/cluster/rules/decide.ts).
+import type { Config } from '../config/types.ts';
+import type { Kube } from '../kube/api.ts';
+import { currentPods } from '../kube/pods.ts';
+import { isLive, type Address, type PodView } from '../model.ts';
+import { localRedis, parseInfo, probeOptions, withRedis } from '../redis/client.ts';
+import { bootstrapLease, currentClusterLease } from './lease.ts';
+import { inCluster, parseClusterNodes, type ClusterView, type NodeState } from './rules/decide.ts';
+
+/** What one Redis says of the cluster; undefined when it does not answer. */
+export async function nodeState(c: Config, a: Address): Promise<NodeState | undefined> {
+  try {
+    return await withRedis(a, probeOptions(c), async (r) => ({
+      info: parseInfo(String(await r.call('CLUSTER', 'INFO'))),
+      nodes: parseClusterNodes(String(await r.call('CLUSTER', 'NODES'))),
+      keys: Number(await r.call('DBSIZE')),
+    }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the launcher reaches a pod's Redis, and what CLUSTER MEET takes: its IP (also in hostnames mode). */
+export const podAddress = (c: Config, p: PodView): Address => ({ host: p.podIp ?? p.ip ?? '', port: c.redisPort });
+
+/** The cluster as this pod sees it: itself, the pods, and the peers that matter for the decision. */
+export async function observeCluster(c: Config, cl: NonNullable<Config['cluster']>, kube: Kube): Promise<ClusterView> {
+  const [local, pods, lease] = await Promise.all([
+    nodeState(c, localRedis(c)),
+    currentPods(kube, c.podSelector),
+    currentClusterLease(kube, bootstrapLease(c)).catch(() => null),
+  ]);
+  const known = new Set((local?.nodes ?? []).map((n) => `${n.host}:${n.port}`));
+  // A member asks only the peers it does not know by address; a fresh node, and the holder of an unfinished
+  // bootstrap (it needs every pod's state), ask every live peer.
+  const resuming = lease?.holder === c.podName && !lease.formedAt;
+  const ask = pods
+    .filter(isLive)
+    .filter((p) => p.name !== c.podName)
+    .filter((p) => resuming || !local || !inCluster(local) || !known.has(`${podAddress(c, p).host}:${c.redisPort}`));
+  const answers = await Promise.all(ask.map((p) => nodeState(c, podAddress(c, p))));
+  const self = pods.find((p) => p.name === c.podName);
+  return {
+    self: { name: c.podName, ordinal: self?.ordinal ?? null },
+    redisPort: c.redisPort,
+    desired: cl.masters * (1 + cl.replicasPerMaster),
+    masters: cl.masters,
+    replicasPerMaster: cl.replicasPerMaster,
+    // Decisions compare the addresses Redis Cluster knows: IPs.
+    pods: pods.map((p) => ({ ...p, ip: p.podIp ?? p.ip })),
+    local,
+    peers: Object.fromEntries(ask.map((p, i) => [p.name, answers[i]])),
+    ...(lease?.holder ? { bootstrapHolder: lease.holder } : {}),
+    ...(lease?.formedAt ? { formedAt: lease.formedAt } : {}),
+  };
+}

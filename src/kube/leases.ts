@@ -1,0 +1,22 @@
+// Reading a coordination.k8s.io/v1 Lease, the one way every Lease of the product is read (the master of record,
+// the label lock, Redis Cluster mode's bootstrap Lease): a missing Lease is null, not an error, and a Lease whose
+// watch is up is taken from the watch's cache (no request; writers still compare and swap).
+import type { V1Lease } from '@kubernetes/client-node';
+import { apiFailure, withTimeout, type Kube } from './api.ts';
+
+/** The Lease as the API has it now; null when there is none (404). */
+export async function readLease(kube: Kube, name: string): Promise<V1Lease | null> {
+  try {
+    return await kube.coordination.readNamespacedLease({ name, namespace: kube.namespace }, withTimeout());
+  } catch (e) {
+    if (apiFailure(e).code === 404) return null;
+    throw e;
+  }
+}
+
+/** The Lease as its watch last saw it while that watch is up, else read. */
+export async function currentLease(kube: Kube, name: string): Promise<V1Lease | null> {
+  const cached = kube.watched.leases.get(name)?.items();
+  if (!cached) return readLease(kube, name);
+  return cached.find((x) => x.metadata?.name === name) ?? null;
+}
