@@ -11,7 +11,8 @@ import { probeOptions, withRedis } from '../redis/client.ts';
 import { log } from '../runtime/log.ts';
 import { bootstrapLease, readClusterLease, recordFormed } from './lease.ts';
 import { nodeState } from './observe.ts';
-import { settled, slotCount, type BootstrapPlan, type ClusterNode, type ClusterView } from './rules/decide.ts';
+import { settled, slotCount, type ClusterNode } from './rules/nodes.ts';
+import { type BootstrapPlan, type ClusterView } from './rules/decide.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

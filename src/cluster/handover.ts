@@ -11,7 +11,7 @@ import { keepHandover, type HandoverResult } from '../runtime/last-handover.ts';
 import { log } from '../runtime/log.ts';
 import type { RedisMetrics } from '../runtime/metrics.ts';
 import { nodeState, podAddress } from './observe.ts';
-import { clusterHandover, replicaOffsets } from './rules/decide.ts';
+import { clusterHandover, replicaOffsets } from './rules/handover.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Redis's manual failover timeout (CLUSTER_MF_TIMEOUT, fixed in Redis 7.0). */

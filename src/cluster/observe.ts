@@ -6,7 +6,8 @@ import { currentPods } from '../kube/pods.ts';
 import { isLive, type Address, type PodView } from '../model.ts';
 import { localRedis, parseInfo, probeOptions, withRedis } from '../redis/client.ts';
 import { bootstrapLease, currentClusterLease } from './lease.ts';
-import { inCluster, parseClusterNodes, type ClusterView, type NodeState } from './rules/decide.ts';
+import { inCluster, parseClusterNodes, type NodeState } from './rules/nodes.ts';
+import { type ClusterView } from './rules/decide.ts';
 
 /** What one Redis says of the cluster; undefined when it does not answer. */
 export async function nodeState(c: Config, a: Address): Promise<NodeState | undefined> {

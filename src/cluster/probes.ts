@@ -3,7 +3,7 @@
 import type { Config } from '../config/types.ts';
 import { localRedis, parseInfo, probeOptions, withRedis } from '../redis/client.ts';
 import { nodeState } from './observe.ts';
-import { slotCount } from './rules/decide.ts';
+import { slotCount } from './rules/nodes.ts';
 
 /** Alive while Redis answers PING (LOADING counts). */
 export async function clusterLiveness(c: Config): Promise<{ ok: boolean; reason: string }> {

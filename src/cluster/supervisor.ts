@@ -15,7 +15,8 @@ import { handOver } from './handover.ts';
 import { recordFormed } from './lease.ts';
 import { observeCluster } from './observe.ts';
 import { clusterLiveness, clusterReadiness } from './probes.ts';
-import { clusterAction, inCluster, slotCount, slotText, type ClusterView, type NodeState } from './rules/decide.ts';
+import { clusterAction, type ClusterView } from './rules/decide.ts';
+import { inCluster, slotCount, slotText, type NodeState } from './rules/nodes.ts';
 
 export const NODE_ID_ANNOTATION = 'redis-ha-launcher/cluster-node-id';
 export const SLOTS_ANNOTATION = 'redis-ha-launcher/cluster-slots';

@@ -7,7 +7,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { ConfigError, type Config } from '../config/types.ts';
 import { nodeState, podAddress } from '../cluster/observe.ts';
-import { inCluster } from '../cluster/rules/decide.ts';
+import { inCluster } from '../cluster/rules/nodes.ts';
 import type { Kube } from '../kube/api.ts';
 import { currentPods } from '../kube/pods.ts';
 import { addr, isLive, type PodView } from '../model.ts';

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { parseClusterNodes } from '../../src/cluster/rules/decide.ts';
+import { parseClusterNodes } from '../../src/cluster/rules/nodes.ts';
 import { REPO, testCluster, type LocalCluster } from '../support/cluster.ts';
 import { Network } from '../support/netns.ts';
 import { ask, connect } from '../support/redis.ts';

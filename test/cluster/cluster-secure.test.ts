@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Cluster } from 'ioredis';
-import { parseClusterNodes } from '../../src/cluster/rules/decide.ts';
+import { parseClusterNodes } from '../../src/cluster/rules/nodes.ts';
 import { keptLog, testCluster } from '../support/cluster.ts';
 import { ask, askWith } from '../support/redis.ts';
 import { clientTls, fingerprintOf, issue, makeCa, projectSecret, servedCertificate } from '../support/tls.ts';

@@ -4,7 +4,7 @@
 // (it rejoins under its node ID, as a replica), sends another master SIGTERM (it hands over first), shows
 // `launcher status` and counts every key.
 import { Cluster } from 'ioredis';
-import { parseClusterNodes, slotText, type ClusterNode } from '../../src/cluster/rules/decide.ts';
+import { parseClusterNodes, slotText, type ClusterNode } from '../../src/cluster/rules/nodes.ts';
 import { LocalCluster, type ClusterOptions } from '../support/cluster.ts';
 import { ask } from '../support/redis.ts';
 import { waitFor } from '../support/wait.ts';

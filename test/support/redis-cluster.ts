@@ -1,7 +1,7 @@
 // Reads of a Redis Cluster of LocalCluster pods (plain connections, no auth): each node's CLUSTER NODES, the
 // cluster whole (every pod ok, every slot assigned, every node known), labels equal to the roles, writes confirmed.
 import assert from 'node:assert/strict';
-import { parseClusterNodes, type ClusterNode } from '../../src/cluster/rules/decide.ts';
+import { parseClusterNodes, type ClusterNode } from '../../src/cluster/rules/nodes.ts';
 import type { LocalCluster } from './cluster.ts';
 import { ask, connect } from './redis.ts';
 import { waitFor } from './wait.ts';

@@ -1,16 +1,9 @@
 // Redis Cluster mode's rules (src/cluster/rules/decide.ts): pure functions of what a pod observed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  bootstrapPlan,
-  clusterAction,
-  clusterHandover,
-  parseClusterNodes,
-  replicaOffsets,
-  slotCount,
-  type ClusterView,
-  type NodeState,
-} from '../../src/cluster/rules/decide.ts';
+import { bootstrapPlan, clusterAction, type ClusterView } from '../../src/cluster/rules/decide.ts';
+import { clusterHandover, replicaOffsets } from '../../src/cluster/rules/handover.ts';
+import { parseClusterNodes, slotCount, type NodeState } from '../../src/cluster/rules/nodes.ts';
 import type { LivePod, PodView } from '../../src/model.ts';
 
 test('CLUSTER NODES of Redis 7: address with bus port and hostname, flags, master, slot ranges, migrations', () => {

@@ -2,7 +2,7 @@
 // what each pod's Redis says of the cluster.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseClusterNodes, type NodeState } from '../../src/cluster/rules/decide.ts';
+import { parseClusterNodes, type NodeState } from '../../src/cluster/rules/nodes.ts';
 import { clusterStatus, renderClusterStatus } from '../../src/cluster/rules/status.ts';
 import type { PodView } from '../../src/model.ts';
 

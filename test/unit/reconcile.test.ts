@@ -2,13 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RoleAnswer, SentinelView } from '../../src/model.ts';
-import {
-  fence,
-  reconcile,
-  redisReadiness,
-  sentinelMaster,
-  votersElsewhere,
-} from '../../src/sentinel/rules/reconcile.ts';
+import { reconcile, sentinelMaster } from '../../src/sentinel/rules/reconcile.ts';
+import { fence, votersElsewhere } from '../../src/sentinel/rules/fence.ts';
+import { redisReadiness } from '../../src/sentinel/rules/readiness.ts';
 import { followers } from '../../src/redis/client.ts';
 import { staleEntries } from '../../src/sentinel/sentinel-container/supervisor.ts';
 

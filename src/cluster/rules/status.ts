@@ -4,7 +4,7 @@
 // no pod runs) come from every answer together.
 import type { PodView } from '../../model.ts';
 import { tableLines, verdictLines } from '../../text-table.ts';
-import { CLUSTER_SLOTS, inCluster, slotCount, slotText, type ClusterNode, type NodeState } from './decide.ts';
+import { CLUSTER_SLOTS, inCluster, slotCount, slotText, type ClusterNode, type NodeState } from './nodes.ts';
 
 export type ClusterStatusSnapshot = {
   pods: PodView[];

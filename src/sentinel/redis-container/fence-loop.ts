@@ -16,7 +16,8 @@ import { PeriodicLoop } from '../../runtime/loop.ts';
 import type { RedisMetrics } from '../../runtime/metrics.ts';
 import { addr, sameAddress, type Address } from '../../model.ts';
 import { askSentinels } from '../observe.ts';
-import { fence, sentinelMaster, votersElsewhere } from '../rules/reconcile.ts';
+import { sentinelMaster } from '../rules/reconcile.ts';
+import { fence, votersElsewhere } from '../rules/fence.ts';
 import { askRole, followers, localRedis, parseInfo, probeOptions, withRedis } from '../../redis/client.ts';
 import { FENCE_PAUSE, RenewedPause } from '../../redis/write-pause.ts';
 

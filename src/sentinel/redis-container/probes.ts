@@ -4,7 +4,7 @@ import { statfs } from 'node:fs/promises';
 import type { Config } from '../../config/types.ts';
 import type { SentinelView } from '../../model.ts';
 import { ask, infoFacts, localRedis, parseInfo, probeOptions } from '../../redis/client.ts';
-import { redisReadiness } from '../rules/reconcile.ts';
+import { redisReadiness } from '../rules/readiness.ts';
 
 /** Liveness of Redis: it answers PING within the deadline; LOADING and MASTERDOWN count as alive. */
 export async function redisLiveness(c: Config): Promise<{ ok: boolean; reason: string }> {
