@@ -2,6 +2,7 @@
 // REPLICATE on the replicas, then cluster_state:ok on every node. Each step may be repeated: a holder that died
 // half-way runs it again when it comes back, skipping what each node says is done. True once formed and recorded;
 // false when another pod holds the Lease.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
@@ -13,8 +14,6 @@ import { bootstrapLease, readClusterLease, recordFormed } from './lease.ts';
 import { nodeState } from './observe.ts';
 import { settled, slotCount, type ClusterNode } from './rules/nodes.ts';
 import { type BootstrapPlan, type ClusterView } from './rules/decide.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Forms the cluster (only the Lease's holder): config epochs, MEET, ADDSLOTSRANGE on the masters, REPLICATE on

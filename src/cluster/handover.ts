@@ -1,19 +1,20 @@
 // SIGTERM on a cluster node: a master serving slots asks its most up-to-date replica to take over (CLUSTER
 // FAILOVER pauses this master's writers until the replica has everything) and waits until it is master, then
 // labels this pod slave; all within HANDOVER_TIMEOUT_MS.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
 import { currentPods, setRoleLabel } from '../kube/pods.ts';
 import type { Address } from '../model.ts';
-import { localRedis, parseInfo, probeOptions, withRedis } from '../redis/client.ts';
-import { keepHandover, type HandoverResult } from '../runtime/last-handover.ts';
+import { localRedis, probeOptions, withRedis } from '../redis/client.ts';
+import { parseInfo } from '../redis/replies.ts';
+import { recordHandover, type HandoverResult } from '../runtime/last-handover.ts';
 import { log } from '../runtime/log.ts';
 import type { RedisMetrics } from '../runtime/metrics.ts';
 import { nodeState, podAddress } from './observe.ts';
 import { clusterHandover, replicaOffsets } from './rules/handover.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Redis's manual failover timeout (CLUSTER_MF_TIMEOUT, fixed in Redis 7.0). */
 const MANUAL_FAILOVER_MS = 5000;
 
@@ -23,11 +24,7 @@ const MANUAL_FAILOVER_MS = 5000;
  * this pod slave. The whole step fits in HANDOVER_TIMEOUT_MS (supervise() cuts it off there too).
  */
 export async function handOver(c: Config, kube: Kube, metrics: RedisMetrics): Promise<void> {
-  /** Counted, and kept on the data volume for the next run (the process exits before any scrape). */
-  const handoverResult = (result: HandoverResult, why: string) => {
-    metrics.handovers.inc({ result });
-    keepHandover(c.dataDir, { result, at: Date.now(), why });
-  };
+  const handoverResult = (result: HandoverResult, why: string) => recordHandover(metrics, c.dataDir, result, why);
   const t0 = Date.now();
   const deadline = t0 + c.handoverTimeoutMs;
   const left = () => Math.max(1, deadline - Date.now());

@@ -1,7 +1,8 @@
 // A cluster node's probes: alive while Redis answers PING (LOADING counts); ready when the cluster is ok and this
 // node serves (a master with slots, or a replica whose link is up).
 import type { Config } from '../config/types.ts';
-import { localRedis, parseInfo, probeOptions, withRedis } from '../redis/client.ts';
+import { localRedis, probeOptions, withRedis } from '../redis/client.ts';
+import { parseInfo } from '../redis/replies.ts';
 import { nodeState } from './observe.ts';
 import { slotCount } from './rules/nodes.ts';
 

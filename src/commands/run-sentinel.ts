@@ -1,4 +1,5 @@
 // `launcher run --sentinel`: wait until a master exists, write sentinel.conf, run redis-sentinel.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, type Config } from '../config/types.ts';
@@ -23,7 +24,6 @@ import { serveHook } from '../sentinel/promote/hook-server.ts';
 import { hookSocket } from '../sentinel/promote/hook-client.ts';
 import { EXIT_RETRY, parsePromoteArgs, promote, PromoteError } from './promote.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The wait loop looks every second; one that has not looked for this long is stuck (liveness fails). */
 const WAIT_STUCK_MS = 60_000;
 /** How long a dedicated Sentinel's first boot waits for sets whose pods are still deciding their master. */

@@ -10,7 +10,8 @@ import { nodeState, podAddress } from '../cluster/observe.ts';
 import { podRoles } from '../sentinel/observe.ts';
 import { listPods } from '../kube/pods.ts';
 import { readRecord } from '../kube/record.ts';
-import { ask, askSentinel, parseInfo, forSentinel, probeOptions } from '../redis/client.ts';
+import { ask, askSentinel, forSentinel, probeOptions } from '../redis/client.ts';
+import { parseInfo } from '../redis/replies.ts';
 import { renderStatus, setStatus, type SentinelStatus } from '../sentinel/rules/status.ts';
 
 /** A replica further behind than this is reported (1 MiB: more than a moment of writes). */

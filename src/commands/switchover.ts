@@ -6,6 +6,7 @@
 // Sentinels names the target the old master is made its replica before its writes resume (sentinel/failover.ts).
 // No CLIENT UNPAUSE reaches a master: it would also lift its fence. Exit 0 done, 1 failed (everything restored),
 // 2 refused (nothing done).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
 import { listPods } from '../kube/pods.ts';
@@ -18,7 +19,6 @@ import { askSentinelsToFailOver, demoteThenUnpause } from '../sentinel/failover.
 import { planSwitchover, resumeAfterNoMajority } from '../sentinel/rules/switchover.ts';
 import { pauseWrites, RenewedPause } from '../redis/write-pause.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Sentinel reads replica priorities from INFO, which it refreshes every 10 s. */
 const PRIORITY_SEEN_MS = 15_000;
 const NAMED_MS = 30_000;

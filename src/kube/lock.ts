@@ -1,12 +1,11 @@
 // A mutex kept in a coordination.k8s.io/v1 Lease: one holder at a time, for at most its duration (a holder that
 // died frees it when the time is up). Taken and given back by compare-and-swap on the Lease's resourceVersion.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
 import { readLease as readLeaseOrNull } from './leases.ts';
 
 /** MicroTime as Kubernetes writes it (six fractional digits). */
 export const microTime = (d: Date) => d.toISOString().replace(/Z$/, '000Z');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const readLease = async (kube: Kube, name: string) => (await readLeaseOrNull(kube, name)) ?? undefined;
 

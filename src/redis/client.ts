@@ -1,7 +1,8 @@
 // One-shot questions to Redis and Sentinel, each with a hard deadline: a probe never hangs.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/types.ts';
-import { canonicalHost, type Address, type InfoFacts, type RoleAnswer, type SentinelView } from '../model.ts';
+import { canonicalHost, type Address, type RoleAnswer, type SentinelView } from '../model.ts';
+import { parseRole } from './replies.ts';
 
 export type ProbeOptions = {
   timeoutMs: number;
@@ -160,31 +161,6 @@ export async function ask<T>(a: Address, o: ProbeOptions, fn: (r: Redis) => Prom
   return res.v;
 }
 
-/** Parses a ROLE reply. */
-export function parseRole(reply: unknown): RoleAnswer {
-  if (!Array.isArray(reply)) return { answered: false };
-  const [kind] = reply;
-  if (kind === 'master') {
-    const replicas = ((reply[2] ?? []) as unknown[][]).map((r) => ({
-      host: String(r[0]),
-      port: Number(r[1]),
-      offset: Number(r[2]),
-    }));
-    return { answered: true, role: 'master', offset: Number(reply[1]), replicas };
-  }
-  if (kind === 'slave') {
-    return {
-      answered: true,
-      role: 'slave',
-      master: { host: canonicalHost(String(reply[1])), port: Number(reply[2]) },
-      linkState: String(reply[3]),
-      offset: Number(reply[4]),
-    };
-  }
-  if (kind === 'sentinel') return { answered: true, role: 'sentinel' };
-  return { answered: false };
-}
-
 export async function askRole(a: Address, o: ProbeOptions): Promise<RoleAnswer> {
   try {
     return parseRole(await ask(a, o, (r) => r.call('ROLE')));
@@ -243,35 +219,4 @@ export async function sentinelMasterAddr(
   } catch {
     return undefined;
   }
-}
-
-/** INFO as key/value pairs (sections and comments dropped). */
-export function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
-/**
- * A master's replicas online that acknowledged within the last 2 s (INFO slaveN … state=online … lag=N; replicas
- * ACK every second). One cut off by a partition stays listed until repl-timeout (60 s) and so does not count.
- */
-export function followers(info: Record<string, string>): number {
-  return Object.entries(info).filter(([k, v]) => {
-    const lag = /(?:^|,)lag=(\d+)/.exec(v)?.[1];
-    return /^slave\d+$/.test(k) && /(?:^|,)state=online(?:,|$)/.test(v) && lag !== undefined && Number(lag) <= 2;
-  }).length;
-}
-
-export function infoFacts(info: Record<string, string>): InfoFacts {
-  return {
-    role: info.role,
-    masterLinkStatus: info.master_link_status,
-    syncInProgress: info.master_sync_in_progress === '1',
-    loading: info.loading === '1' || info.async_loading === '1',
-    following: followers(info),
-  };
 }

@@ -22,6 +22,15 @@ export function keepHandover(dataDir: string, h: LastHandover): void {
   }
 }
 
+/**
+ * How this run's handover ended, for both modes: counted in redis_ha_handovers_total and kept on the data volume for
+ * the next run (the process exits before any scrape).
+ */
+export function recordHandover(metrics: RedisMetrics, dataDir: string, result: HandoverResult, why: string): void {
+  metrics.handovers.inc({ result });
+  keepHandover(dataDir, { result, at: Date.now(), why });
+}
+
 /** The kept result, when there is a readable one. */
 export async function lastHandover(dataDir: string): Promise<LastHandover | undefined> {
   try {

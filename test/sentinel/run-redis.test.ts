@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/parse.ts';
 import { connectKube } from '../../src/kube/api.ts';
-import { settle } from '../../src/commands/run-redis.ts';
+import { settle } from '../../src/sentinel/redis-container/settle.ts';
 import { LocalCluster } from '../support/cluster.ts';
 import { setPodState, statefulSetPod } from '../support/kube/kubelet.ts';
 import { KubeStandin } from '../support/kube/server.ts';

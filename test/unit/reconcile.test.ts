@@ -5,7 +5,7 @@ import type { RoleAnswer, SentinelView } from '../../src/model.ts';
 import { reconcile, sentinelMaster } from '../../src/sentinel/rules/reconcile.ts';
 import { fence, votersElsewhere } from '../../src/sentinel/rules/fence.ts';
 import { redisReadiness } from '../../src/sentinel/rules/readiness.ts';
-import { followers } from '../../src/redis/client.ts';
+import { followers } from '../../src/redis/replies.ts';
 import { staleEntries } from '../../src/sentinel/sentinel-container/supervisor.ts';
 
 const self = { host: '10.0.0.10', port: 6379 };

@@ -2,6 +2,7 @@
 // its pod becomes the only one labelled master (through the label lock) and the master of record. Used by promote
 // (Sentinel's client-reconfig-script) and by the Sentinel supervisor at the +switch-master event. Exit codes follow
 // Sentinel's script contract: 0 done, 1 retry (transient), 2 give up.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isIP } from 'node:net';
 import type { Config } from '../../config/types.ts';
 import { apiFailure, isPermanent, type Kube } from '../../kube/api.ts';
@@ -32,8 +33,6 @@ export function podFor(pods: PodView[], a: Address): PodView | undefined {
   const first = a.host.split('.')[0];
   return pods.find((p) => p.name === first);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Polls the Sentinels until a majority of the known ones names `to` (confirmed), a majority names another (stale),

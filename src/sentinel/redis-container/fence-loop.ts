@@ -18,7 +18,8 @@ import { addr, sameAddress, type Address } from '../../model.ts';
 import { askSentinels } from '../observe.ts';
 import { sentinelMaster } from '../rules/reconcile.ts';
 import { fence, votersElsewhere } from '../rules/fence.ts';
-import { askRole, followers, localRedis, parseInfo, probeOptions, withRedis } from '../../redis/client.ts';
+import { askRole, localRedis, probeOptions, withRedis } from '../../redis/client.ts';
+import { followers, parseInfo } from '../../redis/replies.ts';
 import { FENCE_PAUSE, RenewedPause } from '../../redis/write-pause.ts';
 
 export class FenceLoop extends PeriodicLoop {

@@ -2,6 +2,7 @@
 // acknowledged, asks Sentinel to fail over (sentinel/failover.ts) and waits until a majority of the Sentinels names
 // another master, all within HANDOVER_TIMEOUT_MS; then Redis stops. Paused writes are never resumed on this master
 // (redis/write-pause.ts): they fail once it is gone, unacknowledged.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config/types.ts';
 import type { Kube } from '../../kube/api.ts';
 import { emitEvent } from '../../kube/events.ts';
@@ -9,13 +10,11 @@ import { sentinelTargets } from '../../kube/pods.ts';
 import { pausedSince } from '../../kube/record.ts';
 import { addr, sameAddress } from '../../model.ts';
 import { askRole, askSentinel, localRedis, probeOptions, withRedis } from '../../redis/client.ts';
-import { keepHandover, type HandoverResult } from '../../runtime/last-handover.ts';
+import { recordHandover, type HandoverResult } from '../../runtime/last-handover.ts';
 import { log } from '../../runtime/log.ts';
 import type { RedisMetrics } from '../../runtime/metrics.ts';
 import { askSentinelsToFailOver, replicasBehind } from '../failover.ts';
 import { sentinelMaster } from '../rules/reconcile.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function handOver(
   c: Config,
@@ -25,11 +24,7 @@ export async function handOver(
 ): Promise<void> {
   const localAddr = localRedis(c);
   const self = { host: c.podIp, port: c.redisPort };
-  /** Counted, and kept on the data volume for the next run (the process exits before any scrape). */
-  const handoverResult = (result: HandoverResult, why: string) => {
-    metrics.handovers.inc({ result });
-    keepHandover(c.dataDir, { result, at: Date.now(), why });
-  };
+  const handoverResult = (result: HandoverResult, why: string) => recordHandover(metrics, c.dataDir, result, why);
   const t0 = Date.now();
   const deadline = t0 + c.handoverTimeoutMs;
   const left = () => Math.max(1, deadline - Date.now());

@@ -3,7 +3,8 @@
 import { statfs } from 'node:fs/promises';
 import type { Config } from '../../config/types.ts';
 import type { SentinelView } from '../../model.ts';
-import { ask, infoFacts, localRedis, parseInfo, probeOptions } from '../../redis/client.ts';
+import { ask, localRedis, probeOptions } from '../../redis/client.ts';
+import { infoFacts, parseInfo } from '../../redis/replies.ts';
 import { redisReadiness } from '../rules/readiness.ts';
 
 /** Liveness of Redis: it answers PING within the deadline; LOADING and MASTERDOWN count as alive. */

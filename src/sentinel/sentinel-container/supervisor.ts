@@ -5,6 +5,7 @@
 //     changed), it runs SENTINEL RESET, but only when the entries really disagree with the pods the API reports,
 //     never during a failover, and one Sentinel at a time (a Lease lock). First, when the master it names belongs
 //     to no pod and can never be failed over from, it re-points the set's Sentinels (repoint.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../../config/types.ts';
 import { apiFailure, type Kube } from '../../kube/api.ts';
@@ -21,7 +22,6 @@ import { relabelTo } from '../promote/relabel.ts';
 import { SetRepointer } from './repoint.ts';
 import { forSentinel, localSentinel, pairs, probeOptions, tlsOptions, withRedis } from '../../redis/client.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long a relabel at the event waits for a majority of the Sentinels to name the new master. */
 const RELABEL_CONFIRM_MS = 15_000;
 

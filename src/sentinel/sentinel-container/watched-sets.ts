@@ -2,6 +2,7 @@
 // keeps them in step with the Redis StatefulSets: a set that appears is monitored once its master is decided by
 // the same rule as at start (never a guess); a set whose StatefulSet is gone is forgotten once its pods are gone
 // too; a changed quorum or timing annotation is applied with SENTINEL SET. Each step is logged in one sentence.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type * as k8s from '@kubernetes/client-node';
 import type { Config } from '../../config/types.ts';
 import { apiFailure, type Kube } from '../../kube/api.ts';
@@ -18,7 +19,6 @@ import { forSentinel, localSentinel, probeOptions, withRedis } from '../../redis
 import { sentinelMonitorCommands, sentinelTimings, type SentinelMonitor, type SentinelSeed } from '../../redis/conf.ts';
 import { setChanges, setConfig, type WatchedSet } from '../rules/sets.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** At first boot the replicas may still be deciding: how long to wait for them so that they can be pre-seeded. */
 const SEED_WAIT_MS = 5000;
 /** How often a dedicated Sentinel compares the sets it monitors with the StatefulSets. */
