@@ -29,8 +29,11 @@ const CAUGHT_UP_MS = 2000;
  * writes for at most a second more, well within Sentinel's down-after-milliseconds.
  */
 const CATCH_UP_PAUSE = { pauseMs: 1000, everyMs: 200 };
-/** The pause that holds the master from the confirmed catch-up until it is a replica (or the Sentinels gave up). */
-const HELD_MS = NAMED_MS + 5000;
+/**
+ * The pause that holds the master from the confirmed catch-up until it is a replica (or the Sentinels gave up),
+ * renewed every 5 s: if this command dies, it lapses within 35 s.
+ */
+const HELD_PAUSE = { pauseMs: NAMED_MS + 5000, everyMs: 5000 };
 
 async function until<T>(ms: number, what: () => Promise<T | undefined>): Promise<T | undefined> {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) {
@@ -71,8 +74,7 @@ export async function switchover(
   const leader = views.find((v) => v.reachable && v.sentinel.host !== M.host)?.sentinel ?? views[0].sentinel;
   const saved: [Address, string][] = [];
   const config = (a: Address, ...args: string[]) => withRedis(a, o, (r) => r.call('CONFIG', ...args));
-  let heldUntil = 0;
-  const lapsesIn = () => `within ${Math.max(0, Math.ceil((heldUntil - Date.now()) / 1000))} s`;
+  const lapsesIn = () => `within ${HELD_PAUSE.pauseMs / 1000} s`;
   try {
     for (const a of plan.others) {
       const was = String(((await config(a, 'GET', 'replica-priority')) as string[])[1]);
@@ -87,13 +89,15 @@ export async function switchover(
       saved.push([T, tp]);
       await config(T, 'SET', 'replica-priority', '100');
     }
-    const seen = await until(PRIORITY_SEEN_MS, async () => {
+    // What Sentinel picks from: its own copy of each replica's priority (from INFO, refreshed every 10 s).
+    const prioritiesSeen = async () => {
       const reps = ((await withRedis(leader, so, (r) => r.call('SENTINEL', 'REPLICAS', c.masterSet))) as unknown[]).map(
         pairs,
       );
       const prio = (a: Address) => reps.find((x) => x.ip === a.host && Number(x.port) === a.port)?.['slave-priority'];
       return plan.others.every((a) => prio(a) === '0') && prio(T) !== '0' && prio(T) !== undefined ? true : undefined;
-    });
+    };
+    const seen = await until(PRIORITY_SEEN_MS, prioritiesSeen);
     if (!seen) throw new Error(`the Sentinel at ${addr(leader)} did not see the replica priorities within 15 s`);
 
     const t0 = Date.now();
@@ -112,53 +116,60 @@ export async function switchover(
         `${plan.target.name} did not catch up with ${plan.master.name} within ${CAUGHT_UP_MS} ms ` +
           `(${behind || 'no ROLE answer'}); no failover was asked, writes resume on ${plan.master.name} ${resume}`,
       );
+    // From the confirmed catch-up until the old master follows the target (or the switchover gives up), a long
+    // pause holds it, renewed from here: however long the Sentinels take, it cannot lapse while a write it took
+    // would be lost. A write a late renewal of the short pause let through before it is caught by the check under it.
+    const held = new RenewedPause(M, o, HELD_PAUSE);
+    let done: { promoted: Address; pauseMs: number } | undefined;
     try {
-      if (!(await caughtUp())) throw notCaughtUp(`within ${renewed.pauseMs} ms`);
-      // One pause now holds the master until it follows the target; a renewal that came late may have let a write
-      // through before it, so the catch-up is confirmed under it.
-      heldUntil = Date.now() + HELD_MS;
-      await pauseWrites(M, HELD_MS, o);
+      try {
+        if (!(await caughtUp())) throw notCaughtUp(`within ${renewed.pauseMs} ms`);
+        if (!(await held.hold())) throw new Error(`CLIENT PAUSE on ${plan.master.name} failed`);
+      } finally {
+        await renewed.release();
+      }
+      const lapses = `writes resume on ${plan.master.name} when its pause lapses, ${lapsesIn()}`;
+      if (!(await caughtUp())) throw notCaughtUp(`when its pause lapses, ${lapsesIn()}`);
+      // A replica's supervisor may have raised its priority meanwhile (its first sync done): Sentinel must still
+      // see only the target as a candidate.
+      if (!(await prioritiesSeen().catch(() => undefined))) {
+        throw new Error(`a replica's priority changed under the switchover; no failover was asked; ${lapses}`);
+      }
+      const { asked, refusals } = await askSentinelsToFailOver([leader], c.masterSet, o);
+      if (!asked) throw new Error(`the Sentinel refused to fail over: ${refusals.join('; ')}; ${lapses}`);
+      const named = await until(NAMED_MS, async () => {
+        const vs = await Promise.all(views.map((v) => askSentinel(v.sentinel, c.masterSet, o)));
+        const m = sentinelMaster(vs, c.quorum, known).master;
+        return m && !sameAddress(m, M) ? m : undefined;
+      });
+      if (!named) {
+        // The failover was asked but no majority names another master. Writes resume on the old master only if
+        // Sentinel gave up (nothing promoted, nothing running); else a write it took now would be lost.
+        const [m, t, vs] = await Promise.all([
+          askRole(M, o),
+          askRole(T, o),
+          Promise.all(views.map((v) => askSentinel(v.sentinel, c.masterSet, o))),
+        ]);
+        const after = resumeAfterNoMajority({ master: m, target: t, sentinels: vs, asked });
+        // Else held for Sentinel's failover-timeout, after which a failover that has not promoted its target is
+        // aborted (the fence alone would resume writes while a majority still names this master).
+        if (!after.resume) await pauseWrites(M, c.failoverTimeoutMs, o).catch(() => {});
+        throw new Error(
+          `the Sentinels did not name a new master within ${NAMED_MS / 1000} s; ` +
+            (after.resume
+              ? `writes resume on ${plan.master.name} when its pause lapses, ${lapsesIn()} (${after.reason})`
+              : `writes on ${plan.master.name} stay paused for the failover timeout (${after.reason})`),
+        );
+      }
+      // Writes resume only once the old master follows the new one: a write it acknowledged now would be lost.
+      const stillPaused = await demoteThenUnpause(M, named, o);
+      if (stillPaused) throw new Error(`${stillPaused}; its writes stay paused until its pause lapses`);
+      done = { promoted: named, pauseMs: Date.now() - t0 };
     } finally {
-      await renewed.release();
+      await held.release();
     }
-    if (!(await caughtUp())) throw notCaughtUp(`when its pause lapses, ${lapsesIn()}`);
-    const { asked, refusals } = await askSentinelsToFailOver([leader], c.masterSet, o);
-    if (!asked) {
-      throw new Error(
-        `the Sentinel refused to fail over: ${refusals.join('; ')}; ` +
-          `writes resume on ${plan.master.name} when its pause lapses, ${lapsesIn()}`,
-      );
-    }
-    const named = await until(NAMED_MS, async () => {
-      const vs = await Promise.all(views.map((v) => askSentinel(v.sentinel, c.masterSet, o)));
-      const m = sentinelMaster(vs, c.quorum, known).master;
-      return m && !sameAddress(m, M) ? m : undefined;
-    });
-    if (!named) {
-      // The failover was asked but no majority names another master. Writes resume on the old master only if
-      // Sentinel gave up (nothing promoted, nothing running); else a write it took now would be lost.
-      const [m, t, vs] = await Promise.all([
-        askRole(M, o),
-        askRole(T, o),
-        Promise.all(views.map((v) => askSentinel(v.sentinel, c.masterSet, o))),
-      ]);
-      const after = resumeAfterNoMajority({ master: m, target: t, sentinels: vs, asked });
-      // The pause set above lapses about now: renewed for Sentinel's failover-timeout, after which a failover
-      // that has not promoted its target is aborted (the fence alone would resume writes while a majority still
-      // names this master).
-      if (!after.resume) await pauseWrites(M, c.failoverTimeoutMs, o).catch(() => {});
-      throw new Error(
-        `the Sentinels did not name a new master within ${NAMED_MS / 1000} s; ` +
-          (after.resume
-            ? `writes resume on ${plan.master.name} when its pause lapses, ${lapsesIn()} (${after.reason})`
-            : `writes on ${plan.master.name} stay paused for the failover timeout (${after.reason})`),
-      );
-    }
-    // Writes resume only once the old master follows the new one: a write it acknowledged now would be lost.
-    const stillPaused = await demoteThenUnpause(M, named, o);
-    const pauseMs = Date.now() - t0;
-    if (stillPaused) throw new Error(`${stillPaused}; its writes stay paused until its pause lapses`);
-    if (!sameAddress(named, T)) throw new Error(`the Sentinels promoted ${addr(named)}, not ${plan.target.name}`);
+    const { promoted, pauseMs } = done;
+    if (!sameAddress(promoted, T)) throw new Error(`the Sentinels promoted ${addr(promoted)}, not ${plan.target.name}`);
     if (opts.wait) {
       const agreed = await until(NAMED_MS, async () => {
         const now = await listPods(kube, c.podSelector);

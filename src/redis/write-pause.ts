@@ -9,8 +9,15 @@
 import type { Address } from '../model.ts';
 import { withRedis, type ProbeOptions } from './client.ts';
 
-/** The fence's renewal: each pauses writes for 3 s, every 500 ms (a renewal may be 2.5 s late before it lapses). */
-export const FENCE_PAUSE = { pauseMs: 3000, everyMs: 500 };
+/**
+ * The fence's renewal: a quarter of down-after-milliseconds (1 to 3 s), renewed four times as often. Short, because
+ * lifting the fence waits for it to lapse, and a pause blocks Sentinel's PINGs: down-after from the fence's start,
+ * the reachable Sentinels see the master down.
+ */
+export function fencePause(downAfterMs: number): { pauseMs: number; everyMs: number } {
+  const pauseMs = Math.min(3000, Math.max(1000, Math.floor(downAfterMs / 4)));
+  return { pauseMs, everyMs: Math.floor(pauseMs / 4) };
+}
 
 /** One CLIENT PAUSE <ms> WRITE: extends the server's pause to at least ms from now. */
 export const pauseWrites = (a: Address, ms: number, o: ProbeOptions): Promise<void> =>
@@ -38,14 +45,23 @@ export class RenewedPause {
     return this.timer !== undefined;
   }
 
-  /** Pauses now and keeps renewing until release(). True once the first pause was answered. */
+  /**
+   * Pauses now and keeps renewing until release(). True once the pause was answered; a first pause that failed
+   * leaves nothing renewing.
+   */
   async hold(): Promise<boolean> {
+    const wasHeld = this.held;
     if (!this.timer) {
       this.timer = setInterval(() => {
         void this.renew();
       }, this.everyMs);
     }
-    return this.renew();
+    const ok = await this.renew();
+    if (!ok && !wasHeld) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+    return ok;
   }
 
   /** Renews no more (writes resume when the last pause lapses); a renewal under way has been answered. */
@@ -57,7 +73,9 @@ export class RenewedPause {
 
   private renew(): Promise<boolean> {
     if (this.sending) return this.sending;
-    const sent = pauseWrites(this.target, this.pauseMs, this.o).then(
+    // A renewal that hangs must not hold up the next one for long: it gives up after two periods.
+    const o = { ...this.o, timeoutMs: Math.min(this.o.timeoutMs, 2 * this.everyMs) };
+    const sent = pauseWrites(this.target, this.pauseMs, o).then(
       () => true,
       () => false,
     );

@@ -72,6 +72,16 @@ export async function demoteThenUnpause(old: Address, named: Address, o: ProbeOp
     if (Date.now() >= end) return `${addr(old)} did not become a replica of ${addr(named)}`;
     await sleep(20);
   }
-  await withRedis(old, o, (r) => r.call('CLIENT', 'UNPAUSE')).catch(() => {});
-  return undefined;
+  // A replica now: the one CLIENT UNPAUSE the product sends (redis/write-pause.ts). Tried again when the connection
+  // fails (the supervisor's heal drops every normal client of a stale master, this one too).
+  let failure = '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await withRedis(old, o, (r) => r.call('CLIENT', 'UNPAUSE'));
+      return undefined;
+    } catch (e) {
+      failure = (e as Error).message;
+    }
+  }
+  return `${addr(old)} follows ${addr(named)}, but CLIENT UNPAUSE failed (${failure})`;
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectKube, type Kube } from '../../src/kube/api.ts';
 import { parseConfig } from '../../src/config/parse.ts';
+import { createRecord, setPaused } from '../../src/kube/record.ts';
 import { createRedisMetrics } from '../../src/runtime/metrics.ts';
 import { FenceLoop } from '../../src/sentinel/redis-container/fence-loop.ts';
 import { setPodState, statefulSetPod } from '../support/kube/kubelet.ts';
@@ -135,5 +136,52 @@ test('lifting the fence lets its own pause lapse and never lifts a pause another
     await loop.halt();
     writes.disconnect();
     await ask(ip, 6379, 'CLIENT', 'UNPAUSE');
+  }
+});
+
+test('a fenced master demoted while the set is paused (maintenance): its fence stops renewing the pause', async () => {
+  const c = parseConfig({
+    POD_NAME: 'redis-0',
+    POD_NAMESPACE: NS,
+    POD_IP: ip,
+    REDIS_POD_SELECTOR: 'app=redis',
+    LISTEN_ADDRESS: ip,
+    FENCE_AFTER_MS: '200',
+    PROBE_TIMEOUT_MS: '200',
+    SENTINEL_QUORUM: '1',
+  });
+  const loop = new FenceLoop(c, kube, createRedisMetrics());
+  const writes = connect(ip, 6379, { commandTimeout: 300, maxRetriesPerRequest: 0 });
+  const state = loop as unknown as { fenced: boolean; lastConfirmedAt?: number };
+  const cycleUntil = (what: string, done: () => boolean) =>
+    waitFor(what, async () => {
+      await loop.tick();
+      return done() ? true : undefined;
+    });
+  try {
+    await createRecord(kube, c.masterRecord, 'redis-0', ip);
+    await cycleUntil('the Sentinel to confirm this master', () => state.lastConfirmedAt !== undefined);
+    sentinel.signal('SIGSTOP');
+    await cycleUntil('the fence', () => state.fenced);
+    await setPaused(kube, c.masterRecord, true);
+    // Sentinel's view aside, this Redis is made a replica (of nothing that answers). A pause on a replica holds up
+    // what Sentinel sends it (its hello PUBLISH, then its PINGs): the fence must not keep renewing one there.
+    await ask(ip, 6379, 'REPLICAOF', '127.0.0.1', '1');
+    await waitFor('PUBLISH answered, not held by a pause', async () => {
+      await loop.tick();
+      return (await writes.publish('hello', 'x').then(
+        () => true,
+        () => false,
+      ))
+        ? true
+        : undefined;
+    });
+  } finally {
+    sentinel.signal('SIGCONT');
+    await loop.halt();
+    writes.disconnect();
+    await ask(ip, 6379, 'REPLICAOF', 'NO', 'ONE');
+    await ask(ip, 6379, 'CLIENT', 'UNPAUSE');
+    await setPaused(kube, c.masterRecord, false).catch(() => undefined);
   }
 });

@@ -4,7 +4,7 @@
 // every probe runs to its timeout) cannot hold the fence back. It fails safe: the pause is renewed on a timer of its
 // own (redis/write-pause.ts), which no slow cycle or API call holds up, and when the API cannot say which Sentinels
 // exist the fence judges by the Sentinels it last knew (a node cut off from the other pods and from the API is the
-// partition the fence is for). Lifting the fence stops the renewals: the pause lapses within 3 s, and
+// partition the fence is for). Lifting the fence stops the renewals: the pause lapses within 1 to 3 s, and
 // a pause someone else holds (a switchover's) is left alone.
 import type { Config } from '../../config/types.ts';
 import { apiFailure, type Kube } from '../../kube/api.ts';
@@ -20,7 +20,7 @@ import { sentinelMaster } from '../rules/reconcile.ts';
 import { fence, votersElsewhere } from '../rules/fence.ts';
 import { askRole, localRedis, probeOptions, withRedis } from '../../redis/client.ts';
 import { followers, parseInfo } from '../../redis/replies.ts';
-import { FENCE_PAUSE, RenewedPause } from '../../redis/write-pause.ts';
+import { fencePause, RenewedPause } from '../../redis/write-pause.ts';
 
 export class FenceLoop extends PeriodicLoop {
   private readonly c: Config;
@@ -45,7 +45,7 @@ export class FenceLoop extends PeriodicLoop {
     this.kube = kube;
     this.metrics = metrics;
     this.local = localRedis(c);
-    this.pause = new RenewedPause(this.local, probeOptions(c), FENCE_PAUSE);
+    this.pause = new RenewedPause(this.local, probeOptions(c), fencePause(c.downAfterMs));
     this.self = { host: c.podIp, port: c.redisPort };
   }
 
@@ -67,6 +67,8 @@ export class FenceLoop extends PeriodicLoop {
     const local = await askRole(this.local, probeOptions(this.c));
     const isMaster = local.answered && local.role === 'master';
     if (!isMaster) this.lastConfirmedAt = undefined;
+    // A replica's writes fail anyway: whatever the verdict or maintenance mode, nothing is renewed on it.
+    if (!isMaster && this.pause.held) await this.pause.release();
     if (!isMaster && !this.fenced) return;
     // Which Sentinels exist comes from the API (its watch); while it does not answer, the ones last listed.
     let stale = '';
@@ -106,7 +108,10 @@ export class FenceLoop extends PeriodicLoop {
       sentinelsDown,
       following,
     });
-    if (a.kind === 'none') return;
+    if (a.kind === 'none') {
+      if (!this.fenced && this.pause.held) await this.pause.release();
+      return;
+    }
     // Maintenance mode: observe and report, take no action.
     const paused = (await currentRecord(this.kube, this.c.masterRecord).catch(() => null))?.paused;
     if (paused) return;
@@ -122,7 +127,7 @@ export class FenceLoop extends PeriodicLoop {
     await this.pause.release();
     this.fenced = false;
     this.metrics.fenced.set(0);
-    const resume = `writes resume within ${FENCE_PAUSE.pauseMs} ms`;
+    const resume = `writes resume within ${this.pause.pauseMs} ms`;
     log.info(`unfenced: ${a.reason}; ${resume}`);
     void emitEvent(this.kube, { name: this.c.podName }, 'Normal', 'Unfenced', `${a.reason}; ${resume}`);
   }
