@@ -391,6 +391,9 @@ describe('kubelet probes from the manifests', () => {
     const t0 = Date.now();
     await waitFor('a liveness kill', () => log.kills.length === 1, 5000);
     await untouch('redis.sick');
+    // The kill is logged as it starts: 'stubborn' stays until the container has stopped, else a SIGTERM that
+    // reaches the fake late (a loaded machine) finds it gone and the fake exits before the grace period ends.
+    await waitFor('the container stopped', () => log.kills[0].graceExpired !== undefined, 8000);
     await untouch('redis.stubborn');
     await waitFor('redis restarted', () => containerStatus(status(), 'redis').restartCount === 1, 8000);
     const restartedAfter = Date.now() - t0;
