@@ -1,5 +1,6 @@
 // A cluster node's probes: alive while Redis answers PING (LOADING counts); ready when the cluster is ok and this
 // node serves (a master with slots, or a replica whose link is up).
+import { redisFailure } from '../redis/errors.ts';
 import type { Config } from '../config/types.ts';
 import { localRedis, probeOptions, withRedis } from '../redis/client.ts';
 import { parseInfo } from '../redis/replies.ts';
@@ -13,7 +14,9 @@ export async function clusterLiveness(c: Config): Promise<{ ok: boolean; reason:
     return { ok: pong === 'PONG', reason: `Redis answers PING with ${pong}` };
   } catch (e) {
     const m = (e as Error).message;
-    return /LOADING/.test(m) ? { ok: true, reason: 'Redis is loading its data' } : { ok: false, reason: m };
+    return redisFailure(e).code === 'LOADING'
+      ? { ok: true, reason: 'Redis is loading its data' }
+      : { ok: false, reason: m };
   }
 }
 

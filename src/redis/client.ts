@@ -1,4 +1,5 @@
 // One-shot questions to Redis and Sentinel, each with a hard deadline: a probe never hangs.
+import { redisFailure } from './errors.ts';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/types.ts';
 import { canonicalHost, type Address, type RoleAnswer, type SentinelView } from '../model.ts';
@@ -185,7 +186,7 @@ export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions
       try {
         info = pairs(await r.call('SENTINEL', 'MASTER', masterSet));
       } catch (e) {
-        if (/No such master/i.test(String((e as Error).message))) return { sentinel: s, reachable: true, master: null };
+        if (redisFailure(e).noSuchMaster) return { sentinel: s, reachable: true, master: null };
         throw e;
       }
       const flags = (info.flags ?? '').split(',');

@@ -2,12 +2,13 @@
 // the one home of the steps that keep acknowledged writes. Asking a Sentinel to fail over (a failover already
 // running counts as accepted), which replicas have not yet received everything the master acknowledged, and ending
 // a write pause only once the old master can no longer acknowledge a write.
+import { redisFailure } from '../redis/errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addr, sameAddress, type Address } from '../model.ts';
 import { askRole, forSentinel, withRedis, type ProbeOptions } from '../redis/client.ts';
 
 /** Sentinel's refusal while a failover of the set is already running (`-INPROG`): that failover is the one asked. */
-export const failoverInProgress = (e: unknown): boolean => /^INPROG\b/.test(String((e as Error)?.message));
+export const failoverInProgress = (e: unknown): boolean => redisFailure(e).code === 'INPROG';
 
 /**
  * SENTINEL FAILOVER on the first of the given Sentinels that takes it (or is failing over already). `asked` is

@@ -1,5 +1,6 @@
 // The Redis container's probes, as `launcher probe` and the supervisor's /livez and /readyz answer them: alive when
 // Redis answers PING (LOADING and MASTERDOWN count as alive); ready by the readiness rule (rules/reconcile.ts).
+import { aliveButBusy, redisFailure } from '../../redis/errors.ts';
 import { statfs } from 'node:fs/promises';
 import type { Config } from '../../config/types.ts';
 import type { SentinelView } from '../../model.ts';
@@ -14,7 +15,8 @@ export async function redisLiveness(c: Config): Promise<{ ok: boolean; reason: s
     return { ok: pong === 'PONG', reason: `PING answered ${pong}` };
   } catch (e) {
     const msg = String((e as Error).message);
-    if (/^(LOADING|MASTERDOWN)/.test(msg)) return { ok: true, reason: `alive (${msg.split(' ')[0]})` };
+    const f = redisFailure(e);
+    if (aliveButBusy(f)) return { ok: true, reason: `alive (${f.code})` };
     return { ok: false, reason: `Redis does not answer PING: ${msg}` };
   }
 }

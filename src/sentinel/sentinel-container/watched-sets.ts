@@ -2,6 +2,7 @@
 // keeps them in step with the Redis StatefulSets: a set that appears is monitored once its master is decided by
 // the same rule as at start (never a guess); a set whose StatefulSet is gone is forgotten once its pods are gone
 // too; a changed quorum or timing annotation is applied with SENTINEL SET. Each step is logged in one sentence.
+import { redisFailure } from '../../redis/errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as k8s from '@kubernetes/client-node';
 import type { Config } from '../../config/types.ts';
@@ -223,7 +224,7 @@ export class SentinelGroup extends PeriodicLoop {
       return;
     }
     await this.sentinel('SENTINEL', 'REMOVE', masterSet).catch((e: Error) => {
-      if (!/No such master/i.test(e.message)) throw e;
+      if (!redisFailure(e).noSuchMaster) throw e;
     });
     cur.stopWatches();
     this.monitored.delete(masterSet);
