@@ -3,7 +3,7 @@
 import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
 import { observe } from '../sentinel/observe.ts';
-import { monitoredSets, sentinelGroupReadiness, sentinelLiveness } from '../sentinel/sentinel-container/supervisor.ts';
+import { monitoredSets, sentinelGroupReadiness, sentinelLiveness } from '../sentinel/sentinel-container/probes.ts';
 import { redisLiveness, redisReadinessCheck } from '../sentinel/redis-container/probes.ts';
 
 export async function probe(

@@ -1,18 +1,19 @@
 // Builds the configuration from raw values (env merged with flags): kinds, ranges and cross-field checks, and
 // one line naming the variable when a value is bad (ConfigError, exit 2).
+import { tlsFiles } from './tls-files.ts';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { canonicalHost } from '../model.ts';
 import { SETTINGS, type Setting, type SettingEnv } from './settings.ts';
-import { ConfigError, type Config, type TlsFiles } from './types.ts';
+import { ConfigError, type Config } from './types.ts';
 import { MASTER_SET_RE, NO_SET_SELECTOR, podDnsName, recordNameFor } from './names.ts';
 import { SA_NAMESPACE_FILE } from './settings.ts';
 
 const DNS_LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DNS_NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
-type Raw = Partial<Record<SettingEnv, string>>;
+export type Raw = Partial<Record<SettingEnv, string>>;
 type SecretEnv = Extract<SettingEnv, `${string}PASSWORD_FILE`>;
 
 function int(raw: Raw, env: keyof Raw, min: number, max: number, what: string): number {
@@ -243,38 +244,4 @@ export function rawFromEnv(env: NodeJS.ProcessEnv = process.env): Raw {
   const raw: Raw = {};
   for (const s of SETTINGS) if (env[s.env] !== undefined) raw[s.env] = env[s.env];
   return raw;
-}
-
-/** REDIS_TLS_DIR: the cert-manager layout (tls.crt, tls.key, ca.crt), each file readable, or one line saying which. */
-function tlsFiles(raw: Raw, read: (f: string) => string): TlsFiles | undefined {
-  const authClients = (raw.REDIS_TLS_AUTH_CLIENTS ?? 'no').trim();
-  if (!['yes', 'optional', 'no'].includes(authClients)) {
-    throw new ConfigError(
-      `REDIS_TLS_AUTH_CLIENTS=${JSON.stringify(raw.REDIS_TLS_AUTH_CLIENTS)} is invalid: expected yes, optional or no`,
-    );
-  }
-  const dir = raw.REDIS_TLS_DIR;
-  if (!dir) return undefined;
-  const file = (name: string) => {
-    const path = `${dir.replace(/\/+$/, '')}/${name}`;
-    try {
-      const text = read(path);
-      if (!text.includes('-----BEGIN ')) throw Object.assign(new Error('no PEM block'), { code: 'not PEM' });
-      return { path, text };
-    } catch (e) {
-      throw new ConfigError(
-        `REDIS_TLS_DIR=${JSON.stringify(dir)}: ${name} is unreadable or not PEM ` +
-          `(${(e as NodeJS.ErrnoException).code ?? 'error'}): expected tls.crt, tls.key and ca.crt`,
-      );
-    }
-  };
-  const [cert, key, ca] = [file('tls.crt'), file('tls.key'), file('ca.crt')];
-  return {
-    dir,
-    cert: cert.path,
-    key: key.path,
-    ca: ca.path,
-    authClients: authClients as TlsFiles['authClients'],
-    pem: { cert: cert.text, key: key.text, ca: ca.text },
-  };
 }
