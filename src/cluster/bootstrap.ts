@@ -29,7 +29,7 @@ export async function formCluster(
 ): Promise<boolean> {
   const lease = bootstrapLease(c);
   const mine =
-    (await createRecord(kube, lease, c.podName, c.podIp)) ||
+    (await createRecord(kube, lease, c.podName, c.podHost)) ||
     (await readClusterLease(kube, lease))?.holder === c.podName;
   if (!mine) {
     say(`waiting: another pod holds the Lease ${lease} and forms the cluster`);

@@ -21,14 +21,14 @@ export async function role(c: Config, kube: Kube, json: boolean, out: (s: string
     out(JSON.stringify({ pod: c.podName, ...d, observed: o }, null, 2));
     return 0;
   }
-  const lines = [`pod:    ${c.podName} (${c.podIp})`, `role:   ${d.role}`];
+  const lines = [`pod:    ${c.podName} (${c.podHost})`, `role:   ${d.role}`];
   if (d.role === 'replica') {
     lines.push(`master: ${d.masterPod ? `${d.masterPod} (${addr(d.master)})` : addr(d.master)}`);
   }
   if (d.role !== 'wait') lines.push(`rule:   ${d.rule}`);
   lines.push('why:', ...d.reasons.map((r) => `  - ${r}`));
   const label = o.pods.find((p) => p.name === c.podName)?.roleLabel;
-  const actual = o.roles[`${c.podIp}:${c.redisPort}`];
+  const actual = o.roles[`${c.podHost}:${c.redisPort}`];
   lines.push(
     `now:    label redis-role=${label ?? '(none)'}; Redis ` +
       `${actual?.answered ? `answers ROLE ${actual.role}` : 'does not answer'}`,
@@ -55,7 +55,7 @@ async function sentinelRole(c: Config, kube: Kube, json: boolean, out: (s: strin
     return 0;
   }
   const lines = [
-    `pod:    ${c.podName} (${c.podIp}), ` +
+    `pod:    ${c.podName} (${c.podHost}), ` +
       (c.watchSelector ? `a dedicated Sentinel watching StatefulSets ${c.watchSelector}` : 'a Sentinel sidecar'),
   ];
   if (!each.length) lines.push('sets:   none');
@@ -93,7 +93,7 @@ async function clusterRole(
   const role = !v.local ? 'Redis does not answer' : !inCluster(v.local) ? 'not in a cluster' : me?.flags.join(',');
   out(
     [
-      `pod:     ${c.podName} (${c.podIp}), cluster mode (${cl.masters} masters x ${1 + cl.replicasPerMaster})`,
+      `pod:     ${c.podName} (${c.podHost}), cluster mode (${cl.masters} masters x ${1 + cl.replicasPerMaster})`,
       `node:    ${me?.id ?? '-'}`,
       `role:    ${role}`,
       `slots:   ${me ? slotText(me) || 'none' : '-'}`,

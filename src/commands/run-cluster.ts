@@ -22,7 +22,7 @@ import { dataDirHasData } from '../redis/data-dir.ts';
 export async function runCluster(c: Config, cl: NonNullable<Config['cluster']>, kube: Kube): Promise<number> {
   const hasData = await dataDirHasData(c.dataDir);
   log.info(
-    `${c.podName} (${c.podIp}) starting in cluster mode (${cl.masters} masters x ${1 + cl.replicasPerMaster}); ` +
+    `${c.podName} (${c.podHost}) starting in cluster mode (${cl.masters} masters x ${1 + cl.replicasPerMaster}); ` +
       `data dir ${c.dataDir} ${hasData ? 'has data' : 'is empty'}`,
   );
   const conf = join(c.confDir, 'redis.conf');

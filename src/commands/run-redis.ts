@@ -111,7 +111,7 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
     log.warn(`could not publish this pod's data status: ${apiFailure(e).message}`);
   }
   const holding = { aof: 'has data (its AOF)', rdb: 'has data (dump.rdb, no AOF holding data)', none: 'is empty' };
-  log.info(`${c.podName} (${c.podIp}) starting; data dir ${c.dataDir} ${holding[source]}`);
+  log.info(`${c.podName} (${c.podHost}) starting; data dir ${c.dataDir} ${holding[source]}`);
   const d = await settle(c, kube, hasData);
   if (!d) return 1;
   log.info(`decided: ${summary(d)}`);

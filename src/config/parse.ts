@@ -160,8 +160,8 @@ export function parseConfig(
   const config: Config = {
     podName,
     namespace,
-    podIp: ownName ?? canonicalHost(podIp),
-    podIpAddress: canonicalHost(podIp),
+    podHost: ownName ?? canonicalHost(podIp),
+    podIp: canonicalHost(podIp),
     masterSet,
     podSelector,
     sentinelSelector,

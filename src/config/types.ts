@@ -3,16 +3,20 @@
 export type Config = {
   podName: string;
   namespace: string;
+  /**
+   * How the other pods and Sentinel reach this pod: its IP, or with REDIS_HOSTNAMES its DNS name (as PodView.ip,
+   * which holds a pod's name in that mode too).
+   */
+  podHost: string;
+  /** This pod's IP, in every mode (as PodView.podIp): what Redis Cluster announces. */
   podIp: string;
-  /** This pod's IP, also in hostnames mode (where podIp is its name): what Redis Cluster announces. */
-  podIpAddress: string;
   masterSet: string;
   podSelector: string;
   sentinelSelector: string;
   sentinelSidecar: boolean;
   /**
-   * REDIS_HOSTNAMES: pods are addressed by their DNS names (podIp then holds this pod's name, and every PodView's
-   * ip its pod's), under this cluster domain.
+   * REDIS_HOSTNAMES: pods are addressed by their DNS names (podHost then holds this pod's name, and every
+   * PodView's ip its pod's), under this cluster domain.
    */
   hostnames?: { domain: string };
   /** SENTINEL_WATCH_SELECTOR: this dedicated Sentinel monitors every Redis StatefulSet it selects. */

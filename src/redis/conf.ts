@@ -59,7 +59,7 @@ function redisBase(c: Config, loadRdb = false): string[] {
 export function renderRedisConf(c: Config, replicaOf: Address | null, notCandidate = false, loadRdb = false): string {
   const lines = redisBase(c, loadRdb);
   lines.push(
-    `replica-announce-ip ${c.podIp}`,
+    `replica-announce-ip ${c.podHost}`,
     `replica-announce-port ${c.redisPort}`,
     `replica-priority ${notCandidate ? 0 : c.replicaPriority}`,
   );
@@ -142,7 +142,7 @@ export function renderSentinelConf(c: Config, monitors: SentinelMonitor[]): stri
     HEADER,
     ...serverLines(c, c.sentinelPort, c.confDir),
     `sentinel myid ${sentinelId(c)}`,
-    `sentinel announce-ip ${c.podIp}`,
+    `sentinel announce-ip ${c.podHost}`,
     `sentinel announce-port ${c.sentinelPort}`,
     // REDIS_HOSTNAMES: Sentinel takes, keeps and hands out the pods' DNS names (it resolves them at each connect).
     ...(c.hostnames
@@ -221,13 +221,13 @@ export function renderClusterConf(c: Config, cl: NonNullable<Config['cluster']>)
     ...(cl.migrationBarrier
       ? ['cluster-allow-replica-migration yes', `cluster-migration-barrier ${cl.migrationBarrier}`]
       : ['cluster-allow-replica-migration no']),
-    `cluster-announce-ip ${c.podIpAddress}`,
+    `cluster-announce-ip ${c.podIp}`,
     // With TLS the bus is TLS too, and the port a node announces is its TLS port (there is no plaintext one).
     ...(c.tls
       ? ['tls-cluster yes', `cluster-announce-tls-port ${c.redisPort}`]
       : [`cluster-announce-port ${c.redisPort}`]),
     `cluster-announce-bus-port ${c.redisPort + 10000}`,
-    ...(c.hostnames ? [`cluster-announce-hostname ${c.podIp}`, 'cluster-preferred-endpoint-type hostname'] : []),
+    ...(c.hostnames ? [`cluster-announce-hostname ${c.podHost}`, 'cluster-preferred-endpoint-type hostname'] : []),
     `replica-priority ${c.replicaPriority}`,
     ...authLines(c, CLUSTER_ACL_RULES),
   );

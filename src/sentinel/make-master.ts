@@ -52,4 +52,10 @@ export function makeMaster(
 
 /** makeMaster for the pod this process runs in, its Redis asked over loopback. */
 export const makeThisPodMaster = (c: Config, kube: Kube) =>
-  makeMaster(c, kube, { name: c.podName, ip: c.podIp }, { host: c.podIp, port: c.redisPort }, { ask: localRedis(c) });
+  makeMaster(
+    c,
+    kube,
+    { name: c.podName, ip: c.podHost },
+    { host: c.podHost, port: c.redisPort },
+    { ask: localRedis(c) },
+  );

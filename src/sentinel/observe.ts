@@ -91,7 +91,7 @@ export async function observe(c: Config, kube: Kube, hasData?: boolean): Promise
   return {
     self: {
       name: c.podName,
-      ip: c.podIp,
+      ip: c.podHost,
       ordinal: self?.ordinal ?? ordinalOf(c.podName),
       hasData: selfHasData,
       dataBytes,
@@ -141,8 +141,8 @@ async function replicasOfUnownedMasters(
  */
 export async function observeWithoutApi(c: Config, apiError: string): Promise<ApiLessObservation> {
   const probe = probeOptions(c);
-  const own: Address = { host: c.podIp, port: c.sentinelPort };
-  const base = { apiError, self: { host: c.podIp, port: c.redisPort }, quorum: c.quorum, roles: {} };
+  const own: Address = { host: c.podHost, port: c.sentinelPort };
+  const base = { apiError, self: { host: c.podHost, port: c.redisPort }, quorum: c.quorum, roles: {} };
   if (!c.sentinelSidecar) return { ...base, sentinels: [], known: 0 };
   const peers = await ask(own, forSentinel(probe), (r) => r.call('SENTINEL', 'SENTINELS', c.masterSet))
     .then((reply) =>

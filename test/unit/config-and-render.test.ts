@@ -122,8 +122,8 @@ test('redis.conf with min-replicas-to-write: both lines, after the launcher defa
 });
 
 test('POD_IP from status.podIPs (dual stack): the first address, the primary family, canonical', () => {
-  assert.equal(cfg({ POD_IP: 'fd00:0::5, 10.0.0.5' }).podIp, 'fd00::5');
-  assert.equal(cfg({ POD_IP: '10.0.0.5,fd00::5' }).podIp, '10.0.0.5');
+  assert.equal(cfg({ POD_IP: 'fd00:0::5, 10.0.0.5' }).podHost, 'fd00::5');
+  assert.equal(cfg({ POD_IP: '10.0.0.5,fd00::5' }).podHost, '10.0.0.5');
 });
 
 test('redis.conf: an empty replica of a master with data is no candidate (replica-priority 0) until synced', () => {
@@ -323,7 +323,7 @@ test('promote finds the pod by IP or by hostname', () => {
 test('hostnames: the pod is its DNS name in redis.conf and sentinel.conf; bad settings give one line', () => {
   const c = cfg({ REDIS_HOSTNAMES: 'true', REDIS_HEADLESS_SERVICE: 'redis-headless' });
   const name = 'redis-1.redis-headless.db.svc.cluster.local';
-  assert.equal(c.podIp, name);
+  assert.equal(c.podHost, name);
   assert.deepEqual(c.hostnames, { domain: 'cluster.local' });
   assert.match(
     renderRedisConf(c, { host: `redis-0.redis-headless.db.svc.cluster.local`, port: 6379 }),
@@ -335,10 +335,10 @@ test('hostnames: the pod is its DNS name in redis.conf and sentinel.conf; bad se
   assert.match(s, /^sentinel resolve-hostnames yes\nsentinel announce-hostnames yes$/m);
   assert.match(s, new RegExp(`^sentinel announce-ip ${name.replaceAll('.', '\\.')}$`, 'm'));
   assert.equal(
-    cfg({ REDIS_HOSTNAMES: 'true', REDIS_HEADLESS_SERVICE: 'h', CLUSTER_DOMAIN: 'corp.example.' }).podIp,
+    cfg({ REDIS_HOSTNAMES: 'true', REDIS_HEADLESS_SERVICE: 'h', CLUSTER_DOMAIN: 'corp.example.' }).podHost,
     'redis-1.h.db.svc.corp.example',
   );
-  assert.equal(cfg().podIp, '10.0.0.11', 'off by default');
+  assert.equal(cfg().podHost, '10.0.0.11', 'off by default');
   assert.throws(
     () => cfg({ REDIS_HOSTNAMES: 'true' }),
     (e: Error) =>

@@ -46,7 +46,7 @@ export class FenceLoop extends PeriodicLoop {
     this.metrics = metrics;
     this.local = localRedis(c);
     this.pause = new RenewedPause(this.local, probeOptions(c), fencePause(c.downAfterMs));
-    this.self = { host: c.podIp, port: c.redisPort };
+    this.self = { host: c.podHost, port: c.redisPort };
   }
 
   start(everyMs: number) {

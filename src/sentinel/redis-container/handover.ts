@@ -23,7 +23,7 @@ export async function handOver(
   loops: { haltFence: () => Promise<void>; stopLoop: () => void },
 ): Promise<void> {
   const localAddr = localRedis(c);
-  const self = { host: c.podIp, port: c.redisPort };
+  const self = { host: c.podHost, port: c.redisPort };
   const handoverResult = (result: HandoverResult, why: string) => recordHandover(metrics, c.dataDir, result, why);
   const t0 = Date.now();
   const deadline = t0 + c.handoverTimeoutMs;
@@ -45,7 +45,7 @@ export async function handOver(
     handoverResult('skipped', 'no replica');
     return;
   }
-  const own = { host: c.podIp, port: c.sentinelPort };
+  const own = { host: c.podHost, port: c.sentinelPort };
   const targets = await sentinelTargets(c, kube).catch(() => ({ addresses: [], known: 1 }));
   const others = targets.addresses.filter((s) => !sameAddress(s, own));
   const failed = (why: string, result: 'failed' | 'timeout') => {

@@ -44,7 +44,7 @@ export async function redisReadinessCheck(
   } catch {
     /* not answering */
   }
-  const self = { host: c.podIp, port: c.redisPort };
+  const self = { host: c.podHost, port: c.redisPort };
   const r = redisReadiness(self, facts, sentinels, c.quorum, knownSentinels, c.sentinelSidecar);
   const notSyncing = facts?.role === 'slave' && !r.ready && !facts.loading;
   return { ok: r.ready, reason: notSyncing ? `${r.reason}; ${await volumeSpace(c.dataDir)}` : r.reason };

@@ -60,7 +60,7 @@ export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<F
     }
     if (d.role === 'master') {
       // claimRecord is false only for a lost race (409/404); any other failure says what it was.
-      const claimed = await claimRecord(kube, c.masterRecord, c.podName, c.podIp, record).then(
+      const claimed = await claimRecord(kube, c.masterRecord, c.podName, c.podHost, record).then(
         (won) => (won ? '' : 'another pod changed the master of record first'),
         (e: unknown) => `the master of record could not be written (${apiFailure(e).message})`,
       );

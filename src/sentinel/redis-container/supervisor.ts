@@ -62,7 +62,7 @@ export class RedisSupervisor extends PeriodicLoop {
     this.metrics = metrics;
     this.candidate = !opts.candidateOnceSynced;
     this.local = localRedis(c);
-    this.self = { host: c.podIp, port: c.redisPort };
+    this.self = { host: c.podHost, port: c.redisPort };
     this.fence = new FenceLoop(c, kube, metrics);
     this.password = redisPasswordRotator(c, kube);
   }
@@ -86,7 +86,7 @@ export class RedisSupervisor extends PeriodicLoop {
       this.knownSentinels = seen.known;
       return seen;
     } catch {
-      const own = { host: this.c.podIp, port: this.c.sentinelPort };
+      const own = { host: this.c.podHost, port: this.c.sentinelPort };
       return { views: [await askSentinel(own, this.c.masterSet, probeOptions(this.c))], known: this.knownSentinels };
     }
   }
