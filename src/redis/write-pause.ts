@@ -10,13 +10,12 @@ import type { Address } from '../model.ts';
 import { withRedis, type ProbeOptions } from './client.ts';
 
 /**
- * The fence's renewal: a quarter of down-after-milliseconds (1 to 3 s), renewed four times as often. Short, because
- * lifting the fence waits for it to lapse, and a pause blocks Sentinel's PINGs: down-after from the fence's start,
- * the reachable Sentinels see the master down.
+ * The fence's renewal: half of down-after-milliseconds, 2 to 3 s, renewed every 250 ms, so that only a launcher
+ * stalled for 2 s or more lets it lapse (a partition on a loaded node: 1 s pauses renewed every 250 ms did lapse
+ * once, test/survival/partition.test.ts). Lifting the fence waits for it to lapse.
  */
 export function fencePause(downAfterMs: number): { pauseMs: number; everyMs: number } {
-  const pauseMs = Math.min(3000, Math.max(1000, Math.floor(downAfterMs / 4)));
-  return { pauseMs, everyMs: Math.floor(pauseMs / 4) };
+  return { pauseMs: Math.min(3000, Math.max(2000, Math.floor(downAfterMs / 2))), everyMs: 250 };
 }
 
 /** One CLIENT PAUSE <ms> WRITE: extends the server's pause to at least ms from now. */
