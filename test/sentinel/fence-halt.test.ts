@@ -45,6 +45,29 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** This pod's fence loop over the one Redis and Sentinel, a client that writes, and a way to cycle until. */
+function fenceWorld() {
+  const c = parseConfig({
+    POD_NAME: 'redis-0',
+    POD_NAMESPACE: NS,
+    POD_IP: ip,
+    REDIS_POD_SELECTOR: 'app=redis',
+    LISTEN_ADDRESS: ip,
+    FENCE_AFTER_MS: '200',
+    PROBE_TIMEOUT_MS: '200',
+    SENTINEL_QUORUM: '1',
+  });
+  const loop = new FenceLoop(c, kube, createRedisMetrics());
+  const writes = connect(ip, 6379, { commandTimeout: 300, maxRetriesPerRequest: 0 });
+  const state = loop as unknown as { fenced: boolean; lastConfirmedAt?: number };
+  const cycleUntil = (what: string, done: () => boolean) =>
+    waitFor(what, async () => {
+      await loop.tick();
+      return done() ? true : undefined;
+    });
+  return { c, loop, writes, state, cycleUntil };
+}
+
 test('a fence cycle under way when the handover stops the loop does not unpause what the handover paused', async () => {
   const c = parseConfig({
     POD_NAME: 'redis-0',
@@ -94,24 +117,7 @@ test('a fence cycle under way when the handover stops the loop does not unpause 
 });
 
 test('lifting the fence lets its own pause lapse and never lifts a pause another path holds', async () => {
-  const c = parseConfig({
-    POD_NAME: 'redis-0',
-    POD_NAMESPACE: NS,
-    POD_IP: ip,
-    REDIS_POD_SELECTOR: 'app=redis',
-    LISTEN_ADDRESS: ip,
-    FENCE_AFTER_MS: '200',
-    PROBE_TIMEOUT_MS: '200',
-    SENTINEL_QUORUM: '1',
-  });
-  const loop = new FenceLoop(c, kube, createRedisMetrics());
-  const writes = connect(ip, 6379, { commandTimeout: 300, maxRetriesPerRequest: 0 });
-  const state = loop as unknown as { fenced: boolean; lastConfirmedAt?: number };
-  const cycleUntil = (what: string, done: () => boolean) =>
-    waitFor(what, async () => {
-      await loop.tick();
-      return done() ? true : undefined;
-    });
+  const { loop, writes, state, cycleUntil } = fenceWorld();
   const fenceThenLift = async (meanwhile: () => Promise<unknown>) => {
     await cycleUntil('the Sentinel to confirm this master', () => state.lastConfirmedAt !== undefined);
     sentinel.signal('SIGSTOP');
@@ -140,24 +146,7 @@ test('lifting the fence lets its own pause lapse and never lifts a pause another
 });
 
 test('a fenced master demoted while the set is paused (maintenance): its fence stops renewing the pause', async () => {
-  const c = parseConfig({
-    POD_NAME: 'redis-0',
-    POD_NAMESPACE: NS,
-    POD_IP: ip,
-    REDIS_POD_SELECTOR: 'app=redis',
-    LISTEN_ADDRESS: ip,
-    FENCE_AFTER_MS: '200',
-    PROBE_TIMEOUT_MS: '200',
-    SENTINEL_QUORUM: '1',
-  });
-  const loop = new FenceLoop(c, kube, createRedisMetrics());
-  const writes = connect(ip, 6379, { commandTimeout: 300, maxRetriesPerRequest: 0 });
-  const state = loop as unknown as { fenced: boolean; lastConfirmedAt?: number };
-  const cycleUntil = (what: string, done: () => boolean) =>
-    waitFor(what, async () => {
-      await loop.tick();
-      return done() ? true : undefined;
-    });
+  const { c, loop, writes, state, cycleUntil } = fenceWorld();
   try {
     await createRecord(kube, c.masterRecord, 'redis-0', ip);
     await cycleUntil('the Sentinel to confirm this master', () => state.lastConfirmedAt !== undefined);
