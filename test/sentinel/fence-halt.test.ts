@@ -69,18 +69,7 @@ function fenceWorld() {
 }
 
 test('a fence cycle under way when the handover stops the loop does not unpause what the handover paused', async () => {
-  const c = parseConfig({
-    POD_NAME: 'redis-0',
-    POD_NAMESPACE: NS,
-    POD_IP: ip,
-    REDIS_POD_SELECTOR: 'app=redis',
-    LISTEN_ADDRESS: ip,
-    FENCE_AFTER_MS: '200',
-    PROBE_TIMEOUT_MS: '200',
-    SENTINEL_QUORUM: '1',
-  });
-  const loop = new FenceLoop(c, kube, createRedisMetrics());
-  const writes = connect(ip, 6379, { commandTimeout: 300, maxRetriesPerRequest: 0 });
+  const { loop, writes } = fenceWorld();
   try {
     await waitFor('the Sentinel to confirm this master', async () => {
       await loop.tick();

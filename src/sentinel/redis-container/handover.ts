@@ -2,6 +2,7 @@
 // acknowledged, asks Sentinel to fail over (sentinel/failover.ts) and waits until a majority of the Sentinels names
 // another master, all within HANDOVER_TIMEOUT_MS; then Redis stops. Paused writes are never resumed on this master
 // (redis/write-pause.ts): they fail once it is gone, unacknowledged.
+import { pauseWrites } from '../../redis/write-pause.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config/types.ts';
 import type { Kube } from '../../kube/api.ts';
@@ -9,7 +10,7 @@ import { emitEvent } from '../../kube/events.ts';
 import { sentinelTargets } from '../../kube/pods.ts';
 import { pausedSince } from '../../kube/record.ts';
 import { addr, sameAddress } from '../../model.ts';
-import { askRole, askSentinel, localRedis, probeOptions, withRedis } from '../../redis/client.ts';
+import { askRole, askSentinel, localRedis, probeOptions } from '../../redis/client.ts';
 import { recordHandover, type HandoverResult } from '../../runtime/last-handover.ts';
 import { log } from '../../runtime/log.ts';
 import type { RedisMetrics } from '../../runtime/metrics.ts';
@@ -55,8 +56,8 @@ export async function handOver(
   };
   // Writes are paused (they block, then fail on what is by then a replica) so that no write is acknowledged by
   // this master and a not-yet-reconfigured replica after Sentinel has promoted another one.
-  await withRedis(localAddr, opts(), (r) => r.call('CLIENT', 'PAUSE', String(left() + 5000), 'WRITE')).catch(
-    (e: Error) => log.warn(`handover: CLIENT PAUSE failed: ${e.message}`),
+  await pauseWrites(localAddr, left() + 5000, opts()).catch((e: Error) =>
+    log.warn(`handover: CLIENT PAUSE failed: ${e.message}`),
   );
   // Sentinel picks the replica from INFO up to 10 s old and promotes it at once: let every replica receive what
   // this master acknowledged before the pause first (bounded by a third of what is left). A replica the master
