@@ -39,6 +39,8 @@ export type PodView = {
   /** What the pod's launcher reported about its data dir (annotation); undefined = not reported yet. */
   data?: 'present' | 'empty';
   resourceVersion?: string;
+  /** metadata.uid: a pod recreated under the same name has a new one. */
+  uid?: string;
   /** Name of the StatefulSet that controls the pod, if any. */
   owner?: string;
   /** The node it is scheduled on (spec.nodeName). */

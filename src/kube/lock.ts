@@ -25,11 +25,19 @@ function seenUnchangedFor(name: string, version: string, now: number): number {
 }
 
 /**
- * Takes the lock if it is free, expired (seen unchanged for its duration) or already ours. Returns the monotonic
- * time taken just before the acquiring write (the holder's time runs from there: others may see the write as soon
- * as it is applied, however late its answer comes), or undefined when another holder has it or won the race.
+ * Takes the lock if it is free, expired (seen unchanged for its duration), already ours, or held by a holder that
+ * `holderGone` knows cannot act any more (its pod deleted, or recreated under the same name: a process that is gone
+ * holds nothing). Returns the monotonic time taken just before the acquiring write (the holder's time runs from
+ * there: others may see the write as soon as it is applied, however late its answer comes), or undefined when
+ * another holder has it or won the race.
  */
-export async function tryLock(kube: Kube, name: string, holder: string, seconds: number): Promise<number | undefined> {
+export async function tryLock(
+  kube: Kube,
+  name: string,
+  holder: string,
+  seconds: number,
+  holderGone?: (other: string) => boolean,
+): Promise<number | undefined> {
   const l = await readLease(kube, name);
   const started = performance.now();
   const spec = { holderIdentity: holder, renewTime: microTime(new Date()), leaseDurationSeconds: seconds };
@@ -44,7 +52,7 @@ export async function tryLock(kube: Kube, name: string, holder: string, seconds:
     const other = l.spec?.holderIdentity;
     const ttl = (l.spec?.leaseDurationSeconds ?? seconds) * 1000;
     const seen = seenUnchangedFor(name, l.metadata?.resourceVersion ?? '', started);
-    if (other && other !== holder && seen < ttl) return undefined;
+    if (other && other !== holder && seen < ttl && !holderGone?.(other)) return undefined;
     await kube.coordination.patchNamespacedLease(
       { name, namespace: kube.namespace, body: { metadata: { resourceVersion: l.metadata?.resourceVersion }, spec } },
       mergePatch(),

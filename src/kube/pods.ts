@@ -61,6 +61,7 @@ export function podView(p: k8s.V1Pod, dnsDomain?: string): PodView {
       : {}),
     data: data === 'present' || data === 'empty' ? data : undefined,
     resourceVersion: p.metadata?.resourceVersion,
+    ...(p.metadata?.uid ? { uid: p.metadata.uid } : {}),
     owner: p.metadata?.ownerReferences?.find((r) => r.kind === 'StatefulSet' && r.controller)?.name,
     ...(p.spec?.nodeName ? { node: p.spec.nodeName } : {}),
     ...(zoneOf(labels) ? { zone: zoneOf(labels) } : {}),

@@ -323,6 +323,39 @@ describe('supervisor', () => {
     },
   );
 
+  test('a reset lock left by a Sentinel pod that is gone does not hold the hygiene up for its duration', async () => {
+    // As when a pod is killed in the middle of its reset and recreated under its name: the Lease still names it
+    // (with the uid of the pod that was), renewed just now, for 60 s.
+    const master = ordinalOf(c.labelledMasters()[0]);
+    api.put('leases', {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'mymaster-master-sentinel-reset', namespace: NS },
+      spec: {
+        holderIdentity: `${c.pod(master).name}_0d1c2b3a-uid-of-the-pod-before`,
+        leaseDurationSeconds: 60,
+        renewTime: new Date().toISOString(),
+      },
+    });
+    const replica = [0, 1, 2].find((i) => i !== master)!;
+    const old = c.pod(replica).ip;
+    await c.recreatePod(replica, 'kill');
+    await c.waitReady(replica, 30_000);
+    // Well within the Lease's 60 s: that pod is gone, so no Sentinel can be resetting under it.
+    await waitFor(
+      `no Sentinel remembers ${old}`,
+      async () => {
+        for (const i of c.ordinals) {
+          const rows = (await ask(c.pod(i).ip, 26379, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][] | undefined;
+          if (!rows || rows.some((r) => r[r.indexOf('ip') + 1] === old)) return false;
+        }
+        return true;
+      },
+      30_000,
+      500,
+    );
+  });
+
   test('/readyz is false for a replica during its initial sync and true after', async (t) => {
     const master = ordinalOf(c.labelledMasters()[0]);
     const m = connect(c.pod(master).ip, 6379);

@@ -4,7 +4,7 @@
 // forget them, and the failover happens. Scaled back to 5: no Sentinel keeps an address no pod has.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { testCluster, type LocalCluster } from '../support/cluster.ts';
+import { keptLog, testCluster, type LocalCluster } from '../support/cluster.ts';
 import { ask } from '../support/redis.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -39,7 +39,14 @@ async function knowsAll(c: LocalCluster): Promise<boolean> {
 }
 
 test('scale 5 -> 3, then the master killed: the Sentinels fail over; 3 -> 5 again: no ghost addresses', async (t) => {
-  const { c } = await testCluster(t, 'scale-down', { probes: { timeScale: 0.5 } });
+  const kept = keptLog();
+  const { c } = await testCluster(t, 'scale-down', { probes: { timeScale: 0.5 }, log: kept.log });
+  // What the hygiene loops last said, for a failure's message: why a Sentinel has not reset yet.
+  const hygiene = () =>
+    kept.lines
+      .filter((l) => /stale sentinel|SENTINEL RESET|hygiene of|re-point/.test(l))
+      .slice(-12)
+      .join('\n');
   await c.startAll([0, 1, 2, 3, 4]);
   const master = await c.settled('5 pods', 60_000);
   assert.ok(ord(master) < 3, 'the master is not among the pods removed');
@@ -48,7 +55,12 @@ test('scale 5 -> 3, then the master killed: the Sentinels fail over; 3 -> 5 agai
   const remembered = await ghosts(c);
   t.diagnostic(`right after the scale-down the Sentinels remember: ${remembered.join('; ')}`);
   assert.ok(remembered.length > 0, 'there are ghosts to forget');
-  await waitFor('the Sentinels forget the removed pods', async () => (await ghosts(c)).length === 0, 60_000, 500);
+  const noGhosts = async () => {
+    const left = await ghosts(c);
+    if (left.length) throw new Error(`${left.join('; ')}\nthe hygiene loops last said:\n${hygiene()}`);
+    return true;
+  };
+  await waitFor('the Sentinels forget the removed pods', noGhosts, 60_000, 500);
   // ...and, after their resets, know the two replicas and the two other Sentinels again: a Sentinel that has just
   // been reset knows no replica until it has asked the master, and could not lead a failover in that second.
   await waitFor('every Sentinel knows the live replicas and Sentinels again', () => knowsAll(c), 60_000, 500);
@@ -61,14 +73,5 @@ test('scale 5 -> 3, then the master killed: the Sentinels fail over; 3 -> 5 agai
   await c.scaleTo(5);
   assert.equal(await c.converged('5 pods again', 60_000), next);
   await Promise.all(c.ordinals.map((i) => c.waitReady(i, 60_000)));
-  await waitFor(
-    'no Sentinel keeps an address no pod has',
-    async () => {
-      const left = await ghosts(c);
-      if (left.length) throw new Error(left.join('; '));
-      return true;
-    },
-    60_000,
-    500,
-  );
+  await waitFor('no Sentinel keeps an address no pod has', noGhosts, 60_000, 500);
 });

@@ -5,6 +5,8 @@ import type * as k8s from '@kubernetes/client-node';
 import { parseConfig } from '../../src/config/parse.ts';
 import { renderSentinelConf, sentinelMonitorCommands } from '../../src/redis/conf.ts';
 import { selectorString, setChanges, setConfig, watchedSets } from '../../src/sentinel/rules/sets.ts';
+import { holderGone } from '../../src/sentinel/rules/reset-lock.ts';
+import type { PodView } from '../../src/model.ts';
 
 const sentinelEnv = {
   POD_NAME: 'sentinel-0',
@@ -164,4 +166,22 @@ test('hostnames: a pod is its DNS name once it has an IP, and is still found by 
     ),
     ['10.0.0.99'],
   );
+});
+
+test('the reset Lease: a holder whose pod is gone, recreated or stopped is passed over; a running one is not', () => {
+  const p = (name: string, uid: string, phase = 'Running'): PodView => ({
+    name,
+    ordinal: 0,
+    phase,
+    ready: true,
+    terminating: false,
+    uid,
+  });
+  const pods = [p('redis-0', 'u0'), p('redis-1', 'u1'), p('redis-2', 'u2', 'Failed')];
+  assert.equal(holderGone('redis-0_u0', pods), false, 'its own pod, running');
+  assert.equal(holderGone('redis-0_old', pods), true, 'recreated under the same name: another uid');
+  assert.equal(holderGone('redis-7_u7', pods), true, 'no such pod');
+  assert.equal(holderGone('redis-2_u2', pods), true, 'stopped');
+  assert.equal(holderGone('redis-1', pods), false, 'a holder by name alone (an older launcher), its pod there');
+  assert.equal(holderGone('redis-9', pods), true);
 });

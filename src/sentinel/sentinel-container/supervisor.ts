@@ -21,6 +21,7 @@ import { setRole, type SentinelMetrics } from '../../runtime/metrics.ts';
 import { addr, canonicalHost, isLive, type Address, type PodView } from '../../model.ts';
 import { relabelTo } from '../promote/relabel.ts';
 import { SetRepointer } from './repoint.ts';
+import { holderGone } from '../rules/reset-lock.ts';
 import { forSentinel, localSentinel, pairs, probeOptions, tlsOptions, withRedis } from '../../redis/client.ts';
 
 /** How long a relabel at the event waits for a majority of the Sentinels to name the new master. */
@@ -67,6 +68,8 @@ export class SentinelSupervisor extends PeriodicLoop {
   private readonly repointer: SetRepointer;
   /** Each set's relabels run one after the other (a newer switch waits for the one in flight); sets in parallel. */
   private readonly relabelling = new Map<string, Promise<unknown>>();
+  /** The identity this Sentinel last took each reset Lease under, by Lease name (to give it back). */
+  private readonly lockHolder = new Map<string, string>();
 
   constructor(c: Config, kube: Kube, metrics: SentinelMetrics, sets: () => Config[] = () => [c]) {
     super();
@@ -197,12 +200,25 @@ export class SentinelSupervisor extends PeriodicLoop {
     }
   }
 
-  /** A Lease `<record>-sentinel-reset` held for at most 60 s: one Sentinel resets a set at a time. */
+  /**
+   * A Lease `<record>-sentinel-reset` held for at most 60 s: one Sentinel resets a set at a time. Its holder is this
+   * pod's name and uid, so that a holder whose pod is gone, or was recreated under its name (killed mid-reset), is
+   * passed over at once instead of after the Lease's duration.
+   */
   private async lock(sc: Config, acquire: boolean): Promise<boolean> {
     const name = `${sc.masterRecord}-sentinel-reset`;
-    if (acquire) return (await tryLock(this.kube, name, this.c.podName, 60)) !== undefined;
-    await unlock(this.kube, name, this.c.podName);
-    return true;
+    if (!acquire) {
+      await unlock(this.kube, name, this.lockHolder.get(name) ?? this.c.podName);
+      return true;
+    }
+    const pods = [
+      ...(await currentPods(this.kube, sc.podSelector)),
+      ...(sc.sentinelSidecar ? [] : await currentPods(this.kube, sc.sentinelSelector)),
+    ];
+    const uid = pods.find((p) => p.name === this.c.podName)?.uid;
+    const holder = uid ? `${this.c.podName}_${uid}` : this.c.podName;
+    this.lockHolder.set(name, holder);
+    return (await tryLock(this.kube, name, holder, 60, (other) => holderGone(other, pods))) !== undefined;
   }
 
   async liveness(): Promise<{ ok: boolean; reason: string }> {
