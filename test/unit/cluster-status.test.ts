@@ -142,3 +142,42 @@ test('open slots (a move running or stopped half-way) and slots two masters clai
       'cluster rebalance closes it)',
   ]);
 });
+
+test('a failed node no pod runs: FORGET only when it serves no slot and no replica follows it', () => {
+  const ghost = '7'.repeat(40);
+  const withGhost = (line: string, replicaOf = false) => {
+    const s = states((l) => (replicaOf && l.startsWith(ID[5]) ? l.replace(`slave ${ID[2]}`, `slave ${ghost}`) : l));
+    for (const name of Object.keys(s)) {
+      const st = s[name];
+      if (st) s[name] = { ...st, nodes: [...st.nodes, ...parseClusterNodes(line)] };
+    }
+    return clusterStatus({ pods: all(), states: s, replicasPerMaster: 1 }).problems;
+  };
+  // A failed replica, or a master that serves nothing: forgetting it loses nothing.
+  const replica = withGhost(`${ghost} 10.0.0.99:6379@16379 slave,fail ${ID[0]} 0 0 1 connected`);
+  assert.ok(
+    replica.some((p) => /^node 77777777 .* CLUSTER FORGET it on every node/.test(p)),
+    replica.join('; '),
+  );
+  // A failed master that still serves slots: its data is on its volume; forgetting it drops the shard.
+  const master = withGhost(`${ghost} 10.0.0.99:6379@16379 master,fail - 0 0 4 connected 16000-16383`);
+  assert.ok(!master.some((p) => /FORGET it on every node/.test(p)), master.join('; '));
+  assert.ok(
+    master.includes(
+      'node 77777777 (10.0.0.99:6379) is failed, serves 384 slots (16000-16383) and no pod runs it: bring its pod ' +
+        'or its volume back (never CLUSTER FORGET it: its slots would be served by no node, then re-created empty)',
+    ),
+    master.join('; '),
+  );
+  // ...and one a replica still follows: that replica is named, with what taking over would cost.
+  const followed = withGhost(`${ghost} 10.0.0.99:6379@16379 master,fail - 0 0 4 connected 16000-16383`, true);
+  assert.ok(
+    followed.some((p) =>
+      p.endsWith(
+        'its replica redis-5 has not taken over: CLUSTER FAILOVER FORCE on redis-5 makes it serve them, ' +
+          'without the writes it had not received',
+      ),
+    ),
+    followed.join('; '),
+  );
+});

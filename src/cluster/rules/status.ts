@@ -108,9 +108,7 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
       // One node's suspicion (PFAIL), not yet the cluster's verdict: it comes and goes around every restart.
       problems.push(`${pod ?? short(id)} does not answer ${suspectedBy} of ${members.length} members (suspected)`);
     } else if (failedBy && !pod) {
-      problems.push(
-        `node ${short(id)} (${n.host}:${n.port}) is failed and no pod runs it: CLUSTER FORGET it on every node`,
-      );
+      problems.push(ghostAdvice(n, known, podOfId));
     } else if (failedBy) {
       problems.push(`${pod ?? short(id)} is marked failed by ${failedBy} of ${members.length} members`);
     }
@@ -169,6 +167,37 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
     if (want && r.label !== want) problems.push(`${r.pod} is a ${r.role} but labelled ${r.label ?? 'nothing'}`);
   }
   return { verdict: problems.length ? 'degraded' : 'healthy', problems, rows, masters };
+}
+
+/**
+ * What to do about a failed node no pod runs. CLUSTER FORGET only loses nothing when it serves no slot and no
+ * replica follows it; a master that still serves slots has its data on a volume (forgotten, its slots would be served
+ * by no node, and `redis-cli --cluster fix` would re-create them empty).
+ */
+function ghostAdvice(n: ClusterNode, known: Map<string, ClusterNode[]>, podOfId: Map<string, string>): string {
+  const what = `node ${short(n.id)} (${n.host}:${n.port}) is failed`;
+  const followers = [...known.values()]
+    .map((views) => views.find((v) => v.flags.includes('myself')) ?? views[0])
+    .filter((r) => r.masterId === n.id && !r.flags.includes('fail'))
+    .map((r) => podOfId.get(r.id) ?? short(r.id));
+  const count = slotCount(n);
+  if (!count && !followers.length) return `${what} and no pod runs it: CLUSTER FORGET it on every node`;
+  if (!count) {
+    return (
+      `${what}, serves no slot and no pod runs it, but ${followers.join(', ')} ${followers.length > 1 ? 'follow' : 'follows'} ` +
+      'it: CLUSTER REPLICATE each to a live master first, then CLUSTER FORGET it on every node'
+    );
+  }
+  const serves = `serves ${count} ${count > 1 ? 'slots' : 'slot'} (${slotText(n)})`;
+  const back =
+    `${what}, ${serves} and no pod runs it: bring its pod or its volume back (never CLUSTER FORGET it: its ` +
+    'slots would be served by no node, then re-created empty)';
+  if (!followers.length) return back;
+  const r = followers[0];
+  return (
+    `${back}; its replica ${r} has not taken over: CLUSTER FAILOVER FORCE on ${r} makes it serve them, ` +
+    'without the writes it had not received'
+  );
 }
 
 /**
