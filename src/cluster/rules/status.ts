@@ -183,9 +183,10 @@ function ghostAdvice(n: ClusterNode, known: Map<string, ClusterNode[]>, podOfId:
   const count = slotCount(n);
   if (!count && !followers.length) return `${what} and no pod runs it: CLUSTER FORGET it on every node`;
   if (!count) {
+    const follow = followers.length > 1 ? 'follow' : 'follows';
     return (
-      `${what}, serves no slot and no pod runs it, but ${followers.join(', ')} ${followers.length > 1 ? 'follow' : 'follows'} ` +
-      'it: CLUSTER REPLICATE each to a live master first, then CLUSTER FORGET it on every node'
+      `${what}, serves no slot and no pod runs it, but ${followers.join(', ')} ${follow} it: CLUSTER REPLICATE ` +
+      'each to a live master first, then CLUSTER FORGET it on every node'
     );
   }
   const serves = `serves ${count} ${count > 1 ? 'slots' : 'slot'} (${slotText(n)})`;
