@@ -38,6 +38,8 @@ async function redisCliOnce(c: Config, args: string[]): Promise<{ code: number; 
   const tls = c.tls ? ['--tls', '--cert', c.tls.cert, '--key', c.tls.key, '--cacert', c.tls.ca] : [];
   const r = await execa('redis-cli', [...tls, '--cluster', ...args], {
     env: c.password ? { REDISCLI_AUTH: c.password } : {},
+    // Closed: a question redis-cli asks (fix: "type 'yes' to accept") is answered no, never waited on.
+    stdin: 'ignore',
     reject: false,
     all: true,
   });
@@ -55,16 +57,30 @@ async function moveSlots(c: Config, entry: string, args: string[], out: (s: stri
   } catch (e) {
     out(`  ${(e as Error).message}: closing open slots (redis-cli --cluster fix), then once more`);
     await waitForOk(c, entry);
+    // `fix` also "covers" slots no node serves by giving them, empty, to some master: when a failed master still
+    // owns them, its data would be dropped on its return. It only runs while every slot is served.
+    const st = await nodeState(c, hostPort(entry));
+    if (st?.info.cluster_state !== 'ok' || st.info.cluster_slots_assigned !== '16384') {
+      throw new Error(
+        `the cluster is not whole (cluster_state:${st?.info.cluster_state ?? 'no answer'}, ` +
+          `${st?.info.cluster_slots_assigned ?? '?'} slots assigned): not closing slots with redis-cli --cluster fix, ` +
+          'which would re-create the missing ones empty; see launcher status',
+      );
+    }
     await redisCli(c, ['fix', entry], out);
     await redisCli(c, args, out);
   }
 }
 
+const hostPort = (entry: string) => ({
+  host: entry.slice(0, entry.lastIndexOf(':')),
+  port: Number(entry.slice(entry.lastIndexOf(':') + 1)),
+});
+
 /** Waits (up to 60 s) until the entry node says cluster_state:ok. */
 async function waitForOk(c: Config, entry: string): Promise<void> {
-  const [host, port] = [entry.slice(0, entry.lastIndexOf(':')), Number(entry.slice(entry.lastIndexOf(':') + 1))];
   const deadline = Date.now() + 60_000;
-  while ((await nodeState(c, { host, port }))?.info.cluster_state !== 'ok' && Date.now() < deadline) {
+  while ((await nodeState(c, hostPort(entry)))?.info.cluster_state !== 'ok' && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
   }
 }
