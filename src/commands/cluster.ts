@@ -63,8 +63,9 @@ async function moveSlots(c: Config, entry: string, args: string[], out: (s: stri
     if (st?.info.cluster_state !== 'ok' || st.info.cluster_slots_assigned !== '16384') {
       throw new Error(
         `the cluster is not whole (cluster_state:${st?.info.cluster_state ?? 'no answer'}, ` +
-          `${st?.info.cluster_slots_assigned ?? '?'} slots assigned): not closing slots with redis-cli --cluster fix, ` +
-          'which would re-create the missing ones empty; see launcher status',
+          `${st?.info.cluster_slots_assigned ?? '?'} slots assigned): not closing slots with redis-cli --cluster ` +
+          'fix, which would re-create the missing ones empty; see launcher status',
+        { cause: e },
       );
     }
     await redisCli(c, ['fix', entry], out);
