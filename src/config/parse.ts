@@ -219,12 +219,28 @@ export function parseConfig(
           'over itself)',
       );
     }
+    const endpoint = raw.CLUSTER_PREFERRED_ENDPOINT?.trim().toLowerCase() || 'ip';
+    if (endpoint !== 'ip' && endpoint !== 'hostname') {
+      throw new ConfigError(
+        `CLUSTER_PREFERRED_ENDPOINT=${JSON.stringify(raw.CLUSTER_PREFERRED_ENDPOINT)} is invalid: expected ip or hostname`,
+      );
+    }
+    if (endpoint === 'hostname' && !config.hostnames) {
+      throw new ConfigError('CLUSTER_PREFERRED_ENDPOINT=hostname needs REDIS_HOSTNAMES=true (names to hand out)');
+    }
     config.cluster = {
       masters: int(raw, 'CLUSTER_MASTERS', 1, 1000, 'a whole number of masters, at least 1'),
       replicasPerMaster: int(raw, 'CLUSTER_REPLICAS_PER_MASTER', 0, 100, 'a whole number of replicas, 0 or more'),
       nodeTimeoutMs: int(raw, 'CLUSTER_NODE_TIMEOUT_MS', 100, 3_600_000, 'milliseconds, at least 100'),
       migrationBarrier: int(raw, 'CLUSTER_MIGRATION_BARRIER', 0, 100, 'a whole number of replicas, 0 for off'),
+      preferredEndpoint: endpoint,
     };
+    if (config.minReplicasToWrite > config.cluster.replicasPerMaster) {
+      throw new ConfigError(
+        `REDIS_MIN_REPLICAS_TO_WRITE=${config.minReplicasToWrite} is more than CLUSTER_REPLICAS_PER_MASTER=` +
+          `${config.cluster.replicasPerMaster}: no master would ever take a write`,
+      );
+    }
   }
   config.fenceAfterMs =
     raw.FENCE_AFTER_MS !== undefined

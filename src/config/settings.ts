@@ -269,6 +269,14 @@ export const SETTINGS = [
       '(replica migration, done by Redis); 0 turns it off',
   },
   {
+    env: 'CLUSTER_PREFERRED_ENDPOINT',
+    flag: 'cluster-preferred-endpoint',
+    default: 'ip',
+    help:
+      'cluster mode: what MOVED and CLUSTER SLOTS hand clients for a node, ip or hostname (needs REDIS_HOSTNAMES; ' +
+      'Redis 7.0 hands out "?" for a node whose name it has not learnt yet, and some clients cannot follow names)',
+  },
+  {
     env: 'FENCE_AFTER_MS',
     flag: 'fence-after-ms',
     help:
@@ -322,6 +330,7 @@ const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
   CLUSTER_REPLICAS_PER_MASTER: ['run', 'role', 'status', 'cluster'],
   CLUSTER_NODE_TIMEOUT_MS: ['run', 'role', 'cluster'],
   CLUSTER_MIGRATION_BARRIER: ['run'],
+  CLUSTER_PREFERRED_ENDPOINT: ['run'],
   SENTINEL_WATCH_SELECTOR: ['run', 'role', 'promote', 'probe'],
 };
 

@@ -50,7 +50,14 @@ export type Config = {
   listenAddress?: string;
   sentinelMode: boolean;
   /** CLUSTER_MODE / run --cluster: Redis Cluster, its shape and node timeout. */
-  cluster?: { masters: number; replicasPerMaster: number; nodeTimeoutMs: number; migrationBarrier: number };
+  cluster?: {
+    masters: number;
+    replicasPerMaster: number;
+    nodeTimeoutMs: number;
+    migrationBarrier: number;
+    /** What MOVED, ASK and CLUSTER SLOTS hand out for a node (cluster-preferred-endpoint-type). */
+    preferredEndpoint: 'ip' | 'hostname';
+  };
   masterRecord: string;
   waitTimeoutMs: number;
   stopTimeoutMs: number;

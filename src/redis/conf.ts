@@ -64,12 +64,16 @@ export function renderRedisConf(c: Config, replicaOf: Address | null, notCandida
     `replica-priority ${notCandidate ? 0 : c.replicaPriority}`,
   );
   lines.push(...authLines(c, ACL_RULES));
-  if (c.minReplicasToWrite > 0) {
-    lines.push(`min-replicas-to-write ${c.minReplicasToWrite}`, `min-replicas-max-lag ${c.minReplicasMaxLag}`);
-  }
+  lines.push(...minReplicasLines(c));
   lines.push(replicaOf ? `replicaof ${replicaOf.host} ${replicaOf.port}` : '# master: no replicaof');
   return lines.join('\n') + '\n';
 }
+
+/** min-replicas-to-write and its lag, when set: a master cut off from its replicas stops taking writes. */
+const minReplicasLines = (c: Config) =>
+  c.minReplicasToWrite > 0
+    ? [`min-replicas-to-write ${c.minReplicasToWrite}`, `min-replicas-max-lag ${c.minReplicasMaxLag}`]
+    : [];
 
 /**
  * What each optional ACL user may run, and nothing else (no keys). `launcher`: every command the launcher sends to
@@ -227,8 +231,10 @@ export function renderClusterConf(c: Config, cl: NonNullable<Config['cluster']>)
       ? ['tls-cluster yes', `cluster-announce-tls-port ${c.redisPort}`]
       : [`cluster-announce-port ${c.redisPort}`]),
     `cluster-announce-bus-port ${c.redisPort + 10000}`,
-    ...(c.hostnames ? [`cluster-announce-hostname ${c.podHost}`, 'cluster-preferred-endpoint-type hostname'] : []),
+    ...(c.hostnames ? [`cluster-announce-hostname ${c.podHost}`] : []),
+    `cluster-preferred-endpoint-type ${cl.preferredEndpoint}`,
     `replica-priority ${c.replicaPriority}`,
+    ...minReplicasLines(c),
     ...authLines(c, CLUSTER_ACL_RULES),
   );
   return lines.join('\n') + '\n';

@@ -1,6 +1,7 @@
 // Redis Cluster mode with hostname endpoints (REDIS_HOSTNAMES): each pod in its own network namespace, named by a
 // hosts file as the cluster DNS names StatefulSet pods. The nodes announce their names (cluster-announce-hostname)
-// and hand them out (cluster-preferred-endpoint-type hostname): CLUSTER SLOTS and every MOVED name pods, not IPs.
+// and, asked to (CLUSTER_PREFERRED_ENDPOINT=hostname), hand them out (cluster-preferred-endpoint-type hostname):
+// CLUSTER SLOTS and every MOVED name pods, not IPs.
 // A cluster-aware client in another pod's namespace, knowing nothing but one name, writes and reads through the
 // redirections; a master killed and recreated with a new IP rejoins under its node ID and its name, and the
 // client, knowing names only, reads every key again.
@@ -77,6 +78,7 @@ test(
         CLUSTER_NODE_TIMEOUT_MS: '3000',
         REDIS_HOSTNAMES: 'true',
         REDIS_HEADLESS_SERVICE: 'redis-headless',
+        CLUSTER_PREFERRED_ENDPOINT: 'hostname',
       },
     });
     await c.startAll(PODS);

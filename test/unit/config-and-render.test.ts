@@ -352,7 +352,13 @@ test('hostnames: the pod is its DNS name in redis.conf and sentinel.conf; bad se
 
 test('cluster mode: its settings, its redis.conf; Sentinel and its ACL user are refused with it', () => {
   const c = cfg({ CLUSTER_MODE: 'true', CLUSTER_NODE_TIMEOUT_MS: '3000' });
-  assert.deepEqual(c.cluster, { masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 3000, migrationBarrier: 1 });
+  assert.deepEqual(c.cluster, {
+    masters: 3,
+    replicasPerMaster: 1,
+    nodeTimeoutMs: 3000,
+    migrationBarrier: 1,
+    preferredEndpoint: 'ip',
+  });
   const conf = renderClusterConf(c, c.cluster!);
   for (const line of [
     'cluster-enabled yes',
@@ -370,7 +376,35 @@ test('cluster mode: its settings, its redis.conf; Sentinel and its ACL user are 
   const hconf = renderClusterConf(named, named.cluster!);
   assert.match(hconf, /^cluster-announce-ip 10\.0\.0\.11$/m, 'the bus still by IP');
   assert.match(hconf, /^cluster-announce-hostname redis-1\.redis-headless\.db\.svc\.cluster\.local$/m);
-  assert.match(hconf, /^cluster-preferred-endpoint-type hostname$/m);
+  // Names are announced, but MOVED and CLUSTER SLOTS hand out IPs unless asked: Redis 7.0 answers "?" for a node
+  // whose name it does not know yet, and several clients break on names.
+  assert.match(hconf, /^cluster-preferred-endpoint-type ip$/m);
+  assert.match(conf, /^cluster-preferred-endpoint-type ip$/m);
+  const byName = cfg({
+    CLUSTER_MODE: 'true',
+    REDIS_HOSTNAMES: 'true',
+    REDIS_HEADLESS_SERVICE: 'redis-headless',
+    CLUSTER_PREFERRED_ENDPOINT: 'hostname',
+  });
+  assert.match(renderClusterConf(byName, byName.cluster!), /^cluster-preferred-endpoint-type hostname$/m);
+  assert.throws(
+    () => cfg({ CLUSTER_MODE: 'true', CLUSTER_PREFERRED_ENDPOINT: 'hostname' }),
+    (e: Error) => e.message === 'CLUSTER_PREFERRED_ENDPOINT=hostname needs REDIS_HOSTNAMES=true (names to hand out)',
+  );
+  assert.throws(
+    () => cfg({ CLUSTER_MODE: 'true', CLUSTER_PREFERRED_ENDPOINT: 'dns' }),
+    (e: Error) => e.message === 'CLUSTER_PREFERRED_ENDPOINT="dns" is invalid: expected ip or hostname',
+  );
+  // min-replicas-to-write applies to every master of the cluster too, and is refused when it could never be met.
+  const guarded = cfg({ CLUSTER_MODE: 'true', REDIS_MIN_REPLICAS_TO_WRITE: '1', REDIS_MIN_REPLICAS_MAX_LAG: '5' });
+  assert.match(renderClusterConf(guarded, guarded.cluster!), /^min-replicas-to-write 1\nmin-replicas-max-lag 5$/m);
+  assert.doesNotMatch(conf, /min-replicas/);
+  assert.throws(
+    () => cfg({ CLUSTER_MODE: 'true', CLUSTER_REPLICAS_PER_MASTER: '1', REDIS_MIN_REPLICAS_TO_WRITE: '2' }),
+    (e: Error) =>
+      e.message ===
+      'REDIS_MIN_REPLICAS_TO_WRITE=2 is more than CLUSTER_REPLICAS_PER_MASTER=1: no master would ever take a write',
+  );
   assert.equal(cfg().cluster, undefined, 'off by default');
   assert.throws(
     () => cfg({ CLUSTER_MODE: 'true', SENTINEL: 'true' }),
