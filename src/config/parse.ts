@@ -221,9 +221,8 @@ export function parseConfig(
     }
     const endpoint = raw.CLUSTER_PREFERRED_ENDPOINT?.trim().toLowerCase() || 'ip';
     if (endpoint !== 'ip' && endpoint !== 'hostname') {
-      throw new ConfigError(
-        `CLUSTER_PREFERRED_ENDPOINT=${JSON.stringify(raw.CLUSTER_PREFERRED_ENDPOINT)} is invalid: expected ip or hostname`,
-      );
+      const given = JSON.stringify(raw.CLUSTER_PREFERRED_ENDPOINT);
+      throw new ConfigError(`CLUSTER_PREFERRED_ENDPOINT=${given} is invalid: expected ip or hostname`);
     }
     if (endpoint === 'hostname' && !config.hostnames) {
       throw new ConfigError('CLUSTER_PREFERRED_ENDPOINT=hostname needs REDIS_HOSTNAMES=true (names to hand out)');
