@@ -14,6 +14,7 @@ import { log } from '../runtime/log.ts';
 import type { RedisMetrics } from '../runtime/metrics.ts';
 import { nodeState, podAddress } from './observe.ts';
 import { clusterHandover, replicaOffsets } from './rules/handover.ts';
+import { slotCount } from './rules/nodes.ts';
 
 /** Redis's manual failover timeout (CLUSTER_MF_TIMEOUT, fixed in Redis 7.0). */
 const MANUAL_FAILOVER_MS = 5000;
@@ -44,9 +45,19 @@ export async function handOver(c: Config, kube: Kube, metrics: RedisMetrics): Pr
     going.map((a) => `${a.host}:${a.port}`),
   );
   if (h.kind === 'skip') {
-    if (s?.nodes.find((n) => n.flags.includes('myself'))?.flags.includes('master')) {
+    const me = s?.nodes.find((n) => n.flags.includes('myself'));
+    if (me?.flags.includes('master')) {
       log.warn(`shutting down a master: no handover (${h.reason})`);
       handoverResult('skipped', h.reason);
+      const slots = slotCount(me);
+      // Awaited (within the handover's time): the process is about to exit, and this is why its shard goes down.
+      if (slots) {
+        const why = `shutting down a master serving ${slots} slots with no handover: ${h.reason}`;
+        await Promise.race([
+          emitEvent(kube, { name: c.podName }, 'Warning', 'HandoverSkipped', why),
+          sleep(left(), undefined, { ref: false }),
+        ]);
+      }
     }
     return;
   }
