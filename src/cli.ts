@@ -158,6 +158,12 @@ export async function main(
         ),
     ).action(async (_opts: unknown, cmd: Command) => {
       const c = configFrom(cmd, false, true);
+      if (c.cluster) {
+        throw new ConfigError(
+          `${name} is for Sentinel mode: in cluster mode Redis fails masters over itself (a replica's ` +
+            'cluster-replica-no-failover stops that one), and a planned handover is launcher switchover --to <replica>',
+        );
+      }
       const { setPaused } = await import('./kube/record.ts');
       const r = await setPaused(await kubeFor(c), c.masterRecord, on);
       io.out(r.paused ? `paused since ${r.paused}; 'launcher resume' ends it` : 'resumed: the supervisors act again');

@@ -6,7 +6,7 @@ import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
 import { currentPods, setRoleLabel } from '../kube/pods.ts';
-import type { Address } from '../model.ts';
+import { addr, type Address } from '../model.ts';
 import { localRedis, probeOptions, withRedis } from '../redis/client.ts';
 import { parseInfo } from '../redis/replies.ts';
 import { recordHandover, type HandoverResult } from '../runtime/last-handover.ts';
@@ -67,30 +67,43 @@ export async function handOver(c: Config, kube: Kube, metrics: RedisMetrics): Pr
     handoverResult(result, why);
     void emitEvent(kube, { name: c.podName }, 'Warning', 'HandoverFailed', why);
   };
+  log.info(`handover: asking ${h.to.host}:${h.to.port} to take over (${h.reason})`);
+  const r = await failOverTo(c, to, deadline);
+  if (!r.ok) return failed(r.why, r.asked ? 'timeout' : 'failed');
+  const took = Date.now() - t0;
+  const what = `shutting down: slots handed over to ${h.to.host}:${h.to.port} (${h.to.id}) in ${took} ms`;
+  log.info(`handover: ${h.to.host}:${h.to.port} is master after ${took} ms; stopping Redis`);
+  handoverResult('done', what);
+  void emitEvent(kube, { name: c.podName }, 'Normal', 'HandedOver', what);
+  // No longer the master: the label says so before the pod goes (the new master labels itself).
+  await setRoleLabel(kube, c.podName, 'slave').catch(() => undefined);
+}
+
+/**
+ * The one way a cluster master's slots are handed over on purpose (SIGTERM, `launcher switchover`): CLUSTER
+ * FAILOVER on its replica `to` (not FORCE: the master pauses its writers until the replica has everything it
+ * acknowledged, then the replica takes over), then waiting until `to` says it is master. Redis gives a manual
+ * failover 5 s (CLUSTER_MF_TIMEOUT), then the replica gives up and the master takes writes again: no longer than
+ * that, nor past `deadline`.
+ */
+export async function failOverTo(
+  c: Config,
+  to: Address,
+  deadline: number,
+): Promise<{ ok: true } | { ok: false; asked: boolean; why: string }> {
+  const t0 = Date.now();
+  const left = () => Math.max(1, deadline - Date.now());
+  const o = () => ({ ...probeOptions(c), timeoutMs: Math.min(c.probeTimeoutMs, left()) });
   try {
     await withRedis(to, o(), (r) => r.call('CLUSTER', 'FAILOVER'));
   } catch (e) {
-    return failed(`CLUSTER FAILOVER on ${h.to.host}:${h.to.port} failed: ${(e as Error).message}`, 'failed');
+    return { ok: false, asked: false, why: `CLUSTER FAILOVER on ${addr(to)} failed: ${(e as Error).message}` };
   }
-  // Redis gives a manual failover 5 s (CLUSTER_MF_TIMEOUT), then the replica gives up and this master takes
-  // writes again: waiting longer would only delay the stop.
   const until = Math.min(deadline, Date.now() + MANUAL_FAILOVER_MS + 500);
-  log.info(
-    `handover: asked ${h.to.host}:${h.to.port} to take over (${h.reason}); waiting up to ${until - Date.now()} ms`,
-  );
   while (Date.now() < until) {
     const now = await nodeState(c, to);
-    if (now?.nodes.find((n) => n.flags.includes('myself'))?.flags.includes('master')) {
-      const took = Date.now() - t0;
-      const what = `shutting down: slots handed over to ${h.to.host}:${h.to.port} (${h.to.id}) in ${took} ms`;
-      log.info(`handover: ${h.to.host}:${h.to.port} is master after ${took} ms; stopping Redis`);
-      handoverResult('done', what);
-      void emitEvent(kube, { name: c.podName }, 'Normal', 'HandedOver', what);
-      // No longer the master: the label says so before the pod goes (the new master labels itself).
-      await setRoleLabel(kube, c.podName, 'slave').catch(() => undefined);
-      return;
-    }
+    if (now?.nodes.find((n) => n.flags.includes('myself'))?.flags.includes('master')) return { ok: true };
     await sleep(Math.min(50, left()));
   }
-  failed(`${h.to.host}:${h.to.port} did not take over within ${Date.now() - t0} ms`, 'timeout');
+  return { ok: false, asked: true, why: `${addr(to)} did not take over within ${Date.now() - t0} ms` };
 }

@@ -5,7 +5,7 @@
 // pause holds the master, the catch-up is confirmed again, SENTINEL FAILOVER runs, and once a majority of the
 // Sentinels names the target the old master is made its replica before its writes resume (sentinel/failover.ts).
 // No CLIENT UNPAUSE reaches a master: it would also lift its fence. Exit 0 done, 1 failed (everything restored),
-// 2 refused (nothing done).
+// 2 refused (nothing done). In cluster mode, a shard's planned handover: cluster/switchover.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
@@ -18,6 +18,7 @@ import { askRole, askSentinel, pairs, forSentinel, probeOptions, withRedis } fro
 import { askSentinelsToFailOver, demoteThenUnpause } from '../sentinel/failover.ts';
 import { planSwitchover, resumeAfterNoMajority } from '../sentinel/rules/switchover.ts';
 import { pauseWrites, RenewedPause } from '../redis/write-pause.ts';
+import { clusterSwitchover } from '../cluster/switchover.ts';
 
 /** Sentinel reads replica priorities from INFO, which it refreshes every 10 s. */
 const PRIORITY_SEEN_MS = 15_000;
@@ -49,6 +50,7 @@ export async function switchover(
   opts: { to?: string; wait: boolean },
   out: (s: string) => void,
 ): Promise<number> {
+  if (c.cluster) return clusterSwitchover(c, kube, opts, out);
   const o = probeOptions({ ...c, listenAddress: undefined });
   const so = forSentinel(o);
   const [pods, record] = await Promise.all([listPods(kube, c.podSelector), readRecord(kube, c.masterRecord)]);

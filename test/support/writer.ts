@@ -231,11 +231,19 @@ export class PinnedWriter {
   readonly refusals: { at: number; error: string }[] = [];
   private running = false;
   private loop?: Promise<void>;
-  private readonly prefix = `pinned${process.pid}-${runs++}`;
+  private readonly prefix: string;
   private readonly r: Redis;
 
-  constructor(ip: string, port = 6379) {
+  private readonly wait: boolean;
+
+  /**
+   * `wait: false`: no WAIT at all (a client that trusts OK; nothing is ever confirmed), so writes go back to back.
+   * `prefix`: of every key (e.g. a hash tag, to keep a cluster client's keys on one shard).
+   */
+  constructor(ip: string, port = 6379, opts: { wait?: boolean; prefix?: string } = {}) {
     this.r = connect(ip, port, { commandTimeout: 1000, connectTimeout: 500, maxRetriesPerRequest: 0 });
+    this.wait = opts.wait ?? true;
+    this.prefix = opts.prefix ?? `pinned${process.pid}-${runs++}`;
   }
 
   start() {
@@ -246,7 +254,7 @@ export class PinnedWriter {
         try {
           await this.r.set(key, String(n));
           this.ok.push({ key, at: Date.now() });
-          if (Number(await this.r.call('WAIT', '1', '100')) >= 1) this.confirmed.push(key);
+          if (this.wait && Number(await this.r.call('WAIT', '1', '100')) >= 1) this.confirmed.push(key);
         } catch (e) {
           this.refusals.push({ at: Date.now(), error: String((e as Error).message).split(' ')[0] });
           await sleep(20);

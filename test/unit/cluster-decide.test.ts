@@ -219,3 +219,21 @@ test('SIGTERM on a master: its most up-to-date healthy replica takes over; nothi
   const syncing = state([master, 'b2 10.0.0.2:6379@16379 slave a1 0 0 1 connected']);
   assert.match(clusterHandover(syncing, {}).reason, /no healthy replica/, 'a replica not online yet is no heir');
 });
+
+test('a planned switchover to a named replica: that one if it is healthy, refused with the reason otherwise', () => {
+  const state = (lines: string[]): NodeState => ({ info: {}, nodes: parseClusterNodes(lines.join('\n')), keys: 0 });
+  const cluster = state([
+    'a1 10.0.0.1:6379@16379 myself,master - 0 0 1 connected 0-5460',
+    'b2 10.0.0.2:6379@16379 slave a1 0 0 1 connected',
+    'c3 10.0.0.3:6379@16379 slave a1 0 0 1 connected',
+    'd4 10.0.0.4:6379@16379 slave,fail a1 0 0 1 disconnected',
+  ]);
+  const offsets = { '10.0.0.2:6379': 90, '10.0.0.3:6379': 100, '10.0.0.4:6379': 500 };
+  const h = clusterHandover(cluster, offsets, [], 'b2');
+  assert.equal(h.kind === 'failover' && h.to.id, 'b2', 'the one asked for, though c3 is further');
+  assert.equal(
+    clusterHandover(cluster, offsets, [], 'd4').reason,
+    'd4 is not a healthy replica (linked and online) of this master',
+  );
+  assert.equal(clusterHandover(cluster, offsets, [], 'e5').kind, 'skip', 'not a replica of this master');
+});

@@ -15,6 +15,8 @@ export function clusterHandover(
   offsets: Record<string, number>,
   /** `host:port` of replicas whose pods are terminating too. */
   going: string[] = [],
+  /** A planned switchover's target: this replica (node ID) or none. */
+  only?: string,
 ): ClusterHandover {
   const me = s?.nodes.find((n) => n.flags.includes('myself'));
   if (!s || !me) return { kind: 'skip', reason: 'Redis does not answer' };
@@ -29,9 +31,21 @@ export function clusterHandover(
       !going.includes(`${n.host}:${n.port}`),
   );
   const offset = (n: ClusterNode) => offsets[`${n.host}:${n.port}`];
-  const best = replicas
+  const healthy = replicas
     .filter((n) => offset(n) !== undefined)
-    .sort((a, b) => offset(b) - offset(a) || a.id.localeCompare(b.id))[0];
+    .sort((a, b) => offset(b) - offset(a) || a.id.localeCompare(b.id));
+  const best = healthy[0];
+  if (only !== undefined) {
+    // CLUSTER FAILOVER (not FORCE) catches the target up before it takes over, whichever replica it is.
+    const chosen = healthy.find((n) => n.id === only);
+    if (!chosen) {
+      return {
+        kind: 'skip',
+        reason: `${only.slice(0, 8)} is not a healthy replica (linked and online) of this master`,
+      };
+    }
+    return { kind: 'failover', to: chosen, reason: `the replica asked for, ${chosen.host}:${chosen.port}` };
+  }
   if (!best) return { kind: 'skip', reason: 'no healthy replica is attached to this master' };
   return {
     kind: 'failover',
