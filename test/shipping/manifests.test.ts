@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { SETTINGS } from '../../src/config/settings.ts';
-import { COMPONENTS, problems, render, renderOverlay, restrictedViolations, type Obj } from '../support/manifests.ts';
+import {
+  CLUSTER_COMPONENTS,
+  COMPONENTS,
+  problems,
+  render,
+  renderCopy,
+  renderOverlay,
+  restrictedViolations,
+  type Obj,
+} from '../support/manifests.ts';
 
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 const skip = hasKubectl || process.env.CI ? false : 'kubectl (for kustomize) is not installed';
@@ -166,7 +175,7 @@ test('the pods match the launcher: settings, probes, ports, labels, Services, RB
   assert.ok(cert.spec.usages.includes('client auth'), 'the pods present it as clients too');
   const policy = find(docs, 'NetworkPolicy')!;
   const policyPorts = policy.spec.ingress[0].ports.map((p: any) => p.port);
-  assert.deepEqual(policyPorts, [6379, 26379, 8080, 8081]);
+  assert.deepEqual(policyPorts, [6379, 16379, 26379, 8080, 8081]);
   const monitor = find(docs, 'PodMonitor')!;
   assert.deepEqual(
     monitor.spec.podMetricsEndpoints.map((e: any) => e.port),
@@ -315,3 +324,165 @@ test(
     );
   },
 );
+
+// What each component that hands the launcher a Secret gives a container: its env (name -> value) and the Secret,
+// mounted read-only. In cluster mode the Redis container gets no Sentinel user (the launcher refuses it, exit 2).
+type Wiring = { env: Record<string, string>; volume: string; mountPath: string };
+const PASSWORD: Wiring = {
+  env: { REDIS_PASSWORD_FILE: '/etc/redis-secret/password' },
+  volume: 'redis-password',
+  mountPath: '/etc/redis-secret',
+};
+const TLS: Wiring = { env: { REDIS_TLS_DIR: '/etc/redis-tls' }, volume: 'redis-tls', mountPath: '/etc/redis-tls' };
+const acl = (...users: string[]): Wiring => ({
+  env: Object.fromEntries(users.map((u) => [`REDIS_ACL_${u.toUpperCase()}_PASSWORD_FILE`, `/etc/redis-acl/${u}`])),
+  volume: 'redis-acl',
+  mountPath: '/etc/redis-acl',
+});
+const SENTINEL_WIRING: Record<string, Record<string, Wiring>> = {
+  password: { redis: PASSWORD, sentinel: PASSWORD },
+  tls: { redis: TLS, sentinel: TLS },
+  'acl-users': {
+    redis: acl('launcher', 'replication', 'sentinel'),
+    sentinel: acl('launcher', 'replication', 'sentinel'),
+  },
+};
+const CLUSTER_WIRING: Record<string, Record<string, Wiring>> = {
+  'cluster/password': { redis: PASSWORD },
+  'cluster/tls': { redis: TLS },
+  'cluster/acl-users': { redis: acl('launcher', 'replication') },
+};
+
+const envOf = (c: any): Record<string, unknown> =>
+  Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? JSON.stringify(e.valueFrom)]));
+const byKey = (key: string) => (a: any, b: any) => String(a[key]).localeCompare(String(b[key]));
+
+/**
+ * The StatefulSet rendered with `components` is the bare one (no component) plus exactly what the components wire
+ * into each container: the same containers, each with its env, mounts and the Secrets' volumes, nothing else.
+ */
+function assertWired(
+  docs: Obj[],
+  bare: Obj[],
+  components: string[],
+  wiring: Record<string, Record<string, Wiring>>,
+  at = `components [${components.join(', ')}]`,
+) {
+  const sts = find(docs, 'StatefulSet', 'redis')!;
+  const bareSts = find(bare, 'StatefulSet', 'redis')!;
+  const spec = sts.spec.template.spec;
+  const bareContainers = bareSts.spec.template.spec.containers;
+  assert.deepEqual(
+    spec.containers.map((c: any) => c.name),
+    bareContainers.map((c: any) => c.name),
+    `${at}: the containers are the layout's`,
+  );
+  const volumes = [...bareSts.spec.template.spec.volumes];
+  for (const c of spec.containers) {
+    const bareC = bareContainers.find((b: any) => b.name === c.name);
+    const env: Record<string, unknown> = envOf(bareC);
+    const mounts = [...(bareC.volumeMounts ?? [])];
+    for (const w of components.flatMap((k) => wiring[k]?.[c.name] ?? [])) {
+      Object.assign(env, w.env);
+      mounts.push({ name: w.volume, mountPath: w.mountPath, readOnly: true });
+      if (!volumes.some((v) => v.name === w.volume)) {
+        volumes.push({ name: w.volume, secret: { secretName: w.volume, defaultMode: 0o400 } });
+      }
+    }
+    assert.equal(new Set(c.env.map((e: any) => e.name)).size, c.env.length, `${at}: ${c.name} has no env twice`);
+    assert.deepEqual(envOf(c), env, `${at}: the env of ${c.name}`);
+    assert.deepEqual([...c.volumeMounts].sort(byKey('mountPath')), mounts.sort(byKey('mountPath')), `${at}: mounts`);
+  }
+  assert.deepEqual([...spec.volumes].sort(byKey('name')), volumes.sort(byKey('name')), `${at}: the volumes`);
+  if (spec.volumes.some((v: any) => v.name === 'redis-tls')) {
+    assert.equal(find(docs, 'Certificate')?.spec.secretName, 'redis-tls', `${at}: the Certificate's Secret`);
+  }
+}
+
+const SECRET_COMPONENTS = Object.keys(SENTINEL_WIRING);
+const CLUSTER_SECRET_COMPONENTS = Object.keys(CLUSTER_WIRING);
+
+test('Sentinel mode: each container gets the password, TLS and all three ACL users, as before', { skip }, async () => {
+  const bare = await render();
+  for (const components of [...SECRET_COMPONENTS.map((c) => [c]), COMPONENTS]) {
+    assertWired(await render(components), bare, components, SENTINEL_WIRING);
+  }
+});
+
+test(
+  'overlay cluster with each component and all of them: valid; one container redis; the env it gets',
+  { skip },
+  async () => {
+    const bare = await renderOverlay('overlays/cluster');
+    const known = new Set<string>(SETTINGS.map((s) => s.env));
+    for (const components of [...CLUSTER_COMPONENTS.map((c) => [c]), CLUSTER_COMPONENTS]) {
+      // As the README says (the overlay as a resource, the components beside it) and inside a copy of the overlay.
+      for (const [how, docs] of [
+        ['beside', await render(components, 'overlays/cluster')],
+        ['inside a copy of', await renderCopy('overlays/cluster', components)],
+      ] as const) {
+        const at = `components [${components.join(', ')}] ${how} the overlay`;
+        assert.deepEqual((await Promise.all(docs.map(problems))).flat(), [], at);
+        const sets = docs.filter((d) => d.kind === 'StatefulSet');
+        assert.deepEqual(
+          sets.map((s) => s.metadata.name),
+          ['redis'],
+          at,
+        );
+        const spec = sets[0].spec.template.spec;
+        assert.deepEqual(
+          spec.containers.map((c: any) => c.name),
+          ['redis'],
+          `${at}: exactly one container, redis`,
+        );
+        assert.deepEqual(restrictedViolations(spec), [], `${at}: restricted`);
+        const env = envOf(spec.containers[0]);
+        for (const k of Object.keys(env)) assert.ok(known.has(k), `${at}: ${k} is a launcher setting`);
+        assert.equal(env.CLUSTER_MODE, 'true', at);
+        assert.equal(env.REDIS_ACL_SENTINEL_PASSWORD_FILE, undefined, `${at}: cluster mode refuses the Sentinel user`);
+        assertWired(docs, bare, components, CLUSTER_WIRING, at);
+      }
+    }
+    const all = envOf(
+      find(await render(CLUSTER_COMPONENTS, 'overlays/cluster'), 'StatefulSet')!.spec.template.spec.containers[0],
+    );
+    for (const k of CLUSTER_SECRET_COMPONENTS.flatMap((c) => Object.keys(CLUSTER_WIRING[c].redis.env))) {
+      assert.ok(all[k], `with every component the Redis container gets ${k}`);
+    }
+  },
+);
+
+test("network-policy: the cluster bus (16379) is admitted from the set's own pods only", { skip }, async () => {
+  for (const docs of [
+    await render(['network-policy'], 'overlays/cluster'),
+    await render(CLUSTER_COMPONENTS, 'overlays/cluster'),
+  ]) {
+    const sts = find(docs, 'StatefulSet', 'redis')!;
+    const labels = sts.spec.template.metadata.labels;
+    const selector = sts.spec.selector.matchLabels;
+    const policy = find(docs, 'NetworkPolicy')!;
+    const matches = (m: Record<string, string>) => Object.entries(m).every(([k, v]) => labels[k] === v);
+    assert.ok(matches(policy.spec.podSelector.matchLabels), "the policy applies to the set's pods");
+    assert.ok(
+      sts.spec.template.spec.containers[0].ports.some((p: any) => p.containerPort === 16379),
+      "the bus port is the container's",
+    );
+    // A rule without ports admits every port; a rule without from admits every source.
+    const busRules = policy.spec.ingress.filter(
+      (r: any) => !r.ports || r.ports.some((p: any) => p.port === 16379 || p.port === 'cluster-bus'),
+    );
+    assert.ok(busRules.length > 0, 'some rule admits the cluster bus');
+    for (const r of busRules) {
+      assert.ok(r.from?.length, 'the bus is not open to every source');
+      for (const peer of r.from) {
+        assert.deepEqual(Object.keys(peer), ['podSelector'], 'only pods of this namespace, no other namespace or IP');
+        assert.ok(matches(peer.podSelector.matchLabels ?? {}), "the peers are the set's pods");
+        for (const [k, v] of Object.entries(selector)) {
+          assert.equal(peer.podSelector.matchLabels[k], v, `the peers are this set's pods (${k})`);
+        }
+      }
+      const port = r.ports?.find((p: any) => p.port === 16379 || p.port === 'cluster-bus');
+      assert.equal(port?.protocol ?? 'TCP', 'TCP');
+    }
+  }
+});

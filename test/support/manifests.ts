@@ -1,42 +1,91 @@
 // The manifests as a cluster would get them: kustomize renders (the base, each component, all of them), each
 // object checked against the Kubernetes schemas (kubernetes-models) and for fields the API does not know
 // (client-node's type maps), and pod templates against the Pod Security "restricted" profile.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { Grant } from './kube/server.ts';
 
 export const MANIFESTS = join(resolve(import.meta.dirname, '../..'), 'manifests');
 export const COMPONENTS = ['password', 'acl-users', 'tls', 'network-policy', 'monitoring', 'hard-spread'];
+/** What a user of overlays/cluster lists: the cluster variants of the components that touch the Sentinel container. */
+export const CLUSTER_COMPONENTS = [
+  'cluster/password',
+  'cluster/acl-users',
+  'cluster/tls',
+  'network-policy',
+  'monitoring',
+  'hard-spread',
+];
 
 export type Obj = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: any };
 
-/** `kubectl kustomize` of an overlay of manifests/ (e.g. overlays/dedicated-sentinels). */
-export async function renderOverlay(path: string): Promise<Obj[]> {
-  const r = await execa('kubectl', ['kustomize', join(MANIFESTS, path)], { reject: false });
+/** `kubectl kustomize` of a directory, its output as raw YAML objects. */
+async function kustomize(dir: string): Promise<Obj[]> {
+  const r = await execa('kubectl', ['kustomize', dir], { reject: false });
   if (r.exitCode !== 0) throw new Error(`kustomize failed: ${r.stderr}`);
+  // Raw YAML (client-node's loadAllYaml would rename fields to its TypeScript names, e.g. from -> _from).
   return parseAllDocuments(String(r.stdout)).map((d) => d.toJS() as Obj);
 }
 
-/** `kubectl kustomize` of the base with these components, through an overlay in a temporary directory. */
-export async function render(components: string[] = []): Promise<Obj[]> {
+/** `kubectl kustomize` of an overlay of manifests/ (e.g. overlays/dedicated-sentinels). */
+export async function renderOverlay(path: string): Promise<Obj[]> {
+  return kustomize(join(MANIFESTS, path));
+}
+
+const inTemporaryDir = async <T>(body: (dir: string) => Promise<T>): Promise<T> => {
   const dir = await mkdtemp(join(tmpdir(), 'rhl-kustomize-'));
   try {
-    const rel = (p: string) => JSON.stringify(relative(dir, p));
-    await writeFile(
-      join(dir, 'kustomization.yaml'),
-      `resources: [${rel(MANIFESTS)}]\ncomponents: [${components.map((c) => rel(join(MANIFESTS, 'components', c)))}]\n`,
-    );
-    const r = await execa('kubectl', ['kustomize', dir], { reject: false });
-    if (r.exitCode !== 0) throw new Error(`kustomize failed: ${r.stderr}`);
-    // Raw YAML (client-node's loadAllYaml would rename fields to its TypeScript names, e.g. from -> _from).
-    return parseAllDocuments(String(r.stdout)).map((d) => d.toJS() as Obj);
+    return await body(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+};
+
+/**
+ * `kubectl kustomize` of manifests/ (or of `on`, a directory under it such as overlays/cluster) with these
+ * components (paths under manifests/components), through an overlay in a temporary directory: what a user writes.
+ */
+export async function render(components: string[] = [], on = ''): Promise<Obj[]> {
+  return inTemporaryDir(async (dir) => {
+    const rel = (p: string) => JSON.stringify(relative(dir, p));
+    await writeFile(
+      join(dir, 'kustomization.yaml'),
+      `resources: [${rel(join(MANIFESTS, on))}]\n` +
+        `components: [${components.map((c) => rel(join(MANIFESTS, 'components', c)))}]\n`,
+    );
+    return kustomize(dir);
+  });
+}
+
+/**
+ * `kubectl kustomize` of a copy of an overlay of manifests/ with these components listed in its own
+ * kustomization.yaml: kustomize then applies them before the overlay's own patches (the other way a user composes).
+ */
+export async function renderCopy(overlay: string, components: string[]): Promise<Obj[]> {
+  const src = join(MANIFESTS, overlay);
+  return inTemporaryDir(async (dir) => {
+    const k = parse(await readFile(join(src, 'kustomization.yaml'), 'utf8')) as Record<string, any>;
+    const resources: string[] = [];
+    for (const r of (k.resources ?? []) as string[]) {
+      const from = resolve(src, r);
+      if ((await stat(from)).isDirectory()) resources.push(relative(dir, from));
+      else {
+        await copyFile(from, join(dir, basename(r)));
+        resources.push(basename(r));
+      }
+    }
+    k.resources = resources;
+    k.components = [
+      ...((k.components ?? []) as string[]).map((c) => relative(dir, resolve(src, c))),
+      ...components.map((c) => relative(dir, join(MANIFESTS, 'components', c))),
+    ];
+    await writeFile(join(dir, 'kustomization.yaml'), stringify(k));
+    return kustomize(dir);
+  });
 }
 
 /** kubernetes-models' class for an object, by apiVersion and kind. */
