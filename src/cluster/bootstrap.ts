@@ -6,14 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
-import { createRecord } from '../kube/record.ts';
 import type { Address } from '../model.ts';
 import { probeOptions, withRedis } from '../redis/client.ts';
 import { log } from '../runtime/log.ts';
-import { bootstrapLease, readClusterLease, recordFormed } from './lease.ts';
+import { bootstrapLease, claimBootstrap, recordFormed, renewBootstrap } from './lease.ts';
 import { nodeState } from './observe.ts';
 import { settled, slotCount, type ClusterNode } from './rules/nodes.ts';
-import { type BootstrapPlan, type ClusterView } from './rules/decide.ts';
+import { BOOTSTRAP_LEASE_MS, type BootstrapPlan, type ClusterView } from './rules/decide.ts';
 
 /**
  * Forms the cluster (only the Lease's holder): config epochs, MEET, ADDSLOTSRANGE on the masters, REPLICATE on
@@ -26,15 +25,37 @@ export async function formCluster(
   plan: BootstrapPlan,
   v: ClusterView,
   say: (sentence: string) => void,
+  takeOver = false,
 ): Promise<boolean> {
   const lease = bootstrapLease(c);
-  const mine =
-    (await createRecord(kube, lease, c.podName, c.podHost)) ||
-    (await readClusterLease(kube, lease))?.holder === c.podName;
-  if (!mine) {
+  // Taken over only at the version the decision saw (unchanged for its duration, or its holder's pod gone): if the
+  // holder renewed it meanwhile, or another pod took it, the write fails and this pod decides again.
+  const stale =
+    takeOver && v.bootstrapHolder && v.bootstrapLeaseVersion
+      ? { holder: v.bootstrapHolder, resourceVersion: v.bootstrapLeaseVersion, plan: v.bootstrapPlan, unchangedMs: 0 }
+      : undefined;
+  if (takeOver && !stale) return false;
+  if (!(await claimBootstrap(c, kube, plan, stale))) {
     say(`waiting: another pod holds the Lease ${lease} and forms the cluster`);
     return false;
   }
+  if (stale) {
+    const what = `took the bootstrap Lease over from ${stale.holder}; resuming its bootstrap`;
+    log.warn(what);
+    void emitEvent(kube, { name: c.podName }, 'Warning', 'BootstrapTakenOver', what);
+  }
+  // Renewed while this pod forms the cluster: nobody takes a Lease over whose holder renews it.
+  const renewing = setInterval(() => {
+    renewBootstrap(c, kube).catch((e: unknown) => log.warn(`cannot renew the bootstrap Lease: ${String(e)}`));
+  }, BOOTSTRAP_LEASE_MS / 6);
+  try {
+    return await formClaimed(c, kube, plan, v);
+  } finally {
+    clearInterval(renewing);
+  }
+}
+
+async function formClaimed(c: Config, kube: Kube, plan: BootstrapPlan, v: ClusterView): Promise<boolean> {
   const o = probeOptions(c);
   const at = (name: string): Address => ({
     host: v.pods.find((x) => x.name === name)?.ip ?? '',
@@ -75,9 +96,11 @@ export async function formCluster(
   const selves = async () => Promise.all(order.map((p) => myself(p)));
   const ownerOf = (nodes: (ClusterNode | undefined)[], slot: number) =>
     nodes.find((n) => n?.slots.some(([a, b]) => a <= slot && slot <= b));
-  const served = await selves();
+  // Taken: any node any of them knows serves part of the range (a node outside this plan included).
+  const views = await Promise.all(order.map((p) => nodeState(c, at(p))));
+  const served = views.flatMap((s) => s?.nodes ?? []);
   for (const m of plan.masters) {
-    const taken = served.some((n) => n?.slots.some(([a, b]) => a <= m.to && m.from <= b));
+    const taken = served.some((n) => n.slots.some(([a, b]) => a <= m.to && m.from <= b));
     if (taken) continue;
     await withRedis(at(m.pod), o, (r) => r.call('CLUSTER', 'ADDSLOTSRANGE', String(m.from), String(m.to)));
   }

@@ -2,18 +2,57 @@
 // cluster is formed the Lease says so (a cluster is never formed twice; a holder that died half-way resumes).
 import type * as k8s from '@kubernetes/client-node';
 import type { Config } from '../config/types.ts';
-import { mergePatch, type Kube } from '../kube/api.ts';
+import { apiFailure, mergePatch, withTimeout, type Kube } from '../kube/api.ts';
 import { currentLease, readLease } from '../kube/leases.ts';
+import { microTime } from '../kube/lock.ts';
+import { log } from '../runtime/log.ts';
+import { BOOTSTRAP_LEASE_MS, type BootstrapPlan } from './rules/decide.ts';
 
 /** The Lease that lets exactly one pod form the cluster: `<set>-cluster`. */
 export const bootstrapLease = (c: Config) => `${c.masterRecord.replace(/-master$/, '')}-cluster`;
 /** On that Lease once the cluster is formed: when. A cluster is never formed twice. */
 export const FORMED_ANNOTATION = 'redis-ha-launcher/cluster-formed';
 
-type ClusterLease = { holder: string; formedAt?: string };
+/** On that Lease from the first step: the plan (JSON), which a resumed bootstrap runs again, never another. */
+export const PLAN_ANNOTATION = 'redis-ha-launcher/cluster-plan';
+
+export type ClusterLease = {
+  holder: string;
+  formedAt?: string;
+  plan?: BootstrapPlan;
+  resourceVersion?: string;
+  /** How long this process has seen this version of the Lease (its holder renews it while it forms). */
+  unchangedMs: number;
+};
+
+/** When this process first saw each version of a bootstrap Lease (monotonic ms), by name: see kube/lock.ts. */
+const seen = new Map<string, { version: string; at: number }>();
+
+function planOf(text: string | undefined): BootstrapPlan | undefined {
+  if (!text) return undefined;
+  try {
+    const p = JSON.parse(text) as BootstrapPlan;
+    return Array.isArray(p.masters) && Array.isArray(p.replicas) ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const clusterLeaseOf = (l: k8s.V1Lease): ClusterLease => {
   const formedAt = l.metadata?.annotations?.[FORMED_ANNOTATION];
-  return { holder: l.spec?.holderIdentity ?? '', ...(formedAt ? { formedAt } : {}) };
+  const plan = planOf(l.metadata?.annotations?.[PLAN_ANNOTATION]);
+  const name = l.metadata?.name ?? '';
+  const version = l.metadata?.resourceVersion ?? '';
+  const now = performance.now();
+  const o = seen.get(name);
+  if (o?.version !== version) seen.set(name, { version, at: now });
+  return {
+    holder: l.spec?.holderIdentity ?? '',
+    ...(formedAt ? { formedAt } : {}),
+    ...(plan ? { plan } : {}),
+    resourceVersion: version,
+    unchangedMs: o?.version === version ? now - o.at : 0,
+  };
 };
 
 /** The bootstrap Lease: its holder, and when the cluster was formed; null when there is none. */
@@ -38,4 +77,88 @@ export async function recordFormed(c: Config, kube: Kube): Promise<void> {
     },
     mergePatch(),
   );
+}
+
+/**
+ * Takes the bootstrap Lease: created (owned by the StatefulSet, so that deleting the StatefulSet deletes it and a
+ * reinstall forms a new cluster), or, with `takeOver`, taken from its holder at the version observed (false when
+ * it changed meanwhile: decide again). The plan is stored on it if it has none. True when this pod holds it.
+ */
+export async function claimBootstrap(
+  c: Config,
+  kube: Kube,
+  plan: BootstrapPlan,
+  takeOver: ClusterLease | undefined,
+): Promise<boolean> {
+  const name = bootstrapLease(c);
+  const now = microTime(new Date());
+  const annotations = { [PLAN_ANNOTATION]: JSON.stringify(plan) };
+  const spec = { holderIdentity: c.podName, renewTime: now, leaseDurationSeconds: BOOTSTRAP_LEASE_MS / 1000 };
+  try {
+    const owner = await ownerOf(c, kube);
+    if (takeOver) {
+      await kube.coordination.patchNamespacedLease(
+        {
+          name,
+          namespace: kube.namespace,
+          body: {
+            metadata: {
+              resourceVersion: takeOver.resourceVersion,
+              ...(takeOver.plan ? {} : { annotations }),
+              ...(owner ? { ownerReferences: [owner] } : {}),
+            },
+            spec: { ...spec, acquireTime: now },
+          },
+        },
+        mergePatch(),
+      );
+      return true;
+    }
+    await kube.coordination.createNamespacedLease(
+      {
+        namespace: kube.namespace,
+        body: {
+          metadata: {
+            name,
+            namespace: kube.namespace,
+            annotations,
+            labels: { 'app.kubernetes.io/managed-by': 'redis-ha-launcher' },
+            ...(owner ? { ownerReferences: [owner] } : {}),
+          },
+          spec: { ...spec, acquireTime: now, leaseTransitions: 0 } as never,
+        },
+      },
+      withTimeout(),
+    );
+    return true;
+  } catch (e) {
+    if (apiFailure(e).code !== 409) throw e;
+    if (takeOver) return false;
+    const l = await readClusterLease(kube, name);
+    if (l?.holder !== c.podName) return false;
+    if (!l.plan) await patchLease(kube, name, { metadata: { annotations } });
+    return true;
+  }
+}
+
+/** While the holder forms the cluster: the Lease renewed, so that nobody takes it over. */
+export async function renewBootstrap(c: Config, kube: Kube): Promise<void> {
+  await patchLease(kube, bootstrapLease(c), { spec: { renewTime: microTime(new Date()) } });
+}
+
+async function patchLease(kube: Kube, name: string, body: object): Promise<void> {
+  await kube.coordination.patchNamespacedLease({ name, namespace: kube.namespace, body }, mergePatch());
+}
+
+/** This pod's StatefulSet as an owner reference; undefined (and a log line) when it cannot be read. */
+async function ownerOf(c: Config, kube: Kube): Promise<k8s.V1OwnerReference | undefined> {
+  try {
+    const pod = await kube.core.readNamespacedPod({ name: c.podName, namespace: kube.namespace }, withTimeout());
+    const ref = pod.metadata?.ownerReferences?.find((r) => r.kind === 'StatefulSet' && r.controller);
+    if (!ref) return undefined;
+    return { apiVersion: 'apps/v1', kind: 'StatefulSet', name: ref.name, uid: ref.uid };
+  } catch (e) {
+    log.warn(`the bootstrap Lease gets no owner (this pod cannot be read: ${apiFailure(e).message})`);
+    return undefined;
+  }
 }

@@ -3,6 +3,7 @@
 import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
 import { currentPods } from '../kube/pods.ts';
+import { statefulSetOrdinals } from '../kube/statefulsets.ts';
 import { isLive, type Address, type PodView } from '../model.ts';
 import { localRedis, probeOptions, withRedis } from '../redis/client.ts';
 import { parseInfo } from '../redis/replies.ts';
@@ -43,6 +44,10 @@ export async function observeCluster(c: Config, cl: NonNullable<Config['cluster'
     .filter((p) => resuming || !local || !inCluster(local) || !known.has(`${podAddress(c, p).host}:${c.redisPort}`));
   const answers = await Promise.all(ask.map((p) => nodeState(c, podAddress(c, p))));
   const self = pods.find((p) => p.name === c.podName);
+  // Only when the Lease's holder has no pod: would its StatefulSet bring it back?
+  const holderAbsent = lease?.holder && !lease.formedAt && !pods.some((p) => p.name === lease.holder);
+  const kept =
+    holderAbsent && self?.owner ? await statefulSetOrdinals(kube, self.owner).catch(() => undefined) : undefined;
   return {
     self: { name: c.podName, ordinal: self?.ordinal ?? null },
     redisPort: c.redisPort,
@@ -55,5 +60,10 @@ export async function observeCluster(c: Config, cl: NonNullable<Config['cluster'
     peers: Object.fromEntries(ask.map((p, i) => [p.name, answers[i]])),
     ...(lease?.holder ? { bootstrapHolder: lease.holder } : {}),
     ...(lease?.formedAt ? { formedAt: lease.formedAt } : {}),
+    ...(lease?.plan ? { bootstrapPlan: lease.plan } : {}),
+    ...(lease ? { holderSilentMs: lease.unchangedMs, bootstrapLeaseVersion: lease.resourceVersion } : {}),
+    ...(kept ? { keptOrdinals: kept } : {}),
+    bootstrapLease: bootstrapLease(c),
+    namespace: kube.namespace,
   };
 }

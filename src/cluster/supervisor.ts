@@ -67,7 +67,7 @@ export class ClusterSupervisor extends PeriodicLoop {
     } else if (a.kind === 'bootstrap') {
       // Not once this pod recorded the formation (its watch may not have brought the record back yet).
       if (!this.formedRecorded) {
-        this.bootstrapping ??= formCluster(this.c, this.kube, a.plan, v, (x) => this.say(x))
+        this.bootstrapping ??= formCluster(this.c, this.kube, a.plan, v, (x) => this.say(x), a.takeOver)
           .then((formed) => {
             if (formed) this.formedRecorded = true;
           })

@@ -1,9 +1,9 @@
 // Redis Cluster mode's rules (src/cluster/rules/decide.ts): pure functions of what a pod observed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bootstrapPlan, clusterAction, type ClusterView } from '../../src/cluster/rules/decide.ts';
+import { BOOTSTRAP_LEASE_MS, bootstrapPlan, clusterAction, type ClusterView } from '../../src/cluster/rules/decide.ts';
 import { clusterHandover, replicaOffsets } from '../../src/cluster/rules/handover.ts';
-import { parseClusterNodes, slotCount, type NodeState } from '../../src/cluster/rules/nodes.ts';
+import { inCluster, parseClusterNodes, slotCount, type NodeState } from '../../src/cluster/rules/nodes.ts';
 import type { LivePod, PodView } from '../../src/model.ts';
 
 test('CLUSTER NODES of Redis 7: address with bus port and hostname, flags, master, slot ranges, migrations', () => {
@@ -110,8 +110,6 @@ test('the rules: wait for every pod, never flush data, the lowest ordinal or the
     clusterAction(view(0, six(), { bootstrapHolder: 'redis-1' })).reason,
     /redis-1 \(it holds the bootstrap Lease\)/,
   );
-  const gone = { ...view(0, six(), { bootstrapHolder: 'redis-9' }) };
-  assert.match(clusterAction(gone).reason, /redis-9 holds the bootstrap Lease but does not answer/);
 });
 
 test('the rules: a member meets members it does not know by address; a fresh pod is never joined implicitly', () => {
@@ -130,7 +128,7 @@ test('the rules: never formed twice; an unfinished bootstrap is run again; a lon
   const six = () => Array.from({ length: 6 }, () => fresh());
   assert.match(
     clusterAction(view(0, six(), { formedAt: '2026-12-01T00:00:00Z' })).reason,
-    /the cluster was formed at 2026-12-01T00:00:00Z .* a cluster is never formed twice/,
+    /the cluster was formed at 2026-12-01T00:00:00Z\b.* a cluster is never formed twice/,
   );
   const half = Array.from({ length: 6 }, () => ({
     ...member(),
@@ -236,4 +234,88 @@ test('a planned switchover to a named replica: that one if it is healthy, refuse
     'd4 is not a healthy replica (linked and online) of this master',
   );
   assert.equal(clusterHandover(cluster, offsets, [], 'e5').kind, 'skip', 'not a replica of this master');
+});
+
+test('the bootstrap Lease: a holder that is gone or silent is taken over, its stored plan resumed', () => {
+  const six = () => Array.from({ length: 6 }, () => fresh());
+  const half = () =>
+    Array.from({ length: 6 }, () => ({ ...member(), info: { ...member().info, cluster_slots_assigned: '0' } }));
+  // No pod of that name, and its StatefulSet keeps no such ordinal (it won the race, then was scaled away): the
+  // lowest ordinal takes the Lease over at once.
+  const kept = { keptOrdinals: { start: 0, replicas: 6 } };
+  const gone = clusterAction(view(0, six(), { bootstrapHolder: 'redis-9', ...kept }));
+  assert.equal(gone.kind, 'bootstrap', gone.reason);
+  assert.equal(gone.kind === 'bootstrap' && gone.takeOver, true);
+  assert.match(gone.reason, /redis-9 holds the bootstrap Lease and no pod of that name exists or will .*: this pod/);
+  assert.equal(clusterAction(view(1, six(), { bootstrapHolder: 'redis-9', ...kept })).kind, 'wait', 'the lowest');
+  // A pod deleted and being recreated (its ordinal kept) resumes itself: not taken over before the Lease's time.
+  const five = six().slice(0, 5);
+  const recreated = { ...view(0, five, { bootstrapHolder: 'redis-5', ...kept }), desired: 5 };
+  assert.equal(clusterAction(recreated).kind, 'wait');
+  assert.equal(clusterAction({ ...recreated, holderSilentMs: BOOTSTRAP_LEASE_MS }).kind, 'bootstrap');
+  // Its pod is there but does not answer: taken over only once the Lease has not changed for its duration.
+  const silent = (ms: number) => {
+    const states: (NodeState | undefined)[] = six();
+    const v = view(0, states as NodeState[], { bootstrapHolder: 'redis-5', holderSilentMs: ms });
+    return clusterAction({ ...v, desired: 5, peers: { ...v.peers, 'redis-5': undefined } });
+  };
+  assert.equal(silent(BOOTSTRAP_LEASE_MS - 1).kind, 'wait');
+  assert.match(silent(BOOTSTRAP_LEASE_MS - 1).reason, /redis-5 holds the bootstrap Lease but does not answer/);
+  assert.equal(silent(BOOTSTRAP_LEASE_MS).kind, 'bootstrap');
+  // Half-way (the nodes met, no slot assigned) and its holder gone: resumed by the lowest ordinal, with the plan
+  // the Lease stored, never a new one.
+  const stored = bootstrapPlan(
+    [0, 1, 2, 3, 4, 5].map((i) => pod(i)),
+    3,
+    1,
+  );
+  stored.replicas.reverse();
+  const resumed = clusterAction(view(0, half(), { bootstrapHolder: 'redis-9', bootstrapPlan: stored, ...kept }));
+  assert.equal(resumed.kind, 'bootstrap', resumed.reason);
+  assert.deepEqual(resumed.kind === 'bootstrap' && resumed.plan, stored);
+  assert.notEqual(clusterAction(view(1, half(), { bootstrapHolder: 'redis-9' })).kind, 'bootstrap');
+  // The holder itself resumes its stored plan too; a stored plan with a pod that does not answer waits for it.
+  const own = clusterAction(view(0, half(), { bootstrapHolder: 'redis-0', bootstrapPlan: stored }));
+  assert.deepEqual(own.kind === 'bootstrap' && own.plan, stored);
+  const wider = { ...stored, replicas: [...stored.replicas, { pod: 'redis-7', of: 'redis-0' }] };
+  const waits = clusterAction(view(0, half(), { bootstrapHolder: 'redis-0', bootstrapPlan: wider }));
+  assert.equal(waits.kind, 'wait');
+  assert.match(waits.reason, /the stored bootstrap plan needs redis-7, which does not answer/);
+});
+
+test('the bootstrap Lease says formed but every pod is fresh and empty: the exact kubectl to start over', () => {
+  const six = Array.from({ length: 6 }, () => fresh());
+  const lease = { formedAt: '2026-12-01T00:00:00Z', bootstrapLease: 'mymaster-cluster', namespace: 'db' };
+  const v = view(0, six, lease);
+  const a = clusterAction(v);
+  assert.equal(a.kind, 'wait');
+  assert.match(
+    a.reason,
+    /^the Lease mymaster-cluster says the cluster was formed at 2026-12-01T00:00:00Z, but all 6 pods are fresh/,
+  );
+  assert.match(a.reason, /kubectl delete lease mymaster-cluster -n db$/);
+  // One member left somewhere: no such advice (the cluster exists; this pod waits to be added).
+  const one = [member(), ...six.slice(1)];
+  assert.doesNotMatch(clusterAction(view(1, one, lease)).reason, /kubectl/);
+});
+
+test('a lone node serving every slot is a member only with a config epoch (the bootstrap sets one)', () => {
+  // Redis 7.0 started in cluster mode on a Sentinel-mode volume takes every slot it has keys for (epoch 0).
+  const loaded = (epoch: string): NodeState => ({
+    info: {
+      cluster_known_nodes: '1',
+      cluster_slots_assigned: '16384',
+      cluster_state: 'fail',
+      cluster_my_epoch: epoch,
+    },
+    nodes: parseClusterNodes('d 10.0.0.1:6379@16379 myself,master - 0 0 0 connected 0-16383'),
+    keys: 200_000,
+  });
+  assert.equal(inCluster(loaded('0')), false, 'the slots of its keys, taken on load');
+  assert.equal(inCluster(loaded('1')), true, 'a cluster of one the bootstrap formed (SET-CONFIG-EPOCH 1)');
+  // The cluster overlay applied over a Sentinel deployment's volumes: every pod loaded the same data.
+  const all = Array.from({ length: 6 }, () => loaded('0'));
+  const a = clusterAction(view(0, all));
+  assert.equal(a.kind, 'wait');
+  assert.match(a.reason, /hold keys and no cluster exists: a pod holding data is never flushed/);
 });

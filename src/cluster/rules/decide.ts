@@ -44,6 +44,12 @@ export function bootstrapPlan(pods: LivePod[], masters: number, replicasPerMaste
   return plan;
 }
 
+/**
+ * How long the bootstrap Lease may stay unchanged, as a pod sees it, while its holder's pod does not answer, before
+ * the lowest ordinal takes it over (the holder renews it while it forms the cluster).
+ */
+export const BOOTSTRAP_LEASE_MS = 30_000;
+
 export type ClusterView = {
   self: { name: string; ordinal: number | null };
   redisPort: number;
@@ -60,12 +66,24 @@ export type ClusterView = {
   bootstrapHolder?: string;
   /** When the cluster was formed, as the Lease says: no bootstrap ever again. */
   formedAt?: string;
+  /** The plan the holder stored on the Lease when it began: a resumed bootstrap runs only that one. */
+  bootstrapPlan?: BootstrapPlan;
+  /** How long this pod has seen the bootstrap Lease unchanged (its holder renews it while it forms). */
+  holderSilentMs?: number;
+  /** The version of the Lease observed: a take-over writes at that version or not at all. */
+  bootstrapLeaseVersion?: string;
+  /** The ordinals this pod's StatefulSet keeps (asked only when the Lease's holder has no pod). */
+  keptOrdinals?: { start: number; replicas: number };
+  /** The bootstrap Lease's name and namespace, for advice in words. */
+  bootstrapLease?: string;
+  namespace?: string;
 };
 
 export type ClusterAction =
   | { kind: 'none'; reason: string }
   | { kind: 'wait'; reason: string }
-  | { kind: 'bootstrap'; plan: BootstrapPlan; reason: string }
+  /** `takeOver`: the Lease is another pod's (gone, or silent for BOOTSTRAP_LEASE_MS): taken first, by its version. */
+  | { kind: 'bootstrap'; plan: BootstrapPlan; reason: string; takeOver?: boolean }
   /** The holder's bootstrap is done (every slot served, every node a master with slots or a replica): record it. */
   | { kind: 'formed'; reason: string }
   | { kind: 'meet'; addresses: Address[]; reason: string };
@@ -81,7 +99,8 @@ export function clusterAction(v: ClusterView): ClusterAction {
   // recorded the cluster formed) runs it again once every pod answers: each step is skipped where it is done.
   // Also when this pod's own nodes.conf forgot the MEETs (killed before it was written): its peers may know each
   // other already, but nobody else may finish what the holder began.
-  if (v.bootstrapHolder === v.self.name && !v.formedAt && (inCluster(local) || local.keys === 0)) {
+  const takeOver = takeOverWhy(v, live);
+  if ((v.bootstrapHolder === v.self.name || takeOver) && !v.formedAt && (inCluster(local) || local.keys === 0)) {
     // Nothing left to do (the holder died after the last step, or the cluster was formed before the Lease
     // recorded formations): only the record is written; no step runs on a cluster that serves.
     if (settled(local)) {
@@ -97,11 +116,24 @@ export function clusterAction(v: ClusterView): ClusterAction {
       const s = stateOf(p);
       return s && Number(s.info.cluster_known_nodes ?? 1) <= 1 && s.keys > 0;
     });
-    if (all.length >= v.desired && !stray.length) {
+    const why = takeOver
+      ? `${v.bootstrapHolder} holds the bootstrap Lease and ${takeOver}: this pod takes it over and forms the cluster`
+      : 'this pod holds the bootstrap Lease and the bootstrap did not finish: it runs it again';
+    // The plan stored when the bootstrap began, never a new one (a new one could give a range another owner).
+    const stored = v.bootstrapPlan;
+    const missing = stored
+      ? [...stored.masters, ...stored.replicas].map((x) => x.pod).filter((n) => !all.some((p) => p.name === n))
+      : [];
+    if (missing.length) {
+      const which = `${missing.join(', ')}, which ${missing.length > 1 ? 'do' : 'does'} not answer`;
+      return { kind: 'wait', reason: `the stored bootstrap plan needs ${which}` };
+    }
+    if ((stored || all.length >= v.desired) && !stray.length) {
       return {
         kind: 'bootstrap',
-        plan: bootstrapPlan(all, v.masters, v.replicasPerMaster),
-        reason: 'this pod holds the bootstrap Lease and the bootstrap did not finish: it runs it again',
+        plan: stored ?? bootstrapPlan(all, v.masters, v.replicasPerMaster),
+        reason: why,
+        ...(takeOver ? { takeOver: true } : {}),
       };
     }
   }
@@ -127,6 +159,19 @@ export function clusterAction(v: ClusterView): ClusterAction {
   }
   // A fresh node (no nodes.conf of a cluster).
   if (v.formedAt) {
+    const states = live.map((p) => (p.name === v.self.name ? local : v.peers[p.name]));
+    const empty = states.every((s) => s && !inCluster(s) && s.keys === 0);
+    if (empty && states.length >= v.desired) {
+      const lease = v.bootstrapLease;
+      const ns = v.namespace ? ` -n ${v.namespace}` : '';
+      return {
+        kind: 'wait',
+        reason:
+          `the ${lease ? `Lease ${lease}` : 'bootstrap Lease'} says the cluster was formed at ${v.formedAt}, but all ` +
+          `${states.length} pods are fresh and empty (new volumes: a reinstall?); a cluster is never formed twice: ` +
+          `to form a new one, ${lease ? `kubectl delete lease ${lease}${ns}` : 'delete that Lease'}`,
+      };
+    }
     return {
       kind: 'wait',
       reason:
@@ -184,4 +229,33 @@ export function clusterAction(v: ClusterView): ClusterAction {
     plan: bootstrapPlan(answering, v.masters, v.replicasPerMaster),
     reason: `all ${v.desired} pods are fresh and empty, and this pod ${why}: it forms the cluster`,
   };
+}
+
+/**
+ * Why this pod may take the bootstrap Lease over from its holder, if it may: the cluster is not formed, the holder
+ * is not this pod and does not answer, and either no pod of that name exists or will (its ordinal scaled away) or
+ * the Lease has not changed for BOOTSTRAP_LEASE_MS (a holder forming the cluster renews it; a pod deleted and being
+ * recreated comes back well within that, and resumes itself); and this pod has the lowest ordinal of those that
+ * answer. Undefined otherwise.
+ */
+function takeOverWhy(v: ClusterView, live: LivePod[]): string | undefined {
+  const holder = v.bootstrapHolder;
+  if (!holder || holder === v.self.name || v.formedAt) return undefined;
+  const answering = live.filter((p) => (p.name === v.self.name ? v.local : v.peers[p.name]));
+  if (answering.some((p) => p.name === holder)) return undefined;
+  const lowest = [...answering].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0))[0];
+  if (lowest?.name !== v.self.name) return undefined;
+  const ordinal = Number(/-(\d+)$/.exec(holder)?.[1] ?? NaN);
+  const kept = v.keptOrdinals;
+  if (
+    !v.pods.some((p) => p.name === holder) &&
+    kept &&
+    !(ordinal >= kept.start && ordinal < kept.start + kept.replicas)
+  ) {
+    return 'no pod of that name exists or will (its StatefulSet keeps no such ordinal)';
+  }
+  const silent = v.holderSilentMs ?? 0;
+  return silent >= BOOTSTRAP_LEASE_MS
+    ? `its pod does not answer and the Lease has not changed for ${Math.round(silent / 1000)} s`
+    : undefined;
 }

@@ -61,12 +61,14 @@ export const slotText = (n: ClusterNode) => n.slots.map(([a, b]) => (a === b ? `
 export type NodeState = { info: Record<string, string>; nodes: ClusterNode[]; keys: number };
 
 /**
- * Part of a cluster: it knows other nodes, or it is a cluster of one serving every slot. A node alone with some
- * slots is not: Redis gives a fresh node the slots of keys it loaded (a data dir from Sentinel mode), and such a
- * pod holds data outside any cluster.
+ * Part of a cluster: it knows other nodes, or it is a cluster of one serving every slot with a config epoch (the
+ * bootstrap sets one, from 1; so does a failover). A node alone with slots and epoch 0 is not: Redis gives a fresh
+ * node the slots of the keys it loads (a data dir from Sentinel mode: with enough keys, all 16384), and such a pod
+ * holds data outside any cluster.
  */
 export const inCluster = (s: NodeState) =>
-  Number(s.info.cluster_known_nodes ?? 1) > 1 || Number(s.info.cluster_slots_assigned ?? 0) === CLUSTER_SLOTS;
+  Number(s.info.cluster_known_nodes ?? 1) > 1 ||
+  (Number(s.info.cluster_slots_assigned ?? 0) === CLUSTER_SLOTS && Number(s.info.cluster_my_epoch ?? 0) > 0);
 
 const failing = (n: ClusterNode) => n.flags.includes('fail') || n.flags.includes('fail?');
 
