@@ -1,11 +1,11 @@
-// A cluster node's probes: alive while Redis answers PING (LOADING counts); ready when the cluster is ok and this
-// node serves (a master with slots, or a replica whose link is up).
+// A cluster node's probes: alive while Redis answers PING (LOADING counts); ready when this node does its part
+// (a master with slots, or a replica whose link is up) in a cluster that is ok, or down only by another shard's loss.
 import { redisFailure } from '../redis/errors.ts';
 import type { Config } from '../config/types.ts';
 import { localRedis, probeOptions, withRedis } from '../redis/client.ts';
 import { parseInfo } from '../redis/replies.ts';
 import { nodeState } from './observe.ts';
-import { slotCount } from './rules/nodes.ts';
+import { clusterReady } from './rules/readiness.ts';
 
 /** Alive while Redis answers PING (LOADING counts). */
 export async function clusterLiveness(c: Config): Promise<{ ok: boolean; reason: string }> {
@@ -20,20 +20,14 @@ export async function clusterLiveness(c: Config): Promise<{ ok: boolean; reason:
   }
 }
 
-/** Ready when the cluster is ok and this node serves: a master with slots, or a replica whose link is up. */
+/** Ready when this node does its part (rules/readiness.ts says when a cluster that is down still counts). */
 export async function clusterReadiness(c: Config): Promise<{ ok: boolean; reason: string }> {
   const s = await nodeState(c, localRedis(c));
-  if (!s) return { ok: false, reason: 'Redis does not answer' };
-  if (s.info.cluster_state !== 'ok') return { ok: false, reason: `cluster_state:${s.info.cluster_state}` };
-  const me = s.nodes.find((n) => n.flags.includes('myself'));
-  if (me?.flags.includes('master')) {
-    const n = slotCount(me);
-    return n ? { ok: true, reason: `a master serving ${n} slots` } : { ok: false, reason: 'a master without slots' };
-  }
-  const repl = await withRedis(localRedis(c), probeOptions(c), (r) => r.call('INFO', 'replication'))
-    .then((i) => parseInfo(String(i)))
-    .catch(() => ({}) as Record<string, string>);
-  return repl.master_link_status === 'up'
-    ? { ok: true, reason: 'a replica, its link to the master up' }
-    : { ok: false, reason: `a replica whose link is ${repl.master_link_status ?? 'unknown'}` };
+  const me = s?.nodes.find((n) => n.flags.includes('myself'));
+  const link = me?.flags.includes('slave')
+    ? await withRedis(localRedis(c), probeOptions(c), (r) => r.call('INFO', 'replication'))
+        .then((i) => parseInfo(String(i)).master_link_status)
+        .catch(() => undefined)
+    : undefined;
+  return clusterReady(s, link);
 }

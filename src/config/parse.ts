@@ -227,12 +227,18 @@ export function parseConfig(
     if (endpoint === 'hostname' && !config.hostnames) {
       throw new ConfigError('CLUSTER_PREFERRED_ENDPOINT=hostname needs REDIS_HOSTNAMES=true (names to hand out)');
     }
+    const coverage = raw.CLUSTER_REQUIRE_FULL_COVERAGE?.trim().toLowerCase() || 'true';
+    if (!['true', 'false', '1', '0', 'yes', 'no'].includes(coverage)) {
+      const given = JSON.stringify(raw.CLUSTER_REQUIRE_FULL_COVERAGE);
+      throw new ConfigError(`CLUSTER_REQUIRE_FULL_COVERAGE=${given} is invalid: expected true or false`);
+    }
     config.cluster = {
       masters: int(raw, 'CLUSTER_MASTERS', 1, 1000, 'a whole number of masters, at least 1'),
       replicasPerMaster: int(raw, 'CLUSTER_REPLICAS_PER_MASTER', 0, 100, 'a whole number of replicas, 0 or more'),
       nodeTimeoutMs: int(raw, 'CLUSTER_NODE_TIMEOUT_MS', 100, 3_600_000, 'milliseconds, at least 100'),
       migrationBarrier: int(raw, 'CLUSTER_MIGRATION_BARRIER', 0, 100, 'a whole number of replicas, 0 for off'),
       preferredEndpoint: endpoint,
+      requireFullCoverage: ['true', '1', 'yes'].includes(coverage),
     };
     if (config.minReplicasToWrite > config.cluster.replicasPerMaster) {
       throw new ConfigError(

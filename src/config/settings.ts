@@ -277,6 +277,14 @@ export const SETTINGS = [
       'Redis 7.0 hands out "?" for a node whose name it has not learnt yet, and some clients cannot follow names)',
   },
   {
+    env: 'CLUSTER_REQUIRE_FULL_COVERAGE',
+    flag: 'cluster-require-full-coverage',
+    default: 'true',
+    help:
+      'cluster mode: while any slot is served by no node (a shard lost), every node refuses all keys ' +
+      '(cluster-require-full-coverage); false: the other shards keep serving theirs',
+  },
+  {
     env: 'FENCE_AFTER_MS',
     flag: 'fence-after-ms',
     help:
@@ -331,6 +339,7 @@ const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
   CLUSTER_NODE_TIMEOUT_MS: ['run', 'role', 'cluster'],
   CLUSTER_MIGRATION_BARRIER: ['run'],
   CLUSTER_PREFERRED_ENDPOINT: ['run'],
+  CLUSTER_REQUIRE_FULL_COVERAGE: ['run'],
   SENTINEL_WATCH_SELECTOR: ['run', 'role', 'promote', 'probe'],
 };
 

@@ -57,6 +57,8 @@ export type Config = {
     migrationBarrier: number;
     /** What MOVED, ASK and CLUSTER SLOTS hand out for a node (cluster-preferred-endpoint-type). */
     preferredEndpoint: 'ip' | 'hostname';
+    /** cluster-require-full-coverage: every node stops serving while any slot is served by no node. */
+    requireFullCoverage: boolean;
   };
   masterRecord: string;
   waitTimeoutMs: number;

@@ -233,6 +233,7 @@ export function renderClusterConf(c: Config, cl: NonNullable<Config['cluster']>)
     `cluster-announce-bus-port ${c.redisPort + 10000}`,
     ...(c.hostnames ? [`cluster-announce-hostname ${c.podHost}`] : []),
     `cluster-preferred-endpoint-type ${cl.preferredEndpoint}`,
+    `cluster-require-full-coverage ${cl.requireFullCoverage ? 'yes' : 'no'}`,
     `replica-priority ${c.replicaPriority}`,
     ...minReplicasLines(c),
     ...authLines(c, CLUSTER_ACL_RULES),

@@ -358,7 +358,15 @@ test('cluster mode: its settings, its redis.conf; Sentinel and its ACL user are 
     nodeTimeoutMs: 3000,
     migrationBarrier: 1,
     preferredEndpoint: 'ip',
+    requireFullCoverage: true,
   });
+  assert.match(renderClusterConf(c, c.cluster!), /^cluster-require-full-coverage yes$/m);
+  const partial = cfg({ CLUSTER_MODE: 'true', CLUSTER_REQUIRE_FULL_COVERAGE: 'false' });
+  assert.match(renderClusterConf(partial, partial.cluster!), /^cluster-require-full-coverage no$/m);
+  assert.throws(
+    () => cfg({ CLUSTER_MODE: 'true', CLUSTER_REQUIRE_FULL_COVERAGE: 'mostly' }),
+    (e: Error) => e.message === 'CLUSTER_REQUIRE_FULL_COVERAGE="mostly" is invalid: expected true or false',
+  );
   const conf = renderClusterConf(c, c.cluster!);
   for (const line of [
     'cluster-enabled yes',
