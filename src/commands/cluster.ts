@@ -8,6 +8,9 @@ import { execa } from 'execa';
 import { ConfigError, type Config } from '../config/types.ts';
 import { nodeState, podAddress } from '../cluster/observe.ts';
 import { inCluster } from '../cluster/rules/nodes.ts';
+import { removeShardProblem, replicasOf } from '../cluster/rules/scaling.ts';
+import { bootstrapLease } from '../cluster/lease.ts';
+import { tryLock, unlock } from '../kube/lock.ts';
 import type { Kube } from '../kube/api.ts';
 import { currentPods } from '../kube/pods.ts';
 import { addr, isLive, type PodView } from '../model.ts';
@@ -86,6 +89,10 @@ async function waitForOk(c: Config, entry: string): Promise<void> {
   }
 }
 
+/**
+ * One `launcher cluster` command at a time per cluster: the Lease `<set>-cluster-admin`, renewed every 10 s while
+ * the command runs (a command that dies frees it once it has been seen unchanged for 60 s).
+ */
 export async function clusterCommand(
   c: Config,
   kube: Kube,
@@ -93,6 +100,21 @@ export async function clusterCommand(
   pods: string[],
   out: (s: string) => void,
 ): Promise<number> {
+  const lock = `${bootstrapLease(c)}-admin`;
+  const holder = `${c.podName}:${process.pid}`;
+  if ((await tryLock(kube, lock, holder, 60)) === undefined) {
+    throw new Error(`another launcher cluster command holds the Lease ${lock}; nothing was changed`);
+  }
+  const renewing = setInterval(() => void tryLock(kube, lock, holder, 60).catch(() => undefined), 10_000);
+  try {
+    return await run(c, kube, what, pods, out);
+  } finally {
+    clearInterval(renewing);
+    await unlock(kube, lock, holder).catch(() => undefined);
+  }
+}
+
+async function run(c: Config, kube: Kube, what: string, pods: string[], out: (s: string) => void): Promise<number> {
   const all = (await currentPods(kube, c.podSelector)).filter(isLive);
   const byName = (name: string) => {
     const p = all.find((x) => x.name === name);
@@ -143,13 +165,29 @@ export async function clusterCommand(
     const s = states.find(([x]) => x.name === target.name)?.[1];
     const me = s?.nodes.find((n) => n.flags.includes('myself'));
     if (!me || !me.flags.includes('master')) throw new ConfigError(`${target.name} is not a master of the cluster`);
-    const replicas = (s?.nodes ?? []).filter((n) => n.masterId === me.id);
+    const { live: replicas, ghosts } = replicasOf(me.id, s?.nodes ?? []);
+    const shard = [target, ...replicas.map((r) => all.find((p) => podAddress(c, p).host === r.host))];
+    const problem = removeShardProblem(
+      shard.map((p) => p?.name ?? '?'),
+      all.filter((p) => p.owner === target.owner),
+    );
+    if (problem) throw new ConfigError(`remove-shard ${target.name} refused: ${problem}`);
     const via = states.find(([x, st]) => x.name !== target.name && st && inCluster(st))?.[0] ?? member;
     out(`draining ${target.name}: its slots to the other masters`);
     await moveSlots(c, at(c, via), ['rebalance', at(c, via), '--cluster-weight', `${me.id}=0`], out);
     for (const r of replicas) {
       out(`removing its replica ${r.host}:${r.port}`);
       await redisCli(c, ['del-node', at(c, via), r.id], out);
+    }
+    // A failed replica no pod runs cannot be reset by del-node: every member forgets it.
+    for (const g of ghosts) {
+      out(`forgetting its failed replica ${g.host}:${g.port} (${g.id.slice(0, 8)}) on every member`);
+      for (const [p, st] of states) {
+        if (p.name === target.name || !st || !inCluster(st)) continue;
+        await withRedis(podAddress(c, p), probeOptions(c), (x) => x.call('CLUSTER', 'FORGET', g.id)).catch((e: Error) =>
+          out(`  ${p.name}: ${e.message}`),
+        );
+      }
     }
     out(`removing ${target.name}`);
     await redisCli(c, ['del-node', at(c, via), me.id], out);

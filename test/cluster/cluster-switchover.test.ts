@@ -1,7 +1,8 @@
 // `launcher switchover --to <replica>` in Redis Cluster mode: one shard handed over on purpose, with a client that
 // keeps its connection to the old master and never sends WAIT: every write it was told OK is on the new master.
-// Also what does not apply there says so in one line (pause, a switchover with no target or to a master), and the
-// exec probes answer with the cluster's own checks.
+// Also what does not apply there says so in one line (pause, a switchover with no target or to a master,
+// remove-shard of a shard a scale-down would not remove, a second cluster command at once), and the exec probes
+// answer with the cluster's own checks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { testCluster } from '../support/cluster.ts';
@@ -13,7 +14,7 @@ import { PinnedWriter } from '../support/writer.ts';
 const PODS = [0, 1, 2, 3, 4, 5];
 
 test('cluster mode: a planned switchover of one shard keeps every write a pinned client was told OK', async (t) => {
-  const { c } = await testCluster(t, 'cluster-switchover', {
+  const { api, c } = await testCluster(t, 'cluster-switchover', {
     containers: 'redis',
     env: { CLUSTER_MODE: 'true', CLUSTER_NODE_TIMEOUT_MS: '3000', CLUSTER_MASTERS: '3' },
   });
@@ -34,6 +35,23 @@ test('cluster mode: a planned switchover of one shard keeps every write a pinned
   await refused(['pause'], /^launcher: pause is for Sentinel mode: in cluster mode Redis fails masters over itself/);
   await refused(['switchover'], /switchover needs --to <replica-pod>/);
   await refused(['switchover', '--to', c.pod(master).name], /is not a replica \(it is a master already\)/);
+  // remove-shard only on the highest ordinals (what a scale-down removes); one cluster command at a time.
+  const far = await c.launcherCommand(0, ['cluster', 'remove-shard', c.pod(master).name]);
+  assert.equal(far.exitCode, 2, far.stdout + far.stderr);
+  assert.match(far.stderr, /refused: the shard is .* but a scale-down removes the highest ordinals \(redis-5/);
+  api.put('leases', {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'mymaster-cluster-admin', namespace: c.ns },
+    spec: { holderIdentity: 'redis-3:4242', leaseDurationSeconds: 60, renewTime: new Date().toISOString() },
+  });
+  const busy = await c.launcherCommand(0, ['cluster', 'rebalance']);
+  assert.equal(busy.exitCode, 1, busy.stdout + busy.stderr);
+  assert.match(
+    busy.stderr,
+    /another launcher cluster command holds the Lease mymaster-cluster-admin; nothing was changed/,
+  );
+  api.deleteObject('leases', c.ns, 'mymaster-cluster-admin');
   for (const [i, want] of [
     [master, /^readiness: ok: a master serving \d+ slots$/],
     [replica, /^readiness: ok: a replica, its link to the master up$/],
