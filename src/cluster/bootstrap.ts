@@ -44,18 +44,31 @@ export async function formCluster(
     log.warn(what);
     void emitEvent(kube, { name: c.podName }, 'Warning', 'BootstrapTakenOver', what);
   }
-  // Renewed while this pod forms the cluster: nobody takes a Lease over whose holder renews it.
+  // Renewed while this pod forms the cluster: nobody takes a Lease over whose holder renews it. Taken over anyway
+  // (this pod's renewals failed for the Lease's time), it stops before its next step.
+  let lost = false;
   const renewing = setInterval(() => {
-    renewBootstrap(c, kube).catch((e: unknown) => log.warn(`cannot renew the bootstrap Lease: ${String(e)}`));
+    renewBootstrap(c, kube)
+      .then((held) => (lost ||= !held))
+      .catch((e: unknown) => log.warn(`cannot renew the bootstrap Lease: ${String(e)}`));
   }, BOOTSTRAP_LEASE_MS / 6);
+  const stillHolder = () => {
+    if (lost) throw new Error(`another pod took the Lease ${lease} over; this pod stops forming the cluster`);
+  };
   try {
-    return await formClaimed(c, kube, plan, v);
+    return await formClaimed(c, kube, plan, v, stillHolder);
   } finally {
     clearInterval(renewing);
   }
 }
 
-async function formClaimed(c: Config, kube: Kube, plan: BootstrapPlan, v: ClusterView): Promise<boolean> {
+async function formClaimed(
+  c: Config,
+  kube: Kube,
+  plan: BootstrapPlan,
+  v: ClusterView,
+  stillHolder: () => void,
+): Promise<boolean> {
   const o = probeOptions(c);
   const at = (name: string): Address => ({
     host: v.pods.find((x) => x.name === name)?.ip ?? '',
@@ -74,12 +87,15 @@ async function formClaimed(c: Config, kube: Kube, plan: BootstrapPlan, v: Cluste
   );
   const self = at(c.podName);
   for (const pod of order.filter((p) => p !== c.podName)) {
+    stillHolder();
     const a = at(pod);
     await withRedis(self, o, (r) => r.call('CLUSTER', 'MEET', a.host, String(a.port)));
   }
   const until = async (what: string, ok: () => Promise<boolean>, ms: number) => {
     const deadline = Date.now() + ms;
-    while (!(await ok().catch(() => false))) {
+    for (;;) {
+      stillHolder();
+      if (await ok().catch(() => false)) return;
       if (Date.now() > deadline) throw new Error(`forming the cluster: ${what} did not happen within ${ms} ms`);
       await sleep(200);
     }
@@ -102,6 +118,7 @@ async function formClaimed(c: Config, kube: Kube, plan: BootstrapPlan, v: Cluste
   for (const m of plan.masters) {
     const taken = served.some((n) => n.slots.some(([a, b]) => a <= m.to && m.from <= b));
     if (taken) continue;
+    stillHolder();
     await withRedis(at(m.pod), o, (r) => r.call('CLUSTER', 'ADDSLOTSRANGE', String(m.from), String(m.to)));
   }
   const now = await selves();
@@ -134,6 +151,7 @@ async function formClaimed(c: Config, kube: Kube, plan: BootstrapPlan, v: Cluste
     async () => (await Promise.all(order.map((p) => nodeState(c, at(p))))).every((x) => x && settled(x)),
     60_000,
   );
+  stillHolder();
   await recordFormed(c, kube);
   const what =
     `formed the cluster: ${plan.masters.length} masters, ${plan.replicas.length} replicas, ` + `16384 slots assigned`;

@@ -95,8 +95,9 @@ export async function claimBootstrap(
   const annotations = { [PLAN_ANNOTATION]: JSON.stringify(plan) };
   const spec = { holderIdentity: c.podName, renewTime: now, leaseDurationSeconds: BOOTSTRAP_LEASE_MS / 1000 };
   try {
-    const owner = await ownerOf(c, kube);
     if (takeOver) {
+      // Its owner is not changed here: that needs delete on the Lease where owner references are enforced
+      // (OwnerReferencesPermissionEnforcement), which the Role does not grant.
       await kube.coordination.patchNamespacedLease(
         {
           name,
@@ -105,7 +106,6 @@ export async function claimBootstrap(
             metadata: {
               resourceVersion: takeOver.resourceVersion,
               ...(takeOver.plan ? {} : { annotations }),
-              ...(owner ? { ownerReferences: [owner] } : {}),
             },
             spec: { ...spec, acquireTime: now },
           },
@@ -114,6 +114,7 @@ export async function claimBootstrap(
       );
       return true;
     }
+    const owner = await ownerOf(c, kube);
     await kube.coordination.createNamespacedLease(
       {
         namespace: kube.namespace,
@@ -141,9 +142,24 @@ export async function claimBootstrap(
   }
 }
 
-/** While the holder forms the cluster: the Lease renewed, so that nobody takes it over. */
-export async function renewBootstrap(c: Config, kube: Kube): Promise<void> {
-  await patchLease(kube, bootstrapLease(c), { spec: { renewTime: microTime(new Date()) } });
+/**
+ * While the holder forms the cluster: the Lease renewed, so that nobody takes it over; only while this pod still
+ * holds it, at the version read (false when another pod took it over: the holder stops forming).
+ */
+export async function renewBootstrap(c: Config, kube: Kube): Promise<boolean> {
+  const name = bootstrapLease(c);
+  const l = await readLease(kube, name);
+  if (l?.spec?.holderIdentity !== c.podName) return false;
+  try {
+    await patchLease(kube, name, {
+      metadata: { resourceVersion: l.metadata?.resourceVersion },
+      spec: { renewTime: microTime(new Date()) },
+    });
+    return true;
+  } catch (e) {
+    if (apiFailure(e).code === 409) return false;
+    throw e;
+  }
 }
 
 async function patchLease(kube: Kube, name: string, body: object): Promise<void> {

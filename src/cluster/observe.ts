@@ -35,9 +35,9 @@ export async function observeCluster(c: Config, cl: NonNullable<Config['cluster'
     currentClusterLease(kube, bootstrapLease(c)).catch(() => null),
   ]);
   const known = new Set((local?.nodes ?? []).map((n) => `${n.host}:${n.port}`));
-  // A member asks only the peers it does not know by address; a fresh node, and the holder of an unfinished
-  // bootstrap (it needs every pod's state), ask every live peer.
-  const resuming = lease?.holder === c.podName && !lease.formedAt;
+  // A member asks only the peers it does not know by address; a fresh node, and every pod while a bootstrap is
+  // unfinished (its holder, or a pod that may take it over, needs every pod's state), ask every live peer.
+  const resuming = Boolean(lease?.holder && !lease.formedAt);
   const ask = pods
     .filter(isLive)
     .filter((p) => p.name !== c.podName)

@@ -61,13 +61,14 @@ async function moveSlots(c: Config, entry: string, args: string[], out: (s: stri
     out(`  ${(e as Error).message}: closing open slots (redis-cli --cluster fix), then once more`);
     await waitForOk(c, entry);
     // `fix` also "covers" slots no node serves by giving them, empty, to some master: when a failed master still
-    // owns them, its data would be dropped on its return. It only runs while every slot is served.
+    // owns them, its data would be dropped on its return. It only runs while every slot is served by a node that is
+    // not failing (cluster_slots_ok: cluster_slots_assigned counts a failed master's slots too).
     const st = await nodeState(c, hostPort(entry));
-    if (st?.info.cluster_state !== 'ok' || st.info.cluster_slots_assigned !== '16384') {
+    if (st?.info.cluster_state !== 'ok' || st.info.cluster_slots_ok !== '16384') {
       throw new Error(
         `the cluster is not whole (cluster_state:${st?.info.cluster_state ?? 'no answer'}, ` +
-          `${st?.info.cluster_slots_assigned ?? '?'} slots assigned): not closing slots with redis-cli --cluster ` +
-          'fix, which would re-create the missing ones empty; see launcher status',
+          `${st?.info.cluster_slots_ok ?? '?'} slots served by a node that is not failing): not closing slots ` +
+          'with redis-cli --cluster fix, which could re-create missing ones empty; see launcher status',
         { cause: e },
       );
     }

@@ -82,6 +82,8 @@ test('cluster mode: a planned switchover of one shard keeps every write a pinned
   const switched = Date.now();
   await waitFor('the pinned client refused (MOVED)', () => writer.firstRefusal(switched), 10_000);
   await writer.stop();
+  // Its one connection stayed open throughout: every refusal is a redirection, none a closed connection.
+  assert.deepEqual([...new Set(writer.refusals.map((r) => r.error))], ['MOVED']);
   const told = writer.ok.map((w) => w.key);
   const r2 = connect(c.pod(replica).ip, 6379);
   t.after(() => r2.disconnect());

@@ -175,7 +175,8 @@ test('a failed node no pod runs: FORGET only when it serves no slot and no repli
     followed.some((p) =>
       p.endsWith(
         'its replica redis-5 has not taken over: CLUSTER FAILOVER FORCE on redis-5 makes it serve them, ' +
-          'without the writes it had not received',
+          'without the writes it had not received (FORCE needs a majority of the masters to vote; without one, ' +
+          'TAKEOVER)',
       ),
     ),
     followed.join('; '),

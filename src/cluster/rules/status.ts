@@ -194,10 +194,14 @@ function ghostAdvice(n: ClusterNode, known: Map<string, ClusterNode[]>, podOfId:
     `${what}, ${serves} and no pod runs it: bring its pod or its volume back (never CLUSTER FORGET it: its ` +
     'slots would be served by no node, then re-created empty)';
   if (!followers.length) return back;
-  const r = followers[0];
+  const which =
+    followers.length > 1
+      ? `its replicas ${followers.join(', ')} have not taken over: CLUSTER FAILOVER FORCE on the most up to date ` +
+        '(INFO replication: slave_repl_offset)'
+      : `its replica ${followers[0]} has not taken over: CLUSTER FAILOVER FORCE on ${followers[0]}`;
   return (
-    `${back}; its replica ${r} has not taken over: CLUSTER FAILOVER FORCE on ${r} makes it serve them, ` +
-    'without the writes it had not received'
+    `${back}; ${which} makes it serve them, without the writes it had not received (FORCE needs a majority of ` +
+    'the masters to vote; without one, TAKEOVER)'
   );
 }
 

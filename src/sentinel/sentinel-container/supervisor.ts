@@ -12,7 +12,7 @@ import type { Config } from '../../config/types.ts';
 import { apiFailure, type Kube } from '../../kube/api.ts';
 import { tryLock, unlock } from '../../kube/lock.ts';
 import { emitEvent } from '../../kube/events.ts';
-import { currentPods } from '../../kube/pods.ts';
+import { currentPods, listPods } from '../../kube/pods.ts';
 import { pausedSince } from '../../kube/record.ts';
 import { statefulSetOrdinals } from '../../kube/statefulsets.ts';
 import { log } from '../../runtime/log.ts';
@@ -211,9 +211,11 @@ export class SentinelSupervisor extends PeriodicLoop {
       await unlock(this.kube, name, this.lockHolder.get(name) ?? this.c.podName);
       return true;
     }
+    // Read from the API, not a watch's cache: a cache that lags (a pod just recreated, its old uid) must not pass a
+    // live holder over.
     const pods = [
-      ...(await currentPods(this.kube, sc.podSelector)),
-      ...(sc.sentinelSidecar ? [] : await currentPods(this.kube, sc.sentinelSelector)),
+      ...(await listPods(this.kube, sc.podSelector)),
+      ...(sc.sentinelSidecar ? [] : await listPods(this.kube, sc.sentinelSelector)),
     ];
     const uid = pods.find((p) => p.name === this.c.podName)?.uid;
     const holder = uid ? `${this.c.podName}_${uid}` : this.c.podName;
