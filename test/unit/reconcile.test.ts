@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RoleAnswer, SentinelView } from '../../src/model.ts';
 import { reconcile, sentinelMaster } from '../../src/sentinel/rules/reconcile.ts';
-import { fence, votersElsewhere } from '../../src/sentinel/rules/fence.ts';
+import { fence, fenceConfirmed, votersElsewhere } from '../../src/sentinel/rules/fence.ts';
 import { redisReadiness } from '../../src/sentinel/rules/readiness.ts';
 import { followers } from '../../src/redis/replies.ts';
 import { staleEntries } from '../../src/sentinel/sentinel-container/supervisor.ts';
@@ -391,4 +391,28 @@ test('followers: online replicas that acknowledged within 2 s (a cut-off one sta
     2,
   );
   assert.equal(followers({ role: 'master', connected_slaves: '0' }), 0);
+});
+
+test('fenceConfirmed: a failover of another address does not unconfirm a master a majority names', () => {
+  // Seen in CI (partition.test, 5 pods, quorum 2): after the heal, the two Sentinels cut off with the old master
+  // (10.0.0.1) still try to fail it over; the three others name the new master (10.0.0.3). They cannot elect: the
+  // Sentinels naming the new master do not vote for another address. The new master must not fence itself (its
+  // pause holds Sentinel's PINGs up, and the majority then fails it over too).
+  const self = { host: '10.0.0.3', port: 6379 };
+  const old = { host: '10.0.0.1', port: 6379 };
+  const view = (i: number, master: typeof self, failoverInProgress = false) => ({
+    sentinel: { host: `10.0.0.${i}`, port: 26379 },
+    reachable: true,
+    master,
+    failoverInProgress,
+  });
+  const healed = [view(1, old, true), view(2, old, true), view(3, self), view(4, self), view(5, self)];
+  assert.equal(fenceConfirmed(healed, self, 2, 5), true);
+  // A failover of this master by a Sentinel that names it: not confirmed.
+  const failing = [view(1, old), view(2, old), view(3, self, true), view(4, self), view(5, self)];
+  assert.equal(fenceConfirmed(failing, self, 2, 5), false);
+  // No majority names it: not confirmed, failover or not.
+  const fewer = [view(1, old, true), view(2, old), view(3, old), view(4, self), view(5, self)];
+  assert.equal(fenceConfirmed(fewer, self, 2, 5), false);
+  assert.equal(fenceConfirmed([view(3, self), view(4, self), view(5, self)], self, 2, 5), true);
 });

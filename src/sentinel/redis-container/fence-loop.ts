@@ -14,10 +14,10 @@ import { currentRecord } from '../../kube/record.ts';
 import { log } from '../../runtime/log.ts';
 import { PeriodicLoop } from '../../runtime/loop.ts';
 import type { RedisMetrics } from '../../runtime/metrics.ts';
-import { addr, sameAddress, type Address } from '../../model.ts';
+import { addr, type Address } from '../../model.ts';
 import { askSentinels } from '../observe.ts';
 import { sentinelMaster } from '../rules/reconcile.ts';
-import { fence, votersElsewhere } from '../rules/fence.ts';
+import { fence, fenceConfirmed, votersElsewhere } from '../rules/fence.ts';
 import { askRole, localRedis, probeOptions, withRedis } from '../../redis/client.ts';
 import { followers, parseInfo } from '../../redis/replies.ts';
 import { fencePause, RenewedPause } from '../../redis/write-pause.ts';
@@ -82,7 +82,7 @@ export class FenceLoop extends PeriodicLoop {
     if (!targets) return; // the API never answered: nothing to judge by yet
     const { views, known } = await askSentinels(this.c, targets);
     const s = sentinelMaster(views, this.c.quorum, known);
-    const confirmed = Boolean(s.master && sameAddress(s.master, this.self));
+    const confirmed = fenceConfirmed(views, this.self, this.c.quorum, known);
     const now = Date.now();
     if (confirmed) this.lastConfirmedAt = now;
     const answering = views.filter((v) => v.reachable).length;

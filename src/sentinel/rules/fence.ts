@@ -1,6 +1,7 @@
 // The fence (redis-container/fence-loop.ts): when a master pauses its writes because no majority of the Sentinels
 // names it, and when it resumes them. Pure functions of what the fence loop observed.
 import { canonicalHost, sameAddress, type Address, type SentinelView } from '../../model.ts';
+import { sentinelMaster } from './reconcile.ts';
 
 export type FenceView = {
   /** Redis answers ROLE master. */
@@ -31,6 +32,19 @@ export type FenceView = {
 };
 
 export type FenceAction = { kind: 'fence' | 'unfence' | 'none'; reason: string };
+
+/**
+ * Whether the Sentinels confirm this pod as master, for the fence: a majority (and the quorum) names it, and no
+ * reachable Sentinel that names it (or names none) is failing it over. A failover run by Sentinels that name
+ * another address (those cut off with an old master, after a heal) cannot elect against that majority: a Sentinel
+ * votes only in a failover of the master it monitors at that address.
+ */
+export function fenceConfirmed(views: SentinelView[], self: Address, quorum: number, known: number): boolean {
+  const s = sentinelMaster(views, quorum, known);
+  if (s.master) return sameAddress(s.master, self);
+  if (!s.majority || !sameAddress(s.majority, self)) return false;
+  return !views.some((v) => v.reachable && v.failoverInProgress && (!v.master || sameAddress(v.master, self)));
+}
 
 /**
  * How many of the known Sentinels could vote for another master. Only this pod's own Sentinel (a sidecar, at this
