@@ -39,7 +39,7 @@ async function redisCli(c: Config, args: string[], out: (s: string) => void): Pr
 
 async function redisCliOnce(c: Config, args: string[]): Promise<{ code: number; text: string }> {
   const tls = c.tls ? ['--tls', '--cert', c.tls.cert, '--key', c.tls.key, '--cacert', c.tls.ca] : [];
-  const r = await execa('redis-cli', [...tls, '--cluster', ...args], {
+  const r = await execa(c.cliBin, [...tls, '--cluster', ...args], {
     env: c.password ? { REDISCLI_AUTH: c.password } : {},
     // Closed: a question redis-cli asks (fix: "type 'yes' to accept") is answered no, never waited on.
     stdin: 'ignore',

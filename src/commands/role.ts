@@ -8,7 +8,16 @@ import { inCluster, slotText } from '../cluster/rules/nodes.ts';
 import { observeCluster } from '../cluster/observe.ts';
 import { currentSets } from '../sentinel/sets.ts';
 import { observe } from '../sentinel/observe.ts';
-import { forSentinel, localSentinel, probeOptions, sentinelMasterAddr } from '../redis/client.ts';
+import {
+  forSentinel,
+  localRedis,
+  localSentinel,
+  probeOptions,
+  sentinelMasterAddr,
+  withRedis,
+} from '../redis/client.ts';
+import { engineOf } from '../redis/engine.ts';
+import { parseInfo } from '../redis/replies.ts';
 import { lookForMaster } from '../sentinel/sentinel-container/watched-sets.ts';
 import { setConfig } from '../sentinel/rules/sets.ts';
 
@@ -21,7 +30,7 @@ export async function role(c: Config, kube: Kube, json: boolean, out: (s: string
     out(JSON.stringify({ pod: c.podName, ...d, observed: o }, null, 2));
     return 0;
   }
-  const lines = [`pod:    ${c.podName} (${c.podHost})`, `role:   ${d.role}`];
+  const lines = [`pod:    ${c.podName} (${c.podHost})`, `engine: ${await engineLine(c)}`, `role:   ${d.role}`];
   if (d.role === 'replica') {
     lines.push(`master: ${d.masterPod ? `${d.masterPod} (${addr(d.master)})` : addr(d.master)}`);
   }
@@ -94,6 +103,7 @@ async function clusterRole(
   out(
     [
       `pod:     ${c.podName} (${c.podHost}), cluster mode (${cl.masters} masters x ${1 + cl.replicasPerMaster})`,
+      `engine:  ${await engineLine(c)}`,
       `node:    ${me?.id ?? '-'}`,
       `role:    ${role}`,
       `slots:   ${me ? slotText(me) || 'none' : '-'}`,
@@ -104,4 +114,13 @@ async function clusterRole(
     ].join('\n'),
   );
   return 0;
+}
+
+/** The server this pod runs and why that one, and what its Redis says it is (INFO server), e.g. `valkey 8.0.1`. */
+async function engineLine(c: Config): Promise<string> {
+  const running = await withRedis(localRedis(c), probeOptions(c), (r) => r.call('INFO', 'server'))
+    .then((i) => engineOf(parseInfo(String(i))))
+    .catch(() => undefined);
+  const now = running ? `runs ${running.family} ${running.version}` : 'not answering';
+  return `${c.redisServerBin} (${c.engineWhy}); ${now}`;
 }

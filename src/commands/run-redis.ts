@@ -173,7 +173,7 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
 async function explainFailedLoad(c: Config, kube: Kube, d: FinalDecision, lines: string[]): Promise<void> {
   const redisLine = aofLoadFailure(lines);
   if (!redisLine) return;
-  const v = await checkAof(c.dataDir, c.redisServerBin).catch(() => undefined);
+  const v = await checkAof(c.dataDir, c.checkAofBin).catch(() => undefined);
   const what = whatIsWrong(redisLine, v);
   const target = v?.target ?? join(c.dataDir, 'appendonlydir', 'appendonly.aof.manifest');
   let line: string;

@@ -1,11 +1,12 @@
 // Builds the configuration from raw values (env merged with flags): kinds, ranges and cross-field checks, and
 // one line naming the variable when a value is bad (ConfigError, exit 2).
 import { tlsFiles } from './tls-files.ts';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { canonicalHost } from '../model.ts';
 import { SETTINGS, type Setting, type SettingEnv } from './settings.ts';
+import { engineBins } from '../redis/engine.ts';
 import { ConfigError, type Config } from './types.ts';
 import { MASTER_SET_RE, NO_SET_SELECTOR, podDnsName, recordNameFor } from './names.ts';
 import { SA_NAMESPACE_FILE } from './settings.ts';
@@ -33,6 +34,18 @@ function int(raw: Raw, env: keyof Raw, min: number, max: number, what: string): 
 }
 
 /** Builds the configuration from raw values (env merged with flags by the CLI). Throws ConfigError. */
+/** An executable file of that name in a directory of PATH. */
+function onPath(name: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => {
+    try {
+      accessSync(join(d || '.', name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 export function parseConfig(
   raw: Raw,
   opts: {
@@ -40,12 +53,19 @@ export function parseConfig(
     clusterFlag?: boolean;
     launcherPath?: string;
     readFile?: (p: string) => string;
+    /** Whether a program of that name is on PATH (default: looked up in process.env.PATH). */
+    onPath?: (name: string) => boolean;
     hostname?: string;
     /** For a command that is no pod of the set (status): no pod name or IP needed, the namespace may come later. */
     anywhere?: boolean;
   } = {},
 ): Config {
   const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const bins = engineBins({
+    server: raw.REDIS_SERVER_BIN,
+    sentinel: raw.REDIS_SENTINEL_BIN,
+    onPath: opts.onPath ?? onPath,
+  });
   const podName = raw.POD_NAME || opts.hostname || '';
   if (!podName && !opts.anywhere) {
     throw new ConfigError("POD_NAME is not set (nor HOSTNAME): expected this pod's name from the downward API");
@@ -187,8 +207,11 @@ export function parseConfig(
     minReplicasToWrite: int(raw, 'REDIS_MIN_REPLICAS_TO_WRITE', 0, 1000, 'a whole number of replicas, or 0 for off'),
     minReplicasMaxLag: int(raw, 'REDIS_MIN_REPLICAS_MAX_LAG', 1, 3600, 'seconds, 1 to 3600'),
     replicaPriority: int(raw, 'REDIS_REPLICA_PRIORITY', 0, 1_000_000, 'a whole number, 0 for never promoted'),
-    redisServerBin: raw.REDIS_SERVER_BIN || 'redis-server',
-    redisSentinelBin: raw.REDIS_SENTINEL_BIN || 'redis-sentinel',
+    redisServerBin: bins.server,
+    redisSentinelBin: bins.sentinel,
+    cliBin: bins.cli,
+    checkAofBin: bins.checkAof,
+    engineWhy: bins.why,
     listenAddress,
     sentinelMode: Boolean(opts.sentinelFlag) || ['true', '1', 'yes'].includes(sentinelEnv ?? ''),
     masterRecord: raw.MASTER_RECORD_NAME || recordDefault,

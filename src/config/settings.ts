@@ -167,12 +167,17 @@ export const SETTINGS = [
       "Sentinel's preference among replicas when it fails over (replica-priority; lower wins, 0 never). A pod that " +
       'starts empty as the replica of a master holding data has 0 until its first full sync: never promoted empty',
   },
-  { env: 'REDIS_SERVER_BIN', flag: 'redis-server-bin', default: 'redis-server', help: 'redis-server executable' },
+  {
+    env: 'REDIS_SERVER_BIN',
+    flag: 'redis-server-bin',
+    help:
+      'the server: valkey-server or redis-server (a name on PATH or a path). Unset: valkey-server if on PATH, else ' +
+      'redis-server; Sentinel, the CLI and the AOF checker are taken from the same family, beside it',
+  },
   {
     env: 'REDIS_SENTINEL_BIN',
     flag: 'redis-sentinel-bin',
-    default: 'redis-sentinel',
-    help: 'redis-sentinel executable',
+    help: "the Sentinel executable; unset: the server's family's (valkey-sentinel or redis-sentinel), beside it",
   },
   {
     env: 'LISTEN_ADDRESS',

@@ -47,6 +47,11 @@ export type Config = {
   replicaPriority: number;
   redisServerBin: string;
   redisSentinelBin: string;
+  /** The engine's CLI (valkey-cli, redis-cli) and AOF checker, of the server's family. */
+  cliBin: string;
+  checkAofBin: string;
+  /** How the server was chosen, in words (launcher role says it). */
+  engineWhy: string;
   listenAddress?: string;
   sentinelMode: boolean;
   /** CLUSTER_MODE / run --cluster: Redis Cluster, its shape and node timeout. */

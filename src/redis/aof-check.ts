@@ -6,7 +6,7 @@
 // while its master answers as a master holding data. A master's is the data of record and is never touched: the
 // line says what a person has to do.
 import { access, mkdir, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
 
 /** Redis 7.0's own line when it gave up loading its AOF (aof.c), or undefined. */
@@ -48,19 +48,15 @@ export async function aofTarget(dataDir: string): Promise<{ path: string; moves:
   return undefined;
 }
 
-/** redis-check-aof sits next to redis-server (Debian's redis-tools; it is the same binary). */
-export function checkAofBin(redisServerBin: string): string {
-  return redisServerBin.includes('/') ? join(dirname(redisServerBin), 'redis-check-aof') : 'redis-check-aof';
-}
-
-/** Runs redis-check-aof without --fix; undefined when there is no AOF or the tool cannot run. */
+/** Runs the engine's AOF checker (redis-check-aof, valkey-check-aof) without --fix; undefined when there is no AOF
+ * or the tool cannot run. */
 export async function checkAof(
   dataDir: string,
-  redisServerBin: string,
+  checkAofBin: string,
 ): Promise<(AofVerdict & { target: string; moves: string }) | undefined> {
   const t = await aofTarget(dataDir);
   if (!t) return undefined;
-  const r = await execa(checkAofBin(redisServerBin), [t.path], { reject: false, all: true, timeout: 120_000 });
+  const r = await execa(checkAofBin, [t.path], { reject: false, all: true, timeout: 120_000 });
   if (r.failed && r.exitCode === undefined) return undefined;
   return { ...aofVerdict(r.all ?? ''), target: t.path, moves: t.moves };
 }

@@ -1,5 +1,6 @@
 // `npm test` and `npm run sandbox` start here: the machine programs they need (redis-server, redis-sentinel, tini)
-// are installed with apt-get when missing and we are root (saying so), else the exact command to run is printed.
+// are installed with apt-get when missing and we are root (saying so), else the exact command to run is printed;
+// Valkey 8.0 is unpacked from bookworm-backports into node_modules/.cache (engines.ts).
 // promtool (the alert tests' rule checker) is taken out of Debian's prometheus package into node_modules/.cache,
 // so that no Prometheus server is installed or started on the machine.
 import { spawnSync } from 'node:child_process';
@@ -7,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROMTOOL_CACHE } from './promtool-path.ts';
+import { fetchValkey } from './engines.ts';
 
 const NEEDED = ['redis-server', 'redis-sentinel', 'tini'];
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -40,6 +42,8 @@ if (missing.length) {
 if (!has('kubectl')) process.stderr.write('note: kubectl is not installed; the kubectl and manifest tests need it\n');
 
 if (!has('promtool') && !existsSync(PROMTOOL_CACHE)) fetchPromtool();
+// The second engine of the matrix (test/engines): Valkey 8.0, unpacked into node_modules/.cache.
+if (!fetchValkey()) process.exit(1);
 
 /** `apt-get download prometheus` (no install, no service) and keep only its promtool binary. */
 function fetchPromtool() {
