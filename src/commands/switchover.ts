@@ -137,7 +137,8 @@ export async function switchover(
       if (!(await prioritiesSeen().catch(() => undefined))) {
         throw new Error(`a replica's priority changed under the switchover; no failover was asked; ${lapses}`);
       }
-      const { asked, refusals } = await askSentinelsToFailOver([leader], c.masterSet, o);
+      const masterAt = [M, ...(plan.master.podIp ? [{ host: plan.master.podIp, port: c.redisPort }] : [])];
+      const { asked, refusals } = await askSentinelsToFailOver([leader], c.masterSet, masterAt, o);
       if (!asked) throw new Error(`the Sentinel refused to fail over: ${refusals.join('; ')}; ${lapses}`);
       const named = await until(NAMED_MS, async () => {
         const vs = await Promise.all(views.map((v) => askSentinel(v.sentinel, c.masterSet, o)));

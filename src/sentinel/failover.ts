@@ -2,27 +2,47 @@
 // the one home of the steps that keep acknowledged writes. Asking a Sentinel to fail over (a failover already
 // running counts as accepted), which replicas have not yet received everything the master acknowledged, and ending
 // a write pause only once the old master can no longer acknowledge a write.
+import type { Config } from '../config/types.ts';
 import { redisFailure } from '../redis/errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addr, sameAddress, type Address } from '../model.ts';
-import { askRole, forSentinel, withRedis, type ProbeOptions } from '../redis/client.ts';
+import { addr, canonicalHost, sameAddress, type Address } from '../model.ts';
+import { askRole, forSentinel, pairs, withRedis, type ProbeOptions } from '../redis/client.ts';
+
+/** The addresses Sentinels may name this pod's Redis by: how peers reach it, and its IP (mixed modes). */
+export const selfAddresses = (c: Config): Address[] => [
+  { host: c.podHost, port: c.redisPort },
+  ...(c.podIp && c.podIp !== c.podHost ? [{ host: c.podIp, port: c.redisPort }] : []),
+];
 
 /** Sentinel's refusal while a failover of the set is already running (`-INPROG`): that failover is the one asked. */
 export const failoverInProgress = (e: unknown): boolean => redisFailure(e).code === 'INPROG';
 
 /**
- * SENTINEL FAILOVER on the first of the given Sentinels that takes it (or is failing over already). `asked` is
- * that Sentinel; otherwise every refusal, one line each.
+ * SENTINEL FAILOVER on the first of the given Sentinels that takes it (or is failing over already), and only on
+ * one that names `master` (by any of its addresses): a Sentinel that names another master would force a failover
+ * of that one, which nothing paused (its acknowledged writes lost), or of an old address (a forced failover needs
+ * no election). `asked` is that Sentinel; otherwise every refusal, one line each.
  */
 export async function askSentinelsToFailOver(
   sentinels: Address[],
   masterSet: string,
+  master: Address[],
   o: ProbeOptions,
 ): Promise<{ asked?: Address; refusals: string[] }> {
   const refusals: string[] = [];
   for (const s of sentinels) {
     try {
-      await withRedis(s, forSentinel(o), (r) => r.call('SENTINEL', 'FAILOVER', masterSet));
+      const names = await withRedis(s, forSentinel(o), async (r) => {
+        const m = pairs(await r.call('SENTINEL', 'MASTER', masterSet));
+        const named = { host: canonicalHost(m.ip ?? ''), port: Number(m.port) };
+        if (!master.some((a) => sameAddress(a, named))) return named;
+        await r.call('SENTINEL', 'FAILOVER', masterSet);
+        return undefined;
+      });
+      if (names) {
+        refusals.push(`${addr(s)}: names ${addr(names)}, not this master; not asked`);
+        continue;
+      }
       return { asked: s, refusals };
     } catch (e) {
       if (failoverInProgress(e)) return { asked: s, refusals };

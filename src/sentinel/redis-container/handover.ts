@@ -14,7 +14,7 @@ import { askRole, askSentinel, localRedis, probeOptions } from '../../redis/clie
 import { recordHandover, type HandoverResult } from '../../runtime/last-handover.ts';
 import { log } from '../../runtime/log.ts';
 import type { RedisMetrics } from '../../runtime/metrics.ts';
-import { askSentinelsToFailOver, replicasBehind } from '../failover.ts';
+import { askSentinelsToFailOver, selfAddresses, replicasBehind } from '../failover.ts';
 import { sentinelMaster } from '../rules/reconcile.ts';
 
 export async function handOver(
@@ -74,7 +74,7 @@ export async function handOver(
     }
     await sleep(10);
   }
-  const { asked, refusals } = await askSentinelsToFailOver([...others, own], c.masterSet, opts());
+  const { asked, refusals } = await askSentinelsToFailOver([...others, own], c.masterSet, selfAddresses(c), opts());
   if (!asked) {
     // The paused writes do not go on here: an UNPAUSE would also lift a pause another path holds (a switchover's,
     // or the fence's). They end with Redis, unacknowledged; the data on disk is what the replicas have.

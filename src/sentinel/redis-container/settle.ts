@@ -8,7 +8,7 @@ import { claimRecord } from '../../kube/record.ts';
 import { addr, type Address, type Decision, type FinalDecision, type MasterRecord } from '../../model.ts';
 import { probeOptions } from '../../redis/client.ts';
 import { log } from '../../runtime/log.ts';
-import { askSentinelsToFailOver } from '../failover.ts';
+import { askSentinelsToFailOver, selfAddresses } from '../failover.ts';
 import { observe, observeWithoutApi } from '../observe.ts';
 import { decide, summary } from '../rules/boot.ts';
 import { decideWithoutApi } from '../rules/boot-without-api.ts';
@@ -91,7 +91,7 @@ export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<F
 
 /** SENTINEL FAILOVER on the first Sentinel that takes it; the reason none did, or undefined when one did. */
 async function askFailover(c: Config, sentinels: Address[]): Promise<string | undefined> {
-  const { asked, refusals } = await askSentinelsToFailOver(sentinels, c.masterSet, probeOptions(c));
+  const { asked, refusals } = await askSentinelsToFailOver(sentinels, c.masterSet, selfAddresses(c), probeOptions(c));
   if (asked) {
     log.info(`asked Sentinel ${addr(asked)} to fail over before loading`);
     return undefined;
