@@ -51,12 +51,14 @@ await build({
 });
 await chmod(join(out, 'launcher.mjs'), 0o755);
 // Sentinel execs one path with no extra arguments. The image's hook asks the warm Sentinel supervisor with
-// redis-cli (in the image with redis-server) over the local socket, so a failover starts no Node process; without
-// a socket or an answer it runs the Node hook, which asks once more and otherwise runs the full promote.
+// valkey-cli or redis-cli (in the image with the server) over the local socket, so a failover starts no Node
+// process; without a CLI, a socket or an answer it runs the Node hook, which asks once more and otherwise runs the
+// full promote.
 const hook = `#!/bin/sh
 # launcher-promote: Sentinel's client-reconfig-script (src/sentinel/promote/). Exit 0 done, 1 retry, 2 give up.
 sock="\${REDIS_CONF_DIR:-/etc/redis-ha}/launcher.sock"
-if [ -S "$sock" ] && out=$(redis-cli --raw -s "$sock" HOOK "$@" 2>/dev/null); then
+cli=$(command -v valkey-cli || command -v redis-cli)
+if [ -S "$sock" ] && [ -n "$cli" ] && out=$("$cli" --raw -s "$sock" HOOK "$@" 2>/dev/null); then
   nl='
 '
   code=\${out%%"$nl"*}

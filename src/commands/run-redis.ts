@@ -1,6 +1,6 @@
 // `launcher run`: observe -> decide (until the answer is safe) -> write redis.conf, record, label -> supervise.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Config } from '../config/types.ts';
 import { summary } from '../sentinel/rules/boot.ts';
 import { writeConfigFile } from '../runtime/files.ts';
@@ -181,7 +181,7 @@ async function explainFailedLoad(c: Config, kube: Kube, d: FinalDecision, lines:
   if (d.role === 'replica') master = await askRole(d.master, probeOptions(c));
   if (d.role === 'replica' && master?.answered && master.role === 'master' && (await holdsData(c, d.master))) {
     try {
-      line = corruptReplicaLine(what, await setAsideCorruptAof(c.dataDir), addr(d.master));
+      line = corruptReplicaLine(what, await setAsideCorruptAof(c.dataDir), addr(d.master), aofTools(c));
     } catch (e) {
       line = `redis-server cannot load its AOF (${what}); moving it aside failed: ${(e as Error).message}`;
     }
@@ -191,8 +191,11 @@ async function explainFailedLoad(c: Config, kube: Kube, d: FinalDecision, lines:
       d.role === 'replica'
         ? `Its master ${addr(d.master)} does not answer as a master holding data`
         : 'This pod was to start as master';
-    line = corruptMasterLine(what, target, why);
+    line = corruptMasterLine(what, target, why, aofTools(c));
     log.error(line);
   }
   await emitEvent(kube, { name: c.podName }, 'Warning', 'CorruptAOF', line).catch(() => {});
 }
+
+/** The engine's server and AOF checker by name, for the lines that say what to run. */
+const aofTools = (c: Config) => ({ server: basename(c.redisServerBin), checker: basename(c.checkAofBin) });

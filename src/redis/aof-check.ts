@@ -69,11 +69,20 @@ export function whatIsWrong(redisLine: string, v: AofVerdict | undefined): strin
   return redisLine;
 }
 
+/** The engine's programs by name, for the lines below: redis-server and redis-check-aof, or Valkey's. */
+export type AofTools = { server: string; checker: string };
+const REDIS_TOOLS: AofTools = { server: 'redis-server', checker: 'redis-check-aof' };
+
 /** The master's one line: nothing discarded, what to run. */
-export function corruptMasterLine(what: string, target: string, why = 'This pod was to start as master'): string {
+export function corruptMasterLine(
+  what: string,
+  target: string,
+  why = 'This pod was to start as master',
+  tools: AofTools = REDIS_TOOLS,
+): string {
   return (
-    `redis-server cannot load its AOF: ${what}. ${why}, so its data is kept as it is: back up the volume, then ` +
-    `run redis-check-aof --fix ${target} (it cuts the file at the first bad command) or restore a backup; exiting`
+    `${tools.server} cannot load its AOF: ${what}. ${why}, so its data is kept as it is: back up the volume, then ` +
+    `run ${tools.checker} --fix ${target} (it cuts the file at the first bad command) or restore a backup; exiting`
   );
 }
 
@@ -92,9 +101,9 @@ export async function setAsideCorruptAof(dataDir: string, now = new Date()): Pro
   return aside;
 }
 
-export function corruptReplicaLine(what: string, aside: string, master: string): string {
+export function corruptReplicaLine(what: string, aside: string, master: string, tools = REDIS_TOOLS): string {
   return (
-    `redis-server cannot load its AOF: ${what}. This pod starts as a replica of ${master}, which answers as a ` +
+    `${tools.server} cannot load its AOF: ${what}. This pod starts as a replica of ${master}, which answers as a ` +
     `master holding data and whose full sync replaces this pod's, so its AOF and dump.rdb were moved aside to ` +
     `${aside} (kept: delete it once it is not needed, it takes space on the volume); the next start resyncs; exiting`
   );

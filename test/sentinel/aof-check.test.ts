@@ -29,7 +29,7 @@ test('a corrupt AOF: Redis says so, the checker names the byte; set aside keeps 
   await client.call('SHUTDOWN', 'NOSAVE').catch(() => {});
   client.disconnect();
   await r.exited;
-  assert.deepEqual(await checkAof(dir, 'redis-server').then((v) => v?.valid), true);
+  assert.deepEqual(await checkAof(dir, 'redis-check-aof').then((v) => v?.valid), true);
 
   const file = corruptAof(dir);
   const sock = join(dir, '..', 'redis.sock');
@@ -43,7 +43,7 @@ test('a corrupt AOF: Redis says so, the checker names the byte; set aside keeps 
   assert.match(said ?? '', new RegExp(`^Bad file format reading the append only file ${file}`));
   assert.equal(aofLoadFailure(['* Ready to accept connections', '# Truncating the AOF at offset 12']), undefined);
 
-  const v = await checkAof(dir, '/usr/bin/redis-server');
+  const v = await checkAof(dir, '/usr/bin/redis-check-aof');
   assert.ok(v && !v.valid, 'not valid');
   assert.equal(v.file, file);
   assert.ok(v.okUpTo! > 0 && v.okUpTo! < v.size!, `valid up to ${v.okUpTo} of ${v.size}`);
@@ -60,6 +60,6 @@ test('a corrupt AOF: Redis says so, the checker names the byte; set aside keeps 
   assert.ok(existsSync(join(aside, 'appendonlydir', file)) && existsSync(join(aside, 'dump.rdb')), 'moved, kept');
   assert.ok(!existsSync(join(dir, 'appendonlydir')) && !existsSync(join(dir, 'dump.rdb')));
   assert.equal(await dataDirHasData(dir), false, 'what is left says "no data": the next start is a replica\'s resync');
-  assert.equal(await checkAof(dir, 'redis-server'), undefined, 'no AOF left to check');
+  assert.equal(await checkAof(dir, 'redis-check-aof'), undefined, 'no AOF left to check');
   assert.deepEqual(aofVerdict('garbage'), { valid: true }, 'output without a verdict is no corruption');
 });

@@ -9,7 +9,12 @@ import { join, resolve } from 'node:path';
 
 const CACHE = resolve(import.meta.dirname, '../../node_modules/.cache/redis-ha-launcher');
 const VALKEY_80_ROOT = join(CACHE, 'valkey-8.0');
-export const VALKEY_80 = { server: join(VALKEY_80_ROOT, 'usr/bin/valkey-server'), version: '8.0' };
+/** Pinned: the matrix says which version it ran (bookworm-backports' only Valkey 8.0 build). */
+export const VALKEY_80 = {
+  server: join(VALKEY_80_ROOT, 'usr/bin/valkey-server'),
+  version: '8.0',
+  package: '8.0.1+dfsg1-1~bpo12+1',
+};
 
 /** Whether Valkey 8.0 is here to run (fetchValkey ran, or failed and said why). */
 export const valkeyMissing = () =>
@@ -23,25 +28,29 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 `;
 
 /**
- * `apt-get download` of valkey-server, valkey-sentinel and valkey-tools 8.0 from bookworm-backports (a source list
- * of its own, given to apt on the command line: the machine's sources stay as they are), unpacked with dpkg-deb.
- * Its libraries are bookworm's, as Redis 7.0's. False (with the command to run) when it cannot.
+ * `apt-get download` of valkey-server, valkey-sentinel and valkey-tools 8.0 (pinned) from bookworm-backports, with
+ * a source list, package lists and caches of its own, given to apt on the command line (nothing of the machine's
+ * apt changes), unpacked with dpkg-deb. Its libraries are bookworm's, as Redis 7.0's. False (saying why) when it
+ * cannot.
  */
 export function fetchValkey(): boolean {
   if (existsSync(VALKEY_80.server)) return true;
   const work = mkdtempSync(join(tmpdir(), 'rhl-valkey-'));
   const list = join(work, 'backports.sources');
   writeFileSync(list, SOURCES);
-  const apt = ['-o', `Dir::Etc::sourcelist=${list}`, '-o', 'Dir::Etc::sourceparts=-', '-o', 'APT::Get::List-Cleanup=0'];
+  // apt's lists and caches of its own too, in the work directory: nothing under /var changes, no root needed.
+  mkdirSync(join(work, 'lists/partial'), { recursive: true });
+  mkdirSync(join(work, 'cache/archives/partial'), { recursive: true });
+  const apt = [
+    ...['-o', `Dir::Etc::sourcelist=${list}`, '-o', 'Dir::Etc::sourceparts=-'],
+    ...['-o', `Dir::State::Lists=${join(work, 'lists')}`, '-o', `Dir::Cache=${join(work, 'cache')}`],
+  ];
   const run = (cmd: string, args: string[]) =>
     spawnSync(cmd, args, { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const pkgs = ['valkey-server', 'valkey-sentinel', 'valkey-tools'];
   try {
-    let r = run('apt-get', [...apt, 'download', '-qq', ...pkgs]);
-    if (r.status !== 0 && process.getuid?.() === 0) {
-      run('apt-get', [...apt, 'update', '-qq']);
-      r = run('apt-get', [...apt, 'download', '-qq', ...pkgs]);
-    }
+    run('apt-get', [...apt, 'update', '-qq']);
+    const r = run('apt-get', [...apt, 'download', '-qq', ...pkgs.map((p) => `${p}=${VALKEY_80.package}`)]);
     const debs = readdirSync(work).filter((f) => f.endsWith('.deb'));
     if (r.status !== 0 || debs.length !== pkgs.length) {
       const why = (r.stderr || '').trim().split('\n').pop() || `exit ${r.status}`;

@@ -86,7 +86,11 @@ export class FenceLoop extends PeriodicLoop {
     const now = Date.now();
     if (confirmed) this.lastConfirmedAt = now;
     const answering = views.filter((v) => v.reachable).length;
-    const named = s.master ? `name ${addr(s.master)}` : `agree on no master${s.busy ? ` (${s.busy})` : ''}`;
+    const named = s.master
+      ? `name ${addr(s.master)}`
+      : confirmed
+        ? `name this pod (a majority; others fail an old address over, which they cannot win)`
+        : `agree on no master${s.busy ? ` (${s.busy})` : ''}`;
     const words = `${answering} of ${s.known} known sentinels answer, ${s.count} ${named}, ${s.need} needed${stale}`;
     // Replicas that acknowledged within 2 s (INFO), asked only when it matters: every Sentinel silent.
     const sentinelsDown = this.c.sentinelSidecar && answering === 0;
