@@ -11,7 +11,7 @@ import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
 import { listPods } from '../kube/pods.ts';
 import { readRecord } from '../kube/record.ts';
-import { addr, sameAddress, type Address } from '../model.ts';
+import { addr, sameAddress, sentinelsNeeded, type Address } from '../model.ts';
 import { observeSentinels, podRoles } from '../sentinel/observe.ts';
 import { sentinelMaster } from '../sentinel/rules/reconcile.ts';
 import { askRole, askSentinel, pairs, forSentinel, probeOptions, withRedis } from '../redis/client.ts';
@@ -138,7 +138,10 @@ export async function switchover(
         throw new Error(`a replica's priority changed under the switchover; no failover was asked; ${lapses}`);
       }
       const masterAt = [M, ...(plan.master.podIp ? [{ host: plan.master.podIp, port: c.redisPort }] : [])];
-      const { asked, refusals } = await askSentinelsToFailOver([leader], c.masterSet, masterAt, o);
+      const { asked, refusals } = await askSentinelsToFailOver([leader], c.masterSet, masterAt, o, {
+        among: views.map((v) => v.sentinel),
+        need: sentinelsNeeded(c.quorum, known),
+      });
       if (!asked) throw new Error(`the Sentinel refused to fail over: ${refusals.join('; ')}; ${lapses}`);
       const named = await until(NAMED_MS, async () => {
         const vs = await Promise.all(views.map((v) => askSentinel(v.sentinel, c.masterSet, o)));

@@ -6,7 +6,7 @@ import type { Config } from '../config/types.ts';
 import { redisFailure } from '../redis/errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addr, canonicalHost, sameAddress, type Address } from '../model.ts';
-import { askRole, forSentinel, pairs, withRedis, type ProbeOptions } from '../redis/client.ts';
+import { askRole, askSentinel, forSentinel, pairs, withRedis, type ProbeOptions } from '../redis/client.ts';
 
 /** The addresses Sentinels may name this pod's Redis by: how peers reach it, and its IP (mixed modes). */
 export const selfAddresses = (c: Config): Address[] => [
@@ -28,7 +28,19 @@ export async function askSentinelsToFailOver(
   masterSet: string,
   master: Address[],
   o: ProbeOptions,
+  /** How many of `majority.among` must name `master` first (max(quorum, majority)): a stale master never asks. */
+  majority: { among: Address[]; need: number },
 ): Promise<{ asked?: Address; refusals: string[] }> {
+  const views = await Promise.all(majority.among.map((s) => askSentinel(s, masterSet, o)));
+  const naming = views.filter((v) => v.reachable && v.master && master.some((a) => sameAddress(a, v.master ?? a)));
+  if (naming.length < majority.need) {
+    return {
+      refusals: [
+        `only ${naming.length} of ${majority.among.length} Sentinels name this master, ${majority.need} needed: a ` +
+          'forced failover could replace the master the others chose; none asked',
+      ],
+    };
+  }
   const refusals: string[] = [];
   for (const s of sentinels) {
     try {

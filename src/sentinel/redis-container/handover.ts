@@ -9,7 +9,7 @@ import type { Kube } from '../../kube/api.ts';
 import { emitEvent } from '../../kube/events.ts';
 import { sentinelTargets } from '../../kube/pods.ts';
 import { pausedSince } from '../../kube/record.ts';
-import { addr, sameAddress } from '../../model.ts';
+import { addr, sameAddress, sentinelsNeeded } from '../../model.ts';
 import { askRole, askSentinel, localRedis, probeOptions } from '../../redis/client.ts';
 import { recordHandover, type HandoverResult } from '../../runtime/last-handover.ts';
 import { log } from '../../runtime/log.ts';
@@ -74,7 +74,11 @@ export async function handOver(
     }
     await sleep(10);
   }
-  const { asked, refusals } = await askSentinelsToFailOver([...others, own], c.masterSet, selfAddresses(c), opts());
+  const all = [...others, own];
+  const { asked, refusals } = await askSentinelsToFailOver(all, c.masterSet, selfAddresses(c), opts(), {
+    among: all,
+    need: sentinelsNeeded(c.quorum, Math.max(targets.known, all.length)),
+  });
   if (!asked) {
     // The paused writes do not go on here: an UNPAUSE would also lift a pause another path holds (a switchover's,
     // or the fence's). They end with Redis, unacknowledged; the data on disk is what the replicas have.

@@ -5,7 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config/types.ts';
 import { apiFailure, type Kube } from '../../kube/api.ts';
 import { claimRecord } from '../../kube/record.ts';
-import { addr, type Address, type Decision, type FinalDecision, type MasterRecord } from '../../model.ts';
+import {
+  addr,
+  sentinelsNeeded,
+  type Address,
+  type Decision,
+  type FinalDecision,
+  type MasterRecord,
+} from '../../model.ts';
 import { probeOptions } from '../../redis/client.ts';
 import { log } from '../../runtime/log.ts';
 import { askSentinelsToFailOver, selfAddresses } from '../failover.ts';
@@ -35,10 +42,12 @@ export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<F
     let d: Decision;
     let record: MasterRecord | null = null;
     let sentinels: Address[] = [];
+    let known = 0;
     try {
       const o = { ...(await observe(c, kube, hasData)), waitedMs: Date.now() - started };
       record = o.record;
       sentinels = o.sentinels.filter((s) => s.reachable).map((s) => s.sentinel);
+      known = o.knownSentinels;
       d = decide(o);
       apiFailures = 0;
     } catch (e) {
@@ -52,7 +61,7 @@ export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<F
       // Asked once; if no failover came of it within the failover timeout, come back as master after all.
       const refused = handoverAsked
         ? Date.now() - handoverAsked > c.failoverTimeoutMs && 'no failover came of it'
-        : await askFailover(c, sentinels);
+        : await askFailover(c, sentinels, known);
       if (!handoverAsked && !refused) handoverAsked = Date.now();
       d = refused
         ? { role: 'master', rule: d.rule, reasons: [...d.reasons, `${refused}, so it comes back as master and loads`] }
@@ -90,8 +99,11 @@ export async function settle(c: Config, kube: Kube, hasData: boolean): Promise<F
 }
 
 /** SENTINEL FAILOVER on the first Sentinel that takes it; the reason none did, or undefined when one did. */
-async function askFailover(c: Config, sentinels: Address[]): Promise<string | undefined> {
-  const { asked, refusals } = await askSentinelsToFailOver(sentinels, c.masterSet, selfAddresses(c), probeOptions(c));
+async function askFailover(c: Config, sentinels: Address[], known: number): Promise<string | undefined> {
+  const { asked, refusals } = await askSentinelsToFailOver(sentinels, c.masterSet, selfAddresses(c), probeOptions(c), {
+    among: sentinels,
+    need: sentinelsNeeded(c.quorum, Math.max(known, sentinels.length)),
+  });
   if (asked) {
     log.info(`asked Sentinel ${addr(asked)} to fail over before loading`);
     return undefined;
