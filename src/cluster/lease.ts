@@ -3,7 +3,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Config } from '../config/types.ts';
 import { apiFailure, mergePatch, withTimeout, type Kube } from '../kube/api.ts';
-import { currentLease, readLease } from '../kube/leases.ts';
+import { createLease, currentLease, readLease } from '../kube/leases.ts';
 import { microTime } from '../kube/lock.ts';
 import { log } from '../runtime/log.ts';
 import { BOOTSTRAP_LEASE_MS, type BootstrapPlan } from './rules/decide.ts';
@@ -94,52 +94,37 @@ export async function claimBootstrap(
   const now = microTime(new Date());
   const annotations = { [PLAN_ANNOTATION]: JSON.stringify(plan) };
   const spec = { holderIdentity: c.podName, renewTime: now, leaseDurationSeconds: BOOTSTRAP_LEASE_MS / 1000 };
-  try {
-    if (takeOver) {
-      // Its owner is not changed here: that needs delete on the Lease where owner references are enforced
-      // (OwnerReferencesPermissionEnforcement), which the Role does not grant.
+  if (takeOver) {
+    // Its owner is not changed here: that needs delete on the Lease where owner references are enforced
+    // (OwnerReferencesPermissionEnforcement), which the Role does not grant.
+    try {
       await kube.coordination.patchNamespacedLease(
         {
           name,
           namespace: kube.namespace,
           body: {
-            metadata: {
-              resourceVersion: takeOver.resourceVersion,
-              ...(takeOver.plan ? {} : { annotations }),
-            },
+            metadata: { resourceVersion: takeOver.resourceVersion, ...(takeOver.plan ? {} : { annotations }) },
             spec: { ...spec, acquireTime: now },
           },
         },
         mergePatch(),
       );
       return true;
+    } catch (e) {
+      if (apiFailure(e).code === 409) return false;
+      throw e;
     }
-    const owner = await ownerOf(c, kube);
-    await kube.coordination.createNamespacedLease(
-      {
-        namespace: kube.namespace,
-        body: {
-          metadata: {
-            name,
-            namespace: kube.namespace,
-            annotations,
-            labels: { 'app.kubernetes.io/managed-by': 'redis-ha-launcher' },
-            ...(owner ? { ownerReferences: [owner] } : {}),
-          },
-          spec: { ...spec, acquireTime: now, leaseTransitions: 0 } as never,
-        },
-      },
-      withTimeout(),
-    );
-    return true;
-  } catch (e) {
-    if (apiFailure(e).code !== 409) throw e;
-    if (takeOver) return false;
-    const l = await readClusterLease(kube, name);
-    if (l?.holder !== c.podName) return false;
-    if (!l.plan) await patchLease(kube, name, { metadata: { annotations } });
+  }
+  const owner = await ownerOf(c, kube);
+  const lease = { ...spec, acquireTime: now, leaseTransitions: 0 };
+  if (await createLease(kube, name, lease, { annotations, ...(owner ? { ownerReferences: [owner] } : {}) })) {
     return true;
   }
+  // It exists already: this pod holds it only if it created it earlier (a holder back after a restart).
+  const l = await readClusterLease(kube, name);
+  if (l?.holder !== c.podName) return false;
+  if (!l.plan) await patchLease(kube, name, { metadata: { annotations } });
+  return true;
 }
 
 /**

@@ -2,9 +2,9 @@
 // holderIdentity = pod name; the pod IP rides in an annotation. Writes are compare-and-swap on resourceVersion.
 import type { V1Lease } from '@kubernetes/client-node';
 import type { MasterRecord } from '../model.ts';
-import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
+import { apiFailure, mergePatch, type Kube } from './api.ts';
 import { microTime } from './lock.ts';
-import { currentLease, readLease } from './leases.ts';
+import { createLease, currentLease, readLease } from './leases.ts';
 
 const IP_ANNOTATION = 'redis-ha-launcher/master-ip';
 /** Maintenance mode: the time `launcher pause` was run (ISO 8601); absent when the set is not paused. */
@@ -49,27 +49,8 @@ export async function currentRecord(kube: Kube, name: string): Promise<MasterRec
  */
 export async function createRecord(kube: Kube, name: string, pod: string, ip: string): Promise<boolean> {
   const now = microTime(new Date());
-  try {
-    await kube.coordination.createNamespacedLease(
-      {
-        namespace: kube.namespace,
-        body: {
-          metadata: {
-            name,
-            namespace: kube.namespace,
-            annotations: { [IP_ANNOTATION]: ip },
-            labels: { 'app.kubernetes.io/managed-by': 'redis-ha-launcher' },
-          },
-          spec: { holderIdentity: pod, acquireTime: now as never, renewTime: now as never, leaseTransitions: 0 },
-        },
-      },
-      withTimeout(),
-    );
-    return true;
-  } catch (e) {
-    if (apiFailure(e).code === 409) return false;
-    throw e;
-  }
+  const spec = { holderIdentity: pod, acquireTime: now, renewTime: now, leaseTransitions: 0 };
+  return createLease(kube, name, spec, { annotations: { [IP_ANNOTATION]: ip } });
 }
 
 /**
