@@ -32,7 +32,7 @@ export async function formCluster(
   // holder renewed it meanwhile, or another pod took it, the write fails and this pod decides again.
   const stale =
     takeOver && v.bootstrapHolder && v.bootstrapLeaseVersion
-      ? { holder: v.bootstrapHolder, resourceVersion: v.bootstrapLeaseVersion, plan: v.bootstrapPlan, unchangedMs: 0 }
+      ? { resourceVersion: v.bootstrapLeaseVersion, plan: v.bootstrapPlan }
       : undefined;
   if (takeOver && !stale) return false;
   if (!(await claimBootstrap(c, kube, plan, stale))) {
@@ -40,7 +40,7 @@ export async function formCluster(
     return false;
   }
   if (stale) {
-    const what = `took the bootstrap Lease over from ${stale.holder}; resuming its bootstrap`;
+    const what = `took the bootstrap Lease over from ${v.bootstrapHolder}; resuming its bootstrap`;
     log.warn(what);
     void emitEvent(kube, { name: c.podName }, 'Warning', 'BootstrapTakenOver', what);
   }

@@ -88,7 +88,7 @@ export async function claimBootstrap(
   c: Config,
   kube: Kube,
   plan: BootstrapPlan,
-  takeOver: ClusterLease | undefined,
+  takeOver: Pick<ClusterLease, 'resourceVersion' | 'plan'> | undefined,
 ): Promise<boolean> {
   const name = bootstrapLease(c);
   const now = microTime(new Date());

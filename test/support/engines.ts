@@ -12,7 +12,6 @@ const VALKEY_80_ROOT = join(CACHE, 'valkey-8.0');
 /** Pinned: the matrix says which version it ran (bookworm-backports' only Valkey 8.0 build). */
 export const VALKEY_80 = {
   server: join(VALKEY_80_ROOT, 'usr/bin/valkey-server'),
-  version: '8.0',
   package: '8.0.1+dfsg1-1~bpo12+1',
 };
 
