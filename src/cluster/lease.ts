@@ -7,6 +7,7 @@ import { createLease, currentLease, readLease } from '../kube/leases.ts';
 import { microTime } from '../kube/lock.ts';
 import { log } from '../runtime/log.ts';
 import { BOOTSTRAP_LEASE_MS, type BootstrapPlan } from './rules/decide.ts';
+import type { NodeIdRecord } from './rules/rejoin.ts';
 
 /** The Lease that lets exactly one pod form the cluster: `<set>-cluster`. */
 export const bootstrapLease = (c: Config) => `${c.masterRecord.replace(/-master$/, '')}-cluster`;
@@ -16,10 +17,17 @@ export const FORMED_ANNOTATION = 'redis-ha-launcher/cluster-formed';
 /** On that Lease from the first step: the plan (JSON), which a resumed bootstrap runs again, never another. */
 export const PLAN_ANNOTATION = 'redis-ha-launcher/cluster-plan';
 
+/**
+ * On that Lease, one per pod (`node-id.redis-ha-launcher/<pod>`): the node IDs the pod ran, the current one first,
+ * space-separated (rules/rejoin.ts). One annotation per pod, so that pods never overwrite each other's.
+ */
+export const NODE_ID_PREFIX = 'node-id.redis-ha-launcher/';
+
 export type ClusterLease = {
   holder: string;
   formedAt?: string;
   plan?: BootstrapPlan;
+  nodeIds: NodeIdRecord;
   resourceVersion?: string;
   /** How long this process has seen this version of the Lease (its holder renews it while it forms). */
   unchangedMs: number;
@@ -43,6 +51,10 @@ const clusterLeaseOf = (l: k8s.V1Lease): ClusterLease => {
   const plan = planOf(l.metadata?.annotations?.[PLAN_ANNOTATION]);
   const name = l.metadata?.name ?? '';
   const version = l.metadata?.resourceVersion ?? '';
+  const nodeIds: NodeIdRecord = {};
+  for (const [k, ids] of Object.entries(l.metadata?.annotations ?? {})) {
+    if (k.startsWith(NODE_ID_PREFIX) && ids) nodeIds[k.slice(NODE_ID_PREFIX.length)] = ids.split(' ').filter(Boolean);
+  }
   const now = performance.now();
   const o = seen.get(name);
   if (o?.version !== version) seen.set(name, { version, at: now });
@@ -50,6 +62,7 @@ const clusterLeaseOf = (l: k8s.V1Lease): ClusterLease => {
     holder: l.spec?.holderIdentity ?? '',
     ...(formedAt ? { formedAt } : {}),
     ...(plan ? { plan } : {}),
+    nodeIds,
     resourceVersion: version,
     unchangedMs: o?.version === version ? now - o.at : 0,
   };
@@ -77,6 +90,14 @@ export async function recordFormed(c: Config, kube: Kube): Promise<void> {
     },
     mergePatch(),
   );
+}
+
+/** On the Lease: the node IDs `pod` runs and ran (null: the pod left the cluster, by remove-shard or scale-in). */
+export async function recordNodeIds(c: Config, kube: Kube, ids: Record<string, string[] | null>): Promise<void> {
+  const annotations = Object.fromEntries(
+    Object.entries(ids).map(([pod, x]) => [`${NODE_ID_PREFIX}${pod}`, x ? x.join(' ') : null]),
+  );
+  await patchLease(kube, bootstrapLease(c), { metadata: { annotations } });
 }
 
 /**

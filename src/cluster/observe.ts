@@ -37,11 +37,13 @@ export async function observeCluster(c: Config, cl: NonNullable<Config['cluster'
   const known = new Set((local?.nodes ?? []).map((n) => `${n.host}:${n.port}`));
   // A member asks only the peers it does not know by address; a fresh node, and every pod while a bootstrap is
   // unfinished (its holder, or a pod that may take it over, needs every pod's state), ask every live peer.
-  const resuming = Boolean(lease?.holder && !lease.formedAt);
+  // So does a master serving no slot (a pod rejoining after its volume was lost: rules/rejoin.ts).
+  const me = local?.nodes.find((n) => n.flags.includes('myself'));
+  const askAll = Boolean(lease?.holder && !lease.formedAt) || Boolean(me?.flags.includes('master') && !me.slots.length);
   const ask = pods
     .filter(isLive)
     .filter((p) => p.name !== c.podName)
-    .filter((p) => resuming || !local || !inCluster(local) || !known.has(`${podAddress(c, p).host}:${c.redisPort}`));
+    .filter((p) => askAll || !local || !inCluster(local) || !known.has(`${podAddress(c, p).host}:${c.redisPort}`));
   const answers = await Promise.all(ask.map((p) => nodeState(c, podAddress(c, p))));
   const self = pods.find((p) => p.name === c.podName);
   // Only when the Lease's holder has no pod: would its StatefulSet bring it back?
@@ -63,6 +65,7 @@ export async function observeCluster(c: Config, cl: NonNullable<Config['cluster'
     ...(lease?.plan ? { bootstrapPlan: lease.plan } : {}),
     ...(lease ? { holderSilentMs: lease.unchangedMs, bootstrapLeaseVersion: lease.resourceVersion } : {}),
     ...(kept ? { keptOrdinals: kept } : {}),
+    ...(lease ? { nodeIds: lease.nodeIds } : {}),
     bootstrapLease: bootstrapLease(c),
     namespace: kube.namespace,
   };

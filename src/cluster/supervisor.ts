@@ -12,11 +12,12 @@ import { setRole, type RedisMetrics } from '../runtime/metrics.ts';
 import { localRedis, probeOptions, withRedis } from '../redis/client.ts';
 import { formCluster } from './bootstrap.ts';
 import { handOver } from './handover.ts';
-import { recordFormed } from './lease.ts';
+import { recordFormed, recordNodeIds } from './lease.ts';
 import { observeCluster } from './observe.ts';
 import { clusterLiveness, clusterReadiness } from './probes.ts';
 import { clusterAction, type ClusterView } from './rules/decide.ts';
 import { inCluster, slotCount, slotText, type NodeState } from './rules/nodes.ts';
+import { nodeIdRecord, replacedNodes } from './rules/rejoin.ts';
 
 export const NODE_ID_ANNOTATION = 'redis-ha-launcher/cluster-node-id';
 export const SLOTS_ANNOTATION = 'redis-ha-launcher/cluster-slots';
@@ -36,6 +37,8 @@ export class ClusterSupervisor extends PeriodicLoop {
   private formedRecorded = false;
   /** Set when SIGTERM's handover begins: a cycle still running labels nothing any more. */
   private shuttingDown = false;
+  /** The node IDs this pod last recorded on the Lease (its watch may not show them yet). */
+  private recorded = '';
 
   constructor(c: Config, cl: NonNullable<Config['cluster']>, kube: Kube, metrics: RedisMetrics) {
     super();
@@ -81,9 +84,39 @@ export class ClusterSupervisor extends PeriodicLoop {
         ).catch((e: Error) => log.warn(`CLUSTER MEET ${x.host}:${x.port}: ${e.message}`));
       }
       this.say(`met again: ${a.reason}`);
+    } else if (a.kind === 'replicate') {
+      await withRedis(localRedis(this.c), probeOptions(this.c), (r) => r.call('CLUSTER', 'REPLICATE', a.masterId))
+        .then(() => this.say(`replicating: ${a.reason}`))
+        .catch((e: Error) => log.warn(`CLUSTER REPLICATE ${a.masterId}: ${e.message}`));
     } else this.say(`${a.kind === 'wait' ? 'waiting' : 'no action'}: ${a.reason}`);
     if (v.local) await this.keepLabels(v.local);
-    if (v.local && inCluster(v.local)) await this.relabelFailed(v);
+    if (v.local && inCluster(v.local)) {
+      await this.relabelFailed(v);
+      await this.keepNodeIdRecord(v);
+    }
+  }
+
+  /**
+   * The Lease records which node ID this pod runs (rules/rejoin.ts: a pod back without its volume rejoins by it),
+   * and this member forgets the nodes pods ran before their volumes were lost.
+   */
+  private async keepNodeIdRecord(v: ClusterView) {
+    const ids = nodeIdRecord(v);
+    if (ids && ids.join(' ') !== this.recorded) {
+      try {
+        await recordNodeIds(this.c, this.kube, { [this.c.podName]: ids });
+        this.recorded = ids.join(' ');
+        this.say(`recorded on the Lease: ${this.c.podName} runs node ${ids[0]}`);
+      } catch (e) {
+        log.warn(`could not record this pod's node ID on the Lease: ${apiFailure(e).message}`);
+      }
+    }
+    for (const n of replacedNodes(v)) {
+      const pod = Object.entries(v.nodeIds ?? {}).find(([, x]) => x.includes(n.id))?.[0] ?? '?';
+      await withRedis(localRedis(this.c), probeOptions(this.c), (r) => r.call('CLUSTER', 'FORGET', n.id))
+        .then(() => this.say(`forgot node ${n.id}: ${pod} ran it before its volume was lost, and runs another now`))
+        .catch((e: Error) => log.warn(`CLUSTER FORGET ${n.id}: ${e.message}`));
+    }
   }
 
   /**

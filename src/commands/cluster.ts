@@ -9,7 +9,7 @@ import { ConfigError, type Config } from '../config/types.ts';
 import { nodeState, podAddress } from '../cluster/observe.ts';
 import { inCluster } from '../cluster/rules/nodes.ts';
 import { removeShardProblem, replicasOf } from '../cluster/rules/scaling.ts';
-import { bootstrapLease } from '../cluster/lease.ts';
+import { bootstrapLease, recordNodeIds } from '../cluster/lease.ts';
 import { tryLock, unlock } from '../kube/lock.ts';
 import type { Kube } from '../kube/api.ts';
 import { currentPods } from '../kube/pods.ts';
@@ -192,6 +192,11 @@ async function run(c: Config, kube: Kube, what: string, pods: string[], out: (s:
     }
     out(`removing ${target.name}`);
     await redisCli(c, ['del-node', at(c, via), me.id], out);
+    // Their node IDs leave the record: back (a scale-up), these pods join only when asked.
+    const left = shard.filter((p) => p !== undefined).map((p) => [p.name, null] as const);
+    await recordNodeIds(c, kube, Object.fromEntries(left)).catch((e: Error) =>
+      out(`  the Lease still records their node IDs (${e.message}); harmless: the cluster forgot them`),
+    );
     return 0;
   }
   throw new ConfigError(

@@ -5,7 +5,7 @@ import type { Config } from '../config/types.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
 import { hasIp, isLive } from '../model.ts';
 import { clusterStatus, renderClusterStatus } from '../cluster/rules/status.ts';
-import { bootstrapLease, readClusterLease } from '../cluster/lease.ts';
+import { bootstrapLease, readClusterLease, type ClusterLease } from '../cluster/lease.ts';
 import { nodeState, podAddress } from '../cluster/observe.ts';
 import { podRoles } from '../sentinel/observe.ts';
 import { listPods } from '../kube/pods.ts';
@@ -80,14 +80,11 @@ async function clusterStatusOf(
   json: boolean,
   out: (s: string) => void,
 ): Promise<number> {
-  let pods, formedAt: string | null | undefined;
+  let pods, lease: ClusterLease | null | undefined;
   try {
-    [pods, formedAt] = await Promise.all([
+    [pods, lease] = await Promise.all([
       listPods(kube, c.podSelector),
-      readClusterLease(kube, bootstrapLease(c)).then(
-        (l) => l?.formedAt,
-        () => null,
-      ),
+      readClusterLease(kube, bootstrapLease(c)).catch(() => undefined),
     ]);
   } catch (e) {
     out(`verdict: unknown: the API cannot be read: ${apiFailure(e).message}`);
@@ -109,7 +106,10 @@ async function clusterStatusOf(
       }),
     ),
   );
-  const st = clusterStatus({ pods, states, links, replicasPerMaster: cl.replicasPerMaster, formedAt });
+  // undefined: not formed (yet); null: the Lease is unreadable.
+  const formedAt = lease === undefined ? null : lease?.formedAt;
+  const nodeIds = lease?.nodeIds;
+  const st = clusterStatus({ pods, states, links, replicasPerMaster: cl.replicasPerMaster, formedAt, nodeIds });
   out(json ? JSON.stringify({ ...st, formedAt: formedAt ?? null }, null, 2) : renderClusterStatus(st, formedAt));
   return exitFor(st.verdict);
 }

@@ -217,9 +217,13 @@ test(
     );
     const total = count;
     assert.equal(sum(shares.map((s) => s.keys)), total, 'every key kept while slots moved');
-    // ... and back to 6: the shard drained, then removed; the pods go.
+    // ... and back to 6: the shard drained, then removed; the pods go, and the Lease no longer records their nodes.
+    const recorded = () => api.getObject('leases', c.ns, 'mymaster-cluster')?.metadata.annotations ?? {};
+    await waitFor('redis-6 recorded', () => recorded()['node-id.redis-ha-launcher/redis-6'], 10_000);
     const remove = await c.launcherCommand(0, ['cluster', 'remove-shard', 'redis-6']);
     assert.equal(remove.exitCode, 0, `${remove.stdout}\n${remove.stderr}`);
+    assert.equal(recorded()['node-id.redis-ha-launcher/redis-6'], undefined, 'no record of redis-6');
+    assert.equal(recorded()['node-id.redis-ha-launcher/redis-7'], undefined, 'no record of redis-7');
     await c.scaleDown(6);
     await healthy(c, 'the cluster of 6 again', 60_000, 6);
     const back6 = await masterShares(c);

@@ -524,12 +524,13 @@ export class LocalCluster {
 
   /**
    * The pod is deleted (terminating, then gone) and recreated with the same name and a new IP. `grace` as for
-   * stopPod (also the deletionGracePeriodSeconds written); `pending`: the new pod stays Pending (createPendingPod).
+   * stopPod (also the deletionGracePeriodSeconds written); `pending`: the new pod stays Pending (createPendingPod);
+   * `lostVolume`: its volume is lost with it (a new, empty one: the node died with its local disk).
    */
   async recreatePod(
     i: number,
     stop: 'kill' | 'term' = 'term',
-    opts: { grace?: Grace; pending?: boolean; unscheduled?: boolean } = {},
+    opts: { grace?: Grace; pending?: boolean; unscheduled?: boolean; lostVolume?: boolean } = {},
   ): Promise<SimPod> {
     const p = this.pod(i);
     const realistic = opts.grace !== undefined || this.probing;
@@ -538,6 +539,10 @@ export class LocalCluster {
     if (stop === 'kill') await this.killPod(i);
     else await this.stopPod(i, { grace: opts.grace });
     this.api.deleteObject('pods', this.ns, p.name);
+    if (opts.lostVolume) {
+      await rm(join(p.dir, 'data'), { recursive: true, force: true });
+      await mkdir(join(p.dir, 'data'), { recursive: true });
+    }
     if (opts.pending) return this.createPendingPod(i, { newIp: true, unscheduled: opts.unscheduled });
     return this.startPod(i, { newIp: true, ready: false });
   }

@@ -80,6 +80,15 @@ test('what is wrong, each in one sentence: a dead master, its replica taking ove
   assert.ok(st.problems.includes('master redis-3 (5462 slots) has no replica: losing it loses its slots'));
   assert.ok(st.problems.includes('redis-3 is a master but labelled slave'));
   assert.ok(st.problems.includes('redis-6 is not in the cluster (to add it: launcher cluster add-shard)'));
+  // The Lease records a node for redis-6 that the members know: it lost its volume and rejoins by itself.
+  const back = clusterStatus({ pods, states: s, replicasPerMaster: 1, nodeIds: { 'redis-6': [ID[0]] } });
+  assert.ok(
+    back.problems.includes(
+      'redis-6 is not in the cluster: it is back without its volume (it ran node aaaaaaaa) and rejoins by itself ' +
+        'as a replica (launcher role says what it waits for)',
+    ),
+    back.problems.join('; '),
+  );
   assert.equal(st.rows.find((r) => r.pod === 'redis-0')?.role, 'unreachable');
   assert.match(renderClusterStatus(st, undefined), /^verdict: degraded: redis-0's Redis does not answer$/m);
 });

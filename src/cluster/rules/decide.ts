@@ -5,6 +5,7 @@
 // explicit command (`launcher cluster add-shard|rebalance|remove-shard`).
 import type { Address, LivePod, PodView } from '../../model.ts';
 import { CLUSTER_SLOTS, inCluster, settled, type NodeState } from './nodes.ts';
+import { freshRejoin, replacement, type NodeIdRecord } from './rejoin.ts';
 
 export type BootstrapPlan = {
   masters: { pod: string; from: number; to: number }[];
@@ -77,6 +78,8 @@ export type ClusterView = {
   /** The bootstrap Lease's name and namespace, for advice in words. */
   bootstrapLease?: string;
   namespace?: string;
+  /** The node IDs each pod ran, as the bootstrap Lease records them (rules/rejoin.ts). */
+  nodeIds?: NodeIdRecord;
 };
 
 export type ClusterAction =
@@ -86,7 +89,9 @@ export type ClusterAction =
   | { kind: 'bootstrap'; plan: BootstrapPlan; reason: string; takeOver?: boolean }
   /** The holder's bootstrap is done (every slot served, every node a master with slots or a replica): record it. */
   | { kind: 'formed'; reason: string }
-  | { kind: 'meet'; addresses: Address[]; reason: string };
+  | { kind: 'meet'; addresses: Address[]; reason: string }
+  /** A pod back without its volume, rejoined (rules/rejoin.ts): CLUSTER REPLICATE. */
+  | { kind: 'replicate'; masterId: string; reason: string };
 
 const isLive = (p: PodView): p is LivePod => Boolean(p.ip) && p.phase === 'Running' && !p.terminating;
 
@@ -155,9 +160,17 @@ export function clusterAction(v: ClusterView): ClusterAction {
           'knows at another address: CLUSTER MEET',
       };
     }
-    return { kind: 'none', reason: `a member of the cluster (${local.info.cluster_state ?? 'unknown'} state)` };
+    return (
+      replacement(v) ?? {
+        kind: 'none',
+        reason: `a member of the cluster (${local.info.cluster_state ?? 'unknown'} state)`,
+      }
+    );
   }
-  // A fresh node (no nodes.conf of a cluster).
+  // A fresh node (no nodes.conf of a cluster): back without its volume (the record names the node it ran), it
+  // rejoins as a replica by itself.
+  const back = freshRejoin(v);
+  if (back) return back;
   if (v.formedAt) {
     const states = live.map((p) => (p.name === v.self.name ? local : v.peers[p.name]));
     const empty = states.every((s) => s && !inCluster(s) && s.keys === 0);

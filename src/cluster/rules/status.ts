@@ -5,6 +5,7 @@
 import type { PodView } from '../../model.ts';
 import { tableLines, verdictLines } from '../../text-table.ts';
 import { CLUSTER_SLOTS, inCluster, slotCount, slotText, type ClusterNode, type NodeState } from './nodes.ts';
+import type { NodeIdRecord } from './rejoin.ts';
 
 export type ClusterStatusSnapshot = {
   pods: PodView[];
@@ -15,6 +16,8 @@ export type ClusterStatusSnapshot = {
   links?: Record<string, string | undefined>;
   /** When the Lease says the cluster was formed; undefined when it does not (yet), null when unreadable. */
   formedAt?: string | null;
+  /** The node IDs each pod ran, as the bootstrap Lease records them (rules/rejoin.ts). */
+  nodeIds?: NodeIdRecord;
 };
 
 export type ClusterPodRow = {
@@ -89,7 +92,7 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
   for (const p of live) {
     const st = s.states[p.name];
     if (!st) problems.push(`${p.name}'s Redis does not answer`);
-    else if (!inCluster(st)) problems.push(`${p.name} is not in the cluster (to add it: launcher cluster add-shard)`);
+    else if (!inCluster(st)) problems.push(notInCluster(p.name, s, members));
     else if (st.info.cluster_state !== 'ok') problems.push(`${p.name} says cluster_state:${st.info.cluster_state}`);
   }
   // The cluster-wide view: every node any member knows, by ID, with the flags its members see.
@@ -167,6 +170,20 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
     if (want && r.label !== want) problems.push(`${r.pod} is a ${r.role} but labelled ${r.label ?? 'nothing'}`);
   }
   return { verdict: problems.length ? 'degraded' : 'healthy', problems, rows, masters };
+}
+
+/**
+ * A pod not in the cluster: back without its volume (the record names a node the members still know), it rejoins
+ * by itself; else it joins only when asked.
+ */
+function notInCluster(pod: string, s: ClusterStatusSnapshot, members: PodView[]): string {
+  const old = s.nodeIds?.[pod]?.[0];
+  const known = old && members.some((p) => s.states[p.name]?.nodes.some((n) => n.id === old));
+  if (!old || !known) return `${pod} is not in the cluster (to add it: launcher cluster add-shard)`;
+  return (
+    `${pod} is not in the cluster: it is back without its volume (it ran node ${short(old)}) and rejoins by itself ` +
+    'as a replica (launcher role says what it waits for)'
+  );
 }
 
 /**
