@@ -1,6 +1,7 @@
 // SIGTERM on a cluster node: a master serving slots asks its most up-to-date replica to take over (CLUSTER
 // FAILOVER pauses this master's writers until the replica has everything) and waits until it is master, then
-// labels this pod slave; all within HANDOVER_TIMEOUT_MS.
+// labels this pod slave; all within HANDOVER_TIMEOUT_MS. A pod leaving by a scale-down drains its slots when no
+// replica that stays can take them, then leaves the cluster (scale-in.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/types.ts';
 import type { Kube } from '../kube/api.ts';
@@ -15,6 +16,8 @@ import type { RedisMetrics } from '../runtime/metrics.ts';
 import { nodeState, podAddress } from './observe.ts';
 import { clusterHandover, replicaOffsets } from './rules/handover.ts';
 import { slotCount } from './rules/nodes.ts';
+import { scaleInStep } from './rules/scaling.ts';
+import { drainForScaleIn, leaveCluster, scaleInOf } from './scale-in.ts';
 
 /** Redis's manual failover timeout (CLUSTER_MF_TIMEOUT, fixed in Redis 7.0). */
 const MANUAL_FAILOVER_MS = 5000;
@@ -36,14 +39,39 @@ export async function handOver(c: Config, kube: Kube, metrics: RedisMetrics): Pr
     .then((i) => parseInfo(String(i)))
     .catch(() => ({}));
   // A replica whose pod is going too (a drain, a deletion of several pods) is no heir.
-  const going = await currentPods(kube, c.podSelector)
-    .then((ps) => ps.filter((p) => p.terminating && p.name !== c.podName).map((p) => podAddress(c, p)))
-    .catch(() => []);
+  const pods = await currentPods(kube, c.podSelector).catch(() => []);
+  const going = pods.filter((p) => p.terminating && p.name !== c.podName).map((p) => podAddress(c, p));
   const h = clusterHandover(
     s,
     replicaOffsets(info),
     going.map((a) => `${a.host}:${a.port}`),
   );
+  // Leaving by a scale-down (the StatefulSet no longer keeps this ordinal): the slots stay in the cluster.
+  const kept = await scaleInOf(
+    kube,
+    pods.find((p) => p.name === c.podName),
+  );
+  const me = s?.nodes.find((n) => n.flags.includes('myself'));
+  const step = kept && me ? scaleInStep(me, h.kind === 'failover') : undefined;
+  if (kept && me && step === 'drain') {
+    const d = await drainForScaleIn(c, kube, me, pods, kept, deadline);
+    if (!d.ok) {
+      const why = `leaving by a scale-down, a master serving ${slotCount(me)} slots: ${d.why}; its volume keeps them`;
+      log.warn(why);
+      handoverResult('failed', why);
+      await Promise.race([
+        emitEvent(kube, { name: c.podName }, 'Warning', 'ScaleInNotDrained', why),
+        sleep(left(), undefined, { ref: false }),
+      ]);
+      return;
+    }
+    const what = `leaving by a scale-down: ${d.why}`;
+    log.info(what);
+    handoverResult('done', what);
+    void emitEvent(kube, { name: c.podName }, 'Normal', 'ScaleInDrained', what);
+    return leaveCluster(c, kube, me, pods);
+  }
+  if (kept && me && step === 'leave') return leaveCluster(c, kube, me, pods);
   if (h.kind === 'skip') {
     const me = s?.nodes.find((n) => n.flags.includes('myself'));
     if (me?.flags.includes('master')) {
@@ -77,6 +105,7 @@ export async function handOver(c: Config, kube: Kube, metrics: RedisMetrics): Pr
   void emitEvent(kube, { name: c.podName }, 'Normal', 'HandedOver', what);
   // No longer the master: the label says so before the pod goes (the new master labels itself).
   await setRoleLabel(kube, c.podName, 'slave').catch(() => undefined);
+  if (kept && me) await leaveCluster(c, kube, me, pods);
 }
 
 /**

@@ -3,14 +3,13 @@
 // states, retries), so these commands run it (the password in REDISCLI_AUTH, never in argv) with addresses and
 // node IDs taken from the pods and from CLUSTER NODES. Every key is kept: a shard is drained (its slots moved to
 // the others) before its nodes are removed.
-import { stripVTControlCharacters } from 'node:util';
-import { execa } from 'execa';
 import { ConfigError, type Config } from '../config/types.ts';
 import { nodeState, podAddress } from '../cluster/observe.ts';
 import { inCluster } from '../cluster/rules/nodes.ts';
 import { removeShardProblem, replicasOf } from '../cluster/rules/scaling.ts';
-import { bootstrapLease, recordNodeIds } from '../cluster/lease.ts';
-import { tryLock, unlock } from '../kube/lock.ts';
+import { withAdminLock } from '../cluster/admin-lock.ts';
+import { recordNodeIds } from '../cluster/lease.ts';
+import { moveSlots, redisCli, waitForOk } from '../cluster/redis-cli.ts';
 import type { Kube } from '../kube/api.ts';
 import { currentPods } from '../kube/pods.ts';
 import { addr, isLive, type PodView } from '../model.ts';
@@ -18,82 +17,7 @@ import { probeOptions, withRedis } from '../redis/client.ts';
 
 const at = (c: Config, p: PodView) => addr(podAddress(c, p));
 
-/**
- * Runs redis-cli --cluster with the set's password and TLS; its output goes to `out`; throws on failure. redis-cli
- * refuses (before it changes anything) while the nodes do not agree about the configuration, as for a moment
- * after a restart or a failover: that is tried again for up to 30 s.
- */
-async function redisCli(c: Config, args: string[], out: (s: string) => void): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const r = await redisCliOnce(c, args);
-    const disagree = /Nodes don't agree about configuration/.test(r.text);
-    if (r.code === 0 || !disagree || Date.now() > deadline) {
-      for (const line of r.text.split('\n')) if (line.trim()) out(`  ${line}`);
-      if (r.code !== 0) throw new Error(`redis-cli --cluster ${args[0]} failed (exit ${r.code})`);
-      return;
-    }
-    await new Promise((done) => setTimeout(done, 500));
-  }
-}
-
-async function redisCliOnce(c: Config, args: string[]): Promise<{ code: number; text: string }> {
-  const tls = c.tls ? ['--tls', '--cert', c.tls.cert, '--key', c.tls.key, '--cacert', c.tls.ca] : [];
-  const r = await execa(c.cliBin, [...tls, '--cluster', ...args], {
-    env: c.password ? { REDISCLI_AUTH: c.password } : {},
-    // Closed: a question redis-cli asks (fix: "type 'yes' to accept") is answered no, never waited on.
-    stdin: 'ignore',
-    reject: false,
-    all: true,
-  });
-  // redis-cli colours its --cluster output even when it is not a terminal.
-  return { code: r.exitCode ?? 1, text: stripVTControlCharacters(String(r.all ?? '')) };
-}
-
-/**
- * A slot move that stopped half-way (a node failed meanwhile: CLUSTERDOWN) leaves slots open (migrating or
- * importing); `redis-cli --cluster fix` closes them, keys included, and the move is tried once more.
- */
-async function moveSlots(c: Config, entry: string, args: string[], out: (s: string) => void): Promise<void> {
-  try {
-    await redisCli(c, args, out);
-  } catch (e) {
-    out(`  ${(e as Error).message}: closing open slots (redis-cli --cluster fix), then once more`);
-    await waitForOk(c, entry);
-    // `fix` also "covers" slots no node serves by giving them, empty, to some master: when a failed master still
-    // owns them, its data would be dropped on its return. It only runs while every slot is served by a node that is
-    // not failing (cluster_slots_ok: cluster_slots_assigned counts a failed master's slots too).
-    const st = await nodeState(c, hostPort(entry));
-    if (st?.info.cluster_state !== 'ok' || st.info.cluster_slots_ok !== '16384') {
-      throw new Error(
-        `the cluster is not whole (cluster_state:${st?.info.cluster_state ?? 'no answer'}, ` +
-          `${st?.info.cluster_slots_ok ?? '?'} slots served by a node that is not failing): not closing slots ` +
-          'with redis-cli --cluster fix, which could re-create missing ones empty; see launcher status',
-        { cause: e },
-      );
-    }
-    await redisCli(c, ['fix', entry], out);
-    await redisCli(c, args, out);
-  }
-}
-
-const hostPort = (entry: string) => ({
-  host: entry.slice(0, entry.lastIndexOf(':')),
-  port: Number(entry.slice(entry.lastIndexOf(':') + 1)),
-});
-
-/** Waits (up to 60 s) until the entry node says cluster_state:ok. */
-async function waitForOk(c: Config, entry: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while ((await nodeState(c, hostPort(entry)))?.info.cluster_state !== 'ok' && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-/**
- * One `launcher cluster` command at a time per cluster: the Lease `<set>-cluster-admin`, renewed every 10 s while
- * the command runs (a command that dies frees it once it has been seen unchanged for 60 s).
- */
+/** One `launcher cluster` command at a time per cluster (cluster/admin-lock.ts). */
 export async function clusterCommand(
   c: Config,
   kube: Kube,
@@ -101,18 +25,9 @@ export async function clusterCommand(
   pods: string[],
   out: (s: string) => void,
 ): Promise<number> {
-  const lock = `${bootstrapLease(c)}-admin`;
-  const holder = `${c.podName}:${process.pid}`;
-  if ((await tryLock(kube, lock, holder, 60)) === undefined) {
-    throw new Error(`another launcher cluster command holds the Lease ${lock}; nothing was changed`);
-  }
-  const renewing = setInterval(() => void tryLock(kube, lock, holder, 60).catch(() => undefined), 10_000);
-  try {
-    return await run(c, kube, what, pods, out);
-  } finally {
-    clearInterval(renewing);
-    await unlock(kube, lock, holder).catch(() => undefined);
-  }
+  const r = await withAdminLock(c, kube, 0, () => run(c, kube, what, pods, out));
+  if (!r.locked) throw new Error(`another launcher cluster command holds the Lease ${r.lock}; nothing was changed`);
+  return r.value;
 }
 
 async function run(c: Config, kube: Kube, what: string, pods: string[], out: (s: string) => void): Promise<number> {
@@ -166,11 +81,15 @@ async function run(c: Config, kube: Kube, what: string, pods: string[], out: (s:
     const s = states.find(([x]) => x.name === target.name)?.[1];
     const me = s?.nodes.find((n) => n.flags.includes('myself'));
     if (!me || !me.flags.includes('master')) throw new ConfigError(`${target.name} is not a master of the cluster`);
-    const { live: replicas, ghosts } = replicasOf(me.id, s?.nodes ?? []);
+    const podAt = (host: string) => all.some((p) => podAddress(c, p).host === host);
+    const { live: replicas, ghosts } = replicasOf(me.id, s?.nodes ?? [], podAt);
     const shard = [target, ...replicas.map((r) => all.find((p) => podAddress(c, p).host === r.host))];
+    // Pods outside the cluster and empty (a replica that left by a scale-down, back) may go with the shard.
+    const outside = states.filter(([, st]) => st && !inCluster(st) && st.keys === 0).map(([p]) => p.name);
     const problem = removeShardProblem(
       shard.map((p) => p?.name ?? '?'),
       all.filter((p) => p.owner === target.owner),
+      outside,
     );
     if (problem) throw new ConfigError(`remove-shard ${target.name} refused: ${problem}`);
     const via = states.find(([x, st]) => x.name !== target.name && st && inCluster(st))?.[0] ?? member;

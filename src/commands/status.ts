@@ -6,6 +6,7 @@ import { apiFailure, type Kube } from '../kube/api.ts';
 import { hasIp, isLive } from '../model.ts';
 import { clusterStatus, renderClusterStatus } from '../cluster/rules/status.ts';
 import { bootstrapLease, readClusterLease, type ClusterLease } from '../cluster/lease.ts';
+import { statefulSetOrdinals } from '../kube/statefulsets.ts';
 import { nodeState, podAddress } from '../cluster/observe.ts';
 import { podRoles } from '../sentinel/observe.ts';
 import { listPods } from '../kube/pods.ts';
@@ -109,7 +110,11 @@ async function clusterStatusOf(
   // undefined: not formed (yet); null: the Lease is unreadable.
   const formedAt = lease === undefined ? null : lease?.formedAt;
   const nodeIds = lease?.nodeIds;
-  const st = clusterStatus({ pods, states, links, replicasPerMaster: cl.replicasPerMaster, formedAt, nodeIds });
+  const owner = pods.find((p) => p.owner)?.owner;
+  const kept = owner ? await statefulSetOrdinals(kube, owner).catch(() => undefined) : undefined;
+  const statefulSet = owner && kept ? { name: owner, ...kept } : undefined;
+  const replicasPerMaster = cl.replicasPerMaster;
+  const st = clusterStatus({ pods, states, links, replicasPerMaster, formedAt, nodeIds, statefulSet });
   out(json ? JSON.stringify({ ...st, formedAt: formedAt ?? null }, null, 2) : renderClusterStatus(st, formedAt));
   return exitFor(st.verdict);
 }

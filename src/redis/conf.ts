@@ -92,13 +92,15 @@ export const ACL_RULES = {
 
 /**
  * Cluster mode's ACL users: the launcher also forms, inspects and hands over the cluster (every CLUSTER subcommand
- * it sends, and DBSIZE); the replication user as in Sentinel mode (cluster replicas authenticate the same way);
- * no Sentinel.
+ * it sends, and DBSIZE), forgets nodes replaced after a lost volume, and makes a node leaving by a scale-down
+ * forget the cluster (CLUSTER RESET, then FLUSHALL of the node RESET just emptied, so that the AOF says so too;
+ * REPLICAOF, which it has anyway, empties as much); the replication user as in Sentinel mode (cluster replicas
+ * authenticate the same way); no Sentinel.
  */
 export const CLUSTER_ACL_RULES = {
   launcher:
     `${ACL_RULES.launcher} +dbsize +cluster|info +cluster|nodes +cluster|myid +cluster|meet +cluster|addslotsrange ` +
-    '+cluster|replicate +cluster|set-config-epoch +cluster|failover',
+    '+cluster|replicate +cluster|set-config-epoch +cluster|failover +cluster|forget +cluster|reset +flushall',
   replication: ACL_RULES.replication,
 } as const;
 

@@ -463,18 +463,22 @@ export class LocalCluster {
 
   /**
    * Scale down as the StatefulSet controller does: spec.replicas first, then the highest ordinal first, each pod
-   * terminating (SIGTERM, grace period) and deleted before the next; its data dir stays (the PVC is kept).
+   * terminating (SIGTERM, grace period) and deleted before the next; its data dir stays (the PVC is kept). With
+   * `parallel` (podManagementPolicy: Parallel, as the manifests set it), every pod that goes terminates at once.
    */
-  async scaleDown(n: number): Promise<void> {
+  async scaleDown(n: number, opts: { parallel?: boolean } = {}): Promise<void> {
     this.setReplicas(n);
-    for (const i of [...this.ordinals].reverse().filter((o) => o >= n)) {
+    const remove = async (i: number) => {
       const p = this.pod(i);
       markTerminating(this.api, this.ns, p.name);
       await this.stopPod(i);
       this.api.deleteObject('pods', this.ns, p.name);
       if (p.host) this.opts.network?.remove(p.host);
       this.pods.delete(i);
-    }
+    };
+    const going = [...this.ordinals].reverse().filter((o) => o >= n);
+    if (opts.parallel) await Promise.all(going.map(remove));
+    else for (const i of going) await remove(i);
     this.setReplicas(n);
   }
 

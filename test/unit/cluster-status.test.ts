@@ -191,3 +191,31 @@ test('a failed node no pod runs: FORGET only when it serves no slot and no repli
     followed.join('; '),
   );
 });
+
+test('a master a scale-down removed with its slots: scale back, then remove-shard', () => {
+  const s = states((l) => l.replace(' 10923-16383', ' 10923-16000'));
+  const gone = parseClusterNodes(`${'8'.repeat(40)} 10.0.0.7:6379@16379 master,fail - 0 0 7 disconnected 16001-16383`);
+  for (const name of Object.keys(s)) s[name] = { ...s[name]!, nodes: [...s[name]!.nodes, ...gone] };
+  const nodeIds = { 'redis-6': ['8'.repeat(40)] };
+  const statefulSet = { name: 'redis', start: 0, replicas: 6 };
+  const st = clusterStatus({ pods: all(), states: s, replicasPerMaster: 1, nodeIds, statefulSet });
+  assert.ok(
+    st.problems.includes(
+      'slots 16001-16383 belong to redis-6, removed by a scale-down: scale back (kubectl scale statefulset redis ' +
+        '--replicas=7: its volume was kept), then launcher cluster remove-shard redis-6',
+    ),
+    st.problems.join('; '),
+  );
+  // Its ordinal still kept (the pod is only away): the ordinary advice, under its pod's name.
+  const away = clusterStatus({
+    pods: all(),
+    states: s,
+    replicasPerMaster: 1,
+    nodeIds,
+    statefulSet: { ...statefulSet, replicas: 8 },
+  });
+  assert.ok(
+    away.problems.some((p) => /bring its pod or its volume back/.test(p)),
+    away.problems.join('; '),
+  );
+});

@@ -18,6 +18,8 @@ export type ClusterStatusSnapshot = {
   formedAt?: string | null;
   /** The node IDs each pod ran, as the bootstrap Lease records them (rules/rejoin.ts). */
   nodeIds?: NodeIdRecord;
+  /** The pods' StatefulSet and the ordinals it keeps (a pod outside them left by a scale-down). */
+  statefulSet?: { name: string; start: number; replicas: number };
 };
 
 export type ClusterPodRow = {
@@ -55,6 +57,10 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
     if (me) podOfId.set(me.id, p.name);
   }
   for (const p of s.pods) if (p.clusterNodeId && !podOfId.has(p.clusterNodeId)) podOfId.set(p.clusterNodeId, p.name);
+  // A pod that no longer exists is known by the record of the node it ran.
+  for (const [pod, ids] of Object.entries(s.nodeIds ?? {})) {
+    if (ids[0] && !podOfId.has(ids[0])) podOfId.set(ids[0], pod);
+  }
   const members = live.filter((p) => {
     const st = s.states[p.name];
     return st && inCluster(st);
@@ -110,8 +116,8 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
     if (!failedBy && suspectedBy) {
       // One node's suspicion (PFAIL), not yet the cluster's verdict: it comes and goes around every restart.
       problems.push(`${pod ?? short(id)} does not answer ${suspectedBy} of ${members.length} members (suspected)`);
-    } else if (failedBy && !pod) {
-      problems.push(ghostAdvice(n, known, podOfId));
+    } else if (failedBy && !s.pods.some((p) => p.name === pod)) {
+      problems.push(scaledAway(n, pod, s.statefulSet) ?? ghostAdvice(n, known, podOfId));
     } else if (failedBy) {
       problems.push(`${pod ?? short(id)} is marked failed by ${failedBy} of ${members.length} members`);
     }
@@ -183,6 +189,19 @@ function notInCluster(pod: string, s: ClusterStatusSnapshot, members: PodView[])
   return (
     `${pod} is not in the cluster: it is back without its volume (it ran node ${short(old)}) and rejoins by itself ` +
     'as a replica (launcher role says what it waits for)'
+  );
+}
+
+/**
+ * A failed master serving slots whose pod a scale-down removed (its StatefulSet no longer keeps the ordinal) and
+ * did not drain: its volume keeps the slots' data. Undefined for any other node.
+ */
+function scaledAway(n: ClusterNode, pod: string | undefined, sts: ClusterStatusSnapshot['statefulSet']) {
+  const ordinal = Number(/-(\d+)$/.exec(pod ?? '')?.[1] ?? NaN);
+  if (!pod || !sts || !slotCount(n) || (ordinal >= sts.start && ordinal < sts.start + sts.replicas)) return undefined;
+  return (
+    `slots ${slotText(n)} belong to ${pod}, removed by a scale-down: scale back (kubectl scale statefulset ` +
+    `${sts.name} --replicas=${ordinal - sts.start + 1}: its volume was kept), then launcher cluster remove-shard ${pod}`
   );
 }
 
