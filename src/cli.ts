@@ -132,9 +132,12 @@ export async function main(
   withSettings(
     program
       .command('cluster')
-      .description('Redis Cluster: add-shard <pod> [<replica-pod>...], rebalance, remove-shard <pod>; every key kept'),
+      .description(
+        'Redis Cluster: add-shard <pod> [<replica-pod>...], add-replica <pod>..., rebalance, remove-shard <pod>; ' +
+          'every key kept',
+      ),
   )
-    .argument('<what>', 'add-shard, rebalance or remove-shard')
+    .argument('<what>', 'add-shard, add-replica, rebalance or remove-shard')
     .argument('[pods...]', 'the pods it concerns')
     .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 refused (bad input; nothing done).')
     .action(async (what: string, pods: string[], _opts: unknown, cmd: Command) => {

@@ -61,7 +61,7 @@ export async function moveSlots(
   } catch (e) {
     if (signal?.aborted) throw e;
     out(`  ${(e as Error).message}: closing open slots (redis-cli --cluster fix), then once more`);
-    await waitForOk(c, entry);
+    await waitForOk(c, entry, signal);
     // `fix` also "covers" slots no node serves by giving them, empty, to some master: when a failed master still
     // owns them, its data would be dropped on its return. It only runs while every slot is served by a node that is
     // not failing (cluster_slots_ok: cluster_slots_assigned counts a failed master's slots too).
@@ -84,10 +84,11 @@ const hostPort = (entry: string) => ({
   port: Number(entry.slice(entry.lastIndexOf(':') + 1)),
 });
 
-/** Waits (up to 60 s) until the entry node says cluster_state:ok. */
-export async function waitForOk(c: Config, entry: string): Promise<void> {
+/** Waits (up to 60 s, or until `signal`) until the entry node says cluster_state:ok. */
+export async function waitForOk(c: Config, entry: string, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + 60_000;
   while ((await nodeState(c, hostPort(entry)))?.info.cluster_state !== 'ok' && Date.now() < deadline) {
+    signal?.throwIfAborted();
     await new Promise((r) => setTimeout(r, 500));
   }
 }

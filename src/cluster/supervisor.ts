@@ -60,6 +60,7 @@ export class ClusterSupervisor extends PeriodicLoop {
     const v = await observeCluster(this.c, this.cl, this.kube);
     this.last = v.local;
     const a = clusterAction(v);
+    if (this.shuttingDown) return;
     if (a.kind === 'formed') {
       if (!this.formedRecorded && !this.bootstrapping) {
         await recordFormed(this.c, this.kube).then(() => {
@@ -101,6 +102,7 @@ export class ClusterSupervisor extends PeriodicLoop {
    * and this member forgets the nodes pods ran before their volumes were lost.
    */
   private async keepNodeIdRecord(v: ClusterView) {
+    if (this.shuttingDown) return;
     const ids = nodeIdRecord(v);
     if (ids && ids.join(' ') !== this.recorded) {
       try {
@@ -181,8 +183,9 @@ export class ClusterSupervisor extends PeriodicLoop {
 
   /** SIGTERM (cluster/handover.ts): the loop stops first, and a cycle still running labels nothing any more. */
   async handover(): Promise<void> {
-    this.stop();
     this.shuttingDown = true;
+    // A cycle still running finishes first: nothing it records or asks of Redis comes after a scale-in's leave.
+    await this.stopAndSettle(2000);
     await handOver(this.c, this.kube, this.metrics);
   }
 

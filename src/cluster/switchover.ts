@@ -9,7 +9,7 @@ import { currentPods } from '../kube/pods.ts';
 import { isLive } from '../model.ts';
 import { probeOptions, withRedis } from '../redis/client.ts';
 import { parseInfo } from '../redis/replies.ts';
-import { failOverTo } from './handover.ts';
+import { failOverTo } from './failover.ts';
 import { nodeState, podAddress } from './observe.ts';
 import { clusterHandover, replicaOffsets } from './rules/handover.ts';
 import { slotCount } from './rules/nodes.ts';

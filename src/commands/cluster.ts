@@ -1,12 +1,13 @@
-// `launcher cluster add-shard <pod> [<replica-pod>...] | rebalance | remove-shard <pod>`: explicit scaling of a
-// Redis Cluster, never implicit. Slot moves are what redis-cli --cluster does well (MIGRATE in batches, slot
-// states, retries), so these commands run it (the password in REDISCLI_AUTH, never in argv) with addresses and
-// node IDs taken from the pods and from CLUSTER NODES. Every key is kept: a shard is drained (its slots moved to
-// the others) before its nodes are removed.
+// `launcher cluster add-shard <pod> [<replica-pod>...] | add-replica <pod>... | rebalance | remove-shard <pod>`:
+// explicit scaling of a Redis Cluster, never implicit. Slot moves are what redis-cli --cluster does well (MIGRATE
+// in batches, slot states, retries), so these commands run it (cluster/redis-cli.ts) with addresses and node IDs
+// taken from the pods and from CLUSTER NODES. Every key is kept: a shard is drained (its slots moved to the others)
+// before its nodes are removed. Fewer replicas per shard need no command: a replica on the highest ordinals leaves
+// the cluster by itself when a scale-down removes its pod (cluster/scale-in.ts).
 import { ConfigError, type Config } from '../config/types.ts';
 import { nodeState, podAddress } from '../cluster/observe.ts';
 import { inCluster } from '../cluster/rules/nodes.ts';
-import { removeShardProblem, replicasOf } from '../cluster/rules/scaling.ts';
+import { removeShardProblem, replicaTarget, replicasOf } from '../cluster/rules/scaling.ts';
 import { withAdminLock } from '../cluster/admin-lock.ts';
 import { recordNodeIds } from '../cluster/lease.ts';
 import { moveSlots, redisCli, waitForOk } from '../cluster/redis-cli.ts';
@@ -46,15 +47,38 @@ async function run(c: Config, kube: Kube, what: string, pods: string[], out: (s:
     await moveSlots(c, entry, ['rebalance', entry, '--cluster-use-empty-masters'], out);
     return 0;
   }
+  /** Only fresh, empty pods are added: a pod holding data is never flushed. */
+  const freshOnly = (ps: PodView[]) => {
+    for (const p of ps) {
+      const s = states.find(([x]) => x.name === p.name)?.[1];
+      if (!s) throw new Error(`${p.name} does not answer; nothing was changed`);
+      if (inCluster(s)) throw new ConfigError(`${p.name} is in a cluster already; ${what} takes fresh pods`);
+      if (s.keys > 0) throw new ConfigError(`${p.name} holds ${s.keys} keys; a pod holding data is never flushed`);
+    }
+  };
+  if (what === 'add-replica') {
+    const news = pods.map(byName);
+    if (!news.length) throw new ConfigError('add-replica needs one or more fresh pods');
+    freshOnly(news);
+    for (const r of news) {
+      // Counted again for each: the replicas added before it count.
+      const nodes = (await nodeState(c, podAddress(c, member)))?.nodes ?? [];
+      const podOf = (n: { host: string }) => all.find((p) => podAddress(c, p).host === n.host);
+      const m = replicaTarget(nodes, podOf, r);
+      if (!m) throw new Error('no master serving slots answers; nothing more was changed');
+      out(`adding ${r.name} as a replica of ${podOf(m)?.name ?? m.id} (the master with the fewest replicas)`);
+      await redisCli(c, ['add-node', at(c, r), entry], out);
+      await knownBy(c, r, m.id);
+      await withRedis(podAddress(c, r), probeOptions(c), (x) => x.call('CLUSTER', 'REPLICATE', m.id));
+      const id = await waitForId(c, r);
+      await knownBy(c, member, id, m.id);
+    }
+    return 0;
+  }
   if (what === 'add-shard') {
     const [master, ...replicas] = pods.map(byName);
     if (!master) throw new ConfigError('add-shard needs the new master pod, then optionally its replicas');
-    for (const p of [master, ...replicas]) {
-      const s = states.find(([x]) => x.name === p.name)?.[1];
-      if (!s) throw new Error(`${p.name} does not answer; nothing was changed`);
-      if (inCluster(s)) throw new ConfigError(`${p.name} is in a cluster already; add-shard takes fresh pods`);
-      if (s.keys > 0) throw new ConfigError(`${p.name} holds ${s.keys} keys; a pod holding data is never flushed`);
-    }
+    freshOnly([master, ...replicas]);
     out(`adding ${master.name} as a master`);
     await redisCli(c, ['add-node', at(c, master), entry], out);
     const id = await waitForId(c, master);
@@ -86,8 +110,10 @@ async function run(c: Config, kube: Kube, what: string, pods: string[], out: (s:
     const shard = [target, ...replicas.map((r) => all.find((p) => podAddress(c, p).host === r.host))];
     // Pods outside the cluster and empty (a replica that left by a scale-down, back) may go with the shard.
     const outside = states.filter(([, st]) => st && !inCluster(st) && st.keys === 0).map(([p]) => p.name);
+    // A ghost replica's pod (its node dead, its Pod object left) goes with the shard too.
+    const ghostPods = ghosts.map((g) => all.find((p) => p.clusterNodeId === g.id));
     const problem = removeShardProblem(
-      shard.map((p) => p?.name ?? '?'),
+      [...shard, ...ghostPods.filter((p) => p !== undefined)].map((p) => p?.name ?? '?'),
       all.filter((p) => p.owner === target.owner),
       outside,
     );
@@ -112,23 +138,24 @@ async function run(c: Config, kube: Kube, what: string, pods: string[], out: (s:
     out(`removing ${target.name}`);
     await redisCli(c, ['del-node', at(c, via), me.id], out);
     // Their node IDs leave the record: back (a scale-up), these pods join only when asked.
-    const left = shard.filter((p) => p !== undefined).map((p) => [p.name, null] as const);
+    const left = [...shard, ...ghostPods].filter((p) => p !== undefined).map((p) => [p.name, null] as const);
     await recordNodeIds(c, kube, Object.fromEntries(left)).catch((e: Error) =>
       out(`  the Lease still records their node IDs (${e.message}); harmless: the cluster forgot them`),
     );
     return 0;
   }
   throw new ConfigError(
-    `cluster command ${JSON.stringify(what)} is unknown: expected add-shard, rebalance or remove-shard`,
+    `cluster command ${JSON.stringify(what)} is unknown: expected add-shard, add-replica, rebalance or remove-shard`,
   );
 }
 
-/** Waits (up to 20 s) until `via` knows the node `id`. */
-async function knownBy(c: Config, via: PodView, id: string): Promise<void> {
+/** Waits (up to 20 s) until `via` knows the node `id` (as a replica of `masterId`, if given). */
+async function knownBy(c: Config, via: PodView, id: string, masterId?: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const s = await nodeState(c, podAddress(c, via));
-    if (s?.nodes.some((n) => n.id === id && !n.flags.includes('handshake'))) return;
+    const n = s?.nodes.find((x) => x.id === id && !x.flags.includes('handshake'));
+    if (n && (!masterId || n.masterId === masterId)) return;
     if (Date.now() > deadline) throw new Error(`${via.name} does not know the new node ${id} after 20 s`);
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -3,11 +3,20 @@ import { withTimeout, type Kube } from './api.ts';
 
 /**
  * The ordinals the StatefulSet `name` keeps (or recreates): `start` .. `start + replicas - 1`, where start is
- * spec.ordinals.start (0 unless set). Throws API errors.
+ * spec.ordinals.start (0 unless set); `scaledVolumesDeleted` when a scale-down deletes the removed pods' claims
+ * (persistentVolumeClaimRetentionPolicy.whenScaled: Delete; Retain is the default). Throws API errors.
  */
-export async function statefulSetOrdinals(kube: Kube, name: string): Promise<{ start: number; replicas: number }> {
+export async function statefulSetOrdinals(
+  kube: Kube,
+  name: string,
+): Promise<{ start: number; replicas: number; scaledVolumesDeleted?: boolean }> {
   const sts = await kube.apps.readNamespacedStatefulSet({ name, namespace: kube.namespace }, withTimeout());
-  return { start: sts.spec?.ordinals?.start ?? 0, replicas: sts.spec?.replicas ?? 1 };
+  const deleted = sts.spec?.persistentVolumeClaimRetentionPolicy?.whenScaled === 'Delete';
+  return {
+    start: sts.spec?.ordinals?.start ?? 0,
+    replicas: sts.spec?.replicas ?? 1,
+    ...(deleted ? { scaledVolumesDeleted: true } : {}),
+  };
 }
 
 /**

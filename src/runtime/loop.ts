@@ -10,6 +10,8 @@ export abstract class PeriodicLoop {
   private timer?: NodeJS.Timeout;
   private busy = false;
   private lastTick = 0;
+  /** The cycle running, if one is. */
+  private current?: Promise<void>;
 
   protected abstract cycleOnce(): Promise<void>;
 
@@ -25,6 +27,12 @@ export abstract class PeriodicLoop {
     this.timer = undefined;
   }
 
+  /** Stops, then lets a cycle still running finish (for at most `ms`): nothing it does comes after what follows. */
+  async stopAndSettle(ms: number): Promise<void> {
+    this.stop();
+    if (this.current) await Promise.race([this.current, new Promise((r) => setTimeout(r, ms).unref())]);
+  }
+
   /** How long the running loop has not completed a cycle, if longer than maxMs. Not started or stopped: never stuck. */
   stuckFor(maxMs: number): number | undefined {
     if (!this.timer) return undefined;
@@ -37,10 +45,12 @@ export abstract class PeriodicLoop {
     this.busy = true;
     try {
       this.lastTick = Date.now();
-      await this.cycleOnce();
+      this.current = this.cycleOnce();
+      await this.current;
     } catch (e) {
       log.warn(`${this.constructor.name} cycle failed: ${apiFailure(e).message}`);
     } finally {
+      this.current = undefined;
       this.busy = false;
       this.lastTick = Date.now();
     }

@@ -2,8 +2,8 @@
 // and the replica of the shard on the highest ordinals get SIGTERM together). The master drains its slots to the
 // masters that stay before it goes, and both leave the cluster (every member forgets them), while a client that
 // keeps its connections writes without WAIT: every write acknowledged is kept. When the drain cannot run, the
-// master goes with its slots (its volume keeps them): a Warning Event, and `status` says to scale back, then
-// remove-shard, which then works.
+// master goes with its slots (its volume keeps them) and its replica keeps its data and place: Warning Events,
+// and `status` says to scale back, then remove-shard, which then works. A replica added after the bootstrap (add-replica) leaves the same way.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Cluster } from 'ioredis';
@@ -117,21 +117,27 @@ test(
     // As advised: scale back (the volumes were kept), then remove-shard.
     await c.startPod(6);
     await c.startPod(7);
-    // redis-6 back under its node ID, with its slots; redis-7, which left the cluster, is a fresh node.
-    await waitFor(
-      'redis-6 back with its slots, the cluster whole',
-      async () => {
-        const info = String(await ask(c.pod(0).ip, 6379, 'CLUSTER', 'INFO'));
-        const six = (await nodesOf(c, 6))?.find((n) => n.flags.includes('myself'));
-        return /cluster_state:ok/.test(info) && /cluster_known_nodes:7\b/.test(info) && six?.slots.length;
-      },
-      60_000,
-      250,
-    );
+    // Its replica did not leave either (its master failing, it may have held the only live copy): both come back
+    // under their node IDs, redis-6 with its slots.
+    const quiet = api.listObjects('events', c.ns).find((e) => e.reason === 'ScaleInNotLeft');
+    assert.equal(quiet?.involvedObject?.name, 'redis-7', 'a ScaleInNotLeft Warning on redis-7');
+    await healthy(c, 'redis-6 and redis-7 back, the cluster whole', 60_000, 8);
     const remove = await c.launcherCommand(0, ['cluster', 'remove-shard', 'redis-6']);
     assert.equal(remove.exitCode, 0, `${remove.stdout}\n${remove.stderr}`);
     await c.scaleDown(6, { parallel: true });
     await healthy(c, 'the cluster of 6 again', 60_000, 6);
     assert.equal(await keysOnMasters(c), KEYS + writer.acked.length, 'every key kept');
+
+    // More replicas per shard after the bootstrap, and fewer again: add-replica, then a plain scale-down.
+    await c.startPod(6);
+    await waitFor('redis-6 answers', async () => (await ask(c.pod(6).ip, 6379, 'PING')) === 'PONG', 30_000);
+    const more = await c.launcherCommand(0, ['cluster', 'add-replica', 'redis-6']);
+    assert.equal(more.exitCode, 0, `${more.stdout}\n${more.stderr}`);
+    assert.match(more.stdout, /adding redis-6 as a replica of redis-\d \(the master with the fewest replicas\)/);
+    await healthy(c, 'the cluster of 7', 60_000, 7);
+    const six = (await nodesOf(c, 6))?.find((n) => n.flags.includes('myself'));
+    assert.ok(six?.flags.includes('slave'), 'redis-6 is a replica');
+    await c.scaleDown(6, { parallel: true });
+    await healthy(c, 'the cluster of 6, the extra replica gone', 60_000, 6);
   },
 );

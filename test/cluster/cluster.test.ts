@@ -208,7 +208,7 @@ test(
     );
     const add = await c.launcherCommand(0, ['cluster', 'add-shard', 'redis-6', 'redis-7']);
     assert.equal(add.exitCode, 0, `${add.stdout}\n${add.stderr}`);
-    await healthy(c, 'the cluster of 8', 60_000, 8);
+    const added = await healthy(c, 'the cluster of 8', 60_000, 8);
     const shares = await masterShares(c);
     assert.equal(shares.length, 4, 'four masters');
     assert.ok(
@@ -220,6 +220,14 @@ test(
     // ... and back to 6: the shard drained, then removed; the pods go, and the Lease no longer records their nodes.
     const recorded = () => api.getObject('leases', c.ns, 'mymaster-cluster')?.metadata.annotations ?? {};
     await waitFor('redis-6 recorded', () => recorded()['node-id.redis-ha-launcher/redis-6'], 10_000);
+    // redis-7's node dies (its Pod object stays): a ghost replica, which remove-shard forgets on every member.
+    await c.killPod(7);
+    await waitFor(
+      'the cluster fails redis-7',
+      async () => (await nodesOf(c, 0))?.some((n) => n.id === added.get('redis-7') && n.flags.includes('fail')),
+      30_000,
+      250,
+    );
     const remove = await c.launcherCommand(0, ['cluster', 'remove-shard', 'redis-6']);
     assert.equal(remove.exitCode, 0, `${remove.stdout}\n${remove.stderr}`);
     assert.equal(recorded()['node-id.redis-ha-launcher/redis-6'], undefined, 'no record of redis-6');

@@ -128,6 +128,7 @@ test('the record: a pod with a role records its node first, the one it replaced 
   // A master serving no slot (rejoin not finished): nothing recorded yet.
   assert.equal(nodeIdRecord(view(local('myself,master'), {})), undefined);
   assert.deepEqual(nodeIdRecord(view(local('myself,slave', 'm2'), {})), ['n5', 'r5']);
+  assert.equal(nodeIdRecord(view(local('myself,slave', 'm2'), {}, { formedAt: undefined })), undefined, 'not formed');
   assert.equal(
     nodeIdRecord(view(local('myself,slave', 'm2'), {}, { nodeIds: { 'redis-5': ['n5', 'r5'] } })),
     undefined,

@@ -206,6 +206,9 @@ test('a master a scale-down removed with its slots: scale back, then remove-shar
     ),
     st.problems.join('; '),
   );
+  const deleted = { ...statefulSet, scaledVolumesDeleted: true };
+  const lost = clusterStatus({ pods: all(), states: s, replicasPerMaster: 1, nodeIds, statefulSet: deleted });
+  assert.ok(lost.problems.some((p) => /deleted its volume .* whenScaled: Delete\): their data is lost/.test(p)));
   // Its ordinal still kept (the pod is only away): the ordinary advice, under its pod's name.
   const away = clusterStatus({
     pods: all(),

@@ -453,7 +453,10 @@ test('cluster mode: its settings, its redis.conf; Sentinel and its ACL user are 
     assert.match(sconf, new RegExp(`^${line}$`, 'm'));
   }
   assert.doesNotMatch(sconf, /^cluster-announce-port /m, 'no plaintext port to announce');
-  assert.match(sconf, /^user launcher reset on #[0-9a-f]{64} resetkeys .* \+cluster\|nodes .*\+cluster\|reset \+flushall$/m);
+  assert.match(
+    sconf,
+    /^user launcher reset on #[0-9a-f]{64} resetkeys .* \+cluster\|nodes .*\+cluster\|reset \+flushall$/m,
+  );
   assert.match(sconf, /^user replication reset on #[0-9a-f]{64} resetkeys resetchannels -@all \+psync /m);
   assert.doesNotMatch(sconf, /^user sentinel /m);
   assert.throws(

@@ -20,6 +20,8 @@ export type RejoinView = {
   local?: NodeState;
   peers: Record<string, NodeState | undefined>;
   nodeIds?: NodeIdRecord;
+  /** When the Lease says the cluster was formed: nothing is recorded before (a record write changes the Lease). */
+  formedAt?: string;
 };
 
 export type RejoinAction =
@@ -137,12 +139,13 @@ export function replacement(v: RejoinView): RejoinAction | undefined {
 
 /**
  * The record of this pod's node IDs once it is a replica or serves slots, when it does not name its node first;
- * undefined when it does (or this node has no role yet: a rejoin, or a shard being added, is not finished).
+ * undefined when it does (or this node has no role yet: a rejoin, or a shard being added, is not finished), and
+ * while the cluster is not formed (every write renews the Lease's version, which a bootstrap take-over waits on).
  */
 export function nodeIdRecord(v: RejoinView): string[] | undefined {
   const me = myself(v.local);
   // No record without the Lease (a cluster formed by hand, or the Lease unreadable).
-  if (!me || !v.local || !inCluster(v.local) || !v.nodeIds) return undefined;
+  if (!me || !v.local || !inCluster(v.local) || !v.nodeIds || !v.formedAt) return undefined;
   const before = v.nodeIds?.[v.self.name] ?? [];
   if (before[0] === me.id || !(me.flags.includes('slave') || slotCount(me) > 0)) return undefined;
   return [me.id, ...before.filter((id) => id !== me.id)].slice(0, 1 + REPLACED_KEPT);

@@ -19,7 +19,7 @@ export type ClusterStatusSnapshot = {
   /** The node IDs each pod ran, as the bootstrap Lease records them (rules/rejoin.ts). */
   nodeIds?: NodeIdRecord;
   /** The pods' StatefulSet and the ordinals it keeps (a pod outside them left by a scale-down). */
-  statefulSet?: { name: string; start: number; replicas: number };
+  statefulSet?: { name: string; start: number; replicas: number; scaledVolumesDeleted?: boolean };
 };
 
 export type ClusterPodRow = {
@@ -199,9 +199,17 @@ function notInCluster(pod: string, s: ClusterStatusSnapshot, members: PodView[])
 function scaledAway(n: ClusterNode, pod: string | undefined, sts: ClusterStatusSnapshot['statefulSet']) {
   const ordinal = Number(/-(\d+)$/.exec(pod ?? '')?.[1] ?? NaN);
   if (!pod || !sts || !slotCount(n) || (ordinal >= sts.start && ordinal < sts.start + sts.replicas)) return undefined;
+  const back = `kubectl scale statefulset ${sts.name} --replicas=${ordinal - sts.start + 1}`;
+  if (sts.scaledVolumesDeleted) {
+    return (
+      `slots ${slotText(n)} belong to ${pod}, removed by a scale-down that deleted its volume (the StatefulSet's ` +
+      `persistentVolumeClaimRetentionPolicy whenScaled: Delete): their data is lost unless the volume is restored; ` +
+      `scale back (${back}) if it still exists, else give the slots to another master (redis-cli --cluster fix)`
+    );
+  }
   return (
-    `slots ${slotText(n)} belong to ${pod}, removed by a scale-down: scale back (kubectl scale statefulset ` +
-    `${sts.name} --replicas=${ordinal - sts.start + 1}: its volume was kept), then launcher cluster remove-shard ${pod}`
+    `slots ${slotText(n)} belong to ${pod}, removed by a scale-down: scale back (${back}: its volume was kept), ` +
+    `then launcher cluster remove-shard ${pod}`
   );
 }
 
