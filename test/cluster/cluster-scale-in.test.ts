@@ -3,7 +3,8 @@
 // masters that stay before it goes, and both leave the cluster (every member forgets them), while a client that
 // keeps its connections writes without WAIT: every write acknowledged is kept. When the drain cannot run, the
 // master goes with its slots (its volume keeps them) and its replica keeps its data and place: Warning Events,
-// and `status` says to scale back, then remove-shard, which then works. A replica added after the bootstrap (add-replica) leaves the same way.
+// and `status` says to scale back, then remove-shard, which then works. A replica added after the bootstrap
+// (add-replica) leaves the same way.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Cluster } from 'ioredis';
