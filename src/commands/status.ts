@@ -3,7 +3,7 @@
 // Exit 0 healthy, 1 degraded, 2 cannot tell (the API or every Redis unreachable).
 import type { Config } from '../config/types.ts';
 import { apiFailure, type Kube } from '../kube/api.ts';
-import { hasIp, isLive } from '../model.ts';
+import { hasIp, isLive, type Address, type PodView } from '../model.ts';
 import { clusterStatus, renderClusterStatus } from '../cluster/rules/status.ts';
 import { bootstrapLease, readClusterLease, type ClusterLease } from '../cluster/lease.ts';
 import { statefulSetOrdinals } from '../kube/statefulsets.ts';
@@ -11,7 +11,8 @@ import { nodeState, podAddress } from '../cluster/observe.ts';
 import { podRoles } from '../sentinel/observe.ts';
 import { listPods } from '../kube/pods.ts';
 import { readRecord } from '../kube/record.ts';
-import { ask, askSentinel, forSentinel, probeOptions } from '../redis/client.ts';
+import { ask, askSentinel, forSentinel, probeOptions, type ProbeOptions } from '../redis/client.ts';
+import { engineOf, engineText } from '../redis/engine.ts';
 import { parseInfo } from '../redis/replies.ts';
 import { renderStatus, setStatus, type SentinelStatus } from '../sentinel/rules/status.ts';
 
@@ -35,11 +36,14 @@ export async function status(c: Config, kube: Kube, json: boolean, out: (s: stri
     return 2;
   }
   const o = probeOptions({ ...c, listenAddress: undefined });
-  const roles = await podRoles(
-    pods.filter((p) => !p.terminating),
-    c.redisPort,
-    o,
-  );
+  const [roles, engines] = await Promise.all([
+    podRoles(
+      pods.filter((p) => !p.terminating),
+      c.redisPort,
+      o,
+    ),
+    enginesOf(pods, (p) => ({ host: p.ip ?? '', port: c.redisPort }), o),
+  ]);
   const sentinels: SentinelStatus[] = await Promise.all(
     (sentinelPods ?? pods).filter(hasIp).map(async (p) => {
       const at = { host: p.ip, port: c.sentinelPort };
@@ -65,9 +69,26 @@ export async function status(c: Config, kube: Kube, json: boolean, out: (s: stri
     quorum: c.quorum,
     lagBytes: LAG_REPORT_BYTES,
     paused,
+    engines,
   });
   out(json ? JSON.stringify({ ...st, record: record ?? null, sentinels }, null, 2) : renderStatus(st, record));
   return exitFor(st.verdict);
+}
+
+/** The engine each live pod's Redis runs (INFO server: `valkey 8.0.1`), by pod name; undefined: no answer. */
+async function enginesOf(
+  pods: PodView[],
+  at: (p: PodView) => Address,
+  o: ProbeOptions,
+): Promise<Record<string, string | undefined>> {
+  const each = pods.filter(isLive).map(async (p) => {
+    const e = await ask(at(p), o, (r) => r.call('INFO', 'server')).then(
+      (x) => engineText(engineOf(parseInfo(String(x)))),
+      () => undefined,
+    );
+    return [p.name, e] as const;
+  });
+  return Object.fromEntries(await Promise.all(each));
 }
 
 const exitFor = (verdict: 'healthy' | 'degraded' | 'unknown') =>
@@ -96,6 +117,7 @@ async function clusterStatusOf(
   const answers = await Promise.all(live.map((p) => nodeState(cc, podAddress(cc, p))));
   const states = Object.fromEntries(live.map((p, i) => [p.name, answers[i]]));
   const o = probeOptions(cc);
+  const engines = await enginesOf(pods, (p) => podAddress(cc, p), o);
   const links = Object.fromEntries(
     await Promise.all(
       live.map(async (p) => {
@@ -114,7 +136,7 @@ async function clusterStatusOf(
   const kept = owner ? await statefulSetOrdinals(kube, owner).catch(() => undefined) : undefined;
   const statefulSet = owner && kept ? { name: owner, ...kept } : undefined;
   const replicasPerMaster = cl.replicasPerMaster;
-  const st = clusterStatus({ pods, states, links, replicasPerMaster, formedAt, nodeIds, statefulSet });
+  const st = clusterStatus({ pods, states, links, replicasPerMaster, formedAt, nodeIds, statefulSet, engines });
   out(json ? JSON.stringify({ ...st, formedAt: formedAt ?? null }, null, 2) : renderClusterStatus(st, formedAt));
   return exitFor(st.verdict);
 }

@@ -57,3 +57,7 @@ export function engineOf(info: Record<string, string>): { family: Family; versio
   }
   return info.redis_version ? { family: 'redis', version: info.redis_version } : undefined;
 }
+
+/** `valkey 8.0.1`: how status and role name a running engine. */
+export const engineText = (e: { family: Family; version: string } | undefined) =>
+  e ? `${e.family} ${e.version}` : undefined;

@@ -21,6 +21,11 @@ test('Valkey 8.0, Sentinel mode: failover, return, handover and full restart kee
   const first = await c.converged('3 Valkey pods', 60_000);
   const role = await c.launcherRole(ord(first));
   assert.match(role.stdout, /^engine: .*valkey-server \(REDIS_SERVER_BIN=.*\); runs valkey 8\.0\.\d+$/m);
+  // status names each pod's engine and version.
+  const st = await c.statusHealthy(ord(first), 30_000);
+  for (const i of c.ordinals) {
+    assert.match(st.stdout, new RegExp(`^${c.pod(i).name} .* valkey 8\\.0\\.\\d+ `, 'm'), st.stdout);
+  }
   const m = connect(c.pod(ord(first)).ip, 6379);
   t.after(() => m.disconnect());
   const p = m.pipeline();

@@ -47,8 +47,10 @@ test('launcher status: healthy, labels wrong, a Sentinel down, a stale master, a
     return r.code === 0 ? r : undefined;
   });
   assert.match(healthy.out, new RegExp(`^verdict: healthy \\(master ${master}\\)$`, 'm'));
-  assert.match(healthy.out, /^POD +NODE +IP +LABEL +READY +ROLE +OFFSET +LAG +LINK +SENTINEL NAMES$/m);
-  for (const i of c.ordinals) assert.match(healthy.out, new RegExp(`^${c.pod(i).name} `, 'm'));
+  assert.match(healthy.out, /^POD +NODE +IP +LABEL +READY +ROLE +ENGINE +OFFSET +LAG +LINK +SENTINEL NAMES$/m);
+  for (const i of c.ordinals) {
+    assert.match(healthy.out, new RegExp(`^${c.pod(i).name} .* redis \\d+\\.\\d+\\.\\d+ `, 'm'));
+  }
   assert.match(healthy.out, new RegExp(`^master of record: ${master}$`, 'm'));
   const asJson = await status('-o', 'json');
   assert.equal(asJson.code, 0);

@@ -2,7 +2,7 @@
 // verdict, "healthy" or each thing that is wrong in one sentence, and the table. Each pod's row is what its own
 // Redis says of itself (CLUSTER NODES' myself line); the cluster-wide facts (failed nodes, uncovered slots, nodes
 // no pod runs) come from every answer together.
-import type { PodView } from '../../model.ts';
+import { mixedEngines, type PodView } from '../../model.ts';
 import { tableLines, verdictLines } from '../../text-table.ts';
 import { CLUSTER_SLOTS, inCluster, slotCount, slotText, type ClusterNode, type NodeState } from './nodes.ts';
 import type { NodeIdRecord } from './rejoin.ts';
@@ -20,6 +20,8 @@ export type ClusterStatusSnapshot = {
   nodeIds?: NodeIdRecord;
   /** The pods' StatefulSet and the ordinals it keeps (a pod outside them left by a scale-down). */
   statefulSet?: { name: string; start: number; replicas: number; scaledVolumesDeleted?: boolean };
+  /** The engine each live pod's Redis runs (`valkey 8.0.1`), by pod name; missing: not asked or no answer. */
+  engines?: Record<string, string | undefined>;
 };
 
 export type ClusterPodRow = {
@@ -32,6 +34,7 @@ export type ClusterPodRow = {
   /** The first 8 characters of its node ID. */
   id?: string;
   role: string;
+  engine?: string;
   slots?: string;
   /** A replica: the pod of the master it follows (or that master's node ID when no pod runs it). */
   follows?: string;
@@ -75,6 +78,7 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
       ip: p.podIp ?? p.ip,
       label: p.roleLabel,
       ready: p.ready,
+      ...(s.engines?.[p.name] ? { engine: s.engines[p.name] } : {}),
     };
     if (!st || !me) return { ...base, role: p.terminating ? 'terminating' : live.includes(p) ? 'unreachable' : '-' };
     if (!inCluster(st)) return { ...base, id: short(me.id), role: 'not in the cluster' };
@@ -122,6 +126,8 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
       problems.push(`${pod ?? short(id)} is marked failed by ${failedBy} of ${members.length} members`);
     }
   }
+  const mixed = mixedEngines(s.engines ?? {});
+  if (mixed) problems.push(mixed);
   if (assigned.size < CLUSTER_SLOTS) problems.push(`${CLUSTER_SLOTS - assigned.size} slots are served by no node`);
   problems.push(...doubleClaims(members.map((p) => [p.name, selfOf(p.name)] as const)));
   // Slots a move left open (MIGRATING on its source, IMPORTING on its target): only a node's own line shows them.
@@ -291,6 +297,7 @@ export function renderClusterStatus(st: ClusterStatus, formedAt: string | null |
     'READY',
     'NODE ID',
     'ROLE',
+    'ENGINE',
     'SLOTS',
     'FOLLOWS',
   ];
@@ -303,6 +310,7 @@ export function renderClusterStatus(st: ClusterStatus, formedAt: string | null |
     r.ready ? 'yes' : 'no',
     r.id ?? '-',
     r.role,
+    r.engine ?? '-',
     r.slots ?? '-',
     r.follows ?? '-',
   ]);

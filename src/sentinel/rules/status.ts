@@ -2,6 +2,7 @@
 // commands/status.ts): the verdict, "healthy" or each thing that is wrong in one sentence, and the table.
 import {
   addr,
+  mixedEngines,
   podHasHost,
   sameAddress,
   sentinelsNeeded,
@@ -34,6 +35,8 @@ export type StatusSnapshot = {
   lagBytes: number;
   /** Maintenance mode: since when the set is paused. */
   paused?: string;
+  /** The engine each live pod's Redis runs (`valkey 8.0.1`), by pod name; missing: not asked or no answer. */
+  engines?: Record<string, string | undefined>;
 };
 
 export type PodRow = {
@@ -43,6 +46,7 @@ export type PodRow = {
   label?: string;
   ready: boolean;
   role: string;
+  engine?: string;
   offset?: number;
   lag?: number;
   link?: string;
@@ -136,6 +140,9 @@ export function setStatus(s: StatusSnapshot): Status {
     problems.push(`the master of record names ${s.record || 'no pod'}, not the master ${master.name}`);
   }
 
+  const mixed = mixedEngines(s.engines ?? {});
+  if (mixed) problems.push(mixed);
+
   const rows: PodRow[] = s.pods.map((p) => {
     const r = s.roles[p.name];
     const names = s.sentinels.find((v) => v.pod === p.name);
@@ -146,6 +153,7 @@ export function setStatus(s: StatusSnapshot): Status {
       label: p.roleLabel,
       ready: p.ready,
       role: r?.answered ? r.role : p.ip ? 'no answer' : '-',
+      ...(s.engines?.[p.name] ? { engine: s.engines[p.name] } : {}),
       offset: r?.answered && r.role !== 'sentinel' ? r.offset : undefined,
       lag: r?.answered && r.role === 'slave' && masterOffset !== undefined ? masterOffset - r.offset : undefined,
       link: r?.answered && r.role === 'slave' ? r.linkState : undefined,
@@ -163,7 +171,7 @@ export function setStatus(s: StatusSnapshot): Status {
 
 /** The table, then the master of record, then the verdict in one sentence (and every further problem). */
 export function renderStatus(st: Status, record: string | undefined): string {
-  const head = ['POD', 'NODE', 'IP', 'LABEL', 'READY', 'ROLE', 'OFFSET', 'LAG', 'LINK', 'SENTINEL NAMES'];
+  const head = ['POD', 'NODE', 'IP', 'LABEL', 'READY', 'ROLE', 'ENGINE', 'OFFSET', 'LAG', 'LINK', 'SENTINEL NAMES'];
   const cells = st.rows.map((r) => [
     r.pod,
     r.node ?? '-',
@@ -171,6 +179,7 @@ export function renderStatus(st: Status, record: string | undefined): string {
     r.label ?? '-',
     r.ready ? 'yes' : 'no',
     r.role,
+    r.engine ?? '-',
     r.offset === undefined ? '-' : String(r.offset),
     r.lag === undefined ? '-' : String(r.lag),
     r.link ?? '-',
