@@ -54,8 +54,8 @@ test('a whole cluster is healthy: each row from its own Redis, replicas named by
     follows: 'redis-0',
   });
   const text = renderClusterStatus(st, '2026-12-01T00:00:00Z');
-  assert.match(text, /^POD +NODE +IP +LABEL +READY +NODE ID +ROLE +SLOTS +FOLLOWS$/m);
-  assert.match(text, /^redis-0 +n0 +10\.0\.0\.1 +master +yes +aaaaaaaa +master +0-5461 +-$/m);
+  assert.match(text, /^POD +NODE +IP +LABEL +READY +NODE ID +ROLE +ENGINE +SLOTS +FOLLOWS$/m);
+  assert.match(text, /^redis-0 +n0 +10\.0\.0\.1 +master +yes +aaaaaaaa +master +- +0-5461 +-$/m);
   assert.match(text, /verdict: healthy \(3 masters, 16384 slots served\)$/);
 });
 
