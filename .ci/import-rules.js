@@ -16,7 +16,7 @@ export default [
   },
   {
     // The plain shared data and text at the top import nothing of the product's folders.
-    files: ['src/model.ts', 'src/text-table.ts'],
+    files: ['src/model.ts', 'src/engines.ts', 'src/text-table.ts'],
     rules: forbid(folders(['sentinel', 'cluster', 'commands', 'kube', 'redis', 'runtime', 'config'])),
   },
   { files: ['src/sentinel/**/*.ts'], rules: forbid(folders(['cluster', 'commands'])) },
@@ -28,8 +28,9 @@ export default [
     files: ['src/**/rules/**/*.ts'],
     rules: forbid(
       {
-        regex: '^\\.\\./(?!\\.\\./(model|text-table|config/types|config/names)\\.ts$)',
-        message: 'a rule imports only model.ts, text-table.ts, config/types.ts, config/names.ts and sibling rules',
+        regex: '^\\.\\./(?!\\.\\./(model|engines|text-table|config/types|config/names)\\.ts$)',
+        message:
+          'a rule imports only model.ts, engines.ts, text-table.ts, config/types.ts, config/names.ts and sibling rules',
       },
       { regex: '^(?!\\.|node:)', allowTypeImports: true, message: 'a rule imports packages only for their types' },
       { regex: '^node:', message: 'a rule does no I/O: no node: modules' },

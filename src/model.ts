@@ -176,21 +176,3 @@ export type InfoFacts = {
   /** A master's replicas online now (INFO slaveN ... state=online). */
   following?: number;
 };
-
-/**
- * The set runs more than one engine (by `engineText`, per pod): one sentence naming each with its pods, else
- * undefined. Versions of one engine side by side are an upgrade under way, and are shown, not reported.
- */
-export function mixedEngines(engines: Record<string, string | undefined>): string | undefined {
-  const byFamily = new Map<string, string[]>();
-  for (const [pod, e] of Object.entries(engines)) {
-    if (!e) continue;
-    byFamily.set(e.split(' ')[0], [...(byFamily.get(e.split(' ')[0]) ?? []), `${pod} (${e})`]);
-  }
-  if (byFamily.size < 2) return undefined;
-  const each = [...byFamily.values()].map((pods) => pods.join(', ')).join('; ');
-  return (
-    `the pods run different engines (${each}): a replica can load only data of an engine and RDB version it ` +
-    'knows; finish the move to one engine'
-  );
-}

@@ -10,6 +10,7 @@ import { TlsReloader } from '../runtime/tls-reload.ts';
 import { PeriodicLoop } from '../runtime/loop.ts';
 import { setRole, type RedisMetrics } from '../runtime/metrics.ts';
 import { localRedis, probeOptions, withRedis } from '../redis/client.ts';
+import { mayFollow } from '../redis/engine.ts';
 import { formCluster } from './bootstrap.ts';
 import { handOver } from './handover.ts';
 import { recordFormed, recordNodeIds } from './lease.ts';
@@ -86,6 +87,8 @@ export class ClusterSupervisor extends PeriodicLoop {
       }
       this.say(`met again: ${a.reason}`);
     } else if (a.kind === 'replicate') {
+      const m = v.local?.nodes.find((n) => n.id === a.masterId);
+      if (m && !(await mayFollow(this.c, this.kube, { host: m.host, port: m.port }))) return;
       await withRedis(localRedis(this.c), probeOptions(this.c), (r) => r.call('CLUSTER', 'REPLICATE', a.masterId))
         .then(() => this.say(`replicating: ${a.reason}`))
         .catch((e: Error) => log.warn(`CLUSTER REPLICATE ${a.masterId}: ${e.message}`));

@@ -15,6 +15,7 @@ import type { Kube } from '../kube/api.ts';
 import { currentPods } from '../kube/pods.ts';
 import { addr, isLive, type PodView } from '../model.ts';
 import { probeOptions, withRedis } from '../redis/client.ts';
+import { followGuard } from '../redis/engine.ts';
 
 const at = (c: Config, p: PodView) => addr(podAddress(c, p));
 
@@ -66,6 +67,8 @@ async function run(c: Config, kube: Kube, what: string, pods: string[], out: (s:
       const podOf = (n: { host: string }) => all.find((p) => podAddress(c, p).host === n.host);
       const m = replicaTarget(nodes, podOf, r);
       if (!m) throw new Error('no master serving slots answers; nothing more was changed');
+      const refused = await followGuard(c, { host: m.host, port: m.port }, podAddress(c, r));
+      if (refused) throw new ConfigError(`${r.name} cannot follow ${podOf(m)?.name ?? m.id}: ${refused}`);
       out(`adding ${r.name} as a replica of ${podOf(m)?.name ?? m.id} (the master with the fewest replicas)`);
       await redisCli(c, ['add-node', at(c, r), entry], out);
       await knownBy(c, r, m.id);
@@ -79,6 +82,10 @@ async function run(c: Config, kube: Kube, what: string, pods: string[], out: (s:
     const [master, ...replicas] = pods.map(byName);
     if (!master) throw new ConfigError('add-shard needs the new master pod, then optionally its replicas');
     freshOnly([master, ...replicas]);
+    for (const r of replicas) {
+      const refused = await followGuard(c, podAddress(c, master), podAddress(c, r));
+      if (refused) throw new ConfigError(`${r.name} cannot follow ${master.name}: ${refused}; nothing was changed`);
+    }
     out(`adding ${master.name} as a master`);
     await redisCli(c, ['add-node', at(c, master), entry], out);
     const id = await waitForId(c, master);

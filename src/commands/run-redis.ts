@@ -20,6 +20,7 @@ import { log } from '../runtime/log.ts';
 import { addr, type Address, type FinalDecision, type RoleAnswer } from '../model.ts';
 import { dataSource } from '../redis/data-dir.ts';
 import { askRole, localRedis, probeOptions, withRedis } from '../redis/client.ts';
+import { mayFollow } from '../redis/engine.ts';
 import { renderRedisConf } from '../redis/conf.ts';
 import { supervise } from '../runtime/child.ts';
 import { serveHttp } from '../runtime/http.ts';
@@ -116,6 +117,8 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   if (!d) return 1;
   log.info(`decided: ${summary(d)}`);
   for (const r of d.reasons.slice(0, -1)) log.info(`  because ${r}`);
+  // Never pointed at a master whose RDB it could not load: it would empty its data first. Exit 1, data untouched.
+  if (d.role === 'replica' && !(await mayFollow(c, kube, d.master))) return 1;
   if (!c.password) log.info('no password is set: protected mode is off so that other pods can connect');
   // An empty replica of a master that holds data is no failover candidate until its first full sync.
   const emptyBehindData = !hasData && d.role === 'replica' && (await holdsData(c, d.master));

@@ -112,6 +112,8 @@ export class LocalCluster {
   readonly masterSet: string;
   private kubeconfig = '';
   private readonly opts: ClusterOptions;
+  /** Settings of one pod's containers beside the cluster's (a pod rolled to another engine, say), by ordinal. */
+  readonly podEnv = new Map<number, Record<string, string>>();
   private template?: PodTemplate;
   /** With `probes`: every probe result, kill, restart and readiness change of every pod. */
   readonly kubelet = new KubeletLog();
@@ -249,6 +251,7 @@ export class LocalCluster {
       SENTINEL_HYGIENE_MS: '2000',
       ...(this.opts.masterSet ? { REDIS_MASTER_SET: this.opts.masterSet } : {}),
       ...(this.opts.env ?? {}),
+      ...(this.podEnv.get(p.ordinal) ?? {}),
     };
   }
 

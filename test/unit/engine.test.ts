@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clusterStatus, renderClusterStatus } from '../../src/cluster/rules/status.ts';
 import { parseClusterNodes } from '../../src/cluster/rules/nodes.ts';
-import { mixedEngines } from '../../src/model.ts';
-import { engineBins, engineOf, engineText } from '../../src/redis/engine.ts';
+import { followProblem, loadsRdb, mixedEngines, rdbWritten } from '../../src/engines.ts';
+import { engineBins, engineOf, engineOfVersion, engineText } from '../../src/redis/engine.ts';
 
 test('engine: an explicit server wins; else valkey-server, then redis-server on PATH; tools of the same family', () => {
   const on =
@@ -66,4 +66,36 @@ test('status: each pod names its engine; two engines in one set are reported, tw
   });
   assert.match(renderClusterStatus(st, undefined), /^POD +NODE +IP +LABEL +READY +NODE ID +ROLE +ENGINE +SLOTS/m);
   assert.match(renderClusterStatus(st, undefined), /^redis-0 .* master +valkey 8\.0\.1 +0-16383/m);
+});
+
+test('RDB versions: what each release writes and loads; a replica never follows a master it cannot load', () => {
+  const redis = (version: string) => ({ family: 'redis' as const, version });
+  const valkey = (version: string) => ({ family: 'valkey' as const, version });
+  const written = ['6.2.14', '7.0.15', '7.2.4', '7.4.2', '8.0.2', '8.6.0'].map((v) => rdbWritten(redis(v)));
+  assert.deepEqual(written, [9, 10, 11, 12, 12, 13]);
+  assert.deepEqual(
+    ['7.2.5', '8.0.1', '8.1.1', '9.0.0', '9.1.2', '9.2.0'].map((v) => rdbWritten(valkey(v))),
+    [11, 11, 11, 80, 80, 81],
+  );
+  assert.equal(rdbWritten(redis('5.0.7')), undefined, 'older than 6: not judged');
+  // Redis loads up to its own version; Valkey up to 11 and its own range (80+), never Redis's 12..79.
+  assert.equal(loadsRdb(redis('7.0.15'), 11), false);
+  assert.equal(loadsRdb(redis('7.4.2'), 11), true);
+  assert.equal(loadsRdb(redis('8.0.2'), 80), false, 'the VALKEY header');
+  assert.equal(loadsRdb(valkey('8.0.1'), 12), false);
+  assert.equal(loadsRdb(valkey('8.0.1'), 10), true);
+  assert.equal(loadsRdb(valkey('9.1.2'), 80), true);
+  assert.equal(loadsRdb(valkey('8.1.1'), 80), false);
+  // The moves people make: Redis 7.0 -> Valkey 8 replica-first works; back is refused; Redis 7.4+ -> Valkey too.
+  assert.equal(followProblem(valkey('8.0.1'), redis('7.0.15')), undefined);
+  assert.equal(followProblem(valkey('8.0.1'), redis('7.2.4')), undefined);
+  assert.match(followProblem(redis('7.0.15'), valkey('8.0.1')) ?? '', /^valkey 8.0.1 writes RDB version 11, which/);
+  assert.match(followProblem(valkey('8.1.1'), redis('8.0.2')) ?? '', /writes RDB version 12/);
+  assert.match(followProblem(valkey('8.1.1'), valkey('9.0.0')) ?? '', /writes RDB version 80/);
+  assert.equal(followProblem(redis('7.2.4'), redis('7.0.15')), undefined, 'an upgrade, replica first');
+  assert.deepEqual(engineOfVersion('Valkey server v=8.0.1 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64'), {
+    family: 'valkey',
+    version: '8.0.1',
+  });
+  assert.deepEqual(engineOfVersion('Redis server v=7.0.15 sha=00000000:0'), { family: 'redis', version: '7.0.15' });
 });

@@ -2,7 +2,8 @@
 // verdict, "healthy" or each thing that is wrong in one sentence, and the table. Each pod's row is what its own
 // Redis says of itself (CLUSTER NODES' myself line); the cluster-wide facts (failed nodes, uncovered slots, nodes
 // no pod runs) come from every answer together.
-import { mixedEngines, type PodView } from '../../model.ts';
+import { mixedEngines } from '../../engines.ts';
+import type { PodView } from '../../model.ts';
 import { tableLines, verdictLines } from '../../text-table.ts';
 import { CLUSTER_SLOTS, inCluster, slotCount, slotText, type ClusterNode, type NodeState } from './nodes.ts';
 import type { NodeIdRecord } from './rejoin.ts';

@@ -7,6 +7,7 @@ import { emitEvent } from '../../kube/events.ts';
 import { setRoleLabel } from '../../kube/pods.ts';
 import { addr } from '../../model.ts';
 import { localRedis, probeOptions, withRedis } from '../../redis/client.ts';
+import { mayFollow } from '../../redis/engine.ts';
 import { log } from '../../runtime/log.ts';
 import type { RedisMetrics } from '../../runtime/metrics.ts';
 import { makeThisPodMaster } from '../make-master.ts';
@@ -34,6 +35,7 @@ export async function act(a: Action, c: Config, kube: Kube, metrics: RedisMetric
       `${a.reason}; labelled master${r.demoted.length ? `, removed master from ${r.demoted.join(', ')}` : ''}`,
     );
   } else if (a.kind === 'follow') {
+    if (!(await mayFollow(c, kube, a.master))) return;
     await withRedis(local, probeOptions(c), async (r) => {
       await r.call('REPLICAOF', a.master.host, String(a.master.port));
       await r.call('CONFIG', 'REWRITE').catch((e: Error) => log.warn(`CONFIG REWRITE failed: ${e.message}`));
@@ -47,6 +49,7 @@ export async function act(a: Action, c: Config, kube: Kube, metrics: RedisMetric
       `${a.reason}; now a replica of ${addr(a.master)}`,
     );
   } else {
+    if (!(await mayFollow(c, kube, a.master))) return;
     await withRedis(local, probeOptions(c), async (r) => {
       await r.call('REPLICAOF', a.master.host, String(a.master.port));
       await r.call('CONFIG', 'REWRITE').catch((e: Error) => log.warn(`CONFIG REWRITE failed: ${e.message}`));

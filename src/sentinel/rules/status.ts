@@ -2,7 +2,6 @@
 // commands/status.ts): the verdict, "healthy" or each thing that is wrong in one sentence, and the table.
 import {
   addr,
-  mixedEngines,
   podHasHost,
   sameAddress,
   sentinelsNeeded,
@@ -11,6 +10,7 @@ import {
   type PodView,
   type RoleAnswer,
 } from '../../model.ts';
+import { mixedEngines } from '../../engines.ts';
 import { tableLines, verdictLines } from '../../text-table.ts';
 
 export type SentinelStatus = {

@@ -1,0 +1,72 @@
+// Which data an engine can read: the RDB format version each Redis and Valkey release writes and the versions it
+// loads, so that no replica is pointed at a master whose RDB it cannot load (a replica empties its data before it
+// finds out, and then stays empty). No server reports its RDB version (no INFO field): it follows from the release,
+// as INFO server names it (redis/engine.ts: engineOf). From rdb.h / rdb.c of each release: Redis 6.x writes 9,
+// 7.0 10, 7.2 11, 7.4 to 8.4 12, 8.6 13; Redis loads every version up to its own, with the REDIS header only.
+// Valkey 7.2 to 8.1 write 11, 9.0 and 9.1 80 (header VALKEY080), 9.2 81; Valkey loads up to 11 and its own range
+// (80 and up, to its own), never Redis's 12 to 79 (rdb-version-check strict, the default).
+
+export type Family = 'valkey' | 'redis';
+export type Engine = { family: Family; version: string };
+
+/** `valkey 8.0.1`: how status and role name a running engine. */
+export const engineText = (e: Engine | undefined) => (e ? `${e.family} ${e.version}` : undefined);
+
+const majorMinor = (version: string): [number, number] => {
+  const [a, b] = version.split('.').map((x) => Number.parseInt(x, 10));
+  return [Number.isFinite(a) ? a : 0, Number.isFinite(b) ? b : 0];
+};
+
+/** The RDB version a release writes; undefined for one older than Redis 6 (not judged). Newer ones: the newest. */
+export function rdbWritten(e: Engine): number | undefined {
+  const [major, minor] = majorMinor(e.version);
+  if (e.family === 'valkey') {
+    if (major < 7) return undefined;
+    if (major < 9) return 11;
+    return major === 9 && minor < 2 ? 80 : 81;
+  }
+  if (major < 6) return undefined;
+  if (major === 6) return 9;
+  if (major === 7) return minor === 0 ? 10 : minor <= 2 ? 11 : 12;
+  return major === 8 && minor < 6 ? 12 : 13;
+}
+
+/** Whether a release loads RDB version `v` (with its default settings). */
+export function loadsRdb(e: Engine, v: number): boolean {
+  const own = rdbWritten(e);
+  if (own === undefined) return true;
+  if (e.family === 'redis') return v <= own && v < 80;
+  return v <= 11 || (v >= 80 && v <= own);
+}
+
+/**
+ * Why a replica running `replica` must not be pointed at a master running `master`, or undefined: it could not
+ * load the master's RDB, and a replica empties its own data before it finds that out.
+ */
+export function followProblem(replica: Engine, master: Engine): string | undefined {
+  const v = rdbWritten(master);
+  if (v === undefined || loadsRdb(replica, v)) return undefined;
+  return (
+    `${engineText(master)} writes RDB version ${v}, which ${engineText(replica)} cannot load (a replica empties ` +
+    "its data before it finds that out): run this pod on the master's engine and version or newer, or make a pod " +
+    'that runs it master first'
+  );
+}
+
+/**
+ * The set runs more than one engine (by `engineText`, per pod): one sentence naming each with its pods, else
+ * undefined. Versions of one engine side by side are an upgrade under way, and are shown, not reported.
+ */
+export function mixedEngines(engines: Record<string, string | undefined>): string | undefined {
+  const byFamily = new Map<string, string[]>();
+  for (const [pod, e] of Object.entries(engines)) {
+    if (!e) continue;
+    byFamily.set(e.split(' ')[0], [...(byFamily.get(e.split(' ')[0]) ?? []), `${pod} (${e})`]);
+  }
+  if (byFamily.size < 2) return undefined;
+  const each = [...byFamily.values()].map((pods) => pods.join(', ')).join('; ');
+  return (
+    `the pods run different engines (${each}): a replica can load only data of an engine and RDB version it ` +
+    'knows; finish the move to one engine'
+  );
+}
