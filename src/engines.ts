@@ -48,25 +48,23 @@ export function followProblem(replica: Engine, master: Engine): string | undefin
   if (v === undefined || loadsRdb(replica, v)) return undefined;
   return (
     `${engineText(master)} writes RDB version ${v}, which ${engineText(replica)} cannot load (a replica empties ` +
-    "its data before it finds that out): run this pod on the master's engine and version or newer, or make a pod " +
-    'that runs it master first'
+    "its data before it finds that out): run this pod on the master's engine and version, or a newer one"
   );
 }
 
 /**
- * The set runs more than one engine (by `engineText`, per pod): one sentence naming each with its pods, else
- * undefined. Versions of one engine side by side are an upgrade under way, and are shown, not reported.
+ * Replicas that cannot load their master's RDB, one sentence each, from each pod's engine as status shows it
+ * (`valkey 8.0.1`) and who follows whom (`[replica pod, master pod]`). Two engines side by side are not reported by
+ * themselves: a move from one to the other goes replica first.
  */
-export function mixedEngines(engines: Record<string, string | undefined>): string | undefined {
-  const byFamily = new Map<string, string[]>();
-  for (const [pod, e] of Object.entries(engines)) {
-    if (!e) continue;
-    byFamily.set(e.split(' ')[0], [...(byFamily.get(e.split(' ')[0]) ?? []), `${pod} (${e})`]);
-  }
-  if (byFamily.size < 2) return undefined;
-  const each = [...byFamily.values()].map((pods) => pods.join(', ')).join('; ');
-  return (
-    `the pods run different engines (${each}): a replica can load only data of an engine and RDB version it ` +
-    'knows; finish the move to one engine'
-  );
+export function followProblems(engines: Record<string, string | undefined>, follows: [string, string][]): string[] {
+  const parse = (t: string | undefined): Engine | undefined => {
+    const [family, version] = (t ?? '').split(' ');
+    return (family === 'redis' || family === 'valkey') && version ? { family, version } : undefined;
+  };
+  return follows.flatMap(([replica, master]) => {
+    const [r, m] = [parse(engines[replica]), parse(engines[master])];
+    const problem = r && m ? followProblem(r, m) : undefined;
+    return problem ? [`${replica} cannot sync from its master ${master}: ${problem.split(' (a replica')[0]}`] : [];
+  });
 }

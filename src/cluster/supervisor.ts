@@ -10,7 +10,7 @@ import { TlsReloader } from '../runtime/tls-reload.ts';
 import { PeriodicLoop } from '../runtime/loop.ts';
 import { setRole, type RedisMetrics } from '../runtime/metrics.ts';
 import { localRedis, probeOptions, withRedis } from '../redis/client.ts';
-import { mayFollow } from '../redis/engine.ts';
+import { mayFollow } from '../redis/follow-guard.ts';
 import { formCluster } from './bootstrap.ts';
 import { handOver } from './handover.ts';
 import { recordFormed, recordNodeIds } from './lease.ts';

@@ -15,7 +15,7 @@ import type { Kube } from '../kube/api.ts';
 import { currentPods } from '../kube/pods.ts';
 import { addr, isLive, type PodView } from '../model.ts';
 import { probeOptions, withRedis } from '../redis/client.ts';
-import { followGuard } from '../redis/engine.ts';
+import { followGuard } from '../redis/follow-guard.ts';
 
 const at = (c: Config, p: PodView) => addr(podAddress(c, p));
 

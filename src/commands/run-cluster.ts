@@ -2,9 +2,11 @@
 // node keeps its ID, slots and role), runs and supervises redis-server with the same signal, probe and metrics
 // duties as Sentinel mode, and starts the cluster supervisor (src/cluster/supervisor.ts). Redis fails a master
 // over to its replica by itself; there is no Sentinel and no client-reconfig-script.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/types.ts';
 import { bootstrapLease } from '../cluster/lease.ts';
+import { nodesConfMaster } from '../cluster/rules/nodes.ts';
 import { ClusterSupervisor } from '../cluster/supervisor.ts';
 import { writeConfigFile } from '../runtime/files.ts';
 import { serveHttp } from '../runtime/http.ts';
@@ -18,6 +20,7 @@ import { createRedisMetrics } from '../runtime/metrics.ts';
 import { renderClusterConf } from '../redis/conf.ts';
 import { supervise } from '../runtime/child.ts';
 import { dataDirHasData } from '../redis/data-dir.ts';
+import { mayFollow } from '../redis/follow-guard.ts';
 
 export async function runCluster(c: Config, cl: NonNullable<Config['cluster']>, kube: Kube): Promise<number> {
   const hasData = await dataDirHasData(c.dataDir);
@@ -25,6 +28,10 @@ export async function runCluster(c: Config, cl: NonNullable<Config['cluster']>, 
     `${c.podName} (${c.podHost}) starting in cluster mode (${cl.masters} masters x ${1 + cl.replicasPerMaster}); ` +
       `data dir ${c.dataDir} ${hasData ? 'has data' : 'is empty'}`,
   );
+  // A replica syncs from the master its nodes.conf names as soon as Redis starts: not from one whose RDB it could
+  // not load (it would empty its data first). Exit 1, data untouched. A master no longer at that address: no check.
+  const master = nodesConfMaster(await readFile(join(c.dataDir, 'nodes.conf'), 'utf8').catch(() => ''));
+  if (master && !(await mayFollow(c, kube, master))) return 1;
   const conf = join(c.confDir, 'redis.conf');
   await writeConfigFile(conf, renderClusterConf(c, cl));
   // The pods, and the bootstrap Lease (its holder, whether the cluster was formed), from watches.

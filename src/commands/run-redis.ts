@@ -20,7 +20,7 @@ import { log } from '../runtime/log.ts';
 import { addr, type Address, type FinalDecision, type RoleAnswer } from '../model.ts';
 import { dataSource } from '../redis/data-dir.ts';
 import { askRole, localRedis, probeOptions, withRedis } from '../redis/client.ts';
-import { mayFollow } from '../redis/engine.ts';
+import { mayFollow } from '../redis/follow-guard.ts';
 import { renderRedisConf } from '../redis/conf.ts';
 import { supervise } from '../runtime/child.ts';
 import { serveHttp } from '../runtime/http.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clusterAction, type ClusterView } from '../../src/cluster/rules/decide.ts';
-import { parseClusterNodes, type NodeState } from '../../src/cluster/rules/nodes.ts';
+import { nodesConfMaster, parseClusterNodes, type NodeState } from '../../src/cluster/rules/nodes.ts';
 import { nodeIdRecord, replacedNodes } from '../../src/cluster/rules/rejoin.ts';
 import type { PodView } from '../../src/model.ts';
 
@@ -152,4 +152,16 @@ test('the record: a pod with a role records its node first, the one it replaced 
   assert.deepEqual(replacedNodes(on0(line('r5', 5, 'master,fail', '-', '1-2'))), []);
   assert.deepEqual(replacedNodes(on0(line('r5', 5, 'master,fail'), [line('r6', 6, 'slave', 'r5')])), []);
   assert.deepEqual(replacedNodes(on0(line('r5', 5, 'slave', 'm2'))), [], 'not failed: never');
+});
+
+test("a replica's nodes.conf names the master Redis syncs from at start", () => {
+  const conf = [
+    'b2 10.0.0.2:6379@16379 master - 0 1700000000000 2 connected 5461-10922',
+    'c3 10.0.0.3:6379@16379 myself,slave b2 0 0 2 connected',
+    'vars currentEpoch 3 lastVoteEpoch 0',
+    '',
+  ].join('\n');
+  assert.deepEqual(nodesConfMaster(conf), { host: '10.0.0.2', port: 6379 });
+  assert.equal(nodesConfMaster(conf.replace('myself,slave b2', 'myself,master -')), undefined);
+  assert.equal(nodesConfMaster(''), undefined);
 });

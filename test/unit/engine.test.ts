@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clusterStatus, renderClusterStatus } from '../../src/cluster/rules/status.ts';
 import { parseClusterNodes } from '../../src/cluster/rules/nodes.ts';
-import { followProblem, loadsRdb, mixedEngines, rdbWritten } from '../../src/engines.ts';
+import { followProblem, followProblems, loadsRdb, rdbWritten } from '../../src/engines.ts';
 import { engineBins, engineOf, engineOfVersion, engineText } from '../../src/redis/engine.ts';
 
 test('engine: an explicit server wins; else valkey-server, then redis-server on PATH; tools of the same family', () => {
@@ -41,15 +41,16 @@ test('engine: INFO server names it: Valkey by server_name or valkey_version, els
   assert.equal(engineOf({}), undefined);
 });
 
-test('status: each pod names its engine; two engines in one set are reported, two versions of one are not', () => {
+test('status: each pod names its engine; a replica that cannot load its master is reported', () => {
   assert.equal(engineText({ family: 'valkey', version: '8.0.1' }), 'valkey 8.0.1');
   assert.equal(engineText(undefined), undefined);
-  assert.equal(mixedEngines({ 'redis-0': 'redis 7.0.15', 'redis-1': 'redis 7.2.4', 'redis-2': undefined }), undefined);
-  assert.equal(
-    mixedEngines({ 'redis-0': 'redis 7.0.15', 'redis-1': 'valkey 8.0.1', 'redis-2': 'valkey 8.0.1' }),
-    'the pods run different engines (redis-0 (redis 7.0.15); redis-1 (valkey 8.0.1), redis-2 (valkey 8.0.1)): a ' +
-      'replica can load only data of an engine and RDB version it knows; finish the move to one engine',
-  );
+  // Two engines side by side are a move replica-first, not a problem; a replica that cannot load its master is.
+  const engines = { 'redis-0': 'redis 7.0.15', 'redis-1': 'valkey 8.0.1', 'redis-2': 'redis 7.0.15' };
+  assert.deepEqual(followProblems(engines, [['redis-1', 'redis-0']]), []);
+  assert.deepEqual(followProblems({ ...engines, 'redis-0': 'valkey 8.0.1' }, [['redis-2', 'redis-0']]), [
+    'redis-2 cannot sync from its master redis-0: valkey 8.0.1 writes RDB version 11, which redis 7.0.15 cannot load',
+  ]);
+  assert.deepEqual(followProblems({}, [['redis-2', 'redis-0']]), [], 'engines unknown: nothing said');
   const nodes = parseClusterNodes('a 10.0.0.1:6379@16379 myself,master - 0 0 1 connected 0-16383');
   const pods = [{ name: 'redis-0', ordinal: 0, ip: '10.0.0.1', phase: 'Running', ready: true, terminating: false }];
   const st = clusterStatus({

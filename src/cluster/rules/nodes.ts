@@ -81,3 +81,19 @@ export const settled = (s: NodeState) =>
   s.info.cluster_state === 'ok' &&
   Number(s.info.cluster_slots_assigned) === CLUSTER_SLOTS &&
   s.nodes.filter((n) => !failing(n)).every((n) => n.flags.includes('slave') || slotCount(n) > 0);
+
+/**
+ * The master a replica's nodes.conf names (its lines are CLUSTER NODES', and a `vars` line): whom Redis syncs from
+ * when it starts, before the launcher can say anything. Undefined for a master, a fresh node, or no such line.
+ */
+export function nodesConfMaster(text: string): { host: string; port: number } | undefined {
+  const nodes = parseClusterNodes(
+    text
+      .split('\n')
+      .filter((l) => !l.startsWith('vars '))
+      .join('\n'),
+  );
+  const me = nodes.find((n) => n.flags.includes('myself'));
+  const m = me?.masterId ? nodes.find((n) => n.id === me.masterId) : undefined;
+  return m && m.host ? { host: m.host, port: m.port } : undefined;
+}

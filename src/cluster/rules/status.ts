@@ -2,7 +2,7 @@
 // verdict, "healthy" or each thing that is wrong in one sentence, and the table. Each pod's row is what its own
 // Redis says of itself (CLUSTER NODES' myself line); the cluster-wide facts (failed nodes, uncovered slots, nodes
 // no pod runs) come from every answer together.
-import { mixedEngines } from '../../engines.ts';
+import { followProblems } from '../../engines.ts';
 import type { PodView } from '../../model.ts';
 import { tableLines, verdictLines } from '../../text-table.ts';
 import { CLUSTER_SLOTS, inCluster, slotCount, slotText, type ClusterNode, type NodeState } from './nodes.ts';
@@ -128,8 +128,10 @@ export function clusterStatus(s: ClusterStatusSnapshot): ClusterStatus {
       problems.push(`${pod ?? short(id)} is marked failed by ${failedBy} of ${members.length} members`);
     }
   }
-  const mixed = mixedEngines(s.engines ?? {});
-  if (mixed) problems.push(mixed);
+  const follows = rows.flatMap((r) =>
+    r.role === 'replica' && r.follows ? [[r.pod, r.follows] as [string, string]] : [],
+  );
+  problems.push(...followProblems(s.engines ?? {}, follows));
   if (assigned.size < CLUSTER_SLOTS) problems.push(`${CLUSTER_SLOTS - assigned.size} slots are served by no node`);
   problems.push(...doubleClaims(members.map((p) => [p.name, selfOf(p.name)] as const)));
   // Slots a move left open (MIGRATING on its source, IMPORTING on its target): only a node's own line shows them.

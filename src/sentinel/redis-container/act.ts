@@ -7,7 +7,7 @@ import { emitEvent } from '../../kube/events.ts';
 import { setRoleLabel } from '../../kube/pods.ts';
 import { addr } from '../../model.ts';
 import { localRedis, probeOptions, withRedis } from '../../redis/client.ts';
-import { mayFollow } from '../../redis/engine.ts';
+import { mayFollow } from '../../redis/follow-guard.ts';
 import { log } from '../../runtime/log.ts';
 import type { RedisMetrics } from '../../runtime/metrics.ts';
 import { makeThisPodMaster } from '../make-master.ts';
@@ -16,6 +16,7 @@ import type { Action } from '../rules/reconcile.ts';
 export async function act(a: Action, c: Config, kube: Kube, metrics: RedisMetrics): Promise<void> {
   const local = localRedis(c);
   if (a.kind === 'none') return;
+  if (a.kind === 'follow' && !(await mayFollow(c, kube, a.master))) return;
   metrics.actions.inc({ action: a.kind === 'label' ? `label-${a.value}` : a.kind });
   if (a.kind === 'record') {
     // Through the one home of "this pod is the master" (labels already true are not rewritten).
@@ -35,7 +36,6 @@ export async function act(a: Action, c: Config, kube: Kube, metrics: RedisMetric
       `${a.reason}; labelled master${r.demoted.length ? `, removed master from ${r.demoted.join(', ')}` : ''}`,
     );
   } else if (a.kind === 'follow') {
-    if (!(await mayFollow(c, kube, a.master))) return;
     await withRedis(local, probeOptions(c), async (r) => {
       await r.call('REPLICAOF', a.master.host, String(a.master.port));
       await r.call('CONFIG', 'REWRITE').catch((e: Error) => log.warn(`CONFIG REWRITE failed: ${e.message}`));
@@ -49,7 +49,8 @@ export async function act(a: Action, c: Config, kube: Kube, metrics: RedisMetric
       `${a.reason}; now a replica of ${addr(a.master)}`,
     );
   } else {
-    if (!(await mayFollow(c, kube, a.master))) return;
+    // No engine guard here: a stale master's data is discarded whatever happens (Sentinel would send the same
+    // REPLICAOF), and refusing would leave two masters.
     await withRedis(local, probeOptions(c), async (r) => {
       await r.call('REPLICAOF', a.master.host, String(a.master.port));
       await r.call('CONFIG', 'REWRITE').catch((e: Error) => log.warn(`CONFIG REWRITE failed: ${e.message}`));

@@ -10,7 +10,7 @@ import {
   type PodView,
   type RoleAnswer,
 } from '../../model.ts';
-import { mixedEngines } from '../../engines.ts';
+import { followProblems } from '../../engines.ts';
 import { tableLines, verdictLines } from '../../text-table.ts';
 
 export type SentinelStatus = {
@@ -140,9 +140,6 @@ export function setStatus(s: StatusSnapshot): Status {
     problems.push(`the master of record names ${s.record || 'no pod'}, not the master ${master.name}`);
   }
 
-  const mixed = mixedEngines(s.engines ?? {});
-  if (mixed) problems.push(mixed);
-
   const rows: PodRow[] = s.pods.map((p) => {
     const r = s.roles[p.name];
     const names = s.sentinels.find((v) => v.pod === p.name);
@@ -160,6 +157,8 @@ export function setStatus(s: StatusSnapshot): Status {
       sentinelNames: names ? (names.reachable ? (names.master ? addr(names.master) : 'none') : 'no answer') : undefined,
     };
   });
+  const follows = rows.flatMap((r) => (r.role === 'slave' && master ? [[r.pod, master.name] as [string, string]] : []));
+  problems.push(...followProblems(s.engines ?? {}, follows));
   return {
     verdict: problems.length ? 'degraded' : 'healthy',
     problems,
