@@ -118,7 +118,8 @@ test('scale-in: a replica leaves only while its master keeps the data', () => {
     kind: 'keep',
     reason: 'its master 10.0.0.7:6379 is failing: this replica may hold the only live copy of its slots',
   });
-  assert.equal(replicaLeaving(me(staying), staying, ['10.0.0.7:6379'], true).kind, 'wait', 'its master drains');
+  assert.equal(replicaLeaving(me(staying), staying, ['10.0.0.7:6379'], true).kind, 'leave', 'its master leaves too');
+  assert.equal(replicaLeaving(me(failed), failed, ['10.0.0.7:6379'], true).kind, 'keep', 'failing, leaving or not');
   const drained = nodes('a 10.0.0.7:6379@16379 master - 0 0 4 connected');
   assert.equal(replicaLeaving(me(drained), drained, ['10.0.0.7:6379'], true).kind, 'leave');
   assert.equal(replicaLeaving(me(staying), staying.slice(1), [], true).kind, 'keep', 'its master unknown');

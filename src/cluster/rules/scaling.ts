@@ -75,8 +75,8 @@ export type ReplicaLeave = { kind: 'leave' | 'wait' | 'keep'; reason: string };
 
 /**
  * Whether a replica leaving by a scale-down may leave the cluster (and empty itself): only while its master is
- * healthy, serves its slots and stays (or serves none: drained), and its link to it is up; a replica of a failing
- * master may hold the only live copy of its slots. A master leaving too that still serves slots: wait for its drain.
+ * healthy and either leaves too, serves no slot (drained), or stays with its link to this replica up (a link down:
+ * wait); a replica of a failing master may hold the only live copy of its slots, and keeps it.
  */
 export function replicaLeaving(
   me: ClusterNode,
@@ -91,8 +91,10 @@ export function replicaLeaving(
     return { kind: 'keep', reason: `${name} is failing: this replica may hold the only live copy of its slots` };
   }
   if (!slotCount(master)) return { kind: 'leave', reason: `${name} serves no slot (drained)` };
+  // Its master leaves by the same scale-down: the data goes with that master (drained to the masters that stay,
+  // or kept on its volume), and this pod's volume goes or stays with the master's alike: nothing to wait for.
   if (leaving.includes(at(master))) {
-    return { kind: 'wait', reason: `${name} leaves too and still serves ${slotCount(master)} slots` };
+    return { kind: 'leave', reason: `${name} leaves too: its data stays with it (drained, or on its volume)` };
   }
   // Down for a moment after Redis moved it to another master (its master's last slots went there), or its master
   // is going down before the cluster says so: wait, and decide on what follows.
