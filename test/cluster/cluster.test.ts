@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { Cluster } from 'ioredis';
 import { keptLog, testCluster, type LocalCluster } from '../support/cluster.ts';
 import { ask } from '../support/redis.ts';
-import { confirmed, healthy, labelsTrue, nodesOf } from '../support/redis-cluster.ts';
+import { confirmed, healthy, labelsTrue, nodesOf, clusterClientWith } from '../support/redis-cluster.ts';
 import { waitFor } from '../support/wait.ts';
 import { ClusterWriter } from '../support/writer.ts';
 
@@ -62,12 +62,7 @@ test(
     assert.equal(pod0?.metadata.annotations?.['redis-ha-launcher/cluster-node-id'], ids.get(c.pod(0).name));
 
     // A cluster-aware client writes 10,000 keys; every shard confirms them (WAIT 1).
-    const client = new Cluster([{ host: c.pod(0).ip, port: 6379 }], { redisOptions: { connectTimeout: 2000 } });
-    client.on('error', () => {}); // refreshes fail while nodes are down; the assertions say what matters
-    t.after(() => client.disconnect());
-    for (let b = 0; b < KEYS / 500; b++) {
-      await Promise.all(Array.from({ length: 500 }, (_, k) => client.set(`k:${b * 500 + k}`, String(b * 500 + k))));
-    }
+    const client = await clusterClientWith(t, c, KEYS);
     await confirmed(c);
     // ... and goes on writing through the failover and the return, each write counted once WAIT confirms it.
     const writer = new ClusterWriter(client);

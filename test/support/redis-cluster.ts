@@ -1,6 +1,8 @@
 // Reads of a Redis Cluster of LocalCluster pods (plain connections, no auth): each node's CLUSTER NODES, the
 // cluster whole (every pod ok, every slot assigned, every node known), labels equal to the roles, writes confirmed.
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { Cluster } from 'ioredis';
 import { parseClusterNodes, type ClusterNode } from '../../src/cluster/rules/nodes.ts';
 import type { LocalCluster } from './cluster.ts';
 import { ask, connect } from './redis.ts';
@@ -62,4 +64,18 @@ export async function confirmed(c: LocalCluster): Promise<void> {
       r.disconnect();
     }
   }
+}
+
+/**
+ * A cluster-aware ioredis client through pod 0, closed after the test, with `keys` keys `k:<n>` = n written in
+ * batches of 500. Its topology refreshes fail while nodes are down: errors are left to the assertions.
+ */
+export async function clusterClientWith(t: TestContext, c: LocalCluster, keys: number): Promise<Cluster> {
+  const client = new Cluster([{ host: c.pod(0).ip, port: 6379 }], { redisOptions: { connectTimeout: 2000 } });
+  client.on('error', () => {});
+  t.after(() => client.disconnect());
+  for (let b = 0; b < keys / 500; b++) {
+    await Promise.all(Array.from({ length: 500 }, (_, k) => client.set(`k:${b * 500 + k}`, String(b * 500 + k))));
+  }
+  return client;
 }

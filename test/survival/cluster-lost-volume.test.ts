@@ -6,10 +6,9 @@
 // over first) while a client writes, each write counted once WAIT confirms it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Cluster } from 'ioredis';
 import { testCluster, type LocalCluster } from '../support/cluster.ts';
 import { ask } from '../support/redis.ts';
-import { confirmed, healthy, labelsTrue, nodesOf } from '../support/redis-cluster.ts';
+import { confirmed, healthy, labelsTrue, nodesOf, clusterClientWith } from '../support/redis-cluster.ts';
 import { waitFor } from '../support/wait.ts';
 import { ClusterWriter } from '../support/writer.ts';
 
@@ -48,12 +47,7 @@ test(
     await c.startAll(PODS);
     const ids = await healthy(c, 'the cluster formed');
     const podOf = new Map([...ids].map(([pod, id]) => [id, Number(pod.split('-').pop())]));
-    const client = new Cluster([{ host: c.pod(0).ip, port: 6379 }], { redisOptions: { connectTimeout: 2000 } });
-    client.on('error', () => {}); // refreshes fail while nodes are down; the assertions say what matters
-    t.after(() => client.disconnect());
-    for (let b = 0; b < KEYS / 500; b++) {
-      await Promise.all(Array.from({ length: 500 }, (_, k) => client.set(`k:${b * 500 + k}`, String(b * 500 + k))));
-    }
+    const client = await clusterClientWith(t, c, KEYS);
     await confirmed(c);
     const writer = new ClusterWriter(client);
     t.after(() => writer.stop());

@@ -10,11 +10,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Cluster } from 'ioredis';
 import { testCluster } from '../support/cluster.ts';
 import { imageEntrypoint } from '../support/image.ts';
 import { ask } from '../support/redis.ts';
-import { confirmed, healthy, labelsTrue, nodesOf } from '../support/redis-cluster.ts';
+import { confirmed, healthy, labelsTrue, nodesOf, clusterClientWith } from '../support/redis-cluster.ts';
 import { waitFor } from '../support/wait.ts';
 import { ClusterWriter } from '../support/writer.ts';
 
@@ -81,12 +80,7 @@ test(
     );
     assert.ok(throttled.hits > 0 && slow.hits > 0, `the API misbehaved: ${throttled.hits} 429s, ${slow.hits} late`);
 
-    const client = new Cluster([{ host: c.pod(0).ip, port: 6379 }], { redisOptions: { connectTimeout: 2000 } });
-    client.on('error', () => {}); // refreshes fail while pods restart; the assertions say what matters
-    t.after(() => client.disconnect());
-    for (let b = 0; b < KEYS / 500; b++) {
-      await Promise.all(Array.from({ length: 500 }, (_, k) => client.set(`k:${b * 500 + k}`, String(b * 500 + k))));
-    }
+    const client = await clusterClientWith(t, c, KEYS);
     await confirmed(c);
     const writer = new ClusterWriter(client);
     t.after(() => writer.stop());

@@ -7,10 +7,10 @@
 // after the bootstrap (add-replica) leaves the same way.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Cluster } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { testCluster, type LocalCluster } from '../support/cluster.ts';
 import { ask } from '../support/redis.ts';
-import { healthy, labelsTrue, nodesOf } from '../support/redis-cluster.ts';
+import { healthy, labelsTrue, nodesOf, clusterClientWith } from '../support/redis-cluster.ts';
 import { waitFor } from '../support/wait.ts';
 
 const KEYS = 3000;
@@ -78,12 +78,7 @@ test(
     await c.startAll([0, 1, 2, 3, 4, 5]);
     await healthy(c, 'the cluster formed');
     await addShard(c);
-    const client = new Cluster([{ host: c.pod(0).ip, port: 6379 }], { redisOptions: { connectTimeout: 2000 } });
-    client.on('error', () => {}); // refreshes fail while nodes go; the assertions say what matters
-    t.after(() => client.disconnect());
-    for (let b = 0; b < KEYS / 500; b++) {
-      await Promise.all(Array.from({ length: 500 }, (_, k) => client.set(`k:${b * 500 + k}`, String(b * 500 + k))));
-    }
+    const client = await clusterClientWith(t, c, KEYS);
     const writer = noWaitWriter(client);
     t.after(() => writer.stop());
     await waitFor('the writer writes', () => writer.acked.length > 100, 10_000);
