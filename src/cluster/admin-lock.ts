@@ -7,7 +7,7 @@ import type { Kube } from '../kube/api.ts';
 import { tryLock, unlock } from '../kube/lock.ts';
 import { bootstrapLease } from './lease.ts';
 
-export const adminLock = (c: Config) => `${bootstrapLease(c)}-admin`;
+const adminLock = (c: Config) => `${bootstrapLease(c)}-admin`;
 
 /**
  * Runs `fn` holding the admin Lease; tries to take it for up to `waitMs` (0: once). `locked: false` when another
