@@ -52,18 +52,54 @@ export function followProblem(replica: Engine, master: Engine): string | undefin
   );
 }
 
+/** The engine a text such as `valkey 8.0.1` names (status, the pod's engine annotation); undefined otherwise. */
+export function parseEngine(t: string | undefined): Engine | undefined {
+  const [family, version] = (t ?? '').split(' ');
+  return (family === 'redis' || family === 'valkey') && version ? { family, version } : undefined;
+}
+
+/**
+ * Why a replica running `self` must be no failover candidate (replica-priority 0), or undefined: one of the other
+ * replicas (`others`: pod name and engine text) could not load the RDB it writes, so once promoted it could not be
+ * followed (the middle of a move between engines or versions). The master being replaced is not among `others`;
+ * if it comes back on its old engine, the follow guard refuses it, its data untouched. An engine not told is not
+ * held against anyone.
+ */
+export function candidacyProblem(self: Engine, others: { pod: string; engine?: string }[]): string | undefined {
+  const v = rdbWritten(self);
+  if (v === undefined) return undefined;
+  const stuck = others.find((o) => {
+    const e = parseEngine(o.engine);
+    return e && !loadsRdb(e, v);
+  });
+  return stuck
+    ? `no failover candidate while ${stuck.pod} (${stuck.engine}) replicates: it could not load RDB version ${v}, ` +
+        `which ${engineText(self)} writes (move the replicas first, then the master)`
+    : undefined;
+}
+
+/** Each replica held from failover by candidacyProblem, one sentence each (`replicas`: pod name, engine text). */
+export function candidacyProblems(replicas: { pod: string; engine?: string }[]): string[] {
+  return replicas.flatMap((r) => {
+    const e = parseEngine(r.engine);
+    const why = e
+      ? candidacyProblem(
+          e,
+          replicas.filter((o) => o.pod !== r.pod),
+        )
+      : undefined;
+    return why ? [`${r.pod} is ${why}`] : [];
+  });
+}
+
 /**
  * Replicas that cannot load their master's RDB, one sentence each, from each pod's engine as status shows it
  * (`valkey 8.0.1`) and who follows whom (`[replica pod, master pod]`). Two engines side by side are not reported by
  * themselves: a move from one to the other goes replica first.
  */
 export function followProblems(engines: Record<string, string | undefined>, follows: [string, string][]): string[] {
-  const parse = (t: string | undefined): Engine | undefined => {
-    const [family, version] = (t ?? '').split(' ');
-    return (family === 'redis' || family === 'valkey') && version ? { family, version } : undefined;
-  };
   return follows.flatMap(([replica, master]) => {
-    const [r, m] = [parse(engines[replica]), parse(engines[master])];
+    const [r, m] = [parseEngine(engines[replica]), parseEngine(engines[master])];
     const problem = r && m ? followProblem(r, m) : undefined;
     return problem ? [`${replica} cannot sync from its master ${master}: ${problem.split(' (a replica')[0]}`] : [];
   });

@@ -50,6 +50,8 @@ export type PodView = {
   /** An operator annotated the pod `redis-ha-launcher/start-empty=true`: it may start as an empty master although
    * peers have not reported their data (a peer gone for good, or OrderedReady's first boot). */
   startEmpty?: boolean;
+  /** The engine its Redis container runs (`valkey 8.0.1`), as its launcher published it at its start. */
+  engine?: string;
 };
 
 /** A pod with an address that is running and not being deleted: one that can answer. */

@@ -20,7 +20,9 @@ import { log } from '../runtime/log.ts';
 import { addr, type Address, type FinalDecision, type RoleAnswer } from '../model.ts';
 import { dataSource } from '../redis/data-dir.ts';
 import { askRole, localRedis, probeOptions, withRedis } from '../redis/client.ts';
-import { mayFollow } from '../redis/follow-guard.ts';
+import { localEngine, mayFollow } from '../redis/follow-guard.ts';
+import { engineText } from '../engines.ts';
+import { engineHold } from '../sentinel/redis-container/candidacy.ts';
 import { renderRedisConf } from '../redis/conf.ts';
 import { supervise } from '../runtime/child.ts';
 import { serveHttp } from '../runtime/http.ts';
@@ -106,8 +108,9 @@ async function switchAofOn(c: Config): Promise<void> {
 export async function runRedis(c: Config, kube: Kube): Promise<number> {
   const source = await dataSource(c.dataDir);
   const hasData = source !== 'none';
+  const engine = await localEngine(c);
   try {
-    await annotateData(kube, c.podName, hasData);
+    await annotateData(kube, c.podName, hasData, engineText(engine));
   } catch (e) {
     log.warn(`could not publish this pod's data status: ${apiFailure(e).message}`);
   }
@@ -122,14 +125,18 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   if (!c.password) log.info('no password is set: protected mode is off so that other pods can connect');
   // An empty replica of a master that holds data is no failover candidate until its first full sync.
   const emptyBehindData = !hasData && d.role === 'replica' && (await holdsData(c, d.master));
+  // Nor while another replica could not follow it, were it promoted (a move between engines: candidacy.ts).
+  const held = await engineHold(c, kube, engine).catch(() => undefined);
+  if (held) log.info(`replica-priority 0: ${c.podName} is ${held}`);
   const conf = join(c.confDir, 'redis.conf');
   const loadRdb = source === 'rdb';
-  await writeConfigFile(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null, emptyBehindData, loadRdb));
+  const notCandidate = emptyBehindData || Boolean(held);
+  await writeConfigFile(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null, notCandidate, loadRdb));
   // From here on the supervisor and the probes read the pods and the record from watches, not one request each.
   const unwatch = startWatches(kube, c, { record: true });
   const metrics = createRedisMetrics();
   await reportPreviousHandover(c.dataDir, metrics);
-  const sup = new RedisSupervisor(c, kube, metrics, { candidateOnceSynced: emptyBehindData });
+  const sup = new RedisSupervisor(c, kube, metrics, { candidateOnceSynced: emptyBehindData, engine, engineHold: held });
   const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover(), c.handoverTimeoutMs);
   let exited = false;
   void child.done.then(() => (exited = true));

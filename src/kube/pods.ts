@@ -19,6 +19,8 @@ import { apiFailure, mergePatch, withTimeout, type Kube } from './api.ts';
 
 export const ROLE_LABEL = 'redis-role';
 export const DATA_ANNOTATION = 'redis-ha-launcher/data';
+/** The engine the pod's Redis container runs (`valkey 8.0.1`), published at its start for its peers. */
+export const ENGINE_ANNOTATION = 'redis-ha-launcher/engine';
 
 /**
  * A pod as the launcher sees it. Its address (`ip`) is its IP; with a DNS domain (REDIS_HOSTNAMES) it is its DNS
@@ -66,6 +68,7 @@ export function podView(p: k8s.V1Pod, dnsDomain?: string): PodView {
     ...(p.spec?.nodeName ? { node: p.spec.nodeName } : {}),
     ...(zoneOf(labels) ? { zone: zoneOf(labels) } : {}),
     ...(startEmpty ? { startEmpty } : {}),
+    ...(annotations[ENGINE_ANNOTATION] ? { engine: annotations[ENGINE_ANNOTATION] } : {}),
   };
 }
 
@@ -188,14 +191,17 @@ export const labelLock = (c: Pick<Config, 'masterRecord' | 'podName'>): LabelLoc
   holder: `${c.podName}/${randomUUID().slice(0, 8)}`,
 });
 
-/** Publishes whether this pod's data dir holds data, so peers can decide safely (first boot, lost volumes). */
-export async function annotateData(kube: Kube, name: string, hasData: boolean): Promise<void> {
+/**
+ * Publishes whether this pod's data dir holds data, so peers can decide safely (first boot, lost volumes), and
+ * (`engine`, at its start) which engine it runs, so peers know who could follow whom (engines.ts).
+ */
+export async function annotateData(kube: Kube, name: string, hasData: boolean, engine?: string): Promise<void> {
+  const annotations = {
+    [DATA_ANNOTATION]: hasData ? 'present' : 'empty',
+    ...(engine ? { [ENGINE_ANNOTATION]: engine } : {}),
+  };
   await kube.core.patchNamespacedPod(
-    {
-      name,
-      namespace: kube.namespace,
-      body: { metadata: { annotations: { [DATA_ANNOTATION]: hasData ? 'present' : 'empty' } } },
-    },
+    { name, namespace: kube.namespace, body: { metadata: { annotations } } },
     mergePatch(),
   );
 }

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clusterStatus, renderClusterStatus } from '../../src/cluster/rules/status.ts';
 import { parseClusterNodes } from '../../src/cluster/rules/nodes.ts';
-import { followProblem, followProblems, loadsRdb, rdbWritten } from '../../src/engines.ts';
+import {
+  candidacyProblem,
+  candidacyProblems,
+  followProblem,
+  followProblems,
+  loadsRdb,
+  rdbWritten,
+} from '../../src/engines.ts';
 import { engineBins, engineOf, engineOfVersion, engineText } from '../../src/redis/engine.ts';
 
 test('engine: an explicit server wins; else valkey-server, then redis-server on PATH; tools of the same family', () => {
@@ -99,4 +106,32 @@ test('RDB versions: what each release writes and loads; a replica never follows 
     version: '8.0.1',
   });
   assert.deepEqual(engineOfVersion('Redis server v=7.0.15 sha=00000000:0'), { family: 'redis', version: '7.0.15' });
+});
+
+test('candidacy: a replica another could not follow is no failover candidate; the master is not counted', () => {
+  const valkey8 = { family: 'valkey', version: '8.0.1' } as const;
+  const redis7 = { family: 'redis', version: '7.0.15' } as const;
+  // The middle of a move from Redis 7.0 to Valkey 8.0, replica first.
+  assert.equal(
+    candidacyProblem(valkey8, [{ pod: 'redis-2', engine: 'redis 7.0.15' }]),
+    'no failover candidate while redis-2 (redis 7.0.15) replicates: it could not load RDB version 11, which ' +
+      'valkey 8.0.1 writes (move the replicas first, then the master)',
+  );
+  // Every other replica on Valkey (the master, left on Redis 7.0, is not among them): a candidate.
+  assert.equal(candidacyProblem(valkey8, [{ pod: 'redis-2', engine: 'valkey 8.0.1' }]), undefined);
+  // The older engine is followed by the newer one; engines not told are held against no one.
+  assert.equal(candidacyProblem(redis7, [{ pod: 'redis-1', engine: 'valkey 8.0.1' }]), undefined);
+  assert.equal(candidacyProblem(valkey8, [{ pod: 'redis-2' }, { pod: 'redis-0', engine: 'garbage' }]), undefined);
+  // Valkey 9 writes RDB 80, which Valkey 8.1 cannot load.
+  assert.match(
+    candidacyProblem({ family: 'valkey', version: '9.1.2' }, [{ pod: 'redis-0', engine: 'valkey 8.1.1' }]) ?? '',
+    /RDB version 80/,
+  );
+  assert.deepEqual(
+    candidacyProblems([
+      { pod: 'redis-1', engine: 'valkey 8.0.1' },
+      { pod: 'redis-2', engine: 'redis 7.0.15' },
+    ]),
+    [`redis-1 is ${candidacyProblem(valkey8, [{ pod: 'redis-2', engine: 'redis 7.0.15' }])}`],
+  );
 });

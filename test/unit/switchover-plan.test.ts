@@ -77,6 +77,27 @@ test('refusals, each with its reason', () => {
   assert.equal(IN_SYNC_BYTES, 1 << 20);
 });
 
+// The middle of a move from Redis 7.0 to Valkey 8.0 (replica first): Valkey writes RDB 11, which Redis 7.0 cannot
+// load, so a Valkey replica is no target while any other pod, the master included, runs Redis 7.0.
+test('engines: never a target another pod could not follow; by default the next that all can', () => {
+  const mixed = [
+    { ...pod(0), engine: 'redis 7.0.15' },
+    { ...pod(1), engine: 'valkey 8.0.1' },
+    { ...pod(2), engine: 'redis 7.0.15' },
+  ];
+  const r = roles(replica(5_000_000), replica(4_999_000));
+  const to = plan(r, { pods: mixed, to: 'redis-1' });
+  assert.equal(to.ok, false);
+  assert.match(to.ok ? '' : to.reason, /^redis-1 is no failover candidate while redis-0 \(redis 7\.0\.15\) replicates/);
+  const auto = plan(r, { pods: mixed });
+  assert.ok(auto.ok && auto.target.name === 'redis-2', 'the Redis 7.0 replica, although behind');
+  const none = plan(r, { pods: mixed.map((p, i) => (i === 2 ? { ...p, engine: 'valkey 8.0.1' } : p)) });
+  assert.match(none.ok ? '' : none.reason, /^redis-1 is no failover candidate .*; redis-2 is no failover candidate/);
+  // All on Valkey but the master: the master follows after a switchover, so it too must be able to.
+  const allButMaster = mixed.map((p, i) => (i === 0 ? p : { ...p, engine: 'valkey 8.0.1' }));
+  assert.equal(plan(r, { pods: allButMaster }).ok, false);
+});
+
 // After SENTINEL FAILOVER was accepted and no majority named a new master in time: the old master may take writes
 // again only if nothing was promoted and no Sentinel is still failing over; else a write it took would be lost.
 test('resumeAfterNoMajority: only when the master is still master, the target not, and no failover runs', () => {

@@ -22,6 +22,8 @@ import { addr, sameAddress, type Address, type RoleAnswer, type SentinelView } f
 import { reconcile, sentinelMaster, type Action } from '../rules/reconcile.ts';
 import { askRole, askSentinel, localRedis, probeOptions, withRedis } from '../../redis/client.ts';
 import { TICK_MS } from '../../runtime/loop.ts';
+import type { Engine } from '../../engines.ts';
+import { engineHold } from './candidacy.ts';
 
 /** How often the mounted TLS files are read for a change (the kubelet updates Secrets every minute or so). */
 /**
@@ -46,6 +48,13 @@ export class RedisSupervisor extends PeriodicLoop {
   private readonly fence: FenceLoop;
   /** False while an empty replica has not finished its first full sync (replica-priority 0 till then). */
   private candidate: boolean;
+  /** This pod's engine, and why another replica could not follow it if it were promoted (candidacy.ts). */
+  private readonly engine?: Engine;
+  private engineHold?: string;
+  /** The replica-priority last set (or rendered at start), and whether engines holding it back was told. */
+  private priority: string;
+  private heldTold = false;
+  private readonly pod: { name: string };
   /** Since when this replica's link has been down, and whether that was told (once per outage). */
   private linkDownSince?: number;
   private linkDownTold = false;
@@ -54,13 +63,22 @@ export class RedisSupervisor extends PeriodicLoop {
   /** The TLS files' fingerprint Redis has loaded, and when they were last looked at. */
   private readonly tls: TlsReloader;
 
-  constructor(c: Config, kube: Kube, metrics: RedisMetrics, opts: { candidateOnceSynced?: boolean } = {}) {
+  constructor(
+    c: Config,
+    kube: Kube,
+    metrics: RedisMetrics,
+    opts: { candidateOnceSynced?: boolean; engine?: Engine; engineHold?: string } = {},
+  ) {
     super();
     this.c = c;
     this.kube = kube;
     this.tls = new TlsReloader(c, kube);
     this.metrics = metrics;
     this.candidate = !opts.candidateOnceSynced;
+    this.engine = opts.engine;
+    this.engineHold = opts.engineHold;
+    this.priority = this.wantedPriority();
+    this.pod = { name: c.podName };
     this.local = localRedis(c);
     this.self = { host: c.podHost, port: c.redisPort };
     this.fence = new FenceLoop(c, kube, metrics);
@@ -115,25 +133,45 @@ export class RedisSupervisor extends PeriodicLoop {
     }
   }
 
+  /** replica-priority 0 while not a candidate (its first full sync, or engines: candidacy.ts), else the setting. */
+  private wantedPriority(): string {
+    return this.candidate && !this.engineHold ? String(this.c.replicaPriority) : '0';
+  }
+
+  /** Sets replica-priority when what it should be changed; says why. */
+  private async applyPriority() {
+    const p = this.wantedPriority();
+    if (p === this.priority) return;
+    const why = this.engineHold ?? (p === '0' ? 'not synced yet' : 'a failover candidate');
+    try {
+      await withRedis(this.local, probeOptions(this.c), (r) => r.call('CONFIG', 'SET', 'replica-priority', p));
+      this.priority = p;
+      log.info(`replica-priority ${p}: ${why}`);
+      // Held by engines, and let go again: told as Events (the first sync is not).
+      if (this.engineHold) {
+        void emitEvent(this.kube, this.pod, 'Warning', 'NotFailoverCandidate', `${this.pod.name} is ${why}`);
+      } else if (this.heldTold) {
+        void emitEvent(this.kube, this.pod, 'Normal', 'FailoverCandidate', `${this.pod.name} is ${why}`);
+      }
+      this.heldTold = Boolean(this.engineHold);
+    } catch (e) {
+      log.warn(`could not set replica-priority ${p}: ${(e as Error).message}; trying again`);
+    }
+  }
+
   /**
-   * An empty replica of a master with data becomes a failover candidate once its first full sync is done; a link
-   * down for twice SENTINEL_FAILOVER_TIMEOUT_MS (at least 10 s) is told once, with the data volume's free space
-   * (a full disk fails every full sync).
+   * An empty replica of a master with data becomes a failover candidate once its first full sync is done (and no
+   * other replica's engine holds it back); a link down for twice SENTINEL_FAILOVER_TIMEOUT_MS (at least 10 s) is
+   * told once, with the data volume's free space (a full disk fails every full sync).
    */
   private async replicaCheck(local: Extract<RoleAnswer, { role: 'slave' }>) {
     const now = Date.now();
     if (local.linkState === 'connected') {
       this.linkDownSince = undefined;
       this.linkDownTold = false;
-      if (this.candidate) return;
-      const p = String(this.c.replicaPriority);
-      await withRedis(this.local, probeOptions(this.c), (r) => r.call('CONFIG', 'SET', 'replica-priority', p)).then(
-        () => {
-          this.candidate = true;
-          log.info(`first full sync done: replica-priority ${p}, a failover candidate from now on`);
-        },
-        (e: Error) => log.warn(`could not set replica-priority ${p}: ${e.message}; trying again`),
-      );
+      if (!this.candidate) log.info('first full sync done');
+      this.candidate = true;
+      await this.applyPriority();
       return;
     }
     this.linkDownSince ??= now;
@@ -183,6 +221,9 @@ export class RedisSupervisor extends PeriodicLoop {
       ),
       dataDirHasData(this.c.dataDir),
     ]);
+    if (this.engine) {
+      this.engineHold = await engineHold(this.c, this.kube, this.engine).catch(() => this.engineHold);
+    }
     // Peers decide on this annotation at their boot: it follows the data dir (e.g. after the first full sync).
     if (pod.data !== (hasData ? 'present' : 'empty')) {
       await annotateData(this.kube, this.c.podName, hasData).catch((e: unknown) =>

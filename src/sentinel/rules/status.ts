@@ -10,7 +10,7 @@ import {
   type PodView,
   type RoleAnswer,
 } from '../../model.ts';
-import { followProblems } from '../../engines.ts';
+import { candidacyProblems, followProblems } from '../../engines.ts';
 import { tableLines, verdictLines } from '../../text-table.ts';
 
 export type SentinelStatus = {
@@ -159,6 +159,7 @@ export function setStatus(s: StatusSnapshot): Status {
   });
   const follows = rows.flatMap((r) => (r.role === 'slave' && master ? [[r.pod, master.name] as [string, string]] : []));
   problems.push(...followProblems(s.engines ?? {}, follows));
+  problems.push(...candidacyProblems(rows.filter((r) => r.role === 'slave')));
   return {
     verdict: problems.length ? 'degraded' : 'healthy',
     problems,

@@ -1,6 +1,7 @@
 // `launcher switchover`: whether a planned handover may start, and to which replica. A pure function of what was
 // observed; commands/switchover.ts does the work.
 import { addr, sameAddress, type Address, type PodView, type RoleAnswer, type SentinelView } from '../../model.ts';
+import { candidacyProblem, parseEngine } from '../../engines.ts';
 import { sentinelMaster } from './reconcile.ts';
 
 /** A target further behind than this is not in sync (it would hold the write pause for long). */
@@ -40,6 +41,17 @@ export function planSwitchover(o: {
     if (r.linkState !== 'connected') return `its link to ${master.name} is ${r.linkState}`;
     return Math.max(0, mRole.offset - r.offset);
   };
+  /** Why a pod, promoted, could not be followed by every other pod, the master included (engines.ts). */
+  const unfollowable = (p: PodView): string | undefined => {
+    const e = parseEngine(p.engine);
+    return (
+      e &&
+      candidacyProblem(
+        e,
+        live.filter((x) => x.name !== p.name).map((x) => ({ pod: x.name, engine: x.engine })),
+      )
+    );
+  };
   let target: (PodView & { ip: string }) | undefined;
   if (o.to) {
     target = live.find((p) => p.name === o.to);
@@ -48,14 +60,18 @@ export function planSwitchover(o: {
     const l = lag(target);
     if (typeof l === 'string') return { ok: false, reason: `${o.to} is not in sync: ${l}` };
     if (l > IN_SYNC_BYTES) return { ok: false, reason: `${o.to} is not in sync: it lags by ${l} bytes` };
+    const held = unfollowable(target);
+    if (held) return { ok: false, reason: `${o.to} is ${held}` };
   } else {
     const candidates = live
       .filter((p) => p.name !== master.name)
       .map((p) => ({ p, l: lag(p) }))
       .filter((c): c is { p: PodView & { ip: string }; l: number } => typeof c.l === 'number' && c.l <= IN_SYNC_BYTES)
       .sort((a, b) => a.l - b.l || (a.p.ordinal ?? 0) - (b.p.ordinal ?? 0));
-    target = candidates[0]?.p;
-    if (!target) return { ok: false, reason: `no replica of ${master.name} is in sync` };
+    if (!candidates.length) return { ok: false, reason: `no replica of ${master.name} is in sync` };
+    const held = candidates.map((c) => ({ p: c.p, why: unfollowable(c.p) }));
+    target = held.find((h) => !h.why)?.p;
+    if (!target) return { ok: false, reason: held.map((h) => `${h.p.name} is ${h.why}`).join('; ') };
   }
   const others = live.filter((p) => p.name !== master.name && p.name !== target.name).map(at);
   return { ok: true, master, target, others };
