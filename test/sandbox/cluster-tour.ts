@@ -13,6 +13,9 @@ type Options = Omit<ClusterOptions, 'env'> & {
   env: Record<string, string>;
   pods: number;
   tour: boolean;
+  /** The engine's CLI (redis-cli, valkey-cli), for the connect line, and what the engine is called. */
+  cli: string;
+  engine: string;
   say: (s?: string) => void;
   bold: (s: string) => string;
 };
@@ -66,6 +69,7 @@ export async function clusterSandbox(o: Options): Promise<number> {
   say(
     bold(`redis-ha-launcher sandbox: Redis Cluster, ${o.pods} pods (${masters} masters), stand-in API at ${o.api.url}`),
   );
+  say(`running the bundled launcher on ${o.engine}`);
   const t0 = Date.now();
   await Promise.all(Array.from({ length: o.pods }, (_, i) => c.startPod(i)));
   await waitFor('the cluster formed', ok, 90_000, 250);
@@ -73,7 +77,7 @@ export async function clusterSandbox(o: Options): Promise<number> {
   await waitFor('every pod labelled', labelled, 30_000, 100);
   say(`\n${bold('formed')}: cluster_state:ok on every pod, 16384 slots, after ${bootMs} ms (one pod formed it)`);
   await table();
-  say(`\n${bold('connect')}: redis-cli -c -h ${c.pod(0).ip} -p 6379 (any pod; -c follows the redirections)`);
+  say(`\n${bold('connect')}: ${o.cli} -c -h ${c.pod(0).ip} -p 6379 (any pod; -c follows the redirections)`);
   if (!o.tour) return 0;
 
   say(`\n${bold('tour 1/5')}: a cluster-aware client writes 10,000 keys; every master confirms them (WAIT 1)`);

@@ -12,6 +12,8 @@
 //   --hostnames Redis and Sentinel know the pods by DNS names (pods with their own network and hosts files where
 //               the machine allows; on loopback it says so and uses IPs)
 //   --cluster   Redis Cluster mode: 6 pods (3 masters, a replica each; --pods to change), its own tour
+//   --engine E  the engine: redis (Redis 7.0, the machine's) or valkey (Valkey 8.0), or a version: redis-8.0,
+//               valkey-8.1, valkey-9.1 (unpacked from Debian's newer suites into node_modules/.cache the first time)
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { Network } from '../support/netns.ts';
 import { stopAll } from '../support/processes.ts';
 import { askWith, connect as connectRedis } from '../support/redis.ts';
 import { clientTls, issue, makeCa, projectSecret } from '../support/tls.ts';
+import { BUILDS, cliOf, fetchBuild, pickBuild } from '../support/engines.ts';
 import { waitFor } from '../support/wait.ts';
 
 const { values: opts } = parseArgs({
@@ -41,8 +44,21 @@ const { values: opts } = parseArgs({
     'dedicated-sentinels': { type: 'boolean' },
     hostnames: { type: 'boolean' },
     cluster: { type: 'boolean' },
+    engine: { type: 'string', default: 'redis' },
   },
 });
+const engine = pickBuild(opts.engine);
+if (!engine) {
+  const names = ['redis', 'valkey', ...BUILDS.map((b) => b.label.split(' (')[0].replace(' ', '-'))];
+  console.error(
+    `sandbox: --engine ${JSON.stringify(opts.engine)} is invalid: expected one of ${[...new Set(names)].join(', ')}`,
+  );
+  process.exit(2);
+}
+if (!fetchBuild(engine)) {
+  console.error(`sandbox: ${engine.label} could not be unpacked (see above)`);
+  process.exit(1);
+}
 const setCount = Number(opts.sets);
 if (!Number.isInteger(setCount) || setCount < 1 || setCount > 4) {
   console.error(`sandbox: --sets ${JSON.stringify(opts.sets)} is invalid: expected a whole number from 1 to 4`);
@@ -99,11 +115,11 @@ const secretEnv: Record<string, string> = {
   ...(passwordFile ? { REDIS_PASSWORD_FILE: passwordFile } : {}),
 };
 /** The settings a command run against the sandbox needs, as a shell prefix (file paths only, never a secret). */
-const tlsEnv = Object.entries(secretEnv)
+const cmdEnv = Object.entries({ ...secretEnv, ...(engine.fetch ? { REDIS_SERVER_BIN: engine.server } : {}) })
   .map(([k, v]) => `${k}=${v} `)
   .join('');
 const redisCli = (host: string, port: number) =>
-  `${passwordFile ? `REDISCLI_AUTH="$(cat ${passwordFile})" ` : ''}redis-cli ` +
+  `${passwordFile ? `REDISCLI_AUTH="$(cat ${passwordFile})" ` : ''}${cliOf(engine)} ` +
   `${tlsDir ? `--tls --cacert ${tlsDir}/ca.crt ` : ''}-h ${host} -p ${port}`;
 const api = await new KubeStandin({ anonymous: { user: 'system:anonymous' } }).start({ host: network?.gateway });
 const common = {
@@ -121,6 +137,7 @@ const common = {
 };
 const envFor = (sts: string) => ({
   LAUNCHER_WAIT_TIMEOUT_MS: '120000',
+  ...(engine.fetch ? { REDIS_SERVER_BIN: engine.server } : {}),
   ...secretEnv,
   ...(hostnames ? { REDIS_HOSTNAMES: 'true', REDIS_HEADLESS_SERVICE: `${sts}-headless` } : {}),
   ...(dedicated ? { SENTINEL_POD_SELECTOR: 'app=sentinel' } : {}),
@@ -181,6 +198,8 @@ if (opts.cluster) {
   const code = await clusterSandbox({
     ...common,
     env: envFor('redis'),
+    cli: cliOf(engine),
+    engine: engine.label,
     pods: podCount,
     tour: !opts['no-tour'],
     say,
@@ -274,7 +293,7 @@ say(
   ),
 );
 if (opts.hostnames && !hostnames) say(`--hostnames needs pods with their own network, and ${noNetns}: using IPs`);
-say(`running the bundled launcher ${bundle}; pod data under ${root}`);
+say(`running the bundled launcher ${bundle} on ${engine.label}; pod data under ${root}`);
 say(
   'Sentinel: quorum 2, down-after 1000 ms, failover-timeout 5000 ms (a split first election retries after 2 x ' +
     'failover-timeout)',
@@ -321,20 +340,20 @@ for (const set of sets) {
   }
   say(`  ask a sentinel: ${redisCli(sentinelPods.pod(0).ip, 26379)} SENTINEL get-master-addr-by-name ${set.masterSet}`);
   say(
-    `  why is a pod what it is: ${inPod(set)}KUBECONFIG=${kubeconfig} ${tlsEnv}POD_NAME=${set.sts}-1 ` +
+    `  why is a pod what it is: ${inPod(set)}KUBECONFIG=${kubeconfig} ${cmdEnv}POD_NAME=${set.sts}-1 ` +
       `POD_NAMESPACE=redis POD_IP=${set.pod(Math.min(1, podCount - 1)).ip} REDIS_POD_SELECTOR=app=${set.sts}` +
       (sentinels ? ' SENTINEL_POD_SELECTOR=app=sentinel' : '') +
       (setFlag ? ` REDIS_MASTER_SET=${set.masterSet}` : '') +
       ` ${namesEnv(set)}node ${bundle} role`,
   );
-  const here = `${inPod(set)}KUBECONFIG=${kubeconfig} ${tlsEnv}${namesEnv(set)}node ${bundle}`;
+  const here = `${inPod(set)}KUBECONFIG=${kubeconfig} ${cmdEnv}${namesEnv(set)}node ${bundle}`;
   say(`  the whole set and its verdict: ${here} status ${sel}${setFlag} [-o json]`);
   say(`  a planned handover: ${here} switchover ${sel}${setFlag} [--to ${set.sts}-N] --wait`);
   say(`  maintenance mode: ${here} pause|resume ${sel}${setFlag}`);
 }
 if (sentinels) {
   say(
-    `  what a Sentinel watches and why: KUBECONFIG=${kubeconfig} ${tlsEnv}POD_NAME=sentinel-0 POD_NAMESPACE=redis ` +
+    `  what a Sentinel watches and why: KUBECONFIG=${kubeconfig} ${cmdEnv}POD_NAME=sentinel-0 POD_NAMESPACE=redis ` +
       `POD_IP=${sentinels.pod(0).ip} SENTINEL_POD_SELECTOR=app=sentinel SENTINEL_WATCH_SELECTOR=${WATCH}=sandbox ` +
       `node ${bundle} role --sentinel`,
   );
@@ -448,7 +467,7 @@ if (!opts['no-tour']) {
       });
     let st = await runStatus();
     for (const until = Date.now() + 30_000; st.exitCode !== 0 && Date.now() < until;) st = await runStatus();
-    const shown = `${inPod(set)}KUBECONFIG=${kubeconfig} ${tlsEnv}${namesEnv(set)}node ${bundle} ${args.join(' ')}`;
+    const shown = `${inPod(set)}KUBECONFIG=${kubeconfig} ${cmdEnv}${namesEnv(set)}node ${bundle} ${args.join(' ')}`;
     say(`\n${bold('launcher status')} (${shown}):\n${String(st.stdout)}`);
   }
 }

@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const CACHE = resolve(import.meta.dirname, '../../node_modules/.cache/redis-ha-launcher');
 const LIBS = 'usr/lib/x86_64-linux-gnu';
@@ -67,6 +67,21 @@ export const BUILDS: EngineBuild[] = [
   unpacked('redis-8.0-sid', 'redis', 'sid', '', true),
   unpacked('valkey-9.1', 'valkey', 'sid', '', true),
 ];
+
+/**
+ * The build a name picks (the sandbox's --engine): `redis` or `valkey` alone is the family's first build (Redis 7.0,
+ * Valkey 8.0); with a version (`valkey-9.1`, `redis-8.0`) the newest build of that version; undefined if none.
+ */
+export function pickBuild(name: string): EngineBuild | undefined {
+  const m = /^(redis|valkey)(?:-(\d+\.\d+))?$/.exec(name);
+  if (!m) return undefined;
+  const of = BUILDS.filter((b) => b.family === m[1] && (!m[2] || b.label.startsWith(`${m[1]} ${m[2]} `)));
+  return m[2] ? of.at(-1) : of[0];
+}
+
+/** The build's CLI (redis-cli, valkey-cli), beside its server. */
+export const cliOf = (b: EngineBuild) =>
+  b.server.includes('/') ? join(dirname(b.server), `${b.family}-cli`) : `${b.family}-cli`;
 
 /** Whether Valkey 8.0 is here to run (fetchValkey ran, or failed and said why). */
 export const valkeyMissing = () =>

@@ -1,6 +1,7 @@
 // `npm run sandbox` as a user runs it, to the end of its tour (--exit): once with --tls (a throw-away CA),
 // --password (Redis and Sentinel require one) and IPv6 pods in network namespaces where the machine allows them
-// (as CI does), on loopback otherwise; once with two sets on dedicated Sentinels, by hostnames where it can. It
+// (as CI does), on loopback otherwise; once with two sets on dedicated Sentinels, by hostnames where it can; once in
+// cluster mode on Valkey 8.0 (--engine valkey). It
 // must boot, fail over, bring the old master back and count every key, print the on-call view, and leave no
 // process or namespace behind.
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { REPO } from '../support/cluster.ts';
+import { valkeyMissing } from '../support/engines.ts';
 import { Network } from '../support/netns.ts';
 
 test('the sandbox tour runs to its end over TLS with a password, and cleans up (IPv6 pods where allowed)', async () => {
@@ -57,12 +59,15 @@ test(twoSets, async () => {
   assert.equal(out.match(/verdict: healthy/g)?.length, 2);
 });
 
-const clusterTour = 'the sandbox tour of Redis Cluster mode runs to its end: formed, takeover, back under its node ID';
-test(clusterTour, async () => {
-  const args = [join(REPO, 'test/sandbox/main.ts'), '--exit', '--cluster'];
+const clusterTour =
+  'the sandbox tour of cluster mode on Valkey runs to its end: formed, takeover, back under its node ID';
+test(clusterTour, { skip: valkeyMissing() }, async () => {
+  const args = [join(REPO, 'test/sandbox/main.ts'), '--exit', '--cluster', '--engine', 'valkey'];
   const r = await execa(process.execPath, args, { all: true, reject: false, timeout: 240_000, cwd: REPO });
   const out = r.all ?? '';
   assert.equal(r.exitCode, 0, out.split('\n').slice(-30).join('\n'));
+  assert.match(out, /on valkey 8\.0 \(bookworm-backports\)/);
+  assert.match(out, /connect\S*: \S+\/valkey-cli -c -h /);
   assert.match(out, /formed: cluster_state:ok on every pod, 16384 slots/);
   assert.match(out, /kill -> redis-\d took over: \d+ ms; kill -> redis-\d labelled master: \d+ ms/);
   assert.match(out, /back at \S+ after \d+ ms: node [0-9a-f]{8} \(the same ID\), a replica/);
