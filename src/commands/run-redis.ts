@@ -123,20 +123,22 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   // Never pointed at a master whose RDB it could not load: it would empty its data first. Exit 1, data untouched.
   if (d.role === 'replica' && !(await mayFollow(c, kube, d.master))) return 1;
   if (!c.password) log.info('no password is set: protected mode is off so that other pods can connect');
-  // An empty replica of a master that holds data is no failover candidate until its first full sync.
-  const emptyBehindData = !hasData && d.role === 'replica' && (await holdsData(c, d.master));
+  // A replica of a master that holds data is no failover candidate until its first full sync (empty or stale).
+  const behindData = d.role === 'replica' && (await holdsData(c, d.master));
   // Nor while another replica could not follow it, were it promoted (a move between engines: candidacy.ts).
-  const held = await engineHold(c, kube, engine).catch(() => undefined);
+  const master = d.role === 'replica' ? d.master : undefined;
+  const unread = "no failover candidate until the other pods' engines can be read (the API did not answer)";
+  const held = await engineHold(c, kube, engine, master).catch(() => (engine ? unread : undefined));
   if (held) log.info(`replica-priority 0: ${c.podName} is ${held}`);
   const conf = join(c.confDir, 'redis.conf');
   const loadRdb = source === 'rdb';
-  const notCandidate = emptyBehindData || Boolean(held);
+  const notCandidate = behindData || Boolean(held);
   await writeConfigFile(conf, renderRedisConf(c, d.role === 'replica' ? d.master : null, notCandidate, loadRdb));
   // From here on the supervisor and the probes read the pods and the record from watches, not one request each.
   const unwatch = startWatches(kube, c, { record: true });
   const metrics = createRedisMetrics();
   await reportPreviousHandover(c.dataDir, metrics);
-  const sup = new RedisSupervisor(c, kube, metrics, { candidateOnceSynced: emptyBehindData, engine, engineHold: held });
+  const sup = new RedisSupervisor(c, kube, metrics, { candidateOnceSynced: behindData, engine, engineHold: held });
   const child = supervise(c.redisServerBin, [conf], c.stopTimeoutMs, () => sup.handover(), c.handoverTimeoutMs);
   let exited = false;
   void child.done.then(() => (exited = true));

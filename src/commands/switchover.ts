@@ -17,6 +17,7 @@ import { sentinelMaster } from '../sentinel/rules/reconcile.ts';
 import { askRole, askSentinel, pairs, forSentinel, probeOptions, withRedis } from '../redis/client.ts';
 import { askSentinelsToFailOver, demoteThenUnpause } from '../sentinel/failover.ts';
 import { planSwitchover, resumeAfterNoMajority } from '../sentinel/rules/switchover.ts';
+import { withEngines } from '../redis/follow-guard.ts';
 import { pauseWrites, RenewedPause } from '../redis/write-pause.ts';
 import { clusterSwitchover } from '../cluster/switchover.ts';
 
@@ -53,7 +54,9 @@ export async function switchover(
   if (c.cluster) return clusterSwitchover(c, kube, opts, out);
   const o = probeOptions({ ...c, listenAddress: undefined });
   const so = forSentinel(o);
-  const [pods, record] = await Promise.all([listPods(kube, c.podSelector), readRecord(kube, c.masterRecord)]);
+  const [listed, record] = await Promise.all([listPods(kube, c.podSelector), readRecord(kube, c.masterRecord)]);
+  // Each pod's engine: a target another pod could not follow is refused (rules/switchover.ts).
+  const pods = await withEngines({ ...c, listenAddress: undefined }, listed);
   const roles = await podRoles(pods, c.redisPort, o);
   const { views, known } = await observeSentinels({ ...c, listenAddress: undefined }, kube, pods);
   const plan = planSwitchover({

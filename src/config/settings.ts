@@ -165,7 +165,7 @@ export const SETTINGS = [
     default: '100',
     help:
       "Sentinel's preference among replicas when it fails over (replica-priority; lower wins, 0 never). A pod that " +
-      'starts empty as the replica of a master holding data has 0 until its first full sync: never promoted empty',
+      'starts as the replica of a master holding data has 0 until its first full sync: never promoted stale',
   },
   {
     env: 'REDIS_SERVER_BIN',

@@ -51,10 +51,11 @@ function redisBase(c: Config, loadRdb = false): string[] {
 }
 
 /**
- * `notCandidate`: this pod starts with no dataset as the replica of a master that holds one. It is no failover
- * candidate (replica-priority 0) until the supervisor sees its first full sync done: Sentinel would otherwise
- * promote an empty replica (its link "down since -1 s" passes Sentinel's checks) when no synced one is left, and
- * the old master's data would be wiped by the resync. (An empty replica of an empty master has nothing to lose.)
+ * `notCandidate`: this pod starts as the replica of a master that holds data (or another pod could not follow it:
+ * candidacy.ts). It is no failover candidate (replica-priority 0) until the supervisor sees its first full sync
+ * done: Sentinel would otherwise promote a replica still in its first sync, empty or stale (its link "down since
+ * -1 s" passes Sentinel's checks), and every write since its data would be lost. (A replica of an empty master has
+ * nothing to lose.)
  */
 export function renderRedisConf(c: Config, replicaOf: Address | null, notCandidate = false, loadRdb = false): string {
   const lines = redisBase(c, loadRdb);

@@ -3,10 +3,10 @@
 // of engines.ts decides. Kept apart from engine.ts, which the CLI loads at every start (no client there).
 import { execa } from 'execa';
 import type { Config } from '../config/types.ts';
-import { followProblem, type Engine } from '../engines.ts';
+import { engineText, followProblem, type Engine } from '../engines.ts';
 import type { Kube } from '../kube/api.ts';
 import { emitEvent } from '../kube/events.ts';
-import { addr, type Address } from '../model.ts';
+import { addr, isLive, type Address, type PodView } from '../model.ts';
 import { log } from '../runtime/log.ts';
 import { localRedis, probeOptions, withRedis } from './client.ts';
 import { engineOf, engineOfVersion } from './engine.ts';
@@ -17,6 +17,20 @@ export async function engineAt(c: Config, a: Address): Promise<Engine | undefine
   return withRedis(a, probeOptions(c), (r) => r.call('INFO', 'server'))
     .then((x) => engineOf(parseInfo(String(x))))
     .catch(() => undefined);
+}
+
+/**
+ * The pods with the engine each runs: what it published (annotation redis-ha-launcher/engine), else, when it is
+ * live, what its Redis answers (INFO server: a pod started by an earlier launcher published nothing).
+ */
+export async function withEngines(c: Config, pods: PodView[]): Promise<PodView[]> {
+  return Promise.all(
+    pods.map(async (p) => {
+      if (p.engine || !isLive(p)) return p;
+      const engine = engineText(await engineAt(c, { host: p.ip, port: c.redisPort }));
+      return engine ? { ...p, engine } : p;
+    }),
+  );
 }
 
 /** This pod's engine: its running server's INFO, else (not started yet) what its program says of itself. */

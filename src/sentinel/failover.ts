@@ -21,7 +21,8 @@ export const failoverInProgress = (e: unknown): boolean => redisFailure(e).code 
  * SENTINEL FAILOVER on the first of the given Sentinels that takes it (or is failing over already), and only on
  * one that names `master` (by any of its addresses): a Sentinel that names another master would force a failover
  * of that one, which nothing paused (its acknowledged writes lost), or of an old address (a forced failover needs
- * no election). `asked` is that Sentinel; otherwise every refusal, one line each.
+ * no election). `asked` is that Sentinel; otherwise every refusal, one line each, and `noCandidate` when each was
+ * NOGOODSLAVE (no replica Sentinel may promote, as of the INFO it last read).
  */
 export async function askSentinelsToFailOver(
   sentinels: Address[],
@@ -30,7 +31,7 @@ export async function askSentinelsToFailOver(
   o: ProbeOptions,
   /** How many of `majority.among` must name `master` first (max(quorum, majority)): a stale master never asks. */
   majority: { among: Address[]; need: number },
-): Promise<{ asked?: Address; refusals: string[] }> {
+): Promise<{ asked?: Address; refusals: string[]; noCandidate?: boolean }> {
   const views = await Promise.all(majority.among.map((s) => askSentinel(s, masterSet, o)));
   const naming = views.filter((v) => v.reachable && v.master && master.some((a) => sameAddress(a, v.master ?? a)));
   if (naming.length < majority.need) {
@@ -42,6 +43,7 @@ export async function askSentinelsToFailOver(
     };
   }
   const refusals: string[] = [];
+  let noCandidate = 0;
   for (const s of sentinels) {
     try {
       const names = await withRedis(s, forSentinel(o), async (r) => {
@@ -58,10 +60,13 @@ export async function askSentinelsToFailOver(
       return { asked: s, refusals };
     } catch (e) {
       if (failoverInProgress(e)) return { asked: s, refusals };
+      if (redisFailure(e).code === 'NOGOODSLAVE') noCandidate++;
       refusals.push(`${addr(s)}: ${String((e as Error).message).split('\n')[0]}`);
     }
   }
-  return { refusals };
+  // Every Sentinel asked sees no replica it may promote (e.g. every replica at replica-priority 0 as of its last
+  // INFO, up to 10 s old): worth asking again shortly.
+  return { refusals, noCandidate: noCandidate > 0 && noCandidate === refusals.length };
 }
 
 /**

@@ -75,10 +75,19 @@ export async function handOver(
     await sleep(10);
   }
   const all = [...others, own];
-  const { asked, refusals } = await askSentinelsToFailOver(all, c.masterSet, selfAddresses(c), opts(), {
-    among: all,
-    need: sentinelsNeeded(c.quorum, Math.max(targets.known, all.length)),
-  });
+  const ask = () =>
+    askSentinelsToFailOver(all, c.masterSet, selfAddresses(c), opts(), {
+      among: all,
+      need: sentinelsNeeded(c.quorum, Math.max(targets.known, all.length)),
+    });
+  let { asked, refusals, noCandidate } = await ask();
+  // No replica Sentinel may promote yet: one let go as a candidate moments ago (its first sync done, or the last
+  // pod on an older engine is this master: candidacy.ts) shows in Sentinel's next INFO, up to 10 s later. Asked
+  // again, writes still paused, while more than a quarter of the time (at most 3 s) is left for the failover.
+  for (const until = deadline - Math.min(3000, c.handoverTimeoutMs / 4); !asked && noCandidate && Date.now() < until;) {
+    await sleep(250);
+    ({ asked, refusals, noCandidate } = await ask());
+  }
   if (!asked) {
     // The paused writes do not go on here: an UNPAUSE would also lift a pause another path holds (a switchover's,
     // or the fence's). They end with Redis, unacknowledged; the data on disk is what the replicas have.

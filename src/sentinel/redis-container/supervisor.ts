@@ -24,6 +24,7 @@ import { askRole, askSentinel, localRedis, probeOptions, withRedis } from '../..
 import { TICK_MS } from '../../runtime/loop.ts';
 import type { Engine } from '../../engines.ts';
 import { engineHold } from './candidacy.ts';
+import { priorityToSet } from '../rules/priority.ts';
 
 /** How often the mounted TLS files are read for a change (the kubelet updates Secrets every minute or so). */
 /**
@@ -46,14 +47,14 @@ export class RedisSupervisor extends PeriodicLoop {
   private shuttingDown = false;
   /** The master's fence, on a loop of its own (src/sentinel/redis-container/fence-loop.ts). */
   private readonly fence: FenceLoop;
-  /** False while an empty replica has not finished its first full sync (replica-priority 0 till then). */
+  /** False while a replica has not finished its first full sync since it started (replica-priority 0 till then). */
   private candidate: boolean;
   /** This pod's engine, and why another replica could not follow it if it were promoted (candidacy.ts). */
   private readonly engine?: Engine;
   private engineHold?: string;
-  /** The replica-priority last set (or rendered at start), and whether engines holding it back was told. */
+  /** The replica-priority last set (or rendered at start), and whether a hold by engines was told. */
   private priority: string;
-  private heldTold = false;
+  private heldTold: boolean;
   private readonly pod: { name: string };
   /** Since when this replica's link has been down, and whether that was told (once per outage). */
   private linkDownSince?: number;
@@ -77,7 +78,8 @@ export class RedisSupervisor extends PeriodicLoop {
     this.candidate = !opts.candidateOnceSynced;
     this.engine = opts.engine;
     this.engineHold = opts.engineHold;
-    this.priority = this.wantedPriority();
+    this.priority = this.candidate && !this.engineHold ? String(c.replicaPriority) : '0';
+    this.heldTold = false;
     this.pod = { name: c.podName };
     this.local = localRedis(c);
     this.self = { host: c.podHost, port: c.redisPort };
@@ -133,34 +135,37 @@ export class RedisSupervisor extends PeriodicLoop {
     }
   }
 
-  /** replica-priority 0 while not a candidate (its first full sync, or engines: candidacy.ts), else the setting. */
-  private wantedPriority(): string {
-    return this.candidate && !this.engineHold ? String(this.c.replicaPriority) : '0';
-  }
-
-  /** Sets replica-priority when what it should be changed; says why. */
+  /**
+   * Sets replica-priority as rules/priority.ts says, from what Redis has now: 0 whenever this replica must not be
+   * promoted (whoever raised it), the setting again only over its own 0. A hold by engines, and its end, are told.
+   */
   private async applyPriority() {
-    const p = this.wantedPriority();
-    if (p === this.priority) return;
-    const why = this.engineHold ?? (p === '0' ? 'not synced yet' : 'a failover candidate');
+    const held = this.engineHold;
     try {
-      await withRedis(this.local, probeOptions(this.c), (r) => r.call('CONFIG', 'SET', 'replica-priority', p));
-      this.priority = p;
-      log.info(`replica-priority ${p}: ${why}`);
-      // Held by engines, and let go again: told as Events (the first sync is not).
-      if (this.engineHold) {
-        void emitEvent(this.kube, this.pod, 'Warning', 'NotFailoverCandidate', `${this.pod.name} is ${why}`);
-      } else if (this.heldTold) {
-        void emitEvent(this.kube, this.pod, 'Normal', 'FailoverCandidate', `${this.pod.name} is ${why}`);
-      }
-      this.heldTold = Boolean(this.engineHold);
+      await withRedis(this.local, probeOptions(this.c), async (r) => {
+        const now = String(((await r.call('CONFIG', 'GET', 'replica-priority')) as string[])[1]);
+        const input = { held, synced: this.candidate, setting: this.c.replicaPriority, now, lastSet: this.priority };
+        const change = priorityToSet(input);
+        if (!change) return;
+        await r.call('CONFIG', 'SET', 'replica-priority', change.set);
+        this.priority = change.set;
+        log.info(`replica-priority ${change.set}: ${change.why}`);
+      });
     } catch (e) {
-      log.warn(`could not set replica-priority ${p}: ${(e as Error).message}; trying again`);
+      log.warn(`could not set replica-priority: ${(e as Error).message}; trying again`);
+      return;
+    }
+    if (Boolean(held) !== this.heldTold) {
+      const [type, reason] = held
+        ? (['Warning', 'NotFailoverCandidate'] as const)
+        : (['Normal', 'FailoverCandidate'] as const);
+      void emitEvent(this.kube, this.pod, type, reason, `${this.pod.name} is ${held ?? 'a failover candidate again'}`);
+      this.heldTold = Boolean(held);
     }
   }
 
   /**
-   * An empty replica of a master with data becomes a failover candidate once its first full sync is done (and no
+   * A replica of a master with data becomes a failover candidate once its first full sync is done (and no
    * other replica's engine holds it back); a link down for twice SENTINEL_FAILOVER_TIMEOUT_MS (at least 10 s) is
    * told once, with the data volume's free space (a full disk fails every full sync).
    */
@@ -169,7 +174,8 @@ export class RedisSupervisor extends PeriodicLoop {
     if (local.linkState === 'connected') {
       this.linkDownSince = undefined;
       this.linkDownTold = false;
-      if (!this.candidate) log.info('first full sync done');
+      if (this.candidate) return;
+      log.info('first full sync done');
       this.candidate = true;
       await this.applyPriority();
       return;
@@ -221,9 +227,6 @@ export class RedisSupervisor extends PeriodicLoop {
       ),
       dataDirHasData(this.c.dataDir),
     ]);
-    if (this.engine) {
-      this.engineHold = await engineHold(this.c, this.kube, this.engine).catch(() => this.engineHold);
-    }
     // Peers decide on this annotation at their boot: it follows the data dir (e.g. after the first full sync).
     if (pod.data !== (hasData ? 'present' : 'empty')) {
       await annotateData(this.kube, this.c.podName, hasData).catch((e: unknown) =>
@@ -237,6 +240,9 @@ export class RedisSupervisor extends PeriodicLoop {
     this.metrics.labelledMaster.set(pod.roleLabel === 'master' ? 1 : 0);
     this.metrics.paused.set(record?.paused ? 1 : 0);
     const named = sentinelMaster(sentinels, this.c.quorum, known).master;
+    // Whether another pod could not follow this one (candidacy.ts); unreadable pods keep the last judgement.
+    this.engineHold = await engineHold(this.c, this.kube, this.engine, named ?? undefined).catch(() => this.engineHold);
+    if (local.answered && local.role === 'slave') await this.applyPriority();
     const namedMasterRole =
       named && !sameAddress(named, this.self) ? await askRole(named, probeOptions(this.c)) : undefined;
     if (local.answered && local.role === 'master') this.metrics.lag.set(0);

@@ -1,0 +1,29 @@
+// A replica's replica-priority, Sentinel's only say in which replica a failover promotes (0: never). Pure: the
+// supervisor (redis-container/supervisor.ts) reads the current value and sets what this returns.
+
+export type PriorityInput = {
+  /** Why this replica must not be promoted (its engine: engines.ts candidacyProblem), if so. */
+  held?: string;
+  /** Whether its first full sync is done (an empty replica of a master with data is no candidate till then). */
+  synced: boolean;
+  /** REDIS_REPLICA_PRIORITY. */
+  setting: number;
+  /** What Redis has now (CONFIG GET). */
+  now: string;
+  /** What the supervisor last set or rendered. */
+  lastSet: string;
+};
+
+/**
+ * The value to set, with why, or undefined to leave it. 0 is enforced whenever the replica must not be promoted,
+ * whoever raised it (a switchover restoring what it saved before the hold). It is raised back to the setting only
+ * over a 0 the supervisor set itself: a different value was set by someone else (`launcher switchover` holds the
+ * other replicas at 0 while it runs, and restores them), and is theirs to restore.
+ */
+export function priorityToSet(o: PriorityInput): { set: string; why: string } | undefined {
+  const want = o.synced && !o.held ? String(o.setting) : '0';
+  if (o.now === want) return undefined;
+  if (want === '0') return { set: '0', why: o.held ?? 'its first full sync is not done' };
+  if (o.now !== o.lastSet) return undefined;
+  return { set: want, why: 'a failover candidate' };
+}

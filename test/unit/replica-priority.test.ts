@@ -1,0 +1,27 @@
+// The replica's priority: 0 while it must not be promoted, whoever raised it; back to the setting only over a 0 the
+// supervisor set itself, never over a running switchover's.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { priorityToSet } from '../../src/sentinel/rules/priority.ts';
+
+const base = { synced: true, setting: 100, now: '100', lastSet: '100' };
+
+test('replica-priority: held by engines or the first sync, 0 is enforced whoever raised it', () => {
+  assert.equal(priorityToSet(base), undefined);
+  assert.deepEqual(priorityToSet({ ...base, held: 'no failover candidate while redis-2 …' }), {
+    set: '0',
+    why: 'no failover candidate while redis-2 …',
+  });
+  // A switchover saved 100 before the hold and restored it after: the hold wins again.
+  assert.deepEqual(priorityToSet({ ...base, held: 'x', lastSet: '0' })?.set, '0');
+  assert.deepEqual(priorityToSet({ ...base, synced: false })?.why, 'its first full sync is not done');
+  assert.equal(priorityToSet({ ...base, held: 'x', now: '0', lastSet: '0' }), undefined);
+});
+
+test('replica-priority: raised back only over its own 0', () => {
+  assert.deepEqual(priorityToSet({ ...base, now: '0', lastSet: '0' }), { set: '100', why: 'a failover candidate' });
+  // A switchover holds this replica at 0 while it runs: left to it.
+  assert.equal(priorityToSet({ ...base, now: '0', lastSet: '100' }), undefined);
+  // Someone set another value by hand: left alone.
+  assert.equal(priorityToSet({ ...base, now: '7', lastSet: '0' }), undefined);
+});
