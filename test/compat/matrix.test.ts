@@ -1,7 +1,9 @@
 // `npm run compat` (test/compat/run.ts) runs this file once per engine build, naming it in COMPAT_BUILD; each
-// scenario appends what it measured, as one JSON line, to COMPAT_OUT, from which run.ts prints the table.
+// scenario (Sentinel mode, cluster mode, Sentinel mode with ACL users) appends what it measured, as one JSON line,
+// to COMPAT_OUT, from which run.ts prints the table.
 import { appendFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { aclScenario } from '../support/acl-scenario.ts';
 import { clusterScenario, sentinelScenario } from '../support/engine-scenarios.ts';
 import { BUILDS } from '../support/engines.ts';
 
@@ -17,4 +19,8 @@ test(`${b?.label}: Sentinel mode`, { skip }, async (t) => {
 
 test(`${b?.label}: cluster mode`, { skip }, async (t) => {
   record('cluster', await clusterScenario(t, b!, 'compat-cluster'));
+});
+
+test(`${b?.label}: Sentinel mode with ACL users`, { skip }, async (t) => {
+  record('acl', await aclScenario(t, b!, 'compat-acl'));
 });

@@ -42,7 +42,7 @@ const rows: Row[] = existsSync(out)
 rmSync(out, { force: true });
 const s = (ms: number | undefined) => (ms === undefined ? '' : `${(ms / 1000).toFixed(1)} s`);
 const cells = builds.flatMap((b) =>
-  ['sentinel', 'cluster'].map((scenario) => {
+  ['sentinel', 'cluster', 'acl'].map((scenario) => {
     const r = rows.find((x) => x.build === b.label && x.scenario === scenario);
     const version = rows.find((x) => x.build === b.label && x.version)?.version ?? '';
     const pass = missing.includes(b.label) ? 'not run (cannot be had)' : r ? 'pass' : 'FAIL';
@@ -54,6 +54,7 @@ for (const l of tableLines(['BUILD', 'RUNS', 'SCENARIO', 'RESULT', 'FAILOVER', '
 console.log(`upgrades (test/compat/upgrade.test.ts): ${upgrades ? 'pass' : 'FAIL'}`);
 console.log(
   'FAILOVER: a killed master to another pod labelled master (Sentinel mode), or to its replica serving the slots ' +
-    '(cluster mode, 2 s node timeout); HANDOVER: SIGTERM to another pod labelled master.',
+    '(cluster mode, 2 s node timeout); HANDOVER: SIGTERM to another pod labelled master; acl: Sentinel mode with ' +
+    'least-privilege users, no command denied (ACL LOG empty).',
 );
 process.exit(ok ? 0 : 1);
