@@ -7,6 +7,7 @@ import { parseConfig, rawFromEnv } from './config/parse.ts';
 import { settingsFor, SETTINGS, type CommandName } from './config/settings.ts';
 import { parsePromoteArgs, PromoteError, EXIT_GIVE_UP, EXIT_RETRY } from './sentinel/promote/args.ts';
 import { log } from './runtime/log.ts';
+import { TESTED_ENGINES } from './engines.ts';
 
 // Each command loads what it needs when it runs (the Kubernetes client alone is most of the start-up time):
 // --help, --version and bad input answer without it.
@@ -54,6 +55,7 @@ export async function main(
   let code = 0;
   const program = new Command('launcher')
     .description('Redis high availability on Kubernetes without an operator')
+    .addHelpText('after', `\nEngines: ${TESTED_ENGINES}.`)
     .version(VERSION)
     .exitOverride()
     .configureOutput({
@@ -70,7 +72,9 @@ export async function main(
   withSettings(
     program
       .command('run')
-      .description("decide this pod's role, write the config, run and supervise redis-server (or redis-sentinel)"),
+      .description(
+        "decide this pod's role, write the config, run and supervise the server or Sentinel (Redis, Valkey)",
+      ),
   )
     .option('--sentinel', 'run Sentinel instead of Redis [env SENTINEL=true]')
     .option('--cluster', 'run Redis Cluster (sharded, no Sentinel) [env CLUSTER_MODE=true]')

@@ -7,6 +7,10 @@
 // (80 and up, to its own), never Redis's 12 to 79 (rdb-version-check strict, the default).
 
 export type Family = 'valkey' | 'redis';
+
+/** The engines and versions `npm run compat` runs the core scenarios on (test/support/engines.ts), for --help. */
+export const TESTED_ENGINES =
+  'Redis 7.0 to 8.0 and Valkey 8.0 to 9.1 (redis-server or valkey-server: REDIS_SERVER_BIN, else found on PATH)';
 export type Engine = { family: Family; version: string };
 
 /** `valkey 8.0.1`: how status and role name a running engine. */

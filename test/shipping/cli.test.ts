@@ -55,6 +55,8 @@ test('--help lists the settings each command reads; promote lists its exit codes
   assert.match(promote, /Exit codes.*\n\s+0 .*\n\s+1 .*transient.*\n\s+2 .*permanent/);
   const role = await help('role');
   assert.ok(role.includes('--data-dir') && !role.includes('--stop-timeout-ms'));
+  // The engines and versions it was tested on, and how the server is found.
+  assert.match((await run('--help')).out, /Engines: Redis 7\.0 to 8\.0 and Valkey 8\.0 to 9\.1 \(.*REDIS_SERVER_BIN/);
 });
 
 test("the version is package.json's, in --version and the image tag of the manifests", async () => {
