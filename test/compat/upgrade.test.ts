@@ -33,12 +33,17 @@ for (const [from, to] of PAIRS) {
     const TO = { REDIS_SERVER_BIN: to.server };
     await c.startAll([0, 1, 2]);
     const first = await c.converged(`3 pods on ${named(from)}`, 60_000);
+    // Both replicas past their first sync before the keys go in (WAIT then counts both).
+    await waitFor('both replicas online', async () => {
+      const info = String(await ask(c.pod(ord(first)).ip, 6379, 'INFO', 'replication'));
+      return (info.match(/^slave\d+:.*state=online/gm) ?? []).length === 2 || undefined;
+    });
     const m = connect(c.pod(ord(first)).ip, 6379);
     t.after(() => m.disconnect());
     const p = m.pipeline();
     for (let k = 0; k < 1000; k++) p.set(`k:${k}`, String(k));
     await p.exec();
-    assert.ok(Number(await m.call('WAIT', '2', '5000')) >= 2, 'both replicas have the keys');
+    assert.equal(Number(await m.call('WAIT', '2', '10000')), 2, 'both replicas have the keys');
     m.disconnect();
     const [a, b] = c.ordinals.filter((i) => i !== ord(first));
     // As pods started by an earlier launcher, which did not publish their engine: their Redis is asked instead.
