@@ -82,9 +82,12 @@ export function candidacyProblem(self: Engine, others: { pod: string; engine?: s
     : undefined;
 }
 
-/** Each replica held from failover by candidacyProblem, one sentence each (`replicas`: pod name, engine text). */
+/**
+ * Each replica held from failover by candidacyProblem, one sentence each (`replicas`: pod name, engine text), and
+ * one more when that holds every replica: no failover can then replace the master.
+ */
 export function candidacyProblems(replicas: { pod: string; engine?: string }[]): string[] {
-  return replicas.flatMap((r) => {
+  const held = replicas.flatMap((r) => {
     const e = parseEngine(r.engine);
     const why = e
       ? candidacyProblem(
@@ -94,6 +97,8 @@ export function candidacyProblems(replicas: { pod: string; engine?: string }[]):
       : undefined;
     return why ? [`${r.pod} is ${why}`] : [];
   });
+  const none = held.length > 0 && held.length === replicas.length;
+  return none ? [...held, 'no replica may be promoted: a failover would wait until the replicas run one engine'] : held;
 }
 
 /**

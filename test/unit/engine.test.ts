@@ -134,4 +134,11 @@ test('candidacy: a replica another could not follow is no failover candidate; th
     ]),
     [`redis-1 is ${candidacyProblem(valkey8, [{ pod: 'redis-2', engine: 'redis 7.0.15' }])}`],
   );
+  // Valkey 9.1 beside 8.1: 8.1 writes RDB 11, which 9.1 loads, so only the 9.1 replica is held.
+  const v91 = { pod: 'redis-1', engine: 'valkey 9.1.2' };
+  assert.equal(candidacyProblems([v91, { pod: 'redis-2', engine: 'valkey 8.1.1' }]).length, 1);
+  // Valkey 9.1 beside Redis 7.4 (RDB 80 and 12, neither loads the other's): every replica is held, and said so.
+  const both = candidacyProblems([v91, { pod: 'redis-2', engine: 'redis 7.4.0' }]);
+  assert.equal(both.length, 3);
+  assert.match(both[2], /^no replica may be promoted/);
 });
