@@ -35,14 +35,14 @@ import { settle } from '../sentinel/redis-container/settle.ts';
 
 /**
  * Whether the master holds a key (INFO keyspace), or is still loading its dataset (its keyspace is partial then);
- * true when it cannot be asked: the safe side.
+ * `unanswered` when it cannot be asked (true: the safe side for an empty replica).
  */
-async function holdsData(c: Config, master: Address): Promise<boolean> {
+async function holdsData(c: Config, master: Address, unanswered = true): Promise<boolean> {
   try {
     const info = String(await withRedis(master, probeOptions(c), (r) => r.call('INFO')));
     return /^db\d+:keys=[1-9]/m.test(info) || /^(async_)?loading:1/m.test(info);
   } catch {
-    return true;
+    return unanswered;
   }
 }
 
@@ -124,7 +124,9 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   if (d.role === 'replica' && !(await mayFollow(c, kube, d.master))) return 1;
   if (!c.password) log.info('no password is set: protected mode is off so that other pods can connect');
   // A replica of a master that holds data is no failover candidate until its first full sync (empty or stale).
-  const behindData = d.role === 'replica' && (await holdsData(c, d.master));
+  // A replica with data of its own is held only while its master answers holding data (it syncs shortly): with the
+  // master gone, it may be the best copy left.
+  const behindData = d.role === 'replica' && (await holdsData(c, d.master, !hasData));
   // Nor while another replica could not follow it, were it promoted (a move between engines: candidacy.ts).
   const master = d.role === 'replica' ? d.master : undefined;
   const unread = "no failover candidate until the other pods' engines can be read (the API did not answer)";

@@ -4,6 +4,7 @@
 // a write pause only once the old master can no longer acknowledge a write.
 import type { Config } from '../config/types.ts';
 import { redisFailure } from '../redis/errors.ts';
+import { askAgainForCandidate } from './rules/priority.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addr, canonicalHost, sameAddress, type Address } from '../model.ts';
 import { askRole, askSentinel, forSentinel, pairs, withRedis, type ProbeOptions } from '../redis/client.ts';
@@ -21,8 +22,8 @@ export const failoverInProgress = (e: unknown): boolean => redisFailure(e).code 
  * SENTINEL FAILOVER on the first of the given Sentinels that takes it (or is failing over already), and only on
  * one that names `master` (by any of its addresses): a Sentinel that names another master would force a failover
  * of that one, which nothing paused (its acknowledged writes lost), or of an old address (a forced failover needs
- * no election). `asked` is that Sentinel; otherwise every refusal, one line each, and `noCandidate` when each was
- * NOGOODSLAVE (no replica Sentinel may promote, as of the INFO it last read).
+ * no election). `asked` is that Sentinel; otherwise every refusal, one line each, and `noCandidate` when Sentinel
+ * saw no replica it may promote (rules/priority.ts askAgainForCandidate).
  */
 export async function askSentinelsToFailOver(
   sentinels: Address[],
@@ -43,7 +44,7 @@ export async function askSentinelsToFailOver(
     };
   }
   const refusals: string[] = [];
-  let noCandidate = 0;
+  const codes: string[] = [];
   for (const s of sentinels) {
     try {
       const names = await withRedis(s, forSentinel(o), async (r) => {
@@ -55,18 +56,17 @@ export async function askSentinelsToFailOver(
       });
       if (names) {
         refusals.push(`${addr(s)}: names ${addr(names)}, not this master; not asked`);
+        codes.push('');
         continue;
       }
       return { asked: s, refusals };
     } catch (e) {
       if (failoverInProgress(e)) return { asked: s, refusals };
-      if (redisFailure(e).code === 'NOGOODSLAVE') noCandidate++;
+      codes.push(redisFailure(e).code);
       refusals.push(`${addr(s)}: ${String((e as Error).message).split('\n')[0]}`);
     }
   }
-  // Every Sentinel asked sees no replica it may promote (e.g. every replica at replica-priority 0 as of its last
-  // INFO, up to 10 s old): worth asking again shortly.
-  return { refusals, noCandidate: noCandidate > 0 && noCandidate === refusals.length };
+  return { refusals, noCandidate: askAgainForCandidate(codes) };
 }
 
 /**

@@ -2,7 +2,7 @@
 // supervisor set itself, never over a running switchover's.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { priorityToSet } from '../../src/sentinel/rules/priority.ts';
+import { askAgainForCandidate, priorityToSet } from '../../src/sentinel/rules/priority.ts';
 
 const base = { synced: true, setting: 100, now: '100', lastSet: '100' };
 
@@ -24,4 +24,16 @@ test('replica-priority: raised back only over its own 0', () => {
   assert.equal(priorityToSet({ ...base, now: '0', lastSet: '100' }), undefined);
   // Someone set another value by hand: left alone.
   assert.equal(priorityToSet({ ...base, now: '7', lastSet: '0' }), undefined);
+});
+
+// A SIGTERM handover whose SENTINEL FAILOVER every Sentinel refused asks again only when Sentinel saw no replica it
+// may promote (NOGOODSLAVE) and the others did not answer: this pod's own Sentinel stops with it (the review found
+// the retry never ran when that refusal counted against it).
+test("handover: asked again on NOGOODSLAVE, also when this pod's Sentinel does not answer; not otherwise", () => {
+  assert.equal(askAgainForCandidate(['NOGOODSLAVE', 'NOGOODSLAVE']), true);
+  assert.equal(askAgainForCandidate(['NOGOODSLAVE', 'UNANSWERED']), true);
+  assert.equal(askAgainForCandidate(['UNANSWERED', 'UNANSWERED']), false);
+  assert.equal(askAgainForCandidate(['NOGOODSLAVE', '']), false, 'a Sentinel naming another master: never forced');
+  assert.equal(askAgainForCandidate(['NOGOODSLAVE', 'NOPERM']), false);
+  assert.equal(askAgainForCandidate([]), false);
 });

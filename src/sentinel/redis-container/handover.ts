@@ -9,13 +9,26 @@ import type { Kube } from '../../kube/api.ts';
 import { emitEvent } from '../../kube/events.ts';
 import { sentinelTargets } from '../../kube/pods.ts';
 import { pausedSince } from '../../kube/record.ts';
-import { addr, sameAddress, sentinelsNeeded } from '../../model.ts';
-import { askRole, askSentinel, localRedis, probeOptions } from '../../redis/client.ts';
+import { addr, sameAddress, sentinelsNeeded, type Address } from '../../model.ts';
+import { askRole, askSentinel, localRedis, probeOptions, withRedis, type ProbeOptions } from '../../redis/client.ts';
 import { recordHandover, type HandoverResult } from '../../runtime/last-handover.ts';
 import { log } from '../../runtime/log.ts';
 import type { RedisMetrics } from '../../runtime/metrics.ts';
 import { askSentinelsToFailOver, selfAddresses, replicasBehind } from '../failover.ts';
 import { sentinelMaster } from '../rules/reconcile.ts';
+
+/** Whether one of the replicas has a replica-priority above 0 (a failover candidate by its own setting). */
+async function someCandidate(replicas: Address[], o: ProbeOptions): Promise<boolean> {
+  const priorities = await Promise.all(
+    replicas.map((r) =>
+      withRedis(r, o, (x) => x.call('CONFIG', 'GET', 'replica-priority')).then(
+        (v) => Number((v as string[])[1]) > 0,
+        () => false,
+      ),
+    ),
+  );
+  return priorities.includes(true);
+}
 
 export async function handOver(
   c: Config,
@@ -84,7 +97,9 @@ export async function handOver(
   // No replica Sentinel may promote yet: one let go as a candidate moments ago (its first sync done, or the last
   // pod on an older engine is this master: candidacy.ts) shows in Sentinel's next INFO, up to 10 s later. Asked
   // again, writes still paused, while more than a quarter of the time (at most 3 s) is left for the failover.
-  for (const until = deadline - Math.min(3000, c.handoverTimeoutMs / 4); !asked && noCandidate && Date.now() < until;) {
+  // Only while a replica is a candidate by its own replica-priority: else there is nothing Sentinel could see.
+  const until = deadline - Math.min(3000, c.handoverTimeoutMs / 4);
+  while (!asked && noCandidate && Date.now() < until && (await someCandidate(local.replicas, opts()))) {
     await sleep(250);
     ({ asked, refusals, noCandidate } = await ask());
   }

@@ -15,6 +15,14 @@ export type PriorityInput = {
 };
 
 /**
+ * Whether a SENTINEL FAILOVER refused by every Sentinel (`codes`: each refusal's error code, '' for one that names
+ * another master) is worth asking again shortly: at least one answered NOGOODSLAVE (no replica it may promote, as of
+ * its last INFO, up to 10 s old) and the others did not answer at all (this pod's own Sentinel stops with it).
+ */
+export const askAgainForCandidate = (codes: string[]): boolean =>
+  codes.includes('NOGOODSLAVE') && codes.every((c) => c === 'NOGOODSLAVE' || c === 'UNANSWERED');
+
+/**
  * The value to set, with why, or undefined to leave it. 0 is enforced whenever the replica must not be promoted,
  * whoever raised it (a switchover restoring what it saved before the hold). It is raised back to the setting only
  * over a 0 the supervisor set itself: a different value was set by someone else (`launcher switchover` holds the
