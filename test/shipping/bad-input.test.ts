@@ -111,19 +111,19 @@ function fuzzString(rnd: () => number): string {
   return s;
 }
 
-test('fuzz for 3 s: promote arguments and settings parse or are refused in one line; none is slow', () => {
+// A fixed number of inputs, not a time: how many fit in a few seconds depends on how busy the machine is.
+const FUZZ_RUNS = 3000;
+
+test('fuzz 3,000 inputs: promote arguments and settings parse or are refused in one line; none hangs', () => {
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
   const rnd = seeded(seed);
-  const until = Date.now() + 3000;
-  let runs = 0;
   let slowest = 0;
   const timed = (f: () => void) => {
     const t0 = performance.now();
     f();
     slowest = Math.max(slowest, performance.now() - t0);
   };
-  while (Date.now() < until) {
-    runs++;
+  for (let run = 0; run < FUZZ_RUNS; run++) {
     const args = Array.from({ length: Math.floor(rnd() * 9) }, () => fuzzString(rnd));
     if (rnd() < 0.5) args.splice(0, args.length, 'mymaster', 'leader', 'start', ...args.slice(0, 4));
     timed(() => {
@@ -146,7 +146,6 @@ test('fuzz for 3 s: promote arguments and settings parse or are refused in one l
       }
     });
   }
-  assert.ok(runs > 1000, `${runs} runs`);
   // A hang, not a speed: backtracking on 5000 characters takes seconds; a GC pause or a busy machine does not.
   assert.ok(slowest < 1000, `seed ${seed}: the slowest input took ${slowest.toFixed(1)} ms`);
 });
