@@ -121,7 +121,7 @@ export async function runRedis(c: Config, kube: Kube): Promise<number> {
   log.info(`decided: ${summary(d)}`);
   for (const r of d.reasons.slice(0, -1)) log.info(`  because ${r}`);
   // Never pointed at a master whose RDB it could not load: it would empty its data first. Exit 1, data untouched.
-  if (d.role === 'replica' && !(await mayFollow(c, kube, d.master))) return 1;
+  if (d.role === 'replica' && !(await mayFollow(c, kube, d.master, engine))) return 1;
   if (!c.password) log.info('no password is set: protected mode is off so that other pods can connect');
   // A replica of a master that holds data is no failover candidate until its first full sync (empty or stale).
   // A replica with data of its own is held only while its master answers holding data (it syncs shortly): with the

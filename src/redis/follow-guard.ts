@@ -43,10 +43,17 @@ export async function localEngine(c: Config): Promise<Engine | undefined> {
 
 /**
  * Why this pod's Redis (or the one at `replica`) must not replicate `master` (rules in engines.ts: it could not load
- * the master's RDB), or undefined, also when either engine cannot be told (nothing is refused on a guess).
+ * the master's RDB), or undefined, also when either engine cannot be told (nothing is refused on a guess). `known`:
+ * the replica's engine when the caller has it already (the boot asked the server's --version once).
  */
-export async function followGuard(c: Config, master: Address, replica?: Address): Promise<string | undefined> {
-  const [mine, theirs] = await Promise.all([replica ? engineAt(c, replica) : localEngine(c), engineAt(c, master)]);
+export async function followGuard(
+  c: Config,
+  master: Address,
+  replica?: Address,
+  known?: Engine,
+): Promise<string | undefined> {
+  const own = () => (replica ? engineAt(c, replica) : localEngine(c));
+  const [mine, theirs] = await Promise.all([known ?? own(), engineAt(c, master)]);
   return mine && theirs ? followProblem(mine, theirs) : undefined;
 }
 
@@ -56,10 +63,10 @@ let lastRefusal = '';
 /**
  * The one check before this pod's Redis is pointed at a master (at boot, by the supervisor, by the cluster's
  * REPLICATE): false, with one log line and an IncompatibleMaster Warning Event, when it could not load that
- * master's RDB; its data is then left alone.
+ * master's RDB; its data is then left alone. `mine`: this pod's engine, when already known.
  */
-export async function mayFollow(c: Config, kube: Kube, master: Address): Promise<boolean> {
-  const problem = await followGuard(c, master);
+export async function mayFollow(c: Config, kube: Kube, master: Address, mine?: Engine): Promise<boolean> {
+  const problem = await followGuard(c, master, undefined, mine);
   if (!problem) {
     lastRefusal = '';
     return true;
