@@ -207,6 +207,27 @@ export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions
   }
 }
 
+/** A replica as a Sentinel knows it: its address and the replica-priority of its last INFO (0: never promoted). */
+export type SentinelReplica = Address & { priority: number };
+
+/** SENTINEL REPLICAS: the replicas a Sentinel knows of the set; undefined when it does not answer. */
+export async function sentinelReplicas(
+  s: Address,
+  masterSet: string,
+  o: ProbeOptions,
+): Promise<SentinelReplica[] | undefined> {
+  try {
+    const reply = await ask(s, forSentinel(o), (r) => r.call('SENTINEL', 'REPLICAS', masterSet));
+    return (reply as unknown[]).map(pairs).map((x) => ({
+      host: canonicalHost(x.ip ?? ''),
+      port: Number(x.port),
+      priority: Number(x['slave-priority']),
+    }));
+  } catch {
+    return undefined;
+  }
+}
+
 /** SENTINEL GET-MASTER-ADDR-BY-NAME: the address a Sentinel currently gives out, or null. */
 export async function sentinelMasterAddr(
   s: Address,

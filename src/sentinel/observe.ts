@@ -6,7 +6,6 @@ import { readRecord } from '../kube/record.ts';
 import { statefulSetOrdinals } from '../kube/statefulsets.ts';
 import {
   addr,
-  canonicalHost,
   hasIp,
   podHasHost,
   isLive,
@@ -20,7 +19,16 @@ import {
 import type { ApiLessObservation } from './rules/boot-without-api.ts';
 import { untilEnough } from '../runtime/until-enough.ts';
 import { dataDirBytes, dataDirHasData } from '../redis/data-dir.ts';
-import { ask, askRole, askSentinel, pairs, forSentinel, probeOptions, type ProbeOptions } from '../redis/client.ts';
+import {
+  ask,
+  askRole,
+  askSentinel,
+  pairs,
+  forSentinel,
+  probeOptions,
+  sentinelReplicas,
+  type ProbeOptions,
+} from '../redis/client.ts';
 
 /**
  * spec.replicas of the StatefulSet owning this pod: which ordinals will exist. Nothing when the pod has no
@@ -123,16 +131,9 @@ async function replicasOfUnownedMasters(
   const unowned = (m: Address | null | undefined) => Boolean(m && !pods.some((p) => podHasHost(p, m.host)));
   const naming = sentinels.filter((s) => s.reachable && unowned(s.master));
   if (!naming.length) return undefined;
-  const lists = await Promise.all(
-    naming.map((s) =>
-      ask(s.sentinel, forSentinel(probeOptions(c)), (r) => r.call('SENTINEL', 'REPLICAS', c.masterSet)).then(
-        (list) =>
-          (list as unknown[]).map((x) => pairs(x)).map((x) => ({ host: canonicalHost(x.ip), port: Number(x.port) })),
-        () => undefined,
-      ),
-    ),
-  );
-  return lists.some((l) => l === undefined) ? undefined : lists.flat().filter((a): a is Address => Boolean(a));
+  const lists = await Promise.all(naming.map((s) => sentinelReplicas(s.sentinel, c.masterSet, probeOptions(c))));
+  if (lists.some((l) => l === undefined)) return undefined;
+  return lists.flatMap((l) => (l ?? []).map(({ host, port }) => ({ host, port })));
 }
 
 /**

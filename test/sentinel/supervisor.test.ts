@@ -356,7 +356,7 @@ describe('supervisor', () => {
     );
   });
 
-  test('/readyz is false for a replica during its initial sync and true after', async (t) => {
+  test("/readyz: not ready during a replica's initial sync, nor until most Sentinels may promote it", async (t) => {
     const master = ordinalOf(c.labelledMasters()[0]);
     const m = connect(c.pod(master).ip, 6379);
     const value = 'x'.repeat(1000);
@@ -382,6 +382,18 @@ describe('supervisor', () => {
       60_000,
       100,
     );
+    // Ready means a planned handover could promote it now: a majority of the Sentinels (Sentinel reads a replica's
+    // INFO, its replica-priority with it, only every 10 s) list it with a priority above 0. Else the master's next
+    // SIGTERM (a rolling update goes on as soon as this pod is Ready) would find no candidate.
+    const priorities = await Promise.all(
+      c.ordinals.map(async (i) => {
+        const rows = (await ask(c.pod(i).ip, 26379, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][] | undefined;
+        const row = rows?.find((r) => r[r.indexOf('ip') + 1] === c.pod(replica).ip);
+        return row ? Number(row[row.indexOf('slave-priority') + 1]) : undefined;
+      }),
+    );
+    t.diagnostic(`replica-priority each Sentinel lists for it when it turned Ready: ${priorities.join(', ')}`);
+    assert.ok(priorities.filter((p) => p !== undefined && p > 0).length >= 2, `${priorities}`);
     t.diagnostic(`readiness during sync: ${[...new Set(seen.map((s) => s.replace(/\d+ ms/, '')))].join(' | ')}`);
     assert.ok(
       seen.some((s) => s.startsWith('503') && /link|sync|loading/.test(s)),

@@ -2,7 +2,8 @@
 // supervisor set itself, never over a running switchover's.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { askAgainForCandidate, priorityToSet } from '../../src/sentinel/rules/priority.ts';
+import { askAgainForCandidate, priorityToSet, sentinelsListingCandidate } from '../../src/sentinel/rules/priority.ts';
+import { redisReadiness } from '../../src/sentinel/rules/readiness.ts';
 
 const base = { synced: true, setting: 100, now: '100', lastSet: '100' };
 
@@ -36,4 +37,33 @@ test("handover: asked again on NOGOODSLAVE, also when this pod's Sentinel does n
   assert.equal(askAgainForCandidate(['NOGOODSLAVE', '']), false, 'a Sentinel naming another master: never forced');
   assert.equal(askAgainForCandidate(['NOGOODSLAVE', 'NOPERM']), false);
   assert.equal(askAgainForCandidate([]), false);
+});
+
+test('a replica raised after its first sync is Ready once a majority of the Sentinels list it as a candidate', () => {
+  const self = { host: '10.0.0.10', port: 6379 };
+  const byName = { host: 'redis-1.redis', port: 6379 };
+  const listed = (priority: number, a = self) => [
+    { host: '10.0.0.12', port: 6379, priority: 100 },
+    { ...a, priority },
+  ];
+  // Unanswered, still 0 (INFO not read again yet), not found yet (a new IP), listed: one counts.
+  assert.equal(sentinelsListingCandidate([undefined, listed(0), [], listed(100)], [self]), 1);
+  // By any of its addresses (hostnames mode: Sentinel names it by DNS name).
+  assert.equal(sentinelsListingCandidate([listed(100, byName), listed(100)], [byName, self]), 2);
+  const synced = { role: 'slave', masterLinkStatus: 'up', syncInProgress: false, loading: false };
+  const ready = (candidate?: { listing: number; need: number }) =>
+    redisReadiness(self, synced, [], 2, 3, true, candidate);
+  assert.equal(ready().ready, true);
+  assert.deepEqual(ready({ listing: 1, need: 2 }), {
+    ready: false,
+    reason:
+      "replica, synced, but 1 Sentinel(s) list it as a failover candidate, 2 needed (a Sentinel reads a replica's " +
+      'replica-priority every 10 s)',
+  });
+  assert.equal(ready({ listing: 2, need: 2 }).ready, true);
+  // A replica still syncing says so first.
+  assert.equal(
+    redisReadiness(self, { ...synced, masterLinkStatus: 'down' }, [], 2, 3, true, { listing: 0, need: 2 }).reason,
+    'replica link is down',
+  );
 });

@@ -6,7 +6,7 @@ import type { Config } from '../../config/types.ts';
 import type { SentinelView } from '../../model.ts';
 import { ask, localRedis, probeOptions } from '../../redis/client.ts';
 import { infoFacts, parseInfo } from '../../redis/replies.ts';
-import { redisReadiness } from '../rules/readiness.ts';
+import { redisReadiness, type CandidateSeen } from '../rules/readiness.ts';
 
 /** Liveness of Redis: it answers PING within the deadline; LOADING and MASTERDOWN count as alive. */
 export async function redisLiveness(c: Config): Promise<{ ok: boolean; reason: string }> {
@@ -37,6 +37,7 @@ export async function redisReadinessCheck(
   c: Config,
   sentinels: SentinelView[],
   knownSentinels: number,
+  candidate?: CandidateSeen,
 ): Promise<{ ok: boolean; reason: string }> {
   let facts;
   try {
@@ -45,7 +46,8 @@ export async function redisReadinessCheck(
     /* not answering */
   }
   const self = { host: c.podHost, port: c.redisPort };
-  const r = redisReadiness(self, facts, sentinels, c.quorum, knownSentinels, c.sentinelSidecar);
-  const notSyncing = facts?.role === 'slave' && !r.ready && !facts.loading;
+  const r = redisReadiness(self, facts, sentinels, c.quorum, knownSentinels, c.sentinelSidecar, candidate);
+  const link = facts?.role === 'slave' && !facts.loading && (facts.masterLinkStatus !== 'up' || facts.syncInProgress);
+  const notSyncing = link && !r.ready;
   return { ok: r.ready, reason: notSyncing ? `${r.reason}; ${await volumeSpace(c.dataDir)}` : r.reason };
 }

@@ -25,8 +25,8 @@ import { TICK_MS } from '../../runtime/loop.ts';
 import type { Engine } from '../../engines.ts';
 import { engineHold } from './candidacy.ts';
 import { priorityToSet } from '../rules/priority.ts';
+import { CandidateListing } from './candidate-listing.ts';
 
-/** How often the mounted TLS files are read for a change (the kubelet updates Secrets every minute or so). */
 /**
  * How long a replica's link may stay down before it is told: twice a failover's timeout (a full sync after a
  * failover fits in it), at least 10 s.
@@ -55,6 +55,8 @@ export class RedisSupervisor extends PeriodicLoop {
   /** The replica-priority last set (or rendered at start), and whether a hold by engines was told. */
   private priority: string;
   private heldTold: boolean;
+  /** Once raised after its first sync: whether the Sentinels list it as a candidate yet (readiness waits). */
+  private readonly listing: CandidateListing;
   private readonly pod: { name: string };
   /** Since when this replica's link has been down, and whether that was told (once per outage). */
   private linkDownSince?: number;
@@ -76,6 +78,7 @@ export class RedisSupervisor extends PeriodicLoop {
     this.tls = new TlsReloader(c, kube);
     this.metrics = metrics;
     this.candidate = !opts.candidateOnceSynced;
+    this.listing = new CandidateListing(!this.candidate);
     this.engine = opts.engine;
     this.engineHold = opts.engineHold;
     this.priority = this.candidate && !this.engineHold ? String(c.replicaPriority) : '0';
@@ -149,6 +152,7 @@ export class RedisSupervisor extends PeriodicLoop {
         if (!change) return;
         await r.call('CONFIG', 'SET', 'replica-priority', change.set);
         this.priority = change.set;
+        if (change.set !== '0') this.listing.raised(Date.now());
         log.info(`replica-priority ${change.set}: ${change.why}`);
       });
     } catch (e) {
@@ -178,6 +182,7 @@ export class RedisSupervisor extends PeriodicLoop {
       log.info('first full sync done');
       this.candidate = true;
       await this.applyPriority();
+      if (this.engineHold || this.c.replicaPriority === 0) this.listing.noCandidate();
       return;
     }
     this.linkDownSince ??= now;
@@ -196,22 +201,12 @@ export class RedisSupervisor extends PeriodicLoop {
     if (now.role === 'master') {
       this.metrics.promotions.inc();
       log.info(`Redis changed from ${from} to master`);
-      void emitEvent(
-        this.kube,
-        { name: this.c.podName },
-        'Normal',
-        'BecameMaster',
-        `Redis on ${this.c.podName} is now master (was ${from})`,
-      );
+      const what = `Redis on ${this.pod.name} is now master (was ${from})`;
+      void emitEvent(this.kube, this.pod, 'Normal', 'BecameMaster', what);
     } else if (now.role === 'slave') {
       log.info(`Redis changed from ${from} to replica of ${addr(now.master)}`);
-      void emitEvent(
-        this.kube,
-        { name: this.c.podName },
-        'Normal',
-        'BecameReplica',
-        `Redis on ${this.c.podName} is now a replica of ${addr(now.master)} (was ${from})`,
-      );
+      const what = `Redis on ${this.pod.name} is now a replica of ${addr(now.master)} (was ${from})`;
+      void emitEvent(this.kube, this.pod, 'Normal', 'BecameReplica', what);
     }
   }
 
@@ -282,7 +277,8 @@ export class RedisSupervisor extends PeriodicLoop {
 
   async readiness(): Promise<{ ok: boolean; reason: string }> {
     const { views, known } = await this.sentinelViews();
-    const r = await redisReadinessCheck(this.c, views, known);
+    const candidate = await this.listing.check(this.c, views, known, this.priority);
+    const r = await redisReadinessCheck(this.c, views, known, candidate);
     this.metrics.ready.set(r.ok ? 1 : 0);
     return r;
   }

@@ -1,5 +1,6 @@
 // A replica's replica-priority, Sentinel's only say in which replica a failover promotes (0: never). Pure: the
 // supervisor (redis-container/supervisor.ts) reads the current value and sets what this returns.
+import { sameAddress, type Address } from '../../model.ts';
 
 export type PriorityInput = {
   /** Why this replica must not be promoted (its engine: engines.ts candidacyProblem), if so. */
@@ -34,4 +35,17 @@ export function priorityToSet(o: PriorityInput): { set: string; why: string } | 
   if (want === '0') return { set: '0', why: o.held ?? 'its first full sync is not done' };
   if (o.now !== o.lastSet) return undefined;
   return { set: want, why: 'a failover candidate' };
+}
+
+/**
+ * How many Sentinels list this replica (by any of its addresses) with a replica-priority above 0: those that may
+ * promote it. `lists`: each Sentinel's SENTINEL REPLICAS, undefined for one that did not answer.
+ */
+export function sentinelsListingCandidate(
+  lists: ((Address & { priority: number })[] | undefined)[],
+  self: Address[],
+): number {
+  const listsSelf = (l: (Address & { priority: number })[]) =>
+    l.some((r) => r.priority > 0 && self.some((a) => sameAddress(a, r)));
+  return lists.filter((l) => l && listsSelf(l)).length;
 }

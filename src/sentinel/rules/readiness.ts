@@ -3,8 +3,16 @@ import { addr, sameAddress, type Address, type InfoFacts, type SentinelView } fr
 import { sentinelMaster } from './reconcile.ts';
 
 /**
+ * A replica's wait, after its first full sync, for the Sentinels to see that it may be promoted: how many list it
+ * with a replica-priority above 0, of how many needed (a majority: model.ts sentinelsNeeded). Until then a planned
+ * handover, which a rolling update starts as soon as this pod is Ready, would find no replica to promote.
+ */
+export type CandidateSeen = { listing: number; need: number };
+
+/**
  * Readiness of a Redis pod: a master is ready when the Sentinels agree it is master (or, `sidecar`, when they are
- * all down, its own included, and replicas follow it); a replica when fully synced.
+ * all down, its own included, and replicas follow it); a replica when fully synced and, when `candidate` is given
+ * (it was held back for its first sync and is a failover candidate since), once enough Sentinels list it as one.
  */
 export function redisReadiness(
   self: Address,
@@ -13,6 +21,7 @@ export function redisReadiness(
   quorum: number,
   knownSentinels: number,
   sidecar = false,
+  candidate?: CandidateSeen,
 ): { ready: boolean; reason: string } {
   if (!facts) return { ready: false, reason: 'Redis does not answer INFO' };
   if (facts.loading) return { ready: false, reason: 'Redis is loading its dataset' };
@@ -21,6 +30,14 @@ export function redisReadiness(
       return { ready: false, reason: `replica link is ${facts.masterLinkStatus ?? 'unknown'}` };
     }
     if (facts.syncInProgress) return { ready: false, reason: 'replica sync in progress' };
+    if (candidate && candidate.listing < candidate.need) {
+      return {
+        ready: false,
+        reason:
+          `replica, synced, but ${candidate.listing} Sentinel(s) list it as a failover candidate, ` +
+          `${candidate.need} needed (a Sentinel reads a replica's replica-priority every 10 s)`,
+      };
+    }
     return { ready: true, reason: 'replica, link up, synced' };
   }
   if (facts.role === 'master') {
