@@ -9,8 +9,24 @@ import { log } from '../runtime/log.ts';
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
-/** A watch that ends after timeoutSeconds (as client-go's reflector asks) and gets bookmarks to stay resumable. */
+/**
+ * How long a watch may stay silent before it is taken for dead and reopened. kube-apiserver sends a BOOKMARK on a
+ * quiet watch about once a minute; client-node's own 30 s reopened every quiet watch twice a minute (two requests
+ * each). A stream cut without a close (a partition) is noticed this late; its cache is then up to that old.
+ */
+const WATCH_IDLE_MS = 90_000;
+
+/**
+ * A watch that ends after timeoutSeconds (as client-go's reflector asks), gets bookmarks to stay resumable, and
+ * lets them keep it open (WATCH_IDLE_MS).
+ */
 class BoundedWatch extends k8s.Watch {
+  constructor(config: k8s.KubeConfig) {
+    super(config);
+    // client-node 2.0 declares it private, with no way to set it; it reads the field at every watch.
+    (this as unknown as { requestTimeoutMs: number }).requestTimeoutMs = WATCH_IDLE_MS;
+  }
+
   override watch(
     path: string,
     query: Record<string, string | number | boolean | undefined>,

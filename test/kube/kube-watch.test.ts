@@ -1,6 +1,7 @@
 // The watches the supervisors read from (src/kube/watch.ts) against the stand-in: list once, then follow changes
-// with no further request; a dropped stream resumes from its resourceVersion without relisting; a failed watch
-// hands readers back to the API until it is up again; a resourceVersion too old (410) relists.
+// with no further request, also through quiet periods; a dropped stream resumes from its resourceVersion without
+// relisting; a failed watch hands readers back to the API until it is up again; a resourceVersion too old (410)
+// relists.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -63,6 +64,25 @@ test('a watch lists once, then follows changes with no further request; a droppe
   assert.equal(seen(LIST), 1, 'resumed from its resourceVersion, not relisted');
   assert.equal(seen(WATCH), 2);
   assert.match(requests.filter((r) => WATCH.test(`${r.method} ${r.url}`))[1].url, /resourceVersion=[1-9]/);
+});
+
+test('a quiet watch stays open: no request for longer than a client-side idle timeout of 30 s', async (t) => {
+  // kube-apiserver sends a BOOKMARK on a quiet watch about once a minute (the stand-in too, by default); between
+  // two, nothing. A watch torn down and reopened every 30 s of quiet costs two requests a minute per watch.
+  requests.length = 0;
+  const w = await watchPods(kube, 'app=redis').start();
+  t.after(() => w.stop());
+  // This window is the thing measured, not a wait for a state.
+  const until = Date.now() + 35_000;
+  await waitFor('35 s of quiet', () => (Date.now() >= until ? true : undefined), 40_000, 500);
+  assert.equal(seen(WATCH), 1, 'the watch was not reopened');
+  assert.ok(w.items(), 'and it is up');
+  label('redis-0', 'after-quiet');
+  await waitFor(
+    'a change after the quiet arrives',
+    () => (marks(w).startsWith('after-quiet') ? true : undefined),
+    5000,
+  );
 });
 
 test('a failing watch sends readers to the API; once back, a resourceVersion too old relists', async (t) => {
