@@ -63,6 +63,15 @@ export const isLive = (p: PodView): p is LivePod => Boolean(p.ip) && p.phase ===
 export const hasIp = (p: PodView): p is LivePod => Boolean(p.ip);
 
 /** One Sentinel's answer about the master set. */
+/** A replica as a Sentinel lists it (SENTINEL REPLICAS). */
+export type ListedReplica = Address & {
+  /** replica-priority from its last INFO (the default, 100, before the first). */
+  priority: number;
+  flags: string[];
+  /** How long ago the Sentinel read its INFO (`info-refresh`); 0 when never. */
+  infoAgeMs: number;
+};
+
 export type SentinelView = {
   sentinel: Address;
   reachable: boolean;

@@ -2,7 +2,7 @@
 import { redisFailure } from './errors.ts';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/types.ts';
-import { canonicalHost, type Address, type RoleAnswer, type SentinelView } from '../model.ts';
+import { canonicalHost, type Address, type ListedReplica, type RoleAnswer, type SentinelView } from '../model.ts';
 import { parseRole } from './replies.ts';
 
 export type ProbeOptions = {
@@ -207,21 +207,20 @@ export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions
   }
 }
 
-/** A replica as a Sentinel knows it: its address and the replica-priority of its last INFO (0: never promoted). */
-export type SentinelReplica = Address & { priority: number };
-
 /** SENTINEL REPLICAS: the replicas a Sentinel knows of the set; undefined when it does not answer. */
 export async function sentinelReplicas(
   s: Address,
   masterSet: string,
   o: ProbeOptions,
-): Promise<SentinelReplica[] | undefined> {
+): Promise<ListedReplica[] | undefined> {
   try {
     const reply = await ask(s, forSentinel(o), (r) => r.call('SENTINEL', 'REPLICAS', masterSet));
     return (reply as unknown[]).map(pairs).map((x) => ({
       host: canonicalHost(x.ip ?? ''),
       port: Number(x.port),
       priority: Number(x['slave-priority']),
+      flags: (x.flags ?? '').split(','),
+      infoAgeMs: Number(x['info-refresh'] ?? 0),
     }));
   } catch {
     return undefined;

@@ -42,14 +42,23 @@ test("handover: asked again on NOGOODSLAVE, also when this pod's Sentinel does n
 test('a replica raised after its first sync is Ready once a majority of the Sentinels list it as a candidate', () => {
   const self = { host: '10.0.0.10', port: 6379 };
   const byName = { host: 'redis-1.redis', port: 6379 };
-  const listed = (priority: number, a = self) => [
-    { host: '10.0.0.12', port: 6379, priority: 100 },
-    { ...a, priority },
-  ];
-  // Unanswered, still 0 (INFO not read again yet), not found yet (a new IP), listed: one counts.
-  assert.equal(sentinelsListingCandidate([undefined, listed(0), [], listed(100)], [self]), 1);
+  const row = (priority: number, o: { a?: typeof self; flags?: string; age?: number } = {}) => ({
+    ...(o.a ?? self),
+    priority,
+    flags: (o.flags ?? 'slave').split(','),
+    infoAgeMs: o.age ?? 400,
+  });
+  const other = { host: '10.0.0.12', port: 6379, priority: 100, flags: ['slave'], infoAgeMs: 10 };
+  const count = (lists: (ReturnType<typeof row>[] | undefined)[], addrs = [self]) =>
+    sentinelsListingCandidate(lists, addrs, 2000);
+  // Unanswered, still 0, not found yet (a new IP), listed: one counts.
+  assert.equal(count([undefined, [other, row(0)], [other], [other, row(100)]]), 1);
+  // Its INFO read before the raise (2 s ago): what the process before showed at that address, or nothing yet.
+  assert.equal(count([[row(100, { age: 2500 })], [row(100, { age: 0 })]]), 0);
+  // Seen down or disconnected: not a replica Sentinel would pick.
+  assert.equal(count([[row(100, { flags: 'slave,disconnected' })], [row(100, { flags: 'slave,s_down' })]]), 0);
   // By any of its addresses (hostnames mode: Sentinel names it by DNS name).
-  assert.equal(sentinelsListingCandidate([listed(100, byName), listed(100)], [byName, self]), 2);
+  assert.equal(count([[row(100, { a: byName })], [row(100)]], [byName, self]), 2);
   const synced = { role: 'slave', masterLinkStatus: 'up', syncInProgress: false, loading: false };
   const ready = (candidate?: { listing: number; need: number }) =>
     redisReadiness(self, synced, [], 2, 3, true, candidate);

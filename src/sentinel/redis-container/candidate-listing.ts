@@ -18,8 +18,8 @@ const CANDIDATE_LISTED_MAX_MS = 30_000;
 
 export class CandidateListing {
   /**
-   * 'held': held back for its first sync, not raised yet; a time: raised then, the Sentinels may not list it yet;
-   * undefined: not waiting (never held, listed, or no candidate at all).
+   * 'held': held back for its first sync, not done yet; a time: its first sync was done (and it raised) then, the
+   * Sentinels may not list it yet; undefined: not waiting (never held, listed, no candidate at all, or master).
    */
   private state?: 'held' | number;
 
@@ -27,12 +27,12 @@ export class CandidateListing {
     this.state = heldForFirstSync ? 'held' : undefined;
   }
 
-  /** The supervisor set a replica-priority above 0: if it was held for its first sync, the wait starts. */
-  raised(now: number) {
+  /** Its first sync is done and it was raised: the wait starts (it lasts CANDIDATE_LISTED_MAX_MS at most). */
+  synced(now: number) {
     if (this.state === 'held') this.state = now;
   }
 
-  /** Its first sync is done and it stays at 0 (an engine holds it back, or REDIS_REPLICA_PRIORITY is 0). */
+  /** It stays at 0 after its first sync (an engine holds it back, or REDIS_REPLICA_PRIORITY is 0), or is master. */
   noCandidate() {
     this.state = undefined;
   }
@@ -40,6 +40,8 @@ export class CandidateListing {
   /**
    * While waiting: how many Sentinels list it as a candidate, of how many needed (a majority). Undefined once
    * enough did, once it is held at 0 again (`priority`: what the supervisor last set), or after the longest wait.
+   * A Sentinel counts only once it read the replica's INFO after the raise: until then it may show what it read
+   * from the process before (the same address after a restart) or, for a replica it has just found, the default.
    */
   async check(c: Config, views: SentinelView[], known: number, priority: string): Promise<CandidateSeen | undefined> {
     const need = sentinelsNeeded(c.quorum, known);
@@ -53,9 +55,9 @@ export class CandidateListing {
     }
     const asked = views.filter((v) => v.reachable).map((v) => v.sentinel);
     const lists = await Promise.all(asked.map((s) => sentinelReplicas(s, c.masterSet, probeOptions(c))));
-    const listing = sentinelsListingCandidate(lists, selfAddresses(c));
+    const listing = sentinelsListingCandidate(lists, selfAddresses(c), Date.now() - since);
     if (listing < need) return { listing, need };
-    log.info(`${listing} Sentinels list it as a failover candidate, ${Date.now() - since} ms after it was raised`);
+    log.info(`${listing} Sentinels list it as a failover candidate, ${Date.now() - since} ms after its sync`);
     this.state = undefined;
     return undefined;
   }

@@ -10,7 +10,7 @@ import type { Config } from '../../config/types.ts';
 import { apiFailure, type Kube } from '../../kube/api.ts';
 import { emitEvent } from '../../kube/events.ts';
 import { sentinelTargets } from '../../kube/pods.ts';
-import { currentRecord } from '../../kube/record.ts';
+import { readRecord } from '../../kube/record.ts';
 import { log } from '../../runtime/log.ts';
 import { PeriodicLoop } from '../../runtime/loop.ts';
 import type { RedisMetrics } from '../../runtime/metrics.ts';
@@ -117,7 +117,8 @@ export class FenceLoop extends PeriodicLoop {
       return;
     }
     // Maintenance mode: observe and report, take no action.
-    const paused = (await currentRecord(this.kube, this.c.masterRecord).catch(() => null))?.paused;
+    // Read fresh: a resume lost in a stream cut without a close would otherwise keep the fence off for a while.
+    const paused = (await readRecord(this.kube, this.c.masterRecord).catch(() => null))?.paused;
     if (paused) return;
     if (a.kind === 'fence') {
       if (this.halted || !(await this.pause.hold())) return;

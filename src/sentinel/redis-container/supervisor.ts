@@ -152,7 +152,6 @@ export class RedisSupervisor extends PeriodicLoop {
         if (!change) return;
         await r.call('CONFIG', 'SET', 'replica-priority', change.set);
         this.priority = change.set;
-        if (change.set !== '0') this.listing.raised(Date.now());
         log.info(`replica-priority ${change.set}: ${change.why}`);
       });
     } catch (e) {
@@ -183,6 +182,7 @@ export class RedisSupervisor extends PeriodicLoop {
       this.candidate = true;
       await this.applyPriority();
       if (this.engineHold || this.c.replicaPriority === 0) this.listing.noCandidate();
+      else this.listing.synced(now);
       return;
     }
     this.linkDownSince ??= now;
@@ -199,6 +199,7 @@ export class RedisSupervisor extends PeriodicLoop {
   private onRoleChange(from: string, now: RoleAnswer) {
     if (!now.answered) return;
     if (now.role === 'master') {
+      this.listing.noCandidate();
       this.metrics.promotions.inc();
       log.info(`Redis changed from ${from} to master`);
       const what = `Redis on ${this.pod.name} is now master (was ${from})`;

@@ -1,6 +1,6 @@
 // A replica's replica-priority, Sentinel's only say in which replica a failover promotes (0: never). Pure: the
 // supervisor (redis-container/supervisor.ts) reads the current value and sets what this returns.
-import { sameAddress, type Address } from '../../model.ts';
+import { sameAddress, type Address, type ListedReplica } from '../../model.ts';
 
 export type PriorityInput = {
   /** Why this replica must not be promoted (its engine: engines.ts candidacyProblem), if so. */
@@ -38,14 +38,17 @@ export function priorityToSet(o: PriorityInput): { set: string; why: string } | 
 }
 
 /**
- * How many Sentinels list this replica (by any of its addresses) with a replica-priority above 0: those that may
- * promote it. `lists`: each Sentinel's SENTINEL REPLICAS, undefined for one that did not answer.
+ * How many Sentinels may promote this replica (found by any of its addresses): they list it with a replica-priority
+ * above 0, read from an INFO no older than `sinceMs` (it was raised then), and do not see it down or disconnected.
+ * `lists`: each Sentinel's SENTINEL REPLICAS, undefined for one that did not answer.
  */
 export function sentinelsListingCandidate(
-  lists: ((Address & { priority: number })[] | undefined)[],
+  lists: (ListedReplica[] | undefined)[],
   self: Address[],
+  sinceMs: number,
 ): number {
-  const listsSelf = (l: (Address & { priority: number })[]) =>
-    l.some((r) => r.priority > 0 && self.some((a) => sameAddress(a, r)));
-  return lists.filter((l) => l && listsSelf(l)).length;
+  const bad = ['s_down', 'o_down', 'disconnected'];
+  const fresh = (r: ListedReplica) => r.infoAgeMs > 0 && r.infoAgeMs < sinceMs;
+  const candidate = (r: ListedReplica) => r.priority > 0 && fresh(r) && !r.flags.some((f) => bad.includes(f));
+  return lists.filter((l) => l?.some((r) => candidate(r) && self.some((a) => sameAddress(a, r)))).length;
 }
