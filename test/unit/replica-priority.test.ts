@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { askAgainForCandidate, priorityToSet, sentinelsListingCandidate } from '../../src/sentinel/rules/priority.ts';
 import { redisReadiness } from '../../src/sentinel/rules/readiness.ts';
+import { CandidateListing } from '../../src/sentinel/redis-container/candidate-listing.ts';
+import type { Config } from '../../src/config/types.ts';
 
 const base = { synced: true, setting: 100, now: '100', lastSet: '100' };
 
@@ -75,4 +77,19 @@ test('a replica raised after its first sync is Ready once a majority of the Sent
     redisReadiness(self, { ...synced, masterLinkStatus: 'down' }, [], 2, 3, true, { listing: 0, need: 2 }).reason,
     'replica link is down',
   );
+});
+
+test('the wait for the Sentinels: from the first sync until enough list it; not for good; not as master', async () => {
+  const c = { quorum: 2, masterSet: 'mymaster', podHost: '10.0.0.10', redisPort: 6379 } as unknown as Config;
+  const held = new CandidateListing(true);
+  assert.deepEqual(await held.check(c, [], 3, '0'), { listing: 0, need: 2 }, 'its first sync is not done');
+  held.synced(Date.now());
+  assert.deepEqual(await held.check(c, [], 3, '100'), { listing: 0, need: 2 }, 'no Sentinel lists it yet');
+  held.noCandidate(); // promoted meanwhile
+  assert.equal(await held.check(c, [], 3, '100'), undefined);
+  // Raised by someone else (a switchover), or the Sentinels down: Ready after 30 s anyway.
+  const late = new CandidateListing(true);
+  late.synced(Date.now() - 31_000);
+  assert.equal(await late.check(c, [], 3, '100'), undefined);
+  assert.equal(await new CandidateListing(false).check(c, [], 3, '100'), undefined, 'never held: never waits');
 });
