@@ -62,7 +62,6 @@ export const podHasHost = (p: PodView, host: string) =>
 export const isLive = (p: PodView): p is LivePod => Boolean(p.ip) && p.phase === 'Running' && !p.terminating;
 export const hasIp = (p: PodView): p is LivePod => Boolean(p.ip);
 
-/** One Sentinel's answer about the master set. */
 /** A replica as a Sentinel lists it (SENTINEL REPLICAS). */
 export type ListedReplica = Address & {
   /** replica-priority from its last INFO (the default, 100, before the first). */
@@ -72,6 +71,7 @@ export type ListedReplica = Address & {
   infoAgeMs: number;
 };
 
+/** One Sentinel's answer about the master set. */
 export type SentinelView = {
   sentinel: Address;
   reachable: boolean;
