@@ -16,7 +16,7 @@ import { observeSentinels, podRoles } from '../sentinel/observe.ts';
 import { sentinelMaster } from '../sentinel/rules/reconcile.ts';
 import { askRole, askSentinel, pairs, forSentinel, probeOptions, withRedis } from '../redis/client.ts';
 import { askSentinelsToFailOver, demoteThenUnpause } from '../sentinel/failover.ts';
-import { planSwitchover, resumeAfterNoMajority } from '../sentinel/rules/switchover.ts';
+import { catchUpWindow, planSwitchover, resumeAfterNoMajority } from '../sentinel/rules/switchover.ts';
 import { withEngines } from '../redis/follow-guard.ts';
 import { pauseWrites, RenewedPause } from '../redis/write-pause.ts';
 import { clusterSwitchover } from '../cluster/switchover.ts';
@@ -24,13 +24,6 @@ import { clusterSwitchover } from '../cluster/switchover.ts';
 /** Sentinel reads replica priorities from INFO, which it refreshes every 10 s. */
 const PRIORITY_SEEN_MS = 15_000;
 const NAMED_MS = 30_000;
-/** How long the paused master's target has to receive everything the master acknowledged. */
-const CAUGHT_UP_MS = 2000;
-/**
- * The pause while the target catches up, renewed from here (maybe over the network): short, so that an abort holds
- * writes for at most a second more, well within Sentinel's down-after-milliseconds.
- */
-const CATCH_UP_PAUSE = { pauseMs: 1000, everyMs: 200 };
 /**
  * The pause that holds the master from the confirmed catch-up until it is a replica (or the Sentinels gave up),
  * renewed every 5 s: if this command dies, it lapses within 35 s.
@@ -106,11 +99,14 @@ export async function switchover(
     if (!seen) throw new Error(`the Sentinel at ${addr(leader)} did not see the replica priorities within 15 s`);
 
     const t0 = Date.now();
-    const renewed = new RenewedPause(M, o, CATCH_UP_PAUSE);
+    // How long the target has to catch up, under a pause renewed from here: an abort must not hold the master
+    // paused until the Sentinels see it down (rules/switchover.ts).
+    const window = catchUpWindow(c.downAfterMs);
+    const renewed = new RenewedPause(M, o, window.pause);
     if (!(await renewed.hold())) throw new Error(`CLIENT PAUSE on ${plan.master.name} failed`);
     let behind = '';
     const caughtUp = () =>
-      until(CAUGHT_UP_MS, async () => {
+      until(window.waitMs, async () => {
         const [m, t] = await Promise.all([askRole(M, o), askRole(T, o)]);
         if (!m.answered || !t.answered || m.role !== 'master' || t.role !== 'slave') return undefined;
         behind = `${Math.max(0, m.offset - t.offset)} bytes behind`;
@@ -118,7 +114,7 @@ export async function switchover(
       });
     const notCaughtUp = (resume: string) =>
       new Error(
-        `${plan.target.name} did not catch up with ${plan.master.name} within ${CAUGHT_UP_MS} ms ` +
+        `${plan.target.name} did not catch up with ${plan.master.name} within ${window.waitMs} ms ` +
           `(${behind || 'no ROLE answer'}); no failover was asked, writes resume on ${plan.master.name} ${resume}`,
       );
     // From the confirmed catch-up until the old master follows the target (or the switchover gives up), a long

@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PodView, RoleAnswer, SentinelView } from '../../src/model.ts';
-import { IN_SYNC_BYTES, planSwitchover, resumeAfterNoMajority } from '../../src/sentinel/rules/switchover.ts';
+import {
+  catchUpWindow,
+  IN_SYNC_BYTES,
+  planSwitchover,
+  resumeAfterNoMajority,
+} from '../../src/sentinel/rules/switchover.ts';
 
 const pod = (i: number): PodView => ({
   name: `redis-${i}`,
@@ -136,4 +141,16 @@ test('resumeAfterNoMajority: only when the master is still master, the target no
     resumeAfterNoMajority({ master, target: replica, sentinels: calm, asked: calm[0].sentinel }).resume,
     true,
   );
+});
+
+test('the catch-up window: an abort leaves the master paused for less than down-after-milliseconds', () => {
+  // A paused master holds up Sentinel (its hello PUBLISH waits, its PINGs behind it): paused for down-after-ms, it
+  // is seen down, and an aborted switchover would end in the very failover it refused (CI: the tests' 1000 ms).
+  for (const downAfter of [500, 1000, 2000, 5000, 30_000]) {
+    const w = catchUpWindow(downAfter);
+    assert.ok(w.waitMs + w.pause.pauseMs <= downAfter * 0.6, `${downAfter}: ${JSON.stringify(w)}`);
+    assert.ok(w.waitMs >= 200 && w.pause.everyMs < w.pause.pauseMs, `${downAfter}: ${JSON.stringify(w)}`);
+  }
+  // The default down-after (5 s): as before, 2 s to catch up under a 1 s pause.
+  assert.deepEqual(catchUpWindow(5000), { waitMs: 2000, pause: { pauseMs: 1000, everyMs: 200 } });
 });

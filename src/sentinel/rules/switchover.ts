@@ -109,3 +109,17 @@ export function resumeAfterNoMajority(o: {
   }
   return { resume: true, reason: 'the old master is still master, the target a replica, and no failover runs' };
 }
+
+/**
+ * How long `launcher switchover` waits for its target to receive everything the paused master acknowledged, and
+ * the pause it renews meanwhile. A paused master holds up Sentinel too (its hello PUBLISH counts as a write, its
+ * PINGs queue behind it: redis/write-pause.ts), so an abort must leave it paused for well under
+ * down-after-milliseconds, or the Sentinels see it down and fail it over anyway: within 60 % of it, at most 2 s of
+ * waiting under a 1 s pause (what the default 5 s gives). Below 500 ms it cannot fit; the wait stays 200 ms.
+ */
+export function catchUpWindow(downAfterMs: number): { waitMs: number; pause: { pauseMs: number; everyMs: number } } {
+  const budget = Math.floor(downAfterMs * 0.6);
+  const pauseMs = Math.min(1000, Math.max(50, Math.floor(budget / 3)));
+  const waitMs = Math.min(2000, Math.max(200, budget - pauseMs));
+  return { waitMs, pause: { pauseMs, everyMs: Math.max(20, Math.floor(pauseMs / 5)) } };
+}
