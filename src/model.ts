@@ -80,6 +80,8 @@ export type SentinelView = {
   failoverInProgress?: boolean;
   /** The configuration epoch of the master it names (SENTINEL MASTER's config-epoch): a higher one is newer. */
   epoch?: number;
+  /** Its down-after-milliseconds for the set: how long a master may be silent before it sees it down. */
+  downAfterMs?: number;
 };
 
 /**

@@ -101,9 +101,13 @@ export async function switchover(
     const t0 = Date.now();
     // How long the target has to catch up, under a pause renewed from here: an abort must not hold the master
     // paused until the Sentinels see it down (rules/switchover.ts).
-    const window = catchUpWindow(c.downAfterMs);
+    // Down-after as the Sentinels have it (a dedicated group's comes from its StatefulSet), the shortest one.
+    const downAfter = Math.min(...views.map((v) => v.downAfterMs ?? Infinity), c.downAfterMs);
+    const window = catchUpWindow(downAfter);
     const renewed = new RenewedPause(M, o, window.pause);
     if (!(await renewed.hold())) throw new Error(`CLIENT PAUSE on ${plan.master.name} failed`);
+    // Renewed for the wait only, however long its last ROLE round takes: the pause lapses on time.
+    const stopRenewing = setTimeout(() => void renewed.release(), window.waitMs);
     let behind = '';
     const caughtUp = () =>
       until(window.waitMs, async () => {
@@ -127,6 +131,7 @@ export async function switchover(
         if (!(await caughtUp())) throw notCaughtUp(`within ${renewed.pauseMs} ms`);
         if (!(await held.hold())) throw new Error(`CLIENT PAUSE on ${plan.master.name} failed`);
       } finally {
+        clearTimeout(stopRenewing);
         await renewed.release();
       }
       const lapses = `writes resume on ${plan.master.name} when its pause lapses, ${lapsesIn()}`;

@@ -195,6 +195,7 @@ export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions
         reachable: true,
         master: { host: canonicalHost(info.ip), port: Number(info.port) },
         ...(info['config-epoch'] !== undefined ? { epoch: Number(info['config-epoch']) } : {}),
+        ...(info['down-after-milliseconds'] ? { downAfterMs: Number(info['down-after-milliseconds']) } : {}),
         failoverInProgress:
           flags.includes('failover_in_progress') ||
           (info['failover-state'] !== undefined && info['failover-state'] !== 'none'),

@@ -55,7 +55,8 @@ export class RenewedPause {
         void this.renew();
       }, this.everyMs);
     }
-    const ok = await this.renew();
+    // The first pause may take the whole probe timeout (a new connection on a loaded node): nothing lapses before it.
+    const ok = await this.renew(wasHeld ? undefined : this.o.timeoutMs);
     if (!ok && !wasHeld) {
       clearInterval(this.timer);
       this.timer = undefined;
@@ -70,10 +71,10 @@ export class RenewedPause {
     await this.sending;
   }
 
-  private renew(): Promise<boolean> {
+  private renew(timeoutMs?: number): Promise<boolean> {
     if (this.sending) return this.sending;
     // A renewal that hangs must not hold up the next one for long: it gives up after two periods.
-    const o = { ...this.o, timeoutMs: Math.min(this.o.timeoutMs, 2 * this.everyMs) };
+    const o = { ...this.o, timeoutMs: timeoutMs ?? Math.min(this.o.timeoutMs, 2 * this.everyMs) };
     const sent = pauseWrites(this.target, this.pauseMs, o).then(
       () => true,
       () => false,
