@@ -126,6 +126,9 @@ async function run(c: Config, kube: Kube, what: string, pods: string[], out: (s:
     );
     if (problem) throw new ConfigError(`remove-shard ${target.name} refused: ${problem}`);
     const via = states.find(([x, st]) => x.name !== target.name && st && inCluster(st))?.[0] ?? member;
+    // As for add-shard: a node back a moment ago may still see the cluster down (CLUSTERDOWN in the middle of a
+    // slot move, which then stays open) while the others see it whole.
+    for (const p of [target, via]) await waitForOk(c, at(c, p));
     out(`draining ${target.name}: its slots to the other masters`);
     await moveSlots(c, at(c, via), ['rebalance', at(c, via), '--cluster-weight', `${me.id}=0`], out);
     for (const r of replicas) {
