@@ -187,9 +187,21 @@ export async function benchFailover(kills = 5, handovers = 3, runs = 7): Promise
         env,
       ],
       ['launcher promote (bundle, on its own)', node, [...imageNodeFlags(), bundle, 'promote', '--', ...hookArgs], env],
+      [
+        'launcher promote (bundle, on its own, no compile cache)',
+        node,
+        [...imageNodeFlags(), bundle, 'promote', '--', ...hookArgs],
+        { ...env, NODE_DISABLE_COMPILE_CACHE: '1' },
+      ],
       ['kubectl-based promote script', script, hookArgs, kubectlEnv],
       ['launcher role (bin/)', join(REPO, 'bin/launcher'), ['role'], { ...env, REDIS_CONF_DIR: join(m.dir, 'conf') }],
       ['launcher role (bundle)', node, [bundle, 'role'], { ...env, REDIS_CONF_DIR: join(m.dir, 'conf') }],
+      [
+        'launcher role (bundle, no compile cache)',
+        node,
+        [bundle, 'role'],
+        { ...env, REDIS_CONF_DIR: join(m.dir, 'conf'), NODE_DISABLE_COMPILE_CACHE: '1' },
+      ],
     ] as const) {
       const r = await timed(file, [...args], e, runs);
       cold[name] = r.ms;

@@ -58,7 +58,9 @@ for (const [name, s] of Object.entries(c)) {
     ? '≤ 3× node -e 0, ≤ 0.3× kubectl'
     : name.startsWith('launcher role')
       ? '≤ 4× node -e 0'
-      : '';
+      : name.startsWith('launcher promote')
+        ? '≤ 3× node -e 0'
+        : '';
   row(`cold ${name}`, `${show(s, ' ms')}${vs}${vsKubectl}; ${failover.coldRssMiB[name].median} MiB peak RSS`, target);
 }
 for (const s of steady) {

@@ -1,7 +1,7 @@
 // What ships: the esbuild bundle runs on its own (the manifests are checked in manifests.test.ts).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +22,39 @@ test('the bundle builds and runs: --version, and launcher-promote maps bad argum
   });
   assert.equal(p.exitCode, 2);
   assert.match(String(p.stderr), /expected 7 arguments/);
+});
+
+test('the bundle starts from a compile cache, filled as the image fills it, read-only at run time', async (t) => {
+  // Node keeps one cache per user. The image fills it as its own user when it is built (image/Dockerfile); at run
+  // time the root is read-only. Another user (a platform that picks the UID) finds no cache and starts anyway.
+  const dist = await mkdtemp(join(tmpdir(), 'rhl-dist-'));
+  t.after(() => rm(dist, { recursive: true, force: true }));
+  await chmod(dist, 0o755);
+  const b = await execa(process.execPath, [join(REPO, 'image/build.ts'), dist], { reject: false });
+  assert.equal(b.exitCode, 0, String(b.stderr));
+  const root = process.getuid?.() === 0;
+  const as = (uid: number) => (root ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'] : []);
+  const launcher = [process.execPath, '--max-semi-space-size=1', join(dist, 'launcher.mjs'), '--version'];
+  const run = async (uid: number, debug = false) => {
+    const [file, ...args] = [...as(uid), ...launcher];
+    const env = { PATH: process.env.PATH ?? '', ...(debug ? { NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } : {}) };
+    const r = await execa(file, args, { reject: false, env, extendEnv: false });
+    assert.equal(String(r.stdout).trim(), '0.1.0', String(r.stderr));
+    return String(r.stderr);
+  };
+  const cache = join(dist, 'compile-cache');
+  if (root) {
+    await execa('chown', ['-R', '65534', cache]);
+    await run(65534); // the image's RUN, as its USER
+  }
+  await execa('chmod', ['-R', 'a-w', cache]);
+  const debug = await run(65534, true);
+  assert.match(debug, /V8 code cache for ESM \S+ was accepted/, `the bundle's code comes from the cache: ${debug}`);
+  assert.doesNotMatch(debug, /was rejected/, debug);
+  assert.equal(await run(65534), '', 'nothing on stderr without the debug switch');
+  if (root) {
+    assert.equal(await run(65533), '', 'another user: no cache, no complaint');
+  }
 });
 
 test('the CLI loads per command only what it needs: --version, --help and bad input load no client', async () => {
@@ -96,6 +129,12 @@ test('the image: numeric non-root user as in the manifests, no process-group sig
   );
   assert.match(dockerfile, /^ARG NODE_IMAGE=/m, 'the base image is a build argument (pin it by digest)');
   assert.doesNotMatch(final, /npm (ci|install)/, 'no dependencies installed in the final stage');
+  const asUser = final.split(/^USER 10001:10001$/m)[1] ?? '';
+  assert.match(
+    asUser,
+    /^RUN node \/opt\/redis-ha-launcher\/launcher\.mjs --version/m,
+    'the compile cache, as the user',
+  );
   const ignore = readFileSync(join(REPO, 'image/Dockerfile.dockerignore'), 'utf8').split('\n');
   assert.equal(
     ignore.find((l) => l && !l.startsWith('#')),
