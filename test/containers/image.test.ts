@@ -1,0 +1,147 @@
+// The all-in-one image, built from image/Dockerfile as written and run as real containers (podman + runc): what
+// the host-process tests only imitate. Each pod's `redis` and `sentinel` containers run as the manifests run them
+// (test/support/podman-entry.sh): UID 10001, read-only root, no capabilities, volumes for data and config.
+// `npm run test:containers`; a machine that cannot run containers says so in one line and skips (CI fails instead:
+// .ci/run sets RHL_REQUIRE_CONTAINERS).
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { REPO, testCluster } from '../support/cluster.ts';
+import {
+  buildLauncherImage,
+  containerEnv,
+  containersUnavailable,
+  imageSizeMB,
+  LAUNCHER_IMAGE,
+} from '../support/containers.ts';
+import { ask } from '../support/redis.ts';
+import { waitFor } from '../support/wait.ts';
+import { LabelWriter, missingKeys, PinnedWriter } from '../support/writer.ts';
+
+const unavailable = await containersUnavailable();
+if (unavailable && process.env.RHL_REQUIRE_CONTAINERS) throw new Error(unavailable);
+if (unavailable) process.stderr.write(`${unavailable}: the container tests are skipped\n`);
+const skip = unavailable ?? false;
+const ord = (name: string) => Number(name.split('-').pop());
+const podman = (args: string[]) => execa('podman', args, { env: containerEnv(), reject: false, stdin: 'ignore' });
+/** `podman run` as the manifests run the container: read-only root, no capabilities, no privilege escalation. */
+const locked = ['--rm', '--read-only', '--cap-drop=all', '--security-opt', 'no-new-privileges', '--network', 'none'];
+
+before(async () => {
+  if (unavailable) return;
+  const t0 = performance.now();
+  await buildLauncherImage();
+  const s = Math.round((performance.now() - t0) / 1000);
+  process.stderr.write(
+    `built ${LAUNCHER_IMAGE} from image/Dockerfile in ${s} s: ${await imageSizeMB(LAUNCHER_IMAGE)} MB\n`,
+  );
+});
+
+test(
+  "the image runs as its own user on a read-only root, tini first, the bundle's code from the cache",
+  { skip },
+  async () => {
+    const inspect = await podman([
+      'image',
+      'inspect',
+      '--format',
+      '{{.Config.User}} {{json .Config.Entrypoint}}',
+      LAUNCHER_IMAGE,
+    ]);
+    const [user, entrypoint] = String(inspect.stdout).trim().split(' ');
+    assert.equal(user, '10001:10001');
+    assert.equal(JSON.parse(entrypoint)[0], '/usr/bin/tini');
+    const v = await podman(['run', ...locked, '-e', 'NODE_DEBUG_NATIVE=COMPILE_CACHE', LAUNCHER_IMAGE, '--version']);
+    assert.equal(v.exitCode, 0, String(v.stderr));
+    assert.equal(String(v.stdout).trim(), '0.1.0');
+    assert.match(String(v.stderr), /compile-cache\/v[^/]+-10001\/.*\n.*was accepted/, String(v.stderr));
+    const shell = (script: string) => podman(['run', ...locked, '--entrypoint', 'sh', LAUNCHER_IMAGE, '-c', script]);
+    assert.equal(String((await shell('id -u')).stdout).trim(), '10001');
+    const tools = await shell(
+      'for c in tini node redis-server redis-sentinel redis-cli; do command -v $c || echo "no $c"; done',
+    );
+    assert.doesNotMatch(String(tools.stdout), /^no /m, `every program the launcher runs is there: ${tools.stdout}`);
+  },
+);
+
+test('bad input in the container: one line naming the problem, exit 2', { skip }, async () => {
+  const r = await podman(['run', ...locked, LAUNCHER_IMAGE, 'run', '--redis-port', 'x']);
+  assert.equal(r.exitCode, 2, String(r.stderr));
+  assert.equal(String(r.stderr).trim().split('\n').length, 1, String(r.stderr));
+  assert.match(String(r.stderr), /^launcher: /);
+});
+
+test(
+  'a set of 3 pods as containers: boot, master killed, master deleted gracefully, full restart; no key lost',
+  { skip, timeout: 600_000 },
+  async (t) => {
+    const { api, c } = await testCluster(t, 'containers', {
+      entrypoint: [join(REPO, 'test/support/podman-entry.sh'), LAUNCHER_IMAGE],
+      env: containerEnv(),
+    });
+    t.after(async () => {
+      const left = await podman(['ps', '-aq', '--filter', 'label=rhl-test=1']);
+      const ids = String(left.stdout).trim().split('\n').filter(Boolean);
+      if (ids.length) await podman(['rm', '-f', '-t', '0', ...ids]);
+    });
+    const t0 = performance.now();
+    await c.startAll();
+    let master = await c.settled('boot', 90_000);
+    t.diagnostic(`boot: ${master} master after ${Math.round(performance.now() - t0)} ms`);
+    const keys: string[] = [];
+    const confirmed = async (round: string) => {
+      const ip = c.pod(ord(master)).ip;
+      for (let k = 0; k < 20; k++) {
+        assert.equal(await ask(ip, 6379, 'SET', `${round}:${k}`, String(k)), 'OK');
+        keys.push(`${round}:${k}`);
+      }
+      assert.ok(Number(await ask(ip, 6379, 'WAIT', '1', '5000')) >= 1, 'the keys reached a replica');
+    };
+
+    // The master's node dies: SIGKILL to both of its containers.
+    await confirmed('before-kill');
+    const killed = ord(master);
+    const t1 = performance.now();
+    await c.recreatePod(killed, 'kill');
+    master = await c.settled('after the kill', 90_000);
+    assert.notEqual(ord(master), killed, 'another pod is master');
+    t.diagnostic(`kill: ${master} master after ${Math.round(performance.now() - t1)} ms`);
+    assert.deepEqual(await missingKeys(c.pod(ord(master)).ip, keys), [], 'every confirmed key kept after the kill');
+
+    // The master pod deleted gracefully: the runtime's SIGTERM, the handover first. A client that keeps its
+    // connection and never uses WAIT: every write it was told OK is kept.
+    await confirmed('before-delete');
+    const pinned = new PinnedWriter(c.pod(ord(master)).ip, 6379, { wait: false });
+    pinned.start();
+    t.after(() => pinned.stop());
+    const writer = new LabelWriter(c); // follows the master label, as a Service does
+    writer.start();
+    t.after(() => writer.stop());
+    await waitFor('writes', () => pinned.ok.length >= 20 && writer.acked.length >= 20, 10_000);
+    const deleted = ord(master);
+    const t2 = performance.now();
+    await c.recreatePod(deleted, 'term');
+    await pinned.stop();
+    master = await c.settled('after the graceful delete', 90_000);
+    await writer.stop();
+    t.diagnostic(
+      `graceful delete: ${master} master, ${Math.round(performance.now() - t2)} ms to the pod back; longest ` +
+        `write gap through the label ${writer.maxGapMs()} ms`,
+    );
+    await writer.assertAllPresent();
+    assert.notEqual(ord(master), deleted, 'the deleted master handed over');
+    const told = pinned.ok.map((w) => w.key);
+    assert.deepEqual(await missingKeys(c.pod(ord(master)).ip, [...keys, ...told]), [], 'every write told OK kept');
+    keys.push(...told);
+
+    // Full restart: every pod stopped by the runtime and deleted, back with new IPs.
+    await confirmed('before-restart');
+    await c.stopAll();
+    for (const i of c.ordinals) api.deleteObject('pods', c.ns, c.pod(i).name);
+    for (const i of c.ordinals) await c.startPod(i, { newIp: true });
+    const after = await c.settled('after the full restart', 120_000);
+    assert.equal(after, master, 'the previous master is kept');
+    assert.deepEqual(await missingKeys(c.pod(ord(after)).ip, keys), [], 'every key kept through the full restart');
+  },
+);

@@ -1,0 +1,154 @@
+// Real containers for `npm run test:containers`: Debian's podman and buildah with the runc runtime (crun refuses
+// these machines' cgroup layout), installed with apt-get when missing and we are root. No registry image can be
+// pulled here, so the base images are made locally, once per machine (kept in podman's store by tag):
+//   localhost/rhl-debian:bookworm         a debootstrap minbase root (Debian's packages, nothing else)
+//   localhost/rhl-node:<v>-bookworm-slim  that root plus this Node 24 (the `node` package the project pins) and npm
+//                                        in /usr/local, laid out like the official node:24-bookworm-slim image
+// and the launcher's image is built from image/Dockerfile as written, its NODE_IMAGE pointed at the local base.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { REPO } from './cluster.ts';
+
+const CACHE = join(REPO, 'node_modules/.cache/rhl-containers');
+export const DEBIAN_IMAGE = 'localhost/rhl-debian:bookworm';
+export const NODE_IMAGE = `localhost/rhl-node:${process.versions.node}-bookworm-slim`;
+export const LAUNCHER_IMAGE = 'localhost/redis-ha-launcher:test';
+const TOOLS = { podman: 'podman', buildah: 'buildah', debootstrap: 'debootstrap', runc: 'runc' } as const;
+
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+/**
+ * podman's settings for these machines: runc, and no default ulimits (the runtime may not raise RLIMIT_NOFILE
+ * here: "error setting rlimit type 7"). Every podman and buildah call of the tests runs with it.
+ */
+function containersConf(): string {
+  const file = join(CACHE, 'containers.conf');
+  mkdirSync(CACHE, { recursive: true });
+  writeFileSync(file, '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n');
+  return file;
+}
+
+/** The environment for podman and buildah. */
+export const containerEnv = (): Record<string, string> => ({ CONTAINERS_CONF: containersConf() });
+
+/** Why this machine cannot run the container tests, in one line; undefined when it can (installing what is missing). */
+export async function containersUnavailable(): Promise<string | undefined> {
+  const missing = Object.entries(TOOLS)
+    .filter(([, cmd]) => !has(cmd))
+    .map(([pkg]) => pkg);
+  if (missing.length) {
+    if (process.getuid?.() !== 0 || !has('apt-get')) {
+      return `containers: ${missing.join(', ')} missing; install them (apt-get install ${missing.join(' ')})`;
+    }
+    process.stderr.write(`installing ${missing.join(' ')} (apt-get, Debian packages)\n`);
+    const env = { DEBIAN_FRONTEND: 'noninteractive' };
+    for (const args of [
+      ['update', '-qq'],
+      ['install', '-y', '-qq', '--no-install-recommends', ...missing],
+    ]) {
+      const r = await execa('apt-get', args, { env, reject: false, stdin: 'ignore' });
+      if (r.exitCode !== 0) return `containers: apt-get ${args[0]} failed: ${lastLine(r.stderr)}`;
+    }
+  }
+  if (process.getuid?.() !== 0) return 'containers: the tests run podman as root (rootless podman is not set up here)';
+  const probe = await execa('podman', ['run', '--rm', '--network', 'none', await debianImage(), 'true'], {
+    env: containerEnv(),
+    reject: false,
+  });
+  if (probe.exitCode !== 0) return `containers: podman cannot run a container here: ${lastLine(probe.stderr)}`;
+  return undefined;
+}
+
+const lastLine = (s: unknown) => String(s).trim().split('\n').pop() ?? '';
+
+async function imageExists(name: string): Promise<boolean> {
+  return (await execa('podman', ['image', 'exists', name], { env: containerEnv(), reject: false })).exitCode === 0;
+}
+
+/** localhost/rhl-debian:bookworm, made once: debootstrap --variant=minbase into a temporary root, imported. */
+export async function debianImage(): Promise<string> {
+  if (await imageExists(DEBIAN_IMAGE)) return DEBIAN_IMAGE;
+  const root = mkdtempSync(join(tmpdir(), 'rhl-bookworm-'));
+  try {
+    process.stderr.write(`making ${DEBIAN_IMAGE} (debootstrap, once per machine)\n`);
+    await execa('debootstrap', ['--variant=minbase', 'bookworm', root, 'http://deb.debian.org/debian'], {
+      stdin: 'ignore',
+    });
+    await execa('sh', ['-c', 'tar -C "$1" -c . | podman import --quiet - "$2"', 'sh', root, DEBIAN_IMAGE], {
+      env: containerEnv(),
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  return DEBIAN_IMAGE;
+}
+
+/**
+ * localhost/rhl-node:<version>-bookworm-slim, made once per Node version: the Debian base with this Node in
+ * /usr/local/bin, npm in /usr/local/lib/node_modules/npm (as the official image has them; the launcher's final
+ * stage removes npm again) and this machine's CA bundle, which npm inside the build needs to reach its registry.
+ */
+export async function nodeImage(): Promise<string> {
+  if (await imageExists(NODE_IMAGE)) return NODE_IMAGE;
+  const env = containerEnv();
+  const from = String((await execa('buildah', ['from', await debianImage()], { env })).stdout).trim();
+  try {
+    const root = String((await execa('buildah', ['mount', from], { env })).stdout).trim();
+    const npm = npmDir();
+    mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
+    mkdirSync(join(root, 'usr/local/etc'), { recursive: true });
+    cpSync(process.execPath, join(root, 'usr/local/bin/node'));
+    cpSync(npm, join(root, 'usr/local/lib/node_modules/npm'), { recursive: true });
+    symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', join(root, 'usr/local/bin/npm'));
+    symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', join(root, 'usr/local/bin/npx'));
+    const ca = '/etc/ssl/certs/ca-certificates.crt';
+    if (existsSync(ca)) {
+      mkdirSync(join(root, dirname(ca)), { recursive: true });
+      cpSync(ca, join(root, ca));
+      writeFileSync(join(root, 'usr/local/etc/npmrc'), `cafile=${ca}\n`);
+    }
+    await execa('buildah', ['umount', from], { env });
+    await execa(
+      'buildah',
+      ['config', '--env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--cmd', 'node', from],
+      { env },
+    );
+    await execa('buildah', ['commit', '--quiet', from, NODE_IMAGE], { env });
+  } finally {
+    await execa('buildah', ['rm', from], { env, reject: false });
+  }
+  return NODE_IMAGE;
+}
+
+/** The npm package this machine runs (`npm run` says where its CLI is; else the `npm` on PATH). */
+function npmDir(): string {
+  const onPath = spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim();
+  const cli = process.env.npm_execpath || (onPath && realpathSync(onPath));
+  if (!cli) throw new Error("npm is not installed (the base image takes this machine's npm)");
+  return dirname(dirname(cli));
+}
+
+/** image/Dockerfile as written, from the repository as context, its NODE_IMAGE the local base; returns the image. */
+export async function buildLauncherImage(tag = LAUNCHER_IMAGE): Promise<string> {
+  const base = await nodeImage();
+  const r = await execa(
+    'buildah',
+    [
+      ...['bud', '--quiet', '--layers', '--network', 'host'],
+      ...['--ignorefile', 'image/Dockerfile.dockerignore', '-f', 'image/Dockerfile'],
+      ...['--build-arg', `NODE_IMAGE=${base}`, '-t', tag, '.'],
+    ],
+    { cwd: REPO, env: containerEnv(), reject: false, stdin: 'ignore' },
+  );
+  if (r.exitCode !== 0) throw new Error(`buildah bud image/Dockerfile failed:\n${String(r.stderr).slice(-3000)}`);
+  return tag;
+}
+
+/** An image's size in MB as podman reports it. */
+export async function imageSizeMB(name: string): Promise<number> {
+  const r = await execa('podman', ['image', 'inspect', '--format', '{{.Size}}', name], { env: containerEnv() });
+  return Math.round(Number(String(r.stdout).trim()) / 1e6);
+}
