@@ -96,7 +96,10 @@ if [ -S "$sock" ] && [ -n "$cli" ] && out=$("$cli" --raw -s "$sock" HOOK "$@" 2>
   case $out in *"$nl"*) printf '%s\\n' "\${out#*"$nl"}" >&2 ;; esac
   case $code in 0 | 1 | 2) exit "$code" ;; esac
 fi
-exec node "$(dirname "$0")/launcher-promote.mjs" "$@"
+# Node beside this script when the launcher was copied onto a stock engine image (no node on its PATH).
+node="$(dirname "$0")/node"
+[ -x "$node" ] || node=node
+exec "$node" "$(dirname "$0")/launcher-promote.mjs" "$@"
 `;
 await writeFile(join(out, 'launcher-promote'), hook);
 await chmod(join(out, 'launcher-promote'), 0o755);

@@ -4,17 +4,21 @@
 // `npm run test:containers`; a machine that cannot run containers says so in one line and skips (CI fails instead:
 // .ci/run sets RHL_REQUIRE_CONTAINERS).
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
+import { before, test, type TestContext } from 'node:test';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { REPO, testCluster } from '../support/cluster.ts';
 import {
   buildLauncherImage,
+  buildLauncherOnlyImage,
   containerEnv,
   containersUnavailable,
   imageSizeMB,
+  injectLauncher,
   LAUNCHER_IMAGE,
+  stockEngineImage,
 } from '../support/containers.ts';
+import { tempDir } from '../support/tmp.ts';
 import { ask } from '../support/redis.ts';
 import { waitFor } from '../support/wait.ts';
 import { LabelWriter, missingKeys, PinnedWriter } from '../support/writer.ts';
@@ -72,76 +76,99 @@ test('bad input in the container: one line naming the problem, exit 2', { skip }
   assert.match(String(r.stderr), /^launcher: /);
 });
 
-test(
-  'a set of 3 pods as containers: boot, master killed, master deleted gracefully, full restart; no key lost',
-  { skip, timeout: 600_000 },
-  async (t) => {
-    const { api, c } = await testCluster(t, 'containers', {
-      entrypoint: [join(REPO, 'test/support/podman-entry.sh'), LAUNCHER_IMAGE],
-      env: containerEnv(),
-    });
-    t.after(async () => {
-      const left = await podman(['ps', '-aq', '--filter', 'label=rhl-test=1']);
-      const ids = String(left.stdout).trim().split('\n').filter(Boolean);
-      if (ids.length) await podman(['rm', '-f', '-t', '0', ...ids]);
-    });
-    const t0 = performance.now();
-    await c.startAll();
-    let master = await c.settled('boot', 90_000);
-    t.diagnostic(`boot: ${master} master after ${Math.round(performance.now() - t0)} ms`);
-    const keys: string[] = [];
-    const confirmed = async (round: string) => {
-      const ip = c.pod(ord(master)).ip;
-      for (let k = 0; k < 20; k++) {
-        assert.equal(await ask(ip, 6379, 'SET', `${round}:${k}`, String(k)), 'OK');
-        keys.push(`${round}:${k}`);
-      }
-      assert.ok(Number(await ask(ip, 6379, 'WAIT', '1', '5000')) >= 1, 'the keys reached a replica');
-    };
+/**
+ * The tour, each pod's containers run from `image` by test/support/podman-entry.sh (`env` reaches the wrapper):
+ * boot, the master's node killed, the master deleted gracefully, a full restart with new IPs; no key lost.
+ */
+async function tour(t: TestContext, name: string, image: string, env: Record<string, string> = {}): Promise<void> {
+  const { api, c } = await testCluster(t, name, {
+    entrypoint: [join(REPO, 'test/support/podman-entry.sh'), image],
+    env: { ...containerEnv(), ...env },
+  });
+  t.after(async () => {
+    const left = await podman(['ps', '-aq', '--filter', 'label=rhl-test=1']);
+    const ids = String(left.stdout).trim().split('\n').filter(Boolean);
+    if (ids.length) await podman(['rm', '-f', '-t', '0', ...ids]);
+  });
+  const t0 = performance.now();
+  await c.startAll();
+  let master = await c.settled('boot', 90_000);
+  t.diagnostic(`boot: ${master} master after ${Math.round(performance.now() - t0)} ms`);
+  const keys: string[] = [];
+  const confirmed = async (round: string) => {
+    const ip = c.pod(ord(master)).ip;
+    for (let k = 0; k < 20; k++) {
+      assert.equal(await ask(ip, 6379, 'SET', `${round}:${k}`, String(k)), 'OK');
+      keys.push(`${round}:${k}`);
+    }
+    assert.ok(Number(await ask(ip, 6379, 'WAIT', '1', '5000')) >= 1, 'the keys reached a replica');
+  };
 
-    // The master's node dies: SIGKILL to both of its containers.
-    await confirmed('before-kill');
-    const killed = ord(master);
-    const t1 = performance.now();
-    await c.recreatePod(killed, 'kill');
-    master = await c.settled('after the kill', 90_000);
-    assert.notEqual(ord(master), killed, 'another pod is master');
-    t.diagnostic(`kill: ${master} master after ${Math.round(performance.now() - t1)} ms`);
-    assert.deepEqual(await missingKeys(c.pod(ord(master)).ip, keys), [], 'every confirmed key kept after the kill');
+  // The master's node dies: SIGKILL to both of its containers.
+  await confirmed('before-kill');
+  const killed = ord(master);
+  const t1 = performance.now();
+  await c.recreatePod(killed, 'kill');
+  master = await c.settled('after the kill', 90_000);
+  assert.notEqual(ord(master), killed, 'another pod is master');
+  t.diagnostic(`kill: ${master} master after ${Math.round(performance.now() - t1)} ms`);
+  assert.deepEqual(await missingKeys(c.pod(ord(master)).ip, keys), [], 'every confirmed key kept after the kill');
 
-    // The master pod deleted gracefully: the runtime's SIGTERM, the handover first. A client that keeps its
-    // connection and never uses WAIT: every write it was told OK is kept.
-    await confirmed('before-delete');
-    const pinned = new PinnedWriter(c.pod(ord(master)).ip, 6379, { wait: false });
-    pinned.start();
-    t.after(() => pinned.stop());
-    const writer = new LabelWriter(c); // follows the master label, as a Service does
-    writer.start();
-    t.after(() => writer.stop());
-    await waitFor('writes', () => pinned.ok.length >= 20 && writer.acked.length >= 20, 10_000);
-    const deleted = ord(master);
-    const t2 = performance.now();
-    await c.recreatePod(deleted, 'term');
-    await pinned.stop();
-    master = await c.settled('after the graceful delete', 90_000);
-    await writer.stop();
-    t.diagnostic(
-      `graceful delete: ${master} master, ${Math.round(performance.now() - t2)} ms to the pod back; longest ` +
-        `write gap through the label ${writer.maxGapMs()} ms`,
-    );
-    await writer.assertAllPresent();
-    assert.notEqual(ord(master), deleted, 'the deleted master handed over');
-    const told = pinned.ok.map((w) => w.key);
-    assert.deepEqual(await missingKeys(c.pod(ord(master)).ip, [...keys, ...told]), [], 'every write told OK kept');
-    keys.push(...told);
+  // The master pod deleted gracefully: the runtime's SIGTERM, the handover first. A client that keeps its
+  // connection and never uses WAIT: every write it was told OK is kept.
+  await confirmed('before-delete');
+  const pinned = new PinnedWriter(c.pod(ord(master)).ip, 6379, { wait: false });
+  pinned.start();
+  t.after(() => pinned.stop());
+  const writer = new LabelWriter(c); // follows the master label, as a Service does
+  writer.start();
+  t.after(() => writer.stop());
+  await waitFor('writes', () => pinned.ok.length >= 20 && writer.acked.length >= 20, 10_000);
+  const deleted = ord(master);
+  const t2 = performance.now();
+  await c.recreatePod(deleted, 'term');
+  await pinned.stop();
+  master = await c.settled('after the graceful delete', 90_000);
+  await writer.stop();
+  t.diagnostic(
+    `graceful delete: ${master} master, ${Math.round(performance.now() - t2)} ms to the pod back; longest ` +
+      `write gap through the label ${writer.maxGapMs()} ms`,
+  );
+  await writer.assertAllPresent();
+  assert.notEqual(ord(master), deleted, 'the deleted master handed over');
+  const told = pinned.ok.map((w) => w.key);
+  assert.deepEqual(await missingKeys(c.pod(ord(master)).ip, [...keys, ...told]), [], 'every write told OK kept');
+  keys.push(...told);
 
-    // Full restart: every pod stopped by the runtime and deleted, back with new IPs.
-    await confirmed('before-restart');
-    await c.stopAll();
-    for (const i of c.ordinals) api.deleteObject('pods', c.ns, c.pod(i).name);
-    for (const i of c.ordinals) await c.startPod(i, { newIp: true });
-    const after = await c.settled('after the full restart', 120_000);
-    assert.equal(after, master, 'the previous master is kept');
-    assert.deepEqual(await missingKeys(c.pod(ord(after)).ip, keys), [], 'every key kept through the full restart');
-  },
+  // Full restart: every pod stopped by the runtime and deleted, back with new IPs.
+  await confirmed('before-restart');
+  await c.stopAll();
+  for (const i of c.ordinals) api.deleteObject('pods', c.ns, c.pod(i).name);
+  for (const i of c.ordinals) await c.startPod(i, { newIp: true });
+  const after = await c.settled('after the full restart', 120_000);
+  assert.equal(after, master, 'the previous master is kept');
+  assert.deepEqual(await missingKeys(c.pod(ord(after)).ip, keys), [], 'every key kept through the full restart');
+}
+
+const TOUR = 'boot, master killed, master deleted gracefully, full restart; no key lost';
+test(`a set of 3 pods as containers of the image: ${TOUR}`, { skip, timeout: 600_000 }, (t) =>
+  tour(t, 'containers', LAUNCHER_IMAGE),
 );
+
+for (const engine of ['redis', 'valkey'] as const) {
+  test(
+    `the launcher injected onto a stock ${engine} image (no Node, no tini): ${TOUR}`,
+    { skip, timeout: 900_000 },
+    async (t) => {
+      const stock = await stockEngineImage(engine);
+      const none = await podman(['run', ...locked, '--entrypoint', 'sh', stock, '-c', 'command -v node tini; true']);
+      assert.equal(String(none.stdout).trim(), '', `the stock image has no node and no tini: ${none.stdout}`);
+      const t0 = performance.now();
+      const only = await buildLauncherOnlyImage();
+      t.diagnostic(`launcher-only image: ${await imageSizeMB(only)} MB (${Math.round(performance.now() - t0)} ms)`);
+      const dir = await tempDir(t, 'rhl-inject-');
+      await injectLauncher(dir, only);
+      await tour(t, `inject-${engine}`, stock, { RHL_INJECT_DIR: dir });
+    },
+  );
+}

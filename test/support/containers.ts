@@ -132,19 +132,84 @@ function npmDir(): string {
 }
 
 /** image/Dockerfile as written, from the repository as context, its NODE_IMAGE the local base; returns the image. */
-export async function buildLauncherImage(tag = LAUNCHER_IMAGE): Promise<string> {
+export async function buildLauncherImage(tag = LAUNCHER_IMAGE, extra: string[] = []): Promise<string> {
   const base = await nodeImage();
   const r = await execa(
     'buildah',
     [
       ...['bud', '--quiet', '--layers', '--network', 'host'],
       ...['--ignorefile', 'image/Dockerfile.dockerignore', '-f', 'image/Dockerfile'],
-      ...['--build-arg', `NODE_IMAGE=${base}`, '-t', tag, '.'],
+      ...['--build-arg', `NODE_IMAGE=${base}`, ...extra, '-t', tag, '.'],
     ],
     { cwd: REPO, env: containerEnv(), reject: false, stdin: 'ignore' },
   );
   if (r.exitCode !== 0) throw new Error(`buildah bud image/Dockerfile failed:\n${String(r.stderr).slice(-3000)}`);
   return tag;
+}
+
+/** The launcher-only image (image/Dockerfile's launcher-only stage), for injection onto stock engine images. */
+export async function buildLauncherOnlyImage(tag = `${LAUNCHER_IMAGE}-inject`): Promise<string> {
+  return buildLauncherImage(tag, ['--target', 'launcher-only']);
+}
+
+export type StockEngine = 'redis' | 'valkey';
+const STOCK: Record<StockEngine, { image: string; install: string }> = {
+  // Debian 12's Redis 7.0 with its programs where the official redis image has them, and no Node.
+  redis: {
+    image: 'localhost/rhl-stock-redis:7.0-bookworm',
+    install: 'apt-get install -y --no-install-recommends redis-server redis-sentinel redis-tools',
+  },
+  // Valkey 8.0 from bookworm-backports, likewise (valkey/valkey's layout).
+  valkey: {
+    image: 'localhost/rhl-stock-valkey:8.0-bookworm',
+    install:
+      'echo "deb http://deb.debian.org/debian bookworm-backports main" > /etc/apt/sources.list.d/backports.list' +
+      ' && apt-get update -qq && apt-get install -y --no-install-recommends -t bookworm-backports' +
+      ' valkey-server valkey-sentinel valkey-tools',
+  },
+};
+
+/**
+ * A root shaped like the official Debian-based engine images: the engine's programs in /usr/local/bin (nothing
+ * in /usr/bin), its own non-root user, /data, no Node and no tini. Made once per machine.
+ */
+export async function stockEngineImage(engine: StockEngine): Promise<string> {
+  const { image, install } = STOCK[engine];
+  if (await imageExists(image)) return image;
+  const env = containerEnv();
+  const from = String((await execa('buildah', ['from', await debianImage()], { env })).stdout).trim();
+  try {
+    const script = [
+      'set -e',
+      'export DEBIAN_FRONTEND=noninteractive',
+      'apt-get update -qq',
+      install,
+      `for f in /usr/bin/${engine}-*; do mv "$f" /usr/local/bin/; done`,
+      `id ${engine} > /dev/null 2>&1 || useradd --system --user-group ${engine}`,
+      `mkdir -p /data && chown ${engine}:${engine} /data`,
+      'rm -rf /var/lib/apt/lists/*',
+    ].join('\n');
+    const r = await execa('buildah', ['run', '--network', 'host', from, 'sh', '-c', script], { env, reject: false });
+    if (r.exitCode !== 0) throw new Error(`making ${image}: ${String(r.stderr).slice(-2000)}`);
+    await execa('buildah', ['config', '--workingdir', '/data', '--cmd', `${engine}-server`, from], { env });
+    await execa('buildah', ['commit', '--quiet', from, image], { env });
+  } finally {
+    await execa('buildah', ['rm', from], { env, reject: false });
+  }
+  return image;
+}
+
+/**
+ * What the init container of manifests/components/stock-engine-image does: the launcher-only image copies the
+ * launcher into `dir` (the pod's emptyDir), as UID 10001.
+ */
+export async function injectLauncher(dir: string, image: string): Promise<void> {
+  const r = await execa(
+    'podman',
+    [...['run', '--rm', '--read-only', '--cap-drop=all', '--network', 'none', '-v', `${dir}:/launcher:U`], image],
+    { env: containerEnv(), reject: false, stdin: 'ignore' },
+  );
+  if (r.exitCode !== 0) throw new Error(`the launcher-only image did not install: ${r.stderr}`);
 }
 
 /** An image's size in MB as podman reports it. */
