@@ -3,7 +3,7 @@
 // client-reconfig-script's own small entry (image/dist/launcher-promote.mjs, no Kubernetes or Redis client in it)
 // and the executable Sentinel runs (image/dist/launcher-promote). This is the artifact the image ships and the
 // sandbox runs.
-import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { execa } from 'execa';
@@ -48,16 +48,23 @@ await build({
 });
 // The entry: V8 then reads the bundle's compiled code from the cache instead of parsing and compiling 2.8 MB at
 // every start (every `launcher role`, probe exec and promote). The cache sits beside the bundle, filled when it is
-// built (the image refills it for its own Node and platform), readable by any user and used read-only; a cache that
-// does not match (another Node, an edited bundle) is ignored and costs nothing but the compile. `portable`: the
-// cache names files relative to its directory, so a built tree can move (into the image). NODE_COMPILE_CACHE
-// overrides the directory, NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+// built; Node keeps one per Node build, platform and user (the image refills it as its own user). A cache that
+// does not match (another Node, an edited bundle, another user) is ignored, silently, and costs only the compile;
+// a read-only one is only read. `portable`: the cache names the bundle relative to the cache directory, so a copy
+// of the tree (the launcher injected onto a stock engine image) still finds it; Node before 24.12 takes only a
+// directory (the cache then holds for this path alone). NODE_COMPILE_CACHE overrides the directory,
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 const entry = [
   '#!/usr/bin/env node',
   "// The launcher's entry: Node's compile cache, then the bundle (see image/build.ts).",
   ...nodeCheck(2),
   "const { enableCompileCache } = await import('node:module');",
-  'enableCompileCache({ directory: `${import.meta.dirname}/compile-cache`, portable: true });',
+  'const directory = `${import.meta.dirname}/compile-cache`;',
+  'try {',
+  '  enableCompileCache({ directory, portable: true });',
+  '} catch {',
+  '  enableCompileCache(directory);',
+  '}',
   "await import('./launcher-bundle.mjs');",
   '',
 ];
@@ -69,18 +76,13 @@ await build({
   banner: { js: ['#!/usr/bin/env node', ...nodeCheck(1)].join('\n') },
 });
 await chmod(join(out, 'launcher.mjs'), 0o755);
-// Fill the cache: compiling is what --version does first. Node writes its files for its own user only (0600).
-const cache = join(out, 'compile-cache');
-await rm(cache, { recursive: true, force: true });
+// Fill the cache for this user: compiling the bundle is what --version does first.
+await rm(join(out, 'compile-cache'), { recursive: true, force: true });
 const filled = await execa(process.execPath, [join(out, 'launcher.mjs'), '--version'], {
   env: { NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined },
   reject: false,
 });
 if (filled.exitCode !== 0) throw new Error(`the bundle does not start: ${filled.stderr}`);
-await chmod(cache, 0o755);
-for (const f of await readdir(cache, { recursive: true, withFileTypes: true })) {
-  await chmod(join(f.parentPath, f.name), f.isDirectory() ? 0o755 : 0o644);
-}
 // Sentinel execs one path with no extra arguments. The image's hook asks the warm Sentinel supervisor with
 // valkey-cli or redis-cli (in the image with the server) over the local socket, so a failover starts no Node
 // process; without a CLI, a socket or an answer it runs the Node hook, which asks once more and otherwise runs the

@@ -16,6 +16,7 @@ import {
   imageSizeMB,
   injectLauncher,
   LAUNCHER_IMAGE,
+  RUN_LABEL,
   stockEngineImage,
 } from '../support/containers.ts';
 import { tempDir } from '../support/tmp.ts';
@@ -30,7 +31,18 @@ const skip = unavailable ?? false;
 const ord = (name: string) => Number(name.split('-').pop());
 const podman = (args: string[]) => execa('podman', args, { env: containerEnv(), reject: false, stdin: 'ignore' });
 /** `podman run` as the manifests run the container: read-only root, no capabilities, no privilege escalation. */
-const locked = ['--rm', '--read-only', '--cap-drop=all', '--security-opt', 'no-new-privileges', '--network', 'none'];
+const locked = [
+  ...['--rm', '--read-only', '--read-only-tmpfs=false', '--cap-drop=all'],
+  ...['--security-opt', 'no-new-privileges', '--network', 'none'],
+];
+/** The IDs of this run's containers, or of one pod's. */
+const containers = async (pod?: string) => {
+  const filters = ['--filter', `label=${RUN_LABEL}`, ...(pod ? ['--filter', `label=rhl-pod=${pod}`] : [])];
+  return String((await podman(['ps', '-aq', ...filters])).stdout)
+    .trim()
+    .split('\n')
+    .filter(Boolean);
+};
 
 before(async () => {
   if (unavailable) return;
@@ -62,9 +74,8 @@ test(
     assert.match(String(v.stderr), /compile-cache\/v[^/]+-10001\/.*\n.*was accepted/, String(v.stderr));
     const shell = (script: string) => podman(['run', ...locked, '--entrypoint', 'sh', LAUNCHER_IMAGE, '-c', script]);
     assert.equal(String((await shell('id -u')).stdout).trim(), '10001');
-    const tools = await shell(
-      'for c in tini node redis-server redis-sentinel redis-cli; do command -v $c || echo "no $c"; done',
-    );
+    const programs = 'sh tini node redis-server redis-sentinel redis-cli redis-check-aof';
+    const tools = await shell(`for c in ${programs}; do command -v $c || echo "no $c"; done`);
     assert.doesNotMatch(String(tools.stdout), /^no /m, `every program the launcher runs is there: ${tools.stdout}`);
   },
 );
@@ -81,19 +92,29 @@ test('bad input in the container: one line naming the problem, exit 2', { skip }
  * boot, the master's node killed, the master deleted gracefully, a full restart with new IPs; no key lost.
  */
 async function tour(t: TestContext, name: string, image: string, env: Record<string, string> = {}): Promise<void> {
+  // Registered first, so it runs first (node:test runs after-hooks in order): no container outlives the test,
+  // and none still writes into the directories the harness removes next.
+  t.after(async () => {
+    const left = await containers();
+    if (left.length) await podman(['rm', '-f', '-t', '0', ...left]);
+  });
   const { api, c } = await testCluster(t, name, {
     entrypoint: [join(REPO, 'test/support/podman-entry.sh'), image],
     env: { ...containerEnv(), ...env },
   });
-  t.after(async () => {
-    const left = await podman(['ps', '-aq', '--filter', 'label=rhl-test=1']);
-    const ids = String(left.stdout).trim().split('\n').filter(Boolean);
-    if (ids.length) await podman(['rm', '-f', '-t', '0', ...ids]);
-  });
+  /** The pod's containers gone, as after a node's death or the runtime's stop; then the Pod object deleted. */
+  const gone = async (i: number) => {
+    await waitFor(`${c.pod(i).name}'s containers removed`, async () => (await containers(c.pod(i).name)).length === 0);
+    api.deleteObject('pods', c.ns, c.pod(i).name);
+  };
   const t0 = performance.now();
   await c.startAll();
   let master = await c.settled('boot', 90_000);
   t.diagnostic(`boot: ${master} master after ${Math.round(performance.now() - t0)} ms`);
+  for (const id of await containers(master)) {
+    const pid1 = await podman(['exec', id, 'cat', '/proc/1/cmdline']);
+    assert.match(String(pid1.stdout).split('\0')[0], /\/tini$/, `PID 1 of ${master}'s containers is tini`);
+  }
   const keys: string[] = [];
   const confirmed = async (round: string) => {
     const ip = c.pod(ord(master)).ip;
@@ -108,7 +129,9 @@ async function tour(t: TestContext, name: string, image: string, env: Record<str
   await confirmed('before-kill');
   const killed = ord(master);
   const t1 = performance.now();
-  await c.recreatePod(killed, 'kill');
+  await c.killPod(killed);
+  await gone(killed);
+  await c.startPod(killed, { newIp: true, ready: false });
   master = await c.settled('after the kill', 90_000);
   assert.notEqual(ord(master), killed, 'another pod is master');
   t.diagnostic(`kill: ${master} master after ${Math.round(performance.now() - t1)} ms`);
@@ -126,7 +149,10 @@ async function tour(t: TestContext, name: string, image: string, env: Record<str
   await waitFor('writes', () => pinned.ok.length >= 20 && writer.acked.length >= 20, 10_000);
   const deleted = ord(master);
   const t2 = performance.now();
-  await c.recreatePod(deleted, 'term');
+  const stopped = await c.stopPod(deleted);
+  assert.deepEqual(stopped, { redis: 0, sentinel: 0 }, "both containers ended on the runtime's SIGTERM, exit 0");
+  await gone(deleted);
+  await c.startPod(deleted, { newIp: true, ready: false });
   await pinned.stop();
   master = await c.settled('after the graceful delete', 90_000);
   await writer.stop();
@@ -143,7 +169,7 @@ async function tour(t: TestContext, name: string, image: string, env: Record<str
   // Full restart: every pod stopped by the runtime and deleted, back with new IPs.
   await confirmed('before-restart');
   await c.stopAll();
-  for (const i of c.ordinals) api.deleteObject('pods', c.ns, c.pod(i).name);
+  for (const i of c.ordinals) await gone(i);
   for (const i of c.ordinals) await c.startPod(i, { newIp: true });
   const after = await c.settled('after the full restart', 120_000);
   assert.equal(after, master, 'the previous master is kept');
@@ -168,6 +194,19 @@ for (const engine of ['redis', 'valkey'] as const) {
       t.diagnostic(`launcher-only image: ${await imageSizeMB(only)} MB (${Math.round(performance.now() - t0)} ms)`);
       const dir = await tempDir(t, 'rhl-inject-');
       await injectLauncher(dir, only);
+      await injectLauncher(dir, only); // again, as when the pod starts anew with its emptyDir kept
+      const copy = ['-v', `${dir}:/launcher:ro`, '--user', '10001:10001', '--entrypoint', '/launcher/node'];
+      const v = await podman([
+        'run',
+        ...locked,
+        ...copy,
+        '-e',
+        'NODE_DEBUG_NATIVE=COMPILE_CACHE',
+        stock,
+        ...['/launcher/launcher.mjs', '--version'],
+      ]);
+      assert.equal(String(v.stdout).trim(), '0.1.0', String(v.stderr));
+      assert.match(String(v.stderr), /was accepted/, `the copy starts from the cache filled in the image: ${v.stderr}`);
       await tour(t, `inject-${engine}`, stock, { RHL_INJECT_DIR: dir });
     },
   );

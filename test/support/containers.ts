@@ -1,20 +1,26 @@
 // Real containers for `npm run test:containers`: Debian's podman and buildah with the runc runtime (crun refuses
 // these machines' cgroup layout), installed with apt-get when missing and we are root. No registry image can be
 // pulled here, so the base images are made locally, once per machine (kept in podman's store by tag):
-//   localhost/rhl-debian:bookworm         a debootstrap minbase root (Debian's packages, nothing else)
-//   localhost/rhl-node:<v>-bookworm-slim  that root plus this Node 24 (the `node` package the project pins) and npm
-//                                        in /usr/local, laid out like the official node:24-bookworm-slim image
+//   localhost/rhl-debian:bookworm-r2          a debootstrap minbase root (Debian's packages, nothing else)
+//   localhost/rhl-node:<v>-bookworm-slim-r2   that root plus this Node 24 (the `node` package the project pins) and
+//                                             npm from its registry, in /usr/local as node:24-bookworm-slim has them
 // and the launcher's image is built from image/Dockerfile as written, its NODE_IMAGE pointed at the local base.
+// The build reaches Debian's mirror (RHL_DEBIAN_MIRROR, default deb.debian.org) and the npm registry. `-r<n>`: the
+// recipe's version; a base made by an older recipe is not reused.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { SETTINGS } from '../../src/config/settings.ts';
 import { REPO } from './cluster.ts';
 
 const CACHE = join(REPO, 'node_modules/.cache/rhl-containers');
-export const DEBIAN_IMAGE = 'localhost/rhl-debian:bookworm';
-export const NODE_IMAGE = `localhost/rhl-node:${process.versions.node}-bookworm-slim`;
+export const DEBIAN_IMAGE = 'localhost/rhl-debian:bookworm-r2';
+export const NODE_IMAGE = `localhost/rhl-node:${process.versions.node}-bookworm-slim-r2`;
+const MIRROR = process.env.RHL_DEBIAN_MIRROR || 'http://deb.debian.org/debian';
+/** This run's label on every container it starts (test/support/podman-entry.sh), so that cleanup is its own. */
+export const RUN_LABEL = `rhl-test=${process.pid}-${Date.now()}`;
 export const LAUNCHER_IMAGE = 'localhost/redis-ha-launcher:test';
 const TOOLS = { podman: 'podman', buildah: 'buildah', debootstrap: 'debootstrap', runc: 'runc' } as const;
 
@@ -27,12 +33,23 @@ const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdi
 function containersConf(): string {
   const file = join(CACHE, 'containers.conf');
   mkdirSync(CACHE, { recursive: true });
-  writeFileSync(file, '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n');
+  const conf = '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n';
+  if (!existsSync(file)) {
+    writeFileSync(`${file}.${process.pid}`, conf);
+    renameSync(`${file}.${process.pid}`, file);
+  }
   return file;
 }
 
-/** The environment for podman and buildah. */
-export const containerEnv = (): Record<string, string> => ({ CONTAINERS_CONF: containersConf() });
+/**
+ * The environment for podman, buildah and test/support/podman-entry.sh (which passes the launcher's settings on
+ * by name: RHL_SETTINGS lists them; RHL_TEST_LABEL labels the containers).
+ */
+export const containerEnv = (): Record<string, string> => ({
+  CONTAINERS_CONF: containersConf(),
+  RHL_TEST_LABEL: RUN_LABEL,
+  RHL_SETTINGS: SETTINGS.map((x) => x.env).join(' '),
+});
 
 /** Why this machine cannot run the container tests, in one line; undefined when it can (installing what is missing). */
 export async function containersUnavailable(): Promise<string | undefined> {
@@ -54,7 +71,13 @@ export async function containersUnavailable(): Promise<string | undefined> {
     }
   }
   if (process.getuid?.() !== 0) return 'containers: the tests run podman as root (rootless podman is not set up here)';
-  const probe = await execa('podman', ['run', '--rm', '--network', 'none', await debianImage(), 'true'], {
+  let base: string;
+  try {
+    base = await debianImage();
+  } catch (e) {
+    return `containers: cannot make the Debian base image: ${lastLine((e as Error).message)}`;
+  }
+  const probe = await execa('podman', ['run', '--rm', '--network', 'none', base, 'true'], {
     env: containerEnv(),
     reject: false,
   });
@@ -68,18 +91,15 @@ async function imageExists(name: string): Promise<boolean> {
   return (await execa('podman', ['image', 'exists', name], { env: containerEnv(), reject: false })).exitCode === 0;
 }
 
-/** localhost/rhl-debian:bookworm, made once: debootstrap --variant=minbase into a temporary root, imported. */
+/** localhost/rhl-debian:bookworm-r2, made once: debootstrap --variant=minbase into a temporary root, imported. */
 export async function debianImage(): Promise<string> {
   if (await imageExists(DEBIAN_IMAGE)) return DEBIAN_IMAGE;
   const root = mkdtempSync(join(tmpdir(), 'rhl-bookworm-'));
   try {
     process.stderr.write(`making ${DEBIAN_IMAGE} (debootstrap, once per machine)\n`);
-    await execa('debootstrap', ['--variant=minbase', 'bookworm', root, 'http://deb.debian.org/debian'], {
-      stdin: 'ignore',
-    });
-    await execa('sh', ['-c', 'tar -C "$1" -c . | podman import --quiet - "$2"', 'sh', root, DEBIAN_IMAGE], {
-      env: containerEnv(),
-    });
+    await execa('debootstrap', ['--variant=minbase', 'bookworm', root, MIRROR], { stdin: 'ignore' });
+    const pipe = 'set -o pipefail; tar -C "$1" -c . | podman import --quiet - "$2"';
+    await execa('bash', ['-c', pipe, 'bash', root, DEBIAN_IMAGE], { env: containerEnv() });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -87,9 +107,11 @@ export async function debianImage(): Promise<string> {
 }
 
 /**
- * localhost/rhl-node:<version>-bookworm-slim, made once per Node version: the Debian base with this Node in
+ * localhost/rhl-node:<version>-bookworm-slim-r2, made once per Node version: the Debian base with this Node in
  * /usr/local/bin, npm in /usr/local/lib/node_modules/npm (as the official image has them; the launcher's final
- * stage removes npm again) and this machine's CA bundle, which npm inside the build needs to reach its registry.
+ * stage removes npm again), the same npm version as this machine's, from the registry (its published package
+ * bundles its dependencies, unlike Debian's npm), and this machine's CA bundle, which npm inside the build needs
+ * to reach its registry here.
  */
 export async function nodeImage(): Promise<string> {
   if (await imageExists(NODE_IMAGE)) return NODE_IMAGE;
@@ -97,11 +119,10 @@ export async function nodeImage(): Promise<string> {
   const from = String((await execa('buildah', ['from', await debianImage()], { env })).stdout).trim();
   try {
     const root = String((await execa('buildah', ['mount', from], { env })).stdout).trim();
-    const npm = npmDir();
     mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
     mkdirSync(join(root, 'usr/local/etc'), { recursive: true });
     cpSync(process.execPath, join(root, 'usr/local/bin/node'));
-    cpSync(npm, join(root, 'usr/local/lib/node_modules/npm'), { recursive: true });
+    await unpackNpm(join(root, 'usr/local/lib/node_modules/npm'));
     symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', join(root, 'usr/local/bin/npm'));
     symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', join(root, 'usr/local/bin/npx'));
     const ca = '/etc/ssl/certs/ca-certificates.crt';
@@ -123,12 +144,17 @@ export async function nodeImage(): Promise<string> {
   return NODE_IMAGE;
 }
 
-/** The npm package this machine runs (`npm run` says where its CLI is; else the `npm` on PATH). */
-function npmDir(): string {
-  const onPath = spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim();
-  const cli = process.env.npm_execpath || (onPath && realpathSync(onPath));
-  if (!cli) throw new Error("npm is not installed (the base image takes this machine's npm)");
-  return dirname(dirname(cli));
+/** npm, the version this machine runs, from the registry (`npm pack`: the package with its dependencies). */
+async function unpackNpm(to: string): Promise<void> {
+  const version = String((await execa('npm', ['--version'])).stdout).trim();
+  const dir = mkdtempSync(join(tmpdir(), 'rhl-npm-'));
+  try {
+    await execa('npm', ['pack', '--silent', `npm@${version}`, '--pack-destination', dir], { stdin: 'ignore' });
+    mkdirSync(to, { recursive: true });
+    await execa('tar', ['-xzf', join(dir, `npm-${version}.tgz`), '-C', to, '--strip-components=1']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** image/Dockerfile as written, from the repository as context, its NODE_IMAGE the local base; returns the image. */
@@ -156,14 +182,14 @@ export type StockEngine = 'redis' | 'valkey';
 const STOCK: Record<StockEngine, { image: string; install: string }> = {
   // Debian 12's Redis 7.0 with its programs where the official redis image has them, and no Node.
   redis: {
-    image: 'localhost/rhl-stock-redis:7.0-bookworm',
+    image: 'localhost/rhl-stock-redis:7.0-bookworm-r2',
     install: 'apt-get install -y --no-install-recommends redis-server redis-sentinel redis-tools',
   },
   // Valkey 8.0 from bookworm-backports, likewise (valkey/valkey's layout).
   valkey: {
-    image: 'localhost/rhl-stock-valkey:8.0-bookworm',
+    image: 'localhost/rhl-stock-valkey:8.0-bookworm-r2',
     install:
-      'echo "deb http://deb.debian.org/debian bookworm-backports main" > /etc/apt/sources.list.d/backports.list' +
+      `echo "deb ${MIRROR} bookworm-backports main" > /etc/apt/sources.list.d/backports.list` +
       ' && apt-get update -qq && apt-get install -y --no-install-recommends -t bookworm-backports' +
       ' valkey-server valkey-sentinel valkey-tools',
   },
