@@ -26,7 +26,8 @@ test(
   async (t) => {
     const { api, c } = await testCluster(t, 'engine-guard', { env: { REDIS_SERVER_BIN: VALKEY_80.server } });
     await c.startAll([0, 1, 2]);
-    const master = await c.converged('3 Valkey pods', 60_000);
+    // Settled: every pod Ready, a replica only once synced (its first full sync waits repl-diskless-sync-delay, 5 s).
+    const master = await c.settled('3 Valkey pods', 60_000);
     const m = connect(c.pod(ord(master)).ip, 6379);
     t.after(() => m.disconnect());
     const p = m.pipeline();
