@@ -7,12 +7,12 @@
 // and the launcher's image is built from image/Dockerfile as written, its NODE_IMAGE pointed at the local base.
 // The build reaches Debian's mirror (RHL_DEBIAN_MIRROR, default deb.debian.org) and the npm registry. `-r<n>`: the
 // recipe's version; a base made by an older recipe is not reused.
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { SETTINGS } from '../../src/config/settings.ts';
+import { aptInstall, has } from './apt.ts';
 import { REPO } from './cluster.ts';
 
 const CACHE = join(REPO, 'node_modules/.cache/rhl-containers');
@@ -23,8 +23,6 @@ const MIRROR = process.env.RHL_DEBIAN_MIRROR || 'http://deb.debian.org/debian';
 export const RUN_LABEL = `rhl-test=${process.pid}-${Date.now()}`;
 export const LAUNCHER_IMAGE = 'localhost/redis-ha-launcher:test';
 const TOOLS = { podman: 'podman', buildah: 'buildah', debootstrap: 'debootstrap', runc: 'runc' } as const;
-
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
 /**
  * podman's settings for these machines: runc, and no default ulimits (the runtime may not raise RLIMIT_NOFILE
@@ -57,18 +55,8 @@ export async function containersUnavailable(): Promise<string | undefined> {
     .filter(([, cmd]) => !has(cmd))
     .map(([pkg]) => pkg);
   if (missing.length) {
-    if (process.getuid?.() !== 0 || !has('apt-get')) {
-      return `containers: ${missing.join(', ')} missing; install them (apt-get install ${missing.join(' ')})`;
-    }
-    process.stderr.write(`installing ${missing.join(' ')} (apt-get, Debian packages)\n`);
-    const env = { DEBIAN_FRONTEND: 'noninteractive' };
-    for (const args of [
-      ['update', '-qq'],
-      ['install', '-y', '-qq', '--no-install-recommends', ...missing],
-    ]) {
-      const r = await execa('apt-get', args, { env, reject: false, stdin: 'ignore' });
-      if (r.exitCode !== 0) return `containers: apt-get ${args[0]} failed: ${lastLine(r.stderr)}`;
-    }
+    const failed = aptInstall(missing);
+    if (failed) return `containers: ${missing.join(', ')} missing; ${failed}`;
   }
   if (process.getuid?.() !== 0) return 'containers: the tests run podman as root (rootless podman is not set up here)';
   let base: string;

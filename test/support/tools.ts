@@ -9,33 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROMTOOL_CACHE } from './promtool-path.ts';
 import { fetchValkey } from './engines.ts';
+import { aptCommand, aptInstall, has } from './apt.ts';
 
 const NEEDED = ['redis-server', 'redis-sentinel', 'tini'];
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-
 const missing = NEEDED.filter((c) => !has(c));
 if (missing.length) {
-  const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-  const root = process.getuid?.() === 0;
-  if (!root || !has('apt-get')) {
-    process.stderr.write(`missing ${missing.join(', ')}: install them first, e.g.\n  sudo ${command}\n`);
-    process.exit(1);
-  }
-  process.stderr.write(`installing ${missing.join(' ')} (apt-get, Debian packages)\n`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [
-    ['update', '-qq'],
-    ['install', '-y', '-qq', '--no-install-recommends', ...missing],
-  ]) {
-    const r = spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env });
-    if (r.status !== 0) {
-      process.stderr.write(`apt-get ${args[0]} failed (exit ${r.status}); run it yourself:\n  ${command}\n`);
-      process.exit(1);
-    }
-  }
+  const failed = aptInstall(missing);
   const still = NEEDED.filter((c) => !has(c));
-  if (still.length) {
-    process.stderr.write(`still missing ${still.join(', ')} after apt-get; run:\n  ${command}\n`);
+  if (failed || still.length) {
+    process.stderr.write(
+      `missing ${still.join(', ')}: ${failed ?? `still, after apt-get; run ${aptCommand(still)}`}\n`,
+    );
     process.exit(1);
   }
 }
