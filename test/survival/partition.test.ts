@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
-import { testCluster, watchMasterLabels, type LocalCluster } from '../support/cluster.ts';
+import { keptLog, testCluster, watchMasterLabels, type LocalCluster } from '../support/cluster.ts';
 import { Network, type Host } from '../support/netns.ts';
 import { waitFor } from '../support/wait.ts';
 import { missingKeys, PinnedWriter, ServiceWriter } from '../support/writer.ts';
@@ -48,7 +48,8 @@ async function isolateMaster(
   opts: { pods?: number; alongside?: number } = {},
 ): Promise<Figures> {
   const network = Network.create(t);
-  const { c } = await testCluster(t, 'partition', { network, env, probes: { timeScale: 0.5 } });
+  const kept = keptLog();
+  const { c, api } = await testCluster(t, 'partition', { network, env, probes: { timeScale: 0.5 }, log: kept.log });
   await c.startAll([...Array(opts.pods ?? 3).keys()]);
   const old = await c.settled('boot', 60_000);
   const m = ord(old);
@@ -93,7 +94,19 @@ async function isolateMaster(
     60_000,
     100,
   );
-  assert.equal(await c.converged('healed', 60_000), next);
+  const healed = await c.converged('healed', 60_000);
+  // Only the cut-off master ever fences itself: a fence on the new master would pause it past down-after and make
+  // the Sentinels fail it over in turn.
+  const fenced = api
+    .listObjects('events', c.ns)
+    .filter((e) => e.reason === 'Fenced')
+    .map((e) => e.involvedObject?.name as string);
+  assert.deepEqual(
+    fenced.filter((n) => n !== old),
+    [],
+    'only the cut-off master fenced itself',
+  );
+  assert.equal(healed, next, `no second failover after the heal; what happened:\n${story(c, kept.lines)}`);
   await Promise.all([pinned.stop(), service.stop()]);
   assert.deepEqual(labels.doubles, [], 'never two pods labelled master');
 
@@ -128,6 +141,17 @@ async function isolateMaster(
     oldMasterRefusedAfterMs: refusal && refusal.error === 'NOREPLICAS' ? refusal.at - cut : undefined,
     newMasterLabelledAfterMs,
   };
+}
+
+/** The Sentinels' and launchers' lines that tell a failover's story, and every kubelet kill and restart. */
+function story(c: LocalCluster, lines: string[]): string {
+  const notable = new RegExp(
+    ['switch-master', 'elected-leader', 'selected-slave', '[+-][so]down master', 'failover-(end|abort)']
+      .concat(['fenced', 'heal', 'follow', 'demot', 'promot'])
+      .join('|'),
+  );
+  const kubelet = [...c.kubelet.kills, ...c.kubelet.restarts].map((k) => `kubelet: ${JSON.stringify(k)}`);
+  return [...lines.filter((l) => notable.test(l)), ...kubelet].slice(-150).join('\n');
 }
 
 const figures: Record<string, Figures> = {};
