@@ -8,6 +8,7 @@ import { imageNodeFlags } from '../support/image.ts';
 import { benchFailover } from './failover.ts';
 import { benchLoadingHandover } from './loading-handover.ts';
 import { benchScaling } from './scaling.ts';
+import { benchSentinelScale } from './sentinel-scale.ts';
 import { benchSteady } from './steady.ts';
 import { ratio, round, show, spread } from './stats.ts';
 
@@ -25,6 +26,7 @@ const steady = [
 ];
 const failover = await benchFailover(quick ? 2 : 5, quick ? 1 : 3, quick ? 3 : 7);
 const scaling = await benchScaling([3, 100, 1000], quick ? 3 : 5);
+const sentinelScale = await benchSentinelScale(quick ? [1, 10] : [1, 10, 50], quick ? 10 : 30);
 const loading = await benchLoadingHandover(Number(process.env.BENCH_LOADING_MB ?? (quick ? 50 : 200)));
 
 const row = (...cells: (string | number)[]) => console.log(`| ${cells.join(' | ')} |`);
@@ -89,6 +91,30 @@ for (const s of scaling) {
     'growth ≤ 20 %',
   );
 }
+console.log('\none dedicated Sentinel group (3 pods) serving N sets of 2 pods (down-after 1000 ms)');
+row(
+  'sets',
+  'supervisor RSS / CPU',
+  'redis-sentinel RSS / CPU',
+  'API req/min',
+  'one set killed: kill → label',
+  'every other set killed at once: kill → label',
+  'label after switch',
+);
+row('---', '---', '---', '---', '---', '---', '---');
+for (const r of sentinelScale) {
+  const all = r.allSets;
+  row(
+    r.sets,
+    `${per(r.supervisorRssMiB)} MiB / ${per(r.supervisorCpuPct)} %`,
+    `${per(r.sentinelRssMiB)} MiB / ${per(r.sentinelCpuPct)} %`,
+    r.requestsPerMin,
+    `${r.oneSet.killToLabelMs} ms`,
+    all ? `${show(all.killToLabelMs, ' ms')}, last ${all.lastLabelledMs} ms (${all.sets} sets)` : '—',
+    `${r.oneSet.switchToLabelMs} ms${all ? `; ${show(all.switchToLabelMs, ' ms')}` : ''}; ` +
+      `two-master moments ${r.twoMasterMoments}`,
+  );
+}
 console.log('\nwrite outage when a master with a large dataset restarts before Sentinel notices (down-after 10 s)');
 row('mode', 'dataset', 'kill -> first acknowledged write', 'longest gap', 'acknowledged (before kill)', 'master after');
 row('---', '---', '---', '---', '---', '---');
@@ -99,6 +125,6 @@ const [load, hand] = loading;
 console.log(`ratio of write outages (hand over / load): ${(hand.outageMs / load.outageMs).toFixed(2)}`);
 await writeFile(
   join(import.meta.dirname, 'results.json'),
-  JSON.stringify({ machine, quick, steady, failover, scaling, loading }, null, 2) + '\n',
+  JSON.stringify({ machine, quick, steady, failover, scaling, sentinelScale, loading }, null, 2) + '\n',
 );
 process.exit(0);

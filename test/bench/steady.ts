@@ -1,12 +1,13 @@
 // Steady state of a 3-pod set running the shipped bundle with the manifest's probes at their real periods and the
 // settings' defaults: RSS and CPU of each supervising process, and the API requests each pod makes per minute
 // (watches counted apart). One run per variant of Node flags, side by side.
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster, REPO } from '../support/cluster.ts';
 import { KubeStandin } from '../support/kube/server.ts';
 import { stopAll } from '../support/processes.ts';
+import { anonMiB, cpuPct, cpuTicks, rssMiB } from './proc.ts';
 
 export type SteadyResult = {
   variant: string;
@@ -22,21 +23,6 @@ export type SteadyResult = {
   watchesOpened: number;
   byVerb: Record<string, number>;
 };
-
-const TICKS = 100; // USER_HZ on Linux
-async function cpuTicks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]); // utime, stime
-}
-/** A /proc/<pid>/status figure in MiB: VmRSS (all resident), RssAnon (private), RssFile (mapped files, mostly the
- * Node executable, shared by every Node process of the image on a machine). */
-async function statusMiB(pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile'): Promise<number> {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(await readFile(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
-}
-const rssMiB = (pid: number) => statusMiB(pid, 'VmRSS');
-const anonMiB = (pid: number) => statusMiB(pid, 'RssAnon');
 
 export async function benchSteady(
   variant: string,
@@ -81,7 +67,7 @@ export async function benchSteady(
     counting = false;
     const secs = (Date.now() - t0) / 1000;
     const after = await Promise.all([...pids('redis'), ...pids('sentinel')].map(cpuTicks));
-    const pct = after.map((a, j) => Math.round(((a - before[j]) / TICKS / secs) * 1000) / 10);
+    const pct = after.map((a, j) => cpuPct(before[j], a, secs));
     const n = c.ordinals.length;
     return {
       variant,

@@ -31,7 +31,16 @@ export async function testSentinelGroup(
     await api.close();
     await rm(root, { recursive: true, force: true });
   });
-  const common = { api, root, log: opts.log };
+  return sentinelGroup(api, root, opts);
+}
+
+/** The group on an API and root the caller made (and cleans up): what testSentinelGroup sets up, for benchmarks. */
+export async function sentinelGroup(
+  api: KubeStandin,
+  root: string,
+  opts: Partial<Pick<ClusterOptions, 'env' | 'log' | 'launcher' | 'entrypoint'>> = {},
+): Promise<SentinelGroup> {
+  const common = { api, root, log: opts.log, launcher: opts.launcher, entrypoint: opts.entrypoint };
   const sentinelEnv = { SENTINEL_POD_SELECTOR: 'app=sentinel' };
   const sentinels = await new LocalCluster({
     ...common,
