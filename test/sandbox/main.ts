@@ -16,10 +16,11 @@
 //               valkey-8.1, valkey-9.1 (unpacked from Debian's newer suites into node_modules/.cache the first time)
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { missingBuild } from './built.ts';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { LocalCluster, REPO } from '../support/cluster.ts';
@@ -80,13 +81,15 @@ if (missing.length) {
   );
   process.exit(1);
 }
-const bundle = join(REPO, 'image/dist/launcher.mjs');
-if (!existsSync(bundle)) {
+const unbuilt = missingBuild(join(REPO, 'image/dist'));
+if (unbuilt.length) {
   console.error(
-    'sandbox: the bundle image/dist/launcher.mjs is missing; run `npm run build` (npm run sandbox does it for you)',
+    `sandbox: ${unbuilt.map((f) => relative(REPO, f)).join(', ')} missing; run \`npm run build\` ` +
+      '(npm run sandbox does it for you)',
   );
   process.exit(1);
 }
+const bundle = join(REPO, 'image/dist/launcher.mjs');
 
 const noNetns = opts.ipv6 || opts.hostnames ? Network.unavailable() : undefined;
 if (noNetns && opts.ipv6) {
