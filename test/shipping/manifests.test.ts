@@ -491,59 +491,72 @@ test(
   'stock-engine-image: an init container copies the launcher into an emptyDir; the stock engine image runs it',
   { skip },
   async () => {
-    for (const [layout, component, others, containers] of [
-      ['', 'stock-engine-image', COMPONENTS, ['redis', 'sentinel']],
-      ['overlays/cluster', 'cluster/stock-engine-image', CLUSTER_COMPONENTS, ['redis']],
+    for (const [layout, component, others] of [
+      ['', 'stock-engine-image', COMPONENTS],
+      ['overlays/cluster', 'cluster/stock-engine-image', CLUSTER_COMPONENTS],
+      // Every StatefulSet of the layout: the Sentinels' and each Redis set's.
+      ['overlays/dedicated-sentinels', 'dedicated-sentinels/stock-engine-image', []],
     ] as const) {
-      for (const components of [[component], [...others, component]]) {
+      for (const components of others.length ? [[component], [...others, component]] : [[component]]) {
         const docs = await render(components, layout);
-        const at = `${layout || 'base'} with [${components.join(', ')}]`;
-        assert.deepEqual((await Promise.all(docs.map(problems))).flat(), [], at);
-        const bare = find(await render(components.slice(0, -1), layout), 'StatefulSet', 'redis')!.spec.template.spec;
-        const spec = find(docs, 'StatefulSet', 'redis')!.spec.template.spec;
-        assert.deepEqual(restrictedViolations(spec), [], `${at}: restricted`);
-        assert.deepEqual(
-          spec.containers.map((c: any) => c.name),
-          containers,
-          `${at}: the layout's containers`,
-        );
-        const init = (spec.initContainers ?? []).find((c: any) => c.name === 'launcher');
-        assert.equal(init?.image, 'redis-ha-launcher-inject:0.1.0', `${at}: the launcher-only image`);
-        assert.deepEqual(init.args, ['/launcher'], at);
-        assert.deepEqual(init.volumeMounts, [{ name: 'launcher', mountPath: '/launcher' }], at);
-        assert.deepEqual(
-          spec.volumes.find((v: any) => v.name === 'launcher'),
-          { name: 'launcher', emptyDir: {} },
-          at,
-        );
-        for (const c of spec.containers) {
-          const before = bare.containers.find((b: any) => b.name === c.name);
-          assert.match(c.image, /^valkey\/valkey:\S+$/, `${at}: ${c.name} runs the stock engine image`);
+        const at0 = `${layout || 'base'} with [${components.join(', ')}]`;
+        assert.deepEqual((await Promise.all(docs.map(problems))).flat(), [], at0);
+        const bareDocs = await render(components.slice(0, -1), layout);
+        const sets = docs.filter((d) => d.kind === 'StatefulSet');
+        assert.equal(sets.length, bareDocs.filter((d) => d.kind === 'StatefulSet').length, at0);
+        for (const sts of sets) {
+          const at = `${at0}, ${sts.metadata.name}`;
+          const bare = find(bareDocs, 'StatefulSet', sts.metadata.name)!.spec.template.spec;
+          const spec = sts.spec.template.spec;
+          assert.deepEqual(restrictedViolations(spec), [], `${at}: restricted`);
           assert.deepEqual(
-            c.command,
-            ['/launcher/tini', '--', '/launcher/node', '--max-semi-space-size=1', '/launcher/launcher.mjs'],
-            `${at}: ${c.name} runs the launcher from the emptyDir under tini, with the image's Node flags`,
+            spec.containers.map((c: any) => c.name),
+            bare.containers.map((c: any) => c.name),
+            `${at}: the layout's containers`,
           );
-          assert.deepEqual(c.args, before.args, `${at}: ${c.name} keeps its arguments`);
-          const env = envOf(c);
-          assert.deepEqual(
-            [env.REDIS_DATA_DIR, env.REDIS_CONF_DIR, env.LAUNCHER_PROMOTE_SCRIPT],
-            ['/data', '/etc/redis-ha', '/launcher/launcher-promote'],
-            `${at}: ${c.name} gets what the launcher's image sets in ENV`,
-          );
-          assert.deepEqual(
-            envOf({ env: c.env.filter((e: any) => before.env.some((b: any) => b.name === e.name)) }),
-            envOf(before),
-            `${at}: ${c.name} keeps its settings`,
-          );
-          assert.deepEqual(
-            c.volumeMounts.filter((m: any) => m.name === 'launcher'),
-            [{ name: 'launcher', mountPath: '/launcher', readOnly: true }],
-            at,
-          );
-          assert.deepEqual(c.securityContext, before.securityContext, `${at}: ${c.name} as locked down as before`);
+          assertInjected(spec, bare, at);
         }
       }
     }
   },
 );
+
+/** The launcher injected into a pod spec (`spec`) that ran the launcher's image before (`bare`). */
+function assertInjected(spec: any, bare: any, at: string) {
+  const init = (spec.initContainers ?? []).find((c: any) => c.name === 'launcher');
+  assert.equal(init?.image, 'redis-ha-launcher-inject:0.1.0', `${at}: the launcher-only image`);
+  assert.deepEqual(init.args, ['/launcher'], at);
+  assert.deepEqual(init.volumeMounts, [{ name: 'launcher', mountPath: '/launcher' }], at);
+  assert.deepEqual(
+    spec.volumes.find((v: any) => v.name === 'launcher'),
+    { name: 'launcher', emptyDir: {} },
+    at,
+  );
+  for (const c of spec.containers) {
+    const before = bare.containers.find((b: any) => b.name === c.name);
+    assert.match(c.image, /^valkey\/valkey:\S+$/, `${at}: ${c.name} runs the stock engine image`);
+    assert.deepEqual(
+      c.command,
+      ['/launcher/tini', '--', '/launcher/node', '--max-semi-space-size=1', '/launcher/launcher.mjs'],
+      `${at}: ${c.name} runs the launcher from the emptyDir under tini, with the image's Node flags`,
+    );
+    assert.deepEqual(c.args, before.args, `${at}: ${c.name} keeps its arguments`);
+    const env = envOf(c);
+    assert.deepEqual(
+      [env.REDIS_DATA_DIR, env.REDIS_CONF_DIR, env.LAUNCHER_PROMOTE_SCRIPT],
+      ['/data', '/etc/redis-ha', '/launcher/launcher-promote'],
+      `${at}: ${c.name} gets what the launcher's image sets in ENV`,
+    );
+    assert.deepEqual(
+      envOf({ env: c.env.filter((e: any) => before.env.some((b: any) => b.name === e.name)) }),
+      envOf(before),
+      `${at}: ${c.name} keeps its settings`,
+    );
+    assert.deepEqual(
+      c.volumeMounts.filter((m: any) => m.name === 'launcher'),
+      [{ name: 'launcher', mountPath: '/launcher', readOnly: true }],
+      at,
+    );
+    assert.deepEqual(c.securityContext, before.securityContext, `${at}: ${c.name} as locked down as before`);
+  }
+}
