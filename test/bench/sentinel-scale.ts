@@ -1,8 +1,10 @@
-// One dedicated Sentinel group (3 pods running the shipped bundle, the settings' defaults but down-after 1000 ms)
-// serving 1, 10 and 50 sets of 2 Redis pods each. The sets' pods run bare redis-server (a master and its replica):
-// what is measured is the Sentinel side, the part the group's size changes.
-// - steady: RSS and CPU of each Sentinel pod's supervisor and of its redis-sentinel over a window, and the API
-//   requests the group makes;
+// One dedicated Sentinel group (3 pods running the shipped bundle as the image runs it, the settings' defaults but
+// down-after 1000 ms and failover-timeout 5000 ms) serving 1, 10 and 50 sets of 2 Redis pods each. The sets' pods
+// run bare redis-server (a master and its replica): what is measured is the Sentinel side, the part the group's
+// size changes.
+// - steady: RSS and CPU of each Sentinel pod's supervisor and of its redis-sentinel over a window that starts
+//   SETTLE_S after every Sentinel monitors every set (the start-up's tail is not steady), and the API requests the
+//   group makes;
 // - one set fails over (its master SIGKILLed): kill -> the replica labelled master (at the API write), and a
 //   majority of the Sentinels switched (their second +switch-master) -> labelled;
 // - a node loss: every other set's master SIGKILLed at once: the same per set, and until the last is labelled.
@@ -11,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { REPO, type LocalCluster } from '../support/cluster.ts';
+import { imageNodeFlags } from '../support/image.ts';
 import { setPodState } from '../support/kube/kubelet.ts';
 import { KubeStandin } from '../support/kube/server.ts';
 import { stopAll, type Started } from '../support/processes.ts';
@@ -18,6 +21,7 @@ import { startRedis } from '../support/redis.ts';
 import { sentinelGroup } from '../support/sentinel-group.ts';
 import { waitFor } from '../support/wait.ts';
 import { childPids, cpuPct, cpuTicks, rssMiB } from './proc.ts';
+import { readFile } from 'node:fs/promises';
 import { spread, type Spread } from './stats.ts';
 
 export type SentinelScaleResult = {
@@ -44,6 +48,8 @@ export type SentinelScaleResult = {
 type BareSet = { set: LocalCluster; master: Started; replica: Started };
 
 const NS = 'redis';
+/** From every set monitored to the steady window: the Sentinels' peers finish their own start-up meanwhile. */
+const SETTLE_S = 15;
 const ROLE = 'redis-role';
 
 function label(api: KubeStandin, name: string, role: string) {
@@ -91,25 +97,38 @@ export async function benchSentinelScale(counts = [1, 10, 50], windowS = 30): Pr
   return out;
 }
 
+/** The supervisor's redis-sentinel: its only child, checked by name. */
+async function sentinelChild(supervisor: number): Promise<number> {
+  for (const pid of await childPids(supervisor)) {
+    const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+    if (/sentinel/.test(comm)) return pid;
+  }
+  throw new Error(`supervisor ${supervisor} has no redis-sentinel child`);
+}
+
 async function onePoint(n: number, windowS: number): Promise<SentinelScaleResult> {
   let counting = false;
   let requests = 0;
   const byVerb: Record<string, number> = {};
-  const api = await new KubeStandin({
+  const made = new KubeStandin({
     onRequest: (r) => {
       if (!counting || /[?&]watch=(true|1)/.test(r.url)) return;
       requests++;
       const what = `${r.method} ${r.url.split('?')[0].replace(/\/namespaces\/[^/]+/, '')}`;
       byVerb[what] = (byVerb[what] ?? 0) + 1;
     },
-  }).start();
-  const root = await mkdtemp(join(tmpdir(), 'rhl-bench-sentinel-scale-'));
+  });
+  let api: KubeStandin | undefined;
+  let root: string | undefined;
   const subs: Redis[] = [];
   let off = () => {};
   try {
+    api = await made.start();
+    root = await mkdtemp(join(tmpdir(), 'rhl-bench-sentinel-scale-'));
     const bundle = join(REPO, 'image/dist/launcher.mjs');
     const g = await sentinelGroup(api, root, {
       launcher: bundle,
+      entrypoint: [process.execPath, ...imageNodeFlags(), bundle], // as the image runs it
       // BENCH_VERBOSE=1: the Sentinel pods' log lines on stderr.
       log: process.env.BENCH_VERBOSE ? (p, l) => process.stderr.write(`[${p}] ${l}\n`) : undefined,
       // The settings' defaults (not the tests' fast ones), but a fast down-after for the failovers.
@@ -126,9 +145,10 @@ async function onePoint(n: number, windowS: number): Promise<SentinelScaleResult
     await g.sentinels.startAll();
     await waitFor(`3 Sentinels monitor ${n} sets`, () => allMonitored(g.sentinels, n), 60_000 + n * 3000, 500);
     const monitoredAfterMs = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, SETTLE_S * 1000)); // the bench's settle time, not a wait for state
 
     const supervisors = g.sentinels.ordinals.map((i) => g.sentinels.pod(i).sentinel!.pid);
-    const sentinelPids = await Promise.all(supervisors.map(async (pid) => (await childPids(pid))[0]));
+    const sentinelPids = await Promise.all(supervisors.map(sentinelChild));
     const pids = [...supervisors, ...sentinelPids];
     const w0 = Date.now();
     const before = await Promise.all(pids.map(cpuTicks));
@@ -143,12 +163,19 @@ async function onePoint(n: number, windowS: number): Promise<SentinelScaleResult
     // When each set's replica was labelled master, and when the second Sentinel switched the set.
     const labelledAt = new Map<string, number>();
     let twoMasterMoments = 0;
-    off = api.store.subscribe((ch) => {
-      if (ch.bucket !== 'pods' || ch.cur?.metadata.labels?.[ROLE] !== 'master') return;
+    const doubled = new Set<string>();
+    const store = api;
+    off = store.store.subscribe((ch) => {
+      if (ch.bucket !== 'pods') return;
       const set = ch.name.replace(/-\d+$/, '');
       // The set's two pods only: listing every pod at each change would load the stand-in the group talks to.
-      const both = [0, 1].map((i) => api.getObject('pods', NS, `${set}-${i}`));
-      if (both.filter((o) => o?.metadata.labels?.[ROLE] === 'master').length > 1) twoMasterMoments++;
+      const both = [0, 1].map((i) => store.getObject('pods', NS, `${set}-${i}`));
+      // A moment is counted once, when it begins, however many writes it lasts.
+      if (both.filter((o) => o?.metadata.labels?.[ROLE] === 'master').length > 1) {
+        if (!doubled.has(set)) twoMasterMoments++;
+        doubled.add(set);
+      } else doubled.delete(set);
+      if (ch.cur?.metadata.labels?.[ROLE] !== 'master') return;
       if (ch.name.endsWith('-1') && !labelledAt.has(set)) labelledAt.set(set, Date.now());
     });
     const switches = new Map<string, number[]>();
@@ -207,8 +234,8 @@ async function onePoint(n: number, windowS: number): Promise<SentinelScaleResult
     off();
     for (const s of subs) s.disconnect();
     await stopAll();
-    await api.close();
-    await rm(root, { recursive: true, force: true });
+    await api?.close();
+    if (root) await rm(root, { recursive: true, force: true });
   }
 }
 
