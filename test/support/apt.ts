@@ -9,14 +9,15 @@ export const has = (cmd: string): boolean =>
 
 /** The apt-get command a user would run by hand to install these packages. */
 export const aptCommand = (packages: string[]): string =>
-  `apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}`;
+  `sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}'`;
 
 /**
  * Installs Debian packages with apt-get (as root, non-interactive, apt's output on stderr); undefined when it
  * worked, else one line saying why not.
  */
 export function aptInstall(packages: string[]): string | undefined {
-  if (process.getuid?.() !== 0 || !has('apt-get')) return `not root or no apt-get: run ${aptCommand(packages)}`;
+  if (!has('apt-get')) return `no apt-get here: install ${packages.join(', ')} with this system's package manager`;
+  if (process.getuid?.() !== 0) return `not root, so not installed here; install them: ${aptCommand(packages)}`;
   process.stderr.write(`installing ${packages.join(' ')} (apt-get, Debian packages)\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [
@@ -24,7 +25,10 @@ export function aptInstall(packages: string[]): string | undefined {
     ['install', '-y', '-qq', '--no-install-recommends', ...packages],
   ]) {
     const r = spawnSync('apt-get', args, { stdio: ['ignore', 2, 'inherit'], env });
-    if (r.status !== 0) return `apt-get ${args[0]} failed (exit ${r.status}); run it yourself: ${aptCommand(packages)}`;
+    if (r.status !== 0) {
+      const why = r.error?.message ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.status}`);
+      return `apt-get ${args[0]} failed (${why}); run it yourself: ${aptCommand(packages)}`;
+    }
   }
   return undefined;
 }

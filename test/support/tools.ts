@@ -16,10 +16,9 @@ const missing = NEEDED.filter((c) => !has(c));
 if (missing.length) {
   const failed = aptInstall(missing);
   const still = NEEDED.filter((c) => !has(c));
-  if (failed || still.length) {
-    process.stderr.write(
-      `missing ${still.join(', ')}: ${failed ?? `still, after apt-get; run ${aptCommand(still)}`}\n`,
-    );
+  if (still.length) {
+    const why = failed ?? `still, after apt-get; install them: ${aptCommand(still)}`;
+    process.stderr.write(`missing ${still.join(', ')}: ${why}\n`);
     process.exit(1);
   }
 }
