@@ -16,7 +16,7 @@ import { observeSentinels, podRoles } from '../sentinel/observe.ts';
 import { sentinelMaster } from '../sentinel/rules/reconcile.ts';
 import { askRole, askSentinel, pairs, forSentinel, probeOptions, withRedis } from '../redis/client.ts';
 import { askSentinelsToFailOver, demoteThenUnpause } from '../sentinel/failover.ts';
-import { catchUpWindow, planSwitchover, resumeAfterNoMajority } from '../sentinel/rules/switchover.ts';
+import { planSwitchover, resumeAfterNoMajority } from '../sentinel/rules/switchover.ts';
 import { withEngines } from '../redis/follow-guard.ts';
 import { pauseWrites, RenewedPause } from '../redis/write-pause.ts';
 import { clusterSwitchover } from '../cluster/switchover.ts';
@@ -61,6 +61,7 @@ export async function switchover(
     redisPort: c.redisPort,
     to: opts.to,
     paused: record?.paused,
+    downAfterMs: c.downAfterMs,
   });
   if (!plan.ok) {
     out(`switchover refused: ${plan.reason}`);
@@ -100,10 +101,8 @@ export async function switchover(
 
     const t0 = Date.now();
     // How long the target has to catch up, under a pause renewed from here: an abort must not hold the master
-    // paused until the Sentinels see it down (rules/switchover.ts).
-    // Down-after as the Sentinels have it (a dedicated group's comes from its StatefulSet), the shortest one.
-    const downAfter = Math.min(...views.map((v) => v.downAfterMs ?? Infinity), c.downAfterMs);
-    const window = catchUpWindow(downAfter);
+    // paused until the Sentinels see it down (rules/switchover.ts: from the shortest down-after they report).
+    const { window } = plan;
     const renewed = new RenewedPause(M, o, window.pause);
     if (!(await renewed.hold())) throw new Error(`CLIENT PAUSE on ${plan.master.name} failed`);
     // Renewed for the wait only, however long its last ROLE round takes: the pause lapses on time.

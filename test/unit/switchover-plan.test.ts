@@ -45,6 +45,7 @@ const plan = (r: Record<string, RoleAnswer>, extra: Partial<Parameters<typeof pl
     knownSentinels: 3,
     quorum: 2,
     redisPort: 6379,
+    downAfterMs: 5000,
     ...extra,
   });
 
@@ -153,4 +154,18 @@ test('the catch-up window: an abort leaves the master paused for less than down-
   }
   // The default down-after (5 s): as before, 2 s to catch up under a 1 s pause.
   assert.deepEqual(catchUpWindow(5000), { waitMs: 2000, pause: { pauseMs: 1000, everyMs: 200 } });
+});
+
+test('below 500 ms of down-after a switchover is refused before anything changes', () => {
+  // The catch-up pause must end well inside down-after-milliseconds (catchUpWindow): below 500 ms it cannot, and
+  // an abort would leave a master the Sentinels see down. Refused with what to do instead, nothing paused.
+  const r = roles(replica(5_000_000), replica(5_000_000));
+  const low = plan(r, { downAfterMs: 400 });
+  assert.ok(!low.ok && /400 ms/.test(low.reason) && /delete the master pod/.test(low.reason), JSON.stringify(low));
+  // The shortest down-after counts: the Sentinels' own (a dedicated group's comes from its StatefulSet).
+  const theirs = plan(r, { sentinels: [s({ downAfterMs: 300 }), s(), s()] });
+  assert.ok(!theirs.ok && /300 ms/.test(theirs.reason), JSON.stringify(theirs));
+  const ok = plan(r, { downAfterMs: 500 });
+  assert.ok(ok.ok, JSON.stringify(ok));
+  assert.deepEqual(ok.window, catchUpWindow(500), 'the plan carries the catch-up window of that down-after');
 });

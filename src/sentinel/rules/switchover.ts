@@ -7,8 +7,18 @@ import { sentinelMaster } from './reconcile.ts';
 /** A target further behind than this is not in sync (it would hold the write pause for long). */
 export const IN_SYNC_BYTES = 1 << 20;
 
+/** Below this down-after-milliseconds, no catch-up pause fits inside it (catchUpWindow): refused. */
+export const MIN_DOWN_AFTER_MS = 500;
+
 export type SwitchoverPlan =
-  | { ok: true; master: PodView & { ip: string }; target: PodView & { ip: string }; others: Address[] }
+  | {
+      ok: true;
+      master: PodView & { ip: string };
+      target: PodView & { ip: string };
+      others: Address[];
+      /** The catch-up wait and its pause, for the shortest down-after of the Sentinels and the setting. */
+      window: CatchUpWindow;
+    }
   | { ok: false; reason: string };
 
 export function planSwitchover(o: {
@@ -20,8 +30,20 @@ export function planSwitchover(o: {
   redisPort: number;
   to?: string;
   paused?: string;
+  /** SENTINEL_DOWN_AFTER_MS; the Sentinels' own, when they report a shorter one, counts. */
+  downAfterMs: number;
 }): SwitchoverPlan {
   if (o.paused) return { ok: false, reason: `the set is paused (maintenance mode) since ${o.paused}` };
+  const downAfter = Math.min(...o.sentinels.map((v) => v.downAfterMs ?? Infinity), o.downAfterMs);
+  if (downAfter < MIN_DOWN_AFTER_MS) {
+    return {
+      ok: false,
+      reason:
+        `down-after-milliseconds is ${downAfter} ms: a paused catch-up needs at least ${MIN_DOWN_AFTER_MS} ms to ` +
+        `end before the Sentinels would see the paused master down; delete the master pod instead (its SIGTERM ` +
+        `handover)`,
+    };
+  }
   const s = sentinelMaster(o.sentinels, o.quorum, o.knownSentinels);
   if (s.busy) return { ok: false, reason: s.busy };
   const named = s.master;
@@ -74,7 +96,7 @@ export function planSwitchover(o: {
     if (!target) return { ok: false, reason: held.map((h) => `${h.p.name} is ${h.why}`).join('; ') };
   }
   const others = live.filter((p) => p.name !== master.name && p.name !== target.name).map(at);
-  return { ok: true, master, target, others };
+  return { ok: true, master, target, others, window: catchUpWindow(downAfter) };
 }
 
 /**
@@ -115,9 +137,11 @@ export function resumeAfterNoMajority(o: {
  * the pause it renews meanwhile. A paused master holds up Sentinel too (its hello PUBLISH counts as a write, its
  * PINGs queue behind it: redis/write-pause.ts), so an abort must leave it paused for well under
  * down-after-milliseconds, or the Sentinels see it down and fail it over anyway: within 60 % of it, at most 2 s of
- * waiting under a 1 s pause (what the default 5 s gives). Below 500 ms it cannot fit; the wait stays 200 ms.
+ * waiting under a 1 s pause (what the default 5 s gives). Below MIN_DOWN_AFTER_MS it cannot fit: planSwitchover
+ * refuses.
  */
-export function catchUpWindow(downAfterMs: number): { waitMs: number; pause: { pauseMs: number; everyMs: number } } {
+export type CatchUpWindow = { waitMs: number; pause: { pauseMs: number; everyMs: number } };
+export function catchUpWindow(downAfterMs: number): CatchUpWindow {
   const budget = Math.floor(downAfterMs * 0.6);
   const pauseMs = Math.min(1000, Math.max(50, Math.floor(budget / 3)));
   const waitMs = Math.min(2000, Math.max(200, budget - pauseMs));
