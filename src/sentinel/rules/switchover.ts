@@ -35,13 +35,14 @@ export function planSwitchover(o: {
 }): SwitchoverPlan {
   if (o.paused) return { ok: false, reason: `the set is paused (maintenance mode) since ${o.paused}` };
   const downAfter = Math.min(...o.sentinels.map((v) => v.downAfterMs ?? Infinity), o.downAfterMs);
-  if (downAfter < MIN_DOWN_AFTER_MS) {
+  // Not a number (a Sentinel's odd reply) refuses too.
+  if (!(downAfter >= MIN_DOWN_AFTER_MS)) {
     return {
       ok: false,
       reason:
-        `down-after-milliseconds is ${downAfter} ms: a paused catch-up needs at least ${MIN_DOWN_AFTER_MS} ms to ` +
-        `end before the Sentinels would see the paused master down; delete the master pod instead (its SIGTERM ` +
-        `handover)`,
+        `down-after-milliseconds is ${downAfter} ms: below ${MIN_DOWN_AFTER_MS} ms the catch-up wait and its pause ` +
+        `do not fit within 60 % of it, so an abort could leave a paused master the Sentinels see down; delete the ` +
+        `master pod instead (its SIGTERM handover)`,
     };
   }
   const s = sentinelMaster(o.sentinels, o.quorum, o.knownSentinels);
