@@ -14,13 +14,13 @@
 //   --cluster   Redis Cluster mode: 6 pods (3 masters, a replica each; --pods to change), its own tour
 //   --engine E  the engine: redis (Redis 7.0, the machine's) or valkey (Valkey 8.0), or a version: redis-8.0,
 //               valkey-8.1, valkey-9.1 (unpacked from Debian's newer suites into node_modules/.cache the first time)
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { missingBuild } from './built.ts';
+import { aptCommand, has } from '../support/apt.ts';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { LocalCluster, REPO } from '../support/cluster.ts';
@@ -71,14 +71,9 @@ if (!Number.isInteger(podCount) || podCount < 1 || podCount > 9) {
   console.error(`sandbox: --pods ${JSON.stringify(opts.pods)} is invalid: expected a whole number from 1 to 9`);
   process.exit(2);
 }
-const missing = ['redis-server', 'redis-sentinel'].filter(
-  (b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status !== 0,
-);
+const missing = ['redis-server', 'redis-sentinel'].filter((b) => !has(b));
 if (missing.length) {
-  console.error(
-    `sandbox: ${missing.join(' and ')} not found. Install the Debian packages: sudo apt-get install ` +
-      `${missing.join(' ')}`,
-  );
+  console.error(`sandbox: ${missing.join(' and ')} not found; install them: ${aptCommand(missing)}`);
   process.exit(1);
 }
 const unbuilt = missingBuild(join(REPO, 'image/dist'));
