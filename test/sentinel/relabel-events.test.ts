@@ -7,17 +7,19 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { testCluster, watchMasterLabels } from '../support/cluster.ts';
+import { keptLog, testCluster, watchMasterLabels } from '../support/cluster.ts';
+import { telling } from '../support/story.ts';
 import { waitFor } from '../support/wait.ts';
 
 test('the Sentinel supervisor relabels at +switch-master, without the client-reconfig-script', async (t) => {
   const subs: Redis[] = [];
   t.after(() => subs.forEach((s) => s.disconnect()));
+  const kept = keptLog();
   const { api, c } = await testCluster(t, 'events', async (root) => {
     const noop = join(root, 'noop-promote');
     await writeFile(noop, '#!/bin/sh\nexit 0\n');
     await chmod(noop, 0o755);
-    return { env: { LAUNCHER_PROMOTE_SCRIPT: noop, LAUNCHER_RECONCILE_MS: '60000' } };
+    return { env: { LAUNCHER_PROMOTE_SCRIPT: noop, LAUNCHER_RECONCILE_MS: '60000' }, log: kept.log };
   });
   await c.startAll();
   const master = await c.converged('boot', 40_000);
@@ -25,7 +27,8 @@ test('the Sentinel supervisor relabels at +switch-master, without the client-rec
   // When a majority of the Sentinels gives out the new master (what promote's rule waits for), polled every 5 ms.
   const oldIp = c.pod(mi).ip;
   for (const i of c.ordinals.filter((x) => x !== mi)) {
-    const s = new Redis({ host: c.pod(i).ip, port: 26379, retryStrategy: () => null, lazyConnect: true });
+    // Reconnecting, and failing fast while disconnected: one dropped connection must not hide the switch.
+    const s = new Redis({ host: c.pod(i).ip, port: 26379, enableOfflineQueue: false, lazyConnect: true });
     s.on('error', () => {});
     await s.connect();
     subs.push(s);
@@ -53,8 +56,17 @@ test('the Sentinel supervisor relabels at +switch-master, without the client-rec
     labels.stop();
   });
   await c.killPod(mi);
-  await waitFor('a majority of the Sentinels switched', () => majorityAt > 0, 30_000, 5);
-  await waitFor('the label moved to the new master', () => flippedAt > 0, 15_000, 5);
+  const lines = kept.lines;
+  await telling(
+    c,
+    lines,
+    waitFor('a majority of the Sentinels switched', () => majorityAt > 0, 30_000, 5),
+  );
+  await telling(
+    c,
+    lines,
+    waitFor('the label moved to the new master', () => flippedAt > 0, 15_000, 5),
+  );
   clearInterval(poll);
   t.diagnostic(`labels flipped ${flippedAt - majorityAt} ms after the Sentinels' majority switched (API write)`);
   assert.deepEqual(labels.doubles, [], 'never two pods labelled master');

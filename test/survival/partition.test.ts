@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
 import { keptLog, testCluster, watchMasterLabels, type LocalCluster } from '../support/cluster.ts';
+import { failoverStory } from '../support/story.ts';
 import { Network, type Host } from '../support/netns.ts';
 import { waitFor } from '../support/wait.ts';
 import { missingKeys, PinnedWriter, ServiceWriter } from '../support/writer.ts';
@@ -94,7 +95,7 @@ async function isolateMaster(
     60_000,
     100,
   );
-  const told = () => `; what happened:\n${story(c, kept.lines)}`;
+  const told = () => `; what happened:\n${failoverStory(c, kept.lines)}`;
   const healed = await c.converged('healed', 60_000).catch((e: Error) => {
     throw new Error(`${e.message}${told()}`, { cause: e });
   });
@@ -144,17 +145,6 @@ async function isolateMaster(
     oldMasterRefusedAfterMs: refusal && refusal.error === 'NOREPLICAS' ? refusal.at - cut : undefined,
     newMasterLabelledAfterMs,
   };
-}
-
-/** The Sentinels' and launchers' lines that tell a failover's story, and every kubelet kill and restart. */
-function story(c: LocalCluster, lines: string[]): string {
-  const notable = new RegExp(
-    ['switch-master', 'elected-leader', 'selected-slave', '[+-][so]down master', 'failover-(end|abort)']
-      .concat(['fenced', 'heal', 'follow', 'demot', 'promot'])
-      .join('|'),
-  );
-  const kubelet = [...c.kubelet.kills, ...c.kubelet.restarts].map((k) => `kubelet: ${JSON.stringify(k)}`);
-  return [...lines.filter((l) => notable.test(l)), ...kubelet].slice(-150).join('\n');
 }
 
 const figures: Record<string, Figures> = {};
