@@ -20,6 +20,7 @@ import { supervise } from '../runtime/child.ts';
 import { serveHttp } from '../runtime/http.ts';
 import { createSentinelMetrics } from '../runtime/metrics.ts';
 import { SentinelSupervisor } from '../sentinel/sentinel-container/supervisor.ts';
+import { SentinelInfoPeriod } from '../sentinel/sentinel-container/info-period.ts';
 import { serveHook } from '../sentinel/promote/hook-server.ts';
 import { hookSocket } from '../sentinel/promote/hook-client.ts';
 import { EXIT_RETRY, parsePromoteArgs, promote, PromoteError } from './promote.ts';
@@ -150,6 +151,8 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
   running.sup = sup;
   sup.start();
   group.start();
+  const infoPeriod = new SentinelInfoPeriod(c);
+  infoPeriod.start();
   // launcher-promote (Sentinel's client-reconfig-script) hands its arguments to this warm process.
   await serveHook(hookSocket(c.confDir), async (args) => {
     try {
@@ -173,6 +176,7 @@ export async function runSentinel(c: Config, kube: Kube): Promise<number> {
   await eventsSent(EVENTS_AT_EXIT_MS);
   clearInterval(tlsWatch);
   clearInterval(passwordWatch);
+  infoPeriod.stop();
   sup.stop();
   group.stop();
   return code;

@@ -243,6 +243,14 @@ export const SETTINGS = [
       'time)',
   },
   {
+    env: 'SENTINEL_INFO_PERIOD_MS',
+    flag: 'info-period-ms',
+    default: '1000',
+    help:
+      "how often a Sentinel reads its instances' INFO (Sentinel's own default: 10000); at 1000 a planned handover " +
+      'sees its promotion within a second',
+  },
+  {
     env: 'CLUSTER_MODE',
     flag: 'cluster',
     help: 'run Redis Cluster (sharded) instead of Sentinel mode [or launcher run --cluster]',
@@ -336,6 +344,7 @@ const ONLY: Partial<Record<SettingEnv, CommandName[]>> = {
   LAUNCHER_RECONCILE_MS: ['run'],
   HANDOVER_TIMEOUT_MS: ['run'],
   SENTINEL_HYGIENE_MS: ['run'],
+  SENTINEL_INFO_PERIOD_MS: ['run'],
   LOADING_HANDOVER_BYTES: ['run', 'role'],
   FENCE_AFTER_MS: ['run'],
   CLUSTER_MODE: ['run', 'role', 'status', 'probe', 'cluster'],

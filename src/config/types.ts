@@ -74,6 +74,8 @@ export type Config = {
   reconcileMs: number;
   handoverTimeoutMs: number;
   hygieneMs: number;
+  /** SENTINEL DEBUG INFO-PERIOD: how often a Sentinel reads its instances' INFO. */
+  sentinelInfoPeriodMs: number;
   loadingHandoverBytes: number;
   fenceAfterMs: number;
 };

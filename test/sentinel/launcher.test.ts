@@ -94,6 +94,28 @@ describe('launcher with real Redis and Sentinel', () => {
     assert.equal(json.rule, 'sentinels');
   });
 
+  test("every Sentinel reads its instances' INFO every second (a promotion is seen within one)", async () => {
+    // Sentinel's own period is 10 s; in a failover it reads replicas every second counted from the last read, so a
+    // planned handover saw its promotion a full second after SLAVEOF NO ONE (the read at the failover's start
+    // comes just before it). At 1 s throughout, the next read is due anywhere in that second.
+    for (const i of c.ordinals) {
+      const s = connect(c.pod(i).ip, 26379);
+      try {
+        await waitFor(`${c.pod(i).name}'s Sentinel at INFO-PERIOD 1000`, async () => {
+          const d = (await s.call('SENTINEL', 'DEBUG')) as string[];
+          return d[d.indexOf('INFO-PERIOD') + 1] === '1000';
+        });
+        await waitFor(`${c.pod(i).name}'s Sentinel read every replica within 2 s`, async () => {
+          const replicas = (await s.call('SENTINEL', 'REPLICAS', 'mymaster')) as string[][];
+          const refresh = replicas.map((r) => Number(r[r.indexOf('info-refresh') + 1]));
+          return refresh.length === 2 && refresh.every((ms) => ms < 2000);
+        });
+      } finally {
+        s.disconnect();
+      }
+    }
+  });
+
   test('launcher role writes nothing to the API', async () => {
     // role runs with a token of its own, so that its requests are told apart from the supervisors' (which may
     // still be writing, e.g. a replica's data annotation after its first sync).

@@ -1,7 +1,8 @@
 // A replica held back for its first full sync (replica-priority 0) and raised once synced is Ready only once the
 // Sentinels list it as a failover candidate: a rolling update stops the next pod, the master last, as soon as this
 // one is Ready, and the master's handover finds no replica to promote while the Sentinels still see the 0 (they
-// read a replica's INFO every 10 s, and find a replica with a new IP in the master's INFO as often).
+// read a replica's INFO every SENTINEL_INFO_PERIOD_MS, 1 s by default and 10 s where Sentinel keeps its own, and
+// find a replica with a new IP in the master's INFO as often).
 import type { Config } from '../../config/types.ts';
 import { sentinelsNeeded, type SentinelView } from '../../model.ts';
 import { probeOptions, sentinelReplicas } from '../../redis/client.ts';
@@ -11,8 +12,8 @@ import { sentinelsListingCandidate } from '../rules/priority.ts';
 import type { CandidateSeen } from '../rules/readiness.ts';
 
 /**
- * How long the wait lasts at most: Sentinel finds a new replica and reads its INFO within 10 s each, so twice that
- * and some. Past it (Sentinels down or unreachable) the replica is Ready for its reads anyway.
+ * How long the wait lasts at most: Sentinel finds a new replica and reads its INFO within 10 s each at worst, so
+ * twice that and some. Past it (Sentinels down or unreachable) the replica is Ready for its reads anyway.
  */
 const CANDIDATE_LISTED_MAX_MS = 30_000;
 

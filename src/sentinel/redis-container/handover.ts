@@ -72,10 +72,10 @@ export async function handOver(
   await pauseWrites(localAddr, left() + 5000, opts()).catch((e: Error) =>
     log.warn(`handover: CLIENT PAUSE failed: ${e.message}`),
   );
-  // Sentinel picks the replica from INFO up to 10 s old and promotes it at once: let every replica receive what
-  // this master acknowledged before the pause first (bounded by a third of what is left). A replica the master
-  // sees behind is asked for the offset it has processed itself: the master's view moves only with the
-  // replica's REPLCONF ACK, once a second, which would hold the paused writes up to a second longer.
+  // Sentinel picks the replica from INFO up to a period old (1 s; 10 s at worst) and promotes it at once: let every
+  // replica receive what this master acknowledged before the pause first (bounded by a third of what is left). A
+  // replica the master sees behind is asked for the offset it has processed itself: the master's view moves only
+  // with the replica's REPLCONF ACK, once a second, which would hold the paused writes up to a second longer.
   const caughtUpBy = Date.now() + left() / 3;
   for (;;) {
     const now = await askRole(localAddr, opts());
@@ -95,9 +95,10 @@ export async function handOver(
     });
   let { asked, refusals, noCandidate } = await ask();
   // No replica Sentinel may promote yet: one let go as a candidate moments ago (its first sync done, or the last
-  // pod on an older engine is this master: candidacy.ts) shows in Sentinel's next INFO, up to 10 s later. Asked
-  // again, writes still paused, while more than a quarter of the time (at most 3 s) is left for the failover.
-  // Only while a replica is a candidate by its own replica-priority: else there is nothing Sentinel could see.
+  // pod on an older engine is this master: candidacy.ts) shows in Sentinel's next INFO, up to a period (1 s; 10 s
+  // at worst) later. Asked again, writes still paused, while more than a quarter of the time (at most 3 s) is left
+  // for the failover. Only while a replica is a candidate by its own replica-priority: else there is nothing
+  // Sentinel could see.
   const until = deadline - Math.min(3000, c.handoverTimeoutMs / 4);
   while (!asked && noCandidate && Date.now() < until && (await someCandidate(local.replicas, opts()))) {
     await sleep(250);
