@@ -21,7 +21,7 @@ import { withEngines } from '../redis/follow-guard.ts';
 import { pauseWrites, RenewedPause } from '../redis/write-pause.ts';
 import { clusterSwitchover } from '../cluster/switchover.ts';
 
-/** Sentinel reads replica priorities from INFO, which it refreshes every 10 s. */
+/** Sentinel reads replica priorities from INFO, every SENTINEL_INFO_PERIOD_MS (1 s by default, 10 s at most). */
 const PRIORITY_SEEN_MS = 15_000;
 const NAMED_MS = 30_000;
 /**
@@ -88,7 +88,7 @@ export async function switchover(
       saved.push([T, tp]);
       await config(T, 'SET', 'replica-priority', '100');
     }
-    // What Sentinel picks from: its own copy of each replica's priority (from INFO, refreshed every 10 s).
+    // What Sentinel picks from: its own copy of each replica's priority (from INFO, read every 1 to 10 s).
     const prioritiesSeen = async () => {
       const reps = ((await withRedis(leader, so, (r) => r.call('SENTINEL', 'REPLICAS', c.masterSet))) as unknown[]).map(
         pairs,

@@ -224,7 +224,7 @@ export function parseConfig(
     reconcileMs: int(raw, 'LAUNCHER_RECONCILE_MS', 100, 3_600_000, 'milliseconds, at least 100'),
     handoverTimeoutMs: int(raw, 'HANDOVER_TIMEOUT_MS', 0, 3_600_000, 'milliseconds'),
     hygieneMs: int(raw, 'SENTINEL_HYGIENE_MS', 100, 86_400_000, 'milliseconds, at least 100'),
-    sentinelInfoPeriodMs: int(raw, 'SENTINEL_INFO_PERIOD_MS', 100, 60_000, 'milliseconds, 100 to 60000'),
+    sentinelInfoPeriodMs: int(raw, 'SENTINEL_INFO_PERIOD_MS', 1000, 10_000, 'milliseconds, 1000 to 10000'),
     loadingHandoverBytes: int(raw, 'LOADING_HANDOVER_BYTES', 0, Number.MAX_SAFE_INTEGER, 'bytes, or 0 for never'),
     fenceAfterMs: 0,
   };

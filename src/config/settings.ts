@@ -247,7 +247,7 @@ export const SETTINGS = [
     flag: 'info-period-ms',
     default: '1000',
     help:
-      "how often a Sentinel reads its instances' INFO (Sentinel's own default: 10000); at 1000 a planned handover " +
+      "how often a Sentinel reads its instances' INFO, 1000 to 10000 (Sentinel's own); at 1000 a planned handover " +
       'sees its promotion within a second',
   },
   {

@@ -31,6 +31,8 @@ const NUMERIC: [string, string, string][] = [
   ['LAUNCHER_RECONCILE_MS', '99', '3600001'],
   ['HANDOVER_TIMEOUT_MS', '-1', '3600001'],
   ['SENTINEL_HYGIENE_MS', '99', '86400001'],
+  // Below 1000 a forced failover's replica reads (every second) fail Sentinel's 3-period freshness: no candidate.
+  ['SENTINEL_INFO_PERIOD_MS', '999', '10001'],
   ['REDIS_MIN_REPLICAS_TO_WRITE', '-1', '1001'],
   ['REDIS_MIN_REPLICAS_MAX_LAG', '0', '3601'],
   ['REDIS_REPLICA_PRIORITY', '-1', '1000001'],

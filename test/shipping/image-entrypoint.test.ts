@@ -48,8 +48,9 @@ test(
     writers.push(writer);
     writer.start();
     await waitFor('writes acknowledged', () => writer.acked.length > 50, 20_000);
-    // Sentinel learns of replicas from the master's INFO every 10 s, and refuses a failover (NOGOODSLAVE) until it
-    // knows one whose link is up: every Sentinel must know one before the handover can be asked for.
+    // Sentinel learns of replicas from the master's INFO (every 10 s until the launcher sets 1 s), and refuses a
+    // failover (NOGOODSLAVE) until it knows one whose link is up: every Sentinel must know one before the handover
+    // can be asked for.
     await waitFor(
       'every Sentinel knows a replica whose link is up',
       async () => {

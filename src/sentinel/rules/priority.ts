@@ -18,7 +18,8 @@ export type PriorityInput = {
 /**
  * Whether a SENTINEL FAILOVER refused by every Sentinel (`codes`: each refusal's error code, '' for one that names
  * another master) is worth asking again shortly: at least one answered NOGOODSLAVE (no replica it may promote, as of
- * its last INFO, up to 10 s old) and the others did not answer at all (this pod's own Sentinel stops with it).
+ * its last INFO, up to SENTINEL_INFO_PERIOD_MS old) and the others did not answer at all (this pod's own Sentinel
+ * stops with it).
  */
 export const askAgainForCandidate = (codes: string[]): boolean =>
   codes.includes('NOGOODSLAVE') && codes.every((c) => c === 'NOGOODSLAVE' || c === 'UNANSWERED');

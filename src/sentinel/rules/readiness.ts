@@ -35,7 +35,7 @@ export function redisReadiness(
         ready: false,
         reason:
           `replica, synced, but ${candidate.listing} Sentinel(s) list it as a failover candidate, ` +
-          `${candidate.need} needed (a Sentinel reads a replica's replica-priority every 10 s)`,
+          `${candidate.need} needed (a Sentinel reads a replica's replica-priority in its INFO, every 1 to 10 s)`,
       };
     }
     return { ready: true, reason: 'replica, link up, synced' };

@@ -12,9 +12,12 @@ import { PeriodicLoop } from '../../runtime/loop.ts';
 
 /** How often Sentinel is asked until it has answered (it starts within moments of the launcher). */
 const TRY_EVERY_MS = 250;
+/** After how many unanswered tries that is told (once): a TLS or address problem, not a slow start. */
+const TELL_AFTER_TRIES = 40;
 
 export class SentinelInfoPeriod extends PeriodicLoop {
   private readonly c: Config;
+  private tries = 0;
 
   constructor(c: Config) {
     super();
@@ -35,7 +38,11 @@ export class SentinelInfoPeriod extends PeriodicLoop {
       this.stop();
     } catch (e) {
       const f = redisFailure(e);
-      if (f.code === 'UNANSWERED') return; // not up yet: next try
+      if (f.code === 'UNANSWERED') {
+        // Not up yet: next try.
+        if (++this.tries === TELL_AFTER_TRIES) log.warn(`cannot set Sentinel's INFO period yet: ${f.message}`);
+        return;
+      }
       log.warn(`Sentinel keeps its own INFO period (10 s): SENTINEL DEBUG INFO-PERIOD ${ms}: ${f.message}`);
       this.stop();
     }
