@@ -178,7 +178,7 @@ export function pairs(flat: unknown): Record<string, string> {
   return out;
 }
 
-/** What one Sentinel says about the master set (SENTINEL MASTER <name>). Sentinels are asked with forSentinel(). */
+/** What one Sentinel says about the master set (SENTINEL MASTER, and the address it gives out); forSentinel(). */
 export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions): Promise<SentinelView> {
   try {
     return await ask(s, forSentinel(o), async (r) => {
@@ -190,10 +190,15 @@ export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions
         throw e;
       }
       const flags = (info.flags ?? '').split(',');
+      // The master it gives out (to clients, and to the other Sentinels in its hellos): once it has promoted a
+      // replica and reconfigures the others, that replica, while SENTINEL MASTER keeps the old address until the
+      // failover ends (seconds, when a replica needs a full resync).
+      const named = await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterSet);
+      const [host, port] = Array.isArray(named) ? named.map(String) : [info.ip, info.port];
       return {
         sentinel: s,
         reachable: true,
-        master: { host: canonicalHost(info.ip), port: Number(info.port) },
+        master: { host: canonicalHost(host), port: Number(port) },
         ...(info['config-epoch'] !== undefined ? { epoch: Number(info['config-epoch']) } : {}),
         ...(info['down-after-milliseconds'] ? { downAfterMs: Number(info['down-after-milliseconds']) } : {}),
         failoverInProgress:
