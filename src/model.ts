@@ -78,6 +78,12 @@ export type SentinelView = {
   /** The master it names; null when it does not monitor the set. */
   master?: Address | null;
   failoverInProgress?: boolean;
+  /**
+   * Its failover past the promotion (reconfiguring the other replicas; seconds when one needs a full resync): the
+   * replica it promoted, the master it already gives out to clients and to the other Sentinels, while `master`
+   * stays the old address until the failover ends. A failover cannot be aborted any more once it promoted.
+   */
+  promoted?: Address;
   /** The configuration epoch of the master it names (SENTINEL MASTER's config-epoch): a higher one is newer. */
   epoch?: number;
   /** Its down-after-milliseconds for the set: how long a master may be silent before it sees it down. */

@@ -2,7 +2,14 @@
 import { redisFailure } from './errors.ts';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/types.ts';
-import { canonicalHost, type Address, type ListedReplica, type RoleAnswer, type SentinelView } from '../model.ts';
+import {
+  canonicalHost,
+  sameAddress,
+  type Address,
+  type ListedReplica,
+  type RoleAnswer,
+  type SentinelView,
+} from '../model.ts';
 import { parseRole } from './replies.ts';
 
 export type ProbeOptions = {
@@ -178,7 +185,7 @@ export function pairs(flat: unknown): Record<string, string> {
   return out;
 }
 
-/** What one Sentinel says about the master set (SENTINEL MASTER, and the address it gives out); forSentinel(). */
+/** What one Sentinel says about the master set (SENTINEL MASTER <name>). Sentinels are asked with forSentinel(). */
 export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions): Promise<SentinelView> {
   try {
     return await ask(s, forSentinel(o), async (r) => {
@@ -190,20 +197,24 @@ export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions
         throw e;
       }
       const flags = (info.flags ?? '').split(',');
-      // The master it gives out (to clients, and to the other Sentinels in its hellos): once it has promoted a
-      // replica and reconfigures the others, that replica, while SENTINEL MASTER keeps the old address until the
-      // failover ends (seconds, when a replica needs a full resync).
-      const named = await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterSet);
-      const [host, port] = Array.isArray(named) ? named.map(String) : [info.ip, info.port];
+      const master = { host: canonicalHost(info.ip), port: Number(info.port) };
+      const failing =
+        flags.includes('failover_in_progress') ||
+        (info['failover-state'] !== undefined && info['failover-state'] !== 'none');
+      // During its failover, past the promotion, the master it already gives out (to clients, and to the other
+      // Sentinels in its hellos) is the replica it promoted; SENTINEL MASTER keeps the old address until the end.
+      const givesOut = failing ? await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterSet) : undefined;
+      const promoted = Array.isArray(givesOut)
+        ? { host: canonicalHost(String(givesOut[0])), port: Number(givesOut[1]) }
+        : undefined;
       return {
         sentinel: s,
         reachable: true,
-        master: { host: canonicalHost(host), port: Number(port) },
+        master,
+        ...(promoted && !sameAddress(promoted, master) ? { promoted } : {}),
         ...(info['config-epoch'] !== undefined ? { epoch: Number(info['config-epoch']) } : {}),
         ...(info['down-after-milliseconds'] ? { downAfterMs: Number(info['down-after-milliseconds']) } : {}),
-        failoverInProgress:
-          flags.includes('failover_in_progress') ||
-          (info['failover-state'] !== undefined && info['failover-state'] !== 'none'),
+        failoverInProgress: failing,
       };
     });
   } catch (e) {

@@ -1,8 +1,8 @@
-// What a Sentinel names as the master while it is still reconfiguring the other replicas after a failover: the
-// replica it promoted, as it tells its clients and the other Sentinels (GET-MASTER-ADDR-BY-NAME), not the old
-// address SENTINEL MASTER keeps until the failover ends. A replica that needs a full resync keeps a failover in that
-// state for seconds (a planned handover, now and then): counting the leader for the old master then made the new
-// master unconfirmed (NotReady, out of the Service) while its label already said master.
+// What a Sentinel says while it still reconfigures the other replicas after a failover: SENTINEL MASTER keeps the
+// old address until the failover ends, but it already gives out the replica it promoted (GET-MASTER-ADDR-BY-NAME,
+// to clients and to the other Sentinels). A replica that needs a full resync keeps a failover in that state for
+// seconds (after a planned handover, now and then): the view carries both, the fence and the heal go by the
+// first, readiness also by the second (rules/readiness.ts), as the label does (promote/relabel.ts).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,9 +22,14 @@ test('a Sentinel reconfiguring replicas after a failover names the replica it pr
   const [m, a, b, s] = [0, 1, 2, 3].map(() => loopbackAddress());
   await startRedis({ host: m, dir: join(dir, 'm') });
   await startRedis({ host: a, dir: join(dir, 'a'), conf: [`replicaof ${m} 6379`] });
-  // Never promoted, and stopped during the failover: Sentinel stays at reconfiguring it (long down-after).
+  // Never promoted, and stopped during the failover: Sentinel keeps reconfiguring it (its reconf timeout is 10 s).
   const stuck = await startRedis({ host: b, dir: join(dir, 'b'), conf: [`replicaof ${m} 6379`, 'replica-priority 0'] });
   t.after(() => stuck.signal('SIGCONT'));
+  // Sentinel finds replicas in the master's INFO, read at once and then every 10 s: both must be there first.
+  await waitFor('the master lists both replicas', async () => {
+    const role = (await ask(m, 6379, 'ROLE')) as [string, number, unknown[]] | undefined;
+    return role?.[2]?.length === 2;
+  });
   const sentinel = await startSentinel({
     host: s,
     dir: join(dir, 's'),
@@ -43,6 +48,7 @@ test('a Sentinel reconfiguring replicas after a failover names the replica it pr
     return master?.[master.indexOf('failover-state') + 1] === 'reconf_slaves';
   });
   const view = await askSentinel({ host: sentinel.host, port: sentinel.port }, 'mymaster', { timeoutMs: 2000 });
-  assert.deepEqual(view.master, { host: a, port: 6379 }, 'the promoted replica');
+  assert.deepEqual(view.master, { host: m, port: 6379 }, 'SENTINEL MASTER: the old address until the end');
+  assert.deepEqual(view.promoted, { host: a, port: 6379 }, 'the replica it promoted, which it gives out');
   assert.equal(view.failoverInProgress, true);
 });

@@ -263,6 +263,23 @@ test('readiness: replicas only when synced; masters only when the Sentinels conf
   );
 });
 
+test('readiness: a master promoted by a failover that can no longer be aborted is Ready before it ends', () => {
+  // The leader reconfigures the other replicas (seconds, when one needs a full resync): SENTINEL MASTER still gives
+  // the old address, the master it gives out (GET-MASTER-ADDR-BY-NAME) is the promoted one.
+  const m = { role: 'master', loading: false };
+  const leader = (promoted?: typeof self) => s(other, { failoverInProgress: true, ...(promoted ? { promoted } : {}) });
+  const down = s(null, { reachable: false });
+  const ready = (views: SentinelView[]) => redisReadiness(self, m, views, 2, 3);
+  assert.deepEqual(ready([leader(self), s(self), down]), {
+    ready: true,
+    reason: 'master, promoted by a failover past its promotion: 2 sentinels give it out',
+  });
+  assert.equal(ready([leader(), s(self), down]).ready, false, 'not promoted yet: the failover may still abort');
+  assert.equal(ready([leader(other), s(self), down]).ready, false, 'another replica promoted');
+  assert.equal(ready([leader(self), s(other), down]).ready, false, 'only the leader gives it out: 1 of 2');
+  assert.equal(ready([leader(self), s(other, { failoverInProgress: true }), s(self)]).ready, false, 'two failovers');
+});
+
 test('readiness: a master whose Sentinels are all down (sidecar) stays Ready while replicas follow it', () => {
   const down = [s(null, { reachable: false }), s(null, { reachable: false }), s(null, { reachable: false })];
   const m = { role: 'master', loading: false, following: 2 };

@@ -69,7 +69,7 @@ test('a replica raised after its first sync is Ready once a majority of the Sent
     ready: false,
     reason:
       "replica, synced, but 1 Sentinel(s) list it as a failover candidate, 2 needed (a Sentinel reads a replica's " +
-      'replica-priority every 10 s)',
+      'replica-priority in its INFO, every 1 to 10 s)',
   });
   assert.equal(ready({ listing: 2, need: 2 }).ready, true);
   // A replica still syncing says so first.

@@ -45,6 +45,14 @@ export function redisReadiness(
     if (s.master && sameAddress(s.master, self)) {
       return { ready: true, reason: `master, confirmed by ${s.count} sentinels` };
     }
+    // Its promotion cannot be undone: Ready already while the failover reconfigures the other replicas (its label
+    // moves at the same point, promote/relabel.ts), not seconds later.
+    if (s.promoted && sameAddress(s.promoted.master, self)) {
+      return {
+        ready: true,
+        reason: `master, promoted by a failover past its promotion: ${s.promoted.count} sentinels give it out`,
+      };
+    }
     // As for fencing: every Sentinel down, this pod's own too, while replicas follow it: nobody elects another.
     const everyOneAsked = sentinels.length >= knownSentinels;
     if (sidecar && everyOneAsked && !sentinels.some((v) => v.reachable) && facts.following) {

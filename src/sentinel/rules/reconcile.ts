@@ -49,12 +49,31 @@ export function sentinelMaster(
   sentinels: SentinelView[],
   quorum: number,
   knownSentinels: number,
-): { master?: Address; busy?: string; count: number; need: number; known: number; majority?: Address } {
+): {
+  master?: Address;
+  busy?: string;
+  count: number;
+  need: number;
+  known: number;
+  majority?: Address;
+  promoted?: { master: Address; count: number };
+} {
   const known = Math.max(knownSentinels, sentinels.length);
   const need = sentinelsNeeded(quorum, known);
   const { failing, opinions, agreed } = tallySentinels(sentinels, need);
   // `majority`: what a majority names even while a failover runs (not to act on; enough to know a view is stale).
-  if (failing.length) return { busy: 'a failover is in progress', count: 0, need, known, majority: agreed?.master };
+  // `promoted`: the replica every running failover has promoted, when a majority gives it out (readiness only).
+  if (failing.length) {
+    const busy = { busy: 'a failover is in progress', count: 0, need, known, majority: agreed?.master };
+    const p = failing[0].promoted;
+    if (!p || !failing.every((v) => v.promoted && sameAddress(v.promoted, p))) return busy;
+    const givesOut = (v: SentinelView) => (v.failoverInProgress ? v.promoted : v.master);
+    const count = sentinels.filter((v) => {
+      const g = givesOut(v);
+      return v.reachable && Boolean(g) && sameAddress(g as Address, p);
+    }).length;
+    return count >= need ? { ...busy, promoted: { master: p, count } } : busy;
+  }
   if (agreed) return { master: agreed.master, count: agreed.count, need, known };
   if (opinions.length > 1) {
     return { busy: `sentinels disagree (${opinions.map((v) => addr(v.master)).join(', ')})`, count: 0, need, known };
