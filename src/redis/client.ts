@@ -203,7 +203,10 @@ export async function askSentinel(s: Address, masterSet: string, o: ProbeOptions
         (info['failover-state'] !== undefined && info['failover-state'] !== 'none');
       // During its failover, past the promotion, the master it already gives out (to clients, and to the other
       // Sentinels in its hellos) is the replica it promoted; SENTINEL MASTER keeps the old address until the end.
-      const givesOut = failing ? await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterSet) : undefined;
+      // Unanswered, the view stays what SENTINEL MASTER says (a failover in progress, no promoted replica).
+      const givesOut = failing
+        ? await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterSet).catch(() => undefined)
+        : undefined;
       const promoted = Array.isArray(givesOut)
         ? { host: canonicalHost(String(givesOut[0])), port: Number(givesOut[1]) }
         : undefined;

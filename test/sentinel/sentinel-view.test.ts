@@ -22,7 +22,7 @@ test('a Sentinel reconfiguring replicas after a failover names the replica it pr
   const [m, a, b, s] = [0, 1, 2, 3].map(() => loopbackAddress());
   await startRedis({ host: m, dir: join(dir, 'm') });
   await startRedis({ host: a, dir: join(dir, 'a'), conf: [`replicaof ${m} 6379`] });
-  // Never promoted, and stopped during the failover: Sentinel keeps reconfiguring it (its reconf timeout is 10 s).
+  // Never promoted, and stopped during the failover: Sentinel keeps reconfiguring it (till its reconf timeout).
   const stuck = await startRedis({ host: b, dir: join(dir, 'b'), conf: [`replicaof ${m} 6379`, 'replica-priority 0'] });
   t.after(() => stuck.signal('SIGCONT'));
   // Sentinel finds replicas in the master's INFO, read at once and then every 10 s: both must be there first.
@@ -41,6 +41,8 @@ test('a Sentinel reconfiguring replicas after a failover names the replica it pr
     const replicas = (await ask(s, 26379, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][] | undefined;
     return replicas?.length === 2 && replicas.every((r) => r[r.indexOf('master-link-status') + 1] === 'ok');
   });
+  // The window to look in: Sentinel's reconf timeout (10 s) made long.
+  assert.equal(await ask(s, 26379, 'SENTINEL', 'DEBUG', 'SLAVE-RECONF-TIMEOUT', '60000'), 'OK');
   stuck.signal('SIGSTOP');
   assert.equal(await ask(s, 26379, 'SENTINEL', 'FAILOVER', 'mymaster'), 'OK');
   await waitFor('the Sentinel reconfiguring the replicas', async () => {

@@ -275,9 +275,17 @@ test('readiness: a master promoted by a failover that can no longer be aborted i
     reason: 'master, promoted by a failover past its promotion: 2 sentinels give it out',
   });
   assert.equal(ready([leader(), s(self), down]).ready, false, 'not promoted yet: the failover may still abort');
-  assert.equal(ready([leader(other), s(self), down]).ready, false, 'another replica promoted');
+  const third = { host: '10.0.0.12', port: 6379 };
+  assert.equal(ready([leader(third), s(self), down]).ready, false, 'another replica promoted');
   assert.equal(ready([leader(self), s(other), down]).ready, false, 'only the leader gives it out: 1 of 2');
   assert.equal(ready([leader(self), s(other, { failoverInProgress: true }), s(self)]).ready, false, 'two failovers');
+  assert.equal(ready([leader(self), leader(self), down]).ready, true, 'two failovers, both past promoting it');
+  assert.equal(ready([leader(self), leader(third), s(self)]).ready, false, 'two failovers, two promoted');
+  // The old master (`other`, which the leader still names in SENTINEL MASTER) stays fenced and touches nothing.
+  const views = [leader(self), s(other), down];
+  assert.equal(sentinelMaster(views, 2, 3).master, undefined);
+  assert.equal(fenceConfirmed(views, other, 2, 3), false);
+  assert.equal(votersElsewhere(views, other, 3), 3);
 });
 
 test('readiness: a master whose Sentinels are all down (sidecar) stays Ready while replicas follow it', () => {

@@ -45,8 +45,9 @@ export function redisReadiness(
     if (s.master && sameAddress(s.master, self)) {
       return { ready: true, reason: `master, confirmed by ${s.count} sentinels` };
     }
-    // Its promotion cannot be undone: Ready already while the failover reconfigures the other replicas (its label
-    // moves at the same point, promote/relabel.ts), not seconds later.
+    // A failover past promoting it cannot be aborted any more: Ready already while it reconfigures the other
+    // replicas (its label moves at the same point, promote/relabel.ts), not seconds later. (A failover at a higher
+    // epoch may still replace it: one that has not promoted it makes this busy again.)
     if (s.promoted && sameAddress(s.promoted.master, self)) {
       return {
         ready: true,
