@@ -22,6 +22,15 @@ export function fencePause(downAfterMs: number): { pauseMs: number; everyMs: num
 export const pauseWrites = (a: Address, ms: number, o: ProbeOptions): Promise<void> =>
   withRedis(a, o, (r) => r.call('CLIENT', 'PAUSE', String(Math.ceil(ms)), 'WRITE')).then(() => {});
 
+/**
+ * No more replication PINGs from a master that is handing over and will not serve again (SIGTERM): Redis sends its
+ * replicas one every repl-ping-replica-period, pause or not, and one that reaches a replica after another was
+ * promoted puts it ahead of the new master, which then must send it everything again (a full resync). The period
+ * is Redis's largest: a PING goes out when the seconds it has run are a multiple of it, so none comes again.
+ */
+export const stopReplicationPings = (a: Address, o: ProbeOptions): Promise<void> =>
+  withRedis(a, o, (r) => r.call('CONFIG', 'SET', 'repl-ping-replica-period', String(2 ** 31 - 1))).then(() => {});
+
 /** A write pause held by renewal: released, it lapses within pauseMs; nothing else ends it early. */
 export class RenewedPause {
   private readonly target: Address;

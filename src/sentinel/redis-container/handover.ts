@@ -2,7 +2,7 @@
 // acknowledged, asks Sentinel to fail over (sentinel/failover.ts) and waits until a majority of the Sentinels names
 // another master, all within HANDOVER_TIMEOUT_MS; then Redis stops. Paused writes are never resumed on this master
 // (redis/write-pause.ts): they fail once it is gone, unacknowledged.
-import { pauseWrites } from '../../redis/write-pause.ts';
+import { pauseWrites, stopReplicationPings } from '../../redis/write-pause.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config/types.ts';
 import type { Kube } from '../../kube/api.ts';
@@ -71,6 +71,10 @@ export async function handOver(
   // this master and a not-yet-reconfigured replica after Sentinel has promoted another one.
   await pauseWrites(localAddr, left() + 5000, opts()).catch((e: Error) =>
     log.warn(`handover: CLIENT PAUSE failed: ${e.message}`),
+  );
+  // Redis stops after this, whatever happens: its replication PINGs need not come back.
+  await stopReplicationPings(localAddr, opts()).catch((e: Error) =>
+    log.warn(`handover: replication PINGs go on (a replica may need a full resync): ${e.message}`),
   );
   // Sentinel picks the replica from INFO up to a period old (1 s; 10 s at worst) and promotes it at once: let every
   // replica receive what this master acknowledged before the pause first (bounded by a third of what is left). A
