@@ -26,7 +26,8 @@ export const pauseWrites = (a: Address, ms: number, o: ProbeOptions): Promise<vo
  * No more replication PINGs from a master that is handing over and will not serve again (SIGTERM): Redis sends its
  * replicas one every repl-ping-replica-period, pause or not, and one that reaches a replica after another was
  * promoted puts it ahead of the new master, which then must send it everything again (a full resync). The period
- * is Redis's largest: a PING goes out when the seconds it has run are a multiple of it, so none comes again.
+ * is Redis's largest: a PING goes out when its count of once-a-second cron runs is a multiple of it, so none comes
+ * again.
  */
 export const stopReplicationPings = (a: Address, o: ProbeOptions): Promise<void> =>
   withRedis(a, o, (r) => r.call('CONFIG', 'SET', 'repl-ping-replica-period', String(2 ** 31 - 1))).then(() => {});

@@ -20,11 +20,18 @@ test('after each planned handover the other replica resyncs partially from the p
     await Promise.all(c.ordinals.map((i) => c.waitReady(i)));
     const mi = Number(master.split('-').pop());
     const others = c.ordinals.filter((i) => i !== mi);
-    const fullBefore = new Map(await Promise.all(others.map(async (i) => [i, await stat(i, 'sync_full')] as const)));
+    const before = async (k: string) =>
+      new Map(await Promise.all(others.map(async (i) => [i, await stat(i, k)] as const)));
+    const [fullBefore, partialBefore] = [await before('sync_full'), await before('sync_partial_ok')];
     // A PING every second (Redis's default is 10 s): the second or so between the promotion and the other
     // replica's new master then holds one about half the time.
     assert.equal(await ask(c.pod(mi).ip, 6379, 'CONFIG', 'SET', 'repl-ping-replica-period', '1'), 'OK');
     await c.stopPod(mi);
+    // The handover itself, not a failover after the master had gone.
+    assert.ok(
+      c.pod(mi).redis?.tail.some((l) => /handover: the sentinels now name/.test(l)),
+      `round ${round}: ${c.pod(mi).name} handed over`,
+    );
     const { promoted } = await waitFor('a replica promoted', async () => {
       for (const i of others) if ((await c.role(i)) === 'master') return { promoted: i };
       return undefined;
@@ -40,6 +47,8 @@ test('after each planned handover the other replica resyncs partially from the p
     );
     const full = (await stat(promoted, 'sync_full')) - (fullBefore.get(promoted) ?? 0);
     assert.equal(full, 0, `round ${round}: a full resync served by ${c.pod(promoted).name}`);
+    const partial = (await stat(promoted, 'sync_partial_ok')) - (partialBefore.get(promoted) ?? 0);
+    assert.ok(partial >= 1, `round ${round}: ${c.pod(other).name} resynced partially`);
     await c.startPod(mi);
     master = await c.converged(`round ${round}`, 40_000);
   }
